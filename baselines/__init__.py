@@ -1,0 +1,12 @@
+"""Baseline methods shipped with seizure-bench.
+
+Importing this package registers every baseline with :data:`benchmark.adapters.REGISTRY`:
+
+- ``chance``: the training class prior for every window.
+- ``bandpower_logreg``, ``bandpower_rf``: log band power with logistic regression / random forest.
+- ``eegnet``, ``shallow_convnet``: braindecode's EEGNet and ShallowFBCSPNet on raw windows.
+
+Baselines import scikit-learn and braindecode only when fitted, so ``import baselines`` stays cheap.
+"""
+
+from baselines import bandpower, braindecode_nets, chance  # noqa: F401  (imports register the methods)

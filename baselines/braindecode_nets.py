@@ -1,0 +1,228 @@
+"""Compact convolutional networks from braindecode, trained from scratch on raw windows.
+
+Both nets see raw windows ``(n_chans, n_times)`` after a per-window centring and per-channel robust
+scaling fitted on the training windows (:class:`benchmark.torch_utils.InputScaler`), and are trained
+with :func:`benchmark.torch_utils.train_classifier` (AdamW, class-weighted cross-entropy, weights of
+the epoch with the lowest validation loss kept).
+
+Budgets
+-------
+``smoke`` is a plumbing check, not a result: 4 epochs on at most 2048 windows per epoch, so a fold of
+a few hundred 18 x 2560 windows trains in seconds to tens of seconds on two CPU cores. EEGNet's
+temporal kernel is also shortened to 64 samples there, and batch-norm statistics use momentum 0.1 so
+they settle within the few steps taken.
+
+``paper`` follows the papers where they state a setting, as noted on each class.
+
+References
+----------
+Lawhern, V. J., Solon, A. J., Waytowich, N. R., Gordon, S. M., Hung, C. P., & Lance, B. J. (2018).
+EEGNet: a compact convolutional neural network for EEG-based brain-computer interfaces. Journal of
+Neural Engineering, 15(5), 056013.
+
+Schirrmeister, R. T., Springenberg, J. T., Fiederer, L. D. J., Glasstetter, M., Eggensperger, K.,
+Tangermann, M., Hutter, F., Burgard, W., & Ball, T. (2017). Deep learning with convolutional neural
+networks for EEG decoding and visualization. Human Brain Mapping, 38(11), 5391-5420.
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+
+from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.errors import DataError
+from benchmark.windowset import WindowSet
+
+TASKS = ("prediction", "detection")
+# Budget keys consumed by the training loop; every other key parameterises the network.
+TRAIN_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "patience", "max_windows_per_epoch")
+PREDICT_BATCH = 256
+
+
+def _braindecode_models():
+    # Imported on first fit only: braindecode pulls in skorch/sklearn/torch (~10 s), which commands
+    # such as listing methods should not pay. Its import-time MNE deprecation warnings are noise here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import braindecode.models as models
+    return models
+
+
+class _BraindecodeNet(MethodAdapter):
+    """Shared training and inference of a braindecode network on raw windows."""
+
+    @abstractmethod
+    def _build_net(self, n_chans: int, n_outputs: int, n_times: int, sfreq: float | None):
+        """Return the untrained ``torch.nn.Module`` mapping ``(b, n_chans, n_times)`` to logits."""
+
+    def _net_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if k not in TRAIN_KEYS}
+
+    def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
+        from benchmark import torch_utils  # lazy: keeps ``import baselines`` free of torch
+
+        if len(train.window_shape) != 2:
+            raise DataError(
+                f"{self.meta.name} needs raw windows (channels, samples), got windows of shape "
+                f"{train.window_shape}; build the fold with representation 'raw'."
+            )
+        n_chans, n_times = train.window_shape
+        torch_utils.seed_everything(context.seed)
+        net = self._build_net(n_chans, train.n_classes, n_times, train.info.get("sfreq"))
+        self.model_ = torch_utils.with_input_scaling(net, train)
+        self.device_ = context.device
+        self.train_result_ = torch_utils.train_classifier(
+            self.model_, train, valid, context, **{k: self.params[k] for k in TRAIN_KEYS}
+        )
+        context.logger.info(
+            "%s: %d epochs in %.1f s, kept epoch %d",
+            self.meta.name,
+            self.train_result_.epochs_run,
+            self.train_result_.seconds,
+            self.train_result_.best_epoch,
+        )
+
+    def predict_proba(self, test: WindowSet) -> np.ndarray:
+        from benchmark import torch_utils
+
+        return torch_utils.predict_proba_torch(self.model_, test, self.device_, PREDICT_BATCH)
+
+    def n_parameters(self) -> int | None:
+        from benchmark import torch_utils
+
+        model = getattr(self, "model_", None)
+        return None if model is None else torch_utils.count_parameters(model)
+
+
+@register
+class EEGNetAdapter(_BraindecodeNet):
+    """EEGNet (Lawhern et al. 2018): temporal, depthwise-spatial and separable convolutions.
+
+    Notes
+    -----
+    ``kernel_length="auto"`` sets the temporal kernel to half the sampling rate (0.5 s), the paper's
+    rule (64 samples at 128 Hz). The ``paper`` budget keeps the paper's F1=8, D=2, its max-norm
+    constrained dense classifier (norm 0.25, ``final_layer_with_constraint``) and its training:
+    Adam at the default learning rate 1e-3 (AdamW with no weight decay is the same optimiser), 500
+    epochs, weights of the lowest-validation-loss epoch kept. Dropout 0.25 is the paper's
+    cross-subject value; batch-norm momentum 0.01 matches the Keras default of the reference code.
+    Batch size 64 is our choice. Pass a ``patience`` override to stop early and bound compute.
+    """
+
+    meta = MethodMeta(
+        name="eegnet",
+        modality="eeg",
+        tasks=TASKS,
+        representation="raw",
+        budgets={
+            "smoke": {
+                "epochs": 4,
+                "lr": 1e-3,
+                "batch_size": 64,
+                "weight_decay": 0.0,
+                "patience": None,
+                "max_windows_per_epoch": 2048,
+                "kernel_length": 64,
+                "F1": 8,
+                "D": 2,
+                "drop_prob": 0.25,
+                "batch_norm_momentum": 0.1,
+                "final_layer_with_constraint": True,
+            },
+            "paper": {
+                "epochs": 500,
+                "lr": 1e-3,
+                "batch_size": 64,
+                "weight_decay": 0.0,
+                "patience": None,
+                "max_windows_per_epoch": None,
+                "kernel_length": "auto",
+                "F1": 8,
+                "D": 2,
+                "drop_prob": 0.25,
+                "batch_norm_momentum": 0.01,
+                "final_layer_with_constraint": True,
+            },
+        },
+        version="1",
+        citation=(
+            "Lawhern et al. (2018). EEGNet: a compact convolutional neural network for EEG-based "
+            "brain-computer interfaces. J. Neural Eng. 15(5):056013."
+        ),
+        description="braindecode EEGNet on raw windows, trained from scratch.",
+        is_baseline=True,
+    )
+
+    def _build_net(self, n_chans: int, n_outputs: int, n_times: int, sfreq: float | None):
+        p = self._net_params()
+        kernel_length = p.pop("kernel_length")
+        if kernel_length == "auto":
+            kernel_length = 64 if sfreq is None else max(2, int(round(sfreq / 2)))
+        return _braindecode_models().EEGNet(
+            n_chans=n_chans,
+            n_outputs=n_outputs,
+            n_times=n_times,
+            sfreq=sfreq,
+            kernel_length=int(kernel_length),
+            **p,
+        )
+
+
+@register
+class ShallowConvNetAdapter(_BraindecodeNet):
+    """Shallow ConvNet (Schirrmeister et al. 2017), braindecode's ``ShallowFBCSPNet``.
+
+    Temporal then spatial convolution, squaring, mean pooling and log: a learnable analogue of
+    filter-bank common spatial patterns (log band power of spatially filtered signals).
+
+    Notes
+    -----
+    Architecture as in the paper (40 temporal and 40 spatial filters, 25-sample kernels, pooling 75
+    with stride 15, dropout 0.5). ``paper`` training: batch size 60 as in the paper, learning rate
+    6.25e-4 without weight decay (braindecode's recommended setting for this network), 300 epochs,
+    weights of the lowest-validation-loss epoch kept, a simplification of the paper's two-phase
+    early stopping.
+    """
+
+    meta = MethodMeta(
+        name="shallow_convnet",
+        modality="eeg",
+        tasks=TASKS,
+        representation="raw",
+        budgets={
+            "smoke": {
+                "epochs": 4,
+                "lr": 1e-3,
+                "batch_size": 64,
+                "weight_decay": 0.0,
+                "patience": None,
+                "max_windows_per_epoch": 2048,
+                "drop_prob": 0.5,
+            },
+            "paper": {
+                "epochs": 300,
+                "lr": 6.25e-4,
+                "batch_size": 60,
+                "weight_decay": 0.0,
+                "patience": None,
+                "max_windows_per_epoch": None,
+                "drop_prob": 0.5,
+            },
+        },
+        version="1",
+        citation=(
+            "Schirrmeister et al. (2017). Deep learning with convolutional neural networks for EEG "
+            "decoding and visualization. Hum. Brain Mapp. 38(11):5391-5420."
+        ),
+        description="braindecode ShallowFBCSPNet (Shallow ConvNet) on raw windows, trained from scratch.",
+        is_baseline=True,
+    )
+
+    def _build_net(self, n_chans: int, n_outputs: int, n_times: int, sfreq: float | None):
+        return _braindecode_models().ShallowFBCSPNet(
+            n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq, **self._net_params()
+        )

@@ -1,0 +1,209 @@
+"""The method contract and the registry that finds methods by name.
+
+A method is a :class:`MethodAdapter` subclass with a :class:`MethodMeta` record. It declares what it
+needs (modality, tasks, input representation, hyper-parameters per budget); the harness owns data,
+splits, seeds, device, timing and logging, and hands the adapter :class:`~benchmark.windowset.WindowSet`
+objects. Test windows reach :meth:`MethodAdapter.predict_proba` without labels.
+
+Register in-tree with :func:`register`; other packages register through the entry-point group
+``seizure_bench.methods`` (each entry point names a ``MethodAdapter`` subclass).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from benchmark.errors import UnknownNameError, did_you_mean
+from benchmark.windowset import WindowSet
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "seizure_bench.methods"
+BUDGETS = ("smoke", "paper")
+MODALITIES = ("eeg", "video")
+REPRESENTATIONS = ("raw", "bandpower", "spectrogram")
+
+
+@dataclass(frozen=True)
+class MethodMeta:
+    """What a method is and what it needs.
+
+    Parameters
+    ----------
+    name
+        Registry name, used on the command line (``--method NAME``).
+    modality
+        ``"eeg"`` or ``"video"``.
+    tasks
+        Task names the method supports (``"prediction"``, ``"detection"``, ...).
+    representation
+        Input the harness must prepare: ``"raw"`` windows ``(channels, samples)``, ``"bandpower"``
+        features ``(channels, bands)`` or ``"spectrogram"`` ``(channels, time, freq)``.
+    budgets
+        Hyper-parameters per budget; ``"smoke"`` must run in minutes on 2 CPU cores, ``"paper"``
+        holds the paper's settings.
+    version
+        Bumped when the method's behaviour changes; stored with every run.
+    citation
+        Reference for the method, shown in reports.
+    representation_params
+        Parameters of the representation (e.g. STFT settings), part of the window cache key.
+    """
+
+    name: str
+    modality: str
+    tasks: tuple[str, ...]
+    representation: str
+    budgets: dict[str, dict[str, Any]]
+    version: str = "1"
+    citation: str = ""
+    description: str = ""
+    is_baseline: bool = False
+    representation_params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise ValueError(f"{self.name}: modality must be one of {MODALITIES}")
+        missing = [b for b in BUDGETS if b not in self.budgets]
+        if missing:
+            raise ValueError(f"{self.name}: budgets {missing} are not defined")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["tasks"] = list(self.tasks)
+        return d
+
+
+@dataclass
+class FitContext:
+    """What the harness gives an adapter besides data."""
+
+    seed: int
+    device: str = "cpu"
+    budget: str = "smoke"
+    work_dir: Path | None = None  # per-fold scratch space (checkpoints live here)
+    n_jobs: int = 1
+    progress: bool = False
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("seizure_bench.method"))
+
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed)
+
+
+class MethodAdapter(ABC):
+    """Base class of every method.
+
+    Subclasses set ``meta`` and implement :meth:`fit` and :meth:`predict_proba`; they may implement
+    :meth:`pretrain` for self-supervised stages. ``params`` is the budget's hyper-parameters merged
+    with user overrides; it must stay JSON-serialisable because it is stored with the run.
+    """
+
+    meta: ClassVar[MethodMeta]
+
+    def __init__(self, params: dict[str, Any] | None = None):
+        self.params: dict[str, Any] = dict(params or {})
+
+    @classmethod
+    def from_budget(cls, budget: str, overrides: dict[str, Any] | None = None) -> "MethodAdapter":
+        if budget not in cls.meta.budgets:
+            raise UnknownNameError(
+                f"method '{cls.meta.name}' has no budget '{budget}'; choose one of {sorted(cls.meta.budgets)}."
+            )
+        params = copy.deepcopy(cls.meta.budgets[budget])
+        params.update(overrides or {})
+        return cls(params)
+
+    def pretrain(self, unlabelled: WindowSet, context: FitContext) -> None:
+        """Optional self-supervised stage on training windows of the fold (labels may be used)."""
+
+    @abstractmethod
+    def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
+        """Train on ``train`` (labels in ``train.y``); ``valid`` is a held-out part of training data."""
+
+    @abstractmethod
+    def predict_proba(self, test: WindowSet) -> np.ndarray:
+        """Return ``(len(test), n_classes)`` class probabilities; rows sum to 1."""
+
+    def n_parameters(self) -> int | None:
+        """Number of trainable parameters, when meaningful."""
+        return None
+
+    def weights_source(self) -> str:
+        """Where initial weights came from: a local path, or ``"random init"``."""
+        return "random init"
+
+
+class Registry:
+    """Methods by name: in-tree ones registered with :func:`register`, plus entry points."""
+
+    def __init__(self) -> None:
+        self._methods: dict[str, type[MethodAdapter]] = {}
+        self._origin: dict[str, str] = {}
+        self._loaded_entry_points = False
+
+    def add(self, cls: type[MethodAdapter], origin: str = "in-tree") -> type[MethodAdapter]:
+        name = cls.meta.name
+        if name in self._methods and self._methods[name] is not cls:
+            raise ValueError(f"method name '{name}' registered twice")
+        self._methods[name] = cls
+        self._origin[name] = origin
+        return cls
+
+    def _load_builtin(self) -> None:
+        # Importing the packages runs their @register decorators.
+        import baselines  # noqa: F401
+        import methods  # noqa: F401
+
+    def _load_entry_points(self) -> None:
+        if self._loaded_entry_points:
+            return
+        self._loaded_entry_points = True
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                cls = ep.load()
+            except Exception as exc:  # a broken plug-in must not break the whole suite
+                log.warning("could not load method entry point %s (%s): %s", ep.name, ep.value, exc)
+                continue
+            if not (isinstance(cls, type) and issubclass(cls, MethodAdapter)):
+                log.warning("entry point %s does not name a MethodAdapter subclass; ignored", ep.name)
+                continue
+            if cls.meta.name not in self._methods:
+                self.add(cls, origin=f"entry point {ep.value}")
+
+    def names(self) -> list[str]:
+        self._load_builtin()
+        self._load_entry_points()
+        return sorted(self._methods)
+
+    def get(self, name: str) -> type[MethodAdapter]:
+        names = self.names()
+        if name not in self._methods:
+            raise UnknownNameError(
+                f"unknown method '{name}'.{did_you_mean(name, names)} "
+                "Run 'seizure-bench list methods' to see the registered ones."
+            )
+        return self._methods[name]
+
+    def origin(self, name: str) -> str:
+        self.get(name)
+        return self._origin[name]
+
+
+REGISTRY = Registry()
+
+
+def register(cls: type[MethodAdapter]) -> type[MethodAdapter]:
+    """Class decorator that adds an in-tree method to the registry."""
+    return REGISTRY.add(cls)
+
+
+def get_method(name: str) -> type[MethodAdapter]:
+    return REGISTRY.get(name)

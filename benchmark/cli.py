@@ -1,0 +1,426 @@
+"""The ``seizure-bench`` command line.
+
+A few subcommands, each a thin layer over a library function; user errors end in one line on stderr
+and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from benchmark.errors import BenchmarkError
+
+log = logging.getLogger("seizure_bench")
+
+EPILOG = """examples:
+  seizure-bench list methods
+  seizure-bench data describe chbmit --data-dir ../shared/data/chbmit
+  seizure-bench run --method eegnet --dataset chbmit-synthetic --task prediction --protocol loocv --budget smoke
+  seizure-bench report --out reports/site
+  seizure-bench compare reported-lee2024-table2-sop10 reported-lee2024-table3-sop10 --metric accuracy
+"""
+
+
+def _default_store() -> Path:
+    return Path(os.environ.get("SEIZURE_BENCH_STORE", "results/results.sqlite"))
+
+
+def _default_splits() -> Path:
+    from benchmark.runner import default_splits_dir
+
+    env = os.environ.get("SEIZURE_BENCH_SPLITS")
+    if env:
+        return Path(env)
+    local = Path("splits")
+    return local if local.is_dir() else default_splits_dir()
+
+
+# -- argument parsing -------------------------------------------------------------------------
+def _add_task_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("task parameters (recorded with the run)")
+    g.add_argument("--sop", type=float, metavar="MIN", help="seizure occurrence period / pre-ictal length in minutes (default 10)")
+    g.add_argument("--sph", type=float, metavar="MIN", help="seizure prediction horizon in minutes (default 0)")
+    g.add_argument("--interictal-gap", type=float, metavar="H", help="inter-ictal EEG is farther than H hours from any seizure (default 4)")
+    g.add_argument("--window", type=float, metavar="S", help="window length in seconds (prediction 10, detection 1)")
+    g.add_argument("--stride", type=float, metavar="S", help="window stride in seconds (default: the window length)")
+
+
+def _task_params(args) -> dict:
+    if args.task != "prediction":
+        given = [n for n in ("sop", "sph", "interictal_gap") if getattr(args, n, None) is not None]
+        if given:
+            raise BenchmarkError(f"--{given[0].replace('_', '-')} applies to the prediction task only.")
+        return {}
+    return {"sop_minutes": args.sop, "sph_minutes": args.sph, "interictal_gap_hours": args.interictal_gap}
+
+
+def _window(args):
+    from benchmark.windows import DEFAULT_WINDOWS, WindowParams
+
+    if args.window is None and args.stride is None:
+        return None
+    base = DEFAULT_WINDOWS[args.task]
+    w = args.window if args.window is not None else base.window_s
+    return WindowParams(w, args.stride if args.stride is not None else w)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seizure-bench",
+        description="Leak-free benchmark of seizure prediction and detection methods: fixed patient-wise "
+        "splits, one set of metrics and statistics, HTML leaderboards.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--store", type=Path, default=None, help="SQLite results store (default results/results.sqlite or $SEIZURE_BENCH_STORE)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("list", help="list methods, datasets, tasks or protocols")
+    p.add_argument("what", choices=["methods", "datasets", "tasks", "protocols"])
+
+    p = sub.add_parser("data", help="dataset tools: describe, generate")
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    d = dsub.add_parser("describe", help="patients, recordings, hours, seizures, lead seizures, exclusions")
+    d.add_argument("dataset")
+    d.add_argument("--data-dir", type=Path)
+    d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.add_argument("--sph", type=float, default=0.0, metavar="MIN", help="SPH used to count lead seizures (default 0)")
+    d = dsub.add_parser("generate", help="generate the chbmit-synthetic dataset (done automatically by run)")
+    d.add_argument("--data-dir", type=Path, help="where to write it (default: the cache)")
+
+    p = sub.add_parser("splits", help="freeze or verify split files")
+    ssub = p.add_subparsers(dest="splits_command", metavar="ACTION", required=True)
+    s = ssub.add_parser("freeze", help="write split files for a dataset (all standard settings by default)")
+    s.add_argument("--dataset", required=True)
+    s.add_argument("--data-dir", type=Path)
+    s.add_argument("--task", choices=["prediction", "detection"])
+    s.add_argument("--protocol")
+    s.add_argument("--sop", type=float, action="append", metavar="MIN", help="SOP(s) to freeze (repeatable; default 10, 15, 30)")
+    s.add_argument("--interictal-gap", type=float, action="append", metavar="H", help="gap(s) in hours (default 4, and 3 for loocv as in the ResNet-LSTM paper)")
+    s.add_argument("--splits-dir", type=Path)
+    s = ssub.add_parser("verify", help="check split files: content sha256, and dataset hash when the data is available")
+    s.add_argument("--dataset", action="append", help="dataset(s) to verify (default: all under splits/)")
+    s.add_argument("--data-dir", type=Path, help="data directory (for a single --dataset)")
+    s.add_argument("--splits-dir", type=Path)
+
+    p = sub.add_parser("run", help="train and test a method on a dataset with a protocol")
+    p.add_argument("--method", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--task", default="prediction", help="prediction (default) or detection")
+    p.add_argument("--protocol", default="loocv", help="loocv (default), loso, kfold5, kfold5-random")
+    p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
+    p.add_argument("--splits-dir", type=Path)
+    p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
+    p.add_argument("--no-progress", action="store_true")
+    _add_task_args(p)
+
+    p = sub.add_parser("results", help="list or export stored results")
+    rsub = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
+    r = rsub.add_parser("list", help="one line per run and reported set")
+    r = rsub.add_parser("export", help="per-patient metrics and summaries as CSV or JSON")
+    r.add_argument("--run", help="run id (or unique prefix, or reported name); default all")
+    r.add_argument("--format", choices=["csv", "json"], default="csv")
+    r.add_argument("--out", type=Path, help="file to write (default stdout)")
+
+    p = sub.add_parser("report", help="build the static HTML site (leaderboards, run pages)")
+    p.add_argument("--out", type=Path, default=Path("reports/site"))
+
+    p = sub.add_parser("import-reported", help="load a paper's per-patient table as a 'reported' result set")
+    p.add_argument("file", type=Path)
+    p.add_argument("--name", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--task", required=True)
+    p.add_argument("--protocol", default="loocv")
+    p.add_argument("--citation", default="")
+    p.add_argument("--source", default="", help="where in the paper (e.g. 'Table 3')")
+    _add_task_args(p)
+
+    p = sub.add_parser("import-bundled", help="load every reported result set shipped in reports/reported/")
+
+    p = sub.add_parser("compare", help="paired t-test and Wilcoxon test between two result sets")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--metric", default="accuracy")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("check-adapter", help="run the adapter conformance suite on a tiny dataset")
+    p.add_argument("name")
+    p.add_argument("--budget", default="smoke")
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_list(args) -> int:
+    if args.what == "methods":
+        from benchmark.adapters import REGISTRY
+
+        rows = []
+        for name in REGISTRY.names():
+            cls = REGISTRY.get(name)
+            m = cls.meta
+            kind = "baseline" if m.is_baseline else "method"
+            rows.append((name, kind, m.modality, ",".join(m.tasks), m.representation, REGISTRY.origin(name)))
+        _table(["name", "kind", "modality", "tasks", "input", "origin"], rows)
+    elif args.what == "datasets":
+        from benchmark.datasets import DATASETS
+
+        _table(["name", "synthetic", "description"], [(n, str(s.synthetic).lower(), s.description) for n, s in DATASETS.items()])
+    elif args.what == "tasks":
+        from benchmark.tasks import CLASSES
+
+        _table(["name", "positive vs negative"], [(n, " vs ".join(reversed(c))) for n, c in CLASSES.items()])
+    else:
+        from benchmark.splits import PROTOCOLS
+
+        _table(["name", "description"], list(PROTOCOLS.items()))
+    return 0
+
+
+def cmd_data(args) -> int:
+    from benchmark.datasets import describe, load_dataset
+    from benchmark.split_files import task_exclusions
+
+    if args.data_command == "generate":
+        from benchmark.datasets.synthetic import ensure_synthetic
+
+        path = ensure_synthetic(args.data_dir, progress=True)
+        print(f"chbmit-synthetic (SYNTHETIC data) is at {path}")
+        return 0
+    index = load_dataset(args.dataset, args.data_dir)
+    info = describe(index, sph_minutes=args.sph)
+    info["prediction"] = task_exclusions(index, sph_minutes=args.sph)
+    if args.json:
+        print(json.dumps(info, indent=1, default=str))
+        return 0
+    _print_description(info)
+    return 0
+
+
+def _print_description(info: dict) -> None:
+    t = info["totals"]
+    print(info["dataset"] + ("  [SYNTHETIC DATA]" if info.get("synthetic") else ""))
+    print(f"index hash (dataset version): {info['content_hash']}")
+    print(
+        f"{t['patients']} patients ({t.get('subjects', t['patients'])} subjects), {t['recordings']} recordings, "
+        f"{t['hours']:.1f} h, {t['seizures']} seizures"
+    )
+    sops = [f"{s:g}" for s in info["sop_minutes"]]
+    pred = info.get("prediction", {})
+    rows = []
+    for p in info["patients"]:
+        lead = {f"{float(k):g}": v for k, v in p.get("lead_seizures", {}).items()}
+        usable = [str(pred.get(s, {}).get("units", {}).get(p["patient_id"], 0)) for s in sops]
+        rows.append((p["patient_id"], str(p["recordings"]), f"{p['hours']:.1f}", str(p["seizures"]),
+                     *[str(lead.get(s, "")) for s in sops], *usable))
+    print()
+    _table(["patient", "recordings", "hours", "seizures", *[f"lead/SOP{s}" for s in sops],
+            *[f"usable/SOP{s}" for s in sops]], rows)
+    print("\nlead: no seizure within SOP+SPH before onset; usable: lead seizures with enough recorded "
+          "pre-ictal EEG and inter-ictal EEG far enough from seizures (prediction units)")
+    excl = info.get("exclusions", [])
+    print(f"\ndataset exclusions ({len(excl)}):")
+    for e in excl:
+        print(f"  [{e['scope']}] {e['patient']}{'/' + e['recording'] if e.get('recording') else ''}: {e['reason']}")
+    for s in sops:
+        ex = pred.get(s, {}).get("exclusions", [])
+        print(f"\nprediction exclusions, {pred[s]['label']}, loocv ({len(ex)}):")
+        for e in ex:
+            print(f"  [{e['scope']}] {e['patient']}{'/' + e['recording'] if e.get('recording') else ''}: {e['reason']}")
+
+
+def cmd_splits(args) -> int:
+    from benchmark.split_files import freeze_standard, verify_all
+
+    splits_dir = args.splits_dir or _default_splits()
+    if args.splits_command == "freeze":
+        paths = freeze_standard(
+            args.dataset, args.data_dir, splits_dir, task=args.task, protocol=args.protocol,
+            sops=args.sop, gaps=args.interictal_gap,
+        )
+        for p in paths:
+            print(f"froze {p}")
+        return 0
+    results = verify_all(splits_dir, datasets=args.dataset, data_dir=args.data_dir)
+    bad = 0
+    for r in results:
+        print(f"{r['status']:>8}  {r['file']}  {r['detail']}")
+        bad += r["status"] == "FAILED"
+    print(f"{len(results) - bad} ok, {bad} failed")
+    if bad:
+        raise BenchmarkError(f"{bad} split file(s) failed verification (see above); restore them from git or re-freeze.")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from benchmark.runner import RunConfig, Runner
+
+    overrides = {}
+    for item in args.set:
+        if "=" not in item:
+            raise BenchmarkError(f"--set expects KEY=VALUE, got '{item}'.")
+        k, v = item.split("=", 1)
+        try:
+            overrides[k] = json.loads(v)
+        except json.JSONDecodeError:
+            overrides[k] = v
+    cfg = RunConfig(
+        method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
+        seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
+        method_overrides=overrides, store_path=args.store, splits_dir=args.splits_dir or _default_splits(),
+        cache_dir=args.cache_dir, jobs=args.jobs, device=args.device, progress=not args.no_progress,
+    )
+    rec = Runner(cfg).run()
+    _print_run_summary(args.store, rec)
+    return 0 if rec.status == "complete" else 3
+
+
+def _print_run_summary(store_path: Path, rec) -> None:
+    from benchmark.store import ResultStore
+
+    store = ResultStore(store_path)
+    summ = store.summary(rec.run_id)
+    label = " [SYNTHETIC DATA]" if rec.synthetic else ""
+    print(f"run {rec.run_id}: {rec.status}{label}")
+    for metric in ("sensitivity", "specificity", "fpr", "accuracy", "balanced_accuracy", "roc_auc"):
+        if metric in summ.index:
+            r = summ.loc[metric]
+            print(f"  {metric:<18} {r['mean']:.3f} ± {r['std']:.3f}  (95% CI {r['ci_low']:.3f}-{r['ci_high']:.3f}, n={int(r['n'])})")
+    failed = [f for f in store.folds(rec.run_id) if f.status != "ok"]
+    if failed:
+        print(f"  {len(failed)} fold(s) failed, e.g. {failed[0].fold_id}: {failed[0].error}")
+    if not rec.leakage.get("ok", True):
+        print("  LEAKAGE: " + ("protocol is leaky by design" if rec.leakage.get("protocol_leaky") else "train/test windows overlap"))
+
+
+def cmd_results(args) -> int:
+    from benchmark.export import export_results, list_results
+
+    if args.results_command == "list":
+        _table(["run", "kind", "method", "dataset", "task", "protocol", "status", "synthetic"], list_results(args.store))
+        return 0
+    text = export_results(args.store, run=args.run, fmt=args.format)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from benchmark.report import build_report
+    from benchmark.store import ResultStore
+
+    path = build_report(ResultStore(args.store), args.out)
+    print(f"report written to {path}")
+    return 0
+
+
+def cmd_import_reported(args) -> int:
+    from benchmark.reported import import_reported
+    from benchmark.store import ResultStore
+    from benchmark.tasks import make_params
+
+    params = make_params(args.task, **_task_params(args))
+    run_id = import_reported(
+        ResultStore(args.store), args.file, name=args.name, dataset=args.dataset, task=args.task,
+        protocol=args.protocol, task_params=vars(params), citation=args.citation, source=args.source,
+    )
+    print(f"imported {args.file} as reported result set '{args.name}' ({run_id})")
+    return 0
+
+
+def cmd_import_bundled(args) -> int:
+    from benchmark.reported import import_bundled
+    from benchmark.store import ResultStore
+
+    ids = import_bundled(ResultStore(args.store))
+    print(f"imported {len(ids)} reported result sets")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from benchmark.compare import compare
+    from benchmark.store import ResultStore
+
+    res = compare(ResultStore(args.store), args.a, args.b, args.metric)
+    if args.json:
+        print(json.dumps(res, indent=1, default=_json_default))
+        return 0
+    print(f"{args.metric}: {res['a']} vs {res['b']} on {res['n']} shared patients")
+    print(f"  mean {res['mean_a']:.4f} vs {res['mean_b']:.4f}")
+    print(f"  paired t-test t = {res['t']:.3f}, p = {res['p_value']:.4g}; Wilcoxon p = {res['wilcoxon_p']:.4g}")
+    return 0
+
+
+def _json_default(o):
+    try:
+        return float(o)
+    except (TypeError, ValueError):
+        return str(o)
+
+
+def cmd_check_adapter(args) -> int:
+    from benchmark.conformance import check_adapter
+
+    results = check_adapter(args.name, budget=args.budget)
+    for r in results:
+        print(f"{'PASS' if r.ok else 'FAIL'}  {r.name}" + (f"  ({r.detail})" if r.detail else ""))
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+COMMANDS = {
+    "list": cmd_list, "data": cmd_data, "splits": cmd_splits, "run": cmd_run, "results": cmd_results,
+    "report": cmd_report, "import-reported": cmd_import_reported, "import-bundled": cmd_import_bundled,
+    "compare": cmd_compare, "check-adapter": cmd_check_adapter,
+}
+
+
+def _table(headers, rows) -> None:
+    rows = [tuple(str(c) for c in r) for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("mne", "matplotlib", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.store is None:
+        args.store = _default_store()
+    try:
+        return COMMANDS[args.command](args)
+    except BenchmarkError as exc:
+        print(f"seizure-bench: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            "seizure-bench: interrupted; finished folds are stored, run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""Datasets the benchmark knows by name, and summaries of a loaded index.
+
+Each dataset is a loader that turns a folder into a :class:`~benchmark.index.RecordingIndex`:
+
+* ``chbmit``: the CHB-MIT Scalp EEG Database in its PhysioNet layout (:mod:`.chbmit`);
+* ``chbmit-synthetic``: a small generated folder in the same layout, for tests and demos; every
+  result on it is labelled synthetic (:mod:`.synthetic`);
+* ``edf-folder``: a private dataset as EDF files plus CSV manifest and seizure list (:mod:`.edf_folder`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
+
+from benchmark.datasets.chbmit import CHBMIT_CHANNELS, load_chbmit
+from benchmark.datasets.edf_folder import load_edf_folder
+from benchmark.errors import DataError, UnknownNameError, did_you_mean
+from benchmark.index import RecordingIndex
+from benchmark.seizures import lead_seizures
+
+__all__ = [
+    "CHBMIT_CHANNELS",
+    "DATASETS",
+    "DatasetSpec",
+    "describe",
+    "excluded_recordings",
+    "lead_seizures",
+    "load_chbmit",
+    "load_dataset",
+    "load_edf_folder",
+]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset the benchmark can load by name.
+
+    Attributes
+    ----------
+    name
+        Name used on the command line (``--dataset``).
+    description
+        One line for listings.
+    loader
+        ``loader(data_dir, **options) -> RecordingIndex``.
+    needs_data_dir
+        Whether a data directory must be given.
+    synthetic
+        Whether the data are generated rather than recorded.
+    """
+
+    name: str
+    description: str
+    loader: Callable[..., RecordingIndex]
+    needs_data_dir: bool
+    synthetic: bool
+
+
+def _load_chbmit_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
+    # Imported here: generating data pulls in code that loading real data never needs.
+    from benchmark.datasets.synthetic import ensure_synthetic
+
+    path = ensure_synthetic(data_dir, config)
+    return load_chbmit(path, dataset_name="chbmit-synthetic", synthetic=True, **options)
+
+
+DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
+    {
+        "chbmit": DatasetSpec(
+            "chbmit",
+            "CHB-MIT Scalp EEG Database v1.0.0 (PhysioNet): 24 cases, 686 files, 198 seizures",
+            load_chbmit,
+            needs_data_dir=True,
+            synthetic=False,
+        ),
+        "chbmit-synthetic": DatasetSpec(
+            "chbmit-synthetic",
+            "SYNTHETIC data in CHB-MIT layout, generated on first use (tests and demos only)",
+            _load_chbmit_synthetic,
+            needs_data_dir=False,
+            synthetic=True,
+        ),
+        "edf-folder": DatasetSpec(
+            "edf-folder",
+            "a folder of EDF files with manifest.csv, seizures.csv and edf-folder.json",
+            load_edf_folder,
+            needs_data_dir=True,
+            synthetic=False,
+        ),
+    }
+)
+
+
+def load_dataset(name: str, data_dir=None, **options: Any) -> RecordingIndex:
+    """Load a dataset by name.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`DATASETS`.
+    data_dir
+        The dataset folder; optional for ``chbmit-synthetic`` (a default cache folder is used).
+    **options
+        Passed to the loader (e.g. ``check_edf=False``).
+
+    Raises
+    ------
+    UnknownNameError
+        ``name`` is not a known dataset.
+    DataError
+        The dataset needs a folder and none was given, or loading failed.
+    """
+    spec = DATASETS.get(name)
+    if spec is None:
+        raise UnknownNameError(
+            f"unknown dataset '{name}'; known: {', '.join(DATASETS)}.{did_you_mean(name, DATASETS)}"
+        )
+    if data_dir is None and spec.needs_data_dir:
+        raise DataError(
+            f"dataset '{name}' needs its data folder: pass --data-dir PATH "
+            "(or try --dataset chbmit-synthetic)"
+        )
+    return spec.loader(data_dir, **options)
+
+
+def excluded_recordings(
+    index: RecordingIndex, *, needs_timeline: bool = False
+) -> set[tuple[str, str]]:
+    """``(patient_id, recording_id)`` of recordings that tasks must skip.
+
+    Parameters
+    ----------
+    index
+        The recording index.
+    needs_timeline
+        Also skip recordings without a known start and duration (e.g. all of chb24), for tasks
+        that place windows on the patient timeline (prediction, lead seizures).
+
+    Returns
+    -------
+    set of tuple
+        Recordings named by recording-scope exclusions, plus (``needs_timeline``) those off the
+        timeline. A patient-scope exclusion (chb24: no clock times) excludes nothing by itself;
+        it explains why that patient's recordings are off the timeline.
+    """
+    out = {(e.patient, e.recording) for e in index.exclusions if e.scope == "recording"}
+    if needs_timeline:
+        out |= {(p.patient_id, r.recording_id) for p, r in index.iter_recordings() if not r.on_timeline}
+    return out
+
+
+def describe(
+    index: RecordingIndex,
+    sop_minutes: Iterable[float] = (10, 15, 30),
+    sph_minutes: float = 0,
+) -> dict[str, Any]:
+    """Summarise an index: per patient and in total, plus every exclusion.
+
+    Parameters
+    ----------
+    index
+        The recording index.
+    sop_minutes
+        Seizure occurrence periods for which lead seizures are counted.
+    sph_minutes
+        Seizure prediction horizon added to each SOP.
+
+    Returns
+    -------
+    dict
+        ``dataset``, ``synthetic``, ``content_hash``, ``channels``, ``sop_minutes``,
+        ``sph_minutes``, ``patients`` (``patient_id``, ``subject_id``, ``recordings``,
+        ``recordings_excluded``, ``recordings_off_timeline``, ``hours`` (of recordings with a
+        known duration), ``seizures``, ``lead_seizures`` {SOP minutes: count, or ``None`` when
+        the patient has no timeline}), ``totals`` and ``exclusions`` (scope, patient,
+        recording, reason). Lead seizures are counted on the whole timeline, seizures in
+        excluded recordings included (they still precede later ones); which lead seizures a
+        task can use is the task's decision.
+    """
+    sops = tuple(sop_minutes)
+    excluded = excluded_recordings(index)
+    patients = []
+    for p in index.patients:
+        on_timeline = any(r.on_timeline for r in p.recordings)
+        patients.append(
+            {
+                "patient_id": p.patient_id,
+                "subject_id": p.group,
+                "recordings": len(p.recordings),
+                "recordings_excluded": sum(
+                    (p.patient_id, r.recording_id) in excluded for r in p.recordings
+                ),
+                "recordings_off_timeline": sum(not r.on_timeline for r in p.recordings),
+                "hours": p.hours,
+                "seizures": p.n_seizures,
+                "lead_seizures": {
+                    sop: (
+                        len(lead_seizures(p, sop * 60.0, sph_minutes * 60.0))
+                        if on_timeline
+                        else None
+                    )
+                    for sop in sops
+                },
+            }
+        )
+    totals = {
+        "patients": len(patients),
+        "subjects": len({p["subject_id"] for p in patients}),
+        "recordings": index.n_recordings,
+        "recordings_excluded": len(excluded),
+        "recordings_off_timeline": sum(p["recordings_off_timeline"] for p in patients),
+        "hours": index.hours,
+        "seizures": index.n_seizures,
+        "lead_seizures": {
+            sop: sum(p["lead_seizures"][sop] or 0 for p in patients) for sop in sops
+        },
+    }
+    return {
+        "dataset": index.dataset,
+        "synthetic": index.synthetic,
+        "content_hash": index.content_hash(),
+        "channels": list(index.channels),
+        "sop_minutes": list(sops),
+        "sph_minutes": sph_minutes,
+        "patients": patients,
+        "totals": totals,
+        "exclusions": [
+            {"scope": e.scope, "patient": e.patient, "recording": e.recording, "reason": e.reason}
+            for e in index.exclusions
+        ],
+    }

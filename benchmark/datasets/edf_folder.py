@@ -1,0 +1,316 @@
+"""A private dataset given as a folder of EDF files plus two CSV tables.
+
+For hospital data such as SNUH's (21 unipolar scalp channels at 200 Hz) that cannot be shared:
+the benchmark reads it in place from this layout::
+
+    data_dir/
+        edf-folder.json     {"name": "snuh", "channels": ["Fp1", "F3", ...]}  (or edf-folder.toml)
+        manifest.csv        patient,recording,file,start_time[,subject]
+        seizures.csv        patient,recording,onset,offset[,type]
+        any/sub/folders/*.edf
+
+``file`` is relative to ``data_dir``; ``start_time`` is an ISO 8601 date-time and places the
+recording on its patient's timeline (seconds since the patient's first start); ``onset`` and
+``offset`` are seconds from the start of the recording. Durations, sampling rates and channel labels
+come from the EDF headers, so every EDF file must be present.
+
+A recording that lacks some of the configured channels is kept, with a recording-level
+:class:`~benchmark.index.Exclusion`; a channel missing from every recording is taken to be a
+configuration mistake and is an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import tomllib
+from pathlib import Path, PurePosixPath
+from typing import Any, Sequence
+
+from benchmark.datasets.chbmit import natural_key
+from benchmark.edf import match_channels, read_header
+from benchmark.errors import DataError
+from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CONFIG_NAMES", "load_edf_folder"]
+
+#: Configuration files looked for in the data folder, in this order.
+CONFIG_NAMES = ("edf-folder.json", "edf-folder.toml")
+_CONFIG_KEYS = {"channels", "name", "description"}
+_MANIFEST_COLUMNS = ("patient", "recording", "file", "start_time")
+_SEIZURE_COLUMNS = ("patient", "recording", "onset", "offset")
+_EPS = 1e-6
+
+
+def _read_config(data_dir: Path) -> tuple[dict[str, Any], str | None]:
+    for name in CONFIG_NAMES:
+        path = data_dir / name
+        if not path.is_file():
+            continue
+        try:
+            if name.endswith(".json"):
+                cfg = json.loads(path.read_text())
+            else:
+                cfg = tomllib.loads(path.read_text())
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
+            raise DataError(f"{path} is not valid {name.rsplit('.', 1)[1].upper()}: {err}") from None
+        if not isinstance(cfg, dict):
+            raise DataError(f"{path} must hold an object like {{\"channels\": [...]}}")
+        return cfg, str(path)
+    return {}, None
+
+
+def _resolve_config(
+    data_dir: Path, channels: Sequence[str] | None, config: dict | None
+) -> tuple[tuple[str, ...], str | None, str]:
+    """Channels and dataset name from the arguments, else the config dict, else the config file."""
+    source = "config argument"
+    if config is None:
+        config, source = _read_config(data_dir)
+    unknown = set(config) - _CONFIG_KEYS
+    if unknown:
+        raise DataError(
+            f"unknown key(s) {', '.join(sorted(unknown))} in {source}; allowed: "
+            f"{', '.join(sorted(_CONFIG_KEYS))}"
+        )
+    if channels is not None:
+        chans, source = channels, "channels argument"
+    else:
+        chans = config.get("channels")
+    if not chans or isinstance(chans, str) or not all(isinstance(c, str) for c in chans):
+        raise DataError(
+            f"no channel list for the EDF folder {data_dir}: write {CONFIG_NAMES[0]} there with "
+            '{"channels": ["Fp1", "F3", ...]} (labels as in the EDF files) or pass channels'
+        )
+    if len({c.upper() for c in chans}) != len(chans):
+        raise DataError(f"the channel list from {source} names a channel twice; list each once")
+    return tuple(chans), config.get("name"), source or "config"
+
+
+def _read_table(path: Path, required: Sequence[str], what: str) -> list[tuple[int, dict[str, str]]]:
+    """CSV rows as dicts with stripped keys and values, with their line numbers."""
+    if not path.is_file():
+        raise DataError(
+            f"{what} {path} not found; write a CSV with columns {', '.join(required)}"
+        )
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise DataError(
+                f"{path} lacks column(s) {', '.join(missing)}; it needs {', '.join(required)} "
+                f"(found: {', '.join(header) or 'none'})"
+            )
+        rows = []
+        for row in reader:
+            clean = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+            if any(clean.values()):
+                rows.append((reader.line_num, clean))
+    return rows
+
+
+def _parse_time(text: str, where: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise DataError(
+            f"{where}: start_time {text!r} is not an ISO date-time like 2021-03-04T22:15:00"
+        ) from None
+
+
+def _parse_seconds(text: str, column: str, where: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{where}: {column} {text!r} is not a number of seconds") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DataError(f"{where}: {column} {text!r} is not a finite number of seconds")
+    return value
+
+
+def load_edf_folder(
+    data_dir,
+    *,
+    manifest: str = "manifest.csv",
+    annotations: str = "seizures.csv",
+    channels: Sequence[str] | None = None,
+    dataset_name: str = "edf-folder",
+    config: dict | None = None,
+) -> RecordingIndex:
+    """Build a recording index from a folder of EDF files, a manifest and a seizure list.
+
+    Parameters
+    ----------
+    data_dir
+        The dataset folder.
+    manifest, annotations
+        CSV file names inside ``data_dir``.
+    channels
+        Channel labels to use (as in the EDF files; matched case-insensitively). Overrides the
+        configuration.
+    dataset_name
+        Name stored in the index; when left at ``"edf-folder"`` the configuration's ``name`` is
+        used if it has one.
+    config
+        Configuration dict used instead of ``edf-folder.json`` / ``edf-folder.toml``.
+
+    Returns
+    -------
+    RecordingIndex
+
+    Raises
+    ------
+    DataError
+        Missing folder, configuration, table, column or EDF file; unknown recording in the
+        seizure list; a seizure outside its recording; overlapping recordings of one patient;
+        a configured channel absent from every file; mixed sampling rates within a recording.
+    """
+    data_dir = Path(data_dir).expanduser()
+    if not data_dir.is_dir():
+        raise DataError(
+            f"EDF folder {data_dir} does not exist; point --data-dir at the folder holding "
+            f"{manifest}, {annotations}, {CONFIG_NAMES[0]} and the EDF files"
+        )
+    wanted, name, source = _resolve_config(data_dir, channels, config)
+    if dataset_name == "edf-folder" and name:
+        dataset_name = str(name)
+
+    # -- manifest: one row per recording --------------------------------------------------------
+    entries: dict[tuple[str, str], dict[str, Any]] = {}
+    manifest_path = data_dir / manifest
+    for line, row in _read_table(manifest_path, _MANIFEST_COLUMNS, "manifest"):
+        where = f"{manifest_path}, line {line}"
+        empty = [c for c in _MANIFEST_COLUMNS if not row[c]]
+        if empty:
+            raise DataError(f"{where}: empty {', '.join(empty)}; fill in every required column")
+        key = (row["patient"], row["recording"])
+        if key in entries:
+            raise DataError(f"{where}: recording {key[0]}/{key[1]} is listed twice; list it once")
+        rel = PurePosixPath(row["file"].replace("\\", "/"))
+        if rel.is_absolute() or ".." in rel.parts:
+            raise DataError(f"{where}: file {row['file']!r} must be a path inside {data_dir}")
+        header = read_header(data_dir / rel)
+        entries[key] = {
+            "file": rel.as_posix(),
+            "start_time": _parse_time(row["start_time"], where),
+            "header": header,
+            "subject": row.get("subject", ""),
+            "seizures": [],
+            "where": where,
+        }
+    if not entries:
+        raise DataError(f"{manifest_path} lists no recordings; add one row per EDF file")
+
+    # -- channels: a label absent everywhere is a configuration mistake -------------------------
+    missing_by_rec = {k: match_channels(e["header"].channels, wanted)[1] for k, e in entries.items()}
+    absent_everywhere = [c for c in wanted if all(c in m for m in missing_by_rec.values())]
+    if absent_everywhere:
+        some = next(iter(entries.values()))["header"]
+        raise DataError(
+            f"channel(s) {', '.join(absent_everywhere)} from {source} are in none of the EDF "
+            f"files (e.g. {some.path} has {', '.join(some.channels)}); fix the channel list"
+        )
+
+    # -- seizures -------------------------------------------------------------------------------
+    ann_path = data_dir / annotations
+    for line, row in _read_table(ann_path, _SEIZURE_COLUMNS, "seizure list"):
+        where = f"{ann_path}, line {line}"
+        key = (row["patient"], row["recording"])
+        if key not in entries:
+            raise DataError(
+                f"{where}: recording {key[0]}/{key[1]} is not in {manifest}; fix the names or "
+                "add the recording to the manifest"
+            )
+        onset = _parse_seconds(row["onset"], "onset", where)
+        offset = _parse_seconds(row["offset"], "offset", where)
+        duration = entries[key]["header"].duration
+        if not 0 <= onset < offset <= duration + _EPS:
+            raise DataError(
+                f"{where}: seizure {onset:g}-{offset:g} s is outside recording {key[0]}/{key[1]} "
+                f"(0-{duration:g} s) or ends before it starts; onset and offset are seconds "
+                "from the recording start"
+            )
+        entries[key]["seizures"].append(Seizure(onset, offset, row.get("type") or None))
+
+    # -- patients, timeline ---------------------------------------------------------------------
+    exclusions: list[Exclusion] = []
+    by_patient: dict[str, list[tuple[str, dict]]] = {}
+    for (pid, rid), e in entries.items():
+        by_patient.setdefault(pid, []).append((rid, e))
+    patients = []
+    for pid in sorted(by_patient, key=natural_key):
+        recs = by_patient[pid]
+        try:
+            first = min(e["start_time"] for _, e in recs)
+            offsets = {rid: (e["start_time"] - first).total_seconds() for rid, e in recs}
+        except TypeError:
+            raise DataError(
+                f"{manifest_path}: patient {pid} mixes start_time values with and without a "
+                "time zone; give all or none a UTC offset"
+            ) from None
+        recordings = []
+        for rid, e in recs:
+            h = e["header"]
+            missing = missing_by_rec[(pid, rid)]
+            idx, _ = match_channels(h.channels, wanted)
+            rates = {h.channel_sfreqs[i] for i in idx}
+            if len(rates) > 1:
+                raise DataError(
+                    f"{h.path}: the configured channels have different sampling rates "
+                    f"({', '.join(f'{r:g}' for r in sorted(rates))} Hz); use channels of one rate"
+                )
+            if missing:
+                exclusions.append(
+                    Exclusion(
+                        scope="recording",
+                        patient=pid,
+                        recording=rid,
+                        reason=f"{e['file']} lacks channel(s) {', '.join(missing)}",
+                    )
+                )
+            recordings.append(
+                Recording(
+                    recording_id=rid,
+                    file=e["file"],
+                    start=offsets[rid],
+                    duration=h.duration,
+                    sfreq=rates.pop() if rates else h.sfreq,
+                    channels=h.channels,
+                    seizures=tuple(sorted(e["seizures"], key=lambda s: (s.onset, s.offset))),
+                )
+            )
+        recordings.sort(key=lambda r: (r.start, natural_key(r.recording_id)))
+        for a, b in zip(recordings, recordings[1:]):
+            if b.start < a.end - _EPS:
+                raise DataError(
+                    f"recordings {pid}/{a.recording_id} ({a.file}) and {pid}/{b.recording_id} "
+                    f"({b.file}) overlap in time ({a.end - b.start:g} s); fix their start_time "
+                    f"in {manifest} or the EDF files"
+                )
+        subjects = {e["subject"] for _, e in recs if e["subject"]}
+        if len(subjects) > 1:
+            raise DataError(
+                f"{manifest_path}: patient {pid} has several subjects ({', '.join(sorted(subjects))})"
+            )
+        patients.append(
+            Patient(pid, tuple(recordings), subject_id=subjects.pop() if subjects else pid)
+        )
+
+    index = RecordingIndex(
+        dataset=dataset_name,
+        patients=tuple(patients),
+        channels=wanted,
+        exclusions=tuple(exclusions),
+        root=str(data_dir),
+        notes=(f"channels from {source}", f"{len(entries)} EDF headers read"),
+    )
+    log.info(
+        "%s: %d patients, %d recordings, %d seizures",
+        dataset_name, len(patients), index.n_recordings, index.n_seizures,
+    )
+    return index

@@ -1,0 +1,86 @@
+"""Export of stored results (per-patient metrics and summaries) as CSV or JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmark.store import ResultStore
+
+ID_COLUMNS = ["run_id", "kind", "method", "dataset", "task", "protocol", "budget", "seed", "synthetic"]
+
+
+def list_results(store_path: Path) -> list[tuple]:
+    store = ResultStore(store_path)
+    return [
+        (r.run_id, r.kind, r.display_name or r.method, r.dataset, r.task, r.protocol, r.status,
+         "SYNTHETIC" if r.synthetic else "")
+        for r in store.list_runs()
+    ]
+
+
+def _runs(store: ResultStore, run: str | None):
+    return [store.resolve(run)] if run else store.list_runs()
+
+
+def export_results(store_path: Path, run: str | None = None, fmt: str = "csv") -> str:
+    """Per-patient metrics (``level=patient``) and summaries (``level=mean|std|ci_low|ci_high``)."""
+    store = ResultStore(store_path)
+    runs = _runs(store, run)
+    if fmt == "json":
+        out = []
+        for r in runs:
+            pm = store.patient_metrics(r.run_id)
+            sm = store.summary(r.run_id)
+            out.append(
+                {
+                    **{c: getattr(r, c) for c in ID_COLUMNS},
+                    "display_name": r.display_name,
+                    "task_params": r.task_params,
+                    "status": r.status,
+                    "index_hash": r.index_hash,
+                    "split_hash": r.split_hash,
+                    "leakage": r.leakage,
+                    "per_patient": _nan_to_none(pm.to_dict(orient="index")),
+                    "summary": _nan_to_none(sm.to_dict(orient="index")),
+                    "folds": [
+                        {"fold_id": f.fold_id, "patient": f.patient, "status": f.status, "error": f.error,
+                         "metrics": _nan_to_none(f.metrics)}
+                        for f in store.folds(r.run_id)
+                    ],
+                }
+            )
+        return json.dumps(out, indent=1, default=str) + "\n"
+    frames = []
+    for r in runs:
+        ids = {c: getattr(r, c) for c in ID_COLUMNS}
+        pm = store.patient_metrics(r.run_id)
+        if len(pm):
+            frames.append(pm.reset_index().rename(columns={"index": "patient"}).assign(level="patient", **ids))
+        sm = store.summary(r.run_id)
+        if len(sm):
+            for stat in ("mean", "std", "ci_low", "ci_high"):
+                row = sm[stat].to_frame().T.reset_index(drop=True)
+                frames.append(row.assign(level=stat, patient="", **ids))
+    if not frames:
+        return ""
+    df = pd.concat(frames, ignore_index=True)
+    lead = ID_COLUMNS + ["level", "patient"]
+    df = df[lead + [c for c in df.columns if c not in lead]]
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, float_format="%.6g")
+    return buf.getvalue()
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, dict):
+        return {str(k): _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, float) and np.isnan(obj):
+        return None
+    if isinstance(obj, (np.floating,)):
+        return None if np.isnan(obj) else float(obj)
+    return obj

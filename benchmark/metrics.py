@@ -1,0 +1,189 @@
+"""Window-level classification metrics, per fold and per patient, and their summary over patients.
+
+All functions are pure. A metric whose denominator is empty (sensitivity of a fold without positive
+windows, ROC AUC with a single class, ...) is ``NaN`` rather than 0 or an exception, and no numpy or
+scikit-learn warnings escape: the summary then leaves that patient out of that metric only.
+
+The false positive rate is the window-level ratio ``FP / (FP + TN)`` used by Lee et al. (2024),
+"A ResNet-LSTM hybrid model for predicting epileptic seizures using a pretrained model with
+supervised contrastive learning", Scientific Reports 14, doi:10.1038/s41598-023-43328-y (Table 1),
+not a rate per hour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from benchmark.stats import bootstrap_ci
+
+METRICS = (
+    "sensitivity",
+    "specificity",
+    "fpr",
+    "accuracy",
+    "precision",
+    "f1",
+    "balanced_accuracy",
+    "roc_auc",
+)
+LOWER_IS_BETTER = frozenset({"fpr"})
+SUMMARY_COLUMNS = ("mean", "std", "ci_low", "ci_high", "n")
+SCORE_COLUMNS = ("fold_id", "patient", "recording", "start", "end", "label", "score", "pred")
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else float("nan")
+
+
+def _roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney U statistic over ranks (ties count one half)."""
+    n_pos = int(y.sum())
+    n_neg = y.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    u = ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))
+
+
+def binary_metrics(y_true, score, threshold: float = 0.5, pred=None) -> dict[str, float]:
+    """Compute every metric in :data:`METRICS` for one set of windows.
+
+    Parameters
+    ----------
+    y_true
+        True labels, 0 (negative, e.g. inter-ictal) or 1 (positive, e.g. pre-ictal).
+    score
+        Predicted probability of the positive class, used for ROC AUC and, when ``pred`` is not
+        given, thresholded into predictions.
+    threshold
+        A window is predicted positive when ``score >= threshold``.
+    pred
+        Hard predictions (0/1) to use instead of thresholding ``score``.
+
+    Returns
+    -------
+    dict
+        ``{metric: value}`` for every name in :data:`METRICS`; undefined metrics are ``NaN``.
+    """
+    y = np.asarray(y_true).astype(float).ravel()
+    s = np.asarray(score, dtype=float).ravel()
+    if y.shape != s.shape:
+        raise ValueError(f"y_true has {y.size} values but score has {s.size}")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("y_true must contain only 0 and 1")
+    if np.isnan(s).any():
+        raise ValueError("score contains NaN; a method must return a probability for every window")
+    y = y.astype(int)
+    if pred is None:
+        p = (s >= threshold).astype(int)
+    else:
+        p = np.asarray(pred).astype(int).ravel()
+        if p.shape != y.shape:
+            raise ValueError(f"y_true has {y.size} values but pred has {p.size}")
+
+    tp = int(np.sum((p == 1) & (y == 1)))
+    tn = int(np.sum((p == 0) & (y == 0)))
+    fp = int(np.sum((p == 1) & (y == 0)))
+    fn = int(np.sum((p == 0) & (y == 1)))
+    sens = _ratio(tp, tp + fn)
+    spec = _ratio(tn, tn + fp)
+    return {
+        "sensitivity": sens,
+        "specificity": spec,
+        "fpr": _ratio(fp, fp + tn),
+        "accuracy": _ratio(tp + tn, y.size),
+        "precision": _ratio(tp, tp + fp),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        # NaN propagates on purpose: balanced accuracy needs both classes.
+        "balanced_accuracy": (sens + spec) / 2.0,
+        "roc_auc": _roc_auc(y, s),
+    }
+
+
+def _metrics_of(group: pd.DataFrame) -> dict[str, float]:
+    pred = group["pred"].to_numpy() if "pred" in group else None
+    return binary_metrics(group["label"].to_numpy(), group["score"].to_numpy(), pred=pred)
+
+
+def fold_metrics(scores: pd.DataFrame) -> pd.DataFrame:
+    """Metrics of each fold's test windows.
+
+    Parameters
+    ----------
+    scores
+        One row per test window with the columns of :data:`SCORE_COLUMNS` (``pred`` optional:
+        without it ``score >= 0.5`` is used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``fold_id``, ``patient`` and the metrics, one row per fold in ``fold_id`` order.
+        ``patient`` is the fold's test patient, or ``None`` when a fold tests several patients.
+    """
+    rows = []
+    for fold_id, group in scores.groupby("fold_id", sort=True):
+        patients = group["patient"].unique()
+        patient = patients[0] if len(patients) == 1 else None
+        rows.append({"fold_id": fold_id, "patient": patient, **_metrics_of(group)})
+    return pd.DataFrame(rows, columns=["fold_id", "patient", *METRICS])
+
+
+def patient_metrics(scores: pd.DataFrame) -> pd.DataFrame:
+    """Metrics per patient, pooling that patient's test windows over all folds.
+
+    Pooling (rather than averaging fold metrics) keeps folds with a single class, e.g. a
+    leave-one-seizure-out fold whose test part holds only pre-ictal windows, from yielding NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``patient`` (sorted), one column per metric of :data:`METRICS`.
+    """
+    rows = {patient: _metrics_of(group) for patient, group in scores.groupby("patient", sort=True)}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS))
+    out.index.name = "patient"
+    return out.astype(float)
+
+
+def summarize(per_patient: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Mean, spread and bootstrap confidence interval of each metric over patients.
+
+    Patients are the unit of analysis (each counts once, whatever its number of windows). For each
+    metric, patients whose value is NaN are left out of that metric only.
+
+    Parameters
+    ----------
+    per_patient
+        Index patient, one numeric column per metric (as from :func:`patient_metrics`).
+    n_boot
+        Bootstrap resamples of the patients for the 95% percentile interval.
+    seed
+        Seed of the resampling; each metric uses its own generator seeded with ``seed`` so a
+        metric's interval does not depend on which other metrics are present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``metric`` (known metrics in :data:`METRICS` order, then any others), columns
+        ``mean``, ``std`` (ddof=1), ``ci_low``, ``ci_high``, ``n`` (patients used).
+    """
+    cols = [m for m in METRICS if m in per_patient.columns]
+    cols += [c for c in per_patient.columns if c not in METRICS]
+    rows = {}
+    for metric in cols:
+        values = pd.to_numeric(per_patient[metric], errors="coerce").dropna().to_numpy(dtype=float)
+        n = values.size
+        lo, hi = bootstrap_ci(values, n_boot=n_boot, seed=seed)
+        rows[metric] = {
+            "mean": float(values.mean()) if n else float("nan"),
+            "std": float(values.std(ddof=1)) if n > 1 else float("nan"),
+            "ci_low": lo,
+            "ci_high": hi,
+            "n": n,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(SUMMARY_COLUMNS))
+    out.index.name = "metric"
+    return out.astype({"n": int})

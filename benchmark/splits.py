@@ -1,0 +1,389 @@
+"""Protocols (cross-validators over task units), frozen split files and the leakage guard.
+
+Splitters follow scikit-learn's cross-validator contract (``split(X, y=None, groups=None)`` yields
+``(train_indices, test_indices)``; ``get_n_splits``) where ``X`` is a sequence of
+:class:`~benchmark.tasks.Unit`.
+
+``loocv``
+    Patient-specific leave-one-out as in Lee et al. (ResNet-LSTM): a unit is one lead seizure's
+    pre-ictal block with its matched inter-ictal block; N units give N folds per patient.
+``loso``
+    Leave one subject out (cross-patient); CHB-MIT's chb01/chb21 are one subject.
+``kfold5``
+    Patient-wise (grouped by subject) 5-fold, stratified on whether units contain positives.
+``kfold5-random``
+    Segment-level random 5-fold as DistilCLIP-EEG reports it. Neighbouring seconds of one recording
+    land in train and test, so it is always flagged leaky; kept only to reproduce that paper.
+
+A split file lists its units by ``(patient, recording, start, end, label)`` so it does not depend on
+windowing, and carries the dataset index hash and a sha256 of its own content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+
+from benchmark.errors import SplitError, UnknownNameError, did_you_mean
+from benchmark.index import Exclusion
+from benchmark.tasks import Segment, TaskLabels, Unit
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+RANDOM_CHUNK_S = 10.0  # granularity of kfold5-random assignment (seconds of one recording)
+
+
+# -- splitters --------------------------------------------------------------------------------
+class PatientLeaveOneUnitOut:
+    """Within each patient, hold out one unit at a time (patients with < 2 units have no folds)."""
+
+    leaky = False
+
+    def get_n_splits(self, X: Sequence[Unit], y=None, groups=None) -> int:
+        return sum(1 for _ in self.split(X))
+
+    def split(self, X: Sequence[Unit], y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        by_patient: dict[str, list[int]] = {}
+        for i, u in enumerate(X):
+            by_patient.setdefault(u.patient, []).append(i)
+        for idx in by_patient.values():
+            if len(idx) < 2:
+                continue
+            for held in idx:
+                yield np.array([i for i in idx if i != held]), np.array([held])
+
+
+class LeaveOneSubjectOut:
+    """Hold out every unit of one subject (person) at a time."""
+
+    leaky = False
+
+    def get_n_splits(self, X: Sequence[Unit], y=None, groups=None) -> int:
+        return len({u.group for u in X})
+
+    def split(self, X: Sequence[Unit], y=None, groups=None):
+        groups = np.array([u.group for u in X]) if groups is None else np.asarray(groups)
+        for g in sorted(set(groups)):
+            yield np.flatnonzero(groups != g), np.flatnonzero(groups == g)
+
+
+class SubjectStratifiedKFold:
+    """Grouped (by subject), stratified k-fold over units."""
+
+    leaky = False
+
+    def __init__(self, n_splits: int = 5, seed: int = 0):
+        self.n_splits = n_splits
+        self.seed = seed
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+    def split(self, X: Sequence[Unit], y=None, groups=None):
+        groups = np.array([u.group for u in X]) if groups is None else np.asarray(groups)
+        n_groups = len(set(groups))
+        if n_groups < self.n_splits:
+            raise SplitError(
+                f"kfold{self.n_splits} needs at least {self.n_splits} subjects with usable units, the "
+                f"dataset has {n_groups}; use --protocol loso or loocv, or a larger dataset."
+            )
+        y = np.array([u.stratum for u in X]) if y is None else np.asarray(y)
+        cv = StratifiedGroupKFold(n_splits=self.n_splits, shuffle=True, random_state=self.seed)
+        yield from cv.split(np.zeros(len(X)), y, groups)
+
+
+class RandomChunkKFold:
+    """Segment-level random k-fold: every ``chunk_s`` seconds of every recording is assigned to a
+    fold by a seeded hash. Leaky by design."""
+
+    leaky = True
+
+    def __init__(self, n_splits: int = 5, seed: int = 0, chunk_s: float = RANDOM_CHUNK_S):
+        self.n_splits, self.seed, self.chunk_s = n_splits, seed, chunk_s
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+    def split(self, X: Sequence[Unit], y=None, groups=None):
+        all_idx = np.arange(len(X))
+        for _ in range(self.n_splits):
+            yield all_idx, all_idx  # assignment happens per window: see chunk_folds()
+
+    def chunk_folds(self, recording: str, starts: np.ndarray) -> np.ndarray:
+        """Fold of each window, from the chunk its start falls in."""
+        chunk = np.floor(np.asarray(starts, dtype=float) / self.chunk_s).astype(np.int64)
+        salt = int(hashlib.sha256(f"{self.seed}:{recording}".encode()).hexdigest()[:8], 16)
+        # A cheap, stable integer hash (splitmix64 finaliser) so assignment never depends on order.
+        z = (chunk.astype(np.uint64) + np.uint64(salt)) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        return (z % np.uint64(self.n_splits)).astype(np.int64)
+
+
+PROTOCOLS: dict[str, str] = {
+    "loocv": "patient-specific leave-one-seizure-out (units: pre-ictal block + matched inter-ictal block)",
+    "loso": "leave one subject out (cross-patient)",
+    "kfold5": "subject-wise stratified grouped 5-fold (cross-patient)",
+    "kfold5-random": "segment-level random 5-fold (LEAKY: reproduces papers that used it)",
+}
+
+
+def get_splitter(protocol: str, seed: int = 0):
+    if protocol == "loocv":
+        return PatientLeaveOneUnitOut()
+    if protocol == "loso":
+        return LeaveOneSubjectOut()
+    if protocol == "kfold5":
+        return SubjectStratifiedKFold(5, seed)
+    if protocol == "kfold5-random":
+        return RandomChunkKFold(5, seed)
+    raise UnknownNameError(
+        f"unknown protocol '{protocol}'.{did_you_mean(protocol, PROTOCOLS)} Choose one of {list(PROTOCOLS)}."
+    )
+
+
+# -- split specs ------------------------------------------------------------------------------
+@dataclass
+class Fold:
+    fold_id: str
+    train: list[str]
+    test: list[str]
+    patient: str | None = None
+    chunk_fold: int | None = None  # kfold5-random: test windows are the chunks hashed to this fold
+
+
+@dataclass
+class SplitSpec:
+    """A frozen split: units, folds, and the hashes that tie it to one dataset version."""
+
+    dataset: str
+    index_hash: str
+    task: str
+    task_params: dict[str, Any]
+    protocol: str
+    seed: int
+    units: dict[str, Unit]
+    folds: list[Fold]
+    leaky: bool = False
+    exclusions: list[Exclusion] = field(default_factory=list)
+    synthetic: bool = False
+    random_chunk_s: float | None = None
+
+    # Serialisation is explicit so that the file is stable and human-readable.
+    def content(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "dataset": self.dataset,
+            "synthetic": self.synthetic,
+            "index_hash": self.index_hash,
+            "task": self.task,
+            "task_params": self.task_params,
+            "protocol": self.protocol,
+            "protocol_description": PROTOCOLS[self.protocol],
+            "seed": self.seed,
+            "leaky": self.leaky,
+            "random_chunk_s": self.random_chunk_s,
+            "units": {
+                uid: {
+                    "patient": u.patient,
+                    "group": u.group,
+                    "kind": u.kind,
+                    "stratum": u.stratum,
+                    "segments": [[s.recording, s.start, s.end, s.label] for s in u.segments],
+                }
+                for uid, u in self.units.items()
+            },
+            "folds": [
+                {k: v for k, v in vars(f).items() if v is not None or k in ("train", "test")} for f in self.folds
+            ],
+            "exclusions": [vars(e) for e in self.exclusions],
+        }
+
+    def sha256(self) -> str:
+        return _sha(self.content())
+
+    def to_json(self) -> str:
+        d = self.content()
+        d["sha256"] = _sha(d)
+        return json.dumps(d, indent=1)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SplitSpec":
+        units = {
+            uid: Unit(
+                uid,
+                u["patient"],
+                u["group"],
+                tuple(Segment(u["patient"], r, float(a), float(b), int(lab)) for r, a, b, lab in u["segments"]),
+                u["kind"],
+                int(u.get("stratum", 0)),
+            )
+            for uid, u in d["units"].items()
+        }
+        folds = [
+            Fold(f["fold_id"], list(f["train"]), list(f["test"]), f.get("patient"), f.get("chunk_fold"))
+            for f in d["folds"]
+        ]
+        return cls(
+            dataset=d["dataset"],
+            index_hash=d["index_hash"],
+            task=d["task"],
+            task_params=d["task_params"],
+            protocol=d["protocol"],
+            seed=int(d["seed"]),
+            units=units,
+            folds=folds,
+            leaky=bool(d["leaky"]),
+            exclusions=[Exclusion(**e) for e in d.get("exclusions", [])],
+            synthetic=bool(d.get("synthetic", False)),
+            random_chunk_s=d.get("random_chunk_s"),
+        )
+
+    def splitter(self):
+        return get_splitter(self.protocol, self.seed)
+
+
+def _sha(content: dict[str, Any]) -> str:
+    blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: str, seed: int = 0,
+               synthetic: bool = False) -> SplitSpec:
+    """Apply ``protocol`` to the task's units and return the split, with its exclusions."""
+    splitter = get_splitter(protocol, seed)
+    units = list(labels.units)
+    exclusions = list(labels.exclusions)
+    if protocol == "loocv":
+        counts = pd.Series([u.patient for u in units]).value_counts() if units else pd.Series(dtype=int)
+        for pid, n in counts.items():
+            if n < 2:
+                exclusions.append(
+                    Exclusion("patient", pid, f"only {n} usable unit (lead seizure); leave-one-out needs at least 2")
+                )
+    folds: list[Fold] = []
+    if protocol == "kfold5-random":
+        ids = [u.unit_id for u in units]
+        folds = [Fold(f"fold{k}", ids, ids, None, k) for k in range(splitter.n_splits)]
+    else:
+        per_patient_count: dict[str, int] = {}
+        for train, test in splitter.split(units):
+            test_units = [units[i] for i in test]
+            patients = sorted({u.patient for u in test_units})
+            if protocol == "loocv":
+                pid = patients[0]
+                k = per_patient_count.get(pid, 0)
+                per_patient_count[pid] = k + 1
+                fold_id, fpatient = f"{pid}-f{k:02d}", pid
+            elif protocol == "loso":
+                fold_id, fpatient = f"{test_units[0].group}", (patients[0] if len(patients) == 1 else None)
+            else:
+                fold_id, fpatient = f"fold{len(folds)}", None
+            folds.append(Fold(fold_id, [units[i].unit_id for i in train], [u.unit_id for u in test_units], fpatient))
+    used = {uid for f in folds for uid in f.train + f.test}
+    return SplitSpec(
+        dataset=dataset,
+        index_hash=index_hash,
+        task=labels.task,
+        task_params=vars(labels.params).copy(),
+        protocol=protocol,
+        seed=seed,
+        units={u.unit_id: u for u in units if u.unit_id in used},
+        folds=folds,
+        leaky=splitter.leaky,
+        exclusions=exclusions,
+        synthetic=synthetic,
+        random_chunk_s=RANDOM_CHUNK_S if protocol == "kfold5-random" else None,
+    )
+
+
+# -- files ------------------------------------------------------------------------------------
+def split_filename(task: str, params, protocol: str) -> str:
+    return f"{task}-{params.slug()}-{protocol}.json"
+
+
+def split_path(splits_dir: Path, dataset: str, task: str, params, protocol: str) -> Path:
+    return Path(splits_dir) / dataset / split_filename(task, params, protocol)
+
+
+def save_split(spec: SplitSpec, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(spec.to_json())
+    tmp.replace(path)  # atomic: a reader never sees half a split file
+    return path
+
+
+def load_split(path: Path) -> SplitSpec:
+    """Load a split file and check its own sha256; raises :class:`SplitError` when it does not match."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SplitError(f"split file {path} does not exist; run 'seizure-bench splits freeze' to create it.")
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SplitError(f"split file {path} is not valid JSON ({exc}); restore it from git or re-freeze it.")
+    stored = d.pop("sha256", None)
+    if stored is None or stored != _sha(d):
+        raise SplitError(
+            f"split file {path} was modified: its sha256 does not match its content; restore it from git "
+            "('git checkout -- splits/') or re-freeze it with 'seizure-bench splits freeze'."
+        )
+    try:
+        return SplitSpec.from_dict(d)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SplitError(f"split file {path} is malformed ({exc!r}); re-freeze it with 'seizure-bench splits freeze'.")
+
+
+def check_against_index(spec: SplitSpec, index_hash: str, path: Path | str = "") -> None:
+    """Refuse a split frozen on another version of the dataset."""
+    if spec.index_hash != index_hash:
+        raise SplitError(
+            f"split {path or spec.protocol} was frozen on dataset version {spec.index_hash[:12]} but the "
+            f"data in use is version {index_hash[:12]}; use the data the split was made for, or re-freeze "
+            "with 'seizure-bench splits freeze' (and commit the new split)."
+        )
+
+
+# -- leakage guard ----------------------------------------------------------------------------
+def check_leakage(train: pd.DataFrame, test: pd.DataFrame, max_report: int = 5) -> dict[str, Any]:
+    """Check that no training window overlaps a test window in time within one recording.
+
+    ``train`` and ``test`` have columns ``recording``, ``start``, ``end`` (seconds). Returns
+    ``{"ok": bool, "n_overlaps": int, "examples": [...]}``.
+    """
+    n_bad = 0
+    examples: list[dict[str, Any]] = []
+    test_by_rec = {rec: g for rec, g in test.groupby("recording", sort=False)}
+    for rec, tr in train.groupby("recording", sort=False):
+        te = test_by_rec.get(rec)
+        if te is None:
+            continue
+        ts = np.sort(te["start"].to_numpy(float))
+        te_sorted = te.sort_values("start")
+        te_end_by_start = te_sorted["end"].to_numpy(float)
+        # Running max of test ends lets one searchsorted find any overlapping test window.
+        run_max_end = np.maximum.accumulate(te_end_by_start)
+        s = tr["start"].to_numpy(float)
+        e = tr["end"].to_numpy(float)
+        # Test windows starting before the train window ends: the last such one's running max end.
+        k = np.searchsorted(ts, e, side="left") - 1
+        has = k >= 0
+        overlap = np.zeros(len(s), dtype=bool)
+        overlap[has] = run_max_end[k[has]] > s[has]
+        n = int(overlap.sum())
+        if n:
+            n_bad += n
+            for i in np.flatnonzero(overlap)[: max(0, max_report - len(examples))]:
+                examples.append({"recording": rec, "train_start": float(s[i]), "train_end": float(e[i])})
+    return {"ok": n_bad == 0, "n_overlaps": n_bad, "examples": examples}

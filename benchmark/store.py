@@ -1,0 +1,607 @@
+"""The SQLite results store: runs, folds, window scores, per-patient metrics and summaries.
+
+One file holds every result set, whether produced by the harness (``kind="run"``) or imported from
+a paper (``kind="reported"``). Each fold is written in a single transaction together with its window
+scores, so a run killed mid-fold leaves either the whole fold or none of it, and a resumed run can
+skip exactly the folds already stored. The store never deletes a run.
+
+The schema version lives in ``PRAGMA user_version``; WAL journaling lets readers (reports) work
+while one writer (a run) appends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmark.errors import StoreError, did_you_mean
+from benchmark.metrics import METRICS, SCORE_COLUMNS, SUMMARY_COLUMNS
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+RUN_KINDS = ("run", "reported")
+RUN_STATUSES = ("running", "complete", "partial", "reported")
+FOLD_STATUSES = ("ok", "failed")
+
+_SCHEMA = """
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('run', 'reported')),
+    method TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    task TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    method_version TEXT NOT NULL DEFAULT '',
+    method_config TEXT NOT NULL DEFAULT '{}',
+    index_hash TEXT NOT NULL DEFAULT '',
+    synthetic INTEGER NOT NULL DEFAULT 0,
+    task_params TEXT NOT NULL DEFAULT '{}',
+    split_hash TEXT NOT NULL DEFAULT '',
+    seed INTEGER,
+    budget TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT '',
+    finished_at TEXT NOT NULL DEFAULT '',
+    provenance TEXT NOT NULL DEFAULT '{}',
+    leakage TEXT NOT NULL DEFAULT '{}',
+    exclusions TEXT NOT NULL DEFAULT '[]',
+    citation TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    display_name TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE folds (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    fold_id TEXT NOT NULL,
+    patient TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    metrics TEXT NOT NULL DEFAULT '{}',
+    error TEXT NOT NULL DEFAULT '',
+    traceback TEXT NOT NULL DEFAULT '',
+    n_train INTEGER NOT NULL DEFAULT 0,
+    n_test INTEGER NOT NULL DEFAULT 0,
+    fit_seconds REAL NOT NULL DEFAULT 0,
+    predict_seconds REAL NOT NULL DEFAULT 0,
+    leakage_ok INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (run_id, fold_id)
+);
+CREATE TABLE scores (
+    run_id TEXT NOT NULL,
+    fold_id TEXT NOT NULL,
+    patient TEXT,
+    recording TEXT,
+    start REAL NOT NULL,
+    "end" REAL NOT NULL,
+    label INTEGER NOT NULL,
+    score REAL NOT NULL,
+    pred INTEGER NOT NULL,
+    FOREIGN KEY (run_id, fold_id) REFERENCES folds(run_id, fold_id)
+);
+CREATE INDEX scores_by_fold ON scores(run_id, fold_id);
+CREATE TABLE patient_metrics (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    patient TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (run_id, patient, metric)
+);
+CREATE TABLE summary (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    metric TEXT NOT NULL,
+    mean REAL,
+    std REAL,
+    ci_low REAL,
+    ci_high REAL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (run_id, metric)
+);
+"""
+
+
+@dataclass
+class RunRecord:
+    """One result set: a benchmark run or a paper's reported per-patient table.
+
+    ``status`` is ``running`` while folds are written, ``complete`` when every fold succeeded,
+    ``partial`` when some failed, and ``reported`` for imported paper results. ``provenance`` holds
+    package versions, git commit, hardware, timings, parameter count, weights source and device;
+    ``leakage`` is ``{"ok": bool, "checked_folds": int, "violations": [...]}``; ``exclusions`` is a
+    list of ``{"scope", "patient", "recording", "reason"}`` dicts.
+    """
+
+    run_id: str
+    kind: str
+    method: str
+    dataset: str
+    task: str
+    protocol: str
+    method_version: str = ""
+    method_config: dict = field(default_factory=dict)
+    index_hash: str = ""
+    synthetic: bool = False
+    task_params: dict = field(default_factory=dict)
+    split_hash: str = ""
+    seed: int | None = None
+    budget: str = ""
+    status: str = "running"
+    created_at: str = ""
+    finished_at: str = ""
+    provenance: dict = field(default_factory=dict)
+    leakage: dict = field(default_factory=dict)
+    exclusions: list = field(default_factory=list)
+    citation: str = ""
+    source: str = ""
+    notes: str = ""
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """Name to show for this result set (display name, else method)."""
+        return self.display_name or self.method
+
+
+@dataclass
+class FoldResult:
+    """Outcome of one fold: its metrics, or the error that made it fail."""
+
+    fold_id: str
+    patient: str | None
+    status: str
+    metrics: dict = field(default_factory=dict)
+    error: str = ""
+    traceback: str = ""
+    n_train: int = 0
+    n_test: int = 0
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    leakage_ok: bool = True
+
+
+_JSON_RUN_FIELDS = {"method_config", "task_params", "provenance", "leakage", "exclusions"}
+_RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
+_FOLD_FIELDS = tuple(f.name for f in fields(FoldResult))
+
+
+def utc_now() -> str:
+    """Current UTC time as an ISO-8601 string with seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _jsonable(obj: Any) -> Any:
+    """Make ``obj`` strict-JSON friendly: NaN/inf become null, numpy scalars plain numbers."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(_jsonable(obj), sort_keys=True, allow_nan=False)
+
+
+def _float_or_nan(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+class ResultStore:
+    """Results store on one SQLite file.
+
+    Parameters
+    ----------
+    path
+        Database file; created (with its parent directory) if missing.
+
+    Raises
+    ------
+    StoreError
+        The file cannot be opened, is not a SQLite database, is another program's database, or
+        was written by a newer seizure-bench.
+
+    Examples
+    --------
+    >>> with ResultStore(tmp / "results.db") as store:  # doctest: +SKIP
+    ...     store.create_run(RunRecord("r1", "run", "eegnet", "chbmit", "prediction", "loocv"))
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create the directory of results store {self.path}: {e.strerror}") from e
+        if self.path.is_dir():
+            raise StoreError(
+                f"results store path {self.path} is a directory; pass a file path such as {self.path / 'results.db'}"
+            )
+        try:
+            # Autocommit mode: transactions are opened explicitly in _transaction().
+            self._conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open results store {self.path}: {e}") from e
+        try:
+            self._init_schema()
+        except sqlite3.DatabaseError as e:
+            self._conn.close()
+            raise StoreError(
+                f"{self.path} is not a readable seizure-bench results store ({e}); "
+                "move it away or choose another store path"
+            ) from e
+        except StoreError:
+            self._conn.close()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _init_schema(self) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        # With WAL, NORMAL still never corrupts the file; only the last commits may be lost on power
+        # failure, and a lost fold is simply re-run on resume.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"results store {self.path} has schema version {version}, newer than this seizure-bench "
+                f"({SCHEMA_VERSION}); upgrade seizure-bench"
+            )
+        if version == 0:
+            tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            if tables:
+                raise StoreError(
+                    f"{self.path} is a SQLite database but not a seizure-bench results store; "
+                    "choose another store path"
+                )
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("results store %s: WAL journaling unavailable (journal_mode=%s)", self.path, mode)
+            with self._transaction():
+                # Another process may have created the schema while we waited for the lock.
+                if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                    return
+                for stmt in _SCHEMA.split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._conn.close()
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so a second writer waits (timeout) instead of
+        # failing half-way through its transaction.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+
+    # -- runs --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _run_values(rec: RunRecord) -> list[Any]:
+        values = []
+        for name in _RUN_FIELDS:
+            v = getattr(rec, name)
+            if name in _JSON_RUN_FIELDS:
+                v = _dumps(v)
+            elif name == "synthetic":
+                v = int(bool(v))
+            values.append(v)
+        return values
+
+    @staticmethod
+    def _run_from_row(row: sqlite3.Row | tuple) -> RunRecord:
+        d = dict(zip(_RUN_FIELDS, row))
+        for name in _JSON_RUN_FIELDS:
+            d[name] = json.loads(d[name]) if d[name] else ({} if name != "exclusions" else [])
+        d["synthetic"] = bool(d["synthetic"])
+        return RunRecord(**d)
+
+    def create_run(self, rec: RunRecord) -> RunRecord:
+        """Insert a run; if ``rec.run_id`` is already stored, leave it untouched.
+
+        Returns
+        -------
+        RunRecord
+            The stored record (the existing one when the run id was already present), so a
+            resumed run picks up its original settings.
+        """
+        if rec.kind not in RUN_KINDS:
+            raise ValueError(f"run kind must be one of {RUN_KINDS}, got {rec.kind!r}")
+        if rec.status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, got {rec.status!r}")
+        if not rec.created_at:
+            rec = RunRecord(**{**asdict(rec), "created_at": utc_now()})
+        cols = ", ".join(f'"{c}"' for c in _RUN_FIELDS)
+        marks = ", ".join("?" for _ in _RUN_FIELDS)
+        with self._transaction() as conn:
+            conn.execute(f"INSERT OR IGNORE INTO runs ({cols}) VALUES ({marks})", self._run_values(rec))
+        return self.get_run(rec.run_id)
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this exact id, or ``None``."""
+        cols = ", ".join(f'"{c}"' for c in _RUN_FIELDS)
+        row = self._conn.execute(f"SELECT {cols} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return self._run_from_row(row) if row else None
+
+    def update_run(self, run_id: str, **fields_: Any) -> RunRecord:
+        """Set some fields of a stored run (e.g. ``status="complete", finished_at=utc_now()``).
+
+        Returns
+        -------
+        RunRecord
+            The updated record.
+        """
+        unknown = sorted(set(fields_) - set(_RUN_FIELDS) | ({"run_id"} & set(fields_)))
+        if unknown:
+            raise TypeError(f"update_run() cannot set {unknown}; settable fields: {_RUN_FIELDS[1:]}")
+        if "status" in fields_ and fields_["status"] not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, got {fields_['status']!r}")
+        if not fields_:
+            rec = self.get_run(run_id)
+        else:
+            sets, values = [], []
+            for name, v in fields_.items():
+                if name in _JSON_RUN_FIELDS:
+                    v = _dumps(v)
+                elif name == "synthetic":
+                    v = int(bool(v))
+                sets.append(f'"{name}" = ?')
+                values.append(v)
+            with self._transaction() as conn:
+                cur = conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE run_id = ?", [*values, run_id])
+            rec = self.get_run(run_id) if cur.rowcount else None
+        if rec is None:
+            raise StoreError(f"no run '{run_id}' in results store {self.path}")
+        return rec
+
+    def list_runs(
+        self,
+        dataset: str | None = None,
+        task: str | None = None,
+        protocol: str | None = None,
+        kind: str | None = None,
+    ) -> list[RunRecord]:
+        """Runs matching every given filter, oldest first."""
+        where, values = [], []
+        for name, v in (("dataset", dataset), ("task", task), ("protocol", protocol), ("kind", kind)):
+            if v is not None:
+                where.append(f"{name} = ?")
+                values.append(v)
+        cols = ", ".join(f'"{c}"' for c in _RUN_FIELDS)
+        sql = f"SELECT {cols} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, run_id"
+        return [self._run_from_row(r) for r in self._conn.execute(sql, values)]
+
+    def resolve(self, ref: str) -> RunRecord:
+        """Find a result set from what a user typed.
+
+        ``ref`` may be a run id, the display name of a reported result set (exact, then
+        case-insensitive), or a prefix of exactly one run id.
+
+        Raises
+        ------
+        StoreError
+            No result set matches, or several do (the message lists them).
+        """
+        rec = self.get_run(ref)
+        if rec is not None:
+            return rec
+        runs = self.list_runs()
+        reported = [r for r in runs if r.kind == "reported"]
+        for same in (lambda r: r.display_name == ref, lambda r: r.display_name.lower() == ref.lower()):
+            hits = [r for r in reported if same(r)]
+            if len(hits) == 1:
+                return hits[0]
+            if hits:
+                raise StoreError(
+                    f"'{ref}' names {len(hits)} reported result sets; use a run id: {_listing(hits)}"
+                )
+        hits = [r for r in runs if r.run_id.startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            raise StoreError(
+                f"'{ref}' is the prefix of {len(hits)} run ids; type more of one: {_listing(hits)}"
+            )
+        names = [r.run_id for r in runs] + [r.display_name for r in reported]
+        known = f" Known: {_listing(runs)}." if runs else " The store is empty."
+        raise StoreError(f"no result set '{ref}' in {self.path}.{did_you_mean(ref, names)}{known}")
+
+    # -- folds and scores ----------------------------------------------------------------------
+
+    def save_fold(self, run_id: str, fold: FoldResult, scores: pd.DataFrame | None = None) -> None:
+        """Store one fold and its window scores in a single transaction.
+
+        Any earlier version of the fold (a failed attempt, a re-run) is replaced. If anything goes
+        wrong part-way, nothing of the fold is written and a previous version stays as it was.
+
+        Parameters
+        ----------
+        scores
+            One row per test window with columns ``patient, recording, start, end, label, score,
+            pred`` (a ``fold_id`` column, if present, must equal ``fold.fold_id``); ``None`` for a
+            failed fold.
+        """
+        if fold.status not in FOLD_STATUSES:
+            raise ValueError(f"fold status must be one of {FOLD_STATUSES}, got {fold.status!r}")
+        values = [
+            run_id,
+            fold.fold_id,
+            fold.patient,
+            fold.status,
+            _dumps(fold.metrics),
+            fold.error,
+            fold.traceback,
+            int(fold.n_train),
+            int(fold.n_test),
+            float(fold.fit_seconds),
+            float(fold.predict_seconds),
+            int(bool(fold.leakage_ok)),
+        ]
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM scores WHERE run_id = ? AND fold_id = ?", (run_id, fold.fold_id))
+            conn.execute("DELETE FROM folds WHERE run_id = ? AND fold_id = ?", (run_id, fold.fold_id))
+            try:
+                conn.execute(f"INSERT INTO folds VALUES ({', '.join('?' * len(values))})", values)
+            except sqlite3.IntegrityError as e:
+                raise StoreError(
+                    f"cannot save fold '{fold.fold_id}': no run '{run_id}' in {self.path} ({e})"
+                ) from e
+            if scores is not None and len(scores):
+                conn.executemany(
+                    "INSERT INTO scores "
+                    '(run_id, fold_id, patient, recording, start, "end", label, score, pred) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _score_rows(run_id, fold.fold_id, scores),
+                )
+
+    def fold_ids(self, run_id: str, status: str | None = None) -> set[str]:
+        """Ids of the stored folds of a run, optionally only those with ``status``."""
+        sql, values = "SELECT fold_id FROM folds WHERE run_id = ?", [run_id]
+        if status is not None:
+            sql += " AND status = ?"
+            values.append(status)
+        return {r[0] for r in self._conn.execute(sql, values)}
+
+    def folds(self, run_id: str) -> list[FoldResult]:
+        """Stored folds of a run in ``fold_id`` order (metrics stored as null read back as NaN)."""
+        cols = ", ".join(_FOLD_FIELDS)
+        out = []
+        sql = f"SELECT {cols} FROM folds WHERE run_id = ? ORDER BY fold_id"
+        for row in self._conn.execute(sql, (run_id,)):
+            d = dict(zip(_FOLD_FIELDS, row))
+            d["metrics"] = {k: _float_or_nan(v) for k, v in json.loads(d["metrics"]).items()}
+            d["leakage_ok"] = bool(d["leakage_ok"])
+            out.append(FoldResult(**d))
+        return out
+
+    def scores(self, run_id: str) -> pd.DataFrame:
+        """All window scores of a run, by fold then in the order they were saved."""
+        cur = self._conn.execute(
+            'SELECT fold_id, patient, recording, start, "end", label, score, pred FROM scores '
+            "WHERE run_id = ? ORDER BY fold_id, rowid",
+            (run_id,),
+        )
+        df = pd.DataFrame(cur.fetchall(), columns=list(SCORE_COLUMNS))
+        return df.astype({"start": float, "end": float, "label": int, "score": float, "pred": int})
+
+    # -- per-patient metrics and summary -------------------------------------------------------
+
+    def save_patient_metrics(self, run_id: str, df: pd.DataFrame) -> None:
+        """Replace a run's per-patient metrics (index patient, one column per metric)."""
+        rows = []
+        for patient, rec in df.iterrows():
+            for metric, value in rec.items():
+                v = pd.to_numeric(value, errors="coerce")
+                rows.append((run_id, str(patient), str(metric), None if pd.isna(v) else float(v)))
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM patient_metrics WHERE run_id = ?", (run_id,))
+            try:
+                conn.executemany("INSERT INTO patient_metrics VALUES (?, ?, ?, ?)", rows)
+            except sqlite3.IntegrityError as e:
+                raise StoreError(
+                    f"cannot save per-patient metrics: no run '{run_id}' in {self.path} ({e})"
+                ) from e
+
+    def patient_metrics(self, run_id: str) -> pd.DataFrame:
+        """Per-patient metrics of a run: index patient (sorted), metrics as columns, NULL as NaN."""
+        cur = self._conn.execute(
+            "SELECT patient, metric, value FROM patient_metrics WHERE run_id = ?", (run_id,)
+        )
+        long = pd.DataFrame(cur.fetchall(), columns=["patient", "metric", "value"])
+        if long.empty:
+            return pd.DataFrame(index=pd.Index([], name="patient"), dtype=float)
+        long["value"] = long["value"].astype(float)
+        wide = long.pivot(index="patient", columns="metric", values="value").sort_index()
+        order = [m for m in METRICS if m in wide.columns]
+        order += sorted(c for c in wide.columns if c not in METRICS)
+        wide = wide[order]
+        wide.columns.name = None
+        return wide
+
+    def save_summary(self, run_id: str, df: pd.DataFrame) -> None:
+        """Replace a run's summary (index metric; columns mean, std, ci_low, ci_high, n)."""
+        missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
+        if missing:
+            raise ValueError(f"summary lacks columns {missing}")
+        rows = []
+        for metric, r in df.iterrows():
+            stats = [None if pd.isna(r[c]) else float(r[c]) for c in SUMMARY_COLUMNS[:-1]]
+            rows.append((run_id, str(metric), *stats, int(r["n"])))
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM summary WHERE run_id = ?", (run_id,))
+            try:
+                conn.executemany("INSERT INTO summary VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            except sqlite3.IntegrityError as e:
+                raise StoreError(f"cannot save summary: no run '{run_id}' in {self.path} ({e})") from e
+
+    def summary(self, run_id: str) -> pd.DataFrame:
+        """A run's summary: index metric (in saved order), columns mean, std, ci_low, ci_high, n."""
+        cur = self._conn.execute(
+            "SELECT metric, mean, std, ci_low, ci_high, n FROM summary WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        )
+        df = pd.DataFrame(cur.fetchall(), columns=["metric", *SUMMARY_COLUMNS]).set_index("metric")
+        return df.astype({c: float for c in SUMMARY_COLUMNS[:-1]} | {"n": int})
+
+
+def _score_rows(run_id: str, fold_id: str, scores: pd.DataFrame) -> Iterator[tuple]:
+    """Rows for the scores table; raises ValueError on missing columns or a foreign fold id."""
+    needed = [c for c in SCORE_COLUMNS if c != "fold_id"]
+    missing = [c for c in needed if c not in scores.columns]
+    if missing:
+        raise ValueError(f"scores of fold '{fold_id}' lack columns {missing}")
+    if "fold_id" in scores.columns and not (scores["fold_id"].astype(str) == str(fold_id)).all():
+        raise ValueError(f"scores passed for fold '{fold_id}' contain rows of other folds")
+    for r in scores[needed].itertuples(index=False, name=None):
+        patient, recording, start, end, label, score, pred = r
+        yield (
+            run_id,
+            fold_id,
+            None if pd.isna(patient) else str(patient),
+            None if pd.isna(recording) else str(recording),
+            float(start),
+            float(end),
+            int(label),
+            float(score),
+            int(pred),
+        )
+
+
+def _listing(runs: list[RunRecord], limit: int = 10) -> str:
+    shown = [f"{r.run_id} ({r.label})" if r.display_name else r.run_id for r in runs[:limit]]
+    more = f", ... ({len(runs) - limit} more)" if len(runs) > limit else ""
+    return ", ".join(shown) + more

@@ -1,0 +1,266 @@
+"""Training and inference helpers shared by the PyTorch adapters.
+
+Windows stream from the cache with :meth:`WindowSet.iter_batches`, so memory stays flat however many
+hours of EEG a fold holds. Input scaling is a module (:class:`InputScaler`) fitted on the training
+windows and placed in front of the network, so it is saved and restored with the model's state.
+
+Determinism: :func:`seed_everything` plus a seeded shuffling generator make two CPU runs with the
+same seed give the same numbers. On CUDA, mixed precision (bf16 where supported, else fp16 with loss
+scaling) is used and results may differ in the last digits between runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmark.adapters import FitContext
+from benchmark.windowset import WindowSet
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's legacy and PyTorch's (CPU and CUDA) random generators.
+
+    Network initialisation and dropout draw from PyTorch's global generator, so it must be seeded
+    before a model is built for two runs with the same seed to agree.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class InputScaler(nn.Module):
+    """Per-window centring and per-channel robust scaling, as the first layer of a network.
+
+    ``forward`` removes each window's per-channel mean over the last axis (the electrode offset),
+    divides channel ``c`` by ``scale[c]`` and clips to ``±clip`` so that rare artefacts of hundreds of
+    µV do not dominate the gradients. ``scale`` is fitted on training windows only
+    (:meth:`fit`) and kept as a buffer, so it travels with the state dict and is never trained.
+    """
+
+    def __init__(self, n_chans: int, clip: float = 20.0):
+        super().__init__()
+        self.clip = float(clip)
+        self.register_buffer("scale", torch.ones(n_chans))
+
+    @torch.no_grad()
+    def fit(self, train: WindowSet, batch_size: int = 256) -> "InputScaler":
+        """Set ``scale`` to the median, over training windows, of each channel's standard deviation."""
+        stds = []
+        for x, _ in train.iter_batches(batch_size):
+            stds.append(x.reshape(x.shape[0], x.shape[1], -1).std(axis=-1))
+        scale = np.median(np.concatenate(stds), axis=0)
+        # Flat channels (std 0) would divide by zero; give them unit scale instead.
+        scale = np.where(scale > 1e-6, scale, 1.0).astype(np.float32)
+        self.scale.copy_(torch.from_numpy(scale))
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x - x.mean(dim=-1, keepdim=True)
+        x = x / self.scale.view(1, -1, *([1] * (x.dim() - 2)))
+        return x.clamp(-self.clip, self.clip)
+
+
+def with_input_scaling(net: nn.Module, train: WindowSet, clip: float = 20.0) -> nn.Sequential:
+    """Return ``nn.Sequential(InputScaler fitted on train, net)``."""
+    return nn.Sequential(InputScaler(train.window_shape[0], clip=clip).fit(train), net)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Balanced class weights ``n / (n_classes_present * count)``; absent classes get weight 0."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    present = counts > 0
+    w = np.zeros(n_classes)
+    w[present] = len(y) / (present.sum() * counts[present])
+    return w
+
+
+def _autocast(device: torch.device):
+    """Mixed-precision context for CUDA (bf16 where supported); plain fp32 elsewhere."""
+    if device.type != "cuda":
+        return nullcontext(), None
+    if torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16), None
+    return torch.autocast("cuda", dtype=torch.float16), torch.amp.GradScaler("cuda")
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_classifier` did: per-epoch losses and the epoch whose weights were kept."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = -1
+    best_valid_loss: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+
+def _weighted_loss_sum(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Class-weighted cross-entropy summed over the batch, and the summed weight.
+
+    Sums (not per-batch means) are accumulated so that an epoch's loss is the exact weighted mean
+    over all its windows, whatever the batch sizes.
+    """
+    loss = nn.functional.cross_entropy(logits.float(), y, weight=weight, reduction="sum")
+    return loss, float(weight[y].sum())
+
+
+def _mean_loss(model: nn.Module, ws: WindowSet, weight: torch.Tensor, device: torch.device, batch_size: int) -> float:
+    model.eval()
+    amp, _ = _autocast(device)
+    total, norm = 0.0, 0.0
+    with torch.inference_mode():
+        for x, y in ws.iter_batches(batch_size):
+            with amp:
+                logits = model(torch.from_numpy(x).to(device))
+            loss, w = _weighted_loss_sum(logits, torch.from_numpy(y).to(device), weight)
+            total, norm = total + float(loss), norm + w
+    return total / norm if norm > 0 else float("nan")
+
+
+def train_classifier(
+    model: nn.Module,
+    train: WindowSet,
+    valid: WindowSet | None,
+    context: FitContext,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    weight_decay: float = 0.0,
+    class_weighted: bool = True,
+    patience: int | None = None,
+    max_windows_per_epoch: int | None = None,
+) -> TrainResult:
+    """Train ``model`` (logits out) with AdamW and cross-entropy, in place.
+
+    Parameters
+    ----------
+    model
+        Network mapping a float32 batch ``(b, *train.window_shape)`` to logits ``(b, n_classes)``;
+        wrap it with :func:`with_input_scaling` for raw EEG. Moved to ``context.device``.
+    train, valid
+        Labelled windows; ``valid`` (optional) selects the epoch with the lowest validation loss,
+        whose weights are restored at the end.
+    context
+        Seed, device and progress switch from the harness. Shuffling uses a generator seeded with
+        ``context.seed``; seed the model's initialisation yourself (:func:`seed_everything`).
+    epochs, lr, batch_size, weight_decay
+        Optimisation settings.
+    class_weighted
+        Weight the loss by balanced class weights from ``train.y`` (seizure windows are rare).
+    patience
+        Stop after this many epochs without a lower validation loss (``None``: run all epochs).
+    max_windows_per_epoch
+        Train each epoch on a fresh random subset of at most this many windows (``None``: all).
+
+    Returns
+    -------
+    TrainResult
+        Per-epoch losses, the kept epoch and the wall time.
+    """
+    if train.y is None:
+        raise ValueError("train_classifier needs a labelled training set")
+    t0 = time.perf_counter()
+    device = torch.device(context.device)
+    model.to(device)
+    weights = class_weights(train.y, train.n_classes) if class_weighted else np.ones(train.n_classes)
+    weight = torch.tensor(weights, dtype=torch.float32, device=device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    amp, grad_scaler = _autocast(device)
+    rng = np.random.default_rng(context.seed)
+    use_valid = valid is not None and len(valid) > 0
+    result = TrainResult()
+    best_state, best_loss, stale = None, np.inf, 0
+
+    epoch_iter = range(epochs)
+    if context.progress:
+        from tqdm.auto import tqdm
+
+        epoch_iter = tqdm(epoch_iter, desc="epochs", unit="epoch", leave=False)
+    for epoch in epoch_iter:
+        model.train()
+        subset = train
+        if max_windows_per_epoch is not None and len(train) > max_windows_per_epoch:
+            subset = train.subset(np.sort(rng.choice(len(train), max_windows_per_epoch, replace=False)))
+        total, norm = 0.0, 0.0
+        for x, y in subset.iter_batches(batch_size, shuffle=True, rng=rng):
+            if len(y) < 2 and len(subset) > 1:
+                continue  # batch norm cannot train on a single window
+            xb = torch.from_numpy(x).to(device, non_blocking=True)
+            yb = torch.from_numpy(y).to(device, non_blocking=True)
+            with amp:
+                logits = model(xb)
+            loss_sum, batch_weight = _weighted_loss_sum(logits, yb, weight)
+            if batch_weight == 0:
+                continue  # only classes absent from the weighting: nothing to learn from
+            loss = loss_sum / batch_weight
+            optimiser.zero_grad(set_to_none=True)
+            if grad_scaler is not None:
+                grad_scaler.scale(loss).backward()
+                grad_scaler.step(optimiser)
+                grad_scaler.update()
+            else:
+                loss.backward()
+                optimiser.step()
+            total, norm = total + float(loss_sum.detach()), norm + batch_weight
+        record = {"epoch": epoch, "train_loss": total / norm if norm > 0 else float("nan")}
+        if use_valid:
+            record["valid_loss"] = _mean_loss(model, valid, weight, device, batch_size)
+            if record["valid_loss"] < best_loss:
+                best_loss, stale, result.best_epoch = record["valid_loss"], 0, epoch
+                # An explicit copy: .cpu() of a CPU tensor is the same storage, which training would overwrite.
+                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            else:
+                stale += 1
+        result.history.append(record)
+        context.logger.debug("epoch %d: %s", epoch, record)
+        if context.progress:
+            epoch_iter.set_postfix({k: round(v, 4) for k, v in record.items() if k != "epoch"})
+        if use_valid and patience is not None and stale >= patience:
+            context.logger.info("early stop at epoch %d (best %d)", epoch, result.best_epoch)
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        result.best_valid_loss = float(best_loss)
+    else:
+        result.best_epoch = len(result.history) - 1
+    model.eval()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def predict_proba_torch(
+    model: nn.Module, test: WindowSet, device: str | torch.device, batch_size: int = 256
+) -> np.ndarray:
+    """Softmax class probabilities ``(len(test), n_classes)`` as float64; never reads labels."""
+    device = torch.device(device)
+    model.to(device).eval()
+    amp, _ = _autocast(device)
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(test), batch_size):
+            x = test.get(np.arange(start, min(start + batch_size, len(test))))
+            with amp:
+                logits = model(torch.from_numpy(x).to(device))
+            out.append(torch.softmax(logits.double(), dim=-1).cpu().numpy())
+    if not out:
+        return np.zeros((0, test.n_classes))
+    return np.concatenate(out)

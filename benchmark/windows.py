@@ -1,0 +1,205 @@
+"""Windowing of split units and the on-disk window cache.
+
+Units of a split are cut into fixed-length windows (``window_s`` long, every ``stride_s``); each
+window's representation (raw samples, band power, spectrogram, see :mod:`benchmark.features`) is
+computed once, streaming recording by recording from the EDF files, and stored in a ``.npy`` memmap
+per patient. The cache key is (dataset index hash, preprocessing config, window table), so a second
+run with the same data and preprocessing reuses it, and anything that changes the windows makes a
+new entry. Memory stays bounded by one read span, whatever the hours of EEG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmark import features
+from benchmark.index import RecordingIndex
+from benchmark.splits import SplitSpec
+from benchmark.tasks import BY_OVERLAP
+
+log = logging.getLogger(__name__)
+
+MAX_READ_S = 120.0  # longest stretch of EEG read from disk at once
+
+
+@dataclass(frozen=True)
+class WindowParams:
+    """How units are cut into windows; recorded with every run.
+
+    ``window_s`` is 10 s for prediction (as in the ResNet-LSTM paper) and 1 s for detection;
+    ``stride_s`` equal to ``window_s`` means no overlap (the ResNet-LSTM paper oversamples with a
+    1-s stride).
+    """
+
+    window_s: float
+    stride_s: float
+
+    def __post_init__(self) -> None:
+        if self.window_s <= 0 or self.stride_s <= 0:
+            from benchmark.errors import BenchmarkError
+
+            raise BenchmarkError("window length and stride must be positive (seconds).")
+
+
+DEFAULT_WINDOWS = {"prediction": WindowParams(10.0, 10.0), "detection": WindowParams(1.0, 1.0)}
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("SEIZURE_BENCH_CACHE", Path.home() / ".cache" / "seizure-bench"))
+
+
+def window_table(spec: SplitSpec, index: RecordingIndex, wp: WindowParams) -> pd.DataFrame:
+    """All windows of the split's units: ``patient, recording, start, end, label, unit``.
+
+    Windows never cross a segment boundary; for detection a window is ictal when it overlaps a
+    seizure of its recording.
+    """
+    rows: list[pd.DataFrame] = []
+    eps = 1e-6
+    for uid, unit in spec.units.items():
+        for seg in unit.segments:
+            n = int(np.floor((seg.end - seg.start - wp.window_s) / wp.stride_s + eps)) + 1
+            if n <= 0:
+                continue
+            starts = np.round(seg.start + wp.stride_s * np.arange(n), 6)
+            ends = np.round(starts + wp.window_s, 6)
+            if seg.label == BY_OVERLAP:
+                rec = index.recording(unit.patient, seg.recording)
+                labels = np.zeros(n, dtype=np.int64)
+                for sz in rec.seizures:
+                    labels |= (starts < sz.offset) & (ends > sz.onset)
+            else:
+                labels = np.full(n, seg.label, dtype=np.int64)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "patient": unit.patient,
+                        "recording": seg.recording,
+                        "start": starts,
+                        "end": ends,
+                        "label": labels,
+                        "unit": uid,
+                    }
+                )
+            )
+    if not rows:
+        return pd.DataFrame(columns=["patient", "recording", "start", "end", "label", "unit"])
+    table = pd.concat(rows, ignore_index=True)
+    return table.sort_values(["patient", "recording", "start"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Everything that determines the cached arrays besides the window table."""
+
+    channels: tuple[str, ...]
+    sfreq: float
+    representation: str
+    representation_params: dict[str, Any]
+
+    def key(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        d["representation_params"] = features.representation_key(self.representation, self.representation_params)
+        return d
+
+
+def _hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+class WindowCache:
+    """Per-patient memmaps of window representations under ``root/windows/<key>/``."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    def entry_dir(self, index_hash: str, patient: str, table: pd.DataFrame, prep: Preprocessing) -> Path:
+        table_hash = hashlib.sha256(
+            pd.util.hash_pandas_object(table[["recording", "start", "end"]], index=False).values.tobytes()
+        ).hexdigest()[:20]
+        key = _hash({"index": index_hash, "patient": patient, "windows": table_hash, "prep": prep.key()})
+        return self.root / "windows" / f"{patient}-{key}"
+
+    def get(
+        self, index: RecordingIndex, patient: str, table: pd.DataFrame, prep: Preprocessing, progress=None
+    ) -> tuple[np.ndarray, bool]:
+        """Return ``(memmap, reused)`` of the patient's windows in ``table`` order, building it if needed."""
+        table = table.reset_index(drop=True)
+        entry = self.entry_dir(index.content_hash(), patient, table, prep)
+        data = entry / "X.npy"
+        if (entry / "COMPLETE").exists():
+            return np.load(data, mmap_mode="r"), True
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
+        try:
+            self._build(index, table, prep, tmp / "X.npy", progress)
+            table[["recording", "start", "end"]].to_csv(tmp / "windows.csv", index=False)
+            (tmp / "preprocessing.json").write_text(json.dumps(prep.key(), indent=1))
+            (tmp / "COMPLETE").write_text("ok\n")
+            try:
+                tmp.rename(entry)  # atomic publish; a concurrent builder may have won the race
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return np.load(data, mmap_mode="r"), False
+
+    def _build(self, index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress) -> None:
+        from benchmark.edf import EdfReader
+
+        n_times = int(round(float(table["end"].iloc[0] - table["start"].iloc[0]) * prep.sfreq))
+        shape = features.output_shape(
+            prep.representation, len(prep.channels), n_times, prep.sfreq, prep.representation_params
+        )
+        arr = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=(len(table), *shape))
+        root = Path(index.root or ".")
+        for rec_id, rows in table.groupby("recording", sort=False):
+            patient = rows["patient"].iloc[0]
+            rec = index.recording(patient, rec_id)
+            with EdfReader(root / rec.file, prep.channels) as reader:
+                _fill(reader, rows, arr, prep, n_times)
+            if progress is not None:
+                progress.update(len(rows))
+        arr.flush()
+        del arr
+
+
+def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_times: int) -> None:
+    """Read ``rows``' windows from one recording in bounded spans and write their representation."""
+    from scipy.signal import resample_poly
+
+    starts = rows["start"].to_numpy(float)
+    ends = rows["end"].to_numpy(float)
+    idx = rows.index.to_numpy()
+    native = float(reader.sfreq)
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        while j < len(rows) and ends[j] - starts[i] <= MAX_READ_S:
+            j += 1
+        span_lo, span_hi = starts[i], ends[j - 1]
+        raw = reader.read(span_lo, span_hi)
+        if native != prep.sfreq:
+            from fractions import Fraction
+
+            frac = Fraction(prep.sfreq / native).limit_denominator(1000)
+            raw = resample_poly(raw, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
+        offs = np.round((starts[i:j] - span_lo) * prep.sfreq).astype(np.int64)
+        # Clip to the read span: rounding can put the last window one sample past it.
+        offs = np.minimum(offs, max(0, raw.shape[-1] - n_times))
+        batch = np.stack([raw[:, o : o + n_times] for o in offs]).astype(np.float32)
+        arr[idx[i:j]] = features.compute(prep.representation, batch, prep.sfreq, prep.representation_params)
+        i = j

@@ -1,0 +1,143 @@
+"""WindowSet: the windows an adapter trains or predicts on, streamed from disk.
+
+A window set is a list of row references into one or more on-disk arrays (``np.memmap`` of the
+window cache), plus per-window metadata (patient, recording, start, end). Rows are read only when
+asked for, batch by batch, so memory does not grow with the hours of EEG.
+
+Test sets are handed to adapters with ``y = None``: the labels stay with the harness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class WindowSet:
+    """Windows of one representation, possibly drawn from several cached arrays.
+
+    Parameters
+    ----------
+    sources
+        Arrays (usually read-only ``np.memmap``) of shape ``(n_rows, *window_shape)``.
+    refs
+        ``(n, 2)`` int array of ``(source index, row)`` for each window of the set, in order.
+    meta
+        One row per window: ``patient``, ``recording``, ``start``, ``end`` (seconds from the
+        recording start), ``unit`` (the split unit it belongs to). Never contains labels.
+    y
+        Integer class labels, or ``None`` when hidden (test sets).
+    classes
+        Class names; for binary tasks ``classes[1]`` is the positive class.
+    info
+        Representation details: ``representation``, ``sfreq``, ``ch_names``, ...
+    """
+
+    sources: Sequence[np.ndarray]
+    refs: np.ndarray
+    meta: pd.DataFrame
+    y: np.ndarray | None
+    classes: tuple[str, ...]
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.refs = np.asarray(self.refs, dtype=np.int64).reshape(-1, 2)
+        if len(self.meta) != len(self.refs):
+            raise ValueError("meta and refs must have one row per window")
+        if self.y is not None:
+            self.y = np.asarray(self.y, dtype=np.int64)
+            if len(self.y) != len(self.refs):
+                raise ValueError("y must have one label per window")
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    @property
+    def window_shape(self) -> tuple[int, ...]:
+        if not self.sources:
+            return ()
+        return tuple(self.sources[0].shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def get(self, idx) -> np.ndarray:
+        """Return the windows at positions ``idx`` (int array or slice) as a float32 array."""
+        refs = self.refs[idx]
+        if refs.ndim == 1:
+            return np.asarray(self.sources[refs[0]][refs[1]], dtype=np.float32)
+        out = np.empty((len(refs), *self.window_shape), dtype=np.float32)
+        for s in np.unique(refs[:, 0]):
+            mask = refs[:, 0] == s
+            rows = refs[mask, 1]
+            # Fancy indexing on a memmap needs sorted rows to read sequentially.
+            order = np.argsort(rows, kind="stable")
+            block = np.asarray(self.sources[s][rows[order]], dtype=np.float32)
+            dest = np.flatnonzero(mask)[order]
+            out[dest] = block
+        return out
+
+    def load(self) -> np.ndarray:
+        """All windows in memory. Fine for small sets; prefer :meth:`iter_batches` otherwise."""
+        return self.get(np.arange(len(self)))
+
+    def iter_batches(
+        self,
+        batch_size: int,
+        shuffle: bool = False,
+        rng: np.random.Generator | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Yield ``(X, y)`` batches; ``y`` is ``None`` for sets without labels."""
+        order = np.arange(len(self))
+        if shuffle:
+            (rng or np.random.default_rng(0)).shuffle(order)
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            yield self.get(idx), (None if self.y is None else self.y[idx])
+
+    def subset(self, idx) -> "WindowSet":
+        idx = np.asarray(idx)
+        return WindowSet(
+            sources=self.sources,
+            refs=self.refs[idx],
+            meta=self.meta.iloc[idx].reset_index(drop=True),
+            y=None if self.y is None else self.y[idx],
+            classes=self.classes,
+            info=dict(self.info),
+        )
+
+    def without_labels(self) -> "WindowSet":
+        """The same windows with labels removed: what an adapter sees at test time."""
+        return WindowSet(self.sources, self.refs, self.meta.copy(), None, self.classes, dict(self.info))
+
+    @staticmethod
+    def concat(sets: Sequence["WindowSet"]) -> "WindowSet":
+        """Concatenate window sets (sharing sources where they are the same objects)."""
+        sets = [s for s in sets if len(s)]
+        if not sets:
+            raise ValueError("nothing to concatenate")
+        sources: list[np.ndarray] = []
+        ids: dict[int, int] = {}
+        refs, metas, ys = [], [], []
+        for s in sets:
+            remap = np.empty(len(s.sources), dtype=np.int64)
+            for i, src in enumerate(s.sources):
+                key = id(src)
+                if key not in ids:
+                    ids[key] = len(sources)
+                    sources.append(src)
+                remap[i] = ids[key]
+            r = s.refs.copy()
+            r[:, 0] = remap[r[:, 0]]
+            refs.append(r)
+            metas.append(s.meta)
+            ys.append(s.y)
+        y = None if any(v is None for v in ys) else np.concatenate(ys)
+        return WindowSet(
+            sources, np.concatenate(refs), pd.concat(metas, ignore_index=True), y, sets[0].classes, dict(sets[0].info)
+        )

@@ -1,0 +1,7 @@
+"""Published methods, one adapter module each.
+
+Importing this package registers every in-tree method with :mod:`benchmark.adapters`. The four
+seed methods (ResNet-LSTM with supervised contrastive pre-training, DistilCLIP-EEG, the
+denoising-pretrained video Transformer and the patient/video-level contrastive TimeSformer) are
+added here as their adapters land.
+"""

@@ -1,0 +1,286 @@
+"""Tests of the static HTML report (no browser): content, escaping, statistics, links."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.errors import BenchmarkError
+from benchmark.metrics import summarize
+from benchmark.report import build_report
+from benchmark.report.leaderboard import task_params_label
+from benchmark.stats import holm, paired_tests
+from benchmark.store import FoldResult, ResultStore, RunRecord
+
+EVIL_METHOD = "<script>alert(1)</script>"
+EVIL_PATIENT = "<b>p1</b>"
+PATIENTS = [EVIL_PATIENT, "chb02", "chb03", "chb04", "chb05", "chb10"]
+PARAMS = {"sop_minutes": 10, "sph_minutes": 0, "interictal_gap_hours": 3, "seed": 0}
+TRACEBACK = 'Traceback (most recent call last):\n  File "fit.py", line 3\nRuntimeError: CUDA out of <memory>'
+
+
+def _per_patient(rng: np.random.Generator, level: float, metrics=("sensitivity", "specificity", "fpr",
+                 "accuracy", "balanced_accuracy", "roc_auc")) -> pd.DataFrame:
+    base = np.clip(level + rng.normal(0, 0.05, size=(len(PATIENTS), len(metrics))), 0, 1)
+    df = pd.DataFrame(base, index=pd.Index(PATIENTS, name="patient"), columns=list(metrics))
+    if "fpr" in df:
+        df["fpr"] = 1 - df["specificity"]
+    return df
+
+
+def _add(store: ResultStore, rec: RunRecord, per_patient: pd.DataFrame, folds=()) -> None:
+    store.create_run(rec)
+    for fold in folds:
+        store.save_fold(rec.run_id, fold)
+    store.save_patient_metrics(rec.run_id, per_patient)
+    store.save_summary(rec.run_id, summarize(per_patient, n_boot=200))
+
+
+def make_store(path: Path) -> ResultStore:
+    """A store with a strong synthetic run, two baselines, a reported set and another SOP group.
+
+    Shared with ``test_report_browser.py``.
+    """
+    rng = np.random.default_rng(7)
+    store = ResultStore(path)
+    common = dict(dataset="chbmit", task="prediction", protocol="loocv", task_params=PARAMS)
+    strong = _per_patient(rng, 0.85)
+    strong.loc["chb05", "roc_auc"] = np.nan  # an undefined metric for one patient
+    _add(
+        store,
+        RunRecord(
+            "run-strong", "run", EVIL_METHOD, **common, synthetic=True, budget="smoke", status="partial",
+            seed=0, split_hash="splithash123", index_hash="indexhash456", created_at="2025-01-01T00:00:00+00:00",
+            provenance={"versions": {"torch": "2.13.0"}, "git_commit": "abc123", "weights_source": "random init",
+                        "n_params": 12345, "hardware": "2 CPU cores"},
+            leakage={"ok": True, "checked_folds": 6, "violations": []},
+            exclusions=[{"scope": "patient", "patient": "chb24", "recording": None,
+                         "reason": "no clock times <in summary>"}],
+        ),
+        strong,
+        folds=[
+            FoldResult("fold-00", EVIL_PATIENT, "ok", metrics={"sensitivity": 0.9, "accuracy": 0.88},
+                       n_train=100, n_test=20, fit_seconds=1.5, predict_seconds=0.2),
+            FoldResult("fold-01", "chb02", "failed", error="RuntimeError: CUDA out of <memory>\nmore detail",
+                       traceback=TRACEBACK, n_train=100, n_test=0),
+        ],
+    )
+    _add(store, RunRecord("run-chance", "run", "chance", **common, synthetic=True, budget="smoke",
+                          status="complete", created_at="2025-01-02T00:00:00+00:00",
+                          provenance={"weights_source": "random init", "is_baseline": True}), _per_patient(rng, 0.5))
+    _add(store, RunRecord("run-logreg", "run", "bandpower_logreg", **common, synthetic=True, budget="smoke",
+                          status="complete", created_at="2025-01-03T00:00:00+00:00",
+                          leakage={"ok": False, "checked_folds": 6, "overlapping_folds": ["fold-03"],
+                                   "protocol_leaky": True}), _per_patient(rng, 0.7))
+    # The paper states fewer task parameters and metrics than a run records.
+    reported = _per_patient(rng, 0.8, metrics=("sensitivity", "specificity", "fpr", "accuracy"))
+    _add(
+        store,
+        RunRecord("reported-lee", "reported", "ResNet-LSTM", dataset="chbmit", task="prediction", protocol="loocv",
+                  task_params={"sop_minutes": 10, "sph_minutes": 0, "interictal_gap_hours": 3},
+                  status="reported", display_name="Lee2024 Table 2 (SOP 10)", citation="Lee D et al. Sci Rep 2024",
+                  source="https://doi.org/10.1038/s41598-023-43328-y", created_at="2025-01-04T00:00:00+00:00"),
+        reported,
+    )
+    _add(store, RunRecord("run-sop30", "run", "eegnet", dataset="chbmit", task="prediction", protocol="loocv",
+                          task_params={**PARAMS, "sop_minutes": 30}, budget="smoke", status="complete",
+                          created_at="2025-01-05T00:00:00+00:00"), _per_patient(rng, 0.6))
+    return store
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    # Built once: the tests below only read the report.
+    tmp = tmp_path_factory.mktemp("report")
+    store = make_store(tmp / "results.db")
+    index = build_report(store, tmp / "report", title="test bench")
+    yield store, index
+    store.close()
+
+
+def _pages(index: Path, sub: str) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((index.parent / sub).glob("*.html"))}
+
+
+def _leaderboard(index: Path, needle: str) -> str:
+    pages = [t for t in _pages(index, "leaderboards").values() if needle in t]
+    assert len(pages) == 1, f"expected one leaderboard containing {needle!r}"
+    return pages[0]
+
+
+def _row(page: str, run_id: str) -> str:
+    match = re.search(rf'<tr data-run="{re.escape(run_id)}".*?</tr>', page, re.S)
+    assert match, f"no row for {run_id}"
+    return match.group(0)
+
+
+def test_writes_index_leaderboards_runs_and_static(report):
+    _, index = report
+    assert index.name == "index.html" and index.is_file()
+    assert len(_pages(index, "runs")) == 5
+    # Two SOPs -> two leaderboards; the reported set (fewer params) joins the SOP-10 one.
+    assert len(_pages(index, "leaderboards")) == 2
+    assert (index.parent / "static" / "report.css").is_file()
+    assert (index.parent / "static" / "report.js").is_file()
+    text = index.read_text(encoding="utf-8")
+    assert "How to read this" in text
+    assert "SOP 10 min, SPH 0, gap 3 h" in text and "SOP 30 min, SPH 0, gap 3 h" in text
+
+
+def test_no_network_and_only_relative_links(report):
+    _, index = report
+    for page in [index, *index.parent.glob("*/*.html")]:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r'(?:href|src)="([^"]*)"', text):
+            assert not re.match(r"^(https?:)?//", target), f"{page.name} links out to {target}"
+            if target.startswith(("#", "data:")):
+                continue
+            assert (page.parent / target.split("#")[0]).resolve().is_file(), f"{page.name}: broken link {target}"
+    # URLs may appear as text (a reported set's source) but never as something the browser loads.
+    css = (index.parent / "static" / "report.css").read_text()
+    assert "url(" not in css and "@import" not in css
+
+
+def test_html_in_names_is_escaped(report):
+    _, index = report
+    texts = [index.read_text(encoding="utf-8"), *_pages(index, "leaderboards").values(),
+             *_pages(index, "runs").values()]
+    assert all(EVIL_METHOD not in t and EVIL_PATIENT not in t for t in texts)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index.read_text(encoding="utf-8")
+    run_page = _pages(index, "runs")["run-strong.html"]
+    assert "&lt;b&gt;p1&lt;/b&gt;" in run_page
+    assert "no clock times &lt;in summary&gt;" in run_page
+
+
+def test_synthetic_marked_everywhere(report):
+    _, index = report
+    assert 'class="badge synthetic"' in index.read_text(encoding="utf-8")
+    board = _leaderboard(index, "run-strong")
+    assert 'class="badge synthetic"' in _row(board, "run-strong")
+    assert 'class="badge synthetic"' not in _row(board, "reported-lee")
+    runs = _pages(index, "runs")
+    assert 'class="banner synthetic"' in runs["run-strong.html"]
+    assert 'class="banner synthetic"' not in runs["run-sop30.html"]
+
+
+def test_reported_set_beside_runs_with_citation(report):
+    _, index = report
+    board = _leaderboard(index, "run-strong")
+    row = _row(board, "reported-lee")
+    assert 'class="badge reported"' in row and "Lee D et al. Sci Rep 2024" in row
+    assert "Lee2024 Table 2 (SOP 10)" in row
+    # It lacks balanced accuracy, so accuracy (which every entry has) is the default primary metric.
+    assert 'data-primary="accuracy"' in board
+    page = _pages(index, "runs")["reported-lee.html"]
+    assert "https://doi.org/10.1038/s41598-023-43328-y" in page and "Reported results" in page
+    assert page.count("<th scope=\"row\">") >= len(PATIENTS)
+
+
+def test_failed_fold_error_and_traceback(report):
+    _, index = report
+    page = _pages(index, "runs")["run-strong.html"]
+    failed = re.search(r'<tr class="failed">.*?</tr>', page, re.S).group(0)
+    assert "fold-01" in failed
+    assert "RuntimeError: CUDA out of &lt;memory&gt;" in failed and "more detail" not in failed
+    assert "<details><summary>Traceback</summary><pre>" in failed and "File &#34;fit.py&#34;" in failed
+    assert "1 of 2 folds failed" in page
+
+
+def test_run_page_header_provenance_and_guards(report):
+    _, index = report
+    page = _pages(index, "runs")["run-strong.html"]
+    for text in ("splithash123", "indexhash456", "SOP 10 min, SPH 0, gap 3 h", "abc123", "12,345", "2.13.0"):
+        assert text in page
+    assert "Random init." in page and 'class="badge danger">random init' in page
+    assert 'class="verdict ok"' in page and "6 folds checked" in page
+    # A baseline without pretrained weights is expected: badge only, no banner.
+    chance = _pages(index, "runs")["run-chance.html"]
+    assert "Random init." not in chance and 'class="badge danger">random init' in chance
+    leaky = _pages(index, "runs")["run-logreg.html"]
+    assert 'class="verdict bad">Violations found (6 folds checked)' in leaky
+    assert "fold-03" in leaky and "The protocol itself" in leaky
+    # NaN in the per-patient table is shown as NaN, and the mean row skips it.
+    assert ">NaN<" in page and "<th scope=\"row\">Mean</th>" in page
+
+
+def test_p_values_match_paired_tests_with_holm(report):
+    store, index = report
+    board = _leaderboard(index, "run-strong")
+    pm = {r: store.patient_metrics(r)["accuracy"] for r in ("run-strong", "run-chance", "run-logreg")}
+    raw = [paired_tests(pm["run-logreg"], pm[ref])["p_value"] for ref in ("run-strong", "run-chance")]
+    expected = holm(raw)
+    cells = re.findall(r'<td class="num pcell[^"]*" data-metric="accuracy" data-sort="([^"]*)"',
+                       _row(board, "run-logreg"))
+    # Columns: vs best (run-strong), then baselines by name: bandpower_logreg (itself), chance.
+    assert len(cells) == 3 and cells[1] == ""
+    assert [float(cells[0]), float(cells[2])] == pytest.approx(expected)
+    assert "(n=6)" in _row(board, "run-logreg")
+    # The reported set shares all six patients with the best run.
+    assert "(n=6)" in _row(board, "reported-lee")
+    assert 'class="tag-best">best' in _row(board, "run-strong")
+
+
+def test_rows_ranked_by_primary_metric_with_mean_std_and_ci(report):
+    store, index = report
+    board = _leaderboard(index, "run-strong")
+    order = re.findall(r'<tr data-run="([^"]+)"', board)
+    means = {r: store.summary(r).loc["accuracy", "mean"] for r in order}
+    assert [means[r] for r in order] == sorted(means.values(), reverse=True)
+    s = store.summary("run-chance").loc["accuracy"]
+    assert f"{s['mean']:.3f}<span class=\"pm\"> ± {s['std']:.3f}</span>" in _row(board, "run-chance")
+    assert f"95% CI [{s['ci_low']:.3f}, {s['ci_high']:.3f}], n = 6 patients" in _row(board, "run-chance")
+
+
+def test_rebuild_is_deterministic_and_clears_stale_pages(report, tmp_path):
+    store, _ = report
+    out = tmp_path / "out"
+    build_report(store, out, title="test bench")
+    before = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.html"))}
+    (out / "runs" / "gone.html").write_text("stale")
+    (out / "keep.txt").write_text("mine")
+    build_report(store, out, title="test bench")
+    after = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.html"))}
+    assert after == before
+    assert (out / "keep.txt").exists()
+
+
+def test_empty_store_and_bad_out_dir(tmp_path):
+    with ResultStore(tmp_path / "empty.db") as store:
+        index = build_report(store, tmp_path / "out")
+        assert "No results yet" in index.read_text(encoding="utf-8")
+        (tmp_path / "afile").write_text("x")
+        with pytest.raises(BenchmarkError, match="is a file"):
+            build_report(store, tmp_path / "afile")
+
+
+@pytest.mark.parametrize(
+    ("params", "label"),
+    [
+        ({"sop_minutes": 10, "sph_minutes": 0, "interictal_gap_hours": 4}, "SOP 10 min, SPH 0, gap 4 h"),
+        ({"interictal_gap_hours": 0.5, "sop_minutes": 30, "sph_minutes": 5}, "SOP 30 min, SPH 5 min, gap 30 min"),
+        ({"seed": 1, "window_s": 4, "label": "derived"}, "seed 1, window 4 s"),
+        ({}, ""),
+    ],
+)
+def test_task_params_label(params, label):
+    assert task_params_label(params) == label
+
+
+def test_method_name_unescaped_text_round_trips(report):
+    # Escaping must not mangle the visible text: unescaping the page gives the original name back.
+    _, index = report
+    assert EVIL_METHOD in html.unescape(_pages(index, "runs")["run-strong.html"])
+
+
+def test_safe_name_keeps_clean_ids_and_separates_odd_ones():
+    from benchmark.report.leaderboard import safe_name
+
+    assert safe_name("eegnet-chbmit-1234") == "eegnet-chbmit-1234"
+    odd = [safe_name(x) for x in ("a/b", "a_b", "a b", "../x", "<b>")]
+    assert len(set(odd)) == len(odd)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", n) and not n.startswith(".") for n in odd)
