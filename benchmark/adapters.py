@@ -173,9 +173,21 @@ class Registry:
                 log.warning("could not load method entry point %s (%s): %s", ep.name, ep.value, exc)
                 continue
             if not (isinstance(cls, type) and issubclass(cls, MethodAdapter)):
-                log.warning("entry point %s does not name a MethodAdapter subclass; ignored", ep.name)
+                log.warning("entry point %s (%s) does not name a MethodAdapter subclass; ignored", ep.name, ep.value)
                 continue
-            if cls.meta.name not in self._methods:
+            if not isinstance(getattr(cls, "meta", None), MethodMeta):
+                log.warning("entry point %s (%s) names a class without a MethodMeta 'meta'; ignored", ep.name, ep.value)
+                continue
+            name = cls.meta.name
+            if self._methods.get(name) is cls:
+                # The plug-in also used @register (as the README example does); it is still a plug-in.
+                self._origin[name] = f"entry point {ep.value}"
+            elif name in self._methods:
+                log.warning(
+                    "entry point %s (%s) names method '%s', which is already registered (%s); ignored",
+                    ep.name, ep.value, name, self._origin[name],
+                )
+            else:
                 self.add(cls, origin=f"entry point {ep.value}")
 
     def names(self) -> list[str]:

@@ -180,6 +180,7 @@ class Runner:
         self.cfg = cfg
         self.method_cls = get_method(cfg.method)
         meta = self.method_cls.meta
+        self.params = make_params(cfg.task, **cfg.task_params)  # an unknown task name fails here first
         if cfg.task not in meta.tasks:
             raise BenchmarkError(
                 f"method '{meta.name}' does not support task '{cfg.task}' (it supports {list(meta.tasks)})."
@@ -187,7 +188,6 @@ class Runner:
         if cfg.budget not in meta.budgets:
             raise BenchmarkError(f"method '{meta.name}' has no budget '{cfg.budget}'; choose {sorted(meta.budgets)}.")
         get_splitter(cfg.protocol)  # validates the protocol name before any data is touched
-        self.params = make_params(cfg.task, **cfg.task_params)
         self.window = cfg.window or DEFAULT_WINDOWS[cfg.task]
         self.device = resolve_device(cfg.device)
 
@@ -233,23 +233,6 @@ class Runner:
         meta = self.method_cls.meta
         store = ResultStore(cfg.store_path)
         existing = store.get_run(run_id)
-        if existing is None:
-            store.create_run(
-                RunRecord(
-                    run_id=run_id, kind="run", method=cfg.method, dataset=cfg.dataset, task=cfg.task,
-                    protocol=cfg.protocol, method_version=meta.version,
-                    method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
-                    index_hash=index.content_hash(), synthetic=index.synthetic,
-                    task_params={**asdict(self.params), "window_s": self.window.window_s,
-                                 "stride_s": self.window.stride_s, "label": self.params.label()},
-                    split_hash=spec.sha256(), seed=cfg.seed, budget=cfg.budget, status="running",
-                    created_at=_now(), display_name=cfg.method,
-                    exclusions=[vars(e) for e in spec.exclusions],
-                    provenance={"is_baseline": meta.is_baseline, "citation": meta.citation},
-                    citation=meta.citation, source=str(spath.relative_to(cfg.splits_dir.parent))
-                    if spath.is_relative_to(cfg.splits_dir.parent) else str(spath),
-                )
-            )
         done = store.fold_ids(run_id, status="ok")
         todo = [f for f in spec.folds if f.fold_id not in done]
         if done:
@@ -275,6 +258,25 @@ class Runner:
                 rows_of[pid] = ptab
                 del arr
         cache_s = time.perf_counter() - t_cache
+        # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
+        # above, before anything is written, so a failed command leaves the store untouched.
+        if existing is None:
+            store.create_run(
+                RunRecord(
+                    run_id=run_id, kind="run", method=cfg.method, dataset=cfg.dataset, task=cfg.task,
+                    protocol=cfg.protocol, method_version=meta.version,
+                    method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
+                    index_hash=index.content_hash(), synthetic=index.synthetic,
+                    task_params={**asdict(self.params), "window_s": self.window.window_s,
+                                 "stride_s": self.window.stride_s, "label": self.params.label()},
+                    split_hash=spec.sha256(), seed=cfg.seed, budget=cfg.budget, status="running",
+                    created_at=_now(), display_name=cfg.method,
+                    exclusions=[vars(e) for e in spec.exclusions],
+                    provenance={"is_baseline": meta.is_baseline, "citation": meta.citation},
+                    citation=meta.citation, source=str(spath.relative_to(cfg.splits_dir.parent))
+                    if spath.is_relative_to(cfg.splits_dir.parent) else str(spath),
+                )
+            )
 
         jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
         extra: dict[str, Any] = {}

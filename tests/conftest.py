@@ -16,3 +16,27 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not found at {SHARED_DATA} (expected shared/ beside the repo)")
     return SHARED_DATA
+
+
+# A tiny synthetic dataset: seizure recordings of 8 min hold the 50 % of a 10-min pre-ictal block
+# that a lead seizure needs; generation takes about a second.
+def tiny_config(**changes):
+    from benchmark.datasets.synthetic import SyntheticConfig
+
+    base = dict(
+        n_patients=2,
+        seizures_per_patient=2,
+        interictal_recordings=1,
+        seizure_recording_minutes=8,
+        short_seizure_recording_minutes=8,
+        interictal_recording_minutes=3,
+    )
+    return SyntheticConfig(**{**base, **changes})
+
+
+@pytest.fixture(scope="session")
+def tiny_synthetic(tmp_path_factory) -> Path:
+    """Folder of the tiny synthetic CHB-MIT-shaped dataset (real EDFs and summaries)."""
+    from benchmark.datasets.synthetic import generate
+
+    return generate(tmp_path_factory.mktemp("tiny-synthetic") / "ds", tiny_config())

@@ -377,7 +377,8 @@ def ensure_synthetic(
         :func:`default_cache_dir`). An existing folder is reused when its ``SYNTHETIC.json`` shows
         the same config and generator version and every listed file is present.
     config
-        Dataset size and seed; default :class:`SyntheticConfig()`.
+        Dataset size and seed; default: the config recorded in ``data_dir`` when it already holds a
+        synthetic dataset, else :class:`SyntheticConfig()`.
     progress
         Show a progress bar while generating.
 
@@ -392,7 +393,8 @@ def ensure_synthetic(
     DataError
         ``data_dir`` exists but holds something else (another config, or not a synthetic dataset).
     """
-    config = config or SyntheticConfig()
+    if config is None:
+        config = _recorded_config(data_dir) or SyntheticConfig()
     if data_dir is None:
         data_dir = default_cache_dir() / "data" / f"{DATASET_NAME}-{config.key()}"
     data_dir = Path(data_dir).expanduser()
@@ -422,6 +424,17 @@ def ensure_synthetic(
     return data_dir
 
 
+def _recorded_config(data_dir: Path | None) -> SyntheticConfig | None:
+    """The config a folder was generated with, so ``--data-dir`` alone reopens a custom dataset."""
+    if data_dir is None:
+        return None
+    try:
+        marker = json.loads((Path(data_dir).expanduser() / MARKER).read_text())
+        return SyntheticConfig(**marker["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _is_complete(data_dir: Path, config: SyntheticConfig) -> bool:
     try:
         marker = json.loads((data_dir / MARKER).read_text())
@@ -438,9 +451,20 @@ def _check_replaceable(data_dir: Path) -> None:
     if not data_dir.is_dir():
         raise DataError(f"{data_dir} is a file, not a folder; choose another folder for the synthetic dataset")
     if any(data_dir.iterdir()):
-        what = "a different synthetic config" if (data_dir / MARKER).is_file() else "other files"
+        what = "other files"
+        try:
+            marker = json.loads((data_dir / MARKER).read_text())
+            missing = [rel for rel in marker.get("sha256", {}) if not (data_dir / rel).is_file()]
+            what = (
+                f"an incomplete synthetic dataset (missing {missing[0]}"
+                f"{f' and {len(missing) - 1} more' if len(missing) > 1 else ''})"
+                if missing
+                else "a synthetic dataset of another config"
+            )
+        except (OSError, ValueError):
+            pass
         raise DataError(
-            f"{data_dir} already holds {what}; delete it or choose another folder for the synthetic dataset"
+            f"{data_dir} already holds {what}; delete it to regenerate, or choose another folder for the synthetic dataset"
         )
 
 

@@ -1,0 +1,392 @@
+"""Error paths of the ``seizure-bench`` command line.
+
+Every user error must end the command with a non-zero exit code and exactly one line on stderr that
+says what was wrong and how to fix it -- never a traceback -- and must leave the results store as it
+was. The store used here already holds a finished run and a reported result set before each failing
+command, and its full SQL dump is compared before and after.
+
+Data are a tiny SYNTHETIC CHB-MIT-shaped dataset (2 patients, 2 lead seizures each), generated once
+per module; broken variants are copies of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import edfio
+import pytest
+
+from benchmark import cli
+from benchmark.datasets import load_dataset
+from benchmark.datasets.synthetic import SyntheticConfig, generate
+from conftest import tiny_config
+from benchmark.store import ResultStore
+
+TINY = tiny_config()
+ERROR_PREFIX = "seizure-bench: error: "
+SUBCOMMANDS = (
+    "list", "data", "splits", "run", "results", "report", "import-reported", "import-bundled",
+    "compare", "check-adapter",
+)  # fmt: skip
+VALID_REPORTED = "patient,sensitivity,specificity,accuracy\nchb01,0.8,0.9,0.85\nchb02,0.6,0.7,0.65\n"
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny(tiny_synthetic) -> Path:
+    """The tiny synthetic dataset (seed 0), shared by the session: tests copy it before changing it."""
+    return tiny_synthetic
+
+
+@pytest.fixture(scope="module")
+def other_version(tmp_path_factory) -> Path:
+    """The same layout generated with another seed: another version of the dataset."""
+    return generate(tmp_path_factory.mktemp("tiny-seed1") / "ds", SyntheticConfig(**{**vars(TINY), "seed": 1}))
+
+
+@pytest.fixture(scope="module")
+def seeded_store(tmp_path_factory, tiny) -> Path:
+    """A store with one finished ``chance`` run on ``tiny`` and one reported result set."""
+    root = tmp_path_factory.mktemp("seeded")
+    store = root / "r.sqlite"
+    rc = cli.main([
+        "--store", str(store), "run", "--method", "chance", "--dataset", "chbmit-synthetic",
+        "--data-dir", str(tiny), "--splits-dir", str(root / "splits"), "--cache-dir", str(root / "cache"),
+        "--no-progress",
+    ])  # fmt: skip
+    assert rc == 0
+    csv = root / "paper.csv"
+    csv.write_text(VALID_REPORTED)
+    rc = cli.main([
+        "--store", str(store), "import-reported", str(csv), "--name", "paper-x",
+        "--dataset", "chbmit-synthetic", "--task", "prediction",
+    ])  # fmt: skip
+    assert rc == 0
+    return store
+
+
+def _dump(store: Path) -> list[str]:
+    conn = sqlite3.connect(store)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+class Cli:
+    """Calls ``benchmark.cli.main`` in-process against a private copy of the seeded store."""
+
+    def __init__(self, tmp: Path, store: Path, capsys):
+        self.tmp, self.store, self.capsys = tmp, store, capsys
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        rc = cli.main(["--store", str(self.store), *map(str, argv)])
+        out, err = self.capsys.readouterr()
+        return rc, out, err
+
+    def run_args(self, data_dir: Path, *extra: str, dataset: str = "chbmit-synthetic", splits: Path | None = None):
+        return (
+            "run", "--dataset", dataset, "--data-dir", str(data_dir),
+            "--splits-dir", str(splits or self.tmp / "splits"), "--cache-dir", str(self.tmp / "cache"),
+            "--no-progress", *extra,
+        )  # fmt: skip
+
+    def fails(self, *argv: str, expect: tuple[str, ...]) -> str:
+        """Run a command that must fail as a user error; return its error line."""
+        before = _dump(self.store)
+        rc, _, err = self(*argv)
+        line = assert_one_error_line(rc, err)
+        for fragment in expect:
+            assert fragment in line, f"{fragment!r} not in {line!r}"
+        assert _dump(self.store) == before, "a failed command changed the results store"
+        return line
+
+
+@pytest.fixture
+def sb(tmp_path, seeded_store, capsys) -> Cli:
+    store = tmp_path / "r.sqlite"
+    src, dst = sqlite3.connect(seeded_store), sqlite3.connect(store)
+    try:
+        src.backup(dst)  # consistent copy even while the source is in WAL mode
+    finally:
+        src.close()
+        dst.close()
+    runs = ResultStore(store).list_runs()
+    assert {r.kind for r in runs} == {"run", "reported"}
+    return Cli(tmp_path, store, capsys)
+
+
+def assert_one_error_line(rc: int, err: str) -> str:
+    assert rc != 0
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
+    assert lines[0].startswith(ERROR_PREFIX)
+    return lines[0]
+
+
+def _copy(dataset: Path, tmp: Path) -> Path:
+    dst = tmp / "copy"
+    shutil.copytree(dataset, dst)
+    return dst
+
+
+def _seizure_edf(dataset: Path) -> Path:
+    """An EDF file the prediction split reads (a recording with a seizure)."""
+    first = (dataset / "RECORDS-WITH-SEIZURES").read_text().split()[0]
+    return dataset / first
+
+
+# -- help -----------------------------------------------------------------------------------------
+def test_top_level_help_lists_every_subcommand(capsys):
+    assert set(cli.COMMANDS) == set(SUBCOMMANDS)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert re.search(rf"^\s+{re.escape(name)}\s", out, re.MULTILINE), f"'{name}' missing from --help"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [(c,) for c in SUBCOMMANDS]
+    + [("data", "describe"), ("data", "generate"), ("splits", "freeze"), ("splits", "verify"),
+       ("results", "list"), ("results", "export")],
+    ids=" ".join,
+)
+def test_subcommand_help(path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*path, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: seizure-bench {' '.join(path)}")
+
+
+# -- unknown names --------------------------------------------------------------------------------
+def test_unknown_method_suggests_close_name(sb, tiny):
+    sb.fails(*sb.run_args(tiny, "--method", "chanse"),
+             expect=("unknown method 'chanse'", "Did you mean 'chance'?", "seizure-bench list methods"))
+
+
+def test_unknown_dataset(sb, tiny):
+    sb.fails("run", "--method", "chance", "--dataset", "chbmit-synth", "--data-dir", tiny,
+             expect=("unknown dataset 'chbmit-synth'", "Did you mean 'chbmit-synthetic'?", "chbmit, "))
+
+
+def test_unknown_protocol(sb, tiny):
+    sb.fails(*sb.run_args(tiny, "--method", "chance", "--protocol", "losso"),
+             expect=("unknown protocol 'losso'", "Did you mean 'loso'?", "kfold5-random"))
+
+
+def test_unknown_task(sb, tiny):
+    sb.fails(*sb.run_args(tiny, "--method", "chance", "--task", "predicton"),
+             expect=("unknown task 'predicton'", "Did you mean 'prediction'?"))
+
+
+def test_unknown_budget(sb, tiny):
+    sb.fails(*sb.run_args(tiny, "--method", "chance", "--budget", "full"),
+             expect=("no budget 'full'", "'smoke'", "'paper'"))
+
+
+def test_malformed_set(sb, tiny):
+    sb.fails(*sb.run_args(tiny, "--method", "chance", "--set", "lr0.1"),
+             expect=("--set expects KEY=VALUE", "'lr0.1'"))
+
+
+# -- data directories -----------------------------------------------------------------------------
+def test_missing_data_directory_says_where_and_how_to_get_data(sb, tmp_path):
+    missing = tmp_path / "no-such-chbmit"
+    sb.fails(*sb.run_args(missing, "--method", "chance", dataset="chbmit"),
+             expect=(str(missing), "does not exist", "physionet.org/content/chbmit", "chbmit-synthetic"))
+    assert not missing.exists()
+
+
+def test_data_dir_not_given_for_a_dataset_that_needs_one(sb):
+    sb.fails("run", "--method", "chance", "--dataset", "chbmit", expect=("needs its data folder", "--data-dir"))
+
+
+def test_data_dir_without_summaries(sb, tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "chb01").mkdir(parents=True)
+    sb.fails(*sb.run_args(empty, "--method", "chance", dataset="chbmit"),
+             expect=("no chbNN/chbNN-summary.txt found under", str(empty), "physionet.org"))
+
+
+def test_synthetic_data_dir_holding_other_files_is_not_overwritten(sb, tmp_path):
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    sb.fails(*sb.run_args(other, "--method", "chance"), expect=(str(other), "other files", "another folder"))
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
+
+
+# -- broken EDF files -----------------------------------------------------------------------------
+def test_unreadable_edf(sb, tiny, tmp_path):
+    data = _copy(tiny, tmp_path)
+    edf = _seizure_edf(data)
+    edf.write_bytes(b"this is not an EDF file\n" * 400)
+    sb.fails(*sb.run_args(data, "--method", "chance"), expect=(str(edf), "not an EDF file", "re-download"))
+
+
+def test_truncated_edf(sb, tiny, tmp_path):
+    data = _copy(tiny, tmp_path)
+    edf = _seizure_edf(data)
+    blob = edf.read_bytes()
+    edf.write_bytes(blob[: len(blob) // 2])
+    sb.fails(*sb.run_args(data, "--method", "chance"), expect=(str(edf), "truncated", "re-download"))
+
+
+def test_edf_missing_a_channel_the_summary_lists(sb, tiny, tmp_path):
+    data = _copy(tiny, tmp_path)
+    edf_path = _seizure_edf(data)
+    edf = edfio.read_edf(edf_path)
+    edf.drop_signals(["FZ-CZ"])
+    edf.write(edf_path)
+    assert "FZ-CZ" in (edf_path.parent / f"{edf_path.parent.name}-summary.txt").read_text()
+    sb.fails(*sb.run_args(data, "--method", "chance"), expect=(str(edf_path), "lacks channel(s) FZ-CZ", "re-download"))
+
+
+def test_edf_missing_when_windows_are_read(sb, tiny, tmp_path):
+    # Read as plain CHB-MIT, an absent EDF is allowed when loading (summaries define the index) and
+    # is found missing only when the window cache reads signals: the run must not be recorded.
+    data = _copy(tiny, tmp_path)
+    edf = _seizure_edf(data)
+    edf.unlink()
+    sb.fails(*sb.run_args(data, "--method", "chance", dataset="chbmit"), expect=(str(edf), "does not exist"))
+
+
+# -- split files ----------------------------------------------------------------------------------
+def _freeze(sb: Cli, data: Path, splits: Path) -> list[Path]:
+    rc, out, err = sb(
+        "splits", "freeze", "--dataset", "chbmit-synthetic", "--data-dir", data, "--splits-dir", splits,
+        "--task", "prediction", "--protocol", "loocv", "--sop", "10",
+    )
+    assert rc == 0, err
+    files = sorted((splits / "chbmit-synthetic").glob("*.json"))
+    assert files and all(f"froze {f}" in out for f in files)
+    return files
+
+
+def test_edited_split_file_is_refused_by_run_and_verify(sb, tiny, tmp_path):
+    splits = tmp_path / "frozen"
+    files = _freeze(sb, tiny, splits)
+    target = splits / "chbmit-synthetic" / "prediction-sop10-sph0-gap4h-loocv.json"
+    assert target in files
+    doc = json.loads(target.read_text())
+    unit = next(iter(doc["units"].values()))
+    unit["segments"][0][2] += 10.0  # hand edit: stretch one segment, keep the recorded sha256
+    target.write_text(json.dumps(doc, indent=1))
+
+    sb.fails(*sb.run_args(tiny, "--method", "chance", splits=splits),
+             expect=(str(target), "was modified", "sha256", "re-freeze"))
+
+    before = _dump(sb.store)
+    rc, out, err = sb("splits", "verify", "--dataset", "chbmit-synthetic", "--data-dir", tiny, "--splits-dir", splits)
+    line = assert_one_error_line(rc, err)
+    assert "1 split file(s) failed verification" in line
+    status = {Path(row.split()[1]).name: row.split()[0] for row in out.splitlines() if row.strip().startswith(("ok", "FAILED"))}
+    assert status[target.name] == "FAILED"
+    assert [s for name, s in status.items() if name != target.name] == ["ok"] * (len(files) - 1)
+    assert _dump(sb.store) == before
+
+
+def test_split_frozen_on_another_dataset_version(sb, tiny, other_version, tmp_path):
+    data = tmp_path / "chbmit-synth-data"
+    shutil.copytree(tiny, data)
+    splits = tmp_path / "frozen"
+    _freeze(sb, data, splits)
+    frozen_on = load_dataset("chbmit-synthetic", tiny).content_hash()[:12]
+    # Same folder name, new content: e.g. the data were regenerated or re-downloaded differently.
+    shutil.rmtree(data)
+    shutil.copytree(other_version, data)
+    now = load_dataset("chbmit-synthetic", data).content_hash()[:12]
+    assert now != frozen_on
+
+    sb.fails(*sb.run_args(data, "--method", "chance", splits=splits),
+             expect=(f"frozen on dataset version {frozen_on}", f"version {now}", "re-freeze"))
+    rc, out, err = sb("splits", "verify", "--dataset", "chbmit-synthetic", "--data-dir", data, "--splits-dir", splits)
+    assert_one_error_line(rc, err)
+    assert f"frozen on dataset version {frozen_on}, data is {now}" in out
+
+
+# -- reported results, compare, export ------------------------------------------------------------
+def test_import_reported_with_percentages(sb, tmp_path):
+    csv = tmp_path / "percent.csv"
+    csv.write_text("patient,sensitivity,specificity\nchb01,85.0,0.9\nchb02,70,0.8\n")
+    sb.fails("import-reported", csv, "--name", "pct", "--dataset", "chbmit", "--task", "prediction",
+             expect=("percent.csv", "sensitivity of chb01 is 85", "fractions in [0, 1]", "divide them by 100"))
+
+
+def test_import_reported_with_unknown_metric_column(sb, tmp_path):
+    csv = tmp_path / "typo.csv"
+    csv.write_text("patient,sensitivty\nchb01,0.85\n")
+    sb.fails("import-reported", csv, "--name", "typo", "--dataset", "chbmit", "--task", "prediction",
+             expect=("typo.csv", "unknown column 'sensitivty'", "Did you mean 'sensitivity'?", "Allowed columns"))
+
+
+def test_compare_unknown_result_set(sb):
+    sb.fails("compare", "paper-x", "no-such-set", "--metric", "accuracy",
+             expect=("no result set 'no-such-set'", str(sb.store), "Known:"))
+
+
+def test_compare_unknown_metric(sb):
+    sb.fails("compare", "paper-x", "paper-x", "--metric", "acuracy",
+             expect=("unknown metric 'acuracy'", "Did you mean 'accuracy'?"))
+
+
+def test_export_unknown_run(sb):
+    sb.fails("results", "export", "--run", "nope", expect=("no result set 'nope'", "Known:", "chance-"))
+
+
+def test_the_seeded_store_answers_when_asked_correctly(sb):
+    # Guards the error tests above: the same store and references work when the input is right.
+    rc, out, _ = sb("compare", "paper-x", "paper-x", "--metric", "accuracy", "--json")
+    assert rc == 0 and json.loads(out)["n"] == 2
+    rc, out, _ = sb("results", "export", "--run", "chance", "--format", "json")
+    assert rc == 0 and json.loads(out)[0]["synthetic"] is True
+
+
+# -- as a real process ----------------------------------------------------------------------------
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "SEIZURE_BENCH_CACHE": str(tmp_path / "cache"), "SEIZURE_BENCH_SPLITS": str(tmp_path / "splits")}
+
+
+def test_no_traceback_reaches_the_user_of_the_console_script(sb, tiny, tmp_path):
+    script = Path(sys.executable).with_name("seizure-bench")
+    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "benchmark.cli"]
+    data = _copy(tiny, tmp_path)
+    edf = _seizure_edf(data)
+    edf.write_bytes(b"\0" * 300)
+    before = _dump(sb.store)
+    proc = subprocess.run(
+        [*cmd, "--store", str(sb.store), *sb.run_args(data, "--method", "chance")],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    errors = [ln for ln in lines if ln.startswith(ERROR_PREFIX)]
+    assert len(errors) == 1 and lines[-1] == errors[0]
+    assert str(edf) in errors[0] and "not an EDF file" in errors[0]
+    # Anything before the error line is a log record, not part of a traceback.
+    assert all(re.match(r"^(DEBUG|INFO|WARNING) \S+: ", ln) for ln in lines[:-1]), proc.stderr
+    assert _dump(sb.store) == before
+
+
+def test_no_traceback_with_python_dash_m(sb, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmark.cli", "--store", str(sb.store), "compare", "paper-x", "nope"],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=120,
+    )
+    assert proc.returncode == 2
+    line = assert_one_error_line(proc.returncode, proc.stderr)
+    assert "no result set 'nope'" in line

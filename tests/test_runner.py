@@ -1,0 +1,164 @@
+"""End-to-end runs on the tiny synthetic dataset: results, determinism, resume, failed folds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark import runner as runner_mod
+from benchmark.adapters import REGISTRY, MethodAdapter, MethodMeta
+from benchmark.runner import RunConfig, Runner
+from benchmark.store import ResultStore
+from benchmark.windows import WindowCache
+
+
+def config(tmp_path, data, **kw) -> RunConfig:
+    base = dict(
+        method="bandpower_logreg", dataset="chbmit-synthetic", data_dir=data,
+        store_path=tmp_path / "r.sqlite", splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache",
+        progress=False,
+    )  # fmt: skip
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def stored(cfg: RunConfig, run_id: str):
+    store = ResultStore(cfg.store_path)
+    return store, store.scores(run_id), store.patient_metrics(run_id)
+
+
+def test_run_stores_everything_a_reviewer_needs(tmp_path, tiny_synthetic):
+    cfg = config(tmp_path, tiny_synthetic)
+    rec = Runner(cfg).run()
+    assert rec.status == "complete" and rec.synthetic
+    store, scores, per_patient = stored(cfg, rec.run_id)
+    folds = store.folds(rec.run_id)
+    # loocv: one fold per lead seizure; tiny has 2 patients x 2 lead seizures
+    assert sorted(f.fold_id for f in folds) == ["chb01-f00", "chb01-f01", "chb02-f00", "chb02-f01"]
+    assert set(per_patient.index) == {"chb01", "chb02"}
+    assert {"sensitivity", "specificity", "fpr", "roc_auc"} <= set(per_patient.columns)
+    # scores keep window times so any metric can be recomputed
+    assert list(scores.columns[:5]) == ["fold_id", "patient", "recording", "start", "end"]
+    assert ((scores["end"] - scores["start"]) == 10.0).all()
+    assert set(scores["label"]) == {0, 1}
+    assert rec.leakage["ok"] and rec.leakage["checked_folds"] == 4
+    prov = rec.provenance
+    assert prov["versions"]["torch"] and prov["git_commit"] and prov["hardware"]["cpu_count"]
+    assert prov["timings"]["total_s"] > 0
+    assert rec.task_params["sop_minutes"] == 10 and rec.task_params["window_s"] == 10
+    assert rec.split_hash and rec.index_hash
+    # the split used was frozen next to the run and refers to the dataset version
+    assert (cfg.splits_dir / "chbmit-synthetic" / "prediction-sop10-sph0-gap4h-loocv.json").exists()
+
+
+def test_same_seed_same_numbers_and_cache_reuse(tmp_path, tiny_synthetic, monkeypatch):
+    a = config(tmp_path / "a", tiny_synthetic, method="eegnet", method_overrides={"epochs": 1})
+    rec_a = Runner(a).run()
+    built = []
+    monkeypatch.setattr(WindowCache, "_build", lambda *args, **kw: built.append(1))
+    b = config(tmp_path / "b", tiny_synthetic, method="eegnet", method_overrides={"epochs": 1},
+               cache_dir=a.cache_dir)
+    rec_b = Runner(b).run()
+    assert not built, "the second run must reuse the window cache"
+    assert rec_a.run_id == rec_b.run_id
+    sa, sb = stored(a, rec_a.run_id)[1], stored(b, rec_b.run_id)[1]
+    pd.testing.assert_frame_equal(sa, sb)
+    c = config(tmp_path / "c", tiny_synthetic, method="eegnet", method_overrides={"epochs": 1}, seed=1,
+               cache_dir=a.cache_dir)
+    rec_c = Runner(c).run()
+    assert rec_c.run_id != rec_a.run_id
+    assert not np.allclose(stored(c, rec_c.run_id)[1]["score"], sa["score"])
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, tiny_synthetic, monkeypatch):
+    reference = config(tmp_path / "ref", tiny_synthetic)
+    ref = Runner(reference).run()
+
+    cfg = config(tmp_path / "int", tiny_synthetic, cache_dir=reference.cache_dir)
+    real = runner_mod.run_fold
+    calls = []
+
+    def dies_on_third(job):
+        calls.append(job.fold_id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the user kills the run while fold 3 trains
+        return real(job)
+
+    monkeypatch.setattr(runner_mod, "run_fold", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        Runner(cfg).run()
+    store = ResultStore(cfg.store_path)
+    run_id = ref.run_id
+    assert store.fold_ids(run_id) == set(calls[:2])  # at most the fold in flight is lost
+    assert store.get_run(run_id).status == "running"
+
+    calls.clear()
+    monkeypatch.setattr(runner_mod, "run_fold", lambda job: (calls.append(job.fold_id), real(job))[1])
+    rec = Runner(cfg).run()
+    assert len(calls) == 2, "finished folds are skipped on resume"
+    assert rec.status == "complete"
+    pd.testing.assert_frame_equal(
+        ResultStore(cfg.store_path).scores(run_id), ResultStore(reference.store_path).scores(run_id)
+    )
+    pd.testing.assert_frame_equal(
+        ResultStore(cfg.store_path).patient_metrics(run_id), ResultStore(reference.store_path).patient_metrics(run_id)
+    )
+
+
+class FailsOnChb02(MethodAdapter):
+    meta = MethodMeta(
+        name="fails_on_chb02_test", modality="eeg", tasks=("prediction",), representation="bandpower",
+        budgets={"smoke": {}, "paper": {}},
+    )
+
+    def fit(self, train, valid, context):
+        if (train.meta["patient"] == "chb02").any():
+            raise RuntimeError("synthetic failure for chb02")
+
+    def predict_proba(self, test):
+        return np.tile([0.3, 0.7], (len(test), 1))
+
+
+@pytest.fixture
+def failing_method():
+    REGISTRY.names()
+    REGISTRY.add(FailsOnChb02)
+    yield FailsOnChb02.meta.name
+    REGISTRY._methods.pop(FailsOnChb02.meta.name, None)
+    REGISTRY._origin.pop(FailsOnChb02.meta.name, None)
+
+
+def test_failed_fold_is_stored_with_traceback_and_the_run_goes_on(tmp_path, tiny_synthetic, failing_method):
+    cfg = config(tmp_path, tiny_synthetic, method=failing_method)
+    rec = Runner(cfg).run()
+    assert rec.status == "partial"
+    store = ResultStore(cfg.store_path)
+    folds = {f.fold_id: f for f in store.folds(rec.run_id)}
+    assert {f.status for k, f in folds.items() if k.startswith("chb01")} == {"ok"}
+    failed = [f for k, f in folds.items() if k.startswith("chb02")]
+    assert failed and all(f.status == "failed" for f in failed)
+    assert "synthetic failure for chb02" in failed[0].error
+    assert "Traceback" in failed[0].traceback and "fit" in failed[0].traceback
+    assert list(store.patient_metrics(rec.run_id).index) == ["chb01"]
+
+
+def test_parallel_folds_match_serial(tmp_path, tiny_synthetic):
+    serial = config(tmp_path / "s", tiny_synthetic)
+    parallel = config(tmp_path / "p", tiny_synthetic, jobs=2, cache_dir=serial.cache_dir)
+    a, b = Runner(serial).run(), Runner(parallel).run()
+    sa = ResultStore(serial.store_path).scores(a.run_id).sort_values(["fold_id", "recording", "start"])
+    sb = ResultStore(parallel.store_path).scores(b.run_id).sort_values(["fold_id", "recording", "start"])
+    pd.testing.assert_frame_equal(sa.reset_index(drop=True), sb.reset_index(drop=True))
+
+
+def test_leaky_protocol_is_flagged_and_detection_runs(tmp_path, tiny_synthetic):
+    cfg = config(tmp_path, tiny_synthetic, method="chance", task="detection", protocol="kfold5-random")
+    rec = Runner(cfg).run()
+    assert rec.leakage["protocol_leaky"] and not rec.leakage["ok"]
+    scores = ResultStore(cfg.store_path).scores(rec.run_id)
+    assert ((scores["end"] - scores["start"]) == 1.0).all()
+    assert scores["label"].sum() > 0  # ictal windows are labelled by seizure overlap
+    cfg2 = config(tmp_path, tiny_synthetic, method="chance", task="detection", protocol="loso")
+    rec2 = Runner(cfg2).run()
+    assert rec2.leakage["ok"] and rec2.status == "complete"
