@@ -22,7 +22,8 @@ EPILOG = """examples:
   seizure-bench data describe chbmit --data-dir ../shared/data/chbmit
   seizure-bench run --method eegnet --dataset chbmit-synthetic --task prediction --protocol loocv --budget smoke
   seizure-bench report --out reports/site
-  seizure-bench compare reported-lee2024-table2-sop10 reported-lee2024-table3-sop10 --metric accuracy
+  seizure-bench import-bundled
+  seizure-bench compare "Lee2024 Table 2 (SOP 10)" "Lee2024 Table 3 (SOP 10)" --metric accuracy
 """
 
 
@@ -414,6 +415,10 @@ def main(argv: list[str] | None = None) -> int:
     except BenchmarkError as exc:
         print(f"seizure-bench: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # Output piped into e.g. `head`: stop quietly, like other command-line tools.
+        sys.stderr = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print(
             "seizure-bench: interrupted; finished folds are stored, run the same command again to resume.",

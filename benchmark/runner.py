@@ -381,13 +381,9 @@ class Runner:
             leakage={"ok": not leaky_folds and not spec.leaky, "checked_folds": len(folds),
                      "overlapping_folds": leaky_folds, "protocol_leaky": spec.leaky},
         )
-        if "random init" in str(prov.get("weights_source", "")).lower() and not meta_is_baseline(self.method_cls):
+        if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:
             log.warning("run %s used randomly initialised weights (no local weights path given)", run_id)
         return store.get_run(run_id)
-
-
-def meta_is_baseline(cls) -> bool:
-    return bool(getattr(cls.meta, "is_baseline", False))
 
 
 def _classes(task: str) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import json
 import re
 from pathlib import Path
@@ -232,12 +233,18 @@ def test_reuses_complete_folder_and_refuses_foreign_ones(tiny, tmp_path, monkeyp
 
     monkeypatch.setattr(synthetic, "generate", must_not_generate)
     assert ensure_synthetic(tiny, TINY) == tiny
-    with pytest.raises(DataError, match="different synthetic config"):
+    with pytest.raises(DataError, match="synthetic dataset of another config"):
         ensure_synthetic(tiny, dataclasses.replace(TINY, seed=1))
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     with pytest.raises(DataError, match="other files"):
         ensure_synthetic(tmp_path / "mine", TINY)
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny, broken)
+    victim = sorted(broken.glob("chb01/*.edf"))[0]
+    victim.unlink()
+    with pytest.raises(DataError, match=f"incomplete synthetic dataset \\(missing chb01/{victim.name}"):
+        ensure_synthetic(broken, TINY)
 
 
 def test_default_location_is_keyed_cache(tmp_path, monkeypatch):
