@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
+    p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F",
+                   help="hold out this share of each fold's training units as validation data (default 0: none)")
     p.add_argument("--splits-dir", type=Path)
     p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
     p.add_argument("--no-progress", action="store_true")
@@ -278,7 +280,7 @@ def cmd_run(args) -> int:
     cfg = RunConfig(
         method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
         seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
-        method_overrides=overrides, store_path=args.store, splits_dir=args.splits_dir or _default_splits(),
+        method_overrides=overrides, valid_fraction=args.valid_fraction, store_path=args.store, splits_dir=args.splits_dir or _default_splits(),
         cache_dir=args.cache_dir, jobs=args.jobs, device=args.device, progress=not args.no_progress,
     )
     rec = Runner(cfg).run()
@@ -360,7 +362,10 @@ def cmd_compare(args) -> int:
     if args.json:
         print(json.dumps(res, indent=1, default=_json_default))
         return 0
-    print(f"{args.metric}: {res['a']} vs {res['b']} on {res['n']} shared patients")
+    print(f"{args.metric}: {res['a']} vs {res['b']} on {res['n']} shared patients"
+          + ("  [SYNTHETIC DATA]" if res.get("synthetic") else ""))
+    for warning in res.get("warnings", []):
+        print(f"  note: {warning}")
     print(f"  mean {res['mean_a']:.4f} vs {res['mean_b']:.4f}")
     print(f"  paired t-test t = {res['t']:.3f}, p = {res['p_value']:.4g}; Wilcoxon p = {res['wilcoxon_p']:.4g}")
     return 0

@@ -72,6 +72,7 @@ class RunConfig:
     task_params: dict[str, Any] = field(default_factory=dict)
     window: WindowParams | None = None
     method_overrides: dict[str, Any] = field(default_factory=dict)
+    valid_fraction: float = 0.0  # share of a fold's training units held out as `valid` (0: none)
     # execution only (not part of the run id)
     store_path: Path = field(default_factory=default_store_path)
     splits_dir: Path = field(default_factory=default_splits_dir)
@@ -101,6 +102,9 @@ class FoldJob:
     test_meta: pd.DataFrame
     test_y: np.ndarray
     classes: tuple[str, ...]
+    valid_refs: np.ndarray | None
+    valid_meta: pd.DataFrame | None
+    valid_y: np.ndarray | None
     info: dict[str, Any]
     leakage: dict[str, Any]
     n_threads: int | None = None
@@ -130,6 +134,9 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     sources = [np.load(p, mmap_mode="r") for p in job.sources]
     train = WindowSet(sources, job.train_refs, job.train_meta, job.train_y, job.classes, dict(job.info))
     test = WindowSet(sources, job.test_refs, job.test_meta, None, job.classes, dict(job.info))
+    valid = None
+    if job.valid_refs is not None and len(job.valid_refs):
+        valid = WindowSet(sources, job.valid_refs, job.valid_meta, job.valid_y, job.classes, dict(job.info))
     cls = get_method(job.method)
     extra: dict[str, Any] = {}
     t0 = time.perf_counter()
@@ -140,7 +147,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
         Path(job.work_dir).mkdir(parents=True, exist_ok=True)
         ctx = FitContext(seed=job.seed, device=job.device, budget=job.budget, work_dir=Path(job.work_dir))
         adapter.pretrain(train, ctx)
-        adapter.fit(train, None, ctx)
+        adapter.fit(train, valid, ctx)
         fit_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         proba = np.asarray(adapter.predict_proba(test))
@@ -188,6 +195,8 @@ class Runner:
         if cfg.budget not in meta.budgets:
             raise BenchmarkError(f"method '{meta.name}' has no budget '{cfg.budget}'; choose {sorted(meta.budgets)}.")
         get_splitter(cfg.protocol)  # validates the protocol name before any data is touched
+        if not 0 <= cfg.valid_fraction < 1:
+            raise BenchmarkError(f"--valid-fraction must be in [0, 1), got {cfg.valid_fraction}.")
         self.window = cfg.window or DEFAULT_WINDOWS[cfg.task]
         self.device = resolve_device(cfg.device)
 
@@ -216,6 +225,8 @@ class Runner:
             "task": cfg.task, "params": asdict(self.params), "window": asdict(self.window),
             "protocol": cfg.protocol, "split": spec.sha256(), "seed": cfg.seed,
         }
+        if cfg.valid_fraction:
+            key["valid_fraction"] = cfg.valid_fraction
         h = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
         return f"{cfg.method}-{cfg.dataset}-{cfg.task}-{cfg.protocol}-{h}"
 
@@ -331,6 +342,9 @@ class Runner:
             train = allw[which != fold.chunk_fold].reset_index(drop=True)
         else:
             train, test = select(fold.train), select(fold.test)
+        valid = _hold_out_units(train, self.cfg.valid_fraction, fold_seed(self.cfg.seed, fold.fold_id))
+        if valid is not None:
+            train = train[~train["unit"].isin(set(valid["unit"]))].reset_index(drop=True)
         if self.cfg.task == "detection" and len(train):
             train = _balance(train, fold_seed(self.cfg.seed, fold.fold_id))
         leakage = check_leakage(train, test)
@@ -348,6 +362,9 @@ class Runner:
             test_refs=test[["_src", "_row"]].to_numpy(np.int64), test_meta=test[cols].reset_index(drop=True),
             test_y=test["label"].to_numpy(np.int64),
             classes=tuple(_classes(self.cfg.task)),
+            valid_refs=None if valid is None else valid[["_src", "_row"]].to_numpy(np.int64),
+            valid_meta=None if valid is None else valid[cols].reset_index(drop=True),
+            valid_y=None if valid is None else valid["label"].to_numpy(np.int64),
             info={"representation": self.prep.representation, "window_s": self.window.window_s,
                   "sfreq": self.prep.sfreq, "ch_names": list(self.prep.channels), "task": self.cfg.task},
             leakage=leakage,
@@ -370,6 +387,7 @@ class Runner:
                      "fit_s": round(sum(f.fit_seconds for f in folds), 2),
                      "predict_s": round(sum(f.predict_seconds for f in folds), 2)},
             window={"window_s": self.window.window_s, "stride_s": self.window.stride_s},
+            valid_fraction=self.cfg.valid_fraction,
         )
         if extra:
             prov.update(n_params=extra.get("n_params"), weights_source=extra.get("weights_source"))
@@ -390,6 +408,16 @@ def _classes(task: str) -> tuple[str, ...]:
     from benchmark.tasks import CLASSES
 
     return CLASSES[task]
+
+
+def _hold_out_units(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame | None:
+    """Whole training units held out for validation (whole units, so valid never overlaps train)."""
+    units = sorted(train["unit"].unique())
+    if fraction <= 0 or len(units) < 2:
+        return None
+    k = min(len(units) - 1, max(1, int(round(fraction * len(units)))))
+    chosen = set(np.random.default_rng(seed).choice(units, k, replace=False))
+    return train[train["unit"].isin(chosen)].reset_index(drop=True)
 
 
 def _balance(train: pd.DataFrame, seed: int) -> pd.DataFrame:

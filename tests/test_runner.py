@@ -162,3 +162,32 @@ def test_leaky_protocol_is_flagged_and_detection_runs(tmp_path, tiny_synthetic):
     cfg2 = config(tmp_path, tiny_synthetic, method="chance", task="detection", protocol="loso")
     rec2 = Runner(cfg2).run()
     assert rec2.leakage["ok"] and rec2.status == "complete"
+
+
+class RecordsValid(MethodAdapter):
+    meta = MethodMeta(
+        name="records_valid_test", modality="eeg", tasks=("prediction",), representation="bandpower",
+        budgets={"smoke": {}, "paper": {}},
+    )
+
+    def fit(self, train, valid, context):
+        assert valid is not None and valid.y is not None
+        # validation units are whole units that are not in the training set
+        assert not set(valid.meta["unit"]) & set(train.meta["unit"])
+        self.p = float(valid.y.mean())
+
+    def predict_proba(self, test):
+        return np.tile([1 - self.p, self.p], (len(test), 1))
+
+
+def test_valid_fraction_holds_out_whole_training_units(tmp_path, tiny_synthetic):
+    REGISTRY.names()
+    REGISTRY.add(RecordsValid)
+    try:
+        cfg = config(tmp_path, tiny_synthetic, method="records_valid_test", protocol="loso", valid_fraction=0.5)
+        rec = Runner(cfg).run()
+        assert rec.status == "complete", [f.error for f in ResultStore(cfg.store_path).folds(rec.run_id)]
+        assert rec.provenance["valid_fraction"] == 0.5
+    finally:
+        REGISTRY._methods.pop("records_valid_test", None)
+        REGISTRY._origin.pop("records_valid_test", None)
