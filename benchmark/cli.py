@@ -160,7 +160,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-adapter", help="run the adapter conformance suite on a tiny dataset")
     p.add_argument("name")
     p.add_argument("--budget", default="smoke")
+
+    _add_reproduce_parser(sub)
     return parser
+
+
+def _add_reproduce_parser(sub) -> None:
+    p = sub.add_parser(
+        "reproduce", help="run a paper's whole grid (methods x settings) and load its reported tables",
+        description="Run every cell of a paper's experimental grid as an ordinary, resumable run, then "
+        "load the paper's bundled per-patient tables; 'seizure-bench report' lays the results out like "
+        "the paper's summary tables (papers/<recipe>.html). Recipes: lee2024.",
+        epilog="example: seizure-bench reproduce lee2024 --dataset chbmit --data-dir ../shared/data/chbmit --budget paper",
+    )
+    p.add_argument("recipe", help="recipe name (lee2024: Lee et al. 2024, Tables 6-8)")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU per run, default) or paper")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--methods", metavar="M1,M2", help="comma-separated subset of the recipe's methods")
+    p.add_argument("--sop", type=float, nargs="+", action="extend", metavar="MIN", help="subset of the recipe's SOPs")
+    p.add_argument("--dry-run", action="store_true", help="print the runs (and equivalent 'run' commands) and stop")
+    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    p.add_argument("--splits-dir", type=Path)
+    p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
+    p.add_argument("--no-progress", action="store_true")
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -389,10 +414,54 @@ def cmd_check_adapter(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_reproduce(args) -> int:
+    from benchmark.adapters import BUDGETS, REGISTRY
+    from benchmark.recipes import get_recipe, run_grid
+
+    recipe = get_recipe(args.recipe)
+    if args.budget not in BUDGETS:
+        raise BenchmarkError(f"unknown budget '{args.budget}'; choose one of {', '.join(BUDGETS)}.")
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    cells = recipe.cells(args.dataset, methods=methods, rows=args.sop)
+    print(f"{recipe.name}: {recipe.title}; {len(cells)} run(s) on {args.dataset}, budget {args.budget}")
+    if args.dry_run:
+        for i, cell in enumerate(cells, 1):
+            print(f"  [{i}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {cell.run_command(args.budget, args.seed, args.data_dir)}")
+        missing = sorted({c.method for c in cells} - set(REGISTRY.names()))
+        if missing:
+            print(f"note: method(s) {', '.join(missing)} are not registered; their runs would fail")
+        return 0
+    outcomes = []
+    for outcome in run_grid(
+        cells, budget=args.budget, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
+        splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, jobs=args.jobs,
+        device=args.device, progress=not args.no_progress,
+    ):
+        outcomes.append(outcome)
+        cell = outcome.cell
+        label = "  [SYNTHETIC DATA]" if outcome.synthetic else ""
+        what = outcome.run_id if outcome.run_id else outcome.error
+        print(f"  [{len(outcomes)}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {outcome.status:<9} {what}{label}", flush=True)
+    from benchmark.reported import import_bundled
+    from benchmark.store import ResultStore
+
+    try:
+        n_reported = len(import_bundled(ResultStore(args.store)))
+    except BenchmarkError as exc:  # e.g. an installed copy without reports/reported/
+        print(f"note: the paper's reported tables were not loaded: {exc}")
+        n_reported = 0
+    failed = [o for o in outcomes if not o.ok]
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} run(s) complete; loaded {n_reported} reported result sets")
+    print(f"next: seizure-bench report  (then open papers/{recipe.name}.html in the report folder)")
+    if failed:
+        print(f"{len(failed)} run(s) failed or are partial; fix the cause and run the same command again to resume")
+    return 3 if failed else 0
+
+
 COMMANDS = {
     "list": cmd_list, "data": cmd_data, "splits": cmd_splits, "run": cmd_run, "results": cmd_results,
     "report": cmd_report, "import-reported": cmd_import_reported, "import-bundled": cmd_import_bundled,
-    "compare": cmd_compare, "check-adapter": cmd_check_adapter,
+    "compare": cmd_compare, "check-adapter": cmd_check_adapter, "reproduce": cmd_reproduce,
 }
 
 

@@ -5,3 +5,5 @@ seed methods (ResNet-LSTM with supervised contrastive pre-training, DistilCLIP-E
 denoising-pretrained video Transformer and the patient/video-level contrastive TimeSformer) are
 added here as their adapters land.
 """
+
+from methods import resnet_lstm_supcon  # noqa: F401  (importing registers the methods)

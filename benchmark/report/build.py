@@ -6,6 +6,7 @@ so it opens from ``file://`` and needs no network. Layout::
     index.html                  leaderboards and all result sets
     leaderboards/<slug>.html    one per (dataset, task, task parameters, protocol)
     runs/<run id>.html          one per result set (reproduced run or reported table)
+    papers/<recipe>.html        one per reproduction recipe with results (see benchmark.recipes)
     static/report.css, static/report.js
 
 Templates are Jinja2 with autoescaping on, so names coming from users (methods, patients, errors)
@@ -25,6 +26,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import LOWER_IS_BETTER
+from benchmark.report.papers import COLUMNS as PAPER_COLUMNS
+from benchmark.report.papers import build_paper_pages
 from benchmark.report.leaderboard import (
     Entry,
     Leaderboard,
@@ -55,7 +58,7 @@ METRIC_LABELS = {
 }
 
 
-def build_report(store, out_dir: Path, *, title: str = "seizure-bench") -> Path:
+def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=None) -> Path:
     """Write the static HTML report of every result set in ``store``.
 
     Parameters
@@ -67,6 +70,10 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench") -> Path:
         are replaced; other files in the folder are left alone.
     title
         Title shown on every page.
+    recipes
+        Reproduction recipes to lay out as paper-grid pages; default every recipe in
+        :data:`benchmark.recipes.RECIPES`. A recipe gets a page only if the store holds a run or a
+        reported set of its grid.
 
     Returns
     -------
@@ -86,12 +93,24 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench") -> Path:
         for entry in board.entries:
             boards_of.setdefault(entry.run.run_id, []).append(board)
 
+    if recipes is None:
+        from benchmark.recipes import RECIPES
+
+        recipes = list(RECIPES.values())
+    papers = build_paper_pages(entries, recipes, boards_of)
+
     env = _environment()
     common = {"site_title": title}
     _write(
         out_dir / "index.html",
-        env.get_template("index.html").render(**common, root="", boards=boards, entries=entries),
+        env.get_template("index.html").render(**common, root="", boards=boards, entries=entries, papers=papers),
     )
+    for paper in papers:
+        (out_dir / "papers").mkdir(exist_ok=True)
+        _write(
+            out_dir / paper.page,
+            env.get_template("paper.html").render(**common, root="../", paper=paper, columns=PAPER_COLUMNS),
+        )
     for board in boards:
         _write(
             out_dir / "leaderboards" / f"{board.slug}.html",
@@ -113,7 +132,7 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench") -> Path:
 def _prepare(out_dir: Path) -> None:
     marker = out_dir / _MARKER
     if marker.exists():
-        for sub in ("leaderboards", "runs"):
+        for sub in ("leaderboards", "runs", "papers"):
             for page in (out_dir / sub).glob("*.html"):
                 page.unlink()
     for sub in ("leaderboards", "runs", "static"):
@@ -186,6 +205,7 @@ def _environment() -> Environment:
         params_label=task_params_label,
         first_line=first_line,
         metric_label=lambda m: METRIC_LABELS.get(m, m.replace("_", " ")),
+        scaled=fmt_scaled,
     )
     env.globals.update(lower_is_better=LOWER_IS_BETTER)
     return env
@@ -212,6 +232,20 @@ def fmt_num(value, digits: int = 3) -> str:
         return f"{float(value):.{digits}f}"
     except (TypeError, ValueError):
         return str(value)
+
+
+def fmt_scaled(value, scale: float = 1.0, digits: int = 3, signed: bool = False) -> str:
+    """``value * scale`` with ``digits`` decimals (e.g. a fraction as a percentage), as papers print.
+
+    ``signed`` writes a difference with its sign (``+5.17``, ``−0.016``); missing is ``"—"``.
+    """
+    if _missing(value) or _is_nan(value):
+        return "—"
+    x = float(value) * scale
+    text = f"{abs(x):.{digits}f}" if signed else f"{x:.{digits}f}"
+    if not signed:
+        return text
+    return ("−" if x < 0 and float(text) != 0 else "+") + text
 
 
 def fmt_p(value) -> str:
