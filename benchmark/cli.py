@@ -249,7 +249,8 @@ def _print_description(info: dict) -> None:
     for p in info["patients"]:
         lead = {f"{float(k):g}": v for k, v in p.get("lead_seizures", {}).items()}
         usable = [str(pred.get(s, {}).get("units", {}).get(p["patient_id"], 0)) for s in sops]
-        rows.append((p["patient_id"], str(p["recordings"]), f"{p['hours']:.1f}", str(p["seizures"]),
+        hours = "unknown" if p.get("recordings_off_timeline") == p["recordings"] else f"{p['hours']:.1f}"
+        rows.append((p["patient_id"], str(p["recordings"]), hours, str(p["seizures"]),
                      *[str(lead.get(s, "")) for s in sops], *usable))
     print()
     _table(["patient", "recordings", "hours", "seizures", *[f"lead/SOP{s}" for s in sops],
@@ -295,9 +296,9 @@ def cmd_run(args) -> int:
 
     overrides = {}
     for item in args.set:
-        if "=" not in item:
-            raise BenchmarkError(f"--set expects KEY=VALUE, got '{item}'.")
-        k, v = item.split("=", 1)
+        k, _, v = item.partition("=")
+        if not k.strip() or "=" not in item:
+            raise BenchmarkError(f"--set expects KEY=VALUE with a non-empty KEY, got '{item}'.")
         try:
             overrides[k] = json.loads(v)
         except json.JSONDecodeError:
@@ -493,6 +494,12 @@ def main(argv: list[str] | None = None) -> int:
         # Output piped into e.g. `head`: stop quietly, like other command-line tools.
         sys.stderr = open(os.devnull, "w")
         return 0
+    except OSError as exc:
+        # File-system trouble (unwritable --out, a full disk): the user's to fix, so no traceback.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"seizure-bench: error: {exc.strerror or exc}{where}; check the path and its permissions.",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(
             "seizure-bench: interrupted; finished folds are stored, run the same command again to resume.",

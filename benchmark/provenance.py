@@ -59,15 +59,22 @@ def hardware(device: str) -> dict[str, Any]:
 
 
 def resolve_device(device: str = "auto") -> str:
-    """``auto`` picks CUDA when present, else CPU."""
-    if device != "auto":
-        return device
-    try:
-        import torch
+    """``auto`` picks CUDA when present, else CPU; an unusable device is a one-line error."""
+    import re
 
+    import torch
+
+    from benchmark.errors import BenchmarkError
+
+    if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:  # pragma: no cover
-        return "cpu"
+    if device == "cpu":
+        return device
+    if re.fullmatch(r"cuda(:\d+)?", device):
+        if not torch.cuda.is_available():
+            raise BenchmarkError(f"--device {device}: no CUDA GPU is visible to PyTorch; use --device cpu or auto.")
+        return device
+    raise BenchmarkError(f"unknown --device '{device}'; use auto, cpu, cuda or cuda:N.")
 
 
 def command_line() -> str:

@@ -197,13 +197,27 @@ class Runner:
         get_splitter(cfg.protocol)  # validates the protocol name before any data is touched
         if not 0 <= cfg.valid_fraction < 1:
             raise BenchmarkError(f"--valid-fraction must be in [0, 1), got {cfg.valid_fraction}.")
+        if cfg.seed < 0:
+            raise BenchmarkError(f"--seed must be a non-negative integer, got {cfg.seed}.")
+        if cfg.jobs < 1:
+            raise BenchmarkError(f"--jobs must be at least 1, got {cfg.jobs}.")
+        _check_overrides(self.method_cls, cfg.budget, cfg.method_overrides)
         self.window = cfg.window or DEFAULT_WINDOWS[cfg.task]
         self.device = resolve_device(cfg.device)
 
     # -- stages -------------------------------------------------------------------------------
     def load_split(self, index: RecordingIndex) -> tuple[SplitSpec, Path]:
+        """The committed split for these settings, or an ad-hoc one frozen into the cache.
+
+        Ad-hoc splits never go into the committed ``splits/`` folder: only ``splits freeze`` writes
+        there, so a mistyped option cannot add files to the repository.
+        """
         cfg = self.cfg
-        path = split_path(cfg.splits_dir, cfg.dataset, cfg.task, self.params, cfg.protocol)
+        # Keyed on the index's name: two private edf-folder datasets must not share split files.
+        path = split_path(cfg.splits_dir, index.dataset, cfg.task, self.params, cfg.protocol)
+        if not path.exists():
+            path = split_path(WindowCache(cfg.cache_dir).root / "splits", index.dataset, cfg.task, self.params,
+                              cfg.protocol)
         if path.exists():
             spec = load_split(path)
             check_against_index(spec, index.content_hash(), path)
@@ -214,7 +228,8 @@ class Runner:
         spec = make_split(labels, cfg.protocol, dataset=cfg.dataset, index_hash=index.content_hash(),
                           seed=self.params.seed, synthetic=index.synthetic)
         save_split(spec, path)
-        log.warning("no frozen split for these settings; froze a new one at %s (commit it to share it)", path)
+        log.warning("no committed split for these settings in %s; froze an ad-hoc one at %s "
+                    "('seizure-bench splits freeze' writes one you can commit)", cfg.splits_dir, path)
         return spec, path
 
     def run_id(self, index: RecordingIndex, spec: SplitSpec) -> str:
@@ -224,11 +239,13 @@ class Runner:
             "overrides": cfg.method_overrides, "dataset": cfg.dataset, "index": index.content_hash(),
             "task": cfg.task, "params": asdict(self.params), "window": asdict(self.window),
             "protocol": cfg.protocol, "split": spec.sha256(), "seed": cfg.seed,
+            # CPU and GPU numbers differ in the last digits: never mix them in one run
+            "device": self.device.split(":")[0],
         }
         if cfg.valid_fraction:
             key["valid_fraction"] = cfg.valid_fraction
         h = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
-        return f"{cfg.method}-{cfg.dataset}-{cfg.task}-{cfg.protocol}-{h}"
+        return f"{cfg.method}-{index.dataset}-{cfg.task}-{cfg.protocol}-{h}"
 
     def run(self) -> RunRecord:
         cfg = self.cfg
@@ -246,11 +263,20 @@ class Runner:
         existing = store.get_run(run_id)
         done = store.fold_ids(run_id, status="ok")
         todo = [f for f in spec.folds if f.fold_id not in done]
+        if existing is not None and not todo and existing.status in ("complete", "partial"):
+            log.info("run %s is already complete in %s; nothing to do", run_id, cfg.store_path)
+            return existing
         if done:
             log.info("resuming run %s: %d of %d folds already stored", run_id, len(done), len(spec.folds))
 
         t_cache = time.perf_counter()
         table = window_table(spec, index, self.window)
+        empty = sorted({spec.units[u].patient for f in todo for u in f.test} - set(table["patient"]))
+        if empty:
+            raise BenchmarkError(
+                f"no {self.window.window_s:g}-s window fits in the units of {', '.join(empty)}; "
+                "use a shorter --window (segments end at seizure onsets and recording ends)."
+            )
         sfreq = _common_sfreq(index)
         prep = Preprocessing(tuple(index.channels), sfreq, meta.representation, dict(meta.representation_params))
         self.prep = prep
@@ -274,7 +300,7 @@ class Runner:
         if existing is None:
             store.create_run(
                 RunRecord(
-                    run_id=run_id, kind="run", method=cfg.method, dataset=cfg.dataset, task=cfg.task,
+                    run_id=run_id, kind="run", method=cfg.method, dataset=index.dataset, task=cfg.task,
                     protocol=cfg.protocol, method_version=meta.version,
                     method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
                     index_hash=index.content_hash(), synthetic=index.synthetic,
@@ -336,8 +362,8 @@ class Runner:
             allw = select(fold.train)
             splitter = spec.splitter()
             which = np.empty(len(allw), dtype=np.int64)
-            for rec, g in allw.groupby("recording", sort=False):
-                which[g.index.to_numpy()] = splitter.chunk_folds(rec, g["start"].to_numpy())
+            for (pid, rec), g in allw.groupby(["patient", "recording"], sort=False):
+                which[g.index.to_numpy()] = splitter.chunk_folds(f"{pid}/{rec}", g["start"].to_numpy())
             test = allw[which == fold.chunk_fold].reset_index(drop=True)
             train = allw[which != fold.chunk_fold].reset_index(drop=True)
         else:
@@ -380,10 +406,13 @@ class Runner:
         leaky_folds = [f.fold_id for f in folds if not f.leakage_ok]
         rec = store.get_run(run_id)
         prov = dict(rec.provenance)
+        before = prov.get("timings", {})  # a resumed run adds its time to the earlier sessions'
         prov.update(
             versions=package_versions(), git_commit=git_commit(), hardware=hardware(self.device),
             device=self.device, command=command_line(),
-            timings={"total_s": round(total_s, 2), "windows_s": round(cache_s, 2),
+            timings={"total_s": round(before.get("total_s", 0.0) + total_s, 2),
+                     "windows_s": round(before.get("windows_s", 0.0) + cache_s, 2),
+                     "sessions": int(before.get("sessions", 0)) + 1,
                      "fit_s": round(sum(f.fit_seconds for f in folds), 2),
                      "predict_s": round(sum(f.predict_seconds for f in folds), 2)},
             window={"window_s": self.window.window_s, "stride_s": self.window.stride_s},
@@ -402,6 +431,17 @@ class Runner:
         if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:
             log.warning("run %s used randomly initialised weights (no local weights path given)", run_id)
         return store.get_run(run_id)
+
+
+def _check_overrides(cls, budget: str, overrides: dict[str, Any]) -> None:
+    """Refuse hyper-parameters the method does not have: a typo must not be ignored silently."""
+    known = set(cls.meta.budgets.get(budget, {}))
+    bad = sorted(k for k in overrides if k not in known)
+    if bad:
+        raise BenchmarkError(
+            f"method '{cls.meta.name}' has no hyper-parameter(s) {bad} in budget '{budget}'; "
+            f"it takes {sorted(known) or 'none'}."
+        )
 
 
 def _classes(task: str) -> tuple[str, ...]:

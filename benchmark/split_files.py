@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
-from benchmark.splits import PROTOCOLS, SplitSpec, load_split, make_split, save_split, split_path
+from benchmark.splits import PROTOCOLS, SplitSpec, get_splitter, load_split, make_split, save_split, split_path
 from benchmark.tasks import TASKS, make_labels, make_params
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ def standard_settings(task: str | None = None, protocol: str | None = None, sops
 
 def freeze_standard(dataset: str, data_dir: Path | None, splits_dir: Path, *, task=None, protocol=None,
                     sops=None, gaps=None) -> list[Path]:
+    if protocol is not None:
+        get_splitter(protocol)  # an unknown name fails before any data is read
     index = load_dataset(dataset, data_dir)
     paths = []
     labels_cache: dict[Any, Any] = {}
@@ -57,7 +59,9 @@ def freeze_standard(dataset: str, data_dir: Path | None, splits_dir: Path, *, ta
         except BenchmarkError as exc:
             log.warning("skipped %s %s %s: %s", t, params.slug(), proto, exc)
             continue
-        paths.append(save_split(spec, split_path(splits_dir, dataset, t, params, proto)))
+        paths.append(save_split(spec, split_path(splits_dir, index.dataset, t, params, proto)))
+    if not paths:
+        raise BenchmarkError(f"no split could be frozen for {dataset} with these settings (see the warnings above).")
     return paths
 
 
@@ -134,6 +138,7 @@ def task_exclusions(index, sops=DEFAULT_SOPS, sph_minutes: float = 0.0, gap_hour
         out[f"{sop:g}"] = {
             "label": params.label(),
             "units": units,
-            "exclusions": [vars(e) for e in spec.exclusions],
+            # the dataset's own exclusions are shown once, by `data describe`, not per SOP
+            "exclusions": [vars(e) for e in spec.exclusions if e not in index.exclusions],
         }
     return out

@@ -114,9 +114,8 @@ class RandomChunkKFold:
         return self.n_splits
 
     def split(self, X: Sequence[Unit], y=None, groups=None):
-        all_idx = np.arange(len(X))
-        for _ in range(self.n_splits):
-            yield all_idx, all_idx  # assignment happens per window: see chunk_folds()
+        # Folds of this protocol cut through units, so they cannot be expressed as unit indices.
+        raise TypeError("RandomChunkKFold assigns windows, not units, to folds: use chunk_folds()")
 
     def chunk_folds(self, recording: str, starts: np.ndarray) -> np.ndarray:
         """Fold of each window, from the chunk its start falls in."""
@@ -359,13 +358,15 @@ def check_against_index(spec: SplitSpec, index_hash: str, path: Path | str = "")
 def check_leakage(train: pd.DataFrame, test: pd.DataFrame, max_report: int = 5) -> dict[str, Any]:
     """Check that no training window overlaps a test window in time within one recording.
 
-    ``train`` and ``test`` have columns ``recording``, ``start``, ``end`` (seconds). Returns
+    ``train`` and ``test`` have columns ``recording``, ``start``, ``end`` (seconds), and ``patient``
+    when recording names may repeat across patients. Returns
     ``{"ok": bool, "n_overlaps": int, "examples": [...]}``.
     """
     n_bad = 0
     examples: list[dict[str, Any]] = []
-    test_by_rec = {rec: g for rec, g in test.groupby("recording", sort=False)}
-    for rec, tr in train.groupby("recording", sort=False):
+    keys = ["patient", "recording"] if "patient" in train and "patient" in test else ["recording"]
+    test_by_rec = {rec: g for rec, g in test.groupby(keys, sort=False)}
+    for rec, tr in train.groupby(keys, sort=False):
         te = test_by_rec.get(rec)
         if te is None:
             continue
@@ -385,5 +386,5 @@ def check_leakage(train: pd.DataFrame, test: pd.DataFrame, max_report: int = 5) 
         if n:
             n_bad += n
             for i in np.flatnonzero(overlap)[: max(0, max_report - len(examples))]:
-                examples.append({"recording": rec, "train_start": float(s[i]), "train_end": float(e[i])})
+                examples.append({"recording": "/".join(map(str, rec)), "train_start": float(s[i]), "train_end": float(e[i])})
     return {"ok": n_bad == 0, "n_overlaps": n_bad, "examples": examples}

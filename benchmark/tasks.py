@@ -161,13 +161,20 @@ def params_hash(task: str, params) -> str:
 
 
 def make_labels(index: RecordingIndex, task: str, params=None) -> TaskLabels:
-    """Label ``index`` for ``task``; every patient or seizure left out gets an :class:`Exclusion`."""
+    """Label ``index`` for ``task``; every patient or seizure left out gets an :class:`Exclusion`.
+
+    The dataset's own exclusions come first in ``exclusions``, so that splits and runs carry every
+    reason something is missing, not only the task's.
+    """
     params = params or make_params(task)
     if task == "prediction":
-        return _prediction(index, params)
-    if task == "detection":
-        return _detection(index, params)
-    raise UnknownNameError(f"unknown task '{task}'.{did_you_mean(task, TASKS)}")
+        labels = _prediction(index, params)
+    elif task == "detection":
+        labels = _detection(index, params)
+    else:
+        raise UnknownNameError(f"unknown task '{task}'.{did_you_mean(task, TASKS)}")
+    labels.exclusions = list(index.exclusions) + labels.exclusions
+    return labels
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -343,7 +350,7 @@ def _detection(index: RecordingIndex, p: DetectionParams) -> TaskLabels:
         for r in recs:
             units.append(
                 Unit(
-                    f"{r.recording_id}",
+                    f"{pid}/{r.recording_id}",  # recording names need not be unique across patients
                     pid,
                     patient.group,
                     (Segment(pid, r.recording_id, 0.0, float(r.duration), BY_OVERLAP),),

@@ -31,6 +31,7 @@ from benchmark.tasks import BY_OVERLAP
 log = logging.getLogger(__name__)
 
 MAX_READ_S = 120.0  # longest stretch of EEG read from disk at once
+CACHE_VERSION = 1  # bump when reading, resampling or windowing changes what a cache entry holds
 
 
 @dataclass(frozen=True)
@@ -125,19 +126,33 @@ class WindowCache:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root is not None else default_cache_dir()
 
-    def entry_dir(self, index_hash: str, patient: str, table: pd.DataFrame, prep: Preprocessing) -> Path:
+    def entry_dir(self, index: RecordingIndex, patient: str, table: pd.DataFrame, prep: Preprocessing) -> Path:
+        """Cache folder of one patient's windows.
+
+        The key covers the dataset version, the windows, the preprocessing, the cache format and
+        the size and modification time of every EDF read: the index of CHB-MIT comes from its
+        summaries alone, so a replaced EDF file would otherwise reuse stale windows.
+        """
         table_hash = hashlib.sha256(
             pd.util.hash_pandas_object(table[["recording", "start", "end"]], index=False).values.tobytes()
         ).hexdigest()[:20]
-        key = _hash({"index": index_hash, "patient": patient, "windows": table_hash, "prep": prep.key()})
-        return self.root / "windows" / f"{patient}-{key}"
+        root = Path(index.root or ".")
+        files = {}
+        for rec_id in sorted(table["recording"].unique()):
+            path = root / index.recording(patient, rec_id).file
+            st = path.stat() if path.exists() else None
+            files[rec_id] = [st.st_size, st.st_mtime_ns] if st else None
+        key = _hash({"version": CACHE_VERSION, "index": index.content_hash(), "patient": patient,
+                     "windows": table_hash, "prep": prep.key(), "files": files})
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in patient)[:40]
+        return self.root / "windows" / f"{safe}-{key}"
 
     def get(
         self, index: RecordingIndex, patient: str, table: pd.DataFrame, prep: Preprocessing, progress=None
     ) -> tuple[np.ndarray, bool]:
         """Return ``(memmap, reused)`` of the patient's windows in ``table`` order, building it if needed."""
         table = table.reset_index(drop=True)
-        entry = self.entry_dir(index.content_hash(), patient, table, prep)
+        entry = self.entry_dir(index, patient, table, prep)
         data = entry / "X.npy"
         if (entry / "COMPLETE").exists():
             return np.load(data, mmap_mode="r"), True

@@ -390,3 +390,36 @@ def test_no_traceback_with_python_dash_m(sb, tmp_path):
     assert proc.returncode == 2
     line = assert_one_error_line(proc.returncode, proc.stderr)
     assert "no result set 'nope'" in line
+
+
+# -- options that are well-formed but unusable ------------------------------------------------------
+@pytest.mark.parametrize(
+    "extra, expect",
+    [
+        (("--seed", "-1"), ("--seed must be a non-negative integer",)),
+        (("--jobs", "0"), ("--jobs must be at least 1",)),
+        (("--device", "tpu"), ("unknown --device 'tpu'", "auto, cpu, cuda")),
+        (("--set", "=3"), ("non-empty KEY",)),
+        (("--window", "5000"), ("no 5000-s window fits", "shorter --window")),
+    ],
+)
+def test_unusable_run_options(sb, tiny, extra, expect):
+    sb.fails(*sb.run_args(tiny, "--method", "chance", *extra), expect=expect)
+
+
+def test_unknown_hyper_parameter_is_refused(sb, tiny):
+    sb.fails(*sb.run_args(tiny, "--method", "eegnet", "--set", "epoch=3"),
+             expect=("no hyper-parameter(s) ['epoch']", "'epochs'"))
+
+
+def test_freeze_with_unknown_protocol(sb, tiny, tmp_path):
+    sb.fails("splits", "freeze", "--dataset", "chbmit-synthetic", "--data-dir", tiny, "--splits-dir", tmp_path / "s",
+             "--protocol", "bogus", expect=("unknown protocol 'bogus'",))
+    assert not (tmp_path / "s").exists()
+
+
+def test_unwritable_report_folder(sb, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    sb.fails("report", "--out", blocker / "site", expect=("check the path and its permissions",))
+    sb.fails("results", "export", "--out", blocker / "x.csv", expect=("check the path and its permissions",))

@@ -48,8 +48,11 @@ def test_run_stores_everything_a_reviewer_needs(tmp_path, tiny_synthetic):
     assert prov["timings"]["total_s"] > 0
     assert rec.task_params["sop_minutes"] == 10 and rec.task_params["window_s"] == 10
     assert rec.split_hash and rec.index_hash
-    # the split used was frozen next to the run and refers to the dataset version
-    assert (cfg.splits_dir / "chbmit-synthetic" / "prediction-sop10-sph0-gap4h-loocv.json").exists()
+    # no committed split for this dataset: an ad-hoc one is frozen into the cache, never into splits/
+    assert (cfg.cache_dir / "splits" / "chbmit-synthetic" / "prediction-sop10-sph0-gap4h-loocv.json").exists()
+    assert not cfg.splits_dir.exists()
+    # the dataset's own exclusions travel with the split into the run
+    assert isinstance(rec.exclusions, list)
 
 
 def test_same_seed_same_numbers_and_cache_reuse(tmp_path, tiny_synthetic, monkeypatch):

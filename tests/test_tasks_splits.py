@@ -159,7 +159,7 @@ def test_split_is_deterministic(index):
 
 def test_detection_units_are_recordings_and_random_kfold_is_leaky(index):
     labels = make_labels(index, "detection")
-    assert {u.unit_id for u in labels.units} >= {"p1_02", "p3_01"}
+    assert {u.unit_id for u in labels.units} >= {"p1/p1_02", "p3/p3_01"}
     spec = make_split(labels, "kfold5-random", dataset="toy", index_hash=index.content_hash())
     assert spec.leaky and len(spec.folds) == 5
 
@@ -193,3 +193,35 @@ def test_excluded_recordings_are_not_used(index):
     labels = make_labels(idx, "prediction")
     used = {s.recording for u in labels.units for s in u.segments}
     assert "p1_01" not in used
+
+
+def test_sph_moves_the_preictal_block_away_from_onset(index):
+    sop, sph = 600, 300
+    labels = make_labels(index, "prediction", make_params("prediction", sop_minutes=10, sph_minutes=5))
+    p1 = index.patient("p1")
+    lead = lead_seizures(p1, sop, sph)
+    exact = 0
+    for u in labels.units_of("p1"):
+        onset = lead[int(u.unit_id.split("-sz")[1])][0]
+        pre = [(index.recording("p1", s.recording).start + s.start, index.recording("p1", s.recording).start + s.end)
+               for s in u.segments if s.label == 1]
+        assert min(a for a, _ in pre) >= onset - sph - sop - 1e-6
+        assert max(b for _, b in pre) <= onset - sph + 1e-6
+        exact += abs(max(b for _, b in pre) - (onset - sph)) < 1e-3
+    assert exact >= 1  # where the EEG is recorded, the block ends exactly SPH before the onset
+
+
+def test_recording_names_may_repeat_across_patients():
+    recs = lambda: [rec("r1", 0, 1, [(1800, 1830)]), rec("r2", 8, 1)]
+    idx = RecordingIndex("toy", (patient("a", recs()), patient("b", recs()), patient("c", recs())))
+    labels = make_labels(idx, "detection")
+    assert len({u.unit_id for u in labels.units}) == 6
+    spec = make_split(labels, "loso", dataset="toy", index_hash=idx.content_hash())
+    for f in spec.folds:
+        assert not set(f.train) & set(f.test)
+        assert {spec.units[u].patient for u in f.test} == {f.fold_id}
+    # the leakage guard tells recordings of different patients apart
+    train = pd.DataFrame({"patient": ["a"], "recording": ["r1"], "start": [0.0], "end": [10.0]})
+    test = pd.DataFrame({"patient": ["b"], "recording": ["r1"], "start": [0.0], "end": [10.0]})
+    assert check_leakage(train, test)["ok"]
+    assert not check_leakage(train, test.assign(patient="a"))["ok"]

@@ -243,8 +243,8 @@ def _patient(
                 patient=pid,
                 reason=(
                     f"{pid}-summary.txt gives no file start/end times, so recordings cannot be "
-                    "placed on a timeline: unusable for tasks that need one (prediction, "
-                    "lead seizures); seizures are kept for detection"
+                    "placed on a timeline and their durations are unknown: its seizures are counted "
+                    "in the index but no task can use its recordings"
                 ),
             )
         )
