@@ -13,7 +13,7 @@ References
 ----------
 Lee, D., Kim, B., Kim, T., Joe, I., Chong, J., Min, K., & Jung, K. (2024). A ResNet-LSTM hybrid model
 for predicting epileptic seizures using a pretrained model with supervised contrastive learning.
-Scientific Reports, 14, 1319. https://doi.org/10.1038/s41598-023-43328-y
+Scientific Reports, 14. https://doi.org/10.1038/s41598-023-43328-y
 
 Khosla, P., Teterwak, P., Wang, C., Sarna, A., Tian, Y., Isola, P., Maschinot, A., Liu, C., &
 Krishnan, D. (2020). Supervised contrastive learning. Advances in Neural Information Processing
@@ -146,7 +146,7 @@ def supcon_loss(z: torch.Tensor, labels: torch.Tensor, temperature: float) -> to
     temperature
         ``tau`` > 0.
     """
-    z = F.normalize(z.float(), dim=1)
+    z = F.normalize(z.to(torch.promote_types(z.dtype, torch.float32)), dim=1)  # at least float32, even under AMP
     n = z.shape[0]
     logits = z @ z.T / temperature
     self_mask = torch.eye(n, dtype=torch.bool, device=z.device)

@@ -32,7 +32,7 @@ import logging
 import os
 import secrets
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import edfio
@@ -89,6 +89,9 @@ class SyntheticConfig:
         Sampling rate (Hz).
     seed
         Seed of every random draw; the same config gives byte-identical files.
+    preictal_scale
+        Multiplies every patient's pre-ictal strength (1: the :data:`~.eeg_synth.DIFFICULTY`
+        ladder as is; larger: a stronger, easier pre-ictal signature, e.g. for learning tests).
     """
 
     n_patients: int = 4
@@ -100,6 +103,7 @@ class SyntheticConfig:
     seed: int = 0
     long_seizure_recordings: int = 1
     short_seizure_recording_minutes: float = 18
+    preictal_scale: float = 1.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -112,6 +116,7 @@ class SyntheticConfig:
             (self.interictal_recording_minutes >= 1, "interictal_recording_minutes must be at least 1"),
             (isinstance(self.sfreq, int) and self.sfreq >= 128, "sfreq must be an integer >= 128 (Hz)"),
             (self.seed >= 0, "seed must be >= 0"),
+            (self.preictal_scale >= 0, "preictal_scale must be >= 0"),
         ]
         for ok, msg in checks:
             if not ok:
@@ -133,7 +138,10 @@ class SyntheticConfig:
 
     def key(self) -> str:
         """Short stable hash of the config and generator version (names the cache folder)."""
-        blob = json.dumps({"config": asdict(self), "generator": GENERATOR_VERSION}, sort_keys=True)
+        config = asdict(self)
+        if self.preictal_scale == 1.0:
+            del config["preictal_scale"]  # keeps the keys of datasets generated before the field existed
+        blob = json.dumps({"config": config, "generator": GENERATOR_VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
     def hours(self) -> float:
@@ -172,6 +180,8 @@ class _PlannedPatient:
 def _plan_patient(config: SyntheticConfig, i: int) -> _PlannedPatient:
     rng = np.random.default_rng(np.random.SeedSequence(entropy=config.seed, spawn_key=(_PLAN_TAG, i)))
     profile = make_profile(i, config.seed)
+    if config.preictal_scale != 1.0:
+        profile = replace(profile, preictal_strength=profile.preictal_strength * config.preictal_scale)
     pid = f"chb{i + 1:02d}"
     n_sz = config.seizures_per_patient
     long_flags = np.zeros(n_sz, bool)
@@ -440,7 +450,11 @@ def _is_complete(data_dir: Path, config: SyntheticConfig) -> bool:
         marker = json.loads((data_dir / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    if marker.get("key") != config.key() or marker.get("config") != asdict(config):
+    try:  # fields added later take their defaults, so older folders still match their config
+        recorded = SyntheticConfig(**marker.get("config", {}))
+    except (TypeError, BenchmarkError):
+        return False
+    if marker.get("key") != config.key() or recorded != config:
         return False
     return all((data_dir / rel).is_file() for rel in marker.get("sha256", {}))
 
