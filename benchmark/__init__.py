@@ -8,7 +8,14 @@ Data flow, one way: dataset (:mod:`benchmark.datasets`) -> task labels (:mod:`be
 ``seizure-bench`` command.
 """
 
+import os as _os
 from importlib import metadata as _metadata
+
+# Same seed, same numbers on CPU: by default MKL picks its thread count from the machine's load and
+# its code path from the CPU, so sums may be ordered differently from run to run. These must be set
+# before torch loads MKL, hence here; a user's own settings win.
+_os.environ.setdefault("MKL_DYNAMIC", "FALSE")
+_os.environ.setdefault("MKL_CBWR", "AUTO")
 
 try:
     __version__ = _metadata.version("seizure-bench")
