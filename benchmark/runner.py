@@ -115,16 +115,6 @@ def fold_seed(seed: int, fold_id: str) -> int:
     return int(hashlib.sha256(f"{seed}:{fold_id}".encode()).hexdigest()[:8], 16)
 
 
-def seed_everything(seed: int) -> None:
-    import random
-
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, Any]]:
     """Train and test one fold; never raises for adapter errors (they become a failed fold)."""
     import torch
@@ -142,6 +132,8 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     t0 = time.perf_counter()
     fit_s = pred_s = 0.0
     try:
+        from benchmark.torch_utils import seed_everything
+
         seed_everything(job.seed)
         adapter: MethodAdapter = cls.from_budget(job.budget, job.overrides)
         Path(job.work_dir).mkdir(parents=True, exist_ok=True)

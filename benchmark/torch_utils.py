@@ -135,6 +135,18 @@ def _mean_loss(model: nn.Module, ws: WindowSet, weight: torch.Tensor, device: to
     return total / norm if norm > 0 else float("nan")
 
 
+def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, grad_scaler=None) -> None:
+    """One optimiser step, with loss scaling when fp16 mixed precision is on."""
+    opt.zero_grad(set_to_none=True)
+    if grad_scaler is not None:
+        grad_scaler.scale(loss).backward()
+        grad_scaler.step(opt)
+        grad_scaler.update()
+    else:
+        loss.backward()
+        opt.step()
+
+
 def train_classifier(
     model: nn.Module,
     train: WindowSet,
@@ -211,14 +223,7 @@ def train_classifier(
             if batch_weight == 0:
                 continue  # only classes absent from the weighting: nothing to learn from
             loss = loss_sum / batch_weight
-            optimiser.zero_grad(set_to_none=True)
-            if grad_scaler is not None:
-                grad_scaler.scale(loss).backward()
-                grad_scaler.step(optimiser)
-                grad_scaler.update()
-            else:
-                loss.backward()
-                optimiser.step()
+            optimizer_step(optimiser, loss, grad_scaler)
             total, norm = total + float(loss_sum.detach()), norm + batch_weight
         record = {"epoch": epoch, "train_loss": total / norm if norm > 0 else float("nan")}
         if use_valid:

@@ -335,7 +335,7 @@ class _ResNetSpectrogramMethod(MethodAdapter):
                 with amp:
                     z = head(encoder.backbone(views))
                 loss = parts.supcon_loss(z, y.repeat(2), p["temperature"])
-                _step(opt, loss, grad_scaler)
+                torch_utils.optimizer_step(opt, loss, grad_scaler)
                 total, steps = total + float(loss.detach()), steps + 1
             sched.step()
             losses.append(total / max(steps, 1))
@@ -429,7 +429,7 @@ class _ResNetSpectrogramMethod(MethodAdapter):
                 batch_weight = float(weight[y].sum())
                 if batch_weight == 0:
                     continue
-                _step(opt, loss_sum / batch_weight, grad_scaler)
+                torch_utils.optimizer_step(opt, loss_sum / batch_weight, grad_scaler)
                 total, norm = total + float(loss_sum.detach()), norm + batch_weight
             sched.step()
             record = {"epoch": epoch, "train_loss": total / norm if norm else float("nan")}
@@ -511,16 +511,6 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         return str(Path(str(weights)).expanduser()) if weights else "random init"
 
 
-def _step(opt, loss, grad_scaler) -> None:
-    """One optimiser step, with loss scaling when fp16 mixed precision is on."""
-    opt.zero_grad(set_to_none=True)
-    if grad_scaler is not None:
-        grad_scaler.scale(loss).backward()
-        grad_scaler.step(opt)
-        grad_scaler.update()
-    else:
-        loss.backward()
-        opt.step()
 
 
 def _full_precision(device):

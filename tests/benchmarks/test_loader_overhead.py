@@ -51,7 +51,8 @@ from benchmark.datasets.chbmit import CHBMIT_CHANNELS
 from benchmark.windows import Preprocessing, WindowCache, WindowParams
 from benchmark.windowset import WindowSet
 from methods import _resnet_lstm_parts as parts
-from methods.resnet_lstm_supcon import ResNetLSTMSupCon, _step
+from benchmark.torch_utils import optimizer_step as _step
+from methods.resnet_lstm_supcon import ResNetLSTMSupCon
 
 from .conftest import SFREQ, BenchData
 
