@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 # scikit-learn is imported inside _make_estimator: importing it costs seconds that listing the
 # registered methods should not pay.
-TASKS = ("prediction", "detection")
+TASKS = ("prediction", "detection", "seizure-type")
 BATCH = 4096  # windows per read; band-power windows are a few hundred bytes each
 
 

@@ -37,7 +37,7 @@ from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
 from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
-TASKS = ("prediction", "detection")
+TASKS = ("prediction", "detection", "seizure-type")
 # Budget keys consumed by the training loop; every other key parameterises the network.
 TRAIN_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "patience", "max_windows_per_epoch")
 PREDICT_BATCH = 256

@@ -28,7 +28,7 @@ class ChanceAdapter(MethodAdapter):
     meta = MethodMeta(
         name="chance",
         modality="eeg",
-        tasks=("prediction", "detection"),
+        tasks=("prediction", "detection", "seizure-type"),
         representation="bandpower",
         budgets={"smoke": {}, "paper": {}},
         version="1",

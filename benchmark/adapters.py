@@ -56,6 +56,9 @@ class MethodMeta:
         Reference for the method, shown in reports.
     representation_params
         Parameters of the representation (e.g. STFT settings), part of the window cache key.
+    bandpass
+        ``(low_hz, high_hz)`` band-pass the harness applies to the continuous signal before it is
+        cut into windows (``None``: no filter); part of the window cache key.
     """
 
     name: str
@@ -68,6 +71,7 @@ class MethodMeta:
     description: str = ""
     is_baseline: bool = False
     representation_params: dict[str, Any] = field(default_factory=dict)
+    bandpass: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:

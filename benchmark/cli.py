@@ -49,13 +49,26 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--interictal-gap", type=float, metavar="H", help="inter-ictal EEG is farther than H hours from any seizure (default 4)")
     g.add_argument("--window", type=float, metavar="S", help="window length in seconds (prediction 10, detection 1)")
     g.add_argument("--stride", type=float, metavar="S", help="window stride in seconds (default: the window length)")
+    g.add_argument("--ictal-stride", type=float, metavar="S",
+                   help="detection/seizure-type: extra training windows inside seizures at this stride "
+                        "(e.g. 0.5 for DistilCLIP-EEG's 50%% overlap); test windows keep --stride")
+    g.add_argument("--types", metavar="T1,T2",
+                   help="seizure-type: the seizure types to classify (default: every type in the dataset)")
 
 
 def _task_params(args) -> dict:
+    types = getattr(args, "types", None)
+    if types is not None and args.task != "seizure-type":
+        raise BenchmarkError("--types applies to the seizure-type task only.")
     if args.task != "prediction":
         given = [n for n in ("sop", "sph", "interictal_gap") if getattr(args, n, None) is not None]
         if given:
             raise BenchmarkError(f"--{given[0].replace('_', '-')} applies to the prediction task only.")
+        if types is not None:
+            chosen = [t.strip() for t in types.split(",") if t.strip()]
+            if not chosen:
+                raise BenchmarkError("--types needs at least one seizure type, e.g. --types FNSZ,GNSZ.")
+            return {"types": chosen}
         return {}
     return {"sop_minutes": args.sop, "sph_minutes": args.sph, "interictal_gap_hours": args.interictal_gap}
 
@@ -63,11 +76,14 @@ def _task_params(args) -> dict:
 def _window(args):
     from benchmark.windows import DEFAULT_WINDOWS, WindowParams
 
-    if args.window is None and args.stride is None:
+    ictal = getattr(args, "ictal_stride", None)
+    if args.window is None and args.stride is None and ictal is None:
         return None
-    base = DEFAULT_WINDOWS[args.task]
+    if ictal is not None and args.task == "prediction":
+        raise BenchmarkError("--ictal-stride applies to the detection and seizure-type tasks only.")
+    base = DEFAULT_WINDOWS.get(args.task, DEFAULT_WINDOWS["detection"])
     w = args.window if args.window is not None else base.window_s
-    return WindowParams(w, args.stride if args.stride is not None else w)
+    return WindowParams(w, args.stride if args.stride is not None else w, ictal)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
+                        "1 is often fastest on a busy small machine")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
     p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F",
@@ -127,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
     p.add_argument("--no-progress", action="store_true")
     _add_task_args(p)
+    g = p.add_argument_group("event scoring of detection runs (SzCORE; recorded with the run)")
+    g.add_argument("--event-threshold", type=float, default=0.5, metavar="P",
+                   help="a window is positive when its ictal probability is at least P (default 0.5)")
+    g.add_argument("--event-smooth", type=int, default=1, metavar="N",
+                   help="moving average of window scores over N windows before thresholding (default 1)")
+    g.add_argument("--event-min-duration", type=float, default=0.0, metavar="S",
+                   help="drop predicted events shorter than S seconds (default 0)")
 
     p = sub.add_parser("results", help="list or export stored results")
     rsub = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
@@ -138,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="build the static HTML site (leaderboards, run pages)")
     p.add_argument("--out", type=Path, default=Path("reports/site"))
+    p.add_argument(
+        "--no-bundled", action="store_true",
+        help="do not add the papers' reported result sets shipped in reports/reported/ to the store first",
+    )
 
     p = sub.add_parser("import-reported", help="load a paper's per-patient table as a 'reported' result set")
     p.add_argument("file", type=Path)
@@ -182,6 +212,9 @@ def _add_reproduce_parser(sub) -> None:
     p.add_argument("--sop", type=float, nargs="+", action="extend", metavar="MIN", help="subset of the recipe's SOPs")
     p.add_argument("--dry-run", action="store_true", help="print the runs (and equivalent 'run' commands) and stop")
     p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
+                        "1 is often fastest on a busy small machine")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument("--splits-dir", type=Path)
     p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
@@ -292,6 +325,7 @@ def cmd_splits(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from benchmark.events import PostProcessing
     from benchmark.runner import RunConfig, Runner
 
     overrides = {}
@@ -307,7 +341,10 @@ def cmd_run(args) -> int:
         method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
         seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
         method_overrides=overrides, valid_fraction=args.valid_fraction, store_path=args.store, splits_dir=args.splits_dir or _default_splits(),
-        cache_dir=args.cache_dir, jobs=args.jobs, device=args.device, progress=not args.no_progress,
+        cache_dir=args.cache_dir, jobs=args.jobs, threads=args.threads, device=args.device,
+        progress=not args.no_progress,
+        events=PostProcessing(threshold=args.event_threshold, smooth_windows=args.event_smooth,
+                              min_duration_s=args.event_min_duration),
     )
     rec = Runner(cfg).run()
     _print_run_summary(args.store, rec)
@@ -352,7 +389,24 @@ def cmd_report(args) -> int:
     from benchmark.report import build_report
     from benchmark.store import ResultStore
 
-    path = build_report(ResultStore(args.store), args.out)
+    store = ResultStore(args.store)
+    # An unusable output folder must fail before the store is touched.
+    if args.out.exists() and not args.out.is_dir():
+        raise BenchmarkError(f"report output {args.out} is a file; pass --out a folder path.")
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.no_bundled:
+        from benchmark.errors import DataError
+        from benchmark.reported import import_bundled
+
+        # The papers' own tables belong beside our runs; sets already stored are left untouched.
+        try:
+            added = import_bundled(store, replace=False)
+        except DataError as e:  # an installed copy without the source tree's reports/ folder
+            log.warning("reported result sets not added: %s", e)
+        else:
+            if added:
+                print(f"added {len(added)} reported result sets from the papers (reports/reported/)")
+    path = build_report(store, args.out)
     print(f"report written to {path}")
     return 0
 
@@ -436,7 +490,7 @@ def cmd_reproduce(args) -> int:
     for outcome in run_grid(
         cells, budget=args.budget, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
         splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, jobs=args.jobs,
-        device=args.device, progress=not args.no_progress,
+        threads=args.threads, device=args.device, progress=not args.no_progress,
     ):
         outcomes.append(outcome)
         cell = outcome.cell
@@ -447,7 +501,7 @@ def cmd_reproduce(args) -> int:
     from benchmark.store import ResultStore
 
     try:
-        n_reported = len(import_bundled(ResultStore(args.store)))
+        n_reported = len(import_bundled(ResultStore(args.store), paper=recipe.name))
     except BenchmarkError as exc:  # e.g. an installed copy without reports/reported/
         print(f"note: the paper's reported tables were not loaded: {exc}")
         n_reported = 0

@@ -199,11 +199,34 @@ def _read_header(path: Path) -> EdfHeader:
     )
 
 
+# Reference suffixes and type prefixes that corpora add to electrode names: TUH writes
+# "EEG FP1-REF" or "EEG FP1-LE", Siena "EEG Fp1", Helsinki "EEG Fp1-REF".
+_PREFIXES = ("EEG ", "EEG-")
+_SUFFIXES = ("-REF", "-LE", "-AR", "-AVG", "-A1", "-A2")
+
+
+def canonical_channel(label: str) -> str:
+    """Upper-case electrode name without the corpus's type prefix and reference suffix.
+
+    ``"EEG FP1-REF"``, ``"EEG Fp1"`` and ``"FP1"`` all give ``"FP1"``; a bipolar derivation such
+    as ``"FP1-F7"`` is kept whole.
+    """
+    name = label.strip().upper()
+    for prefix in _PREFIXES:
+        if name.startswith(prefix):
+            name = name[len(prefix):].strip()
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)].strip()
+    return name
+
+
 def match_channels(available: Sequence[str], wanted: Sequence[str]) -> tuple[list[int], list[str]]:
     """Map wanted channel names to indices in ``available``, case-insensitively.
 
-    A label that occurs more than once (CHB-MIT repeats ``T8-P8`` as its last channel) resolves
-    to its first occurrence.
+    An exact (case-insensitive) label wins; otherwise labels are compared by
+    :func:`canonical_channel`, so ``"FP1"`` finds ``"EEG FP1-REF"``. A label that occurs more than
+    once (CHB-MIT repeats ``T8-P8`` as its last channel) resolves to its first occurrence.
 
     Returns
     -------
@@ -212,11 +235,15 @@ def match_channels(available: Sequence[str], wanted: Sequence[str]) -> tuple[lis
         were not.
     """
     first: dict[str, int] = {}
+    canonical: dict[str, int] = {}
     for i, label in enumerate(available):
         first.setdefault(label.strip().upper(), i)
+        canonical.setdefault(canonical_channel(label), i)
     indices, missing = [], []
     for name in wanted:
         i = first.get(name.strip().upper())
+        if i is None:
+            i = canonical.get(canonical_channel(name))
         if i is None:
             missing.append(name)
         else:

@@ -258,9 +258,18 @@ def spectrogram(
     return out
 
 
-def raw(x: np.ndarray, sfreq: float) -> np.ndarray:
-    """Return the raw windows as float32 (no copy when they already are)."""
-    return np.asarray(_check_windows(x), dtype=np.float32)
+def raw(x: np.ndarray, sfreq: float, zscore: bool = False) -> np.ndarray:
+    """Return the raw windows as float32 (no copy when they already are).
+
+    With ``zscore``, each channel of each window is scaled to zero mean and unit variance (a flat
+    channel becomes zeros), the normalisation of DistilCLIP-EEG's Algorithm 1 (Wang et al.).
+    """
+    out = np.asarray(_check_windows(x), dtype=np.float32)
+    if zscore:
+        out = out - out.mean(axis=-1, keepdims=True)
+        std = out.std(axis=-1, keepdims=True)
+        out = np.divide(out, std, out=np.zeros_like(out), where=std > 1e-6)
+    return out
 
 
 @dataclass(frozen=True)
@@ -274,7 +283,7 @@ class Representation:
     description: str
 
 
-def _raw_shape(n_chans: int, n_times: int, sfreq: float) -> tuple[int, ...]:
+def _raw_shape(n_chans: int, n_times: int, sfreq: float, **_) -> tuple[int, ...]:
     return (n_chans, n_times)
 
 
@@ -292,7 +301,9 @@ def _spectrogram_shape(
 
 
 REPRESENTATIONS: dict[str, Representation] = {
-    "raw": Representation("raw", raw, _raw_shape, {}, "raw windows (channels, samples), µV"),
+    "raw": Representation(
+        "raw", raw, _raw_shape, {"zscore": False}, "raw windows (channels, samples), µV or z-scores"
+    ),
     "bandpower": Representation(
         "bandpower",
         band_power,

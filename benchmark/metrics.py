@@ -28,7 +28,22 @@ METRICS = (
     "balanced_accuracy",
     "roc_auc",
 )
-LOWER_IS_BETTER = frozenset({"fpr"})
+# Multi-class (seizure type) metrics; per-class ones are named "<metric>:<class>", e.g. "recall:FNSZ".
+MULTICLASS_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "precision_macro",
+    "recall_macro",
+    "specificity_macro",
+    "f1_macro",
+    "f1_micro",
+    "roc_auc_macro",
+    "roc_auc_micro",
+)
+PER_CLASS_METRICS = ("recall", "precision", "specificity", "f1", "roc_auc")
+# Event-based (SzCORE) detection metrics, added to detection runs by benchmark.events.
+EVENT_METRICS = ("event_sensitivity", "event_precision", "event_f1", "fa_per_24h")
+LOWER_IS_BETTER = frozenset({"fpr", "fa_per_24h"})
 SUMMARY_COLUMNS = ("mean", "std", "ci_low", "ci_high", "n")
 SCORE_COLUMNS = ("fold_id", "patient", "recording", "start", "end", "label", "score", "pred")
 
@@ -187,3 +202,82 @@ def summarize(per_patient: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> p
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(SUMMARY_COLUMNS))
     out.index.name = "metric"
     return out.astype({"n": int})
+
+
+# -- multi-class ----------------------------------------------------------------------------------
+def multiclass_metrics(y_true, proba, classes) -> dict[str, float]:
+    """Metrics of a multi-class prediction (seizure types).
+
+    Each class is scored one-vs-rest (recall, precision, specificity, F1, ROC AUC, named
+    ``"<metric>:<class>"``). Macro averages are over the classes present in ``y_true`` (a class a
+    patient never has cannot be recalled; averaging over all classes would punish every patient for
+    the types they do not have). Micro F1 equals accuracy for single-label data; micro ROC AUC pools
+    every (window, class) pair. Balanced accuracy is the macro recall.
+
+    Parameters
+    ----------
+    y_true
+        Class indices.
+    proba
+        ``(n, len(classes))`` class probabilities; the prediction is their argmax.
+    classes
+        Class names, in column order.
+    """
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(proba, dtype=float)
+    pred = p.argmax(axis=1) if len(p) else np.zeros(0, dtype=np.int64)
+    out: dict[str, float] = {"accuracy": _ratio(np.sum(pred == y), y.size)}
+    present = [k for k in range(len(classes)) if np.any(y == k)]
+    per: dict[str, list[float]] = {m: [] for m in PER_CLASS_METRICS}
+    for k, name in enumerate(classes):
+        truth, guess = y == k, pred == k
+        tp = float(np.sum(truth & guess))
+        fp = float(np.sum(~truth & guess))
+        fn = float(np.sum(truth & ~guess))
+        tn = float(np.sum(~truth & ~guess))
+        recall, precision = _ratio(tp, tp + fn), _ratio(tp, tp + fp)
+        values = {
+            "recall": recall,
+            "precision": precision,
+            "specificity": _ratio(tn, tn + fp),
+            "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+            "roc_auc": _roc_auc(truth.astype(np.int64), p[:, k]) if len(p) else float("nan"),
+        }
+        for m, v in values.items():
+            out[f"{m}:{name}"] = v
+            if k in present:
+                per[m].append(v)
+    out["balanced_accuracy"] = _nanmean(per["recall"])
+    out["recall_macro"] = out["balanced_accuracy"]
+    out["precision_macro"] = _nanmean(per["precision"])
+    out["specificity_macro"] = _nanmean(per["specificity"])
+    out["f1_macro"] = _nanmean(per["f1"])
+    out["f1_micro"] = out["accuracy"]
+    out["roc_auc_macro"] = _nanmean(per["roc_auc"])
+    onehot = (y[:, None] == np.arange(len(classes))[None, :]).astype(np.int64)
+    out["roc_auc_micro"] = _roc_auc(onehot.ravel(), p.ravel()) if len(p) else float("nan")
+    return out
+
+
+def _nanmean(values: list[float]) -> float:
+    finite = [v for v in values if not np.isnan(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def multiclass_metric_names(classes) -> list[str]:
+    """Column order of :func:`multiclass_metrics`: the summary metrics, then per class."""
+    return list(MULTICLASS_METRICS) + [f"{m}:{c}" for m in PER_CLASS_METRICS for c in classes]
+
+
+def multiclass_patient_metrics(scores: pd.DataFrame, proba: np.ndarray, classes) -> pd.DataFrame:
+    """Multi-class metrics per patient, pooling the patient's test windows over folds.
+
+    ``proba`` has one row per row of ``scores`` (same order).
+    """
+    names = multiclass_metric_names(classes)
+    rows = {}
+    for patient, idx in scores.groupby("patient", sort=True).indices.items():
+        rows[patient] = multiclass_metrics(scores["label"].to_numpy()[idx], proba[idx], classes)
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=names)
+    out.index.name = "patient"
+    return out.astype(float)

@@ -123,7 +123,7 @@ class GridCell:
         ----------
         **execution
             ``budget``, ``seed``, ``data_dir`` and the execution-only fields of ``RunConfig``
-            (``store_path``, ``splits_dir``, ``cache_dir``, ``jobs``, ``device``, ``progress``);
+            (``store_path``, ``splits_dir``, ``cache_dir``, ``jobs``, ``threads``, ``device``, ``progress``);
             ``None`` values keep the ``RunConfig`` defaults.
         """
         from benchmark.runner import RunConfig
@@ -338,7 +338,7 @@ def run_grid(cells: Iterable[GridCell], **execution: Any) -> Iterator[CellOutcom
         From :meth:`Recipe.cells`.
     **execution
         Passed to :meth:`GridCell.run_config` (``budget``, ``seed``, ``data_dir``, ``store_path``,
-        ``splits_dir``, ``cache_dir``, ``jobs``, ``device``, ``progress``).
+        ``splits_dir``, ``cache_dir``, ``jobs``, ``threads``, ``device``, ``progress``).
     """
     from benchmark.runner import Runner
 

@@ -1,9 +1,24 @@
-"""Import per-patient results reported in papers, so they can be compared with benchmark runs.
+"""Import results reported in papers, so they can be compared with benchmark runs.
 
-A reported result set is a CSV with a ``patient`` column and one column per metric (names from
-:data:`benchmark.metrics.METRICS`, any case), values as fractions in ``[0, 1]``. Rows such as
-``Average`` or ``Mean`` are skipped; ``N/A`` or an empty cell is a missing value. Lines starting
-with ``#`` are comments.
+A reported result set is one of two levels:
+
+``patient``
+    A CSV with a ``patient`` column and one column per metric (names from
+    :data:`benchmark.metrics.METRICS`, any case). Rows such as ``Average`` or ``Mean`` are skipped:
+    the summary is recomputed from the patients, and patient-wise comparisons are possible.
+``dataset``
+    Figures a paper gives only for a whole data set (e.g. a random k-fold over segments). The CSV
+    has a ``row`` column naming the paper's table row (a method, a model variant) and one column per
+    metric: the binary names, the multi-class ones (:data:`benchmark.metrics.MULTICLASS_METRICS`,
+    plus the support-weighted :data:`WEIGHTED_METRICS` that some papers print) and per-class ones
+    ``"<metric>:<CLASS>"`` with ``<metric>`` in :data:`benchmark.metrics.PER_CLASS_METRICS`. One
+    CSV may hold several rows (result sets); one result set may merge one row from several CSVs
+    (e.g. a paper's overall table and its per-class table), whose shared metrics must agree. Such a
+    set is stored as a summary only (``n = 0``, no spread, no interval) and no per-patient metrics,
+    so it can be shown beside runs but never paired with them patient by patient.
+
+In both, values are fractions in ``[0, 1]``; ``N/A`` or an empty cell is a missing value; lines
+starting with ``#`` are comments.
 
 The CSVs bundled in ``reports/reported/`` are described by ``reports/reported/index.json``; see
 ``reports/reported/README.md`` for their provenance.
@@ -15,19 +30,27 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import DataError, did_you_mean
-from benchmark.metrics import METRICS, summarize
+from benchmark.errors import DataError, UnknownNameError, did_you_mean
+from benchmark.metrics import METRICS, MULTICLASS_METRICS, PER_CLASS_METRICS, SUMMARY_COLUMNS, summarize
 from benchmark.store import ResultStore, RunRecord, utc_now
 
 log = logging.getLogger(__name__)
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "reports" / "reported"
+LEVELS = ("patient", "dataset")
+# Support-weighted averages (scikit-learn's average="weighted") that papers print for multi-class
+# results; benchmark runs do not compute them, so they are accepted for dataset-level sets only.
+WEIGHTED_METRICS = ("precision_weighted", "f1_weighted")
+DATASET_METRICS = tuple(dict.fromkeys((*METRICS, *MULTICLASS_METRICS, *WEIGHTED_METRICS)))
+_KEY_COLUMN = {"patient": "patient", "dataset": "row"}
+_CLASS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _MISSING = {"", "n/a", "na", "nan", "-", "--", "\u2013", "\u2014"}
 _AGGREGATE_ROWS = {"average", "mean", "avg", "avg.", "std", "sd", "total", "overall", "median", "all"}
 
@@ -50,21 +73,63 @@ def reported_run_id(name: str, dataset: str, task: str, protocol: str, task_para
     return f"reported-{slug}-{digest}"
 
 
-def read_reported_csv(csv_path: str | Path) -> pd.DataFrame:
-    """Read and validate a reported per-patient table.
+def _check_level(level: str) -> None:
+    if level not in LEVELS:
+        raise UnknownNameError(
+            f"unknown reported-set level '{level}'.{did_you_mean(level, LEVELS)} Choose one of {list(LEVELS)}."
+        )
+
+
+def _dataset_metric(column: str, fname: str) -> str:
+    """Canonical name of a dataset-level metric column (class part kept as written), or raise."""
+    name = column.strip()
+    if ":" not in name:
+        low = name.lower()
+        if low in DATASET_METRICS:
+            return low
+        hint = did_you_mean(low, DATASET_METRICS)
+    else:
+        prefix, cls = (part.strip() for part in name.split(":", 1))
+        prefix = prefix.lower()
+        if prefix in PER_CLASS_METRICS:
+            if _CLASS_NAME.fullmatch(cls):
+                return f"{prefix}:{cls}"
+            raise DataError(
+                f"{fname}: column '{column}' has no usable class name after ':'; "
+                f"use letters, digits, '_' or '-', e.g. '{prefix}:FNSZ'"
+            )
+        hint = did_you_mean(f"{prefix}:{cls}", [f"{m}:{cls}" for m in PER_CLASS_METRICS])
+    raise DataError(
+        f"{fname}: unknown column '{column}'.{hint} Allowed columns: row, {', '.join(DATASET_METRICS)}, "
+        f"and per class '<metric>:<CLASS>' with <metric> one of {', '.join(PER_CLASS_METRICS)}"
+    )
+
+
+def read_reported_csv(csv_path: str | Path, *, level: str = "patient") -> pd.DataFrame:
+    """Read and validate a reported table.
+
+    Parameters
+    ----------
+    csv_path
+        The CSV (see the module docstring for both formats).
+    level
+        ``"patient"`` (a ``patient`` column) or ``"dataset"`` (a ``row`` column).
 
     Returns
     -------
     pandas.DataFrame
-        Index ``patient`` (file order), one float column per metric present (in
-        :data:`~benchmark.metrics.METRICS` order), NaN where the paper gives no value.
+        Index ``patient`` or ``row`` (file order), one float column per metric present, NaN where
+        the paper gives no value. Per-patient columns are in :data:`~benchmark.metrics.METRICS`
+        order; dataset-level ones in :data:`DATASET_METRICS` order, then per-class ones in file order.
 
     Raises
     ------
     DataError
-        Missing/unreadable file, no ``patient`` column, an unknown or repeated column, a repeated
-        patient, a value that is not a number, or values outside ``[0, 1]``.
+        Missing/unreadable file, no key column, an unknown or repeated column, a repeated row, a
+        value that is not a number, or values outside ``[0, 1]``.
     """
+    _check_level(level)
+    key = _KEY_COLUMN[level]
     path = Path(csv_path)
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", skip_blank_lines=True)
@@ -73,41 +138,56 @@ def read_reported_csv(csv_path: str | Path) -> pd.DataFrame:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise DataError(f"cannot read reported results file {path}: {e}") from None
 
-    columns = [str(c).strip().lower() for c in raw.columns]
-    if "patient" not in columns:
-        raise DataError(f"{path.name} has no 'patient' column; its header is {list(raw.columns)}")
-    for c in columns:
-        if c != "patient" and c not in METRICS:
+    if level == "patient":
+        columns = [str(c).strip().lower() for c in raw.columns]
+        if "patient" not in columns:
+            other = " (for a dataset-level table, pass level='dataset')" if "row" in columns else ""
+            raise DataError(f"{path.name} has no 'patient' column{other}; its header is {list(raw.columns)}")
+        for c in columns:
+            if c != "patient" and c not in METRICS:
+                raise DataError(
+                    f"{path.name}: unknown column '{c}'.{did_you_mean(c, METRICS)} "
+                    f"Allowed columns: patient, {', '.join(METRICS)}"
+                )
+        allowed = list(METRICS)
+    else:
+        lowered = [str(c).strip().lower() for c in raw.columns]
+        if "row" not in lowered:
+            other = " (for a per-patient table, use level='patient')" if "patient" in lowered else ""
             raise DataError(
-                f"{path.name}: unknown column '{c}'.{did_you_mean(c, METRICS)} "
-                f"Allowed columns: patient, {', '.join(METRICS)}"
+                f"{path.name} has no 'row' column naming each result set{other}; its header is {list(raw.columns)}"
             )
+        columns = [
+            "row" if low == "row" else _dataset_metric(str(c), path.name) for c, low in zip(raw.columns, lowered)
+        ]
+        per_class = [c for c in columns if ":" in c]
+        allowed = [*DATASET_METRICS, *dict.fromkeys(per_class)]
     dups = sorted({c for c in columns if columns.count(c) > 1})
     if dups:
         raise DataError(f"{path.name}: columns {dups} appear more than once")
     raw.columns = columns
-    metric_cols = [m for m in METRICS if m in columns]
+    metric_cols = [m for m in allowed if m in columns]
     if not metric_cols:
-        raise DataError(f"{path.name} has no metric columns; add one or more of: {', '.join(METRICS)}")
+        raise DataError(f"{path.name} has no metric columns; add one or more of: {', '.join(allowed)}")
 
     rows: dict[str, list[float]] = {}
     for line_no, rec in enumerate(raw.to_dict("records"), start=2):
-        patient = rec["patient"].strip()
-        if not patient and all(not rec[m].strip() for m in metric_cols):
+        label = rec[key].strip()
+        if not label and all(not rec[m].strip() for m in metric_cols):
             continue
-        if patient.lower() in _AGGREGATE_ROWS:
-            log.info("%s: ignoring aggregate row '%s' (summaries are recomputed from patients)", path.name, patient)
+        if level == "patient" and label.lower() in _AGGREGATE_ROWS:
+            log.info("%s: ignoring aggregate row '%s' (summaries are recomputed from patients)", path.name, label)
             continue
-        if not patient:
-            raise DataError(f"{path.name}, data row {line_no}: the patient cell is empty")
-        if patient in rows:
-            raise DataError(f"{path.name}: patient '{patient}' appears more than once")
-        rows[patient] = [_parse_value(rec[m], path.name, patient, m) for m in metric_cols]
+        if not label:
+            raise DataError(f"{path.name}, data row {line_no}: the {key} cell is empty")
+        if label in rows:
+            raise DataError(f"{path.name}: {key} '{label}' appears more than once")
+        rows[label] = [_parse_value(rec[m], path.name, label, m) for m in metric_cols]
 
     if not rows:
-        raise DataError(f"{path.name} contains no patient rows")
+        raise DataError(f"{path.name} contains no {key} rows")
     df = pd.DataFrame.from_dict(rows, orient="index", columns=metric_cols).astype(float)
-    df.index.name = "patient"
+    df.index.name = key
     too_big = df.gt(1.0)
     if too_big.any().any():
         col = df.columns[too_big.any()][0]
@@ -121,24 +201,102 @@ def read_reported_csv(csv_path: str | Path) -> pd.DataFrame:
     return df
 
 
-def _parse_value(cell: str, fname: str, patient: str, metric: str) -> float:
+def _parse_value(cell: str, fname: str, who: str, metric: str) -> float:
     text = cell.strip()
     if text.lower() in _MISSING:
         return np.nan
     if text.endswith("%"):
         raise DataError(
-            f"{fname}: {metric} of {patient} is '{text}'; give fractions in [0, 1] "
+            f"{fname}: {metric} of {who} is '{text}'; give fractions in [0, 1] "
             f"without '%' (these look like percentages, divide them by 100)"
         )
     try:
         return float(text)
     except ValueError:
-        raise DataError(f"{fname}: {metric} of {patient} is '{text}', not a number (use N/A for missing)") from None
+        raise DataError(f"{fname}: {metric} of {who} is '{text}', not a number (use N/A for missing)") from None
+
+
+def _paths(csv_path: str | Path | Sequence[str | Path]) -> list[Path]:
+    if isinstance(csv_path, (str, Path)):
+        return [Path(csv_path)]
+    paths = [Path(p) for p in csv_path]
+    if not paths:
+        raise DataError("no CSV given for the reported result set")
+    return paths
+
+
+def dataset_level_values(csv_path: str | Path | Sequence[str | Path], row: str | None = None) -> pd.Series:
+    """The figures of one dataset-level result set, merged from one or more CSVs.
+
+    Parameters
+    ----------
+    csv_path
+        One dataset-level CSV, or several (e.g. a paper's overall, per-class and AUC tables).
+    row
+        Label of the set's row, the same in every CSV. May be omitted when each CSV has one row.
+
+    Returns
+    -------
+    pandas.Series
+        Metric -> value (missing values left out), in the order of :func:`read_reported_csv`
+        (canonical metrics first, per-class ones after them).
+
+    Raises
+    ------
+    DataError
+        A CSV without that row, an ambiguous row, or two CSVs that give a metric different values.
+    """
+    merged: dict[str, float] = {}
+    origin: dict[str, str] = {}
+    label = row
+    for path in _paths(csv_path):
+        table = read_reported_csv(path, level="dataset")
+        if row is None:
+            if len(table) != 1:
+                shown = ", ".join(f"'{r}'" for r in list(table.index)[:5]) + (", ..." if len(table) > 5 else "")
+                raise DataError(f"{path.name} holds {len(table)} rows ({shown}); pick one with row=<label>")
+            label = table.index[0]
+        elif row not in table.index:
+            raise DataError(
+                f"{path.name} has no row '{row}'.{did_you_mean(row, table.index)} "
+                f"Rows: {', '.join(map(str, table.index))}"
+            )
+        else:
+            label = row
+        for metric, value in table.loc[label].dropna().items():
+            if metric in merged and merged[metric] != value:
+                raise DataError(
+                    f"{path.name}: {metric} of '{label}' is {value:g} but {origin[metric]} gives "
+                    f"{merged[metric]:g}; the tables disagree, fix the transcription"
+                )
+            merged.setdefault(metric, float(value))
+            origin.setdefault(metric, path.name)
+    if not merged:
+        files = ", ".join(p.name for p in _paths(csv_path))
+        raise DataError(f"row '{label}' has no values in {files}; fill in its figures")
+    known = [m for m in DATASET_METRICS if m in merged]
+    return pd.Series({m: merged[m] for m in known + [m for m in merged if m not in known]}, dtype=float)
+
+
+def dataset_summary(values: pd.Series | Mapping[str, float]) -> pd.DataFrame:
+    """Summary frame of a dataset-level set, shaped like :func:`benchmark.metrics.summarize`'s.
+
+    ``mean`` is the paper's figure; ``std``, ``ci_low`` and ``ci_high`` are NaN and ``n`` is 0,
+    since the figure is not an average over patients.
+    """
+    values = pd.Series(values, dtype=float)
+    out = pd.DataFrame(
+        {"mean": values, "std": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": 0},
+        index=values.index,
+        columns=list(SUMMARY_COLUMNS),
+    )
+    out.index.name = "metric"
+    return out.astype({"n": int})
 
 
 def import_reported(
     store: ResultStore,
-    csv_path: str | Path,
+    csv_path: str | Path | Sequence[str | Path],
     name: str,
     dataset: str,
     task: str,
@@ -148,15 +306,21 @@ def import_reported(
     source: str = "",
     method: str | None = None,
     notes: str = "",
+    *,
+    level: str = "patient",
+    row: str | None = None,
+    role: str = "",
+    metric_notes: Mapping[str, str] | None = None,
 ) -> str:
-    """Store a paper's per-patient table as a reported result set (replacing an earlier import).
+    """Store a paper's table as a reported result set (replacing an earlier import).
 
     Parameters
     ----------
     store
         The results store.
     csv_path
-        CSV as described in :func:`read_reported_csv`.
+        CSV as described in :func:`read_reported_csv`; for ``level="dataset"`` also a list of
+        CSVs merged by :func:`dataset_level_values`.
     name
         Display name, e.g. ``"Lee2024 Table 3 (SOP 10)"``; usable as a reference in ``compare``.
     dataset, task, protocol, task_params
@@ -168,22 +332,57 @@ def import_reported(
         Method label; defaults to ``name``.
     notes
         Free text kept with the result set.
+    level
+        ``"patient"`` (per-patient table: patient metrics plus a summary over patients) or
+        ``"dataset"`` (whole-data-set figures: a summary only, ``n = 0``).
+    row
+        Dataset level only: the row of the CSV(s) holding the set (see :func:`dataset_level_values`).
+    role
+        Optional tag kept as ``provenance["role"]``, e.g. ``"proposed"``, ``"comparison"``,
+        ``"ablation"``.
+    metric_notes
+        Optional metric (or per-class prefix) -> caveat; the entries for metrics of this set are
+        kept as ``provenance["metric_notes"]``.
 
     Returns
     -------
     str
-        The run id (see :func:`reported_run_id`).
+        The run id (see :func:`reported_run_id`). ``provenance["level"]`` records the level.
     """
-    per_patient = read_reported_csv(csv_path)
+    _check_level(level)
+    paths = _paths(csv_path)
+    if level == "patient":
+        if len(paths) != 1:
+            raise DataError(
+                f"a per-patient result set is read from one CSV, got {len(paths)}; pass level='dataset' to merge tables"
+            )
+        if row is not None:
+            raise DataError("row= picks a result set from a dataset-level CSV; pass level='dataset' or leave row out")
+        per_patient = read_reported_csv(paths[0])
+        metrics = list(per_patient.columns)
+    else:
+        values = dataset_level_values(paths, row)
+        metrics = list(values.index)
     task_params = dict(task_params or {})
     run_id = reported_run_id(name, dataset, task, protocol, task_params)
-    path = Path(csv_path)
-    provenance = {
-        "csv": path.name,
-        "csv_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "imported_at": utc_now(),
-        "n_patients": int(len(per_patient)),
-    }
+    provenance: dict[str, Any] = {"level": level, "imported_at": utc_now()}
+    if level == "patient":
+        provenance |= {
+            "csv": paths[0].name,
+            "csv_sha256": hashlib.sha256(paths[0].read_bytes()).hexdigest(),
+            "n_patients": int(len(per_patient)),
+        }
+    else:
+        provenance |= {
+            "csv": [p.name for p in paths],
+            "csv_sha256": [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths],
+            "row": row,
+        }
+    if role:
+        provenance["role"] = role
+    kept = {k: v for k, v in (metric_notes or {}).items() if any(m == k or m.startswith(f"{k}:") for m in metrics)}
+    if kept:
+        provenance["metric_notes"] = kept
     fields: dict[str, Any] = dict(
         kind="reported",
         method=method or name,
@@ -205,14 +404,24 @@ def import_reported(
     else:
         log.info("replacing reported result set %s (%s)", run_id, name)
         store.update_run(run_id, **fields)
-    store.save_patient_metrics(run_id, per_patient)
-    store.save_summary(run_id, summarize(per_patient))
-    log.info("imported %s: %d patients, metrics %s", name, len(per_patient), list(per_patient.columns))
+    if level == "patient":
+        store.save_patient_metrics(run_id, per_patient)
+        store.save_summary(run_id, summarize(per_patient))
+        log.info("imported %s: %d patients, metrics %s", name, len(per_patient), metrics)
+    else:
+        # No patients: clears any rows left by an earlier per-patient import under this id.
+        store.save_patient_metrics(run_id, pd.DataFrame(index=pd.Index([], name="patient"), dtype=float))
+        store.save_summary(run_id, dataset_summary(values))
+        log.info("imported %s (dataset level): metrics %s", name, metrics)
     return run_id
 
 
 def bundled_reported(directory: str | Path | None = None) -> list[dict[str, Any]]:
     """Describe the reported result sets shipped with seizure-bench.
+
+    ``index.json`` holds ``papers`` (key -> ``citation``, ``source``, ``notes``, ``metric_notes``)
+    and ``sets``, each naming its ``paper``; a folder whose ``index.json`` has a top-level
+    ``citation`` and ``source`` instead (one paper) is read as well.
 
     Parameters
     ----------
@@ -223,9 +432,11 @@ def bundled_reported(directory: str | Path | None = None) -> list[dict[str, Any]
     Returns
     -------
     list of dict
-        One dict per CSV with ``path`` (absolute), ``name``, ``dataset``, ``task``, ``protocol``,
-        ``task_params``, ``citation``, ``source``, ``method_label``, ``table`` and
-        ``paper_average`` (the paper's printed average row).
+        One dict per result set with ``path`` (absolute path of its first CSV), ``paths`` (all its
+        CSVs), ``level`` (``"patient"`` unless given), ``row`` (``None`` unless given), ``name``,
+        ``dataset``, ``task``, ``protocol``, ``task_params``, ``citation``, ``source``,
+        ``paper_notes``, ``metric_notes``, ``method_label``, ``table`` and the set's other
+        entries (e.g. ``paper_average``, ``role``, ``notes``, ``table_label``).
     """
     folder = Path(directory) if directory is not None else BUNDLED_DIR
     index_path = folder / "index.json"
@@ -237,34 +448,64 @@ def bundled_reported(directory: str | Path | None = None) -> list[dict[str, Any]
         ) from None
     except (OSError, json.JSONDecodeError) as e:
         raise DataError(f"cannot read {index_path}: {e}") from None
+    papers = doc.get("papers", {})
     out = []
     for entry in doc.get("sets", []):
+        paper_key = entry.get("paper")
+        if paper_key is not None and paper_key not in papers:
+            raise DataError(f"{index_path}: set '{entry.get('name')}' names paper '{paper_key}', which 'papers' lacks")
+        paper = papers.get(paper_key, doc)
+        files = entry["file"] if isinstance(entry["file"], list) else [entry["file"]]
         d = {
-            "citation": doc.get("citation", ""),
-            "source": doc.get("source", ""),
+            "citation": paper.get("citation", ""),
+            "source": paper.get("source", ""),
+            "paper_notes": paper.get("notes", ""),
+            "metric_notes": dict(paper.get("metric_notes", {})),
+            "level": "patient",
+            "row": None,
             **entry,
         }
-        d["path"] = str((folder / entry["file"]).resolve())
+        d["paths"] = [str((folder / f).resolve()) for f in files]
+        d["path"] = d["paths"][0]
         out.append(d)
     return out
 
 
-def import_bundled(store: ResultStore, directory: str | Path | None = None) -> list[str]:
-    """Import every bundled reported result set; returns their run ids."""
+def import_bundled(
+    store: ResultStore, directory: str | Path | None = None, *, replace: bool = True, paper: str | None = None
+) -> list[str]:
+    """Import every bundled reported result set; returns the run ids imported.
+
+    With ``replace=False`` a set already in the store is left as it is (and its id not returned),
+    so calling this before every report build neither rewrites nor re-dates stored sets. ``paper``
+    (e.g. ``"lee2024"``) imports only that paper's sets.
+    """
     run_ids = []
     for d in bundled_reported(directory):
+        if paper is not None and d.get("paper") != paper:
+            continue
+        params = dict(d.get("task_params") or {})
+        if not replace and store.get_run(reported_run_id(d["name"], d["dataset"], d["task"], d["protocol"], params)):
+            continue
+        label = d.get("table_label") or (str(d["table"]) if d.get("table") else "")
+        tables = f"Tables {label}" if "," in label else f"Table {label}"
         run_ids.append(
             import_reported(
                 store,
-                d["path"],
+                d["paths"],
                 name=d["name"],
                 dataset=d["dataset"],
                 task=d["task"],
                 protocol=d["protocol"],
-                task_params=d.get("task_params"),
+                task_params=params,
                 citation=d.get("citation", ""),
-                source=f"{d.get('source', '')}, Table {d['table']}" if d.get("table") else d.get("source", ""),
+                source=f"{d.get('source', '')}, {tables}" if label else d.get("source", ""),
                 method=d.get("method_label") or d["name"],
+                notes=" ".join(n for n in (d.get("notes", ""), d.get("paper_notes", "")) if n),
+                level=d["level"],
+                row=d["row"],
+                role=d.get("role", ""),
+                metric_notes=d["metric_notes"],
             )
         )
     return run_ids

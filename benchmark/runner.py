@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 from benchmark import metrics as M
 from benchmark.adapters import FitContext, MethodAdapter, get_method
 from benchmark.datasets import load_dataset
-from benchmark.errors import BenchmarkError
+from benchmark.errors import BenchmarkError, DataError
+from benchmark.events import PostProcessing, SzcoreParams, score_windows
 from benchmark.index import RecordingIndex
 from benchmark.provenance import command_line, git_commit, hardware, package_versions, resolve_device
 from benchmark.splits import (
@@ -78,6 +79,11 @@ class RunConfig:
     splits_dir: Path = field(default_factory=default_splits_dir)
     cache_dir: Path | None = None
     jobs: int = 1
+    # How detection window scores become events for SzCORE event scoring (scoring only).
+    events: PostProcessing = field(default_factory=PostProcessing)
+    # torch CPU threads per fold (None: torch's default, or cores // jobs with --jobs > 1). On a
+    # busy small machine one thread can be much faster for the small ops of the smoke budgets.
+    threads: int | None = None
     device: str = "auto"
     progress: bool = True
 
@@ -150,6 +156,11 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
                 f"expected ({len(test)}, {len(job.classes)}) finite probabilities"
             )
         extra = {"n_params": adapter.n_parameters(), "weights_source": adapter.weights_source()}
+        if hasattr(adapter, "efficiency_report"):  # size, FLOPs and latency per window, for the report
+            try:
+                extra["efficiency"] = adapter.efficiency_report(tuple(test.window_shape))
+            except Exception as exc:  # a measurement must never cost the fold its results
+                log.warning("fold %s: efficiency measurement failed: %s", job.fold_id, exc)
     except Exception as exc:  # the run goes on; the failure is stored with its traceback
         fold = FoldResult(
             fold_id=job.fold_id, patient=job.patient, status="failed",
@@ -161,11 +172,21 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     scores = job.test_meta[["patient", "recording", "start", "end"]].copy()
     scores.insert(0, "fold_id", job.fold_id)
     scores["label"] = job.test_y.astype(int)
-    scores["score"] = proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1)
     scores["pred"] = proba.argmax(axis=1).astype(int)
+    if len(job.classes) == 2:
+        # Positive at p >= 0.5, as binary_metrics and the event scoring threshold read it (argmax
+        # would call a 0.5/0.5 tie negative).
+        scores["pred"] = (proba[:, 1] >= 0.5).astype(int)
+    if len(job.classes) > 2:
+        scores["score"] = proba.max(axis=1)  # confidence of the predicted class
+        scores["probs"] = list(proba)
+        metrics = M.multiclass_metrics(job.test_y, proba, job.classes)
+    else:
+        scores["score"] = proba[:, 1]
+        metrics = M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy())
     fold = FoldResult(
         fold_id=job.fold_id, patient=job.patient, status="ok",
-        metrics=M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy()),
+        metrics=metrics,
         n_train=len(train), n_test=len(test), fit_seconds=fit_s, predict_seconds=pred_s,
         leakage_ok=bool(job.leakage["ok"]),
     )
@@ -193,6 +214,8 @@ class Runner:
             raise BenchmarkError(f"--seed must be a non-negative integer, got {cfg.seed}.")
         if cfg.jobs < 1:
             raise BenchmarkError(f"--jobs must be at least 1, got {cfg.jobs}.")
+        if cfg.threads is not None and cfg.threads < 1:
+            raise BenchmarkError(f"--threads must be at least 1, got {cfg.threads}.")
         _check_overrides(self.method_cls, cfg.budget, cfg.method_overrides)
         self.window = cfg.window or DEFAULT_WINDOWS[cfg.task]
         self.device = resolve_device(cfg.device)
@@ -213,7 +236,9 @@ class Runner:
         if path.exists():
             spec = load_split(path)
             check_against_index(spec, index.content_hash(), path)
-            if spec.task_params != asdict(self.params) or spec.protocol != cfg.protocol:
+            # Compare as JSON: a split file gives lists where the parameter record holds tuples.
+            same = json.loads(json.dumps(asdict(self.params), default=str)) == spec.task_params
+            if not same or spec.protocol != cfg.protocol:
                 raise BenchmarkError(f"split file {path} was frozen for other task parameters; re-freeze it.")
             return spec, path
         labels = make_labels(index, cfg.task, self.params)
@@ -229,7 +254,7 @@ class Runner:
         key = {
             "method": cfg.method, "version": self.method_cls.meta.version, "budget": cfg.budget,
             "overrides": cfg.method_overrides, "dataset": cfg.dataset, "index": index.content_hash(),
-            "task": cfg.task, "params": asdict(self.params), "window": asdict(self.window),
+            "task": cfg.task, "params": asdict(self.params), "window": {k: v for k, v in asdict(self.window).items() if v is not None},
             "protocol": cfg.protocol, "split": spec.sha256(), "seed": cfg.seed,
             # CPU and GPU numbers differ in the last digits: never mix them in one run
             "device": self.device.split(":")[0],
@@ -243,6 +268,8 @@ class Runner:
         cfg = self.cfg
         t_start = time.perf_counter()
         index = load_dataset(cfg.dataset, cfg.data_dir)
+        self.index = index
+        self.metadata = window_metadata(index)
         spec, spath = self.load_split(index)
         if not spec.folds:
             raise BenchmarkError(
@@ -256,6 +283,11 @@ class Runner:
         done = store.fold_ids(run_id, status="ok")
         todo = [f for f in spec.folds if f.fold_id not in done]
         if existing is not None and not todo and existing.status in ("complete", "partial"):
+            stored = (existing.provenance or {}).get("event_scoring", {}).get("post_processing")
+            if cfg.task == "detection" and stored is not None and stored != asdict(cfg.events):
+                # Event post-processing is scoring, not training: re-score the stored windows.
+                log.info("run %s is complete; re-scoring its events with %s", run_id, cfg.events)
+                return self._finish(store, run_id, spec, {}, 0.0, time.perf_counter() - t_start)
             log.info("run %s is already complete in %s; nothing to do", run_id, cfg.store_path)
             return existing
         if done:
@@ -269,11 +301,13 @@ class Runner:
                 f"no {self.window.window_s:g}-s window fits in the units of {', '.join(empty)}; "
                 "use a shorter --window (segments end at seizure onsets and recording ends)."
             )
+        need = sorted({p for f in todo for uid in f.train + f.test for p in [spec.units[uid].patient]})
+        _check_files_present(index, table[table["patient"].isin(need)], cfg.dataset)
         sfreq = _common_sfreq(index)
-        prep = Preprocessing(tuple(index.channels), sfreq, meta.representation, dict(meta.representation_params))
+        prep = Preprocessing(tuple(index.channels), sfreq, meta.representation, dict(meta.representation_params),
+                             bandpass=tuple(meta.bandpass) if meta.bandpass else None)
         self.prep = prep
         cache = WindowCache(cfg.cache_dir)
-        need = sorted({p for f in todo for uid in f.train + f.test for p in [spec.units[uid].patient]})
         sources: dict[str, str] = {}
         rows_of: dict[str, pd.DataFrame] = {}
         with tqdm(total=int(table["patient"].isin(need).sum()), desc="windows", unit="win",
@@ -297,7 +331,9 @@ class Runner:
                     method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
                     index_hash=index.content_hash(), synthetic=index.synthetic,
                     task_params={**asdict(self.params), "window_s": self.window.window_s,
-                                 "stride_s": self.window.stride_s, "label": self.params.label()},
+                                 "stride_s": self.window.stride_s, "label": self.params.label(),
+                                 **({"ictal_stride_s": self.window.ictal_stride_s}
+                                    if self.window.ictal_stride_s is not None else {})},
                     split_hash=spec.sha256(), seed=cfg.seed, budget=cfg.budget, status="running",
                     created_at=_now(), display_name=cfg.method,
                     exclusions=[vars(e) for e in spec.exclusions],
@@ -322,11 +358,12 @@ class Runner:
     def _execute(self, jobs: list[FoldJob]):
         if self.cfg.jobs <= 1 or len(jobs) <= 1:
             for job in jobs:
+                job.n_threads = self.cfg.threads
                 yield run_fold(job)
             return
         import os
 
-        threads = max(1, (os.cpu_count() or 1) // self.cfg.jobs)
+        threads = self.cfg.threads or max(1, (os.cpu_count() or 1) // self.cfg.jobs)
         for job in jobs:
             job.n_threads = threads
         # spawn: forked workers may inherit a torch thread pool in a broken state.
@@ -347,7 +384,9 @@ class Runner:
                     sel = sel.assign(_src=src_index[pid], _row=sel.index.to_numpy())
                     parts.append(sel)
             if not parts:
-                return pd.DataFrame(columns=["patient", "recording", "start", "end", "label", "unit", "_src", "_row"])
+                return pd.DataFrame(
+                    columns=["patient", "recording", "start", "end", "label", "unit", "extra", "_src", "_row"]
+                )
             return pd.concat(parts, ignore_index=True)
 
         if fold.chunk_fold is not None:
@@ -360,11 +399,14 @@ class Runner:
             train = allw[which != fold.chunk_fold].reset_index(drop=True)
         else:
             train, test = select(fold.train), select(fold.test)
+        # Extra ictal windows oversample seizures for training; scoring uses the regular grid only.
+        test = test[~test["extra"].astype(bool)].reset_index(drop=True)
         valid = _hold_out_units(train, self.cfg.valid_fraction, fold_seed(self.cfg.seed, fold.fold_id))
         if valid is not None:
             train = train[~train["unit"].isin(set(valid["unit"]))].reset_index(drop=True)
-        if self.cfg.task == "detection" and len(train):
-            train = _balance(train, fold_seed(self.cfg.seed, fold.fold_id))
+            valid = valid[~valid["extra"].astype(bool)].reset_index(drop=True)
+        if self.cfg.task in ("detection", "seizure-type") and len(train):
+            train = _balance(train, fold_seed(self.cfg.seed, fold.fold_id), multiclass=len(spec.class_names()) > 2)
         leakage = check_leakage(train, test)
         if spec.leaky:
             leakage["protocol_leaky"] = True
@@ -379,19 +421,25 @@ class Runner:
             train_y=train["label"].to_numpy(np.int64),
             test_refs=test[["_src", "_row"]].to_numpy(np.int64), test_meta=test[cols].reset_index(drop=True),
             test_y=test["label"].to_numpy(np.int64),
-            classes=tuple(_classes(self.cfg.task)),
+            classes=tuple(spec.class_names()),
             valid_refs=None if valid is None else valid[["_src", "_row"]].to_numpy(np.int64),
             valid_meta=None if valid is None else valid[cols].reset_index(drop=True),
             valid_y=None if valid is None else valid["label"].to_numpy(np.int64),
             info={"representation": self.prep.representation, "window_s": self.window.window_s,
-                  "sfreq": self.prep.sfreq, "ch_names": list(self.prep.channels), "task": self.cfg.task},
+                  "sfreq": self.prep.sfreq, "ch_names": list(self.prep.channels), "task": self.cfg.task,
+                  **self.metadata},
             leakage=leakage,
         )
 
     def _finish(self, store: ResultStore, run_id: str, spec: SplitSpec, extra, cache_s: float, total_s: float):
         folds = store.folds(run_id)
-        scores = store.scores(run_id)
-        per_patient = M.patient_metrics(scores) if len(scores) else pd.DataFrame(columns=list(M.METRICS))
+        classes = spec.class_names()
+        scores = store.scores(run_id, probs=len(classes) > 2)
+        per_patient, pooled = _patient_and_pooled_metrics(scores, classes)
+        events = None
+        if self.cfg.task == "detection" and len(scores):
+            events = _event_metrics(scores, self.index, self.cfg.events)
+            per_patient = per_patient.join(events[list(M.EVENT_METRICS)], how="left")
         store.save_patient_metrics(run_id, per_patient)
         store.save_summary(run_id, M.summarize(per_patient, seed=self.cfg.seed))
         failed = [f.fold_id for f in folds if f.status != "ok"]
@@ -409,9 +457,19 @@ class Runner:
                      "predict_s": round(sum(f.predict_seconds for f in folds), 2)},
             window={"window_s": self.window.window_s, "stride_s": self.window.stride_s},
             valid_fraction=self.cfg.valid_fraction,
+            execution={"jobs": self.cfg.jobs, "threads_per_fold": self.cfg.threads},
+            classes=list(classes),
+            pooled_metrics=pooled,
         )
+        if events is not None:
+            prov["event_scoring"] = {
+                "post_processing": asdict(self.cfg.events), "szcore": asdict(SzcoreParams()),
+                "totals": {k: float(events[k].sum()) for k in ("event_tp", "event_fp", "event_n_ref", "hours")},
+            }
         if extra:
             prov.update(n_params=extra.get("n_params"), weights_source=extra.get("weights_source"))
+            if extra.get("efficiency"):
+                prov["efficiency"] = extra["efficiency"]
         store.update_run(
             run_id,
             status="partial" if failed else "complete",
@@ -421,8 +479,72 @@ class Runner:
                      "overlapping_folds": leaky_folds, "protocol_leaky": spec.leaky},
         )
         if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:
-            log.warning("run %s used randomly initialised weights (no local weights path given)", run_id)
+            log.warning("run %s used randomly initialised weights (no local weights path given): %s",
+                        run_id, prov.get("weights_source"))
         return store.get_run(run_id)
+
+
+def _patient_and_pooled_metrics(scores: pd.DataFrame, classes) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per-patient metrics (pooled over a patient's folds) and the metrics of all test windows."""
+    multiclass = len(classes) > 2
+    if not len(scores):
+        names = M.multiclass_metric_names(classes) if multiclass else list(M.METRICS)
+        return pd.DataFrame(columns=names), {}
+    if multiclass:
+        proba = np.asarray(scores["probs"].tolist(), dtype=float)
+        return (M.multiclass_patient_metrics(scores, proba, classes),
+                M.multiclass_metrics(scores["label"].to_numpy(), proba, classes))
+    pooled = M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy())
+    return M.patient_metrics(scores), pooled
+
+
+def _event_metrics(scores: pd.DataFrame, index: RecordingIndex, post: PostProcessing) -> pd.DataFrame:
+    """SzCORE event scores per patient from the window scores of every scored recording."""
+    table = scores[["patient", "recording", "start", "end", "score"]].copy()
+    # Recording names need not be unique across patients (edf-folder); key them by patient too.
+    table["recording"] = table["patient"].astype(str) + "/" + table["recording"].astype(str)
+    reference, durations = {}, {}
+    for pid, rid in scores[["patient", "recording"]].drop_duplicates().itertuples(index=False):
+        rec = index.recording(pid, rid)
+        reference[f"{pid}/{rid}"] = [(sz.onset, sz.offset) for sz in rec.seizures]
+        durations[f"{pid}/{rid}"] = float(rec.duration)
+    return score_windows(table, reference, durations, post, SzcoreParams())
+
+
+def window_metadata(index: RecordingIndex) -> dict[str, Any]:
+    """Label-free metadata given to adapters in ``WindowSet.info``.
+
+    Only age and sex of a patient's facts are passed on: other loader fields, such as Siena's
+    per-patient seizure class, would hand a seizure-type classifier its label.
+
+    ``dataset``, ``patients`` (``{patient: {"age": ..., "sex": ...}}``, values ``None`` when
+    unknown) and ``montages`` (``{"patient/recording": montage or None}``).
+    """
+    patients, montages = {}, {}
+    for patient in index.patients:
+        info = patient.info or {}
+        patients[patient.patient_id] = {
+            "age": info.get("age", info.get("age_years")),  # loaders name it either way
+            "sex": info.get("sex"),
+        }
+        per_recording = info.get("montages") or {}
+        for rec in patient.recordings:
+            montages[f"{patient.patient_id}/{rec.recording_id}"] = per_recording.get(rec.recording_id, info.get("montage"))
+    return {"dataset": index.dataset, "patients": patients, "montages": montages}
+
+
+def _check_files_present(index: RecordingIndex, table: pd.DataFrame, dataset: str) -> None:
+    """Fail before any work when EDF files the run reads are absent (a partial download, a wrong
+    --data-dir), naming how many and the first, instead of failing hours later on the first one."""
+    root = Path(index.root or ".")
+    pairs = table[["patient", "recording"]].drop_duplicates().itertuples(index=False)
+    files = sorted(index.recording(p, r).file for p, r in pairs)
+    missing = [f for f in files if not (root / f).is_file()]
+    if missing:
+        raise DataError(
+            f"{len(missing)} of the {len(files)} EDF files this run reads are missing under {root} "
+            f"(first: {missing[0]}); point --data-dir at the complete {dataset} download."
+        )
 
 
 def _check_overrides(cls, budget: str, overrides: dict[str, Any]) -> None:
@@ -436,12 +558,6 @@ def _check_overrides(cls, budget: str, overrides: dict[str, Any]) -> None:
         )
 
 
-def _classes(task: str) -> tuple[str, ...]:
-    from benchmark.tasks import CLASSES
-
-    return CLASSES[task]
-
-
 def _hold_out_units(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame | None:
     """Whole training units held out for validation (whole units, so valid never overlaps train)."""
     units = sorted(train["unit"].unique())
@@ -452,16 +568,27 @@ def _hold_out_units(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataF
     return train[train["unit"].isin(chosen)].reset_index(drop=True)
 
 
-def _balance(train: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Class-balanced training sample: every minority window, as many majority windows at random."""
+def _balance(train: pd.DataFrame, seed: int, multiclass: bool = False) -> pd.DataFrame:
+    """Class-balanced training sample.
+
+    Binary: every minority window, as many majority windows at random. Multi-class (seizure type):
+    every seizure window, and as many background (class 0) windows at random as there are seizure
+    windows in all, as DistilCLIP-EEG builds its training sets (Wang et al., Sec. IV-A); rare types
+    are not cut down to the rarest one.
+    """
     counts = train["label"].value_counts()
     if len(counts) < 2:
         return train
-    n = int(counts.min())
     rng = np.random.default_rng(seed)
+    if not multiclass:
+        quota = {label: int(counts.min()) for label in counts.index}
+    else:
+        seizures = int(counts.drop(0, errors="ignore").sum())
+        quota = {label: (min(seizures, int(n)) if label == 0 else int(n)) for label, n in counts.items()}
     keep = []
     for label, g in train.groupby("label"):
         idx = g.index.to_numpy()
+        n = quota[label]
         keep.append(idx if len(idx) == n else np.sort(rng.choice(idx, n, replace=False)))
     return train.loc[np.sort(np.concatenate(keep))].reset_index(drop=True)
 

@@ -34,7 +34,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from benchmark.errors import SplitError, UnknownNameError, did_you_mean
 from benchmark.index import Exclusion
-from benchmark.tasks import Segment, TaskLabels, Unit
+from benchmark.tasks import CLASSES, Segment, TaskLabels, Unit
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,8 @@ class SplitSpec:
     exclusions: list[Exclusion] = field(default_factory=list)
     synthetic: bool = False
     random_chunk_s: float | None = None
+    # Class names when the dataset decides them (seizure types); () means the task's fixed classes.
+    classes: tuple[str, ...] = ()
 
     # Serialisation is explicit so that the file is stable and human-readable.
     def content(self) -> dict[str, Any]:
@@ -206,6 +208,8 @@ class SplitSpec:
                 {k: v for k, v in vars(f).items() if v is not None or k in ("train", "test")} for f in self.folds
             ],
             "exclusions": [vars(e) for e in self.exclusions],
+            # Written only when set, so split files of fixed-class tasks keep their sha256.
+            **({"classes": list(self.classes)} if self.classes else {}),
         }
 
     def sha256(self) -> str:
@@ -246,7 +250,12 @@ class SplitSpec:
             exclusions=[Exclusion(**e) for e in d.get("exclusions", [])],
             synthetic=bool(d.get("synthetic", False)),
             random_chunk_s=d.get("random_chunk_s"),
+            classes=tuple(d.get("classes", ())),
         )
+
+    def class_names(self) -> tuple[str, ...]:
+        """The split's classes: its own (seizure types) or the task's fixed ones."""
+        return self.classes or CLASSES[self.task]
 
     def splitter(self):
         return get_splitter(self.protocol, self.seed)
@@ -303,6 +312,7 @@ def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: s
         exclusions=exclusions,
         synthetic=synthetic,
         random_chunk_s=RANDOM_CHUNK_S if protocol == "kfold5-random" else None,
+        classes=tuple(labels.classes) if labels.task not in CLASSES else (),
     )
 
 

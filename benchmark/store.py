@@ -30,7 +30,7 @@ from benchmark.metrics import METRICS, SCORE_COLUMNS, SUMMARY_COLUMNS
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: scores.probs (class probabilities of multi-class runs)
 RUN_KINDS = ("run", "reported")
 RUN_STATUSES = ("running", "complete", "partial", "reported")
 FOLD_STATUSES = ("ok", "failed")
@@ -87,6 +87,7 @@ CREATE TABLE scores (
     label INTEGER NOT NULL,
     score REAL NOT NULL,
     pred INTEGER NOT NULL,
+    probs TEXT,
     FOREIGN KEY (run_id, fold_id) REFERENCES folds(run_id, fold_id)
 );
 CREATE INDEX scores_by_fold ON scores(run_id, fold_id);
@@ -263,6 +264,9 @@ class ResultStore:
                 f"results store {self.path} has schema version {version}, newer than this seizure-bench "
                 f"({SCHEMA_VERSION}); upgrade seizure-bench"
             )
+        if 0 < version < SCHEMA_VERSION:
+            self._migrate(version)
+            return
         if version == 0:
             tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
             if tables:
@@ -281,6 +285,19 @@ class ResultStore:
                     if stmt.strip():
                         conn.execute(stmt)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _migrate(self, version: int) -> None:
+        """Bring a store written by an older seizure-bench up to :data:`SCHEMA_VERSION` in place.
+
+        Only additive changes: every result already stored stays readable and unchanged.
+        """
+        conn = self._conn
+        with self._transaction():
+            current = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
+            if current < 2:
+                conn.execute("ALTER TABLE scores ADD COLUMN probs TEXT")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        log.info("results store %s upgraded from schema %d to %d", self.path, version, SCHEMA_VERSION)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -483,8 +500,8 @@ class ResultStore:
             if scores is not None and len(scores):
                 conn.executemany(
                     "INSERT INTO scores "
-                    '(run_id, fold_id, patient, recording, start, "end", label, score, pred) '
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    '(run_id, fold_id, patient, recording, start, "end", label, score, pred, probs) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _score_rows(run_id, fold.fold_id, scores),
                 )
 
@@ -508,14 +525,21 @@ class ResultStore:
             out.append(FoldResult(**d))
         return out
 
-    def scores(self, run_id: str) -> pd.DataFrame:
-        """All window scores of a run, by fold then in the order they were saved."""
+    def scores(self, run_id: str, *, probs: bool = False) -> pd.DataFrame:
+        """All window scores of a run, by fold then in the order they were saved.
+
+        With ``probs``, a ``probs`` column holds each window's class probabilities (a list) for
+        multi-class runs and ``None`` for binary ones.
+        """
+        extra = ", probs" if probs else ""
         cur = self._conn.execute(
-            'SELECT fold_id, patient, recording, start, "end", label, score, pred FROM scores '
+            f'SELECT fold_id, patient, recording, start, "end", label, score, pred{extra} FROM scores '
             "WHERE run_id = ? ORDER BY fold_id, rowid",
             (run_id,),
         )
-        df = pd.DataFrame(cur.fetchall(), columns=list(SCORE_COLUMNS))
+        df = pd.DataFrame(cur.fetchall(), columns=list(SCORE_COLUMNS) + (["probs"] if probs else []))
+        if probs:
+            df["probs"] = [None if v is None else json.loads(v) for v in df["probs"]]
         return df.astype({"start": float, "end": float, "label": int, "score": float, "pred": int})
 
     # -- per-patient metrics and summary -------------------------------------------------------
@@ -586,7 +610,8 @@ def _score_rows(run_id: str, fold_id: str, scores: pd.DataFrame) -> Iterator[tup
         raise ValueError(f"scores of fold '{fold_id}' lack columns {missing}")
     if "fold_id" in scores.columns and not (scores["fold_id"].astype(str) == str(fold_id)).all():
         raise ValueError(f"scores passed for fold '{fold_id}' contain rows of other folds")
-    for r in scores[needed].itertuples(index=False, name=None):
+    probs = scores["probs"].tolist() if "probs" in scores.columns else [None] * len(scores)
+    for r, pr in zip(scores[needed].itertuples(index=False, name=None), probs):
         patient, recording, start, end, label, score, pred = r
         yield (
             run_id,
@@ -598,6 +623,7 @@ def _score_rows(run_id: str, fold_id: str, scores: pd.DataFrame) -> Iterator[tup
             int(label),
             float(score),
             int(pred),
+            None if pr is None else json.dumps([round(float(v), 7) for v in pr]),
         )
 
 

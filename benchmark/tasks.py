@@ -14,6 +14,12 @@ split, so split files never depend on windowing.
 ``detection``
     Ictal vs non-ictal windows. One unit = one recording; its windows are labelled ictal when they
     overlap a seizure (label ``-1`` on a segment means "label by seizure overlap").
+``seizure-type``
+    Multi-class: background or the type of the seizure a window overlaps (TUSZ's FNSZ, GNSZ, ...).
+    The classes are ``("background", *types)`` with the types the dataset's seizures carry (or a
+    chosen subset). One unit = one recording; stretches of seizures without a kept type are cut out
+    of it (and listed as exclusions) so that no window is labelled background inside a seizure.
+    Label ``-2`` on a segment means "label by the type of the overlapping seizure".
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from benchmark.datasets import excluded_recordings
 from benchmark.seizures import lead_seizures
 
 BY_OVERLAP = -1  # segment label meaning "label each window by seizure overlap"
+BY_TYPE = -2  # segment label meaning "label each window by the type of the seizure it overlaps"
+BACKGROUND = "background"
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,29 @@ class DetectionParams:
         return "ictal"
 
 
+@dataclass(frozen=True)
+class SeizureTypeParams:
+    """Parameters of the seizure-type task.
+
+    ``types`` restricts the classes to these seizure types (upper-case codes, e.g. ``("FNSZ",
+    "GNSZ")``); by default every type found in the dataset is a class.
+    """
+
+    seed: int = 0
+    types: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.types is not None:
+            # JSON and the CLI give lists; the record must stay hashable and order-free.
+            object.__setattr__(self, "types", tuple(sorted({str(t).upper() for t in self.types})))
+
+    def label(self) -> str:
+        return "seizure type" + (f" ({', '.join(self.types)})" if self.types else "")
+
+    def slug(self) -> str:
+        return "types" + ("-" + "-".join(t.lower() for t in self.types) if self.types else "")
+
+
 @dataclass
 class TaskLabels:
     """The units of one task on one dataset, and what was excluded on the way."""
@@ -130,7 +161,11 @@ class TaskLabels:
         return list(seen)
 
 
-TASKS: dict[str, type] = {"prediction": PredictionParams, "detection": DetectionParams}
+TASKS: dict[str, type] = {
+    "prediction": PredictionParams,
+    "detection": DetectionParams,
+    "seizure-type": SeizureTypeParams,
+}
 CLASSES = {"prediction": ("interictal", "preictal"), "detection": ("non-ictal", "ictal")}
 
 
@@ -171,6 +206,8 @@ def make_labels(index: RecordingIndex, task: str, params=None) -> TaskLabels:
         labels = _prediction(index, params)
     elif task == "detection":
         labels = _detection(index, params)
+    elif task == "seizure-type":
+        labels = _seizure_type(index, params)
     else:
         raise UnknownNameError(f"unknown task '{task}'.{did_you_mean(task, TASKS)}")
     labels.exclusions = list(index.exclusions) + labels.exclusions
@@ -359,3 +396,94 @@ def _detection(index: RecordingIndex, p: DetectionParams) -> TaskLabels:
                 )
             )
     return TaskLabels("detection", p, CLASSES["detection"], units, excl)
+
+
+# -- seizure type -----------------------------------------------------------------------------
+def seizure_types(index: RecordingIndex) -> list[str]:
+    """Sorted seizure types carried by the seizures of usable recordings (``None`` types left out)."""
+    excluded = excluded_recordings(index)
+    return sorted(
+        {
+            sz.type
+            for patient in index.patients
+            for r in patient.recordings
+            if r.duration is not None and (patient.patient_id, r.recording_id) not in excluded
+            for sz in r.seizures
+            if sz.type
+        }
+    )
+
+
+def _seizure_type(index: RecordingIndex, p: SeizureTypeParams) -> TaskLabels:
+    present = seizure_types(index)
+    if not present:
+        raise BenchmarkError(
+            f"dataset '{index.dataset}' has no seizures with a type; seizure-type classification needs a "
+            "corpus that annotates types (e.g. tusz, tusz-synthetic); use --task detection instead."
+        )
+    if p.types:
+        missing = [t for t in p.types if t not in present]
+        if missing:
+            raise BenchmarkError(
+                f"seizure type(s) {missing} do not occur in '{index.dataset}'; it has {present}."
+            )
+    kept = list(p.types) if p.types else present
+    classes = (BACKGROUND, *kept)
+    excluded = excluded_recordings(index)
+    units: list[Unit] = []
+    excl: list[Exclusion] = []
+    for patient in index.patients:
+        pid = patient.patient_id
+        recs = [r for r in patient.recordings if r.duration is not None and (pid, r.recording_id) not in excluded]
+        if not recs:
+            if not _listed_by_loader(index, patient):
+                excl.append(Exclusion("patient", pid, "no recording with a known duration and all channels"))
+            continue
+        for r in recs:
+            holes = []
+            for sz in r.seizures:
+                if sz.type not in kept:
+                    holes.append((float(sz.onset), float(sz.offset)))
+                    why = "has no seizure type" if not sz.type else f"type {sz.type} is not a class of this task"
+                    excl.append(Exclusion("seizure", pid, f"seizure at {sz.onset:g}-{sz.offset:g} s {why}",
+                                          r.recording_id))
+            spans = _subtract([(0.0, float(r.duration))], holes)
+            if not spans:
+                continue
+            units.append(
+                Unit(
+                    f"{pid}/{r.recording_id}",
+                    pid,
+                    patient.group,
+                    tuple(Segment(pid, r.recording_id, round(float(a), 3), round(float(b), 3), BY_TYPE)
+                          for a, b in spans),
+                    "recording",
+                    int(any(sz.type in kept for sz in r.seizures)),
+                )
+            )
+    return TaskLabels("seizure-type", p, classes, units, excl)
+
+
+def window_labels(
+    seizures, starts: np.ndarray, ends: np.ndarray, mode: int, classes: tuple[str, ...]
+) -> np.ndarray:
+    """Labels of windows ``[starts, ends)`` of one recording for a by-seizure segment label.
+
+    ``mode`` :data:`BY_OVERLAP` gives 1 for windows overlapping any seizure; :data:`BY_TYPE` gives
+    the class index of the type of the seizure a window overlaps most (0, background, if none).
+    """
+    if mode == BY_OVERLAP:
+        labels = np.zeros(len(starts), dtype=np.int64)
+        for sz in seizures:
+            labels |= (starts < sz.offset) & (ends > sz.onset)
+        return labels
+    best = np.zeros(len(starts), dtype=float)
+    labels = np.zeros(len(starts), dtype=np.int64)
+    for sz in seizures:
+        if sz.type not in classes:
+            continue
+        overlap = np.clip(np.minimum(ends, sz.offset) - np.maximum(starts, sz.onset), 0.0, None)
+        better = overlap > best
+        labels[better] = classes.index(sz.type)
+        best[better] = overlap[better]
+    return labels

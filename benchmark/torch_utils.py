@@ -36,6 +36,10 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+    # Some CPU kernels (scatter/index accumulation in backward passes) add in thread-dependent
+    # order unless asked not to; same seed must mean same numbers. Warn, never fail, where an op
+    # has no deterministic variant.
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 class InputScaler(nn.Module):

@@ -26,7 +26,7 @@ import pandas as pd
 from benchmark import features
 from benchmark.index import RecordingIndex
 from benchmark.splits import SplitSpec
-from benchmark.tasks import BY_OVERLAP
+from benchmark.tasks import BY_OVERLAP, BY_TYPE, window_labels
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,27 @@ class WindowParams:
 
     window_s: float
     stride_s: float
+    # Stride of extra windows inside seizures (detection, seizure type), e.g. half the window for
+    # the 50 % overlap DistilCLIP-EEG uses; they oversample the rare ictal class in TRAINING only:
+    # test windows keep the regular stride so scores are not weighted towards seizures.
+    ictal_stride_s: float | None = None
 
     def __post_init__(self) -> None:
+        from benchmark.errors import BenchmarkError
+
         if self.window_s <= 0 or self.stride_s <= 0:
-            from benchmark.errors import BenchmarkError
-
             raise BenchmarkError("window length and stride must be positive (seconds).")
+        if self.ictal_stride_s is not None and not 0 < self.ictal_stride_s <= self.window_s:
+            raise BenchmarkError(
+                f"--ictal-stride must be in (0, window length {self.window_s:g} s], got {self.ictal_stride_s:g}."
+            )
 
 
-DEFAULT_WINDOWS = {"prediction": WindowParams(10.0, 10.0), "detection": WindowParams(1.0, 1.0)}
+DEFAULT_WINDOWS = {
+    "prediction": WindowParams(10.0, 10.0),
+    "detection": WindowParams(1.0, 1.0),
+    "seizure-type": WindowParams(1.0, 1.0),
+}
 
 
 def default_cache_dir() -> Path:
@@ -61,27 +73,34 @@ def default_cache_dir() -> Path:
 
 
 def window_table(spec: SplitSpec, index: RecordingIndex, wp: WindowParams) -> pd.DataFrame:
-    """All windows of the split's units: ``patient, recording, start, end, label, unit``.
+    """All windows of the split's units: ``patient, recording, start, end, label, unit, extra``.
 
-    Windows never cross a segment boundary; for detection a window is ictal when it overlaps a
-    seizure of its recording.
+    Windows never cross a segment boundary. For detection a window is ictal when it overlaps a
+    seizure of its recording; for seizure type its label is the class of the seizure it overlaps
+    most. ``extra`` marks the additional windows placed inside seizures at ``wp.ictal_stride_s``
+    (training-only oversampling).
     """
     rows: list[pd.DataFrame] = []
     eps = 1e-6
+    classes = spec.class_names()
     for uid, unit in spec.units.items():
         for seg in unit.segments:
             n = int(np.floor((seg.end - seg.start - wp.window_s) / wp.stride_s + eps)) + 1
             if n <= 0:
                 continue
             starts = np.round(seg.start + wp.stride_s * np.arange(n), 6)
-            ends = np.round(starts + wp.window_s, 6)
-            if seg.label == BY_OVERLAP:
+            extra = np.zeros(n, dtype=bool)
+            if seg.label in (BY_OVERLAP, BY_TYPE):
                 rec = index.recording(unit.patient, seg.recording)
-                labels = np.zeros(n, dtype=np.int64)
-                for sz in rec.seizures:
-                    labels |= (starts < sz.offset) & (ends > sz.onset)
+                if wp.ictal_stride_s is not None:
+                    more = _ictal_starts(rec.seizures, seg.start, seg.end, wp, set(starts.tolist()))
+                    starts = np.concatenate([starts, more])
+                    extra = np.concatenate([extra, np.ones(len(more), dtype=bool)])
+                ends = np.round(starts + wp.window_s, 6)
+                labels = window_labels(rec.seizures, starts, ends, seg.label, classes)
             else:
-                labels = np.full(n, seg.label, dtype=np.int64)
+                ends = np.round(starts + wp.window_s, 6)
+                labels = np.full(len(starts), seg.label, dtype=np.int64)
             rows.append(
                 pd.DataFrame(
                     {
@@ -91,13 +110,29 @@ def window_table(spec: SplitSpec, index: RecordingIndex, wp: WindowParams) -> pd
                         "end": ends,
                         "label": labels,
                         "unit": uid,
+                        "extra": extra,
                     }
                 )
             )
     if not rows:
-        return pd.DataFrame(columns=["patient", "recording", "start", "end", "label", "unit"])
+        return pd.DataFrame(columns=["patient", "recording", "start", "end", "label", "unit", "extra"])
     table = pd.concat(rows, ignore_index=True)
     return table.sort_values(["patient", "recording", "start"], kind="stable").reset_index(drop=True)
+
+
+def _ictal_starts(seizures, seg_start: float, seg_end: float, wp: WindowParams, taken: set) -> np.ndarray:
+    """Starts of the extra windows inside the seizures of one segment (not already regular ones)."""
+    out: list[float] = []
+    for sz in seizures:
+        lo, hi = max(seg_start, sz.onset), min(seg_end, sz.offset)
+        if hi - lo < wp.window_s:
+            continue
+        k = int(np.floor((hi - lo - wp.window_s) / wp.ictal_stride_s + 1e-6)) + 1
+        for t in np.round(lo + wp.ictal_stride_s * np.arange(k), 6).tolist():
+            if t not in taken:
+                taken.add(t)
+                out.append(t)
+    return np.asarray(out, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -108,10 +143,13 @@ class Preprocessing:
     sfreq: float
     representation: str
     representation_params: dict[str, Any]
+    # (low, high) Hz band-pass of the continuous signal before windowing; None: unfiltered.
+    bandpass: tuple[float, float] | None = None
 
     def key(self) -> dict[str, Any]:
         d = asdict(self)
         d["channels"] = list(self.channels)
+        d["bandpass"] = None if self.bandpass is None else [float(f) for f in self.bandpass]
         d["representation_params"] = features.representation_key(self.representation, self.representation_params)
         return d
 
@@ -192,6 +230,27 @@ class WindowCache:
         del arr
 
 
+# Signal read on each side of a span before band-pass filtering, so that the filter's edge
+# transients (a 0.1-Hz high-pass rings for seconds) fall outside the windows that are kept.
+FILTER_PAD_S = 10.0
+
+
+def bandpass_filter(x: np.ndarray, sfreq: float, band: tuple[float, float], order: int = 4) -> np.ndarray:
+    """Zero-phase Butterworth band-pass of ``x`` (channels, samples) along its last axis.
+
+    A high edge at or above 0.99 x Nyquist leaves a high-pass only. Returns float32.
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    low, high = float(band[0]), float(band[1])
+    nyquist = sfreq / 2.0
+    if high >= 0.99 * nyquist:
+        sos = butter(order, low, btype="highpass", fs=sfreq, output="sos")
+    else:
+        sos = butter(order, [low, high], btype="bandpass", fs=sfreq, output="sos")
+    return sosfiltfilt(sos, x, axis=-1).astype(np.float32)
+
+
 def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_times: int) -> None:
     """Read ``rows``' windows from one recording in bounded spans and write their representation."""
     from scipy.signal import resample_poly
@@ -200,19 +259,24 @@ def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_ti
     ends = rows["end"].to_numpy(float)
     idx = rows.index.to_numpy()
     native = float(reader.sfreq)
+    pad = FILTER_PAD_S if prep.bandpass is not None else 0.0
+    total_s = reader.n_samples / native if pad else float("inf")
     i = 0
     while i < len(rows):
         j = i + 1
         while j < len(rows) and ends[j] - starts[i] <= MAX_READ_S:
             j += 1
         span_lo, span_hi = starts[i], ends[j - 1]
-        raw = reader.read(span_lo, span_hi)
+        read_lo, read_hi = max(0.0, span_lo - pad), min(total_s, span_hi + pad)
+        raw = reader.read(read_lo, read_hi)
         if native != prep.sfreq:
             from fractions import Fraction
 
             frac = Fraction(prep.sfreq / native).limit_denominator(1000)
             raw = resample_poly(raw, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
-        offs = np.round((starts[i:j] - span_lo) * prep.sfreq).astype(np.int64)
+        if prep.bandpass is not None:
+            raw = bandpass_filter(raw, prep.sfreq, prep.bandpass)
+        offs = np.round((starts[i:j] - read_lo) * prep.sfreq).astype(np.int64)
         # Clip to the read span: rounding can put the last window one sample past it.
         offs = np.minimum(offs, max(0, raw.shape[-1] - n_times))
         batch = np.stack([raw[:, o : o + n_times] for o in offs]).astype(np.float32)

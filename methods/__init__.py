@@ -7,3 +7,4 @@ added here as their adapters land.
 """
 
 from methods import resnet_lstm_supcon  # noqa: F401  (importing registers the methods)
+from methods import distilclip_eeg  # noqa: F401

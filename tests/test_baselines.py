@@ -33,7 +33,7 @@ def test_all_baselines_are_registered_as_baselines():
     assert set(BASELINES) <= registered
     for name in BASELINES:
         meta = get_method(name).meta
-        assert set(meta.tasks) == {"prediction", "detection"}
+        assert set(meta.tasks) == {"prediction", "detection", "seizure-type"}
         assert meta.citation
 
 

@@ -212,7 +212,7 @@ def test_missing_or_empty_folder_errors_say_how_to_get_data(tmp_path):
 
 
 def test_registry(mini, monkeypatch):
-    assert set(DATASETS) == {"chbmit", "chbmit-synthetic", "edf-folder"}
+    assert {"chbmit", "chbmit-synthetic", "edf-folder", "tusz", "tusz-synthetic", "siena", "helsinki", "bids"} == set(DATASETS)
     assert DATASETS["chbmit-synthetic"].synthetic and not DATASETS["chbmit"].synthetic
     assert load_dataset("chbmit", mini).content_hash() == load_chbmit(mini).content_hash()
     with pytest.raises(UnknownNameError, match="Did you mean 'chbmit'"):
@@ -240,3 +240,9 @@ def test_synthetic_dataset_is_loaded_lazily_and_labelled(mini, monkeypatch):
     assert calls == [(None, "cfg")]
     assert index.synthetic and index.dataset == "chbmit-synthetic"
     assert index.content_hash() != load_chbmit(mini).content_hash()  # the name is hashed
+
+
+def test_generated_folder_loaded_as_chbmit_is_still_labelled_synthetic(tiny_synthetic):
+    index = load_chbmit(tiny_synthetic)
+    assert index.dataset == "chbmit" and index.synthetic
+    assert any("SYNTHETIC.json" in note for note in index.notes)

@@ -256,12 +256,13 @@ def test_edf_missing_a_channel_the_summary_lists(sb, tiny, tmp_path):
 
 
 def test_edf_missing_when_windows_are_read(sb, tiny, tmp_path):
-    # Read as plain CHB-MIT, an absent EDF is allowed when loading (summaries define the index) and
-    # is found missing only when the window cache reads signals: the run must not be recorded.
+    # Read as plain CHB-MIT, an absent EDF is allowed when loading (summaries define the index); the
+    # run checks the files it will read before any work (a partial download) and records nothing.
     data = _copy(tiny, tmp_path)
     edf = _seizure_edf(data)
     edf.unlink()
-    sb.fails(*sb.run_args(data, "--method", "chance", dataset="chbmit"), expect=(str(edf), "does not exist"))
+    sb.fails(*sb.run_args(data, "--method", "chance", dataset="chbmit"),
+             expect=("EDF files this run reads are missing", f"{edf.parent.name}/{edf.name}", "--data-dir"))
 
 
 # -- split files ----------------------------------------------------------------------------------
@@ -398,6 +399,7 @@ def test_no_traceback_with_python_dash_m(sb, tmp_path):
     [
         (("--seed", "-1"), ("--seed must be a non-negative integer",)),
         (("--jobs", "0"), ("--jobs must be at least 1",)),
+        (("--threads", "0"), ("--threads must be at least 1",)),
         (("--device", "tpu"), ("unknown --device 'tpu'", "auto, cpu, cuda")),
         (("--set", "=3"), ("non-empty KEY",)),
         (("--window", "5000"), ("no 5000-s window fits", "shorter --window")),

@@ -122,7 +122,7 @@ def test_representation_key_fills_defaults_and_is_stable():
     assert key == features.representation_key("bandpower", {"welch_s": 2, "log": True})
     assert key != features.representation_key("bandpower", {"welch_s": 1.0})
     assert features.representation_key("spectrogram", {})["params"]["fmax"] == 60.0
-    assert features.representation_key("raw")["params"] == {}
+    assert features.representation_key("raw")["params"] == {"zscore": False}
 
 
 def test_unknown_representation_or_parameter_is_a_one_line_user_error():

@@ -284,3 +284,82 @@ def test_safe_name_keeps_clean_ids_and_separates_odd_ones():
     odd = [safe_name(x) for x in ("a/b", "a_b", "a b", "../x", "<b>")]
     assert len(set(odd)) == len(odd)
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+", n) and not n.startswith(".") for n in odd)
+
+
+def test_synthetic_board_shows_real_data_reports_as_untested_reference(tmp_path):
+    """A chbmit-synthetic board lists the papers' chbmit sets of the same SOP as a separate,
+    labelled reference that is neither ranked nor paired with the synthetic runs."""
+    rng = np.random.default_rng(3)
+    synth_params = {"sop_minutes": 10.0, "sph_minutes": 0.0, "interictal_gap_hours": 4.0, "seed": 0}
+    with ResultStore(tmp_path / "r.db") as store:
+        for run_id, method, level in (("syn-a", "resnet_lstm_supcon", 0.7), ("syn-b", "chance", 0.5)):
+            _add(store, RunRecord(run_id, "run", method, dataset="chbmit-synthetic", task="prediction",
+                                  protocol="loocv", task_params=synth_params, synthetic=True, status="complete"),
+                 _per_patient(rng, level))
+        for sop in (10, 30):
+            _add(store, RunRecord(f"rep-{sop}", "reported", "ResNet-LSTM", dataset="chbmit", task="prediction",
+                                  protocol="loocv", task_params={"sop_minutes": sop, "sph_minutes": 0,
+                                                                 "interictal_gap_hours": 3},
+                                  status="reported", display_name=f"Lee2024 Table 3 (SOP {sop})",
+                                  citation="Lee D et al. Sci Rep 2024"),
+                 _per_patient(rng, 0.9, metrics=("sensitivity", "accuracy")))
+        index = build_report(store, tmp_path / "site")
+    page = _leaderboard(index, "chbmit-synthetic")
+    main_table, _, refs = page.partition('id="references"')
+    assert "Reported on real chbmit" in refs and "Not comparable" in refs
+    assert 'data-run="rep-10"' in refs and "gap 3 h" in refs
+    assert "rep-30" not in page  # another SOP: another question
+    assert "rep-10" not in main_table  # not ranked, not a p-value reference
+    assert "synthetic" in main_table.lower()
+    # The real-data board still holds the reported sets on their own.
+    assert len([t for t in _pages(index, "leaderboards").values() if 'data-run="rep-30"' in t]) == 1
+
+
+def test_report_command_adds_bundled_reported_sets_once(tmp_path, capsys):
+    from benchmark import cli
+    from benchmark.reported import bundled_reported
+
+    store_path, out = tmp_path / "r.sqlite", tmp_path / "site"
+    assert cli.main(["--store", str(store_path), "report", "--out", str(out)]) == 0
+    assert f"added {len(bundled_reported())} reported result sets" in capsys.readouterr().out
+    with ResultStore(store_path) as store:
+        first = {r.run_id: r.finished_at for r in store.list_runs()}
+    assert len(first) == len(bundled_reported())
+    assert cli.main(["--store", str(store_path), "report", "--out", str(out)]) == 0
+    assert "added" not in capsys.readouterr().out
+    with ResultStore(store_path) as store:
+        assert {r.run_id: r.finished_at for r in store.list_runs()} == first  # untouched, not re-dated
+    assert cli.main(["--store", str(tmp_path / "bare.sqlite"), "report", "--no-bundled", "--out", str(out)]) == 0
+    with ResultStore(tmp_path / "bare.sqlite") as store:
+        assert store.list_runs() == []
+
+
+def test_protocol_gap_efficiency_and_dataset_level_figures(tmp_path):
+    """kfold5-random beside kfold5 on the index with their gap; measured model cost on the board;
+    a paper's dataset-level figures beside it, never ranked or paired."""
+    rng = np.random.default_rng(5)
+    eff = {"window_shape": [19, 256], "n_params_total": 1234, "n_params_eeg_encoder": 1000,
+           "flops_per_window": 5.0e6, "model_size_mb": 0.5, "inference_ms_per_window": 0.7}
+    levels = {"kfold5-random": 0.95, "kfold5": 0.70}
+    with ResultStore(tmp_path / "r.db") as store:
+        for protocol, level in levels.items():
+            per = _per_patient(rng, level, metrics=("accuracy", "balanced_accuracy"))
+            _add(store, RunRecord(f"t-{protocol}", "run", "distilclip_eeg_teacher", dataset="tusz-synthetic",
+                                  task="seizure-type", protocol=protocol, task_params={"seed": 0}, synthetic=True,
+                                  status="complete", provenance={"efficiency": eff}), per)
+        fig = summarize(pd.DataFrame({"accuracy": [0.9775]}, index=pd.Index(["all"], name="patient")))
+        store.create_run(RunRecord("paper-fig", "reported", "DistilCLIP-EEG teacher", dataset="tusz-synthetic",
+                                   task="seizure-type", protocol="kfold5-random", task_params={},
+                                   status="reported", display_name="Wang2025 teacher (figures)",
+                                   provenance={"level": "dataset", "role": "proposed"}))
+        store.save_summary("paper-fig", fig)
+        index = build_report(store, tmp_path / "site")
+        gap_means = {p: float(store.summary(f"t-{p}").loc["balanced_accuracy", "mean"]) for p in levels}
+    text = index.read_text(encoding="utf-8")
+    assert "Random vs patient-wise splits" in text
+    gap = gap_means["kfold5-random"] - gap_means["kfold5"]
+    assert f">{gap:.3f}<" in text  # the gap cell: random minus patient-wise
+    board = _leaderboard(index, 'data-run="t-kfold5-random"')
+    main, _, rest = board.partition('id="efficiency"')
+    assert "paper-fig" not in main and "Figures printed in papers" in rest and 'data-run="paper-fig"' in rest
+    assert "1,234" in rest and "5e+06" in rest

@@ -155,6 +155,20 @@ def test_parallel_folds_match_serial(tmp_path, tiny_synthetic):
     pd.testing.assert_frame_equal(sa.reset_index(drop=True), sb.reset_index(drop=True))
 
 
+def test_threads_option_sets_torch_threads_and_is_recorded(tmp_path, tiny_synthetic):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        cfg = config(tmp_path, tiny_synthetic, method="chance", threads=1)
+        rec = Runner(cfg).run()
+        assert torch.get_num_threads() == 1  # serial folds run in this process
+        assert rec.provenance["execution"] == {"jobs": 1, "threads_per_fold": 1}
+        assert rec.provenance["hardware"]["torch_threads"] == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_leaky_protocol_is_flagged_and_detection_runs(tmp_path, tiny_synthetic):
     cfg = config(tmp_path, tiny_synthetic, method="chance", task="detection", protocol="kfold5-random")
     rec = Runner(cfg).run()

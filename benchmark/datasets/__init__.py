@@ -5,7 +5,12 @@ Each dataset is a loader that turns a folder into a :class:`~benchmark.index.Rec
 * ``chbmit``: the CHB-MIT Scalp EEG Database in its PhysioNet layout (:mod:`.chbmit`);
 * ``chbmit-synthetic``: a small generated folder in the same layout, for tests and demos; every
   result on it is labelled synthetic (:mod:`.synthetic`);
-* ``edf-folder``: a private dataset as EDF files plus CSV manifest and seizure list (:mod:`.edf_folder`).
+* ``edf-folder``: a private dataset as EDF files plus CSV manifest and seizure list (:mod:`.edf_folder`);
+* ``tusz``: the TUH EEG Seizure Corpus v2 with typed seizures (:mod:`.tusz`);
+* ``tusz-synthetic``: generated multi-class (seizure-type) EEG in the TUSZ layout (:mod:`.tusz_synthetic`);
+* ``siena``: the Siena Scalp EEG Database (:mod:`.siena`);
+* ``helsinki``: the neonatal EEG of Helsinki University Hospital with three annotators (:mod:`.helsinki`);
+* ``bids``: any BIDS-EEG epilepsy dataset with SzCORE-style ``events.tsv`` (:mod:`.bids_eeg`).
 """
 
 from __future__ import annotations
@@ -14,8 +19,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
+from benchmark.datasets.bids_eeg import load_bids
 from benchmark.datasets.chbmit import CHBMIT_CHANNELS, load_chbmit
 from benchmark.datasets.edf_folder import load_edf_folder
+from benchmark.datasets.helsinki import load_helsinki
+from benchmark.datasets.siena import load_siena
+from benchmark.datasets.tusz import load_tusz
 from benchmark.errors import DataError, UnknownNameError, did_you_mean
 from benchmark.index import RecordingIndex
 from benchmark.seizures import lead_seizures
@@ -30,6 +39,10 @@ __all__ = [
     "load_chbmit",
     "load_dataset",
     "load_edf_folder",
+    "load_bids",
+    "load_helsinki",
+    "load_siena",
+    "load_tusz",
 ]
 
 
@@ -49,6 +62,9 @@ class DatasetSpec:
         Whether a data directory must be given.
     synthetic
         Whether the data are generated rather than recorded.
+    stands_in_for
+        For a synthetic dataset, the real dataset whose layout and task it imitates; results
+        reported in papers on that dataset are shown beside it as a labelled, untested reference.
     """
 
     name: str
@@ -56,6 +72,7 @@ class DatasetSpec:
     loader: Callable[..., RecordingIndex]
     needs_data_dir: bool
     synthetic: bool
+    stands_in_for: str | None = None
 
 
 def _load_chbmit_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
@@ -64,6 +81,12 @@ def _load_chbmit_synthetic(data_dir=None, *, config=None, **options) -> Recordin
 
     path = ensure_synthetic(data_dir, config)
     return load_chbmit(path, dataset_name="chbmit-synthetic", synthetic=True, **options)
+
+
+def _load_tusz_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
+    from benchmark.datasets.tusz_synthetic import load_tusz_synthetic
+
+    return load_tusz_synthetic(data_dir, config=config, **options)
 
 
 DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
@@ -81,11 +104,48 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
             _load_chbmit_synthetic,
             needs_data_dir=False,
             synthetic=True,
+            stands_in_for="chbmit",
         ),
         "edf-folder": DatasetSpec(
             "edf-folder",
             "a folder of EDF files with manifest.csv, seizures.csv and edf-folder.json",
             load_edf_folder,
+            needs_data_dir=True,
+            synthetic=False,
+        ),
+        "tusz": DatasetSpec(
+            "tusz",
+            "TUH EEG Seizure Corpus v2 (edf/<split>/<subject>/<session>/<montage>/*.edf + .csv/.csv_bi), typed seizures",
+            load_tusz,
+            needs_data_dir=True,
+            synthetic=False,
+        ),
+        "tusz-synthetic": DatasetSpec(
+            "tusz-synthetic",
+            "SYNTHETIC seizure-type EEG in TUSZ layout (7 types + background), generated on first use",
+            _load_tusz_synthetic,
+            needs_data_dir=False,
+            synthetic=True,
+            stands_in_for="tusz",
+        ),
+        "siena": DatasetSpec(
+            "siena",
+            "Siena Scalp EEG Database (PhysioNet): PNxx/PNxx-N.edf, Seizures-list-PNxx.txt, subject_info.csv",
+            load_siena,
+            needs_data_dir=True,
+            synthetic=False,
+        ),
+        "helsinki": DatasetSpec(
+            "helsinki",
+            "neonatal EEG, Helsinki University Hospital (Zenodo): eegN.edf + three annotators' per-second CSVs",
+            load_helsinki,
+            needs_data_dir=True,
+            synthetic=False,
+        ),
+        "bids": DatasetSpec(
+            "bids",
+            "a BIDS-EEG epilepsy dataset with SzCORE-style events.tsv (read through mne-bids)",
+            load_bids,
             needs_data_dir=True,
             synthetic=False,
         ),

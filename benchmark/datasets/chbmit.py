@@ -336,7 +336,9 @@ def load_chbmit(
     dataset_name
         Name stored in the index (part of its content hash).
     synthetic
-        Mark the index as synthetic data.
+        Mark the index as synthetic data. A folder holding ``SYNTHETIC.json`` (written by the
+        synthetic generator) is marked synthetic whatever this says, so generated EEG loaded
+        under the real dataset's name is still labelled synthetic everywhere.
 
     Returns
     -------
@@ -385,6 +387,10 @@ def load_chbmit(
         notes.append(f"no SUBJECT-INFO entry (sex, age) for: {', '.join(no_info)}")
     if check_edf:
         _check_edfs(data_dir, patients, notes)
+    if not synthetic and (data_dir / "SYNTHETIC.json").is_file():
+        log.warning("%s holds SYNTHETIC.json: its EEG is generated; results are labelled synthetic", data_dir)
+        notes.append("SYNTHETIC.json present: generated EEG in CHB-MIT layout, labelled synthetic")
+        synthetic = True
     index = RecordingIndex(
         dataset=dataset_name,
         patients=tuple(patients),

@@ -32,6 +32,7 @@ from benchmark.report.leaderboard import (
     Entry,
     Leaderboard,
     build_leaderboards,
+    protocol_gaps,
     is_baseline,
     metric_stats,
     ordered_metrics,
@@ -55,7 +56,26 @@ METRIC_LABELS = {
     "f1": "F1",
     "balanced_accuracy": "Balanced acc.",
     "roc_auc": "ROC AUC",
+    "precision_macro": "Precision (macro)",
+    "recall_macro": "Recall (macro)",
+    "specificity_macro": "Specificity (macro)",
+    "f1_macro": "F1 (macro)",
+    "f1_micro": "F1 (micro)",
+    "roc_auc_macro": "ROC AUC (macro)",
+    "roc_auc_micro": "ROC AUC (micro)",
+    "precision_weighted": "Precision (weighted)",
+    "f1_weighted": "F1 (weighted)",
+    "event_sensitivity": "Event sensitivity",
+    "event_precision": "Event precision",
+    "event_f1": "Event F1",
+    "fa_per_24h": "False alarms / 24 h",
 }
+
+
+def _stand_ins() -> dict[str, str]:
+    from benchmark.datasets import DATASETS
+
+    return {name: spec.stands_in_for for name, spec in DATASETS.items() if spec.stands_in_for}
 
 
 def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=None) -> Path:
@@ -87,7 +107,7 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=
 
     runs = sorted(store.list_runs(), key=lambda r: (r.created_at or "", r.run_id))
     entries = [_entry(store, run) for run in runs]
-    boards = build_leaderboards(entries)
+    boards = build_leaderboards(entries, stand_ins=_stand_ins())
     boards_of: dict[str, list[Leaderboard]] = {}
     for board in boards:
         for entry in board.entries:
@@ -103,7 +123,9 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=
     common = {"site_title": title}
     _write(
         out_dir / "index.html",
-        env.get_template("index.html").render(**common, root="", boards=boards, entries=entries, papers=papers),
+        env.get_template("index.html").render(
+            **common, root="", boards=boards, entries=entries, papers=papers, gaps=protocol_gaps(boards)
+        ),
     )
     for paper in papers:
         (out_dir / "papers").mkdir(exist_ok=True)

@@ -17,11 +17,11 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
-from benchmark.metrics import LOWER_IS_BETTER, METRICS, summarize
+from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, summarize
 from benchmark.stats import holm, paired_tests
 
 # Methods shipped as baselines; a run can also declare itself one via provenance["is_baseline"].
@@ -37,6 +37,9 @@ _UNIT_SECONDS = {
 _DERIVED_PARAMS = frozenset({"label", "slug"})
 # Abbreviations readers of the seizure-prediction literature expect, by leading name part.
 _PARAM_NAMES = {"sop": "SOP", "sph": "SPH", "gap": "gap", "interictal_gap": "gap"}
+# Parameters that define what is being predicted; a reference from other data must agree on them
+# (other settings, such as the inter-ictal gap, may differ and are shown beside the reference).
+_DEFINING_PARAMS = frozenset({"sop", "sph"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,16 @@ class Entry:
     def n_patients(self) -> int:
         return int(len(self.patient_metrics.index))
 
+    @property
+    def level(self) -> str:
+        """``"patient"`` (per-patient results), or ``"dataset"`` for a paper's pooled figures."""
+        return str((self.run.provenance or {}).get("level", "patient"))
+
+    @property
+    def role(self) -> str:
+        """For a reported set: ``"proposed"``, ``"comparison"``, ``"ablation"`` or ``""``."""
+        return str((self.run.provenance or {}).get("role", ""))
+
 
 @dataclass
 class Leaderboard:
@@ -99,6 +112,36 @@ class Leaderboard:
     best: dict[str, str] = field(default_factory=dict)
     # metric -> row run_id -> reference ("best" or a baseline run_id) -> Comparison
     comparisons: dict[str, dict[str, dict[str, Comparison]]] = field(default_factory=dict)
+    # Results reported in papers on the real dataset this (synthetic) dataset stands in for: shown
+    # for orientation only, never ranked or tested, since their patients are not ours.
+    references: list[Entry] = field(default_factory=list)
+    reference_dataset: str = ""
+    # Reported sets a paper gives only as dataset-level figures (no patients): shown as printed,
+    # never ranked or tested.
+    paper_figures: list[Entry] = field(default_factory=list)
+
+    @property
+    def paper_figure_groups(self) -> list[tuple[str, list[Entry]]]:
+        """``(role, entries)`` with the papers' own methods first, then comparisons, ablations."""
+        order = {"proposed": 0, "": 1, "comparison": 2, "ablation": 3}
+        roles = sorted({e.role for e in self.paper_figures}, key=lambda r: (order.get(r, 4), r))
+        return [(r, [e for e in self.paper_figures if e.role == r]) for r in roles]
+
+    @property
+    def efficiency(self) -> list[tuple[Entry, dict]]:
+        """Entries whose runs measured model size, FLOPs and latency per window."""
+        keys = ("window_shape", "n_params_total", "n_params_eeg_encoder", "flops_per_window", "model_size_mb",
+                "inference_ms_per_window")
+        out = []
+        for e in self.entries:
+            eff = (e.run.provenance or {}).get("efficiency")
+            if isinstance(eff, dict):
+                out.append((e, {k: eff.get(k) for k in keys} | {"window_shape": eff.get("window_shape") or []}))
+        return out
+
+    @property
+    def paper_figure_metrics(self) -> list[str]:
+        return ordered_metrics({m for e in self.paper_figures for m in e.stats if ":" not in m})
 
     @property
     def params_label(self) -> str:
@@ -130,8 +173,13 @@ class Leaderboard:
         return bool(self.entries) and all(e.run.synthetic for e in self.entries)
 
     @property
+    def reference_metrics(self) -> list[str]:
+        """Metrics of the reference sets, in canonical order (per-class ones left to run pages)."""
+        return ordered_metrics({m for e in self.references for m in e.stats if ":" not in m})
+
+    @property
     def n_reported(self) -> int:
-        return sum(e.run.kind == "reported" for e in self.entries)
+        return sum(e.run.kind == "reported" for e in self.entries) + len(self.paper_figures)
 
 
 def is_baseline(run) -> bool:
@@ -151,7 +199,8 @@ def task_params_label(params: dict | None) -> str:
     Derived entries (``label``, ``slug``) are left out.
     """
     parts = []
-    for key in sorted((k for k in params or {} if k not in _DERIVED_PARAMS), key=_param_order):
+    shown_keys = (k for k, v in (params or {}).items() if k not in _DERIVED_PARAMS and v is not None)
+    for key in sorted(shown_keys, key=_param_order):
         value = params[key]
         base, seconds_per_unit = _split_unit(key)
         shown = _PARAM_NAMES.get(base, base.replace("_", " "))
@@ -218,10 +267,13 @@ def metric_stats(patient_metrics: pd.DataFrame, summary: pd.DataFrame | None) ->
     return out
 
 
+_CANONICAL = tuple(dict.fromkeys([*METRICS, *MULTICLASS_METRICS, "precision_weighted", "f1_weighted", *EVENT_METRICS]))
+
+
 def ordered_metrics(present: set[str]) -> list[str]:
     """Known metrics in their canonical order, then any extra metric names alphabetically."""
-    known = [m for m in METRICS if m in present]
-    return known + sorted(present - set(METRICS))
+    known = [m for m in _CANONICAL if m in present]
+    return known + sorted(present - set(_CANONICAL))
 
 
 def choose_primary(entries: list[Entry], metrics: list[str]) -> str:
@@ -313,8 +365,39 @@ def _agrees(reported_run, key: tuple[str, str, str, str]) -> bool:
     return all(k in params and params[k] == v for k, v in stated.items())
 
 
-def build_leaderboards(entries: list[Entry]) -> list[Leaderboard]:
-    """Group ``entries`` into leaderboards, rank them and run the paired comparisons."""
+def _defining(params: dict) -> dict[str, Any]:
+    return {k: v for k, v in (params or {}).items() if _split_unit(k)[0] in _DEFINING_PARAMS}
+
+
+def _is_reference_for(reported_run, dataset: str, task: str, protocol: str, params: dict) -> bool:
+    """Whether a reported set on ``dataset`` (the real data) may be shown beside a board of its
+    stand-in: same task and protocol, and equal values for the defining parameters both state."""
+    if (reported_run.dataset, reported_run.task, reported_run.protocol) != (dataset, task, protocol):
+        return False
+    mine, theirs = _defining(params), _defining(reported_run.task_params or {})
+    return all(_same_value(mine[k], v) for k, v in theirs.items() if k in mine)
+
+
+def _same_value(a, b) -> bool:
+    try:
+        return math.isclose(float(a), float(b))
+    except (TypeError, ValueError):
+        return a == b
+
+
+def build_leaderboards(entries: list[Entry], stand_ins: Mapping[str, str] | None = None) -> list[Leaderboard]:
+    """Group ``entries`` into leaderboards, rank them and run the paired comparisons.
+
+    Parameters
+    ----------
+    entries
+        Every result set (runs and reported sets).
+    stand_ins
+        ``{synthetic dataset: real dataset it imitates}``. A board on a synthetic dataset lists, as
+        :attr:`Leaderboard.references`, the reported sets on its real counterpart with the same task,
+        protocol and defining parameters (SOP, SPH). They are not ranked or tested.
+    """
+    stand_ins = dict(stand_ins or {})
     groups: dict[tuple[str, str, str, str], list[Entry]] = {}
     reported = [e for e in entries if e.run.kind == "reported"]
     for entry in entries:
@@ -328,9 +411,12 @@ def build_leaderboards(entries: list[Entry]) -> list[Leaderboard]:
             groups.setdefault(key, []).append(entry)
     boards = []
     for key in sorted(groups):
-        members = groups[key]
+        everything = groups[key]
+        members = [e for e in everything if e.level != "dataset"]
+        figures = [e for e in everything if e.level == "dataset"]
         dataset, task, protocol, params_json = key
-        present = {m for e in members for m in e.stats}
+        # Per-class metrics ("recall:FNSZ") belong on run pages; a board of every class is unreadable.
+        present = {m for e in members for m in e.stats if ":" not in m}
         metrics = ordered_metrics(present)
         slug_text = "_".join([dataset, task, protocol])
         digest = hashlib.sha1("\x1f".join(key).encode("utf-8")).hexdigest()[:8]
@@ -347,9 +433,19 @@ def build_leaderboards(entries: list[Entry]) -> list[Leaderboard]:
                 (e for e in members if e.is_baseline), key=lambda e: (e.run.method, e.run.run_id)
             ),
         )
+        board.paper_figures = sorted(figures, key=lambda e: (e.name, e.run.run_id))
         board.primary = choose_primary(members, metrics)
         board.entries = _rank(members, board.primary)
         compare(board)
+        real = stand_ins.get(dataset)
+        if real:
+            board.reference_dataset = real
+            # Only each paper's own method(s): its comparison and ablation rows stay on the real board.
+            board.references = sorted(
+                (e for e in reported if e.role in ("", "proposed")
+                 and _is_reference_for(e.run, real, task, protocol, board.task_params)),
+                key=lambda e: (e.name, e.run.run_id),
+            )
         boards.append(board)
     return boards
 
@@ -364,3 +460,66 @@ def _rank(entries: list[Entry], metric: str) -> list[Entry]:
         return (0, mean if metric in LOWER_IS_BETTER else -mean, e.run.run_id)
 
     return sorted(entries, key=key)
+
+
+# -- random vs patient-wise protocols --------------------------------------------------------------
+PATIENT_WISE = ("loocv", "loso", "kfold5")
+
+
+@dataclass
+class ProtocolGap:
+    """One method's primary metric under each protocol of the same dataset, task and parameters.
+
+    ``gap`` is the score under ``kfold5-random`` (windows of one recording on both sides) minus the
+    mean over the patient-wise protocols present: how much a leaky split flatters the method.
+    """
+
+    dataset: str
+    task: str
+    params_label: str
+    metric: str
+    protocols: list[str]
+    # (method, {protocol: (Stat, board slug)}, gap or NaN)
+    rows: list[tuple[str, dict[str, tuple[Stat, str]], float]]
+    synthetic: bool
+
+
+def protocol_gaps(boards: list[Leaderboard]) -> list[ProtocolGap]:
+    """For each dataset/task/parameters with runs under ``kfold5-random`` and a patient-wise
+    protocol, the per-method scores side by side (the DistilCLIP-EEG paper's own protocol is the
+    random one; its authors name the missing subject-independent test as a limitation)."""
+    groups: dict[tuple[str, str, str], list[Leaderboard]] = {}
+    for board in boards:
+        params = {k: v for k, v in board.task_params.items() if k not in _DERIVED_PARAMS}
+        key = (board.dataset, board.task, json.dumps(params, sort_keys=True, default=str))
+        groups.setdefault(key, []).append(board)
+    out = []
+    for (dataset, task, _), members in sorted(groups.items()):
+        runs = {b.protocol: [e for e in b.entries if e.run.kind == "run"] for b in members}
+        protocols = [p for p in ("kfold5-random", *PATIENT_WISE) if runs.get(p)]
+        if "kfold5-random" not in protocols or len(protocols) < 2:
+            continue
+        metric = next(
+            (m for m in ("balanced_accuracy", "accuracy", "roc_auc")
+             if all(any(m in e.stats for e in runs[p]) for p in protocols)),
+            "",
+        )
+        if not metric:
+            continue
+        slug = {b.protocol: b.slug for b in members}
+        methods = sorted({e.run.method for p in protocols for e in runs[p]})
+        rows = []
+        for method in methods:
+            cells: dict[str, tuple[Stat, str]] = {}
+            for p in protocols:
+                latest = [e for e in runs[p] if e.run.method == method and metric in e.stats]
+                if latest:
+                    e = max(latest, key=lambda e: (e.run.created_at or "", e.run.run_id))
+                    cells[p] = (e.stats[metric], slug[p])
+            wise = [cells[p][0].mean for p in PATIENT_WISE if p in cells and _finite(cells[p][0].mean)]
+            random_ = cells.get("kfold5-random")
+            gap = random_[0].mean - float(sum(wise) / len(wise)) if random_ and wise else math.nan
+            rows.append((method, cells, gap))
+        out.append(ProtocolGap(dataset, task, members[0].params_label, metric, protocols, rows,
+                               any(b.any_synthetic for b in members)))
+    return out

@@ -1,0 +1,478 @@
+"""Event-based scoring of seizure detection, following SzCORE.
+
+Window scores are turned into predicted seizure events by a small, documented post-processing
+(:class:`PostProcessing`, :func:`windows_to_events`), and predicted events are compared with the
+annotated seizures by the SzCORE event-scoring rules of Dan et al. (2024), "SzCORE: seizure
+community open-source research evaluation framework for the validation of
+electroencephalography-based automated seizure detection algorithms", Epilepsia,
+doi:10.1111/epi.18113:
+
+* any overlap between a predicted and a reference event is a detection;
+* events (reference and predicted) separated by less than 90 s are merged into one;
+* events longer than 5 min are split into 5-min events (the remainder is its own event);
+* each reference event is widened by a tolerance of 30 s before its onset and 60 s after its
+  offset before overlaps are looked for;
+* sensitivity, precision, F1 and false alarms per 24 h are reported.
+
+The matching itself is delegated to the reference implementation of those rules, the
+``timescoring`` package (``EventScoring``) by the SzCORE authors, so the numbers agree with other
+SzCORE results. Counts are kept as :class:`EventCounts` so that recordings of one patient can be
+pooled (:func:`sum_counts`) before ratios are taken, as SzCORE does per subject.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from timescoring.annotations import Annotation
+from timescoring.scoring import EventScoring
+
+from benchmark.errors import BenchmarkError, DataError
+
+log = logging.getLogger(__name__)
+
+#: Sampling rate (Hz) of the binary masks handed to ``timescoring``. ``EventScoring`` resamples
+#: every annotation to 10 Hz internally whatever rate it is given, so building the masks at 10 Hz
+#: adds no second quantisation (a 1-Hz mask would round the recording length to whole seconds
+#: before the library upsamples it) and events keep a 0.1-s resolution.
+SCORING_FS = 10
+
+SECONDS_PER_DAY = 24 * 3600.0
+
+#: Columns of the per-patient table returned by :func:`score_windows`.
+EVENT_COLUMNS = (
+    "event_sensitivity",
+    "event_precision",
+    "event_f1",
+    "fa_per_24h",
+    "event_tp",
+    "event_fp",
+    "event_n_ref",
+    "hours",
+)
+
+Event = tuple[float, float]
+
+
+# -- post-processing: window scores -> predicted events --------------------------------------------
+@dataclass(frozen=True)
+class PostProcessing:
+    """How window scores of one recording become predicted seizure events.
+
+    Steps, in order (see :func:`windows_to_events`):
+
+    1. the score is smoothed by a moving average over ``smooth_windows`` consecutive windows
+       (in order of start time), centred on each window and shrunk at the recording's edges so
+       that the first and last windows are averaged over the windows that exist;
+    2. a window is positive when its smoothed score is ``>= threshold`` (the same convention as
+       :func:`benchmark.metrics.binary_metrics`);
+    3. each run of consecutive positive windows becomes one event, from the first window's start
+       to the last window's end (gaps between windows of a run are covered);
+    4. events that overlap or touch are joined, and events separated by less than
+       ``merge_gap_s`` seconds are merged;
+    5. events shorter than ``min_duration_s`` seconds are dropped. Merging comes first so that a
+       long detection broken by a one-window dip is not discarded piece by piece.
+
+    Parameters
+    ----------
+    threshold
+        Decision threshold on the smoothed score.
+    smooth_windows
+        Length of the moving average, in windows; 1 means no smoothing. For an even length the
+        extra window is taken from the past.
+    min_duration_s
+        Minimum event duration in seconds; shorter events are dropped.
+    merge_gap_s
+        Events separated by a gap shorter than this are merged. SzCORE scoring merges events
+        closer than 90 s anyway (:class:`SzcoreParams`), so this only matters for larger gaps or
+        for ``min_duration_s``.
+    """
+
+    threshold: float = 0.5
+    smooth_windows: int = 1
+    min_duration_s: float = 0.0
+    merge_gap_s: float = 0.0
+
+    def __post_init__(self):
+        if not math.isfinite(self.threshold):
+            raise BenchmarkError(
+                f"post-processing threshold must be a finite number, got {self.threshold}."
+            )
+        k = self.smooth_windows
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise BenchmarkError(
+                f"smooth_windows must be a whole number of windows >= 1, got {self.smooth_windows}."
+            )
+        for name in ("min_duration_s", "merge_gap_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise BenchmarkError(
+                    f"{name} must be a finite number of seconds >= 0, got {value}."
+                )
+
+
+def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving average of length ``k``, averaging only existing samples at the edges."""
+    if k == 1 or x.size == 0:
+        return x.astype(float)
+    n = x.size
+    idx = np.arange(n)
+    lo = np.clip(idx - k // 2, 0, n)
+    hi = np.clip(idx - k // 2 + k, 0, n)  # exclusive
+    csum = np.concatenate([[0.0], np.cumsum(x, dtype=float)])
+    return (csum[hi] - csum[lo]) / (hi - lo)
+
+
+def _merge(events: Iterable[Event], gap: float) -> list[Event]:
+    """Join events (sorted by start) that overlap, touch, or are separated by less than ``gap``."""
+    merged: list[list[float]] = []
+    for start, end in events:
+        if merged and (start <= merged[-1][1] or start - merged[-1][1] < gap):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def windows_to_events(starts, ends, scores, post: PostProcessing = PostProcessing()) -> list[Event]:
+    """Turn the window scores of ONE recording into predicted events (see :class:`PostProcessing`).
+
+    Parameters
+    ----------
+    starts, ends
+        Window start and end times in seconds from the recording's start. Windows may overlap
+        or leave gaps; they are put in order of start time (stable, ties by end) before
+        smoothing.
+    scores
+        Predicted probability of a seizure for each window.
+    post
+        The post-processing to apply.
+
+    Returns
+    -------
+    list of (float, float)
+        Disjoint predicted events ``(start, end)`` in seconds, sorted by start.
+
+    Raises
+    ------
+    DataError
+        If the three arrays differ in length, contain non-finite values, or a window ends before
+        it starts.
+    """
+    starts = np.asarray(starts, dtype=float).ravel()
+    ends = np.asarray(ends, dtype=float).ravel()
+    scores = np.asarray(scores, dtype=float).ravel()
+    if not (starts.size == ends.size == scores.size):
+        raise DataError(
+            "windows_to_events needs one start, end and score per window; got "
+            f"{starts.size} starts, {ends.size} ends and {scores.size} scores."
+        )
+    if starts.size == 0:
+        return []
+    if not (np.isfinite(starts).all() and np.isfinite(ends).all() and np.isfinite(scores).all()):
+        raise DataError("window starts, ends and scores must be finite numbers (found NaN or inf).")
+    if (ends < starts).any():
+        raise DataError(
+            "a window ends before it starts; check the window table's start/end columns."
+        )
+
+    order = np.lexsort((ends, starts))
+    starts, ends, scores = starts[order], ends[order], scores[order]
+    positive = _moving_average(scores, int(post.smooth_windows)) >= post.threshold
+
+    # Runs of consecutive positive windows: boundaries where the positive flag changes.
+    flag = np.concatenate([[False], positive, [False]]).astype(np.int8)
+    run_first = np.flatnonzero(np.diff(flag) == 1)
+    run_last = np.flatnonzero(np.diff(flag) == -1) - 1
+    # A run's end is its latest window end: with overlapping windows of unequal length the last
+    # window by start need not end last.
+    runs = [(float(starts[a]), float(ends[a:b + 1].max())) for a, b in zip(run_first, run_last)]
+
+    events = _merge(sorted(runs), post.merge_gap_s)
+    return [(s, e) for s, e in events if e - s >= post.min_duration_s]
+
+
+# -- SzCORE scoring ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SzcoreParams:
+    """Event-scoring parameters; the defaults are SzCORE's (Dan et al., 2024).
+
+    Parameters
+    ----------
+    tolerance_start_s
+        Seconds before a reference onset in which a detection still counts (30 s).
+    tolerance_end_s
+        Seconds after a reference offset in which a detection still counts (60 s).
+    min_overlap
+        Fraction of the widened reference event a detection must cover; 0 means any overlap.
+    max_event_duration_s
+        Events longer than this are split into pieces of this length (300 s).
+    min_duration_between_events_s
+        Events separated by less than this are merged (90 s).
+    """
+
+    tolerance_start_s: float = 30.0
+    tolerance_end_s: float = 60.0
+    min_overlap: float = 0.0
+    max_event_duration_s: float = 300.0
+    min_duration_between_events_s: float = 90.0
+
+    def __post_init__(self):
+        for name in ("tolerance_start_s", "tolerance_end_s", "min_duration_between_events_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise BenchmarkError(
+                    f"{name} must be a finite number of seconds >= 0, got {value}."
+                )
+        if not (math.isfinite(self.max_event_duration_s) and self.max_event_duration_s > 0):
+            raise BenchmarkError(
+                "max_event_duration_s must be a positive number of seconds, "
+                f"got {self.max_event_duration_s}."
+            )
+        if not (0 <= self.min_overlap < 1):
+            raise BenchmarkError(f"min_overlap must be in [0, 1), got {self.min_overlap}.")
+
+    def to_timescoring(self) -> EventScoring.Parameters:
+        """The same parameters as a ``timescoring.scoring.EventScoring.Parameters``."""
+        return EventScoring.Parameters(
+            toleranceStart=self.tolerance_start_s,
+            toleranceEnd=self.tolerance_end_s,
+            minOverlap=self.min_overlap,
+            maxEventDuration=self.max_event_duration_s,
+            minDurationBetweenEvents=self.min_duration_between_events_s,
+        )
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    """Event-scoring counts of one recording, or of several pooled by :func:`sum_counts`.
+
+    Parameters
+    ----------
+    tp
+        Reference events detected (after SzCORE merging and splitting of the reference).
+    fp
+        Predicted events that overlap no widened reference event (false alarms).
+    n_ref
+        Reference events after SzCORE merging and splitting (a 12-min seizure counts as 3).
+    duration_s
+        Recorded time in seconds, the denominator of the false-alarm rate.
+    """
+
+    tp: int
+    fp: int
+    n_ref: int
+    duration_s: float
+
+    @property
+    def sensitivity(self) -> float:
+        """``tp / n_ref``; NaN without reference events."""
+        return _ratio(self.tp, self.n_ref)
+
+    @property
+    def precision(self) -> float:
+        """``tp / (tp + fp)``; NaN without any detection."""
+        return _ratio(self.tp, self.tp + self.fp)
+
+    @property
+    def f1(self) -> float:
+        """``2 tp / (2 tp + fp + fn)`` with ``fn = n_ref - tp``; NaN with no event of either kind.
+
+        Equal to the harmonic mean of sensitivity and precision when both are defined, and 0 (not
+        NaN) for false alarms in a recording without seizures, as in ``timescoring``.
+        """
+        return _ratio(2 * self.tp, 2 * self.tp + self.fp + (self.n_ref - self.tp))
+
+    @property
+    def fa_per_24h(self) -> float:
+        """False alarms per 24 h of recording; NaN for zero duration."""
+        return _ratio(self.fp * SECONDS_PER_DAY, self.duration_s)
+
+
+def _prepare(events: Sequence[Event], duration_s: float, what: str) -> list[Event]:
+    """Clip events to the recording, snap them to the scoring grid, sort and join overlaps.
+
+    Snapping to the 10-Hz grid keeps the event list and the library's mask consistent: an event
+    shorter than one sample would otherwise have an empty mask yet still be counted as a false
+    alarm by ``timescoring``.
+    """
+    out = []
+    for event in events:
+        start, end = float(event[0]), float(event[1])
+        if not (math.isfinite(start) and math.isfinite(end)) or end < start:
+            raise DataError(
+                f"{what} event {tuple(event)} is not a (start, end) pair with start <= end."
+            )
+        s = round(min(max(start, 0.0), duration_s) * SCORING_FS) / SCORING_FS
+        e = round(min(max(end, 0.0), duration_s) * SCORING_FS) / SCORING_FS
+        if (s, e) != (start, end):
+            log.debug("%s event (%s, %s) clipped/snapped to (%s, %s)", what, start, end, s, e)
+        if e > s:
+            out.append((s, e))
+    return _merge(sorted(out), 0.0)
+
+
+def score_recording(
+    reference: Sequence[Event],
+    hypothesis: Sequence[Event],
+    duration_s: float,
+    params: SzcoreParams = SzcoreParams(),
+) -> EventCounts:
+    """Score the predicted events of one recording against its annotated seizures (SzCORE).
+
+    Both event lists are clipped to ``[0, duration_s]``, snapped to a 0.1-s grid
+    (:data:`SCORING_FS`), sorted and joined where they overlap, then handed to
+    ``timescoring.scoring.EventScoring``, which merges, splits and matches them by the SzCORE
+    rules (see the module docstring).
+
+    Parameters
+    ----------
+    reference
+        Annotated seizures ``(onset, offset)`` in seconds from the recording's start.
+    hypothesis
+        Predicted events ``(start, end)`` in seconds, e.g. from :func:`windows_to_events`.
+    duration_s
+        Length of the recording in seconds.
+    params
+        Scoring parameters (SzCORE defaults).
+
+    Returns
+    -------
+    EventCounts
+
+    Raises
+    ------
+    DataError
+        If ``duration_s`` is not a positive number or an event is malformed.
+    """
+    duration_s = float(duration_s)
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise DataError(
+            f"recording duration must be a positive number of seconds, got {duration_s}."
+        )
+    n_samples = round(duration_s * SCORING_FS)
+    if n_samples == 0:
+        raise DataError(
+            f"recording of {duration_s} s is shorter than one scoring sample "
+            f"({1 / SCORING_FS} s)."
+        )
+    grid_duration = n_samples / SCORING_FS
+    ref = _prepare(reference, grid_duration, "reference")
+    hyp = _prepare(hypothesis, grid_duration, "hypothesis")
+    scoring = EventScoring(
+        Annotation(ref, SCORING_FS, n_samples),
+        Annotation(hyp, SCORING_FS, n_samples),
+        params.to_timescoring(),
+    )
+    return EventCounts(
+        tp=int(scoring.tp), fp=int(scoring.fp), n_ref=int(scoring.refTrue), duration_s=duration_s
+    )
+
+
+def sum_counts(counts: Iterable[EventCounts]) -> EventCounts:
+    """Pool event counts (e.g. all recordings of one patient); ratios are recomputed from sums.
+
+    An empty iterable gives zero counts and zero duration, whose ratios are all NaN.
+    """
+    tp = fp = n_ref = 0
+    duration = 0.0
+    for c in counts:
+        tp += c.tp
+        fp += c.fp
+        n_ref += c.n_ref
+        duration += c.duration_s
+    return EventCounts(tp=tp, fp=fp, n_ref=n_ref, duration_s=duration)
+
+
+def score_windows(
+    table: pd.DataFrame,
+    reference: Mapping[str, Sequence[Event]],
+    durations: Mapping[str, float],
+    post: PostProcessing = PostProcessing(),
+    params: SzcoreParams = SzcoreParams(),
+) -> pd.DataFrame:
+    """Per-patient SzCORE event scores from a table of window scores.
+
+    Each recording's windows are post-processed into events (:func:`windows_to_events`) and
+    scored (:func:`score_recording`); the counts of a patient's recordings are pooled
+    (:func:`sum_counts`) before ratios are taken.
+
+    Parameters
+    ----------
+    table
+        One row per test window, with columns ``patient``, ``recording``, ``start``, ``end``
+        (seconds from the recording's start) and ``score``.
+    reference
+        Annotated seizures ``[(onset, offset), ...]`` per recording id; every recording in
+        ``table`` must have an entry (an empty list for a recording without seizures), so that a
+        forgotten annotation cannot pass as a seizure-free recording.
+    durations
+        Length in seconds of each recording in ``table``; the false-alarm rate is per 24 h of
+        these durations.
+    post, params
+        Post-processing and scoring parameters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient (index ``patient``, sorted) with the columns of
+        :data:`EVENT_COLUMNS`; ``hours`` is the pooled recording duration in hours.
+
+    Raises
+    ------
+    DataError
+        If a column is missing, a recording belongs to more than one patient, or a recording has
+        no reference or duration entry.
+    """
+    needed = ("patient", "recording", "start", "end", "score")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"window table lacks column(s) {', '.join(missing)} needed for event scoring."
+        )
+
+    per_patient: dict[str, list[EventCounts]] = {}
+    for recording, rows in table.groupby("recording", sort=True):
+        patients = rows["patient"].unique()
+        if len(patients) != 1:
+            raise DataError(
+                f"recording {recording!r} appears under several patients "
+                f"({', '.join(map(str, patients))})."
+            )
+        if recording not in reference:
+            raise DataError(
+                f"no seizure annotation given for recording {recording!r}; pass an empty list "
+                "for a recording without seizures."
+            )
+        if recording not in durations:
+            raise DataError(f"no duration given for recording {recording!r}.")
+        events = windows_to_events(rows["start"], rows["end"], rows["score"], post)
+        counts = score_recording(reference[recording], events, durations[recording], params)
+        per_patient.setdefault(str(patients[0]), []).append(counts)
+
+    records = []
+    for patient in sorted(per_patient):
+        c = sum_counts(per_patient[patient])
+        records.append({
+            "patient": patient,
+            "event_sensitivity": c.sensitivity,
+            "event_precision": c.precision,
+            "event_f1": c.f1,
+            "fa_per_24h": c.fa_per_24h,
+            "event_tp": c.tp,
+            "event_fp": c.fp,
+            "event_n_ref": c.n_ref,
+            "hours": c.duration_s / 3600.0,
+        })
+    columns = ["patient", *EVENT_COLUMNS]
+    out = pd.DataFrame.from_records(records, columns=columns).set_index("patient")
+    return out.astype({"event_tp": int, "event_fp": int, "event_n_ref": int})
