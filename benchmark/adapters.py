@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "seizure_bench.methods"
 BUDGETS = ("smoke", "paper")
 MODALITIES = ("eeg", "video")
-REPRESENTATIONS = ("raw", "bandpower", "spectrogram")
+REPRESENTATIONS = ("raw", "bandpower", "spectrogram", "video")
+VIDEO_AGGREGATIONS = ("mean", "vote")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,16 @@ class MethodMeta:
     bandpass
         ``(low_hz, high_hz)`` band-pass the harness applies to the continuous signal before it is
         cut into windows (``None``: no filter); part of the window cache key.
+    video_aggregation
+        Video methods: how the harness turns clip probabilities into one prediction per video,
+        ``"mean"`` (average over the video's clips, as Hou et al.) or ``"vote"`` (majority of the
+        clips' predicted classes, as Li et al.).
+    budget_representation_params
+        Per budget, representation parameters that replace those of ``representation_params``
+        (e.g. the ``paper`` budget's 224-px, 64-frame clips, while ``smoke`` keeps small ones).
+    task_defaults
+        Task parameters used when the user gives none, per task; e.g.
+        ``{"classification": {"target": "focus"}}`` for a TLE-vs-exTLE method.
     """
 
     name: str
@@ -72,13 +83,22 @@ class MethodMeta:
     is_baseline: bool = False
     representation_params: dict[str, Any] = field(default_factory=dict)
     bandpass: tuple[float, float] | None = None
+    video_aggregation: str = "mean"
+    task_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget_representation_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
             raise ValueError(f"{self.name}: modality must be one of {MODALITIES}")
+        if self.video_aggregation not in VIDEO_AGGREGATIONS:
+            raise ValueError(f"{self.name}: video_aggregation must be one of {VIDEO_AGGREGATIONS}")
         missing = [b for b in BUDGETS if b not in self.budgets]
         if missing:
             raise ValueError(f"{self.name}: budgets {missing} are not defined")
+
+    def representation_params_for(self, budget: str) -> dict[str, Any]:
+        """The representation parameters the harness prepares for ``budget``."""
+        return {**self.representation_params, **self.budget_representation_params.get(budget, {})}
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -96,6 +116,12 @@ class FitContext:
     work_dir: Path | None = None  # per-fold scratch space (checkpoints live here)
     n_jobs: int = 1
     progress: bool = False
+    # Video: clips of the unlabelled contextual videos of the fold's TRAINING patients (y=None),
+    # for self-supervised pre-training. Test patients' footage is never included, so pre-training
+    # cannot adapt to the people it is scored on.
+    unlabelled: WindowSet | None = None
+    # Cache shared by runs and folds, for features of frozen backbones (None: do not cache).
+    cache_dir: Path | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("seizure_bench.method"))
 
     def rng(self) -> np.random.Generator:

@@ -54,12 +54,27 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
                         "(e.g. 0.5 for DistilCLIP-EEG's 50%% overlap); test windows keep --stride")
     g.add_argument("--types", metavar="T1,T2",
                    help="seizure-type: the seizure types to classify (default: every type in the dataset)")
+    g.add_argument("--target", metavar="COLUMN",
+                   help="classification (video): the manifest's label column to classify, e.g. label (ES vs "
+                        "PNES) or focus (TLE vs exTLE); default: the method's, else label")
+    g.add_argument("--classes", metavar="A,B",
+                   help="classification: the labels to keep, in order (for two, the second is the positive class)")
 
 
 def _task_params(args) -> dict:
     types = getattr(args, "types", None)
     if types is not None and args.task != "seizure-type":
         raise BenchmarkError("--types applies to the seizure-type task only.")
+    for name in ("target", "classes"):
+        if getattr(args, name, None) is not None and args.task != "classification":
+            raise BenchmarkError(f"--{name} applies to the (video) classification task only.")
+    if args.task == "classification":
+        given = [n for n in ("sop", "sph", "interictal_gap") if getattr(args, n, None) is not None]
+        if given:
+            raise BenchmarkError(f"--{given[0].replace('_', '-')} applies to the prediction task only.")
+        classes = getattr(args, "classes", None)
+        chosen = None if classes is None else [c.strip() for c in classes.split(",") if c.strip()]
+        return {"target": getattr(args, "target", None), "classes": chosen}
     if args.task != "prediction":
         given = [n for n in ("sop", "sph", "interictal_gap") if getattr(args, n, None) is not None]
         if given:
@@ -129,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="train and test a method on a dataset with a protocol")
     p.add_argument("--method", required=True)
     p.add_argument("--dataset", required=True)
-    p.add_argument("--task", default="prediction", help="prediction (default) or detection")
+    p.add_argument("--task", default="prediction",
+                   help="prediction (default), detection, seizure-type, or classification (video)")
     p.add_argument("--protocol", default="loocv", help="loocv (default), loso, kfold5, kfold5-random")
     p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
     p.add_argument("--seed", type=int, default=0)
@@ -238,9 +254,13 @@ def cmd_list(args) -> int:
 
         _table(["name", "synthetic", "description"], [(n, str(s.synthetic).lower(), s.description) for n, s in DATASETS.items()])
     elif args.what == "tasks":
-        from benchmark.tasks import CLASSES
+        from benchmark.tasks import CLASSES, TASK_MODALITY, TASKS
 
-        _table(["name", "positive vs negative"], [(n, " vs ".join(reversed(c))) for n, c in CLASSES.items()])
+        described = {"seizure-type": "background and each seizure type of the dataset (--types)",
+                     "classification": "one label per video from a manifest column (--target, --classes)"}
+        rows = [(n, TASK_MODALITY.get(n, "eeg"),
+                 " vs ".join(reversed(CLASSES[n])) if n in CLASSES else described.get(n, "")) for n in TASKS]
+        _table(["name", "modality", "classes"], rows)
     else:
         from benchmark.splits import PROTOCOLS
 
@@ -259,6 +279,12 @@ def cmd_data(args) -> int:
         print(f"chbmit-synthetic (SYNTHETIC data) is at {path}")
         return 0
     index = load_dataset(args.dataset, args.data_dir)
+    if index.modality == "video":
+        from benchmark.datasets import describe_videos
+
+        info = describe_videos(index)
+        print(json.dumps(info, indent=1, default=str)) if args.json else _print_videos(info)
+        return 0
     info = describe(index, sph_minutes=args.sph)
     info["prediction"] = task_exclusions(index, sph_minutes=args.sph)
     if args.json:
@@ -266,6 +292,26 @@ def cmd_data(args) -> int:
         return 0
     _print_description(info)
     return 0
+
+
+def _print_videos(info: dict) -> None:
+    t = info["totals"]
+    print(info["dataset"] + ("  [SYNTHETIC DATA]" if info.get("synthetic") else ""))
+    print(f"index hash (dataset version): {info['content_hash']}")
+    print(f"{t['patients']} patients ({t['subjects']} subjects), {t['videos']} labelled videos, "
+          f"{t['contextual']} contextual (unlabelled) videos, {t['minutes']:.1f} min")
+    cols = info["label_columns"]
+    for c in cols:
+        print(f"  --target {c}: " + ", ".join(f"{v} {n}" for v, n in t["labels"][c].items()))
+    rows = [(p["patient_id"], str(p["videos"]), str(p["contextual"]), f"{p['minutes']:.1f}",
+             *[" ".join(f"{v}:{n}" for v, n in p["labels"].get(c, {}).items()) for c in cols])
+            for p in info["patients"]]
+    print()
+    _table(["patient", "videos", "contextual", "minutes", *cols], rows)
+    excl = info.get("exclusions", [])
+    print(f"\ndataset exclusions ({len(excl)}):")
+    for e in excl:
+        print(f"  [{e['scope']}] {e['patient']}{'/' + e['recording'] if e.get('recording') else ''}: {e['reason']}")
 
 
 def _print_description(info: dict) -> None:

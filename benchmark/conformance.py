@@ -138,7 +138,14 @@ def _meta_problems(cls: type[MethodAdapter]) -> list[str]:
         problems.append(f"modality {meta.modality!r} not in {MODALITIES}")
     if not meta.tasks or not all(isinstance(t, str) and t for t in meta.tasks):
         problems.append("tasks must be a non-empty tuple of task names")
-    if meta.representation not in adapters.REPRESENTATIONS or meta.representation not in features.REPRESENTATIONS:
+    if meta.representation == "video":
+        from benchmark.windows import video_params
+
+        try:
+            video_params(meta.representation_params)
+        except Exception as exc:
+            problems.append(f"representation_params invalid: {exc}")
+    elif meta.representation not in adapters.REPRESENTATIONS or meta.representation not in features.REPRESENTATIONS:
         problems.append(f"representation {meta.representation!r} not in {adapters.REPRESENTATIONS}")
     else:
         try:
@@ -281,7 +288,10 @@ def check_adapter(
 
         def fit(work: str) -> MethodAdapter:
             adapter = cls.from_budget(budget, overrides)
-            context = FitContext(seed=seed, device="cpu", budget=budget, work_dir=Path(tmp) / work)
+            # One feature cache for both fits, as runs share one: the determinism check then also
+            # covers features read back from the cache.
+            context = FitContext(seed=seed, device="cpu", budget=budget, work_dir=Path(tmp) / work,
+                                 cache_dir=Path(tmp) / "features")
             context.work_dir.mkdir()
             adapter.fit(train, valid, context)
             return adapter

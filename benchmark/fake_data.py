@@ -133,6 +133,8 @@ def make_windowset(
     """
     rng = np.random.default_rng(seed)
     y = make_labels(n, positive_fraction, rng)
+    if representation == "video":
+        return _video_windowset(n, y, rng, params, learnable, labels, classes, writeable, directory, seed)
     x = make_raw_windows(y, n_chans, n_times, sfreq, rng, learnable=learnable)
     data = features.compute(representation, x, sfreq, params)
     key = features.representation_key(representation, params)
@@ -152,4 +154,45 @@ def make_windowset(
             "ch_names": [f"CH{i + 1}" for i in range(n_chans)],
             "synthetic": True,
         },
+    )
+
+
+def make_video_clips(y: np.ndarray, n_frames: int, size: int, rng: np.random.Generator,
+                     learnable: bool = True) -> np.ndarray:
+    """Synthetic uint8 clips ``(len(y), n_frames, 3, size, size)``: a bright blob on a noisy grey
+    background. With ``learnable``, the blob of class-1 clips jumps back and forth (a crude stand-in
+    for clonic jerking); class 0 drifts slowly."""
+    n = len(y)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    clips = rng.normal(90.0, 12.0, size=(n, n_frames, 3, size, size))
+    for i in range(n):
+        cy, cx = rng.uniform(0.3, 0.7, size=2) * size
+        step = rng.uniform(-0.5, 0.5, size=2)
+        jerk = learnable and y[i] == 1
+        for t in range(n_frames):
+            dy, dx = (step * t) if not jerk else ((0.18 * size) * (1 if t % 2 else -1), 0.0)
+            blob = np.exp(-(((yy - cy - dy) ** 2 + (xx - cx - dx) ** 2) / (2 * (0.08 * size) ** 2)))
+            clips[i, t] += 120.0 * blob
+    return np.clip(clips, 0, 255).astype(np.uint8)
+
+
+def _video_windowset(n, y, rng, params, learnable, labels, classes, writeable, directory, seed) -> WindowSet:
+    from benchmark.windows import video_params
+
+    vp = video_params(params)
+    data = make_video_clips(y, vp["n_frames"], vp["size"], rng, learnable=learnable)
+    window_s = 2.0
+    source = _store(data, Path(directory) if directory is not None else None, f"fake_video_{seed}", writeable)
+    meta = make_meta(n, window_s)
+    # Two clips per video, so video-level code paths see several clips of one video; the seed is in
+    # the video id so sets made with other seeds never share a video (as train and test never do).
+    meta["recording"] = [f"{p}_s{seed}_v{k // 2:02d}" for p, k in zip(meta["patient"], range(n))]
+    meta["unit"] = meta["patient"] + "/" + meta["recording"]
+    return WindowSet(
+        sources=[source],
+        refs=np.column_stack([np.zeros(n, dtype=np.int64), np.arange(n)]),
+        meta=meta,
+        y=y if labels else None,
+        classes=tuple(classes),
+        info={"representation": "video", **vp, "window_s": window_s, "task": "classification", "synthetic": True},
     )

@@ -119,6 +119,9 @@ class RecordingIndex:
     synthetic: bool = False
     root: str | None = None
     notes: tuple[str, ...] = ()
+    # "eeg" or "video". For video, each Recording is one labelled video (sfreq = native fps, no
+    # channels) and the labels live in Patient.info["labels"] (see benchmark.datasets.video_folder).
+    modality: str = "eeg"
 
     # -- lookup -------------------------------------------------------------------------------
     def patient(self, patient_id: str) -> Patient:
@@ -157,11 +160,14 @@ class RecordingIndex:
     # -- serialisation ------------------------------------------------------------------------
     def content(self) -> dict[str, Any]:
         """The part of the index that defines the dataset version (hashed)."""
-        return {
+        content = {
             "dataset": self.dataset,
             "channels": list(self.channels),
             "patients": [_patient_to_dict(p) for p in self.patients],
         }
+        if self.modality != "eeg":  # absent for EEG so every existing dataset version keeps its hash
+            content["modality"] = self.modality
+        return content
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`content`: the dataset version splits refer to."""
@@ -189,6 +195,7 @@ class RecordingIndex:
             synthetic=bool(d.get("synthetic", False)),
             root=d.get("root"),
             notes=tuple(d.get("notes", ())),
+            modality=d.get("modality", "eeg"),
         )
 
     def save(self, path: str | Path) -> None:

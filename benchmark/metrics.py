@@ -281,3 +281,90 @@ def multiclass_patient_metrics(scores: pd.DataFrame, proba: np.ndarray, classes)
     out = pd.DataFrame.from_dict(rows, orient="index", columns=names)
     out.index.name = "patient"
     return out.astype(float)
+
+
+# -- video level ----------------------------------------------------------------------------------
+# Video classification: clip predictions become one prediction per video, then these metrics. For
+# more than two classes, sensitivity and specificity are macro averages and F1 / ROC AUC are macro.
+VIDEO_METRICS = (
+    "video_accuracy",
+    "video_balanced_accuracy",
+    "video_f1",
+    "video_sensitivity",
+    "video_specificity",
+    "video_roc_auc",
+)
+
+
+def aggregate_videos(scores: pd.DataFrame, proba: np.ndarray, aggregation: str) -> pd.DataFrame:
+    """One row per video from the clip scores of its videos.
+
+    Parameters
+    ----------
+    scores
+        One row per test clip with ``patient``, ``recording`` (the video), ``label``.
+    proba
+        ``(n_clips, n_classes)`` clip probabilities, rows in ``scores`` order.
+    aggregation
+        ``"mean"``: the video's probabilities are the mean of its clips' (Hou et al., 2023, average
+        over time). ``"vote"``: each clip votes for its most probable class; the video's
+        "probabilities" are the vote shares and its class the majority, ties broken by the higher
+        mean probability (Li et al., 2024, voting over clips).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``patient``, ``recording``, ``label``, ``n_clips``, ``pred`` and ``probs`` (a list per
+        row), sorted by patient and video.
+    """
+    if aggregation not in ("mean", "vote"):
+        raise ValueError(f"aggregation must be 'mean' or 'vote', got {aggregation!r}")
+    proba = np.asarray(proba, dtype=float)
+    n_classes = proba.shape[1] if proba.ndim == 2 else 0
+    rows = []
+    for (patient, video), idx in scores.groupby(["patient", "recording"], sort=True).indices.items():
+        p = proba[idx]
+        mean = p.mean(axis=0)
+        if aggregation == "mean":
+            share, pred = mean, int(np.argmax(mean))
+        else:
+            share = np.bincount(p.argmax(axis=1), minlength=n_classes) / len(idx)
+            top = np.flatnonzero(share == share.max())
+            pred = int(top[np.argmax(mean[top])])
+        labels = scores["label"].to_numpy()[idx]
+        rows.append({"patient": patient, "recording": video, "label": int(labels[0]), "n_clips": len(idx),
+                     "pred": pred, "probs": [float(v) for v in share]})
+    return pd.DataFrame(rows, columns=["patient", "recording", "label", "n_clips", "pred", "probs"])
+
+
+def video_metrics(videos: pd.DataFrame, classes) -> dict[str, float]:
+    """:data:`VIDEO_METRICS` of video-level predictions (output of :func:`aggregate_videos`)."""
+    y = videos["label"].to_numpy(np.int64)
+    probs = np.asarray(videos["probs"].tolist(), dtype=float).reshape(len(videos), len(classes))
+    if len(classes) == 2:
+        m = binary_metrics(y, probs[:, 1] if len(probs) else np.zeros(0), pred=videos["pred"].to_numpy())
+        keys = {"accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1",
+                "sensitivity": "sensitivity", "specificity": "specificity", "roc_auc": "roc_auc"}
+    else:
+        onehot_pred = np.eye(len(classes))[videos["pred"].to_numpy(np.int64)] if len(videos) else probs
+        m = multiclass_metrics(y, onehot_pred, classes)
+        # AUC from the aggregated probabilities, not from the hard prediction.
+        m["roc_auc_macro"] = multiclass_metrics(y, probs, classes)["roc_auc_macro"] if len(videos) else float("nan")
+        keys = {"accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1_macro",
+                "sensitivity": "recall_macro", "specificity": "specificity_macro", "roc_auc": "roc_auc_macro"}
+    return {f"video_{k}": float(m[v]) for k, v in keys.items()}
+
+
+def video_patient_metrics(videos: pd.DataFrame, classes) -> pd.DataFrame:
+    """:data:`VIDEO_METRICS` per patient over that patient's videos (index ``patient``)."""
+    rows = {patient: video_metrics(g, classes) for patient, g in videos.groupby("patient", sort=True)}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(VIDEO_METRICS))
+    out.index.name = "patient"
+    return out.astype(float)
+
+
+def confusion(y_true, pred, n_classes: int) -> list[list[int]]:
+    """Confusion matrix as nested lists: rows are true classes, columns predicted classes."""
+    m = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(m, (np.asarray(y_true, dtype=np.int64), np.asarray(pred, dtype=np.int64)), 1)
+    return m.tolist()

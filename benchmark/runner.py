@@ -43,7 +43,7 @@ from benchmark.splits import (
 )
 from benchmark.store import FoldResult, ResultStore, RunRecord
 from benchmark.tasks import make_labels, make_params
-from benchmark.windows import DEFAULT_WINDOWS, Preprocessing, WindowCache, WindowParams, window_table
+from benchmark.windows import DEFAULT_WINDOWS, Preprocessing, WindowCache, WindowParams, video_params, window_table
 from benchmark.windowset import WindowSet
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,11 @@ class FoldJob:
     info: dict[str, Any]
     leakage: dict[str, Any]
     n_threads: int | None = None
+    # Video: clips of unlabelled contextual videos for self-supervised pre-training (training
+    # patients only), and the folder of the cross-run feature cache.
+    unlabelled_refs: np.ndarray | None = None
+    unlabelled_meta: pd.DataFrame | None = None
+    cache_dir: str | None = None
 
 
 def fold_seed(seed: int, fold_id: str) -> int:
@@ -133,6 +138,9 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     valid = None
     if job.valid_refs is not None and len(job.valid_refs):
         valid = WindowSet(sources, job.valid_refs, job.valid_meta, job.valid_y, job.classes, dict(job.info))
+    unlabelled = None
+    if job.unlabelled_refs is not None and len(job.unlabelled_refs):
+        unlabelled = WindowSet(sources, job.unlabelled_refs, job.unlabelled_meta, None, job.classes, dict(job.info))
     cls = get_method(job.method)
     extra: dict[str, Any] = {}
     t0 = time.perf_counter()
@@ -143,7 +151,8 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
         seed_everything(job.seed)
         adapter: MethodAdapter = cls.from_budget(job.budget, job.overrides)
         Path(job.work_dir).mkdir(parents=True, exist_ok=True)
-        ctx = FitContext(seed=job.seed, device=job.device, budget=job.budget, work_dir=Path(job.work_dir))
+        ctx = FitContext(seed=job.seed, device=job.device, budget=job.budget, work_dir=Path(job.work_dir),
+                         unlabelled=unlabelled, cache_dir=Path(job.cache_dir) if job.cache_dir else None)
         adapter.pretrain(train, ctx)
         adapter.fit(train, valid, ctx)
         fit_s = time.perf_counter() - t0
@@ -200,7 +209,10 @@ class Runner:
         self.cfg = cfg
         self.method_cls = get_method(cfg.method)
         meta = self.method_cls.meta
-        self.params = make_params(cfg.task, **cfg.task_params)  # an unknown task name fails here first
+        # The method's defaults for this task (e.g. the label column a video method classifies),
+        # then what the user gave.
+        given = {k: v for k, v in cfg.task_params.items() if v is not None}
+        self.params = make_params(cfg.task, **{**meta.task_defaults.get(cfg.task, {}), **given})
         if cfg.task not in meta.tasks:
             raise BenchmarkError(
                 f"method '{meta.name}' does not support task '{cfg.task}' (it supports {list(meta.tasks)})."
@@ -269,6 +281,12 @@ class Runner:
         t_start = time.perf_counter()
         index = load_dataset(cfg.dataset, cfg.data_dir)
         self.index = index
+        meta = self.method_cls.meta
+        if index.modality != meta.modality:
+            raise BenchmarkError(
+                f"method '{meta.name}' takes {meta.modality} but dataset '{cfg.dataset}' is {index.modality}; "
+                f"'seizure-bench list methods' shows the {index.modality} methods."
+            )
         self.metadata = window_metadata(index)
         spec, spath = self.load_split(index)
         if not spec.folds:
@@ -277,7 +295,6 @@ class Runner:
                 f"'seizure-bench data describe {cfg.dataset}' for the exclusions."
             )
         run_id = self.run_id(index, spec)
-        meta = self.method_cls.meta
         store = ResultStore(cfg.store_path)
         existing = store.get_run(run_id)
         done = store.fold_ids(run_id, status="ok")
@@ -297,15 +314,21 @@ class Runner:
         table = window_table(spec, index, self.window)
         empty = sorted({spec.units[u].patient for f in todo for u in f.test} - set(table["patient"]))
         if empty:
+            where = ("videos" if index.modality == "video"
+                     else "units") + f" of {', '.join(empty)}"
             raise BenchmarkError(
-                f"no {self.window.window_s:g}-s window fits in the units of {', '.join(empty)}; "
-                "use a shorter --window (segments end at seizure onsets and recording ends)."
+                f"no {self.window.window_s:g}-s window fits in the {where}; "
+                "use a shorter --window (segments end at seizure onsets and recording ends; clips at video ends)."
             )
         need = sorted({p for f in todo for uid in f.train + f.test for p in [spec.units[uid].patient]})
         _check_files_present(index, table[table["patient"].isin(need)], cfg.dataset)
-        sfreq = _common_sfreq(index)
-        prep = Preprocessing(tuple(index.channels), sfreq, meta.representation, dict(meta.representation_params),
-                             bandpass=tuple(meta.bandpass) if meta.bandpass else None)
+        if index.modality == "video":
+            vp = video_params(meta.representation_params_for(cfg.budget))
+            prep = Preprocessing((), vp["fps"], "video", vp)
+        else:
+            prep = Preprocessing(tuple(index.channels), _common_sfreq(index), meta.representation,
+                                 meta.representation_params_for(cfg.budget),
+                                 bandpass=tuple(meta.bandpass) if meta.bandpass else None)
         self.prep = prep
         cache = WindowCache(cfg.cache_dir)
         sources: dict[str, str] = {}
@@ -319,6 +342,13 @@ class Runner:
                     bar.update(len(ptab))
                 sources[pid] = str(Path(arr.filename))
                 rows_of[pid] = ptab
+                del arr
+        self.unlabelled_of: dict[str, pd.DataFrame] = {}
+        if index.modality == "video":
+            for pid, ctab in contextual_table(index, self.window).items():
+                arr, _ = cache.get(index, pid, ctab, prep)
+                sources[f"{pid}#contextual"] = str(Path(arr.filename))
+                self.unlabelled_of[pid] = ctab
                 del arr
         cache_s = time.perf_counter() - t_cache
         # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
@@ -375,6 +405,7 @@ class Runner:
     def _job(self, spec: SplitSpec, fold, rows_of, sources, run_id) -> FoldJob:
         pids = list(sources)
         src_index = {p: i for i, p in enumerate(pids)}
+        video = self.cfg.task == "classification"
 
         def select(unit_ids: list[str]) -> pd.DataFrame:
             parts = []
@@ -394,7 +425,9 @@ class Runner:
             splitter = spec.splitter()
             which = np.empty(len(allw), dtype=np.int64)
             for (pid, rec), g in allw.groupby(["patient", "recording"], sort=False):
-                which[g.index.to_numpy()] = splitter.chunk_folds(f"{pid}/{rec}", g["start"].to_numpy())
+                # A video is one chunk: its clips all go to one fold.
+                starts = np.zeros(len(g)) if video else g["start"].to_numpy()
+                which[g.index.to_numpy()] = splitter.chunk_folds(f"{pid}/{rec}", starts)
             test = allw[which == fold.chunk_fold].reset_index(drop=True)
             train = allw[which != fold.chunk_fold].reset_index(drop=True)
         else:
@@ -411,6 +444,16 @@ class Runner:
         if spec.leaky:
             leakage["protocol_leaky"] = True
         cols = ["patient", "recording", "start", "end", "unit"]
+        unl = None
+        if self.unlabelled_of:
+            tested = {spec.units[u].patient for u in fold.test} if fold.chunk_fold is None else set()
+            labelled = {u.patient for u in spec.units.values()}
+            # Contextual footage of training patients, and of patients never tested (no labelled
+            # video); never of this fold's test patients.
+            keep = [p for p in self.unlabelled_of if p not in tested and (p in set(train["patient"]) or p not in labelled)]
+            parts = [self.unlabelled_of[p].assign(_src=src_index[f"{p}#contextual"],
+                                                  _row=np.arange(len(self.unlabelled_of[p]))) for p in keep]
+            unl = pd.concat(parts, ignore_index=True) if parts else None
         return FoldJob(
             fold_id=fold.fold_id, patient=fold.patient, method=self.cfg.method, budget=self.cfg.budget,
             overrides=dict(self.cfg.method_overrides), seed=fold_seed(self.cfg.seed, fold.fold_id),
@@ -427,8 +470,12 @@ class Runner:
             valid_y=None if valid is None else valid["label"].to_numpy(np.int64),
             info={"representation": self.prep.representation, "window_s": self.window.window_s,
                   "sfreq": self.prep.sfreq, "ch_names": list(self.prep.channels), "task": self.cfg.task,
+                  **(video_params(self.prep.representation_params) if video else {}),
                   **self.metadata},
             leakage=leakage,
+            unlabelled_refs=None if unl is None else unl[["_src", "_row"]].to_numpy(np.int64),
+            unlabelled_meta=None if unl is None else unl[cols].reset_index(drop=True),
+            cache_dir=str(WindowCache(self.cfg.cache_dir).root / "features"),
         )
 
     def _finish(self, store: ResultStore, run_id: str, spec: SplitSpec, extra, cache_s: float, total_s: float):
@@ -440,6 +487,10 @@ class Runner:
         if self.cfg.task == "detection" and len(scores):
             events = _event_metrics(scores, self.index, self.cfg.events)
             per_patient = per_patient.join(events[list(M.EVENT_METRICS)], how="left")
+        video_level = None
+        if self.cfg.task == "classification" and len(scores):
+            per_video, video_level = _video_level(scores, classes, self.method_cls.meta.video_aggregation)
+            per_patient = per_patient.join(per_video, how="left")
         store.save_patient_metrics(run_id, per_patient)
         store.save_summary(run_id, M.summarize(per_patient, seed=self.cfg.seed))
         failed = [f.fold_id for f in folds if f.status != "ok"]
@@ -461,6 +512,8 @@ class Runner:
             classes=list(classes),
             pooled_metrics=pooled,
         )
+        if video_level is not None:
+            prov["video_level"] = video_level
         if events is not None:
             prov["event_scoring"] = {
                 "post_processing": asdict(self.cfg.events), "szcore": asdict(SzcoreParams()),
@@ -496,6 +549,42 @@ def _patient_and_pooled_metrics(scores: pd.DataFrame, classes) -> tuple[pd.DataF
                 M.multiclass_metrics(scores["label"].to_numpy(), proba, classes))
     pooled = M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy())
     return M.patient_metrics(scores), pooled
+
+
+def _video_level(scores: pd.DataFrame, classes, aggregation: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-patient video-level metrics, and the pooled video-level record kept in provenance."""
+    if len(classes) > 2:
+        proba = np.asarray(scores["probs"].tolist(), dtype=float)
+    else:
+        p1 = scores["score"].to_numpy(float)
+        proba = np.column_stack([1.0 - p1, p1])
+    videos = M.aggregate_videos(scores, proba, aggregation)
+    record = {
+        "aggregation": aggregation, "classes": list(classes), "n_videos": int(len(videos)),
+        "confusion": M.confusion(videos["label"], videos["pred"], len(classes)),
+        "metrics": M.video_metrics(videos, classes),
+    }
+    return M.video_patient_metrics(videos, classes), record
+
+
+def contextual_table(index: RecordingIndex, window: WindowParams) -> dict[str, pd.DataFrame]:
+    """Clips of every patient's unlabelled contextual videos, per patient (video datasets)."""
+    out = {}
+    eps = 1e-6
+    for patient in index.patients:
+        rows = []
+        for item in (patient.info or {}).get("contextual", []):
+            n = int(np.floor((float(item["duration"]) - window.window_s) / window.stride_s + eps)) + 1
+            if n <= 0:
+                continue
+            starts = np.round(window.stride_s * np.arange(n), 6)
+            rows.append(pd.DataFrame({"patient": patient.patient_id, "recording": item["video_id"],
+                                      "start": starts, "end": np.round(starts + window.window_s, 6),
+                                      "label": -1, "unit": f"{patient.patient_id}/{item['video_id']}",
+                                      "extra": False}))
+        if rows:
+            out[patient.patient_id] = pd.concat(rows, ignore_index=True)
+    return out
 
 
 def _event_metrics(scores: pd.DataFrame, index: RecordingIndex, post: PostProcessing) -> pd.DataFrame:
@@ -540,9 +629,10 @@ def _check_files_present(index: RecordingIndex, table: pd.DataFrame, dataset: st
     pairs = table[["patient", "recording"]].drop_duplicates().itertuples(index=False)
     files = sorted(index.recording(p, r).file for p, r in pairs)
     missing = [f for f in files if not (root / f).is_file()]
+    kind = "video" if index.modality == "video" else "EDF"
     if missing:
         raise DataError(
-            f"{len(missing)} of the {len(files)} EDF files this run reads are missing under {root} "
+            f"{len(missing)} of the {len(files)} {kind} files this run reads are missing under {root} "
             f"(first: {missing[0]}); point --data-dir at the complete {dataset} download."
         )
 

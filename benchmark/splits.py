@@ -311,7 +311,8 @@ def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: s
         leaky=splitter.leaky,
         exclusions=exclusions,
         synthetic=synthetic,
-        random_chunk_s=RANDOM_CHUNK_S if protocol == "kfold5-random" else None,
+        # Video classification assigns whole videos at random (clips of a video never straddle folds).
+        random_chunk_s=RANDOM_CHUNK_S if protocol == "kfold5-random" and labels.task != "classification" else None,
         classes=tuple(labels.classes) if labels.task not in CLASSES else (),
     )
 

@@ -140,6 +140,31 @@ class SeizureTypeParams:
         return "types" + ("-" + "-".join(t.lower() for t in self.types) if self.types else "")
 
 
+@dataclass(frozen=True)
+class ClassificationParams:
+    """Parameters of the video-level ``classification`` task (one label per video).
+
+    ``target`` names the label column of the dataset's manifest (``label``, e.g. ES vs PNES, or
+    ``focus``, TLE vs exTLE); ``classes`` keeps only videos of these labels, in this order (for
+    two classes ``classes[1]`` is the positive class); by default every label found, sorted.
+    """
+
+    seed: int = 0
+    target: str = "label"
+    classes: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.classes is not None:
+            # JSON and the CLI give lists; order is kept because it decides the positive class.
+            object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
+
+    def label(self) -> str:
+        return f"video {self.target}" + (f" ({' vs '.join(self.classes)})" if self.classes else "")
+
+    def slug(self) -> str:
+        return self.target + ("-" + "-".join(c.lower() for c in self.classes) if self.classes else "")
+
+
 @dataclass
 class TaskLabels:
     """The units of one task on one dataset, and what was excluded on the way."""
@@ -165,7 +190,10 @@ TASKS: dict[str, type] = {
     "prediction": PredictionParams,
     "detection": DetectionParams,
     "seizure-type": SeizureTypeParams,
+    "classification": ClassificationParams,
 }
+# The modality each task needs (tasks not listed are EEG tasks).
+TASK_MODALITY = {"classification": "video"}
 CLASSES = {"prediction": ("interictal", "preictal"), "detection": ("non-ictal", "ictal")}
 
 
@@ -208,6 +236,8 @@ def make_labels(index: RecordingIndex, task: str, params=None) -> TaskLabels:
         labels = _detection(index, params)
     elif task == "seizure-type":
         labels = _seizure_type(index, params)
+    elif task == "classification":
+        labels = _classification(index, params)
     else:
         raise UnknownNameError(f"unknown task '{task}'.{did_you_mean(task, TASKS)}")
     labels.exclusions = list(index.exclusions) + labels.exclusions
@@ -462,6 +492,66 @@ def _seizure_type(index: RecordingIndex, p: SeizureTypeParams) -> TaskLabels:
                 )
             )
     return TaskLabels("seizure-type", p, classes, units, excl)
+
+
+# -- video classification ---------------------------------------------------------------------
+def video_labels(index: RecordingIndex, target: str) -> dict[tuple[str, str], str]:
+    """``{(patient, video): label}`` of every labelled video that has a value for ``target``."""
+    out = {}
+    for patient in index.patients:
+        labels = (patient.info or {}).get("labels", {})
+        for rec in patient.recordings:
+            value = labels.get(rec.recording_id, {}).get(target)
+            if value not in (None, ""):
+                out[(patient.patient_id, rec.recording_id)] = str(value)
+    return out
+
+
+def _classification(index: RecordingIndex, p: ClassificationParams) -> TaskLabels:
+    if index.modality != "video":
+        raise BenchmarkError(
+            f"task 'classification' labels whole videos, but '{index.dataset}' is an {index.modality} dataset; "
+            "use --task detection, prediction or seizure-type, or a video dataset (video-folder, video-synthetic)."
+        )
+    columns = sorted({k for pt in index.patients for v in (pt.info or {}).get("labels", {}).values() for k in v})
+    found = video_labels(index, p.target)
+    if not found:
+        raise BenchmarkError(
+            f"no video of '{index.dataset}' has a value in label column '{p.target}'; choose --target from {columns}."
+        )
+    present = sorted(set(found.values()))
+    if p.classes:
+        missing = [c for c in p.classes if c not in present]
+        if missing or len(p.classes) < 2:
+            raise BenchmarkError(
+                f"--classes {list(p.classes)} must name at least two of the labels of '{p.target}' in "
+                f"'{index.dataset}': {present}."
+            )
+    classes = tuple(p.classes) if p.classes else tuple(present)
+    if len(classes) < 2:
+        raise BenchmarkError(f"label column '{p.target}' of '{index.dataset}' has one class only ({present}); "
+                             "classification needs two or more.")
+    units: list[Unit] = []
+    excl: list[Exclusion] = []
+    for patient in index.patients:
+        pid = patient.patient_id
+        for rec in patient.recordings:
+            value = found.get((pid, rec.recording_id))
+            if value is None:
+                excl.append(Exclusion("recording", pid, f"no value in label column '{p.target}'", rec.recording_id))
+                continue
+            if value not in classes:
+                excl.append(Exclusion("recording", pid, f"label '{value}' is not a class of this task", rec.recording_id))
+                continue
+            if not rec.duration:
+                excl.append(Exclusion("recording", pid, "video duration unknown", rec.recording_id))
+                continue
+            k = classes.index(value)
+            # One unit per video: clips of one video never end up on both sides of a split.
+            units.append(Unit(f"{pid}/{rec.recording_id}", pid, patient.group,
+                              (Segment(pid, rec.recording_id, 0.0, round(float(rec.duration), 3), k),),
+                              "video", k))
+    return TaskLabels("classification", p, classes, units, excl)
 
 
 def window_labels(

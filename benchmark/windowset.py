@@ -67,20 +67,29 @@ class WindowSet:
         return len(self.classes)
 
     def get(self, idx) -> np.ndarray:
-        """Return the windows at positions ``idx`` (int array or slice) as a float32 array."""
+        """Return the windows at positions ``idx`` (int array or slice) as a float32 array.
+
+        Video clips are cached as uint8 pixels and returned scaled to [0, 1].
+        """
         refs = self.refs[idx]
         if refs.ndim == 1:
-            return np.asarray(self.sources[refs[0]][refs[1]], dtype=np.float32)
+            return self._scaled(np.asarray(self.sources[refs[0]][refs[1]]))
         out = np.empty((len(refs), *self.window_shape), dtype=np.float32)
         for s in np.unique(refs[:, 0]):
             mask = refs[:, 0] == s
             rows = refs[mask, 1]
             # Fancy indexing on a memmap needs sorted rows to read sequentially.
             order = np.argsort(rows, kind="stable")
-            block = np.asarray(self.sources[s][rows[order]], dtype=np.float32)
+            block = self._scaled(np.asarray(self.sources[s][rows[order]]))
             dest = np.flatnonzero(mask)[order]
             out[dest] = block
         return out
+
+    @staticmethod
+    def _scaled(block: np.ndarray) -> np.ndarray:
+        if block.dtype == np.uint8:
+            return block.astype(np.float32) * np.float32(1.0 / 255.0)
+        return block.astype(np.float32, copy=False)
 
     def load(self) -> np.ndarray:
         """All windows in memory. Fine for small sets; prefer :meth:`iter_batches` otherwise."""

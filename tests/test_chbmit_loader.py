@@ -212,7 +212,8 @@ def test_missing_or_empty_folder_errors_say_how_to_get_data(tmp_path):
 
 
 def test_registry(mini, monkeypatch):
-    assert {"chbmit", "chbmit-synthetic", "edf-folder", "tusz", "tusz-synthetic", "siena", "helsinki", "bids"} == set(DATASETS)
+    assert {"chbmit", "chbmit-synthetic", "edf-folder", "tusz", "tusz-synthetic", "siena", "helsinki", "bids", "video-folder",
+            "video-synthetic"} == set(DATASETS)
     assert DATASETS["chbmit-synthetic"].synthetic and not DATASETS["chbmit"].synthetic
     assert load_dataset("chbmit", mini).content_hash() == load_chbmit(mini).content_hash()
     with pytest.raises(UnknownNameError, match="Did you mean 'chbmit'"):

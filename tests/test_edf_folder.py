@@ -149,3 +149,10 @@ def test_truncated_edf_in_folder_is_reported(folder):
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(DataError, match=r"b\.edf is truncated"):
         load_edf_folder(folder)
+
+
+def test_a_generated_folder_is_labelled_synthetic(folder):
+    assert not load_edf_folder(folder).synthetic
+    (folder / "SYNTHETIC.json").write_text("{}")
+    index = load_edf_folder(folder)
+    assert index.synthetic and any("SYNTHETIC.json present" in n for n in index.notes)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmark import metrics as M
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import summarize
 from benchmark.report import build_report
@@ -90,6 +91,100 @@ def make_store(path: Path) -> ResultStore:
     _add(store, RunRecord("run-sop30", "run", "eegnet", dataset="chbmit", task="prediction", protocol="loocv",
                           task_params={**PARAMS, "sop_minutes": 30}, budget="smoke", status="complete",
                           created_at="2025-01-05T00:00:00+00:00"), _per_patient(rng, 0.6))
+    return store
+
+
+SEIZURE_TYPES = ("background", "FNSZ", "GNSZ", "TCSZ")
+EFFICIENCY = {"window_shape": [19, 256], "n_params_total": 1234, "n_params_eeg_encoder": 1000,
+              "flops_per_window": 5.0e6, "model_size_mb": 0.5, "inference_ms_per_window": 0.7}
+VIDEO_LEVEL = {"classes": ["ES", "PNES"], "confusion": [[7, 2], [1, 5]], "aggregation": "mean", "n_videos": 15,
+               "metrics": {"video_accuracy": 0.8, "video_balanced_accuracy": 0.8016, "video_f1": 0.7692}}
+
+
+def add_reference_sets(store: ResultStore, rng: np.random.Generator) -> None:
+    """Two synthetic chbmit-synthetic runs, and reported sets on the real chbmit at SOP 10 and 30."""
+    synth_params = {"sop_minutes": 10.0, "sph_minutes": 0.0, "interictal_gap_hours": 4.0, "seed": 0}
+    for run_id, method, level in (("syn-a", "resnet_lstm_supcon", 0.7), ("syn-b", "chance", 0.5)):
+        _add(store, RunRecord(run_id, "run", method, dataset="chbmit-synthetic", task="prediction",
+                              protocol="loocv", task_params=synth_params, synthetic=True, status="complete"),
+             _per_patient(rng, level))
+    for sop in (10, 30):
+        _add(store, RunRecord(f"rep-{sop}", "reported", "ResNet-LSTM", dataset="chbmit", task="prediction",
+                              protocol="loocv", task_params={"sop_minutes": sop, "sph_minutes": 0,
+                                                             "interictal_gap_hours": 3},
+                              status="reported", display_name=f"Lee2024 Table 3 (SOP {sop})",
+                              citation="Lee D et al. Sci Rep 2024"),
+             _per_patient(rng, 0.9, metrics=("sensitivity", "accuracy")))
+
+
+def add_protocol_runs(store: ResultStore, rng: np.random.Generator) -> dict[str, float]:
+    """One method under kfold5-random and kfold5 (with measured model cost), and a paper's
+    dataset-level figures; returns each protocol's stored mean balanced accuracy."""
+    levels = {"kfold5-random": 0.95, "kfold5": 0.70}
+    for protocol, level in levels.items():
+        per = _per_patient(rng, level, metrics=("accuracy", "balanced_accuracy"))
+        _add(store, RunRecord(f"t-{protocol}", "run", "distilclip_eeg_teacher", dataset="tusz-synthetic",
+                              task="seizure-type", protocol=protocol, task_params={"seed": 0}, synthetic=True,
+                              status="complete", provenance={"efficiency": EFFICIENCY}), per)
+    fig = summarize(pd.DataFrame({"accuracy": [0.9775]}, index=pd.Index(["all"], name="patient")))
+    store.create_run(RunRecord("paper-fig", "reported", "DistilCLIP-EEG teacher", dataset="tusz-synthetic",
+                               task="seizure-type", protocol="kfold5-random", task_params={},
+                               status="reported", display_name="Wang2025 teacher (figures)",
+                               provenance={"level": "dataset", "role": "proposed"}))
+    store.save_summary("paper-fig", fig)
+    return {p: float(store.summary(f"t-{p}").loc["balanced_accuracy", "mean"]) for p in levels}
+
+
+def add_scored_run(store: ResultStore, rng: np.random.Generator, run_id: str, classes=SEIZURE_TYPES,
+                   provenance: dict | None = None, n_windows: int = 30) -> None:
+    """A synthetic run with window scores, per-patient metrics and pooled metrics computed from them
+    as the harness does (multi-class when ``classes`` has more than two names)."""
+    k = len(classes)
+    store.create_run(RunRecord(run_id, "run", "eegnet", dataset="tusz-synthetic",
+                               task="seizure-type" if k > 2 else "detection", protocol="loso",
+                               synthetic=True, status="running"))
+    for i, patient in enumerate(("p1", "p2", "p3")):
+        y = rng.integers(0, k, n_windows)
+        logits = rng.normal(0, 1, (n_windows, k))
+        logits[np.arange(n_windows), y] += 1.2
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        scores = pd.DataFrame({"patient": patient, "recording": "r1", "start": np.arange(n_windows) * 4.0,
+                               "end": np.arange(n_windows) * 4.0 + 4.0, "label": y})
+        if k > 2:
+            scores["pred"], scores["score"], scores["probs"] = proba.argmax(1), proba.max(1), list(proba)
+            fold_metrics = M.multiclass_metrics(y, proba, classes)
+        else:
+            scores["pred"], scores["score"] = (proba[:, 1] >= 0.5).astype(int), proba[:, 1]
+            fold_metrics = M.binary_metrics(y, proba[:, 1])
+        store.save_fold(run_id, FoldResult(f"fold-{i}", patient, "ok", metrics=fold_metrics, n_test=n_windows),
+                        scores)
+    scores = store.scores(run_id, probs=k > 2)
+    if k > 2:
+        proba = np.asarray(scores["probs"].tolist())
+        per_patient = M.multiclass_patient_metrics(scores, proba, classes)
+        pooled = M.multiclass_metrics(scores["label"].to_numpy(), proba, classes)
+    else:
+        per_patient = M.patient_metrics(scores)
+        pooled = M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"])
+    store.save_patient_metrics(run_id, per_patient)
+    store.save_summary(run_id, summarize(per_patient, n_boot=100))
+    store.update_run(run_id, status="complete", provenance={"classes": list(classes), "pooled_metrics": pooled,
+                                                            **(provenance or {})})
+
+
+def make_sections_store(path: Path) -> ResultStore:
+    """A store for the newer report sections: references beside a synthetic board, a protocol gap
+    with model cost and paper figures, and scored seizure-type, video-level and binary runs.
+
+    Shared with ``test_report_browser.py``.
+    """
+    rng = np.random.default_rng(11)
+    store = ResultStore(path)
+    add_reference_sets(store, rng)
+    add_protocol_runs(store, rng)
+    add_scored_run(store, rng, "st-run")
+    add_scored_run(store, rng, "video-run", provenance={"video_level": VIDEO_LEVEL})
+    add_scored_run(store, rng, "binary-run", classes=("non-ictal", "ictal"))
     return store
 
 
@@ -289,20 +384,8 @@ def test_safe_name_keeps_clean_ids_and_separates_odd_ones():
 def test_synthetic_board_shows_real_data_reports_as_untested_reference(tmp_path):
     """A chbmit-synthetic board lists the papers' chbmit sets of the same SOP as a separate,
     labelled reference that is neither ranked nor paired with the synthetic runs."""
-    rng = np.random.default_rng(3)
-    synth_params = {"sop_minutes": 10.0, "sph_minutes": 0.0, "interictal_gap_hours": 4.0, "seed": 0}
     with ResultStore(tmp_path / "r.db") as store:
-        for run_id, method, level in (("syn-a", "resnet_lstm_supcon", 0.7), ("syn-b", "chance", 0.5)):
-            _add(store, RunRecord(run_id, "run", method, dataset="chbmit-synthetic", task="prediction",
-                                  protocol="loocv", task_params=synth_params, synthetic=True, status="complete"),
-                 _per_patient(rng, level))
-        for sop in (10, 30):
-            _add(store, RunRecord(f"rep-{sop}", "reported", "ResNet-LSTM", dataset="chbmit", task="prediction",
-                                  protocol="loocv", task_params={"sop_minutes": sop, "sph_minutes": 0,
-                                                                 "interictal_gap_hours": 3},
-                                  status="reported", display_name=f"Lee2024 Table 3 (SOP {sop})",
-                                  citation="Lee D et al. Sci Rep 2024"),
-                 _per_patient(rng, 0.9, metrics=("sensitivity", "accuracy")))
+        add_reference_sets(store, np.random.default_rng(3))
         index = build_report(store, tmp_path / "site")
     page = _leaderboard(index, "chbmit-synthetic")
     main_table, _, refs = page.partition('id="references"')
@@ -337,24 +420,9 @@ def test_report_command_adds_bundled_reported_sets_once(tmp_path, capsys):
 def test_protocol_gap_efficiency_and_dataset_level_figures(tmp_path):
     """kfold5-random beside kfold5 on the index with their gap; measured model cost on the board;
     a paper's dataset-level figures beside it, never ranked or paired."""
-    rng = np.random.default_rng(5)
-    eff = {"window_shape": [19, 256], "n_params_total": 1234, "n_params_eeg_encoder": 1000,
-           "flops_per_window": 5.0e6, "model_size_mb": 0.5, "inference_ms_per_window": 0.7}
-    levels = {"kfold5-random": 0.95, "kfold5": 0.70}
     with ResultStore(tmp_path / "r.db") as store:
-        for protocol, level in levels.items():
-            per = _per_patient(rng, level, metrics=("accuracy", "balanced_accuracy"))
-            _add(store, RunRecord(f"t-{protocol}", "run", "distilclip_eeg_teacher", dataset="tusz-synthetic",
-                                  task="seizure-type", protocol=protocol, task_params={"seed": 0}, synthetic=True,
-                                  status="complete", provenance={"efficiency": eff}), per)
-        fig = summarize(pd.DataFrame({"accuracy": [0.9775]}, index=pd.Index(["all"], name="patient")))
-        store.create_run(RunRecord("paper-fig", "reported", "DistilCLIP-EEG teacher", dataset="tusz-synthetic",
-                                   task="seizure-type", protocol="kfold5-random", task_params={},
-                                   status="reported", display_name="Wang2025 teacher (figures)",
-                                   provenance={"level": "dataset", "role": "proposed"}))
-        store.save_summary("paper-fig", fig)
+        gap_means = add_protocol_runs(store, np.random.default_rng(5))
         index = build_report(store, tmp_path / "site")
-        gap_means = {p: float(store.summary(f"t-{p}").loc["balanced_accuracy", "mean"]) for p in levels}
     text = index.read_text(encoding="utf-8")
     assert "Random vs patient-wise splits" in text
     gap = gap_means["kfold5-random"] - gap_means["kfold5"]
@@ -363,3 +431,129 @@ def test_protocol_gap_efficiency_and_dataset_level_figures(tmp_path):
     main, _, rest = board.partition('id="efficiency"')
     assert "paper-fig" not in main and "Figures printed in papers" in rest and 'data-run="paper-fig"' in rest
     assert "1,234" in rest and "5e+06" in rest
+
+
+# -- per-class results and confusion matrices on run pages -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sections(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sections")
+    store = make_sections_store(tmp / "results.db")
+    index = build_report(store, tmp / "report")
+    yield store, index
+    store.close()
+
+
+def _section(page: str, section_id: str) -> str:
+    match = re.search(rf'<section id="{section_id}".*?</section>', page, re.S)
+    assert match, f"no section {section_id}"
+    return match.group(0)
+
+
+def _table(page: str, table_id: str) -> str:
+    match = re.search(rf'<table[^>]* id="{table_id}".*?</table>', page, re.S)
+    assert match, f"no table {table_id}"
+    return match.group(0)
+
+
+def _confusion_counts(table: str) -> list[list[int]]:
+    body = table.partition("<tbody>")[2].partition("</tbody>")[0]
+    return [[int(c) for c in re.findall(r'data-count="(\d+)"', row)] for row in body.split("</tr>") if "data-count" in row]
+
+
+def test_confusion_from_scores_counts_rows_and_names_unknown_indices():
+    from benchmark.report.classes import confusion_from_scores
+
+    scores = pd.DataFrame({"label": [0, 0, 0, 1, 1, 2], "pred": [0, 1, 1, 1, 0, 2]})
+    cm = confusion_from_scores(scores, ["a", "b"])
+    # Index 2 has no name: it is kept (as "class 2") so the counts still add up.
+    assert cm.classes == ("a", "b", "class 2")
+    assert cm.counts == ((1, 2, 0), (1, 1, 0), (0, 0, 1))
+    assert cm.row_totals == [3, 2, 1] and cm.column_totals == [2, 3, 1] and cm.total == 6 and cm.correct == 3
+    assert cm.share(0, 1) == pytest.approx(2 / 3)
+    assert confusion_from_scores(scores.iloc[:0], ["a", "b"]) is None
+
+
+def test_seizure_type_run_page_splits_overall_and_per_class_metrics(sections):
+    store, index = sections
+    page = _pages(index, "runs")["st-run.html"]
+    per_patient = _table(page, "per-patient")
+    assert "F1 (macro)" in per_patient and "Balanced acc." in per_patient
+    assert "FNSZ" not in per_patient and ":" not in "".join(re.findall(r"<th[^>]*>(.*?)</th>", per_patient))
+    pooled = store.get_run("st-run").provenance["pooled_metrics"]
+    summary = store.summary("st-run")
+    per_class = _section(page, "per-class")
+    assert 'class="badge synthetic"' in per_class
+    assert re.findall(r'<tr data-class="([^"]+)"', per_class) == list(SEIZURE_TYPES)
+    labels = store.scores("st-run")["label"].value_counts()
+    for k, cls in enumerate(SEIZURE_TYPES):
+        row = re.search(rf'<tr data-class="{cls}">.*?</tr>', per_class, re.S).group(0)
+        assert re.search(rf'<td class="num" data-sort="{labels[k]}">{labels[k]}</td>', row)
+        for metric in ("recall", "precision", "specificity", "f1", "roc_auc"):
+            cells = dict(re.findall(rf'data-metric="{metric}" data-source="(\w+)" data-sort="([^"]*)"', row))
+            assert float(cells["pooled"]) == pytest.approx(pooled[f"{metric}:{cls}"])
+            assert float(cells["mean"]) == pytest.approx(summary.loc[f"{metric}:{cls}", "mean"])
+    # The pooled overall metrics close the per-patient table.
+    assert f">{pooled['balanced_accuracy']:.3f}<" in per_patient.partition('class="agg pooled"')[2]
+
+
+def test_confusion_matrix_of_window_scores(sections):
+    store, index = sections
+    page = _pages(index, "runs")["st-run.html"]
+    section = _section(page, "confusion")
+    scores = store.scores("st-run")
+    expected = pd.crosstab(scores["label"], scores["pred"]).reindex(
+        index=range(4), columns=range(4), fill_value=0)
+    assert _confusion_counts(section) == expected.to_numpy().tolist()
+    fnsz = expected.loc[1]
+    assert f"{100 * fnsz[1] / fnsz.sum():.1f}%" in section
+    assert f"{int(np.trace(expected))} of {len(scores)} windows correct" in section
+    assert 'class="badge synthetic"' in section
+
+
+def test_binary_run_gets_a_two_by_two_matrix_and_no_per_class_table(sections):
+    store, index = sections
+    page = _pages(index, "runs")["binary-run.html"]
+    assert 'id="per-class"' not in page
+    scores = store.scores("binary-run")
+    expected = pd.crosstab(scores["label"], scores["pred"]).reindex(index=[0, 1], columns=[0, 1], fill_value=0)
+    table = _table(page, "confusion-table")
+    assert _confusion_counts(table) == expected.to_numpy().tolist()
+    assert re.findall(r'<tr data-true="([^"]+)"', table) == ["non-ictal", "ictal"]
+
+
+def test_video_level_results_rendered_from_provenance(sections):
+    _, index = sections
+    page = _pages(index, "runs")["video-run.html"]
+    section = _section(page, "video-level")
+    assert "Video-level results" in section and "15 test videos" in section and "mean of its clips" in section
+    assert 'class="badge synthetic"' in section
+    assert _confusion_counts(_table(section, "video-confusion-table")) == VIDEO_LEVEL["confusion"]
+    assert "77.8%" in section and "83.3%" in section  # rows normalised: 7/9 and 5/6
+    assert '<td class="num" data-metric="video_f1">0.769</td>' in section
+    # Shown in its own section, so not repeated in the provenance list.
+    assert "PNES" not in page.partition('id="provenance"')[2]
+
+
+def test_malformed_video_level_keeps_metrics_and_drops_the_matrix():
+    from benchmark.report.classes import video_level
+
+    bad = video_level({"video_level": {"classes": ["ES", "PNES"], "confusion": [[1, 2, 3]], "metrics": {"video_f1": None}}})
+    assert bad.confusion is None and np.isnan(bad.metrics["video_f1"]) and bad.n_videos is None
+    assert video_level({}) is None and video_level({"video_level": "oops"}) is None
+
+
+def test_dataset_level_reported_set_shows_printed_per_class_figures():
+    from benchmark.report.classes import per_class_table
+    from benchmark.report.leaderboard import Stat
+
+    stats = {"accuracy": Stat(0.9, np.nan, np.nan, np.nan, 0), "recall:FNSZ": Stat(0.8, np.nan, np.nan, np.nan, 0),
+             "recall:background": Stat(0.95, np.nan, np.nan, np.nan, 0), "f1:FNSZ": Stat(0.7, np.nan, np.nan, np.nan, 0)}
+    table = per_class_table({"level": "dataset"}, stats, level="dataset")
+    assert [s.key for s in table.sources] == ["printed"] and table.metrics == ("recall", "f1")
+    assert table.classes == ("FNSZ", "background")  # as the paper's columns name them
+    fnsz = table.rows[0]
+    assert fnsz.values["printed"] == {"recall": 0.8, "f1": 0.7} and fnsz.support is None
+    assert np.isnan(table.rows[1].values["printed"]["f1"])
+    assert per_class_table({}, {"accuracy": stats["accuracy"]}) is None

@@ -1,4 +1,5 @@
-"""The report in a real headless browser (Debian chromium): no errors, sorting, escaping, offline.
+"""The report in a real headless browser (Debian chromium): no errors, sorting, escaping, offline,
+and the newer sections (references, paper figures, model cost, protocol gap, per-class results).
 
 Needs ``/usr/bin/chromium``; skipped without it, except under CI (``CI=true``) where a missing
 browser is a failure so the checks cannot silently stop running.
@@ -10,6 +11,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmark.report import build_report
@@ -175,4 +177,134 @@ def test_html_in_names_is_shown_as_text(site, page):
     assert page.locator(".banner.synthetic").is_visible()
     page.locator("tr.failed details summary").click()
     assert "RuntimeError" in page.locator("tr.failed details pre").inner_text()
+    assert page.problems == []
+
+
+# -- the newer sections, as a reader sees them -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sections_site(tmp_path_factory):
+    """A report of the store with references, protocol gap, model cost, paper figures and scored
+    seizure-type / video / binary runs; yields ``(store, index)`` (the store stays open to read)."""
+    tmp = tmp_path_factory.mktemp("browser-sections")
+    store = _fixtures.make_sections_store(tmp / "results.db")
+    index = build_report(store, tmp / "report")
+    yield store, index
+    store.close()
+
+
+def _cells(page, selector: str) -> list[str]:
+    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+
+
+def test_reference_section_is_a_separate_not_comparable_table(sections_site, page):
+    _, index = sections_site
+    page.goto(_board(index, 'data-run="syn-a"').as_uri())
+    refs = page.locator("#references")
+    assert refs.is_visible()
+    assert page.locator("#references-title").inner_text() == "Reported on real chbmit, for reference"
+    banner = refs.locator(".banner.reference")
+    assert banner.is_visible() and banner.inner_text().startswith("Not comparable.")
+    assert page.locator(".banner.synthetic").is_visible()
+    # Only the same-SOP reference, and only in its own table, never ranked in the leaderboard.
+    assert page.locator("#references-table tbody tr").evaluate_all("rs => rs.map(r => r.dataset.run)") == ["rep-10"]
+    assert page.locator('#leaderboard tr[data-run^="rep-"]').count() == 0
+    assert "Lee D et al. Sci Rep 2024" in refs.inner_text()
+    assert page.problems == []
+
+
+def test_protocol_gap_table_on_the_index(sections_site, page):
+    store, index = sections_site
+    page.goto(index.as_uri())
+    assert page.locator("#protocol-gaps").is_visible()
+    table = page.locator("table.gaps")
+    assert table.is_visible()
+    headers = _cells(page, "table.gaps thead th")
+    assert headers[:3] == ["Method", "kfold5-random", "kfold5"] and headers[-1] == "Gap"
+    row = table.locator("tbody tr")
+    assert row.count() == 1 and row.locator("td.method").inner_text() == "distilclip_eeg_teacher"
+    means = {p: float(store.summary(f"t-{p}").loc["balanced_accuracy", "mean"]) for p in ("kfold5-random", "kfold5")}
+    values = _cells(page, "table.gaps tbody td.num")
+    assert values == [f"{means['kfold5-random']:.3f}", f"{means['kfold5']:.3f}",
+                      f"{means['kfold5-random'] - means['kfold5']:.3f}"]
+    # Each score links to its leaderboard.
+    page.locator("table.gaps tbody td.num a").first.click()
+    assert page.locator('#leaderboard tr[data-run="t-kfold5-random"]').is_visible()
+    assert page.problems == []
+
+
+def test_efficiency_and_paper_figures_on_the_board(sections_site, page):
+    _, index = sections_site
+    page.goto(_board(index, 'data-run="t-kfold5-random"').as_uri())
+    eff = page.locator("#efficiency")
+    assert eff.is_visible() and "19 × 256" in eff.inner_text()
+    rows = eff.locator("tbody tr")
+    assert rows.count() == 1
+    assert _cells(page, "#efficiency tbody td.num")[:5] == ["1,234", "1,000", "5e+06", "0.5", "0.7"]
+
+    figures = page.locator("#paper-figures")
+    assert figures.is_visible()
+    assert figures.locator(".banner.reference").inner_text().startswith("As printed, not re-computed.")
+    assert figures.locator('tr[data-run="paper-fig"]').is_visible()
+    assert "0.978" in figures.locator('tr[data-run="paper-fig"]').inner_text()
+    assert page.locator('#leaderboard tr[data-run="paper-fig"]').count() == 0  # never ranked
+    assert page.problems == []
+
+
+def test_seizure_type_run_page_per_class_table_and_confusion_matrix(sections_site, page):
+    store, index = sections_site
+    page.goto((index.parent / "runs" / "st-run.html").as_uri())
+    assert page.locator(".banner.synthetic").is_visible()
+    # Overall metrics only in the per-patient table.
+    header = _cells(page, "#per-patient thead th")
+    assert "F1 (macro)" in header and not any(":" in h or "FNSZ" in h for h in header)
+
+    table = page.locator("#per-class-table")
+    assert table.is_visible() and page.locator("#per-class .badge.synthetic").is_visible()
+    classes = list(_fixtures.SEIZURE_TYPES)
+    assert _cells(page, "#per-class-table tbody th") == classes
+    pooled = store.get_run("st-run").provenance["pooled_metrics"]
+    summary = store.summary("st-run")
+    for cls in classes:
+        for metric in ("recall", "precision", "specificity", "f1", "roc_auc"):
+            cell = f'#per-class-table tr[data-class="{cls}"] td[data-metric="{metric}"]'
+            assert page.locator(cell + '[data-source="pooled"]').inner_text() == f"{pooled[f'{metric}:{cls}']:.3f}"
+            assert page.locator(cell + '[data-source="mean"]').inner_text() == f"{summary.loc[f'{metric}:{cls}', 'mean']:.3f}"
+
+    scores = store.scores("st-run")
+    expected = pd.crosstab(scores["label"], scores["pred"]).reindex(index=range(4), columns=range(4), fill_value=0)
+    shown = page.locator("#confusion-table tbody tr").evaluate_all(
+        "rs => rs.map(r => Array.from(r.querySelectorAll('td.cell'), c => Number(c.dataset.count)))")
+    assert shown == expected.to_numpy().tolist()
+    assert _cells(page, "#confusion-table thead th[data-predicted]") == classes
+    # Row-normalised shares: each row's percentages add up to 100.
+    for k, cls in enumerate(classes):
+        row = page.locator(f'#confusion-table tr[data-true="{cls}"]')
+        shares = [float(t.rstrip("%")) for t in row.locator("td.cell .share").all_inner_texts()]
+        assert sum(shares) == pytest.approx(100, abs=0.3)
+        assert row.locator("td.total").inner_text() == str(int(expected.loc[k].sum()))
+        assert row.locator("td.diagonal .share").inner_text() == f"{100 * expected.loc[k, k] / expected.loc[k].sum():.1f}%"
+
+    # Sorting the per-class table by pooled recall orders the classes by it.
+    page.locator('#per-class-table th[data-class-metric="recall"][data-source="pooled"] button').click()
+    order = _cells(page, "#per-class-table tbody th")
+    assert order == sorted(classes, key=lambda c: -pooled[f"recall:{c}"])
+    assert page.problems == []
+
+
+def test_video_level_confusion_matrix_and_metrics(sections_site, page):
+    _, index = sections_site
+    page.goto((index.parent / "runs" / "video-run.html").as_uri())
+    section = page.locator("#video-level")
+    assert section.is_visible() and page.locator("#video-level-title").inner_text().startswith("Video-level results")
+    assert section.locator(".badge.synthetic").is_visible()
+    video = _fixtures.VIDEO_LEVEL
+    shown = page.locator("#video-confusion-table tbody tr").evaluate_all(
+        "rs => rs.map(r => Array.from(r.querySelectorAll('td.cell'), c => Number(c.dataset.count)))")
+    assert shown == video["confusion"]
+    assert _cells(page, "#video-confusion-table thead th[data-predicted]") == video["classes"]
+    assert _cells(page, "#video-metrics td") == [f"{video['metrics'][m]:.3f}" for m in video["metrics"]]
+    # The window-level matrix of the same run is still there, separately.
+    assert page.locator("#confusion-table").is_visible()
     assert page.problems == []

@@ -10,7 +10,9 @@ Each dataset is a loader that turns a folder into a :class:`~benchmark.index.Rec
 * ``tusz-synthetic``: generated multi-class (seizure-type) EEG in the TUSZ layout (:mod:`.tusz_synthetic`);
 * ``siena``: the Siena Scalp EEG Database (:mod:`.siena`);
 * ``helsinki``: the neonatal EEG of Helsinki University Hospital with three annotators (:mod:`.helsinki`);
-* ``bids``: any BIDS-EEG epilepsy dataset with SzCORE-style ``events.tsv`` (:mod:`.bids_eeg`).
+* ``bids``: any BIDS-EEG epilepsy dataset with SzCORE-style ``events.tsv`` (:mod:`.bids_eeg`);
+* ``video-folder``: seizure videos with a CSV manifest of patients and labels (:mod:`.video_folder`);
+* ``video-synthetic``: generated clinical-looking seizure videos in that layout (:mod:`.video_synthetic`).
 """
 
 from __future__ import annotations
@@ -89,6 +91,19 @@ def _load_tusz_synthetic(data_dir=None, *, config=None, **options) -> RecordingI
     return load_tusz_synthetic(data_dir, config=config, **options)
 
 
+def _load_video_folder(data_dir, **options) -> RecordingIndex:
+    # Imported here: video decoding (PyAV) is not needed by EEG runs.
+    from benchmark.datasets.video_folder import load_video_folder
+
+    return load_video_folder(data_dir, **options)
+
+
+def _load_video_synthetic(data_dir=None, *, config=None) -> RecordingIndex:
+    from benchmark.datasets.video_synthetic import load_video_synthetic
+
+    return load_video_synthetic(data_dir, config=config)
+
+
 DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
     {
         "chbmit": DatasetSpec(
@@ -148,6 +163,21 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
             load_bids,
             needs_data_dir=True,
             synthetic=False,
+        ),
+        "video-folder": DatasetSpec(
+            "video-folder",
+            "seizure videos (.mp4/.avi/.mkv/...) with manifest.csv (video_id, patient_id, file, label[, focus]), "
+            "optional contextual.csv and boxes.csv",
+            _load_video_folder,
+            needs_data_dir=True,
+            synthetic=False,
+        ),
+        "video-synthetic": DatasetSpec(
+            "video-synthetic",
+            "SYNTHETIC seizure-semiology videos (ES/PNES, TLE/exTLE) in video-folder layout, generated on first use",
+            _load_video_synthetic,
+            needs_data_dir=False,
+            synthetic=True,
         ),
     }
 )
@@ -291,3 +321,37 @@ def describe(
             for e in index.exclusions
         ],
     }
+
+
+def describe_videos(index: RecordingIndex) -> dict[str, Any]:
+    """Summarise a video index: per patient its labelled and contextual videos, minutes, and the
+    count of each value of each label column; totals and exclusions.
+
+    Returns
+    -------
+    dict
+        ``dataset``, ``synthetic``, ``modality``, ``content_hash``, ``label_columns``,
+        ``patients`` (``patient_id``, ``subject_id``, ``videos``, ``contextual``, ``minutes``,
+        ``labels`` {column: {value: count}}), ``totals`` and ``exclusions``.
+    """
+    patients, columns = [], set()
+    for p in index.patients:
+        counts: dict[str, dict[str, int]] = {}
+        for labels in (p.info or {}).get("labels", {}).values():
+            for column, value in labels.items():
+                columns.add(column)
+                counts.setdefault(column, {}).setdefault(value, 0)
+                counts[column][value] += 1
+        context = (p.info or {}).get("contextual", [])
+        seconds = sum(r.duration or 0.0 for r in p.recordings) + sum(float(c["duration"]) for c in context)
+        patients.append({"patient_id": p.patient_id, "subject_id": p.group, "videos": len(p.recordings),
+                         "contextual": len(context), "minutes": seconds / 60.0, "labels": counts})
+    totals = {"patients": len(patients), "subjects": len({p["subject_id"] for p in patients}),
+              "videos": sum(p["videos"] for p in patients), "contextual": sum(p["contextual"] for p in patients),
+              "minutes": sum(p["minutes"] for p in patients),
+              "labels": {c: {v: sum(p["labels"].get(c, {}).get(v, 0) for p in patients)
+                             for v in sorted({v for p in patients for v in p["labels"].get(c, {})})}
+                         for c in sorted(columns)}}
+    return {"dataset": index.dataset, "synthetic": index.synthetic, "modality": index.modality,
+            "content_hash": index.content_hash(), "label_columns": sorted(columns), "patients": patients,
+            "totals": totals, "exclusions": [vars(e) for e in index.exclusions]}

@@ -45,18 +45,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
+from benchmark.datasets._common import finish_index, parse_seconds
 from benchmark.datasets.chbmit import natural_key
 from benchmark.datasets.helsinki import TEN_TWENTY_CHANNELS
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError, did_you_mean
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-log = logging.getLogger(__name__)
 
 __all__ = ["BIDS_CHANNELS", "SZCORE_EVENT_COLUMNS", "load_bids"]
 
@@ -118,16 +117,6 @@ def _one_value(df, column: str, path: Path) -> str | None:
     return values.pop() if values else None
 
 
-def _seconds(text: str, column: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(f"{where}: {column} {text!r} is not a number of seconds") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise DataError(f"{where}: {column} {text!r} is not a finite number of seconds")
-    return value
-
-
 def _read_events(path: Path) -> _Events:
     df = _read_tsv(path)
     missing = [c for c in _REQUIRED_EVENT_COLUMNS if c not in df.columns]
@@ -144,8 +133,8 @@ def _read_events(path: Path) -> _Events:
                 out.other_types.add(kind or "(empty)")
             continue
         where = f"{path}, line {i + 2}"
-        onset = _seconds(row["onset"], "onset", where)
-        duration = _seconds(row["duration"], "duration", where)
+        onset = parse_seconds(row["onset"], "onset", where)
+        duration = parse_seconds(row["duration"], "duration", where)
         if onset < 0 or duration <= 0:
             raise DataError(
                 f"{where}: seizure onset {onset:g} s, duration {duration:g} s; onsets are seconds "
@@ -162,7 +151,7 @@ def _read_events(path: Path) -> _Events:
             ) from None
     text = _one_value(df, "recordingDuration", path)
     if text is not None:
-        out.recording_duration = _seconds(text, "recordingDuration", str(path))
+        out.recording_duration = parse_seconds(text, "recordingDuration", str(path))
     return out
 
 
@@ -511,21 +500,7 @@ def load_bids(
         f"EDF headers checked: {checked} present, {absent} absent (not checked)"
         if check_edf else "EDF headers not read"
     )
-    if not synthetic and (root / "SYNTHETIC.json").is_file():
-        log.warning("%s holds SYNTHETIC.json: generated EEG, results are labelled synthetic", root)
-        notes.append("SYNTHETIC.json present: generated EEG in BIDS layout, labelled synthetic")
-        synthetic = True
-    index = RecordingIndex(
-        dataset=dataset_name,
-        patients=tuple(patients),
-        channels=wanted,
-        exclusions=tuple(exclusions),
-        synthetic=synthetic,
-        root=str(root),
-        notes=tuple(notes),
+    return finish_index(
+        dataset_name, patients, root=root, channels=wanted, exclusions=exclusions, notes=notes,
+        synthetic=synthetic, layout="BIDS", noun="subjects",
     )
-    log.info(
-        "%s: %d subjects, %d recordings, %d seizures, %d exclusions",
-        dataset_name, len(patients), index.n_recordings, index.n_seizures, len(exclusions),
-    )
-    return index

@@ -31,16 +31,15 @@ Channels
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
+from benchmark.datasets._common import finish_index
 from benchmark.datasets.chbmit_summary import Summary, SummaryFile, parse_summary
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-log = logging.getLogger(__name__)
 
 __all__ = ["CHBMIT_CHANNELS", "SAME_SUBJECT", "load_chbmit", "place_on_timeline"]
 
@@ -387,21 +386,7 @@ def load_chbmit(
         notes.append(f"no SUBJECT-INFO entry (sex, age) for: {', '.join(no_info)}")
     if check_edf:
         _check_edfs(data_dir, patients, notes)
-    if not synthetic and (data_dir / "SYNTHETIC.json").is_file():
-        log.warning("%s holds SYNTHETIC.json: its EEG is generated; results are labelled synthetic", data_dir)
-        notes.append("SYNTHETIC.json present: generated EEG in CHB-MIT layout, labelled synthetic")
-        synthetic = True
-    index = RecordingIndex(
-        dataset=dataset_name,
-        patients=tuple(patients),
-        channels=CHBMIT_CHANNELS,
-        exclusions=tuple(exclusions),
-        synthetic=synthetic,
-        root=str(data_dir),
-        notes=tuple(notes),
+    return finish_index(
+        dataset_name, patients, root=data_dir, channels=CHBMIT_CHANNELS, exclusions=exclusions, notes=notes,
+        synthetic=synthetic, layout="CHB-MIT",
     )
-    log.info(
-        "%s: %d patients, %d recordings, %d seizures, %d exclusions",
-        dataset_name, len(patients), index.n_recordings, index.n_seizures, len(exclusions),
-    )
-    return index

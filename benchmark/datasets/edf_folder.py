@@ -24,17 +24,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import logging
 import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
+from benchmark.datasets._common import finish_index, parse_seconds
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-log = logging.getLogger(__name__)
 
 __all__ = ["CONFIG_NAMES", "load_edf_folder"]
 
@@ -121,16 +120,6 @@ def _parse_time(text: str, where: str) -> dt.datetime:
         raise DataError(
             f"{where}: start_time {text!r} is not an ISO date-time like 2021-03-04T22:15:00"
         ) from None
-
-
-def _parse_seconds(text: str, column: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(f"{where}: {column} {text!r} is not a number of seconds") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise DataError(f"{where}: {column} {text!r} is not a finite number of seconds")
-    return value
 
 
 def load_edf_folder(
@@ -226,8 +215,8 @@ def load_edf_folder(
                 f"{where}: recording {key[0]}/{key[1]} is not in {manifest}; fix the names or "
                 "add the recording to the manifest"
             )
-        onset = _parse_seconds(row["onset"], "onset", where)
-        offset = _parse_seconds(row["offset"], "offset", where)
+        onset = parse_seconds(row["onset"], "onset", where)
+        offset = parse_seconds(row["offset"], "offset", where)
         duration = entries[key]["header"].duration
         if not 0 <= onset < offset <= duration + _EPS:
             raise DataError(
@@ -301,16 +290,8 @@ def load_edf_folder(
             Patient(pid, tuple(recordings), subject_id=subjects.pop() if subjects else pid)
         )
 
-    index = RecordingIndex(
-        dataset=dataset_name,
-        patients=tuple(patients),
-        channels=wanted,
-        exclusions=tuple(exclusions),
-        root=str(data_dir),
-        notes=(f"channels from {source}", f"{len(entries)} EDF headers read"),
+    # A private folder: no SYNTHETIC.json marker is looked for (layout=None).
+    return finish_index(
+        dataset_name, patients, root=data_dir, channels=wanted, exclusions=exclusions,
+        notes=(f"channels from {source}", f"{len(entries)} EDF headers read"), layout="edf-folder",
     )
-    log.info(
-        "%s: %d patients, %d recordings, %d seizures",
-        dataset_name, len(patients), index.n_recordings, index.n_seizures,
-    )
-    return index

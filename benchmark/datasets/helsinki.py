@@ -54,19 +54,18 @@ Channels
 from __future__ import annotations
 
 import csv
-import logging
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmark.datasets._common import finish_index
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import EdfHeader, match_channels, read_header
 from benchmark.errors import DataError, UnknownNameError, did_you_mean
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-log = logging.getLogger(__name__)
 
 __all__ = [
     "ANNOTATORS",
@@ -176,16 +175,23 @@ def _rule(consensus: str) -> tuple[tuple[str, ...], int]:
         ) from None
 
 
-def _read_annotations(path: Path) -> dict[int, np.ndarray]:
-    """One expert's file -> {neonate number: 0/1 per second}, bottom padding removed."""
+def _read_text_csv(path: Path):
+    """A CSV as a pandas frame of strings (empty cells as ""); a one-line error if unreadable."""
     import pandas as pd  # slow import; only when a dataset is loaded
 
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataError(
             f"{path} is not a readable CSV file ({type(err).__name__}); re-download it"
         ) from None
+
+
+def _read_annotations(path: Path) -> dict[int, np.ndarray]:
+    """One expert's file -> {neonate number: 0/1 per second}, bottom padding removed."""
+    import pandas as pd
+
+    df = _read_text_csv(path)
     out: dict[int, np.ndarray] = {}
     for col in df.columns:
         name = str(col).strip()
@@ -240,17 +246,10 @@ def _clinical_value(text: str) -> Any:
 
 def _read_clinical(path: Path, notes: list[str]) -> dict[str, dict[str, Any]]:
     """``clinical_information.csv`` -> {"eegN": info}; tolerant of unknown columns."""
-    import pandas as pd
-
     if not path.is_file():
         notes.append(f"no {path.name}: patient info (sex, gestational age, ...) left empty")
         return {}
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(
-            f"{path} is not a readable CSV file ({type(err).__name__}); re-download it"
-        ) from None
+    df = _read_text_csv(path)
     columns = {str(c).strip().lower(): c for c in df.columns}
     if "id" not in columns and "eeg file" not in columns:
         raise DataError(
@@ -497,21 +496,7 @@ def load_helsinki(
     no_info = [p.patient_id for p in patients if set(p.info) == {"consensus"}]
     if clinical and no_info:
         notes.append(f"no clinical_information.csv row for: {', '.join(no_info)}")
-    if not synthetic and (data_dir / "SYNTHETIC.json").is_file():
-        log.warning("%s holds SYNTHETIC.json: generated EEG, results are labelled synthetic", data_dir)
-        notes.append("SYNTHETIC.json present: generated EEG in the Helsinki layout, labelled synthetic")
-        synthetic = True
-    index = RecordingIndex(
-        dataset=dataset_name,
-        patients=tuple(patients),
-        channels=HELSINKI_CHANNELS,
-        exclusions=tuple(exclusions),
-        synthetic=synthetic,
-        root=str(data_dir),
-        notes=tuple(notes),
+    return finish_index(
+        dataset_name, patients, root=data_dir, channels=HELSINKI_CHANNELS, exclusions=exclusions, notes=notes,
+        synthetic=synthetic, layout="the Helsinki", noun="neonates", detail=f" (consensus {consensus})",
     )
-    log.info(
-        "%s (consensus %s): %d neonates, %d seizures, %d exclusions",
-        dataset_name, consensus, len(patients), index.n_seizures, len(exclusions),
-    )
-    return index

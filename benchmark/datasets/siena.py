@@ -58,17 +58,16 @@ EDF files
 from __future__ import annotations
 
 import csv
-import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmark.datasets._common import finish_index
 from benchmark.datasets.chbmit import natural_key, place_on_timeline
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-log = logging.getLogger(__name__)
 
 __all__ = ["SIENA_CHANNELS", "SeizureList", "load_siena", "parse_seizure_list"]
 
@@ -698,24 +697,7 @@ def load_siena(
             f"checked); {counts['unlisted']} EDF file(s) not in any seizure list read as "
             "seizure-free recordings"
         )
-    if not synthetic and (data_dir / "SYNTHETIC.json").is_file():
-        log.warning(
-            "%s holds SYNTHETIC.json: its EEG is generated; results are labelled synthetic",
-            data_dir,
-        )
-        notes.append("SYNTHETIC.json present: generated EEG in Siena layout, labelled synthetic")
-        synthetic = True
-    index = RecordingIndex(
-        dataset=dataset_name,
-        patients=tuple(patients),
-        channels=SIENA_CHANNELS,
-        exclusions=tuple(exclusions),
-        synthetic=synthetic,
-        root=str(data_dir),
-        notes=tuple(notes),
+    return finish_index(
+        dataset_name, patients, root=data_dir, channels=SIENA_CHANNELS, exclusions=exclusions, notes=notes,
+        synthetic=synthetic, layout="Siena",
     )
-    log.info(
-        "%s: %d patients, %d recordings, %d seizures, %d exclusions",
-        dataset_name, len(patients), index.n_recordings, index.n_seizures, len(exclusions),
-    )
-    return index

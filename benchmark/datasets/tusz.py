@@ -45,19 +45,18 @@ Channels
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from benchmark.datasets._common import finish_index
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-log = logging.getLogger(__name__)
 
 __all__ = [
     "TUSZ_CHANNELS",
@@ -606,24 +605,7 @@ def load_tusz(
             "seizure labels outside the TUSZ v2 table kept as types: "
             + ", ".join(sorted(unknown_labels))
         )
-    if not synthetic and (data_dir / "SYNTHETIC.json").is_file():
-        log.warning(
-            "%s holds SYNTHETIC.json: its EEG is generated; results are labelled synthetic",
-            data_dir,
-        )
-        notes.append("SYNTHETIC.json present: generated EEG in TUSZ layout, labelled synthetic")
-        synthetic = True
-    index = RecordingIndex(
-        dataset=dataset_name,
-        patients=patients,
-        channels=TUSZ_CHANNELS,
-        exclusions=tuple(exclusions),
-        synthetic=synthetic,
-        root=str(data_dir),
-        notes=tuple(notes),
+    return finish_index(
+        dataset_name, patients, root=data_dir, channels=TUSZ_CHANNELS, exclusions=exclusions, notes=notes,
+        synthetic=synthetic, layout="TUSZ",
     )
-    log.info(
-        "%s: %d patients, %d recordings, %d seizures, %d exclusions",
-        dataset_name, len(patients), index.n_recordings, index.n_seizures, len(exclusions),
-    )
-    return index

@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import LOWER_IS_BETTER
+from benchmark.report.classes import class_names, confusion_from_scores, per_class_table, video_level
 from benchmark.report.papers import COLUMNS as PAPER_COLUMNS
 from benchmark.report.papers import build_paper_pages
 from benchmark.report.leaderboard import (
@@ -56,6 +57,7 @@ METRIC_LABELS = {
     "f1": "F1",
     "balanced_accuracy": "Balanced acc.",
     "roc_auc": "ROC AUC",
+    "recall": "Recall",
     "precision_macro": "Precision (macro)",
     "recall_macro": "Recall (macro)",
     "specificity_macro": "Specificity (macro)",
@@ -65,6 +67,12 @@ METRIC_LABELS = {
     "roc_auc_micro": "ROC AUC (micro)",
     "precision_weighted": "Precision (weighted)",
     "f1_weighted": "F1 (weighted)",
+    "video_accuracy": "Video accuracy",
+    "video_balanced_accuracy": "Video balanced acc.",
+    "video_f1": "Video F1",
+    "video_sensitivity": "Video sensitivity",
+    "video_specificity": "Video specificity",
+    "video_roc_auc": "Video ROC AUC",
     "event_sensitivity": "Event sensitivity",
     "event_precision": "Event precision",
     "event_f1": "Event F1",
@@ -182,23 +190,44 @@ def _entry(store, run) -> Entry:
 def _run_context(store, entry: Entry) -> dict[str, Any]:
     run = entry.run
     folds = store.folds(run.run_id)
-    metrics = ordered_metrics(set(map(str, entry.patient_metrics.columns)))
-    fold_metrics = ordered_metrics({m for f in folds for m in (f.metrics or {})})
+    # Per-class metrics ("recall:FNSZ") get their own table; as columns they would swamp the rest.
+    metrics = _overall(entry.patient_metrics.columns)
+    fold_metrics = _overall({m for f in folds for m in (f.metrics or {})})
     provenance = dict(run.provenance or {})
     weights = provenance.get("weights_source")
+    confusion = None
+    if run.kind == "run":
+        from benchmark.tasks import CLASSES
+
+        classes = class_names(provenance, entry.stats, fallback=CLASSES.get(run.task, ()))
+        confusion = confusion_from_scores(store.scores(run.run_id)[["label", "pred"]], classes)
+    pooled = {str(k): v for k, v in (provenance.get("pooled_metrics") or {}).items()}
     return {
         "entry": entry,
         "run": run,
         "metrics": metrics,
         "patients": sorted(entry.patient_metrics.index, key=_natural_key),
+        "pooled": pooled if any(m in pooled for m in metrics) else {},
+        "printed_metrics": _overall(entry.stats) if entry.level == "dataset" else [],
+        "per_class": per_class_table(provenance, entry.stats, level=entry.level, confusion=confusion),
+        "confusion": confusion,
+        # A video run's windows are clips of its videos.
+        "window_unit": "clips" if run.task == "classification" else "windows",
+        "video_level": video_level(provenance),
         "folds": folds,
         "fold_metrics": fold_metrics,
         "n_failed": sum(f.status != "ok" for f in folds),
+        # Shown in their own sections above; listing them again would only repeat them.
+        "provenance_shown": {k: v for k, v in provenance.items() if k not in ("pooled_metrics", "video_level")},
         "provenance": provenance,
         "random_init": isinstance(weights, str) and "random" in weights.lower(),
         "leakage": run.leakage or {},
         "exclusions": list(run.exclusions or []),
     }
+
+
+def _overall(names) -> list[str]:
+    return ordered_metrics({str(m) for m in names if ":" not in str(m)})
 
 
 def _natural_key(text: str) -> list:
@@ -228,6 +257,7 @@ def _environment() -> Environment:
         first_line=first_line,
         metric_label=lambda m: METRIC_LABELS.get(m, m.replace("_", " ")),
         scaled=fmt_scaled,
+        percent=fmt_percent,
     )
     env.globals.update(lower_is_better=LOWER_IS_BETTER)
     return env
@@ -268,6 +298,13 @@ def fmt_scaled(value, scale: float = 1.0, digits: int = 3, signed: bool = False)
     if not signed:
         return text
     return ("−" if x < 0 and float(text) != 0 else "+") + text
+
+
+def fmt_percent(value, digits: int = 1) -> str:
+    """A fraction as a percentage (``0.5`` -> ``"50.0%"``); ``"—"`` when missing or undefined."""
+    if _missing(value) or _is_nan(value):
+        return "—"
+    return f"{float(value) * 100:.{digits}f}%"
 
 
 def fmt_p(value) -> str:

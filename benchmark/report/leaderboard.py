@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, summarize
+from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, VIDEO_METRICS, summarize
 from benchmark.stats import holm, paired_tests
 
 # Methods shipped as baselines; a run can also declare itself one via provenance["is_baseline"].
@@ -267,7 +267,8 @@ def metric_stats(patient_metrics: pd.DataFrame, summary: pd.DataFrame | None) ->
     return out
 
 
-_CANONICAL = tuple(dict.fromkeys([*METRICS, *MULTICLASS_METRICS, "precision_weighted", "f1_weighted", *EVENT_METRICS]))
+_CANONICAL = tuple(dict.fromkeys([*VIDEO_METRICS, *METRICS, *MULTICLASS_METRICS, "precision_weighted", "f1_weighted",
+                                  *EVENT_METRICS]))
 
 
 def ordered_metrics(present: set[str]) -> list[str]:
@@ -278,7 +279,11 @@ def ordered_metrics(present: set[str]) -> list[str]:
 
 def choose_primary(entries: list[Entry], metrics: list[str]) -> str:
     """Default ranking metric: balanced accuracy if every entry has it, else accuracy, else the
-    metric most entries share (so reported sets with fewer metrics are still ranked and tested)."""
+    metric most entries share (so reported sets with fewer metrics are still ranked and tested).
+
+    Video boards rank by video-level accuracy: a patient's videos usually show one class (ES or
+    PNES), so per-patient balanced accuracy is mostly undefined, while accuracy is defined for every
+    patient and its mean over patients weighs each class by the patients who have it."""
     scored = [e for e in entries if e.stats]
     if not metrics:
         return ""
@@ -286,7 +291,7 @@ def choose_primary(entries: list[Entry], metrics: list[str]) -> str:
     def coverage(metric: str) -> int:
         return sum(_finite(e.stats.get(metric, _NO_STAT).mean) for e in scored)
 
-    for preferred in ("balanced_accuracy", "accuracy"):
+    for preferred in ("video_accuracy", "balanced_accuracy", "accuracy"):
         if preferred in metrics and coverage(preferred) == len(scored):
             return preferred
     return max(metrics, key=lambda m: (coverage(m), -metrics.index(m)))

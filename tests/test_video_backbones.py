@@ -1,0 +1,227 @@
+"""Video backbones have the published shapes and sizes, and local weights load (or fail) cleanly.
+
+Full-size shapes are checked on the ``meta`` device (shape propagation without arithmetic), so
+the published 64 x 224 x 224 I3D input and TimeSformer-Base cost nothing; numeric checks use
+tiny inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import pytest
+import torch
+import torchvision
+
+from benchmark.errors import DataError
+from methods import _video_backbones as vb
+
+# Output channels of I3D's Inception modules (Inception-v1's 3a-5b, Szegedy et al. 2015, Table 1).
+I3D_CHANNELS = {
+    "Mixed_3b": 256, "Mixed_3c": 480, "Mixed_4b": 512, "Mixed_4c": 512, "Mixed_4d": 512,
+    "Mixed_4e": 528, "Mixed_4f": 832, "Mixed_5b": 832, "Mixed_5c": 1024,
+}  # fmt: skip
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny tensors gain nothing from threads, and on a busy runner thread wake-ups dominate."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_timesformer(**kw) -> vb.TimeSformer:
+    config = dict(img_size=16, patch_size=8, num_frames=3, embed_dim=24, depth=2, num_heads=4, num_classes=5,
+                  drop_path_rate=0.0)  # fmt: skip
+    config.update(kw)
+    return vb.TimeSformer(**config).eval()
+
+
+def test_i3d_published_shapes_at_full_size():
+    with torch.device("meta"):
+        net = vb.build_i3d(num_classes=400)
+        x = torch.empty(2, 3, 64, 224, 224)
+        stages = net.forward_stages(x)
+        logits, feats = net(x), net.features(x)
+    assert {k: v.shape[1] for k, v in stages.items() if k.startswith("Mixed")} == I3D_CHANNELS
+    # Stride-2 stem, two spatial-only pools, then two space-time pools: 64x224x224 -> 8x7x7.
+    assert tuple(stages["Conv3d_1a_7x7"].shape) == (2, 64, 32, 112, 112)
+    assert tuple(stages["Mixed_3c"].shape[2:]) == (32, 28, 28)
+    assert tuple(stages["Mixed_4f"].shape[2:]) == (16, 14, 14)
+    assert tuple(stages["Mixed_5c"].shape) == (2, 1024, 8, 7, 7)
+    assert tuple(logits.shape) == (2, 400)
+    assert tuple(feats.shape) == (2, 1024)
+
+
+def test_i3d_runs_on_small_clips_with_published_channels():
+    torch.manual_seed(0)
+    net = vb.build_i3d(num_classes=7).eval()
+    x = torch.rand(2, 3, 4, 16, 16)
+    with torch.inference_mode():
+        stages = net.forward_stages(x)
+        logits, feats = net(x), net.features(x)
+    assert {k: v.shape[1] for k, v in stages.items() if k.startswith("Mixed")} == I3D_CHANNELS
+    assert tuple(logits.shape) == (2, 7) and tuple(feats.shape) == (2, 1024)
+    assert torch.isfinite(feats).all() and feats.std() > 0
+    # Checkpoint-compatible names and the inflated 7x7x7 stem.
+    state = net.state_dict()
+    assert tuple(state["Conv3d_1a_7x7.conv3d.weight"].shape) == (64, 3, 7, 7, 7)
+    assert tuple(state["Mixed_5c.b1b.conv3d.weight"].shape) == (384, 192, 3, 3, 3)
+    assert tuple(state["logits.conv3d.weight"].shape) == (7, 1024, 1, 1, 1)
+    # About 12 M parameters per I3D stream (Carreira & Zisserman 2017, Table 1: 25 M for two).
+    assert 12.0e6 < vb.count_parameters(vb.build_i3d()) < 13.0e6
+
+
+def test_r2plus1d_matches_torchvision_and_gives_512_features():
+    torch.manual_seed(1)
+    reference = torchvision.models.video.r2plus1d_18(weights=None).eval()
+    ours = vb.build_r2plus1d_18().eval()
+    ref_state = reference.state_dict()
+    shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
+    assert shapes == {k: tuple(v.shape) for k, v in ref_state.items()}
+    ours.load_state_dict(ref_state)
+    x = torch.rand(2, 3, 4, 16, 16)
+    with torch.inference_mode():
+        torch.testing.assert_close(ours(x), reference(x))
+        feats = ours.features(x)
+        assert tuple(feats.shape) == (2, 512)
+        # features() is the input of the classifier.
+        torch.testing.assert_close(ours.fc(feats), reference(x))
+
+
+def test_timesformer_base_has_about_121m_parameters():
+    with torch.device("meta"):
+        net = vb.TimeSformer(img_size=224, patch_size=16, num_frames=8, embed_dim=768, depth=12, num_heads=12,
+                             num_classes=400)  # fmt: skip
+    # Bertasius et al. (2021), Table 1: 121.4 M parameters for divided space-time attention.
+    assert abs(vb.count_parameters(net) - 121.4e6) < 0.5e6
+    assert tuple(net.pos_embed.shape) == (1, 197, 768) and tuple(net.time_embed.shape) == (1, 8, 768)
+
+
+def test_timesformer_token_shapes_and_time_mixing():
+    torch.manual_seed(0)
+    net = tiny_timesformer()
+    x = torch.rand(2, 3, 3, 16, 16)  # (B, T, C, H, W): 3 frames of 2x2 patches
+    with torch.inference_mode():
+        tokens = net.forward_tokens(x)
+        assert tuple(tokens.shape) == (2, 1 + 3 * 4, 24)
+        assert tuple(net.forward_features(x).shape) == (2, 24)
+        assert tuple(net(x).shape) == (2, 5)
+        # Other clip lengths interpolate the time embedding.
+        assert tuple(net(torch.rand(2, 5, 3, 16, 16)).shape) == (2, 5)
+        # Temporal attention: changing frame 0 changes the tokens of frame 2; spatial attention alone
+        # (no temporal mixing) could not.
+        x2 = x.clone()
+        x2[:, 0] = torch.rand_like(x2[:, 0])
+        frame2 = slice(1 + 2 * 4, 1 + 3 * 4)
+        assert not torch.allclose(net.forward_tokens(x2)[:, frame2], tokens[:, frame2])
+        # Each clip is processed on its own.
+        torch.testing.assert_close(net.forward_tokens(x[:1]), tokens[:1])
+
+
+def test_timesformer_rejects_frames_without_time_axis():
+    with pytest.raises(ValueError, match=r"\(B, T, C, H, W\)"):
+        tiny_timesformer().forward_features(torch.rand(2, 3, 16, 16))
+
+
+def test_frame_encoders():
+    torch.manual_seed(0)
+    small = vb.build_resnet152_frames(model_name="resnet18").eval()
+    with torch.inference_mode():
+        out = small(torch.rand(2, 3, 3, 32, 32))
+    assert tuple(out.shape) == (2, 3, 512) and small.feature_dim == 512
+    with torch.device("meta"):
+        big = vb.build_resnet152_frames()
+    assert big.feature_dim == 2048
+    assert 58e6 < vb.count_parameters(big) < 59e6  # ResNet-152 without its classifier
+
+
+def _outputs(net, x):
+    with torch.inference_mode():
+        return net(x)
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_weights_round_trip(tmp_path, suffix):
+    torch.manual_seed(0)
+    source = tiny_timesformer()
+    path = tmp_path / f"weights{suffix}"
+    state = {k: v.contiguous() for k, v in source.state_dict().items()}
+    if suffix == ".pt":
+        torch.save(state, path)
+    else:
+        from safetensors.torch import save_file
+
+        save_file(state, str(path))
+    torch.manual_seed(1)
+    target = tiny_timesformer()
+    x = torch.rand(1, 3, 3, 16, 16)
+    assert not torch.allclose(_outputs(target, x), _outputs(source, x))
+    text = vb.load_weights(target, path)
+    torch.testing.assert_close(_outputs(target, x), _outputs(source, x), rtol=0, atol=0)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert text == f"local file {path.name} sha256 {sha[:12]}"
+
+
+def test_weights_in_a_wrapper_with_prefixed_keys_load(tmp_path):
+    torch.manual_seed(0)
+    source = tiny_timesformer()
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"epoch": 3, "state_dict": {f"module.{k}": v for k, v in source.state_dict().items()}}, path)
+    target = tiny_timesformer()
+    vb.load_weights(target, path)
+    for k, v in source.state_dict().items():
+        torch.testing.assert_close(target.state_dict()[k], v)
+
+
+def test_partial_weights_are_loaded_with_a_warning(tmp_path, caplog):
+    torch.manual_seed(0)
+    source = tiny_timesformer(num_classes=9)  # another head: skipped, the rest loads
+    path = tmp_path / "other_head.pt"
+    torch.save(source.state_dict(), path)
+    target = tiny_timesformer(num_classes=5)
+    with caplog.at_level(logging.WARNING, logger="methods._video_backbones"):
+        text = vb.load_weights(target, path)
+    n_total = len(target.state_dict())
+    assert text.endswith(f"({n_total - 2} of {n_total} tensors loaded)")
+    assert "head.weight" in caplog.text and "other shapes" in caplog.text
+    key = "blocks.1.attn.qkv.weight"
+    torch.testing.assert_close(target.state_dict()[key], source.state_dict()[key])
+
+
+def test_weights_of_another_architecture_are_refused(tmp_path):
+    path = tmp_path / "unrelated.pt"
+    torch.save({"encoder.layer.weight": torch.zeros(3, 3)}, path)
+    with pytest.raises(DataError, match="matches none of the"):
+        vb.load_weights(tiny_timesformer(), path)
+
+
+def test_bad_weights_files_give_one_line_errors(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        vb.load_weights(tiny_timesformer(), tmp_path / "missing.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(DataError, match="cannot read weights file junk.pt"):
+        vb.load_weights(tiny_timesformer(), junk)
+    model_file = tmp_path / "whole_model.txt"
+    model_file.write_text("x")
+    with pytest.raises(DataError, match="unknown suffix"):
+        vb.load_weights(tiny_timesformer(), model_file)
+
+
+def test_sequence_classifier_and_standardizer():
+    torch.manual_seed(0)
+    feats = torch.randn(6, 4, 10) * 50 + 7
+    std = vb.FeatureStandardizer(10).fit(feats)
+    z = std(feats).reshape(-1, 10)
+    torch.testing.assert_close(z.mean(0), torch.zeros(10), atol=1e-5, rtol=0)
+    torch.testing.assert_close(z.std(0, unbiased=False), torch.ones(10), atol=1e-4, rtol=0)
+    for cell, bidirectional, layers in (("lstm", False, 1), ("gru", True, 2)):
+        head = vb.SequenceClassifier(10, 3, hidden_size=8, num_layers=layers, bidirectional=bidirectional, cell=cell)
+        assert tuple(head(feats).shape) == (6, 3)
+    with pytest.raises(ValueError, match="lstm"):
+        vb.SequenceClassifier(10, 3, cell="transformer")
