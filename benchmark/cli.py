@@ -170,6 +170,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--event-min-duration", type=float, default=0.0, metavar="S",
                    help="drop predicted events shorter than S seconds (default 0)")
 
+    p = sub.add_parser("plan", help="estimate a run's EEG hours, windows, cache size, folds and training steps "
+                                    "from the dataset index alone (no signal is read)")
+    p.add_argument("--method", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--task", default="prediction",
+                   help="prediction (default), detection, seizure-type, or classification (video)")
+    p.add_argument("--protocol", default="loocv", help="loocv (default), loso, kfold5, kfold5-random")
+    p.add_argument("--budget", default="smoke", help="smoke (default) or paper")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
+    p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F")
+    p.add_argument("--splits-dir", type=Path)
+    p.add_argument("--cache-dir", type=Path, help="where ad-hoc frozen splits are looked up (nothing is written)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_task_args(p)
+
     p = sub.add_parser("results", help="list or export stored results")
     rsub = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
     r = rsub.add_parser("list", help="one line per run and reported set")
@@ -370,12 +387,10 @@ def cmd_splits(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
-    from benchmark.events import PostProcessing
-    from benchmark.runner import RunConfig, Runner
-
+def _overrides(items) -> dict:
+    """--set KEY=VALUE pairs (values parsed as JSON when they are JSON); shared by run and plan."""
     overrides = {}
-    for item in args.set:
+    for item in items:
         k, _, v = item.partition("=")
         if not k.strip() or "=" not in item:
             raise BenchmarkError(f"--set expects KEY=VALUE with a non-empty KEY, got '{item}'.")
@@ -383,6 +398,29 @@ def cmd_run(args) -> int:
             overrides[k] = json.loads(v)
         except json.JSONDecodeError:
             overrides[k] = v
+    return overrides
+
+
+def cmd_plan(args) -> int:
+    from benchmark.plan import format_plan, plan_run
+    from benchmark.runner import RunConfig
+
+    cfg = RunConfig(
+        method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
+        seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
+        method_overrides=_overrides(args.set), valid_fraction=args.valid_fraction,
+        splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, progress=False,
+    )
+    plan = plan_run(cfg)
+    print(json.dumps(plan.to_dict(), indent=1) if args.json else format_plan(plan))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from benchmark.events import PostProcessing
+    from benchmark.runner import RunConfig, Runner
+
+    overrides = _overrides(args.set)
     cfg = RunConfig(
         method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
         seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
@@ -560,7 +598,7 @@ def cmd_reproduce(args) -> int:
 
 
 COMMANDS = {
-    "list": cmd_list, "data": cmd_data, "splits": cmd_splits, "run": cmd_run, "results": cmd_results,
+    "list": cmd_list, "data": cmd_data, "splits": cmd_splits, "run": cmd_run, "plan": cmd_plan, "results": cmd_results,
     "report": cmd_report, "import-reported": cmd_import_reported, "import-bundled": cmd_import_bundled,
     "compare": cmd_compare, "check-adapter": cmd_check_adapter, "reproduce": cmd_reproduce,
 }

@@ -233,6 +233,26 @@ class Runner:
         self.device = resolve_device(cfg.device)
 
     # -- stages -------------------------------------------------------------------------------
+    def find_split(self, index: RecordingIndex) -> tuple[SplitSpec | None, Path]:
+        """The frozen split for these settings and its path: the committed one, else an ad-hoc one
+        frozen into the cache earlier; ``(None, path an ad-hoc split would take)`` when neither exists.
+        Never writes."""
+        cfg = self.cfg
+        # Keyed on the index's name: two private edf-folder datasets must not share split files.
+        path = split_path(cfg.splits_dir, index.dataset, cfg.task, self.params, cfg.protocol)
+        if not path.exists():
+            path = split_path(WindowCache(cfg.cache_dir).root / "splits", index.dataset, cfg.task, self.params,
+                              cfg.protocol)
+        if not path.exists():
+            return None, path
+        spec = load_split(path)
+        check_against_index(spec, index.content_hash(), path)
+        # Compare as JSON: a split file gives lists where the parameter record holds tuples.
+        same = json.loads(json.dumps(asdict(self.params), default=str)) == spec.task_params
+        if not same or spec.protocol != cfg.protocol:
+            raise BenchmarkError(f"split file {path} was frozen for other task parameters; re-freeze it.")
+        return spec, path
+
     def load_split(self, index: RecordingIndex) -> tuple[SplitSpec, Path]:
         """The committed split for these settings, or an ad-hoc one frozen into the cache.
 
@@ -240,18 +260,8 @@ class Runner:
         there, so a mistyped option cannot add files to the repository.
         """
         cfg = self.cfg
-        # Keyed on the index's name: two private edf-folder datasets must not share split files.
-        path = split_path(cfg.splits_dir, index.dataset, cfg.task, self.params, cfg.protocol)
-        if not path.exists():
-            path = split_path(WindowCache(cfg.cache_dir).root / "splits", index.dataset, cfg.task, self.params,
-                              cfg.protocol)
-        if path.exists():
-            spec = load_split(path)
-            check_against_index(spec, index.content_hash(), path)
-            # Compare as JSON: a split file gives lists where the parameter record holds tuples.
-            same = json.loads(json.dumps(asdict(self.params), default=str)) == spec.task_params
-            if not same or spec.protocol != cfg.protocol:
-                raise BenchmarkError(f"split file {path} was frozen for other task parameters; re-freeze it.")
+        spec, path = self.find_split(index)
+        if spec is not None:
             return spec, path
         labels = make_labels(index, cfg.task, self.params)
         spec = make_split(labels, cfg.protocol, dataset=cfg.dataset, index_hash=index.content_hash(),
