@@ -306,7 +306,7 @@ def aggregate_videos(scores: pd.DataFrame, proba: np.ndarray, aggregation: str) 
     proba
         ``(n_clips, n_classes)`` clip probabilities, rows in ``scores`` order.
     aggregation
-        ``"mean"``: the video's probabilities are the mean of its clips' (Hou et al., 2023, average
+        ``"mean"``: the video's probabilities are the mean of its clips' (Hou et al., 2022, average
         over time). ``"vote"``: each clip votes for its most probable class; the video's
         "probabilities" are the vote shares and its class the majority, ties broken by the higher
         mean probability (Li et al., 2024, voting over clips).

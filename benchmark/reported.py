@@ -10,8 +10,10 @@ A reported result set is one of two levels:
     Figures a paper gives only for a whole data set (e.g. a random k-fold over segments). The CSV
     has a ``row`` column naming the paper's table row (a method, a model variant) and one column per
     metric: the binary names, the multi-class ones (:data:`benchmark.metrics.MULTICLASS_METRICS`,
-    plus the support-weighted :data:`WEIGHTED_METRICS` that some papers print) and per-class ones
-    ``"<metric>:<CLASS>"`` with ``<metric>`` in :data:`benchmark.metrics.PER_CLASS_METRICS`. One
+    plus the support-weighted :data:`WEIGHTED_METRICS` that some papers print), the video-level
+    ones of video classification (:data:`benchmark.metrics.VIDEO_METRICS`, e.g. ``video_f1``) and
+    per-class ones ``"<metric>:<CLASS>"`` with ``<metric>`` in
+    :data:`benchmark.metrics.PER_CLASS_METRICS`. One
     CSV may hold several rows (result sets); one result set may merge one row from several CSVs
     (e.g. a paper's overall table and its per-class table), whose shared metrics must agree. Such a
     set is stored as a summary only (``n = 0``, no spread, no interval) and no per-patient metrics,
@@ -38,7 +40,14 @@ import numpy as np
 import pandas as pd
 
 from benchmark.errors import DataError, UnknownNameError, did_you_mean
-from benchmark.metrics import METRICS, MULTICLASS_METRICS, PER_CLASS_METRICS, SUMMARY_COLUMNS, summarize
+from benchmark.metrics import (
+    METRICS,
+    MULTICLASS_METRICS,
+    PER_CLASS_METRICS,
+    SUMMARY_COLUMNS,
+    VIDEO_METRICS,
+    summarize,
+)
 from benchmark.store import ResultStore, RunRecord, utc_now
 
 log = logging.getLogger(__name__)
@@ -48,7 +57,7 @@ LEVELS = ("patient", "dataset")
 # Support-weighted averages (scikit-learn's average="weighted") that papers print for multi-class
 # results; benchmark runs do not compute them, so they are accepted for dataset-level sets only.
 WEIGHTED_METRICS = ("precision_weighted", "f1_weighted")
-DATASET_METRICS = tuple(dict.fromkeys((*METRICS, *MULTICLASS_METRICS, *WEIGHTED_METRICS)))
+DATASET_METRICS = tuple(dict.fromkeys((*METRICS, *MULTICLASS_METRICS, *WEIGHTED_METRICS, *VIDEO_METRICS)))
 _KEY_COLUMN = {"patient": "patient", "dataset": "row"}
 _CLASS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _MISSING = {"", "n/a", "na", "nan", "-", "--", "\u2013", "\u2014"}
@@ -311,6 +320,7 @@ def import_reported(
     row: str | None = None,
     role: str = "",
     metric_notes: Mapping[str, str] | None = None,
+    video_level: Mapping[str, Any] | None = None,
 ) -> str:
     """Store a paper's table as a reported result set (replacing an earlier import).
 
@@ -343,6 +353,11 @@ def import_reported(
     metric_notes
         Optional metric (or per-class prefix) -> caveat; the entries for metrics of this set are
         kept as ``provenance["metric_notes"]``.
+    video_level
+        Dataset level only: a paper's video-level confusion matrix, ``{"aggregation", "classes",
+        "confusion", "n_videos"}`` with rows the true and columns the predicted classes in
+        ``classes`` order (the layout runs store in ``provenance["video_level"]``); kept as
+        ``provenance["video_level"]``.
 
     Returns
     -------
@@ -380,6 +395,10 @@ def import_reported(
         }
     if role:
         provenance["role"] = role
+    if video_level is not None:
+        if level != "dataset":
+            raise DataError("video_level= holds a paper's pooled confusion matrix; pass level='dataset'")
+        provenance["video_level"] = _checked_video_level(video_level, name)
     kept = {k: v for k, v in (metric_notes or {}).items() if any(m == k or m.startswith(f"{k}:") for m in metrics)}
     if kept:
         provenance["metric_notes"] = kept
@@ -416,6 +435,30 @@ def import_reported(
     return run_id
 
 
+def _checked_video_level(video_level: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A copy of a reported video-level record, after checking the matrix fits its classes and count."""
+    classes = [str(c) for c in video_level.get("classes") or []]
+    matrix = video_level.get("confusion")
+    square = (
+        isinstance(matrix, (list, tuple)) and len(matrix) == len(classes) >= 2
+        and all(isinstance(r, (list, tuple)) and len(r) == len(classes) for r in matrix)
+    )  # fmt: skip
+    if not square or not all(isinstance(c, int) and c >= 0 for r in matrix for c in r):
+        raise DataError(
+            f"video_level of '{name}': 'confusion' must be a {len(classes)} x {len(classes)} list of counts, one row "
+            f"per true class of 'classes' {classes}"
+        )
+    n_videos = video_level.get("n_videos")
+    total = sum(sum(r) for r in matrix)
+    if n_videos is not None and n_videos != total:
+        raise DataError(
+            f"video_level of '{name}': the confusion matrix counts {total} videos but n_videos is {n_videos}"
+        )
+    out = {"aggregation": str(video_level.get("aggregation") or ""), "classes": classes,
+           "confusion": [[int(c) for c in r] for r in matrix], "n_videos": total}  # fmt: skip
+    return out
+
+
 def bundled_reported(directory: str | Path | None = None) -> list[dict[str, Any]]:
     """Describe the reported result sets shipped with seizure-bench.
 
@@ -436,7 +479,7 @@ def bundled_reported(directory: str | Path | None = None) -> list[dict[str, Any]
         CSVs), ``level`` (``"patient"`` unless given), ``row`` (``None`` unless given), ``name``,
         ``dataset``, ``task``, ``protocol``, ``task_params``, ``citation``, ``source``,
         ``paper_notes``, ``metric_notes``, ``method_label``, ``table`` and the set's other
-        entries (e.g. ``paper_average``, ``role``, ``notes``, ``table_label``).
+        entries (e.g. ``paper_average``, ``role``, ``notes``, ``table_label``, ``video_level``).
     """
     folder = Path(directory) if directory is not None else BUNDLED_DIR
     index_path = folder / "index.json"
@@ -506,6 +549,7 @@ def import_bundled(
                 row=d["row"],
                 role=d.get("role", ""),
                 metric_notes=d["metric_notes"],
+                video_level=d.get("video_level"),
             )
         )
     return run_ids

@@ -8,3 +8,5 @@ added here as their adapters land.
 
 from methods import resnet_lstm_supcon  # noqa: F401  (importing registers the methods)
 from methods import distilclip_eeg  # noqa: F401
+from methods import pv_contrastive_timesformer  # noqa: F401
+from methods import video_ssl_transformer  # noqa: F401

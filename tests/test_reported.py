@@ -60,7 +60,10 @@ def _wang(table: int, dataset: str) -> pd.DataFrame:
 def test_bundled_index_covers_every_csv():
     assert len(LEE) == 12  # Tables 2-5 x SOP 10/15/30
     # Wang et al.: 18 Table I rows and 6 Table II rows on each of 4 data sets.
-    assert len(WANG) == (18 + 6) * 4 and len(BUNDLED) == len(LEE) + len(WANG)
+    assert len(WANG) == (18 + 6) * 4
+    # Video: Hou et al.'s one result and the seven rows of Li et al.'s Table I.
+    video = [d for d in BUNDLED if d["name"].lower().startswith(("hou", "li"))]
+    assert len(video) == 1 + 7 and len(BUNDLED) == len(LEE) + len(WANG) + len(video)
     files = {p for d in BUNDLED for p in d["paths"]}
     assert files == {str(p.resolve()) for p in REPORTED_DIR.glob("*.csv")}
     assert all(d["path"] == d["paths"][0] for d in BUNDLED)
@@ -391,7 +394,7 @@ def test_missing_file(tmp_path):
 
 def test_import_bundled(store):
     run_ids = import_bundled(store)
-    assert len(run_ids) == len(set(run_ids)) == len(BUNDLED) == 108
+    assert len(run_ids) == len(set(run_ids)) == len(BUNDLED) == 116
     rec = store.resolve("Lee2024 Table 3 (SOP 15)")
     assert rec.method == "Pre-train + ResNet-LSTM" and rec.dataset == "chbmit"
     assert "Table 3" in rec.source and rec.provenance["level"] == "patient"
@@ -418,7 +421,7 @@ def test_import_bundled(store):
         assert store.patient_metrics(rid).empty and not store.summary(rid).empty
 
     assert import_bundled(store) == run_ids  # idempotent
-    assert len(store.list_runs(kind="reported")) == 108
+    assert len(store.list_runs(kind="reported")) == 116
     assert import_bundled(store, replace=False) == []
 
 

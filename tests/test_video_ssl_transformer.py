@@ -1,0 +1,252 @@
+"""Denoising-pretrained video Transformer (Hou et al. 2022): corruption, loss, network, adapter.
+
+Hand-checkable tests of the BART-like corruption (span relocation, MASK -1.0 / PAD 0.0, mask
+fraction) and of Eq. (1); the adapter's contract on tiny SYNTHETIC clips (shapes, determinism,
+hidden test labels, checkpoint and feature cache reuse, fallback without contextual videos); and a
+learning test on a SYNTHETIC motion task (moving vs static square).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from benchmark.adapters import FitContext
+from benchmark.conformance import LabelGuardedWindowSet
+from benchmark.errors import BenchmarkError, DataError, UnknownNameError
+from benchmark.windowset import WindowSet
+from methods import _video_ssl_parts as parts
+from methods.video_ssl_transformer import CHECKPOINT, VideoSSLTransformer
+
+# Small enough for about a second per fit on two CPU cores.
+TINY = {"backbone": "resnet10t", "frame_size": 32, "d_model": 32, "heads": 4, "layers": 1, "ff_dim": 64,
+        "max_positions": 16, "span": 3, "pretrain_epochs": 2, "epochs": 3}  # fmt: skip
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These networks are tiny: one torch thread is the fastest, and immune to a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def motion_clips(
+    n_videos: int = 4, clips_per_video: int = 3, n_frames: int = 8, size: int = 32, seed: int = 0,
+    labels: bool = True, tag: str = "v", background: int | None = 40,
+) -> WindowSet:  # fmt: skip
+    """SYNTHETIC clips: a bright 10-px square on a flat background, static (class 0) or moving
+    5 px per frame and bouncing (class 1). Half the videos are of each class; one patient per class
+    pair of videos; recording ids carry ``tag`` so different sets never share a clip identity."""
+    rng = np.random.default_rng(seed)
+    clips, rows, ys = [], [], []
+    for v in range(n_videos):
+        cls = v % 2
+        patient = f"p{v // 2:02d}"
+        for c in range(clips_per_video):
+            level = background if background is not None else int(rng.integers(10, 80))
+            clip = np.full((n_frames, 3, size, size), level, dtype=np.uint8)
+            x, y = (int(k) for k in rng.integers(0, size - 10, 2))
+            dx, dy = (int(rng.choice([-5, 5])), int(rng.choice([-5, 5]))) if cls else (0, 0)
+            for t in range(n_frames):
+                clip[t, :, y : y + 10, x : x + 10] = 220
+                dx = -dx if not 0 <= x + dx <= size - 10 else dx
+                dy = -dy if not 0 <= y + dy <= size - 10 else dy
+                x, y = x + dx, y + dy
+            clips.append(clip)
+            ys.append(cls)
+            rows.append({"patient": patient, "recording": f"{patient}_{tag}{v}", "start": 2.0 * c,
+                         "end": 2.0 * c + 2.0, "unit": f"{patient}/{patient}_{tag}{v}"})  # fmt: skip
+    src = np.stack(clips)
+    info = {"representation": "video", "n_frames": n_frames, "size": size, "fps": 25.0, "window_s": 2.0,
+            "task": "classification", "dataset": "fake-video", "synthetic": True}  # fmt: skip
+    refs = np.column_stack([np.zeros(len(src), dtype=np.int64), np.arange(len(src))])
+    return WindowSet([src], refs, pd.DataFrame(rows), np.array(ys) if labels else None, ("static", "moving"), info)
+
+
+def fitted(train, context, **overrides) -> VideoSSLTransformer:
+    adapter = VideoSSLTransformer.from_budget("smoke", {**TINY, **overrides})
+    adapter.fit(train, None, context)
+    return adapter
+
+
+# -- corruption ---------------------------------------------------------------------------------------------------
+def test_relocate_span_moves_the_block_and_keeps_the_rest_in_order():
+    assert parts.relocate_span(8, 1, 3, 4).tolist() == [0, 4, 5, 6, 1, 2, 3, 7]
+    assert parts.relocate_span(6, 0, 2, 4).tolist() == [2, 3, 4, 5, 0, 1]
+    assert parts.relocate_span(6, 4, 2, 0).tolist() == [4, 5, 0, 1, 2, 3]
+    with pytest.raises(ValueError):
+        parts.relocate_span(5, 3, 3, 0)  # the span does not fit
+
+
+def test_seeded_corruption_relocates_30_frames_and_masks_15_percent():
+    plan = parts.draw_corruption(250, np.random.default_rng(7), span=30, mask_fraction=0.15)
+    s, i = plan.span_start, plan.insert_at
+    assert 0 <= s <= 220 and 0 <= i <= 220 and s != i  # a real move
+    order = plan.order.tolist()
+    rest = [k for k in range(250) if not s <= k < s + 30]
+    assert order == rest[:i] + list(range(s, s + 30)) + rest[i:]
+    assert sorted(order) == list(range(250))
+    assert plan.masked.sum() == round(0.15 * 250) == 38
+    # Same seed, same corruption; another seed, another one.
+    again = parts.draw_corruption(250, np.random.default_rng(7), span=30, mask_fraction=0.15)
+    assert np.array_equal(again.order, plan.order) and np.array_equal(again.masked, plan.masked)
+    other = parts.draw_corruption(250, np.random.default_rng(8), span=30, mask_fraction=0.15)
+    assert not (np.array_equal(other.order, plan.order) and np.array_equal(other.masked, plan.masked))
+
+
+def test_short_sequences_are_masked_but_not_permuted():
+    plan = parts.draw_corruption(20, np.random.default_rng(0), span=30, mask_fraction=0.15)
+    assert plan.order.tolist() == list(range(20)) and plan.span_start == -1
+    assert plan.masked.sum() == 3
+
+
+def test_mask_images_are_minus_one_and_padding_images_are_zero():
+    # Six 3x2x2 "images" whose pixels all equal their frame number + 1.
+    seq = torch.arange(1, 7, dtype=torch.float32).view(6, 1, 1, 1).expand(6, 3, 2, 2).contiguous()
+    plan = parts.Corruption(parts.relocate_span(6, 1, 2, 3), np.array([0, 1, 0, 0, 0, 1], dtype=bool), 1, 3)
+    out, pad = parts.apply_corruption(seq, plan, torch.full((3, 2, 2), -1.0), torch.zeros(3, 2, 2), length=8)
+    # order [0, 3, 4, 1, 2, 5] -> frames 1, 4, 5, 2, 3, 6; positions 1 and 5 masked; two PAD images.
+    assert out[:, 0, 0, 0].tolist() == [1.0, -1.0, 5.0, 2.0, 3.0, -1.0, 0.0, 0.0]
+    assert bool((out[1] == -1.0).all()) and bool((out[6:] == 0.0).all())
+    assert pad.tolist() == [False] * 6 + [True] * 2
+
+
+def test_denoising_loss_is_squared_l2_over_valid_frames_averaged_over_clips():
+    target = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]])
+    valid = torch.tensor([[True, True, False]])
+    assert float(parts.denoising_loss(torch.zeros_like(target), target, valid)) == 1 + 4 + 9 + 16
+    two = torch.cat([target, target])
+    assert float(parts.denoising_loss(torch.zeros_like(two), two, valid.repeat(2, 1))) == 30.0
+
+
+def test_mask_and_pad_tokens_are_the_frozen_encoders_features_of_constant_images():
+    adapter = VideoSSLTransformer.from_budget("smoke", TINY)
+    mask_tok, pad_tok = adapter._tokens()
+    encoder = adapter._frame_encoder()
+    with torch.inference_mode():
+        expect = encoder(torch.stack([torch.full((3, 32, 32), -1.0), torch.zeros(3, 32, 32)]))
+    assert torch.allclose(mask_tok, expect[0]) and torch.allclose(pad_tok, expect[1])
+    assert not torch.allclose(mask_tok, pad_tok)
+
+
+# -- network and settings ----------------------------------------------------------------------------------------
+def test_paper_transformer_has_the_papers_78M_parameters():
+    p = VideoSSLTransformer.meta.budgets["paper"]
+    with torch.device("meta"):
+        net = parts.DenoisingTransformer(
+            2048, 2, d_model=p["d_model"], heads=p["heads"], layers=p["layers"], ff_dim=p["ff_dim"],
+            max_positions=p["max_positions"],
+        )  # fmt: skip
+    assert 77.0e6 < net.trunk_parameters() < 79.0e6  # "about 78M"
+
+
+def test_meta_and_paper_budget_follow_the_paper():
+    meta = VideoSSLTransformer.meta
+    assert (meta.name, meta.modality, meta.tasks, meta.representation) == (
+        "video_ssl_transformer", "video", ("classification",), "video")
+    assert meta.video_aggregation == "mean" and meta.task_defaults == {"classification": {"target": "label"}}
+    p = meta.budgets["paper"]
+    assert (p["backbone"], p["heads"], p["d_model"], p["layers"], p["max_positions"]) == ("resnet152", 8, 1024, 6, 256)
+    assert (p["span"], p["mask_fraction"], p["mask_value"], p["pad_value"]) == (30, 0.15, -1.0, 0.0)
+    assert (p["pretrain_epochs"], p["pretrain_lr"], p["epochs"], p["lr"]) == (60, 0.01, 50, 0.005)
+    assert (p["batch_size"], p["weight_decay"], p["classifier_dropout"]) == (16, 1e-4, 0.5)
+    assert meta.representation_params["fps"] == 25.0
+
+
+def test_bad_settings_fail_in_one_line():
+    with pytest.raises(UnknownNameError, match="no hyper-parameter 'epoch'"):
+        VideoSSLTransformer.from_budget("smoke", {"epoch": 3})
+    with pytest.raises(BenchmarkError, match="multiple of heads"):
+        VideoSSLTransformer.from_budget("smoke", {"d_model": 30, "heads": 4})
+    adapter = VideoSSLTransformer.from_budget("smoke", {**TINY, "max_positions": 4})
+    with pytest.raises(DataError, match="exceed the Transformer's 4 positions"):
+        adapter.fit(motion_clips(), None, FitContext(seed=0))
+
+
+def test_class_weight_is_the_reciprocal_of_the_clip_count():
+    assert parts.class_weight_reciprocal(np.array([0, 0, 0, 1]), 3).tolist() == [1 / 3, 1.0, 0.0]
+
+
+# -- adapter -----------------------------------------------------------------------------------------------------
+def test_fit_predict_shapes_determinism_and_hidden_test_labels(tmp_path):
+    train, unl = motion_clips(seed=0, tag="t"), motion_clips(seed=1, labels=False, tag="c")
+    test = LabelGuardedWindowSet.wrap(motion_clips(seed=2, tag="x"))
+    probs = []
+    for run in range(2):
+        ctx = FitContext(seed=3, work_dir=tmp_path / f"w{run}", unlabelled=unl)
+        adapter = fitted(train, ctx)
+        probs.append(adapter.predict_proba(test))
+    assert probs[0].shape == (len(test), 2) and np.allclose(probs[0].sum(axis=1), 1.0)
+    assert np.array_equal(probs[0], probs[1])
+    assert not test.label_reads
+    assert "12 contextual clips" in adapter.weights_source() and "random init" in adapter.weights_source()
+    assert adapter.n_parameters() == sum(p.numel() for p in adapter.model_.parameters())
+    other = fitted(train, FitContext(seed=4, unlabelled=unl))
+    assert not np.array_equal(other.predict_proba(test), probs[0])
+
+
+def test_without_contextual_clips_it_pretrains_on_unlabelled_training_clips_and_says_so(caplog):
+    train = motion_clips(seed=0, tag="t")
+    with caplog.at_level(logging.WARNING):
+        adapter = fitted(train, FitContext(seed=0, unlabelled=None))
+    assert "no unlabelled contextual clips" in caplog.text
+    assert "12 labelled training clips with labels dropped" in adapter.weights_source()
+    # Labels are not used in pre-training: shuffled labels give the same pre-trained Transformer.
+    shuffled = WindowSet(train.sources, train.refs, train.meta, train.y[::-1].copy(), train.classes, train.info)
+    a = VideoSSLTransformer.from_budget("smoke", TINY)
+    b = VideoSSLTransformer.from_budget("smoke", TINY)
+    a.pretrain(train, FitContext(seed=0))
+    b.pretrain(shuffled, FitContext(seed=0))
+    for (k, v), w in zip(a.model_.state_dict().items(), b.model_.state_dict().values()):
+        assert torch.equal(v, w), k
+
+
+def test_a_resumed_fold_reloads_the_pretrained_transformer(tmp_path, caplog):
+    train, unl = motion_clips(seed=0, tag="t"), motion_clips(seed=1, labels=False, tag="c")
+    test = motion_clips(seed=2, tag="x").without_labels()
+    first = fitted(train, FitContext(seed=0, work_dir=tmp_path, unlabelled=unl))
+    assert (tmp_path / CHECKPOINT).exists()
+    with caplog.at_level(logging.INFO):
+        again = fitted(train, FitContext(seed=0, work_dir=tmp_path, unlabelled=unl))
+    assert "loaded the fold's pre-trained Transformer" in caplog.text
+    assert np.array_equal(first.predict_proba(test), again.predict_proba(test))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # other pre-training clips: the checkpoint is refused
+        fitted(train, FitContext(seed=0, work_dir=tmp_path, unlabelled=motion_clips(seed=5, labels=False, tag="d")))
+    assert "pre-training again" in caplog.text
+
+
+def test_frame_features_are_cached_and_give_the_same_predictions(tmp_path):
+    train, unl = motion_clips(seed=0, tag="t"), motion_clips(seed=1, labels=False, tag="c")
+    test = motion_clips(seed=2, tag="x").without_labels()
+    plain = fitted(train, FitContext(seed=0, unlabelled=unl)).predict_proba(test)
+    cached = fitted(train, FitContext(seed=0, unlabelled=unl, cache_dir=tmp_path)).predict_proba(test)
+    files = sorted(tmp_path.rglob("*.npy"))
+    assert len(files) == 4 + 4 + 4  # one per (patient, video) of train, contextual and test clips
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = fitted(train, FitContext(seed=0, unlabelled=unl, cache_dir=tmp_path)).predict_proba(test)
+    assert [f.stat().st_mtime_ns for f in files] == stamps  # read, not rewritten
+    assert np.allclose(plain, cached, atol=1e-6) and np.array_equal(cached, again)
+
+
+def test_efficiency_report_counts_the_frozen_encoder_and_the_transformer():
+    adapter = VideoSSLTransformer.from_budget("smoke", TINY)
+    rep = adapter.efficiency_report((8, 3, 32, 32), latency_repeats=1)
+    assert rep["n_params_total"] > rep["n_params_frame_encoder"] > rep["n_params_transformer"] > 0
+    assert rep["flops_per_window"] > 0 and rep["inference_ms_per_window"] > 0 and rep["model_size_mb"] > 0
+
+
+def test_learns_a_synthetic_motion_task():
+    """SYNTHETIC: moving vs static square; chance is 0.5 (balanced test clips)."""
+    train = motion_clips(n_videos=16, clips_per_video=6, seed=0, tag="t")
+    unl = motion_clips(n_videos=8, clips_per_video=4, seed=1, labels=False, tag="c", background=None)
+    test = motion_clips(n_videos=8, clips_per_video=6, seed=2, tag="x")
+    adapter = fitted(train, FitContext(seed=0, unlabelled=unl), d_model=64, layers=2, ff_dim=128, epochs=30)
+    accuracy = float((adapter.predict_proba(test.without_labels()).argmax(axis=1) == test.y).mean())
+    assert accuracy >= 0.8, accuracy
