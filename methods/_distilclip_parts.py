@@ -430,6 +430,10 @@ def load_bert(path: Path, dropout: float, n_layers: int | None = None):
     return model, tokenizer
 
 
+#: Which parts of BERT-LP are trained (see :meth:`BertLP.set_finetune`).
+TEXT_FINETUNE = ("all", "prompts", "none")
+
+
 class BertLP(nn.Module):
     """BERT with learnable prompts at every layer (BERT-LP); token ids -> ``(k, hidden)`` features.
 
@@ -466,10 +470,13 @@ class BertLP(nn.Module):
         return (h * w).sum(1) / w.sum(1).clamp_min(1.0)
 
     def set_finetune(self, mode: str) -> None:
-        """``"all"``: train BERT and prompts; ``"prompts"``: freeze BERT, train the prompts only."""
+        """``"all"``: train BERT and prompts; ``"prompts"``: freeze BERT, train the prompts only;
+        ``"none"``: freeze both (the text encoder is then a fixed feature extractor)."""
+        if mode not in TEXT_FINETUNE:
+            raise BenchmarkError(f"text_finetune must be one of {TEXT_FINETUNE}, got {mode!r}.")
         for prm in self.bert.parameters():
             prm.requires_grad_(mode == "all")
-        self.prompts.requires_grad_(True)
+        self.prompts.requires_grad_(mode != "none")
 
 
 class Tokens:
@@ -529,6 +536,27 @@ class TeacherNet(nn.Module):
 
     def encode_text(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.text_proj(self.text(ids, mask))
+
+    def text_frozen(self) -> bool:
+        """True when BERT-LP has nothing to train, so its outputs are the same at every step."""
+        return self.text is not None and not any(p.requires_grad and p.numel() for p in self.text.parameters())
+
+    def frozen_text_hidden(self, tokens: Tokens, chunk: int = 64) -> torch.Tensor:
+        """BERT-LP outputs ``(k, hidden)`` of all of ``tokens``' texts, in evaluation mode, without gradients.
+
+        For a frozen text encoder (:meth:`text_frozen`): computed once per fit, after which a
+        training step only applies the trainable projection ``text_proj``, instead of running BERT
+        on every batch. Evaluation mode means no text dropout, as at inference.
+        """
+        was_training = self.text.training
+        self.text.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(tokens.texts), chunk):
+                idx = torch.arange(start, min(start + chunk, len(tokens.texts)), device=tokens.ids.device)
+                out.append(self.text(*tokens.select(idx)).float())
+        self.text.train(was_training)
+        return torch.cat(out) if out else torch.zeros((0, self.text.hidden_size), device=tokens.ids.device)
 
     def classify(self, f_eeg: torch.Tensor, f_txt: torch.Tensor | None) -> torch.Tensor:
         return self.head(_fuse(f_eeg, f_txt, self.fusion))

@@ -13,18 +13,23 @@ import numpy as np
 import pytest
 import torch
 
+from benchmark import torch_utils
 from benchmark.adapters import FitContext, get_method
 from benchmark.conformance import check_adapter, format_results
+from benchmark.datasets.tusz_synthetic import TuszSyntheticConfig, generate_tusz_synthetic
 from benchmark.errors import BenchmarkError, DataError, UnknownNameError
 from benchmark.fake_data import make_windowset
+from benchmark.runner import RunConfig, Runner
 from benchmark.windowset import WindowSet
 from methods import _distilclip_parts as parts
 from methods.distilclip_eeg import (
+    _TEACHER_STAGE,
     DEFAULT_TEMPLATE,
     TEACHER_CHECKPOINT,
     DistilClipEEGStudent,
     DistilClipEEGTeacher,
     balanced_indices,
+    _stage_seed,
     efficiency,
 )
 
@@ -98,12 +103,14 @@ def test_papers_settings_are_the_paper_budget():
         assert (paper["lr"], paper["batch_size"], paper["epochs"], paper["betas"]) == (1e-5, 32, 400, [0.9, 0.999])
         assert (paper["depth"], paper["heads"], paper["ff_expansion"], paper["dropout"]) == (8, 10, 4, 0.3)
         assert paper["text_dropout"] == 0.2 and paper["text_template"] == DEFAULT_TEMPLATE
+        assert paper["lr_schedule"] == "constant" and paper["text_finetune"] == "all"
         for budget in meta.budgets.values():
             assert budget["embed_dim"] % budget["heads"] == 0
     student = get_method("distilclip_eeg_student").meta.budgets
     assert (student["paper"]["student_depth"], student["paper"]["student_epochs"]) == (4, 100)
     assert student["paper"]["temperature"] == 1.0
-    assert (student["smoke"]["depth"], student["smoke"]["student_depth"]) == (8, 4), "smoke keeps the 8/4 ratio"
+    smoke = student["smoke"]
+    assert smoke["depth"] == 2 * smoke["student_depth"], "smoke keeps the paper's 2:1 teacher/student depth ratio"
 
 
 def test_bad_hyper_parameters_are_refused_in_one_line(tmp_path):
@@ -333,14 +340,56 @@ def test_student_checkpoint_reuse_gives_the_same_student(tmp_path, tiny_bert, ca
 
 def test_a_damaged_teacher_checkpoint_is_replaced(tmp_path, tiny_bert, caplog):
     (tmp_path / TEACHER_CHECKPOINT).write_bytes(b"not a checkpoint")
-    adapter = DistilClipEEGTeacher.from_budget("smoke", tiny("distilclip_eeg_teacher", text_encoder=str(tiny_bert)))
+    overrides = tiny("distilclip_eeg_teacher", text_encoder=str(tiny_bert), text_finetune="prompts", text_prompts=2)
+    adapter = DistilClipEEGTeacher.from_budget("smoke", overrides)
     with caplog.at_level(logging.WARNING):
         adapter.fit(windows(32, seed=1), None, FitContext(seed=0, work_dir=tmp_path))
     assert any("cannot use the teacher checkpoint" in r.getMessage() for r in caplog.records)
     assert len(adapter.teacher_history_) == 1
     saved = torch.load(tmp_path / TEACHER_CHECKPOINT, weights_only=True)
     # Frozen BERT weights are not stored (text_finetune="prompts"); the prompts are.
-    assert "text.prompts" in saved["state"] and not any(k.startswith("text.bert.") for k in saved["state"])
+    assert torch.equal(saved["state"]["text.prompts"], adapter.teacher_.text.prompts.detach())
+    assert not any(k.startswith("text.bert.") for k in saved["state"])
+
+
+@pytest.mark.parametrize("finetune, bert_runs", [("none", 1), ("prompts", 4)])
+def test_a_frozen_text_encoder_runs_once_per_fit(finetune, bert_runs, tiny_bert, monkeypatch):
+    """text_finetune="none" freezes BERT and prompts and encodes the texts once, not per batch."""
+    calls = []
+    forward = parts.BertLP.forward
+    monkeypatch.setattr(parts.BertLP, "forward", lambda self, *a: calls.append(self.training) or forward(self, *a))
+    overrides = tiny("distilclip_eeg_teacher", text_encoder=str(tiny_bert), text_finetune=finetune, text_prompts=2)
+    overrides.update(epochs=2, max_windows_per_epoch=None)  # 2 epochs of 2 batches of 16
+    adapter = DistilClipEEGTeacher.from_budget("smoke", overrides)
+    torch_utils.seed_everything(_stage_seed(0, _TEACHER_STAGE))  # the teacher fit() starts from
+    before = {k: v.clone() for k, v in adapter._build_teacher(4, 128, 2)[0].text.state_dict().items()}
+    calls.clear()
+    adapter.fit(windows(32, seed=1), None, FitContext(seed=0))
+    assert len(calls) == bert_runs
+    assert calls == ([False] if finetune == "none" else [True] * bert_runs), "cached features: evaluation mode"
+    text = adapter.teacher_.text
+    assert text.prompts.requires_grad == (finetune == "prompts")
+    assert torch.equal(text.prompts.detach(), before["prompts"]) == (finetune == "none")
+    assert all(torch.equal(text.state_dict()[k], v) for k, v in before.items() if k.startswith("bert."))
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    adapter = DistilClipEEGTeacher.from_budget("smoke", {"batch_size": 10, "max_windows_per_epoch": 45})
+    assert adapter._steps_per_epoch(1000) == 5 and adapter._steps_per_epoch(41) == 4  # a last batch of 1 is dropped
+    weight = torch.nn.Parameter(torch.zeros(1))
+    opt, schedule = adapter._optimiser([weight], 0.01, epochs=8, pool_size=1000)  # 40 steps, 2 of warm-up
+    rates = []
+    for _ in range(40):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        schedule.step()
+    assert rates[:3] == pytest.approx([0.005, 0.01, 0.01])
+    assert all(a >= b for a, b in zip(rates[1:], rates[2:])) and rates[-1] < 1e-4
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0)
+    paper = DistilClipEEGTeacher.from_budget("paper")
+    assert paper._optimiser([weight], 1e-5, epochs=400, pool_size=100)[1] is None  # constant, as in the paper
+    with pytest.raises(BenchmarkError, match="lr_schedule must be one of"):
+        DistilClipEEGTeacher.from_budget("smoke", {"lr_schedule": "step"})
 
 
 @pytest.mark.parametrize("name", METHODS)
@@ -385,3 +434,32 @@ def test_efficiency_report_of_a_fitted_teacher_counts_the_text_encoder(tiny_bert
     )
     assert report["n_params_eeg_encoder"] == parts.count_parameters(adapter.teacher_.eeg)
     assert report["flops_per_window"] > 0
+
+
+# -- learning -----------------------------------------------------------------------------------------------------
+# Three patients with two of three seizure types each, two 90-s recordings at 128 Hz: about 540
+# 1-s windows, generated in about a second. The types differ in rhythm (3-Hz spike-and-wave,
+# theta, low-voltage fast activity), so 1-s raw windows tell them apart.
+LEARN_DATA = TuszSyntheticConfig(
+    n_patients=3, seizure_types=("ABSZ", "GNSZ", "TNSZ"), sessions_per_patient=2, recording_minutes=1.5,
+    seizures_per_recording=1, sfreq=128,
+)  # fmt: skip
+
+
+def test_smoke_teacher_learns_seizure_types_on_synthetic_data(tmp_path, tiny_bert):
+    """The smoke budget, as run by the harness, learns 4 classes (background + 3 types): a
+    constant prediction has macro ROC AUC 0.5 and balanced accuracy 1/4. The small random BERT
+    stands in for MiniLM to keep the test fast (the smoke budget freezes the text encoder anyway)."""
+    data = generate_tusz_synthetic(tmp_path / "tusz", LEARN_DATA)
+    cfg = RunConfig(
+        method="distilclip_eeg_teacher", dataset="tusz-synthetic", task="seizure-type", protocol="kfold5-random",
+        data_dir=data, method_overrides={"text_encoder": str(tiny_bert)}, store_path=tmp_path / "r.sqlite",
+        splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache", progress=False,
+    )  # fmt: skip
+    rec = Runner(cfg).run()
+    assert rec.status == "complete" and rec.synthetic
+    assert rec.provenance["classes"] == ["background", "ABSZ", "GNSZ", "TNSZ"]
+    pooled = rec.provenance["pooled_metrics"]
+    assert pooled["roc_auc_macro"] > 0.8, pooled
+    assert pooled["balanced_accuracy"] > 0.5, pooled
+    assert min(pooled[f"roc_auc:{c}"] for c in rec.provenance["classes"]) > 0.65, pooled
