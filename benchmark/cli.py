@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = ssub.add_parser("freeze", help="write split files for a dataset (all standard settings by default)")
     s.add_argument("--dataset", required=True)
     s.add_argument("--data-dir", type=Path)
-    s.add_argument("--task", choices=["prediction", "detection"])
+    s.add_argument("--task", choices=["prediction", "detection", "seizure-type", "classification"])
     s.add_argument("--protocol")
     s.add_argument("--sop", type=float, action="append", metavar="MIN", help="SOP(s) to freeze (repeatable; default 10, 15, 30)")
     s.add_argument("--interictal-gap", type=float, action="append", metavar="H", help="gap(s) in hours (default 4, and 3 for loocv as in the ResNet-LSTM paper)")
@@ -150,7 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", type=Path)
-    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes")
+    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
+                        "that sees the data and cache at the same paths; needs --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
                         "1 is often fastest on a busy small machine")
@@ -244,7 +249,12 @@ def _add_reproduce_parser(sub) -> None:
     p.add_argument("--methods", metavar="M1,M2", help="comma-separated subset of the recipe's methods")
     p.add_argument("--sop", type=float, nargs="+", action="extend", metavar="MIN", help="subset of the recipe's SOPs")
     p.add_argument("--dry-run", action="store_true", help="print the runs (and equivalent 'run' commands) and stop")
-    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes")
+    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
+                        "that sees the data and cache at the same paths; needs --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
                         "1 is often fastest on a busy small machine")
@@ -425,8 +435,8 @@ def cmd_run(args) -> int:
         method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
         seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
         method_overrides=overrides, valid_fraction=args.valid_fraction, store_path=args.store, splits_dir=args.splits_dir or _default_splits(),
-        cache_dir=args.cache_dir, jobs=args.jobs, threads=args.threads, device=args.device,
-        progress=not args.no_progress,
+        cache_dir=args.cache_dir, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
+        threads=args.threads, device=args.device, progress=not args.no_progress,
         events=PostProcessing(threshold=args.event_threshold, smooth_windows=args.event_smooth,
                               min_duration_s=args.event_min_duration),
     )
@@ -442,10 +452,24 @@ def _print_run_summary(store_path: Path, rec) -> None:
     summ = store.summary(rec.run_id)
     label = " [SYNTHETIC DATA]" if rec.synthetic else ""
     print(f"run {rec.run_id}: {rec.status}{label}")
-    for metric in ("sensitivity", "specificity", "fpr", "accuracy", "balanced_accuracy", "roc_auc"):
+    shown = {
+        "classification": ("video_accuracy", "video_sensitivity", "video_specificity", "video_f1", "accuracy"),
+        "seizure-type": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_macro"),
+        "detection": ("sensitivity", "specificity", "balanced_accuracy", "roc_auc", "event_sensitivity",
+                      "event_f1", "fa_per_24h"),
+    }.get(rec.task, ("sensitivity", "specificity", "fpr", "accuracy", "balanced_accuracy", "roc_auc"))
+    if rec.task == "classification":
+        print("  mean over patients (video_*: one prediction per video; accuracy: per clip)")
+    for metric in shown:
         if metric in summ.index:
             r = summ.loc[metric]
             print(f"  {metric:<18} {r['mean']:.3f} ± {r['std']:.3f}  (95% CI {r['ci_low']:.3f}-{r['ci_high']:.3f}, n={int(r['n'])})")
+    video = (rec.provenance or {}).get("video_level")
+    if video:
+        m = video["metrics"]
+        print(f"  pooled over {video['n_videos']} test videos ({video['aggregation']} of clips): accuracy "
+              f"{m['video_accuracy']:.3f}, balanced accuracy {m['video_balanced_accuracy']:.3f}, "
+              f"F1 {m['video_f1']:.3f}, ROC AUC {m['video_roc_auc']:.3f}")
     failed = [f for f in store.folds(rec.run_id) if f.status != "ok"]
     if failed:
         print(f"  {len(failed)} fold(s) failed, e.g. {failed[0].fold_id}: {failed[0].error}")
@@ -574,7 +598,7 @@ def cmd_reproduce(args) -> int:
     for outcome in run_grid(
         cells, budget=args.budget, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
         splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, jobs=args.jobs,
-        threads=args.threads, device=args.device, progress=not args.no_progress,
+        executor=args.executor, scheduler=args.scheduler, threads=args.threads, device=args.device, progress=not args.no_progress,
     ):
         outcomes.append(outcome)
         cell = outcome.cell

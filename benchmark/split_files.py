@@ -2,7 +2,8 @@
 
 ``freeze_standard`` writes the standard settings of a dataset (every protocol; prediction with SOP
 10, 15 and 30 min at the default 4-h inter-ictal gap, plus the ResNet-LSTM paper's 3-h gap for
-``loocv``; detection). ``verify_all`` re-checks every file's own sha256 and, when the dataset can be
+``loocv``; detection; seizure type where the dataset has typed seizures; for a video dataset, video
+classification of each of its label columns). ``verify_all`` re-checks every file's own sha256 and, when the dataset can be
 loaded, that the file was frozen on the same dataset version and is reproduced exactly from it.
 """
 
@@ -16,7 +17,7 @@ from typing import Any, Iterable
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
 from benchmark.splits import PROTOCOLS, SplitSpec, get_splitter, load_split, make_split, save_split, split_path
-from benchmark.tasks import TASKS, make_labels, make_params
+from benchmark.tasks import TASK_MODALITY, TASKS, make_labels, make_params
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,24 @@ DEFAULT_GAP_H = 4.0
 PAPER_GAP_H = 3.0  # Lee et al. (ResNet-LSTM) define inter-ictal as > 3 h from a seizure
 
 
-def standard_settings(task: str | None = None, protocol: str | None = None, sops=None, gaps=None):
-    """``(task, params, protocol)`` triples frozen by default."""
-    tasks = [task] if task else list(TASKS)
+def standard_settings(task: str | None = None, protocol: str | None = None, sops=None, gaps=None,
+                      targets: Iterable[str] = ()):
+    """``(task, params, protocol)`` triples frozen by default.
+
+    ``targets``: the label columns of a video dataset (one classification split set each); for an
+    EEG dataset leave it empty.
+    """
+    targets = list(targets)
+    video_tasks = [t for t in TASKS if TASK_MODALITY.get(t) == "video"]
+    tasks = [task] if task else (video_tasks if targets else [t for t in TASKS if t not in video_tasks])
     protocols = [protocol] if protocol else list(PROTOCOLS)
     out = []
     for t in tasks:
         for proto in protocols:
-            if t == "prediction":
+            if t == "classification":
+                # loocv leaves out one seizure of a patient: it has no meaning for whole videos.
+                out.extend((t, make_params(t, target=target), proto) for target in targets if proto != "loocv")
+            elif t == "prediction":
                 gap_list = list(gaps) if gaps else [DEFAULT_GAP_H] + ([PAPER_GAP_H] if proto == "loocv" else [])
                 for gap in gap_list:
                     for sop in sops or DEFAULT_SOPS:
@@ -47,13 +58,14 @@ def freeze_standard(dataset: str, data_dir: Path | None, splits_dir: Path, *, ta
     if protocol is not None:
         get_splitter(protocol)  # an unknown name fails before any data is read
     index = load_dataset(dataset, data_dir)
+    targets = sorted({c for p in index.patients for v in (p.info or {}).get("labels", {}).values() for c in v})
     paths = []
     labels_cache: dict[Any, Any] = {}
-    for t, params, proto in standard_settings(task, protocol, sops, gaps):
+    for t, params, proto in standard_settings(task, protocol, sops, gaps, targets if index.modality == "video" else ()):
         key = (t, params)
-        if key not in labels_cache:
-            labels_cache[key] = make_labels(index, t, params)
         try:
+            if key not in labels_cache:
+                labels_cache[key] = make_labels(index, t, params)
             spec = make_split(labels_cache[key], proto, dataset=dataset, index_hash=index.content_hash(),
                               seed=params.seed, synthetic=index.synthetic)
         except BenchmarkError as exc:

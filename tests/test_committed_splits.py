@@ -54,3 +54,11 @@ def test_committed_synthetic_splits_verify_and_the_main_job_runs_on_them(default
     assert "chbmit-synthetic" in html and "synthetic" in html.lower()
     boards = list((site / "leaderboards").glob("*.html"))
     assert any("bandpower_logreg" in b.read_text() for b in boards)
+
+
+def test_committed_video_splits_verify_against_freshly_generated_videos(default_synthetic_cache):
+    # The index hash covers the videos' probed durations and frame rates: the generator must write
+    # the same files on every machine for these committed splits to stay valid.
+    results = verify_all(SPLITS, ["video-synthetic"])
+    assert len(results) == 6  # label and focus targets x loso, kfold5, kfold5-random
+    assert all(r["status"] == "ok" and "reproduced" in r["detail"] for r in results), results
