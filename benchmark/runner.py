@@ -13,10 +13,8 @@ import json
 import logging
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,8 @@ from benchmark.adapters import FitContext, MethodAdapter, get_method
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError, DataError
 from benchmark.events import PostProcessing, SzcoreParams, score_windows
+from benchmark.executors import check_options as check_executor
+from benchmark.executors import make_executor
 from benchmark.index import RecordingIndex
 from benchmark.provenance import command_line, git_commit, hardware, package_versions, resolve_device
 from benchmark.splits import (
@@ -79,6 +79,10 @@ class RunConfig:
     splits_dir: Path = field(default_factory=default_splits_dir)
     cache_dir: Path | None = None
     jobs: int = 1
+    # Where folds run: "local" (this machine; `jobs` processes) or "dask" (the cluster whose
+    # scheduler is at `scheduler`, e.g. "tcp://10.0.0.5:8786"); see benchmark.executors.
+    executor: str = "local"
+    scheduler: str | None = None
     # How detection window scores become events for SzCORE event scoring (scoring only).
     events: PostProcessing = field(default_factory=PostProcessing)
     # torch CPU threads per fold (None: torch's default, or cores // jobs with --jobs > 1). On a
@@ -119,6 +123,8 @@ class FoldJob:
     unlabelled_refs: np.ndarray | None = None
     unlabelled_meta: pd.DataFrame | None = None
     cache_dir: str | None = None
+    # Measure model size, FLOPs and latency (slow for big video models): once per run is enough.
+    measure_efficiency: bool = False
 
 
 def fold_seed(seed: int, fold_id: str) -> int:
@@ -165,7 +171,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
                 f"expected ({len(test)}, {len(job.classes)}) finite probabilities"
             )
         extra = {"n_params": adapter.n_parameters(), "weights_source": adapter.weights_source()}
-        if hasattr(adapter, "efficiency_report"):  # size, FLOPs and latency per window, for the report
+        if job.measure_efficiency and hasattr(adapter, "efficiency_report"):  # size, FLOPs, latency per window
             try:
                 extra["efficiency"] = adapter.efficiency_report(tuple(test.window_shape))
             except Exception as exc:  # a measurement must never cost the fold its results
@@ -202,6 +208,15 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     return fold, scores, extra
 
 
+def lost_fold(job: FoldJob, error: BaseException, trace: str = "") -> FoldResult:
+    """A fold whose task itself failed (e.g. its Dask workers kept dying), stored as failed."""
+    return FoldResult(
+        fold_id=job.fold_id, patient=job.patient, status="failed",
+        error=f"{type(error).__name__}: {error}".splitlines()[0], traceback=trace,
+        n_train=len(job.train_refs), n_test=len(job.test_refs), leakage_ok=bool(job.leakage["ok"]),
+    )
+
+
 class Runner:
     """Executes a :class:`RunConfig`; see the module docstring for the guarantees."""
 
@@ -228,6 +243,7 @@ class Runner:
             raise BenchmarkError(f"--jobs must be at least 1, got {cfg.jobs}.")
         if cfg.threads is not None and cfg.threads < 1:
             raise BenchmarkError(f"--threads must be at least 1, got {cfg.threads}.")
+        check_executor(cfg.executor, cfg.jobs, cfg.scheduler)
         _check_overrides(self.method_cls, cfg.budget, cfg.method_overrides)
         self.window = cfg.window or DEFAULT_WINDOWS[cfg.task]
         self.device = resolve_device(cfg.device)
@@ -384,33 +400,38 @@ class Runner:
             )
 
         jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
+        if jobs and not (existing and (existing.provenance or {}).get("efficiency")):
+            jobs[0].measure_efficiency = True
         extra: dict[str, Any] = {}
         with tqdm(total=len(spec.folds), initial=len(done), desc=f"{cfg.method} folds", unit="fold",
                   disable=not cfg.progress) as bar:
             for fold, scores, ex in self._execute(jobs):
                 store.save_fold(run_id, fold, scores)
-                extra = extra or {k: v for k, v in ex.items() if v is not None}
+                for k, v in ex.items():  # efficiency comes from one fold only, whichever ends first
+                    if v is not None:
+                        extra.setdefault(k, v)
                 if fold.status == "failed":
                     log.error("fold %s failed: %s", fold.fold_id, fold.error)
                 bar.update(1)
         return self._finish(store, run_id, spec, extra, cache_s, time.perf_counter() - t_start)
 
     def _execute(self, jobs: list[FoldJob]):
-        if self.cfg.jobs <= 1 or len(jobs) <= 1:
+        """Run the folds with the configured executor; yield each result as it arrives (in this
+        process, which alone writes the store)."""
+        cfg = self.cfg
+        # One fold left gains nothing from a process pool.
+        local_jobs = cfg.jobs if len(jobs) > 1 else 1
+        with make_executor(cfg.executor, local_jobs, cfg.scheduler, cfg.threads) as executor:
+            self.execution = executor.describe()
+            if cfg.executor == "local":
+                self.execution["jobs"] = cfg.jobs  # as asked, also when fewer folds were left
             for job in jobs:
-                job.n_threads = self.cfg.threads
-                yield run_fold(job)
-            return
-        import os
-
-        threads = self.cfg.threads or max(1, (os.cpu_count() or 1) // self.cfg.jobs)
-        for job in jobs:
-            job.n_threads = threads
-        # spawn: forked workers may inherit a torch thread pool in a broken state.
-        with ProcessPoolExecutor(self.cfg.jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(run_fold, job) for job in jobs]
-            for fut in as_completed(futures):
-                yield fut.result()
+                job.n_threads = executor.threads_per_fold
+            for out in executor.map(run_fold, jobs, key=lambda j: j.fold_id):
+                if out.error is None:
+                    yield out.value
+                else:  # the task itself failed (e.g. its workers kept dying): a failed fold
+                    yield lost_fold(out.item, out.error, out.traceback), None, {}
 
     def _job(self, spec: SplitSpec, fold, rows_of, sources, run_id) -> FoldJob:
         pids = list(sources)
@@ -518,7 +539,8 @@ class Runner:
                      "predict_s": round(sum(f.predict_seconds for f in folds), 2)},
             window={"window_s": self.window.window_s, "stride_s": self.window.stride_s},
             valid_fraction=self.cfg.valid_fraction,
-            execution={"jobs": self.cfg.jobs, "threads_per_fold": self.cfg.threads},
+            execution=getattr(self, "execution", None)
+            or {"executor": self.cfg.executor, "jobs": self.cfg.jobs, "threads_per_fold": self.cfg.threads},
             classes=list(classes),
             pooled_metrics=pooled,
         )

@@ -16,6 +16,8 @@ import logging
 import os
 import shutil
 import tempfile
+import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -188,11 +190,169 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+class NpyWriter:
+    """Write a C-ordered ``.npy`` file by rows with positioned writes instead of a memmap.
+
+    Rows assigned with ``writer[rows] = values`` go straight to the file (``os.pwrite``), so the
+    pages of a multi-gigabyte output never enter the process's resident set (a written memmap's
+    dirty pages count in its RSS until written back) and no page faults are taken per 4 KiB.
+    A running CRC-32 of the bytes is kept while the rows arrive in file order. Writing and CRC run
+    in one background thread (both release the GIL), overlapping the computation of the next
+    rows; at most one assignment is in flight, so memory stays bounded. The writer keeps a
+    reference to ``values`` until its write is done: callers must not modify them afterwards.
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype):
+        self.path = Path(path)
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
+        self._fh = open(self.path, "wb")
+        np.lib.format.write_array_header_1_0(self._fh, header)
+        self._fh.flush()
+        self.header_bytes = self._fh.tell()
+        self.nbytes = self.shape[0] * self.row_bytes
+        self._fh.truncate(self.header_bytes + self.nbytes)  # right size from the start; holes read as 0
+        self._crc: int | None = 0
+        self._next = 0  # first row not yet written in order
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="npy-writer")
+        self._pending: Future | None = None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __setitem__(self, rows, values: np.ndarray) -> None:
+        rows = np.arange(self.shape[0])[rows] if not isinstance(rows, np.ndarray) else rows.astype(np.int64)
+        values = np.ascontiguousarray(values, dtype=self.dtype).reshape(len(rows), *self.shape[1:])
+        if len(rows) == 0:
+            return
+        self._wait()
+        self._pending = self._pool.submit(self._write, rows, values)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # re-raises a failed write here, in the caller's thread
+
+    def _write(self, rows: np.ndarray, values: np.ndarray) -> None:
+        # Split into runs of consecutive rows: each run is one positioned write.
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+            first = int(rows[lo])
+            if first < 0 or first + (hi - lo) > self.shape[0]:
+                raise IndexError(f"rows {first}..{first + hi - lo - 1} outside an array of {self.shape[0]} rows")
+            buf = memoryview(values[lo:hi]).cast("B")
+            offset = self.header_bytes + first * self.row_bytes
+            while len(buf):
+                n = os.pwrite(self._fh.fileno(), buf, offset)
+                buf, offset = buf[n:], offset + n
+            if self._crc is not None and first == self._next:
+                self._crc = zlib.crc32(values[lo:hi], self._crc)
+                self._next = first + (hi - lo)
+            else:
+                self._crc = None  # out of order: the CRC is computed from the file at close
+
+    def close(self) -> int:
+        """Finish pending writes and close the file; returns the CRC-32 of the data bytes."""
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._fh.close()
+        if self._crc is None or self._next != self.shape[0]:
+            return _crc_file(self.path, self.header_bytes)
+        return self._crc
+
+
+def _crc_file(path: Path, offset: int, chunk: int = 16 << 20) -> int:
+    crc = 0
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        while block := fh.read(chunk):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
+# Integrity record of a cache entry (``X.json``). Opening an entry checks the file size and the
+# .npy header against it, and a blake2b digest of SAMPLE_BLOCKS blocks of SAMPLE_BYTES spread
+# evenly over the file (the whole file when it is smaller): a few MiB read whatever the entry's
+# size, so multi-GB entries still open in milliseconds. This catches truncation, a rewritten
+# header and damage to any sampled block; the CRC-32 of all data bytes, computed while building,
+# is checked too with ``WindowCache(verify="full")`` (about 4 GB/s).
+SAMPLE_BLOCKS = 64
+SAMPLE_BYTES = 64 << 10
+INTEGRITY_FILE = "X.json"
+
+
+def _npy_header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """``(shape, fortran_order, dtype, header_bytes)`` of a ``.npy`` file."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(fh)
+        return tuple(shape), bool(fortran), dtype, fh.tell()
+
+
+def _sampled_digest(path: Path, size: int) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        if size <= SAMPLE_BLOCKS * SAMPLE_BYTES:
+            h.update(fh.read())
+        else:
+            for off in np.linspace(0, size - SAMPLE_BYTES, SAMPLE_BLOCKS).astype(np.int64):
+                fh.seek(int(off))
+                h.update(fh.read(SAMPLE_BYTES))
+    return h.hexdigest()
+
+
+def _integrity_record(path: Path, shape, dtype, header_bytes: int, crc: int) -> dict[str, Any]:
+    size = path.stat().st_size
+    return {
+        "shape": [int(d) for d in shape],
+        "dtype": np.dtype(dtype).str,
+        "header_bytes": int(header_bytes),
+        "file_bytes": int(size),
+        "crc32": int(crc),
+        "sampled_blake2b": _sampled_digest(path, size),
+        "sample": [SAMPLE_BLOCKS, SAMPLE_BYTES],
+    }
+
+
+def check_entry(entry: Path, full: bool = False) -> str | None:
+    """Why the cache entry at ``entry`` cannot be used, or ``None`` when it checks out.
+
+    Checks the size and header of ``X.npy`` against the integrity record written when the entry
+    was built, then the sampled digest; with ``full`` also the CRC-32 of every data byte.
+    """
+    data, record_path = entry / "X.npy", entry / INTEGRITY_FILE
+    if not record_path.exists():
+        return f"it has no integrity record {INTEGRITY_FILE}"
+    try:
+        rec = json.loads(record_path.read_text())
+        size = data.stat().st_size
+        if size != rec["file_bytes"]:
+            return f"X.npy holds {size} bytes, {rec['file_bytes']} expected (truncated or overwritten)"
+        shape, fortran, dtype, header_bytes = _npy_header(data)
+        if list(shape) != rec["shape"] or dtype.str != rec["dtype"] or fortran or header_bytes != rec["header_bytes"]:
+            return f"X.npy header says {dtype.str}{tuple(shape)}, {rec['dtype']}{tuple(rec['shape'])} expected"
+        if rec.get("sample") != [SAMPLE_BLOCKS, SAMPLE_BYTES] or _sampled_digest(data, size) != rec["sampled_blake2b"]:
+            return "the sampled checksum of X.npy does not match (altered bytes)"
+        if full and _crc_file(data, header_bytes) != rec["crc32"]:
+            return "the CRC-32 of X.npy does not match (altered bytes)"
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return f"its files cannot be read ({type(err).__name__}: {err})"
+    return None
+
+
 class WindowCache:
     """Per-patient memmaps of window representations under ``root/windows/<key>/``."""
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, verify: str = "sampled"):
+        if verify not in ("sampled", "full"):
+            raise ValueError(f"verify must be 'sampled' or 'full', got {verify!r}")
         self.root = Path(root) if root is not None else default_cache_dir()
+        self.verify = verify
 
     def entry_dir(self, index: RecordingIndex, patient: str, table: pd.DataFrame, prep: Preprocessing) -> Path:
         """Cache folder of one patient's windows.
@@ -218,16 +378,31 @@ class WindowCache:
     def get(
         self, index: RecordingIndex, patient: str, table: pd.DataFrame, prep: Preprocessing, progress=None
     ) -> tuple[np.ndarray, bool]:
-        """Return ``(memmap, reused)`` of the patient's windows in ``table`` order, building it if needed."""
+        """Return ``(memmap, reused)`` of the patient's windows in ``table`` order, building it if needed.
+
+        An existing entry is used only when it passes :func:`check_entry` (size, header and
+        sampled checksum; all bytes with ``verify="full"``); a damaged one is rebuilt with a warning.
+        """
         table = table.reset_index(drop=True)
         entry = self.entry_dir(index, patient, table, prep)
         data = entry / "X.npy"
         if (entry / "COMPLETE").exists():
-            return np.load(data, mmap_mode="r"), True
+            problem = check_entry(entry, full=self.verify == "full")
+            if problem is None:
+                return np.load(data, mmap_mode="r"), True
+            log.warning("window cache entry %s is damaged: %s; rebuilding it", entry, problem)
+            stale = entry.with_name(f".stale-{entry.name}-{os.getpid()}")
+            try:
+                entry.rename(stale)  # out of the way atomically, then removed
+            except OSError:
+                pass
+            shutil.rmtree(stale, ignore_errors=True)
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
         try:
-            self._build(index, table, prep, tmp / "X.npy", progress)
+            record = self._build(index, table, prep, tmp / "X.npy", progress)
+            # Written before COMPLETE: an entry marked complete always has its integrity record.
+            (tmp / INTEGRITY_FILE).write_text(json.dumps(record, indent=1))
             table[["recording", "start", "end"]].to_csv(tmp / "windows.csv", index=False)
             (tmp / "preprocessing.json").write_text(json.dumps(prep.key(), indent=1))
             (tmp / "COMPLETE").write_text("ok\n")
@@ -240,26 +415,34 @@ class WindowCache:
             raise
         return np.load(data, mmap_mode="r"), False
 
-    def _build(self, index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress) -> None:
+    def _build(
+        self, index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress
+    ) -> dict[str, Any]:
+        """Write the windows to ``out``; returns its integrity record."""
         if prep.representation == "video":
-            return _build_clips(index, table, prep, out, progress)
+            _build_clips(index, table, prep, out, progress)
+            shape, _, dtype, header_bytes = _npy_header(out)
+            return _integrity_record(out, shape, dtype, header_bytes, _crc_file(out, header_bytes))
         from benchmark.edf import EdfReader
 
         n_times = int(round(float(table["end"].iloc[0] - table["start"].iloc[0]) * prep.sfreq))
         shape = features.output_shape(
             prep.representation, len(prep.channels), n_times, prep.sfreq, prep.representation_params
         )
-        arr = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=(len(table), *shape))
-        root = Path(index.root or ".")
-        for rec_id, rows in table.groupby("recording", sort=False):
-            patient = rows["patient"].iloc[0]
-            rec = index.recording(patient, rec_id)
-            with EdfReader(root / rec.file, prep.channels) as reader:
-                _fill(reader, rows, arr, prep, n_times)
-            if progress is not None:
-                progress.update(len(rows))
-        arr.flush()
-        del arr
+        writer = NpyWriter(out, (len(table), *shape), np.float32)
+        try:
+            root = Path(index.root or ".")
+            for rec_id, rows in table.groupby("recording", sort=False):
+                patient = rows["patient"].iloc[0]
+                rec = index.recording(patient, rec_id)
+                with EdfReader(root / rec.file, prep.channels) as reader:
+                    _fill(reader, rows, writer, prep, n_times)
+                if progress is not None:
+                    progress.update(len(rows))
+        finally:
+            crc = writer.close()
+        # No fsync: a file cut short by a crash fails the size/checksum test and is rebuilt.
+        return _integrity_record(out, writer.shape, writer.dtype, writer.header_bytes, crc)
 
 
 def _build_clips(index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress) -> None:
@@ -341,6 +524,7 @@ def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_ti
         offs = np.round((starts[i:j] - read_lo) * prep.sfreq).astype(np.int64)
         # Clip to the read span: rounding can put the last window one sample past it.
         offs = np.minimum(offs, max(0, raw.shape[-1] - n_times))
-        batch = np.stack([raw[:, o : o + n_times] for o in offs]).astype(np.float32)
-        arr[idx[i:j]] = features.compute(prep.representation, batch, prep.sfreq, prep.representation_params)
+        arr[idx[i:j]] = features.compute_span(
+            prep.representation, raw, offs, n_times, prep.sfreq, prep.representation_params
+        )
         i = j

@@ -3,8 +3,22 @@
 ``make_windowset(n=64, n_chans=4, n_times=256, sfreq=128, representation="raw", seed=0,
 learnable=True, labels=True)`` gives windows where class 1 carries an extra 5-7 Hz rhythm, so a
 reasonable model learns to separate the classes; ``labels=False`` gives a test-style set (``y=None``).
+
+``run_config(tmp_path, data, **kw)`` is a :class:`~benchmark.runner.RunConfig` of a cheap run on a
+synthetic folder whose store, splits and cache all live under ``tmp_path``.
 """
 
 from benchmark.fake_data import DEFAULT_CLASSES, make_labels, make_raw_windows, make_windowset
+from benchmark.runner import RunConfig
 
-__all__ = ["DEFAULT_CLASSES", "make_labels", "make_raw_windows", "make_windowset"]
+__all__ = ["DEFAULT_CLASSES", "make_labels", "make_raw_windows", "make_windowset", "run_config"]
+
+
+def run_config(tmp_path, data, **kw) -> RunConfig:
+    base = dict(
+        method="bandpower_logreg", dataset="chbmit-synthetic", data_dir=data,
+        store_path=tmp_path / "r.sqlite", splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache",
+        progress=False,
+    )  # fmt: skip
+    base.update(kw)
+    return RunConfig(**base)

@@ -33,7 +33,7 @@ TINY = tiny_config()
 ERROR_PREFIX = "seizure-bench: error: "
 SUBCOMMANDS = (
     "list", "data", "splits", "run", "results", "report", "import-reported", "import-bundled",
-    "compare", "check-adapter", "reproduce",
+    "compare", "check-adapter", "reproduce", "plan",
 )  # fmt: skip
 VALID_REPORTED = "patient,sensitivity,specificity,accuracy\nchb01,0.8,0.9,0.85\nchb02,0.6,0.7,0.65\n"
 

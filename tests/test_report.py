@@ -398,6 +398,34 @@ def test_synthetic_board_shows_real_data_reports_as_untested_reference(tmp_path)
     assert len([t for t in _pages(index, "leaderboards").values() if 'data-run="rep-30"' in t]) == 1
 
 
+def test_video_synthetic_boards_take_references_from_both_private_corpora_by_label_column(tmp_path):
+    """video-synthetic stands in for Hou et al.'s (ES vs PNES) and Li et al.'s (TLE vs exTLE)
+    corpora: each board lists only the paper whose label column (target) it classifies."""
+    rng = np.random.default_rng(5)
+    with ResultStore(tmp_path / "r.db") as store:
+        for target, protocol in (("label", "loso"), ("focus", "kfold5")):
+            _add(store, RunRecord(f"vid-{target}", "run", "i3d_lstm", dataset="video-synthetic",
+                                  task="classification", protocol=protocol,
+                                  task_params={"seed": 0, "target": target, "classes": None},
+                                  synthetic=True, status="complete"),
+                 _per_patient(rng, 0.6, metrics=("video_accuracy",)))
+        for run_id, dataset, target, protocol in (("hou", "marseille-emu-video-private", "label", "loso"),
+                                                  ("li", "taipei-vgh-video-private", "focus", "kfold5")):
+            store.create_run(RunRecord(run_id, "reported", run_id, dataset=dataset, task="classification",
+                                       protocol=protocol, task_params={"target": target}, status="reported",
+                                       display_name=f"{run_id} paper", provenance={"level": "dataset", "role": "proposed"}))
+            store.save_summary(run_id, summarize(pd.DataFrame({"video_accuracy": [0.75]},
+                                                              index=pd.Index(["all"], name="patient"))))
+        index = build_report(store, tmp_path / "site")
+    boards = {name: text for name, text in _pages(index, "leaderboards").items() if "video-synthetic" in name}
+    label = next(t for n, t in boards.items() if "loso" in n)
+    focus = next(t for n, t in boards.items() if "kfold5" in n)
+    for page, mine, other, corpus in ((label, "hou", "li", "marseille"), (focus, "li", "hou", "taipei")):
+        _, _, refs = page.partition('id="references"')
+        assert f'data-run="{mine}"' in refs and f"Reported on real {corpus}" in refs
+        assert f'data-run="{other}"' not in page
+
+
 def test_report_command_adds_bundled_reported_sets_once(tmp_path, capsys):
     from benchmark import cli
     from benchmark.reported import bundled_reported

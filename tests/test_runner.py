@@ -9,18 +9,12 @@ import pytest
 from benchmark import runner as runner_mod
 from benchmark.adapters import REGISTRY, MethodAdapter, MethodMeta
 from benchmark.runner import RunConfig, Runner
+from fakes import run_config
 from benchmark.store import ResultStore
 from benchmark.windows import WindowCache
 
 
-def config(tmp_path, data, **kw) -> RunConfig:
-    base = dict(
-        method="bandpower_logreg", dataset="chbmit-synthetic", data_dir=data,
-        store_path=tmp_path / "r.sqlite", splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache",
-        progress=False,
-    )  # fmt: skip
-    base.update(kw)
-    return RunConfig(**base)
+config = run_config
 
 
 def stored(cfg: RunConfig, run_id: str):
@@ -163,7 +157,7 @@ def test_threads_option_sets_torch_threads_and_is_recorded(tmp_path, tiny_synthe
         cfg = config(tmp_path, tiny_synthetic, method="chance", threads=1)
         rec = Runner(cfg).run()
         assert torch.get_num_threads() == 1  # serial folds run in this process
-        assert rec.provenance["execution"] == {"jobs": 1, "threads_per_fold": 1}
+        assert rec.provenance["execution"] == {"executor": "local", "jobs": 1, "threads_per_fold": 1}
         assert rec.provenance["hardware"]["torch_threads"] == 1
     finally:
         torch.set_num_threads(before)

@@ -65,8 +65,8 @@ class DatasetSpec:
     synthetic
         Whether the data are generated rather than recorded.
     stands_in_for
-        For a synthetic dataset, the real dataset whose layout and task it imitates; results
-        reported in papers on that dataset are shown beside it as a labelled, untested reference.
+        For a synthetic dataset, the real dataset(s) whose layout and task it imitates; results
+        reported in papers on them are shown beside it as a labelled, untested reference.
     """
 
     name: str
@@ -74,7 +74,7 @@ class DatasetSpec:
     loader: Callable[..., RecordingIndex]
     needs_data_dir: bool
     synthetic: bool
-    stands_in_for: str | None = None
+    stands_in_for: str | tuple[str, ...] | None = None
 
 
 def _load_chbmit_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
@@ -178,6 +178,8 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
             _load_video_synthetic,
             needs_data_dir=False,
             synthetic=True,
+            # The private corpora of Hou et al. (ES vs PNES) and Li et al. (TLE vs exTLE).
+            stands_in_for=("marseille-emu-video-private", "taipei-vgh-video-private"),
         ),
     }
 )

@@ -80,7 +80,7 @@ METRIC_LABELS = {
 }
 
 
-def _stand_ins() -> dict[str, str]:
+def _stand_ins() -> dict[str, str | tuple[str, ...]]:
     from benchmark.datasets import DATASETS
 
     return {name: spec.stands_in_for for name, spec in DATASETS.items() if spec.stands_in_for}

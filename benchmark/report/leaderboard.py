@@ -39,7 +39,7 @@ _DERIVED_PARAMS = frozenset({"label", "slug"})
 _PARAM_NAMES = {"sop": "SOP", "sph": "SPH", "gap": "gap", "interictal_gap": "gap"}
 # Parameters that define what is being predicted; a reference from other data must agree on them
 # (other settings, such as the inter-ictal gap, may differ and are shown beside the reference).
-_DEFINING_PARAMS = frozenset({"sop", "sph"})
+_DEFINING_PARAMS = frozenset({"sop", "sph", "target"})
 
 
 @dataclass(frozen=True)
@@ -390,7 +390,9 @@ def _same_value(a, b) -> bool:
         return a == b
 
 
-def build_leaderboards(entries: list[Entry], stand_ins: Mapping[str, str] | None = None) -> list[Leaderboard]:
+def build_leaderboards(
+    entries: list[Entry], stand_ins: Mapping[str, str | tuple[str, ...]] | None = None
+) -> list[Leaderboard]:
     """Group ``entries`` into leaderboards, rank them and run the paired comparisons.
 
     Parameters
@@ -398,9 +400,10 @@ def build_leaderboards(entries: list[Entry], stand_ins: Mapping[str, str] | None
     entries
         Every result set (runs and reported sets).
     stand_ins
-        ``{synthetic dataset: real dataset it imitates}``. A board on a synthetic dataset lists, as
-        :attr:`Leaderboard.references`, the reported sets on its real counterpart with the same task,
-        protocol and defining parameters (SOP, SPH). They are not ranked or tested.
+        ``{synthetic dataset: real dataset(s) it imitates}``. A board on a synthetic dataset lists, as
+        :attr:`Leaderboard.references`, the reported sets on its real counterparts with the same
+        task, protocol and defining parameters (SOP, SPH, video label column). They are not ranked
+        or tested.
     """
     stand_ins = dict(stand_ins or {})
     groups: dict[tuple[str, str, str, str], list[Entry]] = {}
@@ -442,15 +445,17 @@ def build_leaderboards(entries: list[Entry], stand_ins: Mapping[str, str] | None
         board.primary = choose_primary(members, metrics)
         board.entries = _rank(members, board.primary)
         compare(board)
-        real = stand_ins.get(dataset)
-        if real:
-            board.reference_dataset = real
-            # Only each paper's own method(s): its comparison and ablation rows stay on the real board.
-            board.references = sorted(
-                (e for e in reported if e.role in ("", "proposed")
-                 and _is_reference_for(e.run, real, task, protocol, board.task_params)),
-                key=lambda e: (e.name, e.run.run_id),
-            )
+        reals = stand_ins.get(dataset) or ()
+        reals = (reals,) if isinstance(reals, str) else tuple(reals)
+        # Only each paper's own method(s): its comparison and ablation rows stay on the real board.
+        board.references = sorted(
+            (e for e in reported if e.role in ("", "proposed")
+             and any(_is_reference_for(e.run, real, task, protocol, board.task_params) for real in reals)),
+            key=lambda e: (e.name, e.run.run_id),
+        )
+        if reals:
+            shown = [r for r in reals if any(e.run.dataset == r for e in board.references)]
+            board.reference_dataset = " / ".join(shown or reals)
         boards.append(board)
     return boards
 

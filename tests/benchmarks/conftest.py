@@ -135,3 +135,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.section("seizure-bench windowing benchmarks (SYNTHETIC EEG)")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Heavy benchmarks (GBs of disk, a cluster, minutes) run in the benchmark suite only
+    (``pytest tests/benchmarks --benchmark-only``), never in the plain test run CI does."""
+    if config.getoption("benchmark_only", default=False):
+        return
+    skip = pytest.mark.skip(reason="heavy benchmark: run with 'pytest tests/benchmarks --benchmark-only'")
+    for item in items:
+        if item.get_closest_marker("heavy"):
+            item.add_marker(skip)
