@@ -93,6 +93,19 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return w
 
 
+def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A host batch as a tensor on ``device``.
+
+    On CUDA the batch goes through pinned (page-locked) host memory and is copied with
+    ``non_blocking=True``, so the copy overlaps the GPU's work on the previous batch instead of
+    stalling it; on CPU the array is wrapped without a copy.
+    """
+    tensor = torch.from_numpy(array)
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor
+
+
 def _autocast(device: torch.device):
     """Mixed-precision context for CUDA (bf16 where supported); plain fp32 elsewhere."""
     if device.type != "cuda":
@@ -133,8 +146,8 @@ def _mean_loss(model: nn.Module, ws: WindowSet, weight: torch.Tensor, device: to
     with torch.inference_mode():
         for x, y in ws.iter_batches(batch_size):
             with amp:
-                logits = model(torch.from_numpy(x).to(device))
-            loss, w = _weighted_loss_sum(logits, torch.from_numpy(y).to(device), weight)
+                logits = model(to_device(x, device))
+            loss, w = _weighted_loss_sum(logits, to_device(y, device), weight)
             total, norm = total + float(loss), norm + w
     return total / norm if norm > 0 else float("nan")
 
@@ -219,8 +232,7 @@ def train_classifier(
         for x, y in subset.iter_batches(batch_size, shuffle=True, rng=rng):
             if len(y) < 2 and len(subset) > 1:
                 continue  # batch norm cannot train on a single window
-            xb = torch.from_numpy(x).to(device, non_blocking=True)
-            yb = torch.from_numpy(y).to(device, non_blocking=True)
+            xb, yb = to_device(x, device), to_device(y, device)
             with amp:
                 logits = model(xb)
             loss_sum, batch_weight = _weighted_loss_sum(logits, yb, weight)
@@ -268,7 +280,7 @@ def predict_proba_torch(
         for start in range(0, len(test), batch_size):
             x = test.get(np.arange(start, min(start + batch_size, len(test))))
             with amp:
-                logits = model(torch.from_numpy(x).to(device))
+                logits = model(to_device(x, device))
             out.append(torch.softmax(logits.double(), dim=-1).cpu().numpy())
     if not out:
         return np.zeros((0, test.n_classes))

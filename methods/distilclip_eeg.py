@@ -441,7 +441,7 @@ class _DistilClipBase(MethodAdapter):
             sums = np.zeros(3)
             steps = 0
             for batch in self._batches(pool, rng):
-                x = torch.from_numpy(train.get(batch)).to(device, non_blocking=True)
+                x = torch_utils.to_device(train.get(batch), device)
                 y = torch.from_numpy(train.y[batch]).to(device)
                 uniq, inv = np.unique(codes[batch], return_inverse=True)
                 inv_t = torch.from_numpy(inv.reshape(-1)).to(device)
@@ -687,7 +687,7 @@ class DistilClipEEGStudent(_DistilClipBase):
             total, steps = 0.0, 0
             for batch in self._batches(pool, rng):
                 b = torch.from_numpy(batch).to(device)
-                x = torch.from_numpy(train.get(batch)).to(device, non_blocking=True)
+                x = torch_utils.to_device(train.get(batch), device)
                 y = torch.from_numpy(train.y[batch]).to(device)
                 with amp:
                     logits = student(x, text_feats[codes_t[b]] if fuse else None)

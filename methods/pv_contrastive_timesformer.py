@@ -254,8 +254,10 @@ class _PVContrastiveBase(MethodAdapter):
         p = self.params
 
         def compute(clips: np.ndarray) -> np.ndarray:
+            from benchmark import torch_utils
+
             with torch.inference_mode():
-                x = torch.from_numpy(np.ascontiguousarray(clips, dtype=np.float32)).to(device)
+                x = torch_utils.to_device(np.ascontiguousarray(clips, dtype=np.float32), device)
                 return self._embed(x).float().cpu().numpy()
 
         cache_dir = self.cache_dir_ if not self.LEVELS else None  # a fold's pre-trained encoder is its own
@@ -360,7 +362,7 @@ class _PVContrastiveBase(MethodAdapter):
             total, steps = 0.0, 0
             for rows in parts.grouped_batches(patients, videos, rng, batch, int(p["videos_per_patient"]),
                                               int(p["clips_per_video"]), n_batches):  # fmt: skip
-                x = torch.from_numpy(data.get(rows)).to(device, non_blocking=True)
+                x = torch_utils.to_device(data.get(rows), device)
                 with amp:
                     z = self._embed(x)
                 loss = parts.pretraining_loss(

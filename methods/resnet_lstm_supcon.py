@@ -327,7 +327,7 @@ class _ResNetSpectrogramMethod(MethodAdapter):
                 batch = idx[b : b + p["pretrain_batch_size"]]
                 if len(batch) < 2:
                     continue  # batch norm and the contrastive loss need two windows
-                x = torch.from_numpy(train.get(batch)).to(device, non_blocking=True)
+                x = torch_utils.to_device(train.get(batch), device)
                 y = torch.from_numpy(train.y[batch]).to(device)
                 with torch.no_grad():
                     xn = encoder.scaler(x)
@@ -418,7 +418,7 @@ class _ResNetSpectrogramMethod(MethodAdapter):
                 else:
                     # Each distinct window is encoded once, however many sequences of the batch hold it.
                     uniq, inv = np.unique(seq, return_inverse=True)
-                    x = torch.from_numpy(train.get(uniq)).to(device, non_blocking=True)
+                    x = torch_utils.to_device(train.get(uniq), device)
                     with amp:
                         enc = model.encoder(x)
                     feats = enc[torch.from_numpy(inv.reshape(seq.shape)).to(device)]

@@ -243,8 +243,10 @@ class VideoSSLTransformer(MethodAdapter):
         }  # fmt: skip
 
         def compute(clips: np.ndarray) -> np.ndarray:
+            from benchmark import torch_utils
+
             with torch.inference_mode():
-                x = torch.from_numpy(np.ascontiguousarray(clips, dtype=np.float32)).to(device)
+                x = torch_utils.to_device(np.ascontiguousarray(clips, dtype=np.float32), device)
                 return self._encode_frames_torch(x).float().cpu().numpy()
 
         return cached_features(ws, extractor, compute, self.cache_dir_, int(p["feature_batch"]))

@@ -138,3 +138,16 @@ def test_frequencies_above_nyquist_are_rejected():
         features.output_shape("bandpower", 2, 640, 64, {})  # gamma reaches 45 Hz > 32 Hz
     with pytest.raises(DataError, match="Nyquist"):
         features.compute("spectrogram", noise((1, 1, 640)), 100, {})  # fmax 60 > 50 Hz
+
+
+def test_to_device_wraps_cpu_batches_without_a_copy_and_pins_for_cuda():
+    import torch
+
+    from benchmark.torch_utils import to_device
+
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    t = to_device(x, torch.device("cpu"))
+    assert t.device.type == "cpu" and np.shares_memory(t.numpy(), x)
+    if torch.cuda.is_available():  # the lent GPU machine: the copy lands on the device intact
+        g = to_device(x, torch.device("cuda"))
+        assert g.device.type == "cuda" and np.array_equal(g.cpu().numpy(), x)

@@ -1,0 +1,78 @@
+"""Training samples per second on a GPU, with pinned-memory transfers and mixed precision.
+
+Issue 6's GPU requirement. Skipped without CUDA (this project's CI has none); run it on a lent GPU
+machine as DEVELOPERS.md describes. SYNTHETIC inputs: a memmap-backed window set of the
+ResNet-LSTM's STFT images (18 x 21 x 60), read batch by batch as the runner hands them to the
+adapter, moved with :func:`benchmark.torch_utils.to_device` (pinned host memory, non-blocking copy)
+and trained with the ResNet-18 encoder of ``resnet_lstm_supcon`` under
+``benchmark.torch_utils._autocast`` (bf16 where supported, else fp16 with a gradient scaler).
+
+Reported in ``extra_info``: samples per second of whole steps (loader + transfer + step), the
+loader's share of a step, the precision used and the GPU's name. The loader must stay under 10 % of
+a step, as on CPU (``test_loader_overhead.py``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (see DEVELOPERS.md)")
+
+BATCH = 256
+STEPS = 30
+SHAPE = (18, 21, 60)
+
+
+@pytest.mark.benchmark(group="gpu")
+def test_training_samples_per_second_on_gpu(benchmark, tmp_path, bench_summary):
+    from benchmark import torch_utils
+    from benchmark.windowset import WindowSet
+    from methods import _resnet_lstm_parts as parts
+
+    n = BATCH * 8
+    data = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float32, shape=(n, *SHAPE))
+    data[:] = np.random.default_rng(0).standard_normal((n, *SHAPE), dtype=np.float32)
+    data.flush()
+    import pandas as pd
+
+    meta = pd.DataFrame({"patient": "p", "recording": "r", "start": np.arange(n, dtype=float),
+                         "end": np.arange(n, dtype=float) + 10, "unit": "u"})
+    ws = WindowSet([np.load(tmp_path / "X.npy", mmap_mode="r")], np.column_stack([np.zeros(n, int), np.arange(n)]),
+                   meta, np.arange(n) % 2, ("a", "b"))
+    device = torch.device("cuda")
+    model = torch.nn.Sequential(parts.resnet18_encoder(SHAPE[0]), torch.nn.Linear(parts.EMBED_DIM, 2)).to(device)
+    optimiser = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    amp, scaler = torch_utils._autocast(device)
+    rng = np.random.default_rng(1)
+    loader_s, step_s = [], []
+
+    def step():
+        t0 = time.perf_counter()
+        idx = np.sort(rng.choice(n, BATCH, replace=False))
+        x, y = torch_utils.to_device(ws.get(idx), device), torch_utils.to_device(ws.y[idx], device)
+        t1 = time.perf_counter()
+        with amp:
+            loss = torch.nn.functional.cross_entropy(model(x).float(), y)
+        torch_utils.optimizer_step(optimiser, loss, scaler)
+        torch.cuda.synchronize()
+        loader_s.append(t1 - t0)
+        step_s.append(time.perf_counter() - t1)
+
+    for _ in range(3):  # warm-up: cuDNN autotuning, allocator
+        step()
+    loader_s.clear(), step_s.clear()
+    benchmark.pedantic(step, rounds=STEPS, iterations=1)
+    per_step = np.median(np.add(loader_s, step_s))
+    share = float(np.median(loader_s) / per_step)
+    rate = BATCH / per_step
+    benchmark.extra_info.update({"samples_per_s": round(rate, 1), "loader_share": round(share, 4),
+                                 "precision": "bf16" if scaler is None else "fp16+scaler",
+                                 "gpu": torch.cuda.get_device_name(0), "batch": BATCH, "synthetic": True})
+    line = f"GPU {torch.cuda.get_device_name(0)}: {rate:.0f} training samples/s, loader {share:.1%} of a step"
+    bench_summary.append(line)
+    print(line)
+    assert share < 0.10, line
