@@ -477,11 +477,14 @@ class Runner:
         cols = ["patient", "recording", "start", "end", "unit"]
         unl = None
         if self.unlabelled_of:
+            # kfold5-random has every patient on both sides (the protocol is flagged leaky), so
+            # there no patient is held out of pre-training either.
             tested = {spec.units[u].patient for u in fold.test} if fold.chunk_fold is None else set()
             labelled = {u.patient for u in spec.units.values()}
+            training = set(train["patient"])
             # Contextual footage of training patients, and of patients never tested (no labelled
             # video); never of this fold's test patients.
-            keep = [p for p in self.unlabelled_of if p not in tested and (p in set(train["patient"]) or p not in labelled)]
+            keep = [p for p in self.unlabelled_of if p not in tested and (p in training or p not in labelled)]
             parts = [self.unlabelled_of[p].assign(_src=src_index[f"{p}#contextual"],
                                                   _row=np.arange(len(self.unlabelled_of[p]))) for p in keep]
             unl = pd.concat(parts, ignore_index=True) if parts else None
