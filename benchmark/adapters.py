@@ -141,6 +141,17 @@ class MethodAdapter(ABC):
     def __init__(self, params: dict[str, Any] | None = None):
         self.params: dict[str, Any] = dict(params or {})
 
+    def reject_unknown_params(self) -> None:
+        """Refuse a hyper-parameter the ``paper`` budget does not define: a typo in ``--set`` or a
+        direct construction must fail in one line, not be ignored."""
+        allowed = set(self.meta.budgets["paper"])
+        unknown = sorted(set(self.params) - allowed)
+        if unknown:
+            raise UnknownNameError(
+                f"method '{self.meta.name}' has no hyper-parameter '{unknown[0]}'.{did_you_mean(unknown[0], allowed)} "
+                f"Known: {', '.join(sorted(allowed))}."
+            )
+
     @classmethod
     def from_budget(cls, budget: str, overrides: dict[str, Any] | None = None) -> "MethodAdapter":
         if budget not in cls.meta.budgets:

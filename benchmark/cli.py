@@ -61,6 +61,22 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
                    help="classification: the labels to keep, in order (for two, the second is the positive class)")
 
 
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    """What defines a run, shared by ``run`` and ``plan`` (so a plan is of exactly that run)."""
+    p.add_argument("--method", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--task", default="prediction",
+                   help="prediction (default), detection, seizure-type, or classification (video)")
+    p.add_argument("--protocol", default="loocv", help="loocv (default), loso, kfold5, kfold5-random")
+    p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
+    p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F",
+                   help="hold out this share of each fold's training units as validation data (default 0: none)")
+    p.add_argument("--splits-dir", type=Path)
+
+
 def _task_params(args) -> dict:
     types = getattr(args, "types", None)
     if types is not None and args.task != "seizure-type":
@@ -142,14 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--splits-dir", type=Path)
 
     p = sub.add_parser("run", help="train and test a method on a dataset with a protocol")
-    p.add_argument("--method", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--task", default="prediction",
-                   help="prediction (default), detection, seizure-type, or classification (video)")
-    p.add_argument("--protocol", default="loocv", help="loocv (default), loso, kfold5, kfold5-random")
-    p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", type=Path)
+    _add_run_args(p)
     p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
     p.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
@@ -160,10 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
                         "1 is often fastest on a busy small machine")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
-    p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F",
-                   help="hold out this share of each fold's training units as validation data (default 0: none)")
-    p.add_argument("--splits-dir", type=Path)
     p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
     p.add_argument("--no-progress", action="store_true")
     _add_task_args(p)
@@ -177,17 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="estimate a run's EEG hours, windows, cache size, folds and training steps "
                                     "from the dataset index alone (no signal is read)")
-    p.add_argument("--method", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--task", default="prediction",
-                   help="prediction (default), detection, seizure-type, or classification (video)")
-    p.add_argument("--protocol", default="loocv", help="loocv (default), loso, kfold5, kfold5-random")
-    p.add_argument("--budget", default="smoke", help="smoke (default) or paper")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", type=Path)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
-    p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F")
-    p.add_argument("--splits-dir", type=Path)
+    _add_run_args(p)
     p.add_argument("--cache-dir", type=Path, help="where ad-hoc frozen splits are looked up (nothing is written)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_task_args(p)

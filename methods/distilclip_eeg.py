@@ -169,7 +169,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
-from benchmark.errors import BenchmarkError, DataError, UnknownNameError, did_you_mean
+from benchmark.errors import BenchmarkError, DataError
 from benchmark.windowset import WindowSet
 
 CITATION = (
@@ -254,13 +254,7 @@ class _DistilClipBase(MethodAdapter):
         super().__init__(params)
         from methods._distilclip_parts import FUSIONS, TEXT_FINETUNE, TextTemplate, resolve_text_encoder
 
-        allowed = set(self.meta.budgets["paper"])
-        unknown = sorted(set(self.params) - allowed)
-        if unknown:
-            raise UnknownNameError(
-                f"method '{self.meta.name}' has no hyper-parameter '{unknown[0]}'.{did_you_mean(unknown[0], allowed)} "
-                f"Known: {', '.join(sorted(allowed))}."
-            )
+        self.reject_unknown_params()
         p = self.params
         if p["fusion"] not in FUSIONS:
             raise BenchmarkError(f"fusion must be one of {FUSIONS}, got {p['fusion']!r}.")

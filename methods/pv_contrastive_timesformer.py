@@ -115,7 +115,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
-from benchmark.errors import BenchmarkError, DataError, UnknownNameError, did_you_mean
+from benchmark.errors import BenchmarkError, DataError
 from benchmark.windowset import WindowSet
 
 CITATION = (
@@ -184,13 +184,7 @@ class _PVContrastiveBase(MethodAdapter):
 
     def __init__(self, params: dict[str, Any] | None = None):
         super().__init__(params)
-        allowed = set(self.meta.budgets["paper"])
-        unknown = sorted(set(self.params) - allowed)
-        if unknown:
-            raise UnknownNameError(
-                f"method '{self.meta.name}' has no hyper-parameter '{unknown[0]}'.{did_you_mean(unknown[0], allowed)} "
-                f"Known: {', '.join(sorted(allowed))}."
-            )
+        self.reject_unknown_params()
         p = self.params
         if int(p["embed_dim"]) % int(p["heads"]):
             raise BenchmarkError(f"embed_dim ({p['embed_dim']}) must be a multiple of heads ({p['heads']}).")

@@ -132,7 +132,7 @@ import numpy as np
 
 from benchmark import features
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
-from benchmark.errors import DataError, UnknownNameError, did_you_mean
+from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
 CITATION = (
@@ -187,13 +187,7 @@ class _ResNetSpectrogramMethod(MethodAdapter):
 
     def __init__(self, params: dict[str, Any] | None = None):
         super().__init__(params)
-        allowed = set(self.meta.budgets["paper"])
-        unknown = sorted(set(self.params) - allowed)
-        if unknown:
-            raise UnknownNameError(
-                f"method '{self.meta.name}' has no hyper-parameter '{unknown[0]}'.{did_you_mean(unknown[0], allowed)} "
-                f"Known: {', '.join(sorted(allowed))}."
-            )
+        self.reject_unknown_params()
         self.pretrained_ = False
         self.encoder_origin_ = "random init"
 

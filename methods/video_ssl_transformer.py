@@ -110,7 +110,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
-from benchmark.errors import BenchmarkError, DataError, UnknownNameError, did_you_mean
+from benchmark.errors import BenchmarkError, DataError
 from benchmark.windowset import WindowSet
 
 CITATION = (
@@ -172,13 +172,7 @@ class VideoSSLTransformer(MethodAdapter):
 
     def __init__(self, params: dict[str, Any] | None = None):
         super().__init__(params)
-        allowed = set(self.meta.budgets["paper"])
-        unknown = sorted(set(self.params) - allowed)
-        if unknown:
-            raise UnknownNameError(
-                f"method '{self.meta.name}' has no hyper-parameter '{unknown[0]}'.{did_you_mean(unknown[0], allowed)} "
-                f"Known: {', '.join(sorted(allowed))}."
-            )
+        self.reject_unknown_params()
         p = self.params
         if int(p["d_model"]) % int(p["heads"]):
             raise BenchmarkError(f"d_model ({p['d_model']}) must be a multiple of heads ({p['heads']}).")

@@ -182,6 +182,18 @@ def test_unknown_dataset(sb, tiny):
              expect=("unknown dataset 'chbmit-synth'", "Did you mean 'chbmit-synthetic'?", "chbmit, "))
 
 
+def test_video_options_outside_video_classification(sb, tiny):
+    sb.fails("run", "--method", "chance", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
+             "--task", "detection", "--target", "focus",
+             expect=("--target applies to the (video) classification task only",))
+    sb.fails("run", "--method", "i3d_lstm", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
+             "--task", "classification",
+             expect=("method 'i3d_lstm' takes video but dataset 'chbmit-synthetic' is eeg",))
+    sb.fails("plan", "--method", "i3d_lstm", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
+             "--task", "classification", "--sop", "10",
+             expect=("--sop applies to the prediction task only",))
+
+
 def test_unknown_protocol(sb, tiny):
     sb.fails(*sb.run_args(tiny, "--method", "chance", "--protocol", "losso"),
              expect=("unknown protocol 'losso'", "Did you mean 'loso'?", "kfold5-random"))

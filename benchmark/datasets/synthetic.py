@@ -34,6 +34,7 @@ import secrets
 import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any, Callable
 
 import edfio
 import numpy as np
@@ -404,29 +405,42 @@ def ensure_synthetic(
         ``data_dir`` exists but holds something else (another config, or not a synthetic dataset).
     """
     if config is None:
-        config = _recorded_config(data_dir) or SyntheticConfig()
+        config = recorded_config(data_dir, DATASET_NAME, SyntheticConfig) or SyntheticConfig()
+    return ensure_generated(
+        data_dir, config, DATASET_NAME, lambda tmp: generate(tmp, config, progress=progress),
+        f"{config.hours():.1f} h of synthetic EEG",
+    )
+
+
+def ensure_generated(data_dir: Path | None, config, dataset: str, write: Callable[[Path], Any], what: str) -> Path:
+    """The folder of generated ``dataset`` for ``config``: reused when complete, else written.
+
+    Shared by every synthetic dataset. ``data_dir`` defaults to ``<cache>/data/<dataset>-<key>``.
+    ``write(folder)`` generates into a hidden sibling folder on the same file system that is
+    renamed into place only when complete, so an interrupted run never leaves a half dataset and
+    two concurrent runs both end with the same complete folder. ``what`` describes the data for
+    the log line. A folder holding something else is a :class:`DataError`.
+    """
     if data_dir is None:
-        data_dir = default_cache_dir() / "data" / f"{DATASET_NAME}-{config.key()}"
+        data_dir = default_cache_dir() / "data" / f"{dataset}-{config.key()}"
     data_dir = Path(data_dir).expanduser()
-    if _is_complete(data_dir, config):
-        log.info("%s: reusing %s", DATASET_NAME, data_dir)
+    if is_complete(data_dir, config, dataset):
+        log.info("%s: reusing %s", dataset, data_dir)
         return data_dir
     _check_replaceable(data_dir)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    # A hidden sibling on the same file system, so the final rename is atomic.
     tmp = data_dir.parent / f".{data_dir.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir()
     try:
-        generate(tmp, config, progress=progress)
+        write(tmp)
         if data_dir.exists():
             data_dir.rmdir()  # empty (checked above); a concurrent run that won makes this fail
         os.replace(tmp, data_dir)
-        log.info("%s: generated %.1f h of synthetic EEG in %s", DATASET_NAME, config.hours(), data_dir)
+        log.info("%s: generated %s in %s", dataset, what, data_dir)
     except OSError:
-        if _is_complete(data_dir, config):  # another process finished first: use its copy
-            shutil.rmtree(tmp, ignore_errors=True)
-            return data_dir
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_complete(data_dir, config, dataset):  # another process finished first: use its copy
+            return data_dir
         raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -434,27 +448,32 @@ def ensure_synthetic(
     return data_dir
 
 
-def _recorded_config(data_dir: Path | None) -> SyntheticConfig | None:
-    """The config a folder was generated with, so ``--data-dir`` alone reopens a custom dataset."""
+def recorded_config(data_dir: Path | None, dataset: str, config_cls):
+    """The config a folder of generated ``dataset`` was made with (``None`` if it holds none), so
+    a data folder alone reopens a custom dataset."""
     if data_dir is None:
         return None
     try:
         marker = json.loads((Path(data_dir).expanduser() / MARKER).read_text())
-        return SyntheticConfig(**marker["config"])
-    except (OSError, ValueError, KeyError, TypeError):
+        if marker.get("dataset", dataset) != dataset:
+            return None
+        return config_cls(**marker["config"])
+    except (OSError, ValueError, KeyError, TypeError, BenchmarkError):
         return None
 
 
-def _is_complete(data_dir: Path, config: SyntheticConfig) -> bool:
+def is_complete(data_dir: Path, config, dataset: str) -> bool:
+    """Whether ``data_dir`` holds generated ``dataset`` of exactly ``config`` with every file."""
     try:
         marker = json.loads((data_dir / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    try:  # fields added later take their defaults, so older folders still match their config
-        recorded = SyntheticConfig(**marker.get("config", {}))
-    except (TypeError, BenchmarkError):
+    if marker.get("dataset", dataset) != dataset or marker.get("key") != config.key():
         return False
-    if marker.get("key") != config.key() or recorded != config:
+    try:  # fields added later take their defaults, so older folders still match their config
+        if type(config)(**marker.get("config", {})) != config:
+            return False
+    except (TypeError, BenchmarkError):
         return False
     return all((data_dir / rel).is_file() for rel in marker.get("sha256", {}))
 

@@ -88,9 +88,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
-import secrets
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -99,9 +96,9 @@ import edfio
 import numpy as np
 
 from benchmark.datasets.eeg_synth import ELECTRODES, PatientProfile, make_profile, synthesize_recording
-from benchmark.datasets.synthetic import MARKER, default_cache_dir
+from benchmark.datasets.synthetic import MARKER, ensure_generated, recorded_config
 # Private helpers shared with the CHB-MIT-layout generator rather than duplicated.
-from benchmark.datasets.synthetic import _check_replaceable, _sha256
+from benchmark.datasets.synthetic import _sha256
 from benchmark.datasets.tusz import TUSZ_CHANNELS, load_tusz, write_tusz_annotations
 from benchmark.errors import BenchmarkError, DataError
 from benchmark.index import RecordingIndex
@@ -819,32 +816,9 @@ def ensure_tusz_synthetic(data_dir: Path | None = None, config: TuszSyntheticCon
         ``data_dir`` exists but holds something else (another config, or not this dataset).
     """
     if config is None:
-        config = _recorded_config(data_dir) or TuszSyntheticConfig()
-    if data_dir is None:
-        data_dir = default_cache_dir() / "data" / f"{DATASET_NAME}-{config.key()}"
-    data_dir = Path(data_dir).expanduser()
-    if _is_complete(data_dir, config):
-        log.info("%s: reusing %s", DATASET_NAME, data_dir)
-        return data_dir
-    _check_replaceable(data_dir)
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir.parent / f".{data_dir.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
-        generate_tusz_synthetic(tmp, config)
-        if data_dir.exists():
-            data_dir.rmdir()  # empty (checked above); a concurrent run that won makes this fail
-        os.replace(tmp, data_dir)
-        log.info("%s: generated %.2f h of synthetic EEG in %s", DATASET_NAME, config.hours(), data_dir)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if _is_complete(data_dir, config):  # another process finished first: use its copy
-            return data_dir
-        raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return data_dir
+        config = recorded_config(data_dir, DATASET_NAME, TuszSyntheticConfig) or TuszSyntheticConfig()
+    return ensure_generated(data_dir, config, DATASET_NAME, lambda tmp: generate_tusz_synthetic(tmp, config),
+                            f"{config.hours():.2f} h of synthetic EEG")
 
 
 def load_tusz_synthetic(
@@ -866,31 +840,3 @@ def load_tusz_synthetic(
     """
     path = ensure_tusz_synthetic(data_dir, config)
     return load_tusz(path, dataset_name=DATASET_NAME, synthetic=True, **options)
-
-
-def _recorded_config(data_dir: Path | None) -> TuszSyntheticConfig | None:
-    """The config a folder was generated with, so a data folder alone reopens a custom dataset."""
-    if data_dir is None:
-        return None
-    try:
-        marker = json.loads((Path(data_dir).expanduser() / MARKER).read_text())
-        if marker.get("dataset") != DATASET_NAME:
-            return None
-        return TuszSyntheticConfig(**marker["config"])
-    except (OSError, ValueError, KeyError, TypeError, BenchmarkError):
-        return None
-
-
-def _is_complete(data_dir: Path, config: TuszSyntheticConfig) -> bool:
-    try:
-        marker = json.loads((data_dir / MARKER).read_text())
-    except (OSError, ValueError):
-        return False
-    if marker.get("dataset") != DATASET_NAME or marker.get("key") != config.key():
-        return False
-    try:
-        if TuszSyntheticConfig(**marker.get("config", {})) != config:
-            return False
-    except (TypeError, BenchmarkError):
-        return False
-    return all((data_dir / rel).is_file() for rel in marker.get("sha256", {}))

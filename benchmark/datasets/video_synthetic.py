@@ -85,18 +85,15 @@ import csv
 import hashlib
 import json
 import logging
-import os
-import secrets
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmark.datasets.synthetic import MARKER, default_cache_dir
+from benchmark.datasets.synthetic import MARKER, ensure_generated, recorded_config
 # Private helpers shared with the other synthetic generators rather than duplicated.
-from benchmark.datasets.synthetic import _check_replaceable, _sha256
+from benchmark.datasets.synthetic import _sha256
 from benchmark.datasets.video_folder import load_video_folder
 from benchmark.errors import BenchmarkError, DataError
 from benchmark.index import RecordingIndex
@@ -920,32 +917,9 @@ def ensure_video_synthetic(data_dir: Path | None = None, config: VideoSyntheticC
         ``data_dir`` exists but holds something else (another config, or not this dataset).
     """
     if config is None:
-        config = _recorded_config(data_dir) or VideoSyntheticConfig()
-    if data_dir is None:
-        data_dir = default_cache_dir() / "data" / f"{DATASET_NAME}-{config.key()}"
-    data_dir = Path(data_dir).expanduser()
-    if _is_complete(data_dir, config):
-        log.info("%s: reusing %s", DATASET_NAME, data_dir)
-        return data_dir
-    _check_replaceable(data_dir)
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir.parent / f".{data_dir.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
-        generate_video_synthetic(tmp, config)
-        if data_dir.exists():
-            data_dir.rmdir()  # empty (checked above); a concurrent run that won makes this fail
-        os.replace(tmp, data_dir)
-        log.info("%s: generated synthetic videos in %s", DATASET_NAME, data_dir)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if _is_complete(data_dir, config):  # another process finished first: use its copy
-            return data_dir
-        raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return data_dir
+        config = recorded_config(data_dir, DATASET_NAME, VideoSyntheticConfig) or VideoSyntheticConfig()
+    return ensure_generated(data_dir, config, DATASET_NAME, lambda tmp: generate_video_synthetic(tmp, config),
+                            "synthetic videos")
 
 
 def load_video_synthetic(
@@ -972,31 +946,3 @@ def load_video_synthetic(
             raise BenchmarkError(f"invalid video-synthetic config: {err}") from None
     path = ensure_video_synthetic(data_dir, config)
     return load_video_folder(path, dataset_name=DATASET_NAME, synthetic=True)
-
-
-def _recorded_config(data_dir: Path | None) -> VideoSyntheticConfig | None:
-    """The config a folder was generated with, so a data folder alone reopens a custom dataset."""
-    if data_dir is None:
-        return None
-    try:
-        marker = json.loads((Path(data_dir).expanduser() / MARKER).read_text())
-        if marker.get("dataset") != DATASET_NAME:
-            return None
-        return VideoSyntheticConfig(**marker["config"])
-    except (OSError, ValueError, KeyError, TypeError, BenchmarkError):
-        return None
-
-
-def _is_complete(data_dir: Path, config: VideoSyntheticConfig) -> bool:
-    try:
-        marker = json.loads((data_dir / MARKER).read_text())
-    except (OSError, ValueError):
-        return False
-    if marker.get("dataset") != DATASET_NAME or marker.get("key") != config.key():
-        return False
-    try:
-        if VideoSyntheticConfig(**marker.get("config", {})) != config:
-            return False
-    except (TypeError, BenchmarkError):
-        return False
-    return all((data_dir / rel).is_file() for rel in marker.get("sha256", {}))
