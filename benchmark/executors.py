@@ -185,6 +185,18 @@ class DaskExecutor(Executor):
         finally:
             self.client.cancel(list(futures))
 
+    def run_on_workers(self, fn: Callable[..., Any], *args: Any) -> dict[str, Any]:
+        """``fn(*args)`` on every worker now in the cluster, keyed by worker address.
+
+        A worker that could not answer (one restarting or leaving) is left out with a warning.
+        """
+        found = self.client.run(fn, *args, on_error="return")
+        for addr, value in list(found.items()):
+            if isinstance(value, BaseException):
+                log.warning("Dask worker %s did not answer (%s); not checked", addr, value)
+                del found[addr]
+        return found
+
     def describe(self):
         return {"executor": "dask", "scheduler": self.address, "workers": self.n_workers,
                 "worker_threads": self.n_threads, "threads_per_fold": self.threads_per_fold}

@@ -120,6 +120,9 @@ class Plan:
     ictal_stride_s: float | None
     dataset_hours: float
     task_hours: float
+    # Recordings whose duration the index does not know, per patient (not in dataset_hours): e.g.
+    # CHB-MIT's chb24, whose summary gives no file times.
+    unknown_duration: dict[str, int]
     patients: int
     units: int
     windows: int
@@ -235,6 +238,8 @@ def plan_run(cfg: RunConfig) -> Plan:
         task=cfg.task, task_label=runner.params.label(), protocol=cfg.protocol, budget=cfg.budget,
         classes=classes, window_s=window.window_s, stride_s=window.stride_s, ictal_stride_s=window.ictal_stride_s,
         dataset_hours=float(index.hours),
+        unknown_duration={p.patient_id: n for p in index.patients
+                          if (n := sum(r.duration is None for r in p.recordings))},
         task_hours=sum(s.end - s.start for u in spec.units.values() for s in u.segments) / 3600.0,
         patients=len(used), units=len(spec.units),
         windows=len(table),
@@ -418,8 +423,10 @@ def format_plan(plan: Plan) -> str:
     lines = [
         f"plan: {plan.method} on {plan.dataset}, {plan.task} ({plan.task_label}), {plan.protocol}, "
         f"budget {plan.budget}{syn}",
-        f"  {'EEG' if plan.modality == 'eeg' else 'video':<12} {plan.dataset_hours:.1f} h in the dataset, "
-        f"{plan.task_hours:.1f} h in the task's {plan.units} units ({plan.patients} patients)",
+        f"  {'EEG' if plan.modality == 'eeg' else 'video':<12} {plan.dataset_hours:.1f} h in the dataset"
+        + (f" (+ {sum(plan.unknown_duration.values())} recordings of unknown duration: "
+           f"{', '.join(sorted(plan.unknown_duration))})" if plan.unknown_duration else "")
+        + f", {plan.task_hours:.1f} h in the task's {plan.units} units ({plan.patients} patients)",
         f"  windows      {human_count(plan.windows)} of {plan.window_s:g} s every {plan.stride_s:g} s "
         f"({per_class}"
         + (f"; + {human_count(plan.extra_windows)} extra ictal for training at stride {plan.ictal_stride_s:g} s"

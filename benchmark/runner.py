@@ -132,6 +132,30 @@ def fold_seed(seed: int, fold_id: str) -> int:
     return int(hashlib.sha256(f"{seed}:{fold_id}".encode()).hexdigest()[:8], 16)
 
 
+def worker_problem(method: str, paths: list[str], versions: dict[str, str]) -> str | None:
+    """Why the process this runs in cannot run a run's folds, or ``None`` when it can.
+
+    Run on every Dask worker before a run is recorded, so a cluster that cannot run it fails at
+    once with one line, not fold by fold. A worker must find the method (a plug-in installed there
+    too), read the run's window memmaps at the paths this process wrote them (a shared file
+    system), and run the package versions this process records in the run's provenance: other
+    versions could give other numbers under the same record.
+    """
+    try:
+        get_method(method)
+    except BenchmarkError:
+        return f"method '{method}' is not registered there; install the package that provides it on every worker"
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        return (f"it cannot read {missing[0]}; --cache-dir must be on a file system the workers share, "
+                "mounted at the same path")
+    mine = package_versions()
+    differ = [f"{name} {mine.get(name)} (here {v})" for name, v in versions.items() if mine.get(name) != v]
+    if differ:
+        return f"it runs {', '.join(differ)}; install the same versions there (uv sync --locked)"
+    return None
+
+
 def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, Any]]:
     """Train and test one fold; never raises for adapter errors (they become a failed fold)."""
     import torch
@@ -377,6 +401,8 @@ class Runner:
                 self.unlabelled_of[pid] = ctab
                 del arr
         cache_s = time.perf_counter() - t_cache
+        if cfg.executor == "dask":
+            self._check_workers(sorted(set(sources.values())))
         # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
         # above, before anything is written, so a failed command leaves the store untouched.
         if existing is None:
@@ -414,6 +440,18 @@ class Runner:
                     log.error("fold %s failed: %s", fold.fold_id, fold.error)
                 bar.update(1)
         return self._finish(store, run_id, spec, extra, cache_s, time.perf_counter() - t_start)
+
+    def _check_workers(self, paths: list[str]) -> None:
+        """Refuse, before the run is recorded, a Dask cluster whose workers cannot run its folds
+        (:func:`worker_problem`); a worker that joins later is not checked."""
+        with make_executor("dask", 1, self.cfg.scheduler) as executor:
+            found = executor.run_on_workers(worker_problem, self.cfg.method, paths, package_versions())
+        bad = {addr: why for addr, why in sorted(found.items()) if why}
+        if bad:
+            addr, why = next(iter(bad.items()))
+            raise BenchmarkError(
+                f"{len(bad)} of {len(found)} Dask worker(s) cannot run these folds; {addr}: {why}."
+            )
 
     def _execute(self, jobs: list[FoldJob]):
         """Run the folds with the configured executor; yield each result as it arrives (in this

@@ -542,6 +542,19 @@ class ResultStore:
             df["probs"] = [None if v is None else json.loads(v) for v in df["probs"]]
         return df.astype({"start": float, "end": float, "label": int, "score": float, "pred": int})
 
+    def label_pred_counts(self, run_id: str) -> pd.DataFrame:
+        """Number of window scores per (true class, predicted class) of a run: columns ``label``,
+        ``pred``, ``n``.
+
+        Counted by SQLite (``GROUP BY``), so a run of millions of windows gives its confusion
+        matrix without loading its scores.
+        """
+        cur = self._conn.execute(
+            "SELECT label, pred, COUNT(*) FROM scores WHERE run_id = ? GROUP BY label, pred ORDER BY label, pred",
+            (run_id,),
+        )
+        return pd.DataFrame(cur.fetchall(), columns=["label", "pred", "n"]).astype(int)
+
     # -- per-patient metrics and summary -------------------------------------------------------
 
     def save_patient_metrics(self, run_id: str, df: pd.DataFrame) -> None:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import pickle
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from _executor_helpers import HELPERS, registered
+from _executor_helpers import HELPERS, CentroidAdapter, registered
 from benchmark import cli
 from benchmark import runner as runner_mod
+from benchmark.adapters import REGISTRY
 from benchmark.errors import BenchmarkError
 from benchmark.executors import DaskExecutor, LocalExecutor, check_options, make_executor, public_address
 from benchmark.runner import RunConfig, Runner
@@ -103,6 +105,54 @@ def test_a_worker_dying_mid_fold_loses_nothing(tmp_path, tiny_synthetic, cluster
         os.kill(int(marker.read_text()), 0)
     assert rec.status == "complete" and rec.run_id == ref.run_id
     assert_same_results(seq, dsk, rec.run_id)
+
+
+class _MainProcessOnly(CentroidAdapter):
+    """A plug-in installed in this process but on no worker."""
+
+    meta = replace(CentroidAdapter.meta, name="main_process_only_test")
+
+
+@pytest.mark.parametrize("problem", ["method missing on the workers", "other package versions"])
+def test_a_cluster_that_cannot_run_the_folds_is_refused_before_anything_is_stored(
+    tmp_path, tiny_synthetic, cluster, test_adapters, monkeypatch, problem
+):
+    with distributed.Client(cluster) as client:
+        client.wait_for_workers(2, timeout=60)  # a worker killed by an earlier test is back
+    method = "centroid_exec_test"
+    if problem == "method missing on the workers":
+        method = "main_process_only_test"
+        REGISTRY.names()  # built-ins first, as REGISTRY.add does
+        monkeypatch.setitem(REGISTRY._methods, method, _MainProcessOnly)  # removed again after the test
+        monkeypatch.setitem(REGISTRY._origin, method, "test")
+    else:
+        # This process claims another torch than the workers run.
+        mine = {**runner_mod.package_versions(), "torch": "0.0.1"}
+        monkeypatch.setattr(runner_mod, "package_versions", lambda: mine)
+    cfg = config(tmp_path, tiny_synthetic, method=method, executor="dask", scheduler=cluster.scheduler_address)
+    with pytest.raises(BenchmarkError) as err:
+        Runner(cfg).run()
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith("2 of 2 Dask worker(s) cannot run these folds; tcp://127.0.0.1:")
+    if problem == "method missing on the workers":
+        assert "method 'main_process_only_test' is not registered there; install" in msg
+    else:
+        assert f"torch {torch_version()} (here 0.0.1)" in msg and "uv sync --locked" in msg
+    with ResultStore(cfg.store_path) as store:
+        assert store.list_runs() == []  # refused before the run was recorded
+
+
+def torch_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("torch")
+
+
+def test_a_worker_that_cannot_see_the_window_cache_says_so(tmp_path):
+    gone = str(tmp_path / "not-shared" / "X.npy")
+    assert runner_mod.worker_problem("bandpower_logreg", [], runner_mod.package_versions()) is None
+    why = runner_mod.worker_problem("bandpower_logreg", [gone], runner_mod.package_versions())
+    assert why.startswith(f"it cannot read {gone}; --cache-dir must be on a file system the workers share")
 
 
 def test_dask_task_errors_are_retried_then_reported(tmp_path, cluster):

@@ -145,6 +145,43 @@ def test_damaged_entry_is_rebuilt_with_a_warning(cached, damage, caplog):
     assert check_entry(entry, full=True) is None
 
 
+@pytest.mark.parametrize("bump", ["cache format", "feature code"])
+def test_a_version_bump_never_reuses_an_entry_of_the_old_version(cached, monkeypatch, bump):
+    import benchmark.windows as windows
+
+    old, _, old_entry = cached()
+    if bump == "cache format":
+        monkeypatch.setattr(windows, "CACHE_VERSION", windows.CACHE_VERSION + 1)
+    else:
+        # New feature code: its output differs, and it declares a new FEATURES_VERSION.
+        monkeypatch.setattr(features, "FEATURES_VERSION", features.FEATURES_VERSION + ".1")
+        compute_span = features.compute_span
+        monkeypatch.setattr(features, "compute_span", lambda *a, **k: compute_span(*a, **k) + 1.0)
+    new, reused, new_entry = cached()
+    assert not reused and new_entry != old_entry and check_entry(new_entry, full=True) is None
+    if bump == "feature code":
+        np.testing.assert_allclose(new, old + 1.0, rtol=1e-6)  # the new code's numbers, not the cached ones
+    else:
+        np.testing.assert_array_equal(new, old)
+    monkeypatch.undo()
+    again, reused, entry = cached()  # the old version's entry is still there, intact, for old code
+    assert reused and entry == old_entry
+    np.testing.assert_array_equal(again, old)
+
+
+def test_a_replaced_edf_file_is_never_served_from_the_cache(cached, tmp_path):
+    import edfio
+
+    old, _, old_entry = cached()
+    rng = np.random.default_rng(2)  # new content, same name, same length and channels
+    sig = [edfio.EdfSignal(rng.standard_normal(256 * 60) * 20, 256, label=c, physical_range=(-500, 500))
+           for c in ("C3", "C4")]  # fmt: skip
+    edfio.Edf(sig).write(tmp_path / "r.edf")
+    new, reused, new_entry = cached()
+    assert not reused and new_entry != old_entry
+    assert not np.allclose(new, old)
+
+
 def test_full_verification_catches_damage_between_sampled_blocks(tmp_path, monkeypatch):
     import benchmark.windows as windows
 

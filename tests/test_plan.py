@@ -173,6 +173,10 @@ def test_whole_chbmit_from_its_summaries(tmp_path, shared_data, no_file_reads):
     assert plan.cache_bytes == plan.windows * plan.bytes_per_window
     text = format_plan(plan)
     assert f"{plan.dataset_hours:.1f} h in the dataset" in text and "SYNTHETIC" not in text
+    # chb24's summary gives no file times: its 22 files are named, not silently left out of the hours.
+    unknown = {p.patient_id: sum(r.duration is None for r in p.recordings) for p in index.patients}
+    assert plan.unknown_duration == {p: n for p, n in unknown.items() if n} == {"chb24": 22}
+    assert "(+ 22 recordings of unknown duration: chb24)" in text
     assert sorted(p.name for p in splits.rglob("*")) == listing and not cfg.cache_dir.exists()
 
 

@@ -490,17 +490,26 @@ def _confusion_counts(table: str) -> list[list[int]]:
     return [[int(c) for c in re.findall(r'data-count="(\d+)"', row)] for row in body.split("</tr>") if "data-count" in row]
 
 
-def test_confusion_from_scores_counts_rows_and_names_unknown_indices():
-    from benchmark.report.classes import confusion_from_scores
+def test_confusion_counts_come_from_the_store_and_name_unknown_indices(tmp_path):
+    from benchmark.report.classes import confusion_from_counts
 
-    scores = pd.DataFrame({"label": [0, 0, 0, 1, 1, 2], "pred": [0, 1, 1, 1, 0, 2]})
-    cm = confusion_from_scores(scores, ["a", "b"])
+    labels, preds = [0, 0, 0, 1, 1, 2], [0, 1, 1, 1, 0, 2]
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        run = store.create_run(RunRecord("cm", "run", "m", "d", "seizure-type", "loso"))
+        for fold, rows in (("f0", slice(0, 4)), ("f1", slice(4, 6))):
+            scores = pd.DataFrame({"patient": "p", "recording": "r", "start": 0.0, "end": 1.0,
+                                   "label": labels[rows], "score": 0.5, "pred": preds[rows]})
+            store.save_fold(run.run_id, FoldResult(fold, "p", "ok"), scores)
+        counts = store.label_pred_counts(run.run_id)
+        # The SQL count equals a count of the stored rows, across folds.
+        stored = store.scores(run.run_id)
+        expected = stored.groupby(["label", "pred"]).size().reset_index(name="n")
+        pd.testing.assert_frame_equal(counts, expected.astype(int))
+    cm = confusion_from_counts(counts, ["a", "b"])
     # Index 2 has no name: it is kept (as "class 2") so the counts still add up.
     assert cm.classes == ("a", "b", "class 2")
     assert cm.counts == ((1, 2, 0), (1, 1, 0), (0, 0, 1))
-    assert cm.row_totals == [3, 2, 1] and cm.column_totals == [2, 3, 1] and cm.total == 6 and cm.correct == 3
-    assert cm.share(0, 1) == pytest.approx(2 / 3)
-    assert confusion_from_scores(scores.iloc[:0], ["a", "b"]) is None
+    assert confusion_from_counts(counts.iloc[:0], ["a", "b"]) is None
 
 
 def test_seizure_type_run_page_splits_overall_and_per_class_metrics(sections):

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import LOWER_IS_BETTER
-from benchmark.report.classes import class_names, confusion_from_scores, per_class_table, video_level
+from benchmark.report.classes import class_names, confusion_from_counts, per_class_table, video_level
 from benchmark.report.papers import COLUMNS as PAPER_COLUMNS
 from benchmark.report.papers import build_paper_pages
 from benchmark.report.leaderboard import (
@@ -200,7 +200,7 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
         from benchmark.tasks import CLASSES
 
         classes = class_names(provenance, entry.stats, fallback=CLASSES.get(run.task, ()))
-        confusion = confusion_from_scores(store.scores(run.run_id)[["label", "pred"]], classes)
+        confusion = confusion_from_counts(store.label_pred_counts(run.run_id), classes)
     pooled = {str(k): v for k, v in (provenance.get("pooled_metrics") or {}).items()}
     return {
         "entry": entry,

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from benchmark.metrics import PER_CLASS_METRICS, confusion
+from benchmark.metrics import PER_CLASS_METRICS
 
 log = logging.getLogger(__name__)
 
@@ -131,23 +131,26 @@ def class_names(provenance: Mapping[str, Any], metric_names, fallback: tuple[str
     return out or list(fallback)
 
 
-def confusion_from_scores(scores: pd.DataFrame, classes) -> ConfusionMatrix | None:
-    """Confusion matrix of stored window scores (columns ``label`` and ``pred``, class indices).
+def confusion_from_counts(counts: pd.DataFrame, classes) -> ConfusionMatrix | None:
+    """Confusion matrix from window counts per class pair (columns ``label``, ``pred``, ``n``, as
+    :meth:`benchmark.store.ResultStore.label_pred_counts` gives them).
 
     An index beyond ``classes`` (a run that recorded no class names) gets the name ``class <k>``
     rather than being dropped, so the counts always add up to the number of scored windows.
     """
-    if scores is None or not len(scores):
+    if counts is None or not len(counts):
         return None
-    y = scores["label"].to_numpy(dtype=np.int64)
-    p = scores["pred"].to_numpy(dtype=np.int64)
+    y = counts["label"].to_numpy(dtype=np.int64)
+    p = counts["pred"].to_numpy(dtype=np.int64)
     if (y < 0).any() or (p < 0).any():
         log.warning("negative class index in the stored scores; no confusion matrix drawn")
         return None
     names = [str(c) for c in classes]
     k = max(len(names), int(y.max()) + 1, int(p.max()) + 1)
     names += [f"class {i}" for i in range(len(names), k)]
-    return ConfusionMatrix(tuple(names), tuple(tuple(row) for row in confusion(y, p, k)))
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (y, p), counts["n"].to_numpy(dtype=np.int64))
+    return ConfusionMatrix(tuple(names), tuple(tuple(int(v) for v in row) for row in matrix))
 
 
 def per_class_table(
