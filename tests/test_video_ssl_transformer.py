@@ -262,6 +262,8 @@ def test_bad_settings_fail_in_one_line():
         VideoSSLTransformer.from_budget("smoke", {"d_model": 30, "heads": 4})
     with pytest.raises(BenchmarkError, match="frame_input must be one of"):
         VideoSSLTransformer.from_budget("smoke", {"frame_input": "flow"})
+    with pytest.raises(BenchmarkError, match="difference_gain must be positive, got 0"):
+        VideoSSLTransformer.from_budget("smoke", {"difference_gain": 0})
     adapter = VideoSSLTransformer.from_budget("smoke", {**TINY, "max_positions": 4})
     with pytest.raises(DataError, match="exceed the Transformer's 4 positions"):
         adapter.fit(motion_clips(), None, FitContext(seed=0))
