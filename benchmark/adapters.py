@@ -108,7 +108,14 @@ class MethodMeta:
 
 @dataclass
 class FitContext:
-    """What the harness gives an adapter besides data."""
+    """What the harness gives an adapter besides data.
+
+    In an isolated run (``run --isolation sandbox|auto``) the method runs in a bubblewrap sandbox
+    where ``work_dir`` and ``cache_dir`` are the only writable folders and the fold's window arrays
+    the only data; it has no network, and window ids and times are pseudonymous (see
+    :class:`~benchmark.windowset.WindowSet`). A method must not read other files: ``check-adapter``
+    fails one that does (``no_file_access``).
+    """
 
     seed: int
     device: str = "cpu"

@@ -7,9 +7,11 @@ and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -152,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sop", type=float, action="append", metavar="MIN", help="SOP(s) to freeze (repeatable; default 10, 15, 30)")
     s.add_argument("--interictal-gap", type=float, action="append", metavar="H", help="gap(s) in hours (default 4, and 3 for loocv as in the ResNet-LSTM paper)")
     s.add_argument("--splits-dir", type=Path)
-    s = ssub.add_parser("verify", help="check split files: content sha256, and dataset hash when the data is available")
+    s = ssub.add_parser("verify", help="check split files: content sha256 and leaks, and when the data is available "
+                           "the dataset hash and that the split is re-derived exactly from the data")
     s.add_argument("--dataset", action="append", help="dataset(s) to verify (default: all under splits/)")
     s.add_argument("--data-dir", type=Path, help="data directory (for a single --dataset)")
     s.add_argument("--splits-dir", type=Path)
@@ -171,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--fail-fast", action="store_true",
+                   help="stop at the first failed fold (the run is then failed or partial; the same command resumes it)")
+    p.add_argument("--with-baselines", action="store_true",
+                   help="after the method, run every registered baseline of the task (chance, band power, ...) "
+                        "with the same dataset, task settings, protocol, budget and seed, so the board shows them")
+    p.add_argument("--isolation", choices=["auto", "sandbox", "none"], default=None,
+                   help="where a fold's method runs: sandbox (a bubblewrap worker that sees only the fold's "
+                        "window arrays; the run is marked isolated), none (in this process; marked trusted), "
+                        "auto (sandbox when bwrap works, else none with a warning; default, or "
+                        "$SEIZURE_BENCH_ISOLATION)")
+    p.add_argument("--fold-timeout", type=float, metavar="SECONDS",
+                   help="stop a fold's method after SECONDS and store the fold as failed; the run goes on")
     _add_task_args(p)
     g = p.add_argument_group("event scoring of detection runs (SzCORE; recorded with the run)")
     g.add_argument("--event-threshold", type=float, default=0.5, metavar="P",
@@ -219,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b")
     p.add_argument("--metric", default="accuracy")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--force", action="store_true",
+                   help="test two sets the leaderboards would not rank together (other data, dataset, task "
+                        "settings or protocol); the output then says what differs")
 
     p = sub.add_parser("check-adapter", help="run the adapter conformance suite on a tiny dataset")
     p.add_argument("name")
@@ -257,6 +275,8 @@ def _add_reproduce_parser(sub) -> None:
     p.add_argument("--splits-dir", type=Path)
     p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--fail-fast", action="store_true",
+                   help="stop at the first failed fold, and the grid at the first run that is not complete")
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -334,6 +354,16 @@ def _print_videos(info: dict) -> None:
     print(f"\ndataset exclusions ({len(excl)}):")
     for e in excl:
         print(f"  [{e['scope']}] {e['patient']}{'/' + e['recording'] if e.get('recording') else ''}: {e['reason']}")
+    _print_conflicts(info)
+
+
+def _print_conflicts(info: dict) -> None:
+    """Disagreements between the dataset's own annotation sources, with the choice made."""
+    conflicts = info.get("conflicts", [])
+    if conflicts:
+        print(f"\nsource annotation conflicts ({len(conflicts)}):")
+        for line in conflicts:
+            print(f"  {line}")
 
 
 def _print_description(info: dict) -> None:
@@ -362,6 +392,7 @@ def _print_description(info: dict) -> None:
     print(f"\ndataset exclusions ({len(excl)}):")
     for e in excl:
         print(f"  [{e['scope']}] {e['patient']}{'/' + e['recording'] if e.get('recording') else ''}: {e['reason']}")
+    _print_conflicts(info)
     for s in sops:
         ex = pred.get(s, {}).get("exclusions", [])
         print(f"\nprediction exclusions, {pred[s]['label']}, loocv ({len(ex)}):")
@@ -421,6 +452,12 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def _fold_timeout(seconds: float | None) -> float | None:
+    if seconds is not None and not seconds > 0:
+        raise BenchmarkError(f"--fold-timeout must be a positive number of seconds, got {seconds:g}.")
+    return seconds
+
+
 def cmd_run(args) -> int:
     from benchmark.events import PostProcessing
     from benchmark.runner import RunConfig, Runner
@@ -431,13 +468,26 @@ def cmd_run(args) -> int:
         seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
         method_overrides=overrides, valid_fraction=args.valid_fraction, store_path=args.store, splits_dir=args.splits_dir or _default_splits(),
         cache_dir=args.cache_dir, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
-        threads=args.threads, device=args.device, progress=not args.no_progress,
+        threads=args.threads, device=args.device, progress=not args.no_progress, fail_fast=args.fail_fast,
+        isolation=args.isolation, fold_timeout=_fold_timeout(args.fold_timeout),
         events=PostProcessing(threshold=args.event_threshold, smooth_windows=args.event_smooth,
                               min_duration_s=args.event_min_duration),
     )
     rec = Runner(cfg).run()
     _print_run_summary(args.store, rec)
-    return 0 if rec.status == "complete" else 3
+    statuses = [rec.status]
+    if getattr(args, "with_baselines", False):
+        import dataclasses
+
+        from benchmark.report.leaderboard import compatible_baselines
+
+        # Same data, task settings, protocol, budget and seed: the baselines land on the method's board.
+        for name in compatible_baselines(args.task):
+            if name != args.method:
+                base = Runner(dataclasses.replace(cfg, method=name, method_overrides={})).run()
+                _print_run_summary(args.store, base)
+                statuses.append(base.status)
+    return 0 if all(s == "complete" for s in statuses) else 3
 
 
 def _print_run_summary(store_path: Path, rec) -> None:
@@ -497,7 +547,9 @@ def cmd_report(args) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise BenchmarkError(f"report output {args.out} is a file; pass --out a folder path.")
     args.out.mkdir(parents=True, exist_ok=True)
-    if not args.no_bundled:
+    if not args.no_bundled and store.read_only:
+        log.warning("results store %s is read-only: the papers' reported result sets were not added", args.store)
+    elif not args.no_bundled:
         from benchmark.errors import DataError
         from benchmark.reported import import_bundled
 
@@ -541,14 +593,14 @@ def cmd_compare(args) -> int:
     from benchmark.compare import compare
     from benchmark.store import ResultStore
 
-    res = compare(ResultStore(args.store), args.a, args.b, args.metric)
+    res = compare(ResultStore(args.store), args.a, args.b, args.metric, force=args.force)
     if args.json:
         print(json.dumps(res, indent=1, default=_json_default))
         return 0
     print(f"{args.metric}: {res['a']} vs {res['b']} on {res['n']} shared patients"
           + ("  [SYNTHETIC DATA]" if res.get("synthetic") else ""))
-    for warning in res.get("warnings", []):
-        print(f"  note: {warning}")
+    if res.get("differences"):
+        print("  NOT COMPARABLE (tested because of --force): " + "; ".join(res["differences"]))
     print(f"  mean {res['mean_a']:.4f} vs {res['mean_b']:.4f}")
     print(f"  paired t-test t = {res['t']:.3f}, p = {res['p_value']:.4g}; Wilcoxon p = {res['wilcoxon_p']:.4g}")
     return 0
@@ -594,12 +646,16 @@ def cmd_reproduce(args) -> int:
         cells, budget=args.budget, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
         splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, jobs=args.jobs,
         executor=args.executor, scheduler=args.scheduler, threads=args.threads, device=args.device, progress=not args.no_progress,
+        fail_fast=args.fail_fast or None,
     ):
         outcomes.append(outcome)
         cell = outcome.cell
         label = "  [SYNTHETIC DATA]" if outcome.synthetic else ""
         what = outcome.run_id if outcome.run_id else outcome.error
-        print(f"  [{len(outcomes)}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {outcome.status:<9} {what}{label}", flush=True)
+        print(f"  [{len(outcomes)}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {outcome.status:<11} {what}{label}", flush=True)
+        if args.fail_fast and not outcome.ok:
+            print(f"stopping the grid at this run (--fail-fast); {len(cells) - len(outcomes)} run(s) not started")
+            break
     from benchmark.reported import import_bundled
     from benchmark.store import ResultStore
 
@@ -642,6 +698,18 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.store is None:
         args.store = _default_store()
+    stop = {}
+
+    def on_sigterm(signum, frame):
+        # SIGTERM (kill, a batch scheduler's time limit) stops like Ctrl-C: the runner marks the
+        # run interrupted and keeps the stored folds.
+        stop["signal"] = signum
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread (main() called from a library): leave signals alone
+        previous = None
     try:
         return COMMANDS[args.command](args)
     except BenchmarkError as exc:
@@ -654,15 +722,20 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # File-system trouble (unwritable --out, a full disk): the user's to fix, so no traceback.
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"seizure-bench: error: {exc.strerror or exc}{where}; check the path and its permissions.",
-              file=sys.stderr)
+        fix = ("free some space; stored results are kept" if exc.errno == errno.ENOSPC
+               else "check the path and its permissions")
+        print(f"seizure-bench: error: {exc.strerror or exc}{where}; {fix}.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        how = "interrupted (SIGTERM)" if stop else "interrupted"
         print(
-            "seizure-bench: interrupted; finished folds are stored, run the same command again to resume.",
+            f"seizure-bench: {how}; finished folds are stored, run the same command again to resume.",
             file=sys.stderr,
         )
-        return 130
+        return 128 + stop.get("signal", signal.SIGINT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ import pandas as pd
 
 from benchmark.errors import DataError, StoreError, did_you_mean
 from benchmark.metrics import LOWER_IS_BETTER, METRICS
+from benchmark.report.leaderboard import differences, on_synthetic_data
 from benchmark.stats import holm, paired_tests
 from benchmark.store import ResultStore, RunRecord
 
@@ -45,18 +46,12 @@ def _per_patient(store: ResultStore, rec: RunRecord, metric: str) -> pd.Series:
     return table[metric]
 
 
-def _mismatches(a: RunRecord, b: RunRecord) -> list[str]:
-    """Settings that differ between two result sets, which make a comparison questionable."""
-    out = []
-    for name in ("dataset", "task", "protocol", "task_params"):
-        va, vb = getattr(a, name), getattr(b, name)
-        if va != vb:
-            out.append(f"{name} differs: {va} vs {vb}")
-    return out
-
-
-def compare(store: ResultStore, ref_a: str, ref_b: str, metric: str) -> dict[str, Any]:
+def compare(store: ResultStore, ref_a: str, ref_b: str, metric: str, *, force: bool = False) -> dict[str, Any]:
     """Paired comparison of two result sets on one per-patient metric.
+
+    Two sets are tested only if the leaderboards would rank them together
+    (:func:`benchmark.report.leaderboard.differences`: same data, synthetic or real, dataset, task,
+    task settings and protocol); otherwise the comparison is refused, unless ``force``.
 
     Parameters
     ----------
@@ -72,19 +67,27 @@ def compare(store: ResultStore, ref_a: str, ref_b: str, metric: str) -> dict[str
     -------
     dict
         ``a``, ``b`` (display names), ``a_run_id``, ``b_run_id``, ``metric``, ``lower_is_better``,
-        ``synthetic`` (either set is on synthetic data), ``warnings`` (settings that differ),
+        ``synthetic`` (either set is on synthetic data), ``forced`` and ``differences`` (what
+        differs; empty unless ``force`` let differing sets be tested),
         then the fields of :func:`benchmark.stats.paired_tests`: ``n``, ``patients``, ``mean_a``,
         ``mean_b``, ``mean_diff``, ``t``, ``df``, ``p_value``, ``wilcoxon_stat``, ``wilcoxon_p``.
 
     Raises
     ------
     DataError
-        Unknown metric, a set without that metric, or no shared patient with values in both.
+        Unknown metric, a set without that metric, no shared patient with values in both, or two
+        sets that may not be compared (without ``force``).
     StoreError
         A reference matches no result set, or several.
     """
     metric = _metric_name(metric)
     rec_a, rec_b = store.resolve(ref_a), store.resolve(ref_b)
+    differ = differences(rec_a, rec_b)
+    if differ and not force:
+        raise DataError(
+            f"{rec_a.label} (A) and {rec_b.label} (B) are not comparable: {'; '.join(differ)}; "
+            "the leaderboards never rank or test such sets together; use --force to test anyway"
+        )
     sa, sb = _per_patient(store, rec_a, metric), _per_patient(store, rec_b, metric)
     res = paired_tests(sa, sb)
     if res["n"] == 0:
@@ -93,9 +96,8 @@ def compare(store: ResultStore, ref_a: str, ref_b: str, metric: str) -> dict[str
             f"{rec_b.dataset}) share no patient with a {metric} value in both; "
             "compare sets on the same dataset"
         )
-    warnings = _mismatches(rec_a, rec_b)
-    for w in warnings:
-        log.warning("comparing %s with %s: %s", rec_a.label, rec_b.label, w)
+    for d in differ:
+        log.info("comparing %s with %s although they differ (forced): %s", rec_a.label, rec_b.label, d)
     return {
         "a": rec_a.label,
         "b": rec_b.label,
@@ -103,13 +105,15 @@ def compare(store: ResultStore, ref_a: str, ref_b: str, metric: str) -> dict[str
         "b_run_id": rec_b.run_id,
         "metric": metric,
         "lower_is_better": metric in LOWER_IS_BETTER,
-        "synthetic": bool(rec_a.synthetic or rec_b.synthetic),
-        "warnings": warnings,
+        "synthetic": on_synthetic_data(rec_a) or on_synthetic_data(rec_b),
+        "forced": bool(differ),
+        "differences": differ,
         **res,
     }
 
 
-def compare_many(store: ResultStore, ref: str, others: Sequence[str], metric: str) -> list[dict[str, Any]]:
+def compare_many(store: ResultStore, ref: str, others: Sequence[str], metric: str, *,
+                 force: bool = False) -> list[dict[str, Any]]:
     """Compare one reference with several result sets, Holm-correcting across the comparisons.
 
     Returns
@@ -120,7 +124,7 @@ def compare_many(store: ResultStore, ref: str, others: Sequence[str], metric: st
     """
     if not others:
         raise DataError("compare_many needs at least one result set to compare the reference with")
-    results = [compare(store, ref, other, metric) for other in others]
+    results = [compare(store, ref, other, metric, force=force) for other in others]
     p_holm = holm([r["p_value"] for r in results])
     w_holm = holm([r["wilcoxon_p"] for r in results])
     for r, p, w in zip(results, p_holm, w_holm):

@@ -17,18 +17,26 @@ method's own representation and checks what the harness relies on:
 ``deterministic``      a fresh instance fitted with the same seed predicts the same numbers
 ``params_json``        ``adapter.params`` is still JSON after fitting (it is stored with the run)
 ``n_parameters``       ``n_parameters()`` returns ``None`` or a non-negative int
+``no_file_access``     ``fit`` and ``predict_proba`` opened no file outside the Python installation, the
+                       method's own package and the work and cache folders (a method that reads
+                       files could read the dataset's annotations; see :func:`watch_opens`)
 
 Test windows are handed over as a :class:`LabelGuardedWindowSet`: any read of its ``y`` from outside
-:mod:`benchmark.windowset` is recorded and raises :class:`LabelAccessError`.
+:mod:`benchmark.windowset` is recorded and raises :class:`LabelAccessError`. The output checks are
+the rule the runner applies to every fold (:mod:`benchmark.probabilities`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
+import site
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +49,7 @@ from benchmark import adapters, features
 from benchmark import windowset as windowset_module
 from benchmark.adapters import BUDGETS, MODALITIES, FitContext, MethodAdapter, MethodMeta
 from benchmark.fake_data import make_windowset
+from benchmark.probabilities import RANGE_TOL, output_checks
 from benchmark.windowset import WindowSet
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]*$")
@@ -52,10 +61,10 @@ _TRUSTED_FILES = frozenset({windowset_module.__file__, "<string>"})
 
 # Tiny data set: small enough that the deep baselines fit in seconds, big enough for both classes.
 N_TRAIN, N_VALID, N_TEST = 64, 16, 24
-ATOL = 1e-6
+ATOL = RANGE_TOL
 _AFTER_FIT = (
     "predict_proba", "no_label_access", "single_window", "data_not_mutated", "deterministic", "params_json",
-    "n_parameters",
+    "n_parameters", "no_file_access",
 )
 _AFTER_META = ("config_json", "fit", *_AFTER_FIT)
 
@@ -175,31 +184,72 @@ def _error(exc: BaseException) -> str:
 
 
 def _proba_checks(proba: Any, n: int, n_classes: int) -> list[CheckResult]:
-    """Shape and value checks of one ``predict_proba`` output."""
-    if not isinstance(proba, np.ndarray):
-        return [CheckResult("output_shape", False, f"returned {type(proba).__name__}, not numpy.ndarray")]
-    out = [
-        CheckResult(
-            "output_shape",
-            proba.shape == (n, n_classes),
-            f"shape {proba.shape}, expected {(n, n_classes)}",
-        )
-    ]
-    if proba.shape != (n, n_classes) or not np.issubdtype(proba.dtype, np.number):
-        skipped = ("finite", "unit_interval", "rows_sum_to_one")
-        return out + [CheckResult(c, False, "not run: wrong output shape or dtype") for c in skipped]
-    p = proba.astype(np.float64)
-    ok = np.isfinite(p)
-    out.append(CheckResult("finite", bool(ok.all()), "" if ok.all() else f"{int((~ok).sum())} non-finite values"))
-    # Range and row sums are judged on finite values only, so one NaN fails one check, not three.
-    vals = p[ok]
-    in_range = bool(((vals >= -ATOL) & (vals <= 1 + ATOL)).all())
-    span = f"range [{vals.min():.4g}, {vals.max():.4g}]" if vals.size else "no finite values"
-    out.append(CheckResult("unit_interval", in_range, span))
-    rows = ok.all(axis=1)
-    err = float(np.abs(p[rows].sum(axis=1) - 1).max(initial=0.0))
-    out.append(CheckResult("rows_sum_to_one", bool(err <= 1e-4), f"max |row sum - 1| = {err:.2e}"))
-    return out
+    """Shape and value checks of one ``predict_proba`` output: the runner's own output rule."""
+    return [CheckResult(c.name, c.ok, c.detail) for c in output_checks(proba, n, n_classes)]
+
+
+# -- files opened by the adapter ------------------------------------------------------------------
+_WATCH_LOCK = threading.Lock()
+_WATCHED: list[list[str]] = []  # the lists of the watches in progress (all threads' opens go in)
+_HOOKED = False
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "open" and _WATCHED:
+        path = args[0] if args else None
+        if isinstance(path, (str, bytes, os.PathLike)):
+            path = os.fsdecode(path)
+            for opened in _WATCHED:
+                opened.append(path)
+
+
+@contextlib.contextmanager
+def watch_opens():
+    """Collect the paths of every file opened (Python's ``open`` audit event) while inside.
+
+    The hook is installed once per process (audit hooks cannot be removed) and costs nothing
+    outside a watch. It sees what Python code opens (``open``, ``os.open``, ``io``, ``np.load``);
+    C extensions that call the C library directly are not seen.
+    """
+    global _HOOKED
+    with _WATCH_LOCK:
+        if not _HOOKED:
+            sys.addaudithook(_audit)
+            _HOOKED = True
+    opened: list[str] = []
+    _WATCHED.append(opened)
+    try:
+        yield opened
+    finally:
+        _WATCHED.remove(opened)
+
+
+def allowed_roots(cls: type, extra: list[Path] | tuple[Path, ...] = ()) -> list[Path]:
+    """Where an adapter may open files: Python and its packages (imports), the harness's packages,
+    the method's own package, ``extra`` (work and cache folders), and kernel and device files."""
+    from benchmark.sandbox import code_dirs, method_source
+
+    plugin = method_source(cls)[2]
+    # The same code a sandboxed fold can read: the harness, the in-tree methods and baselines, the plug-in.
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), *map(Path, site.getsitepackages()),
+             *code_dirs([plugin] if plugin else []), *extra}
+    # Kernel and device information (paths through /proc/<pid>/root or fd links are resolved first).
+    roots.update(Path(p) for p in ("/dev/null", "/dev/urandom", "/dev/shm", "/proc", "/sys", "/etc/localtime",
+                                   "/usr/share/zoneinfo"))
+    return sorted({Path(os.path.realpath(r)) for r in roots})
+
+
+def outside(paths: list[str], roots: list[Path]) -> list[str]:
+    """The distinct ``paths`` that lie under none of ``roots``, in order of first opening."""
+    # The source of loaded modules is read to show warnings and tracebacks (linecache), wherever it is.
+    sources = {os.path.realpath(f) for m in list(sys.modules.values())
+               if isinstance(f := getattr(m, "__file__", None), str)}
+    bad: dict[str, None] = {}
+    for p in paths:
+        real = Path(os.path.realpath(os.path.abspath(p)))
+        if str(real) not in sources and not any(real == r or real.is_relative_to(r) for r in roots):
+            bad.setdefault(str(real))
+    return list(bad)
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float, BaseException | None]:
@@ -284,7 +334,8 @@ def check_adapter(
     before = {k: _digest(ws) for k, ws in (("train", train), ("valid", valid), ("test", test))}
     n_classes = train.n_classes
 
-    with tempfile.TemporaryDirectory(prefix="seizure-bench-conformance-") as tmp:
+    # Every file the adapter opens while it fits and predicts is collected (no_file_access).
+    with tempfile.TemporaryDirectory(prefix="seizure-bench-conformance-") as tmp, watch_opens() as opened:
 
         def fit(work: str) -> MethodAdapter:
             adapter = cls.from_budget(budget, overrides)
@@ -349,6 +400,13 @@ def check_adapter(
     n_params, _, exc = _timed(adapter.n_parameters)
     ok = exc is None and (n_params is None or (isinstance(n_params, (int, np.integer)) and n_params >= 0))
     results.append(CheckResult("n_parameters", ok, _error(exc) if exc else f"{n_params}"))
+    foreign = outside(opened, allowed_roots(cls, [Path(tmp)]))
+    results.append(CheckResult(
+        "no_file_access", not foreign,
+        f"opened {len(foreign)} file(s) outside Python, its own package and the work/cache folders "
+        f"(a run shows a method only its window arrays): {', '.join(foreign[:3])}" + (" ..." if len(foreign) > 3 else "")
+        if foreign else "",
+    ))
     return results
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,8 @@ def read_header(path: str | os.PathLike) -> EdfHeader:
     ------
     DataError
         The file is missing, is not an EDF file, or is truncated (the header promises more data
-        records than the file holds).
+        records than the file holds); its record duration is not a positive finite number; a
+        signal's physical or digital range is not finite or empty, or it has no samples.
     """
     path = Path(path)
     if not path.is_file():
@@ -167,7 +169,7 @@ def _read_header(path: Path) -> EdfHeader:
     samples = [
         _number(s, "samples per record", path, int) for s in column(16 + 80 + 8 * 5 + 80, 8)
     ]
-    if record_duration <= 0:
+    if not (math.isfinite(record_duration) and record_duration > 0):
         raise DataError(
             f"{path} has a data record duration of {record_duration} s; re-export the file "
             "with a positive record duration"
@@ -184,6 +186,7 @@ def _read_header(path: Path) -> EdfHeader:
     keep = [i for i, lab in enumerate(labels) if lab.upper() not in _ANNOTATION_LABELS]
     if not keep:
         raise DataError(f"{path} holds no signals (annotations only); use an EDF file with EEG")
+    _check_scaling(path, labels, samples, keep, column)
     sfreqs = tuple(samples[i] / record_duration for i in keep)
     sfreq = max(sfreqs)
     return EdfHeader(
@@ -197,6 +200,42 @@ def _read_header(path: Path) -> EdfHeader:
         n_records=n_records,
         record_duration=record_duration,
     )
+
+
+def _check_scaling(path: Path, labels, samples, keep, column) -> None:
+    """Refuse a signal whose samples cannot become finite microvolts.
+
+    Samples are scaled as ``physical_min + (d - digital_min) * (physical_max - physical_min) /
+    (digital_max - digital_min)``: a non-finite physical range or equal digital limits would
+    turn a whole recording into NaN or inf, which a model would then be trained and scored on.
+    """
+    # Per-signal field offsets (x ns): label 16, transducer 80, dimension 8, then these.
+    fields = {"physical minimum": 104, "physical maximum": 112, "digital minimum": 120, "digital maximum": 128}
+    values = {name: column(offset, 8) for name, offset in fields.items()}
+    for i in keep:
+        where = f"{path}: signal {labels[i]!r}"
+        if samples[i] <= 0:
+            raise DataError(f"{where} has {samples[i]} samples per data record; re-export the file")
+        nums = {}
+        for name in fields:
+            text = values[name][i]
+            try:
+                nums[name] = float(text)
+            except ValueError:
+                nums[name] = math.nan
+            if not math.isfinite(nums[name]):
+                raise DataError(
+                    f"{where} has {name} {text!r} in its header, so its samples cannot be scaled "
+                    "to finite values; re-export the file with a finite physical and digital range"
+                )
+        if nums["digital minimum"] == nums["digital maximum"] or (
+            nums["physical minimum"] == nums["physical maximum"]
+        ):
+            raise DataError(
+                f"{where} has an empty range in its header (physical {nums['physical minimum']:g} to "
+                f"{nums['physical maximum']:g}, digital {nums['digital minimum']:g} to "
+                f"{nums['digital maximum']:g}); re-export the file with distinct limits"
+            )
 
 
 # Reference suffixes and type prefixes that corpora add to electrode names: TUH writes
@@ -355,7 +394,16 @@ class EdfReader:
             return np.zeros((len(self.channels), 0), dtype=np.float32)
         # Index into the raw by position; names are ambiguous after MNE renames duplicates.
         volts = self._raw.get_data(picks=self._picks, start=start, stop=stop)
-        return (volts * 1e6).astype(np.float32)
+        with np.errstate(over="ignore"):  # an overflow becomes inf, refused just below
+            out = (volts * 1e6).astype(np.float32)
+        if not np.isfinite(out).all():
+            # The header check makes this rare (e.g. a scale that overflows float32); never score it.
+            ch, i = np.argwhere(~np.isfinite(out))[0]
+            raise DataError(
+                f"{self.path}: channel {self.channels[ch]} holds a non-finite value at "
+                f"{(start + i) / self.sfreq:g} s; fix or re-export the file, or leave the recording out"
+            )
+        return out
 
     def close(self) -> None:
         """Release the file handle."""

@@ -18,6 +18,17 @@ The matching itself is delegated to the reference implementation of those rules,
 ``timescoring`` package (``EventScoring``) by the SzCORE authors, so the numbers agree with other
 SzCORE results. Counts are kept as :class:`EventCounts` so that recordings of one patient can be
 pooled (:func:`sum_counts`) before ratios are taken, as SzCORE does per subject.
+
+Times are compared in whole ticks, never by subtracting floats: 10.3 + 90.0 - 10.3 is
+89.99999999999999 in floating point, which would merge events exactly 90 s apart and split a
+300.0-s event into 300 s and an empty piece (an extra false alarm). SzCORE scoring runs on the
+0.1-s grid ``timescoring`` works on (:data:`SCORING_FS`): event times are rounded to the nearest
+0.1 s, then merging (gap < 90 s) and splitting (> 300 s) are done here in integer ticks, and
+``timescoring`` is called with both turned off, since its own float arithmetic would redo them
+inexactly; its tolerance edges are rounded to the tick by the library (float errors are some
+1e-12 s, far below half a tick). Parameters in seconds are read as the decimals they print as
+(90.0 -> 900 ticks) and must be multiples of 0.1 s. Post-processing (:func:`windows_to_events`)
+compares times in whole microseconds, the resolution of window times.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -57,6 +69,19 @@ EVENT_COLUMNS = (
 )
 
 Event = tuple[float, float]
+
+#: Ticks per second of post-processing: window times are kept to the microsecond.
+POST_TICKS = 1_000_000
+
+
+def _ticks(seconds: float, per_s: int) -> int:
+    """A time in whole ticks: the nearest tick, so float noise (100.30000000000001) disappears."""
+    return round(float(seconds) * per_s)
+
+
+def _exact(seconds: float, per_s: int) -> Fraction:
+    """A duration parameter in ticks, exactly, read as the decimal it prints as (90.0 -> 900)."""
+    return Fraction(repr(float(seconds))) * per_s
 
 
 # -- post-processing: window scores -> predicted events --------------------------------------------
@@ -128,15 +153,26 @@ def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
     return (csum[hi] - csum[lo]) / (hi - lo)
 
 
-def _merge(events: Iterable[Event], gap: float) -> list[Event]:
-    """Join events (sorted by start) that overlap, touch, or are separated by less than ``gap``."""
-    merged: list[list[float]] = []
+def _merge(events: Iterable[tuple[int, int]], gap: Fraction | int) -> list[tuple[int, int]]:
+    """Join tick events (sorted by start) that overlap, touch, or are less than ``gap`` ticks apart."""
+    merged: list[list[int]] = []
     for start, end in events:
         if merged and (start <= merged[-1][1] or start - merged[-1][1] < gap):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
     return [(s, e) for s, e in merged]
+
+
+def _split(events: Iterable[tuple[int, int]], longest: int) -> list[tuple[int, int]]:
+    """Cut tick events longer than ``longest`` ticks into pieces of ``longest``, the remainder last."""
+    out = []
+    for start, end in events:
+        while end - start > longest:
+            out.append((start, start + longest))
+            start += longest
+        out.append((start, end))
+    return out
 
 
 def windows_to_events(starts, ends, scores, post: PostProcessing = PostProcessing()) -> list[Event]:
@@ -191,10 +227,12 @@ def windows_to_events(starts, ends, scores, post: PostProcessing = PostProcessin
     run_last = np.flatnonzero(np.diff(flag) == -1) - 1
     # A run's end is its latest window end: with overlapping windows of unequal length the last
     # window by start need not end last.
-    runs = [(float(starts[a]), float(ends[a:b + 1].max())) for a, b in zip(run_first, run_last)]
+    runs = [(_ticks(starts[a], POST_TICKS), _ticks(ends[a:b + 1].max(), POST_TICKS))
+            for a, b in zip(run_first, run_last)]
 
-    events = _merge(sorted(runs), post.merge_gap_s)
-    return [(s, e) for s, e in events if e - s >= post.min_duration_s]
+    events = _merge(sorted(runs), _exact(post.merge_gap_s, POST_TICKS))
+    shortest = _exact(post.min_duration_s, POST_TICKS)
+    return [(s / POST_TICKS, e / POST_TICKS) for s, e in events if e - s >= shortest]
 
 
 # -- SzCORE scoring ------------------------------------------------------------------------------
@@ -236,6 +274,13 @@ class SzcoreParams:
             )
         if not (0 <= self.min_overlap < 1):
             raise BenchmarkError(f"min_overlap must be in [0, 1), got {self.min_overlap}.")
+        for name in ("tolerance_start_s", "tolerance_end_s", "max_event_duration_s",
+                     "min_duration_between_events_s"):
+            if _exact(getattr(self, name), SCORING_FS).denominator != 1:
+                raise BenchmarkError(
+                    f"{name} must be a multiple of {1 / SCORING_FS:g} s (the SzCORE scoring grid), "
+                    f"got {getattr(self, name)}."
+                )
 
     def to_timescoring(self) -> EventScoring.Parameters:
         """The same parameters as a ``timescoring.scoring.EventScoring.Parameters``."""
@@ -298,8 +343,8 @@ class EventCounts:
         return _ratio(self.fp * SECONDS_PER_DAY, self.duration_s)
 
 
-def _prepare(events: Sequence[Event], duration_s: float, what: str) -> list[Event]:
-    """Clip events to the recording, snap them to the scoring grid, sort and join overlaps.
+def _prepare(events: Sequence[Event], n_samples: int, what: str) -> list[tuple[int, int]]:
+    """Events in ticks of the scoring grid: clipped to the recording, sorted, overlaps joined.
 
     Snapping to the 10-Hz grid keeps the event list and the library's mask consistent: an event
     shorter than one sample would otherwise have an empty mask yet still be counted as a false
@@ -312,13 +357,21 @@ def _prepare(events: Sequence[Event], duration_s: float, what: str) -> list[Even
             raise DataError(
                 f"{what} event {tuple(event)} is not a (start, end) pair with start <= end."
             )
-        s = round(min(max(start, 0.0), duration_s) * SCORING_FS) / SCORING_FS
-        e = round(min(max(end, 0.0), duration_s) * SCORING_FS) / SCORING_FS
-        if (s, e) != (start, end):
-            log.debug("%s event (%s, %s) clipped/snapped to (%s, %s)", what, start, end, s, e)
+        s = min(max(_ticks(start, SCORING_FS), 0), n_samples)
+        e = min(max(_ticks(end, SCORING_FS), 0), n_samples)
+        if (s / SCORING_FS, e / SCORING_FS) != (start, end):
+            log.debug("%s event (%s, %s) clipped/snapped to (%s, %s)", what, start, end,
+                      s / SCORING_FS, e / SCORING_FS)
         if e > s:
             out.append((s, e))
-    return _merge(sorted(out), 0.0)
+    return _merge(sorted(out), 0)
+
+
+def szcore_events(events: Sequence[Event], n_samples: int, params: SzcoreParams, what: str) -> list[tuple[int, int]]:
+    """SzCORE's merging then splitting of one recording's events, in ticks of :data:`SCORING_FS`."""
+    ticks = _prepare(events, n_samples, what)
+    merged = _merge(ticks, _exact(params.min_duration_between_events_s, SCORING_FS))
+    return _split(merged, int(_exact(params.max_event_duration_s, SCORING_FS)))
 
 
 def score_recording(
@@ -330,9 +383,10 @@ def score_recording(
     """Score the predicted events of one recording against its annotated seizures (SzCORE).
 
     Both event lists are clipped to ``[0, duration_s]``, snapped to a 0.1-s grid
-    (:data:`SCORING_FS`), sorted and joined where they overlap, then handed to
-    ``timescoring.scoring.EventScoring``, which merges, splits and matches them by the SzCORE
-    rules (see the module docstring).
+    (:data:`SCORING_FS`), sorted, joined where they overlap, merged and split by the SzCORE
+    rules in integer ticks (:func:`szcore_events`), then handed to
+    ``timescoring.scoring.EventScoring`` with its own merging and splitting turned off, which
+    widens the reference events by the tolerances and matches them (see the module docstring).
 
     Parameters
     ----------
@@ -365,13 +419,19 @@ def score_recording(
             f"recording of {duration_s} s is shorter than one scoring sample "
             f"({1 / SCORING_FS} s)."
         )
-    grid_duration = n_samples / SCORING_FS
-    ref = _prepare(reference, grid_duration, "reference")
-    hyp = _prepare(hypothesis, grid_duration, "hypothesis")
+    ref, hyp = (
+        [(s / SCORING_FS, e / SCORING_FS) for s, e in szcore_events(events, n_samples, params, what)]
+        for events, what in ((reference, "reference"), (hypothesis, "hypothesis"))
+    )
+    library = params.to_timescoring()
+    # Merged and split above, exactly; the library's float versions would undo that. Pieces of a
+    # split event share a boundary whose two floats are equal, so a 0-s gap is never merged.
+    library.minDurationBetweenEvents = 0.0
+    library.maxEventDuration = math.inf
     scoring = EventScoring(
         Annotation(ref, SCORING_FS, n_samples),
         Annotation(hyp, SCORING_FS, n_samples),
-        params.to_timescoring(),
+        library,
     )
     return EventCounts(
         tp=int(scoring.tp), fp=int(scoring.fp), n_ref=int(scoring.refTrue), duration_s=duration_s

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import socket
+import struct
+import sys
+import time
 import traceback as tb
 import uuid
 from abc import ABC, abstractmethod
@@ -146,12 +150,18 @@ class DaskExecutor(Executor):
         self.address = public_address(scheduler)
         self.threads_per_fold = threads
         self.retries = retries
+        probe_scheduler(scheduler, timeout)
         try:
             self.client = Client(scheduler, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise BenchmarkError(
                 f"could not reach the Dask scheduler at {self.address} within {timeout:g} s; "
                 "check --scheduler and that the scheduler is running."
+            ) from exc
+        except MemoryError as exc:  # a TLS service that is not Dask: its bytes read as a frame length
+            raise BenchmarkError(
+                f"no Dask scheduler answered at {self.address} (the service there does not speak Dask's protocol); "
+                "check --scheduler (a Dask scheduler's address, e.g. tcp://10.0.0.5:8786)."
             ) from exc
         info = self.client.scheduler_info(n_workers=-1)
         workers = info.get("workers", {})
@@ -218,6 +228,86 @@ def public_address(address: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
+#: Largest first message a Dask scheduler is believed to send (its handshake is about 60 bytes).
+MAX_HANDSHAKE_BYTES = 1 << 16
+
+
+def probe_scheduler(scheduler: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Refuse, in one line and within about ``timeout`` seconds, an address where no Dask scheduler answers.
+
+    A Dask server speaks first: on a new connection it sends its handshake as one message of
+    Dask's TCP framing (an 8-byte little-endian length; then the number of frames and each frame's
+    length, 8 bytes each; then the frames, the first a msgpack map). This reads that message with a
+    deadline and a size bound, so that another service on the port (an HTTP server, a database)
+    is named as such instead of ``distributed.Client`` taking its bytes for a frame length and
+    trying to allocate exabytes. ``tls://`` addresses are only connected to here (the bytes are
+    encrypted); :class:`DaskExecutor` catches what the client raises there.
+    """
+    address = public_address(scheduler)
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    hint = "check --scheduler (a Dask scheduler's address, e.g. tcp://10.0.0.5:8786) and that the scheduler is running."
+    deadline = time.monotonic() + timeout
+    try:
+        sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
+    except OSError as exc:
+        raise BenchmarkError(
+            f"could not reach the Dask scheduler at {address} ({exc.strerror or exc}); {hint}"
+        ) from None
+    with sock:
+        if parts.scheme != "tcp":
+            return
+        import msgpack  # a dependency of distributed
+
+        def read(n: int) -> bytes:
+            buf = bytearray()
+            while len(buf) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                chunk = sock.recv(n - len(buf))
+                if not chunk:
+                    raise EOFError
+                buf += chunk
+            return bytes(buf)
+
+        try:
+            # Our side of the handshake, as a Dask client sends it: a service that waits for a
+            # request (HTTP) then answers, and a Dask scheduler is not left waiting.
+            hello = msgpack.packb({"compression": None, "python": list(sys.version_info[:3]),
+                                   "pickle-protocol": pickle.HIGHEST_PROTOCOL})
+            body = struct.pack("<QQ", 1, len(hello)) + hello
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            sock.sendall(struct.pack("<Q", len(body)) + body)
+            (size,) = struct.unpack("<Q", read(8))
+            if not 16 <= size <= MAX_HANDSHAKE_BYTES:
+                raise ValueError
+            body = read(size)
+            (n_frames,) = struct.unpack_from("<Q", body)
+            head = 8 * (1 + n_frames)
+            if not 1 <= n_frames <= 64 or head > size:
+                raise ValueError
+            lengths = struct.unpack_from(f"<{n_frames}Q", body, 8)
+            if sum(lengths) < size - head or lengths[0] > size - head:
+                raise ValueError
+            if not isinstance(msgpack.unpackb(body[head : head + lengths[0]]), dict):
+                raise ValueError
+        except (TimeoutError, socket.timeout):
+            raise BenchmarkError(
+                f"no Dask scheduler answered at {address} within {timeout:g} s (a connection opened, "
+                f"no Dask handshake came); {hint}"
+            ) from None
+        except EOFError:
+            raise BenchmarkError(
+                f"no Dask scheduler answered at {address} (the service there closed the connection "
+                f"without a Dask handshake); {hint}"
+            ) from None
+        except Exception:  # anything else it sent, or a reset connection
+            raise BenchmarkError(
+                f"no Dask scheduler answered at {address} (the service there does not speak Dask's protocol); {hint}"
+            ) from None
+
+
 def check_options(kind: str, jobs: int = 1, scheduler: str | None = None, *, probe: bool = True,
                   timeout: float = CONNECT_TIMEOUT_S) -> None:
     """Refuse an inconsistent executor choice before any data is read.
@@ -229,8 +319,8 @@ def check_options(kind: str, jobs: int = 1, scheduler: str | None = None, *, pro
     jobs, scheduler
         ``--jobs`` (local only) and ``--scheduler`` (dask only).
     probe
-        For dask, also open (and close) a TCP connection to the scheduler, so an unreachable
-        address fails now rather than after the windows are built.
+        For dask, also check that a Dask scheduler answers there (:func:`probe_scheduler`), so an
+        unreachable or wrong address fails now rather than after the windows are built.
     """
     if kind not in EXECUTORS:
         raise BenchmarkError(f"unknown executor '{kind}'; choose one of {', '.join(EXECUTORS)}.")
@@ -263,13 +353,7 @@ def check_options(kind: str, jobs: int = 1, scheduler: str | None = None, *, pro
             f"--scheduler must name a host and port, e.g. tcp://10.0.0.5:8786; got {public_address(scheduler)}."
         )
     if probe:
-        try:
-            socket.create_connection((parts.hostname, port), timeout=timeout).close()
-        except OSError as exc:
-            raise BenchmarkError(
-                f"could not reach the Dask scheduler at {public_address(scheduler)} ({exc.strerror or exc}); "
-                "check --scheduler and that the scheduler is running."
-            ) from None
+        probe_scheduler(scheduler, timeout)
 
 
 def make_executor(kind: str = "local", jobs: int = 1, scheduler: str | None = None,

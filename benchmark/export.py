@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.store import ResultStore
+from benchmark.store import ResultStore, effective_status
 
 ID_COLUMNS = ["run_id", "kind", "method", "dataset", "task", "protocol", "budget", "seed", "synthetic"]
 
@@ -17,7 +17,7 @@ ID_COLUMNS = ["run_id", "kind", "method", "dataset", "task", "protocol", "budget
 def list_results(store_path: Path) -> list[tuple]:
     store = ResultStore(store_path)
     return [
-        (r.run_id, r.kind, r.display_name or r.method, r.dataset, r.task, r.protocol, r.status,
+        (r.run_id, r.kind, r.display_name or r.method, r.dataset, r.task, r.protocol, effective_status(r),
          "SYNTHETIC" if r.synthetic else "")
         for r in store.list_runs()
     ]

@@ -54,7 +54,8 @@ def _slug(text: str) -> str:
 
 
 def _digest(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+    # Hashed through the buffer protocol: a memory-mapped entry is read, not copied whole.
+    return hashlib.sha256(np.ascontiguousarray(array)).hexdigest()
 
 
 def _clip_key(start: float, end: float) -> tuple[float, float]:

@@ -119,6 +119,10 @@ class RecordingIndex:
     synthetic: bool = False
     root: str | None = None
     notes: tuple[str, ...] = ()
+    # Disagreements between a dataset's own annotation sources, each with the choice made
+    # ("chb24_21 seizure 1: summary onset 2804 s, .seizures 2404 s; the summary is used").
+    # Shown to the user; not hashed (the choice itself is in the content).
+    conflicts: tuple[str, ...] = ()
     # "eeg" or "video". For video, each Recording is one labelled video (sfreq = native fps, no
     # channels) and the labels live in Patient.info["labels"] (see benchmark.datasets.video_folder).
     modality: str = "eeg"
@@ -181,6 +185,7 @@ class RecordingIndex:
             synthetic=self.synthetic,
             root=self.root,
             notes=list(self.notes),
+            conflicts=list(self.conflicts),
             content_hash=self.content_hash(),
         )
         return d
@@ -195,6 +200,7 @@ class RecordingIndex:
             synthetic=bool(d.get("synthetic", False)),
             root=d.get("root"),
             notes=tuple(d.get("notes", ())),
+            conflicts=tuple(d.get("conflicts", ())),
             modality=d.get("modality", "eeg"),
         )
 

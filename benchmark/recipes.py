@@ -310,7 +310,8 @@ class Recipe:
 # -- running ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CellOutcome:
-    """What happened to one cell: ``status`` is the run's (``complete``/``partial``) or ``failed``."""
+    """What happened to one cell: ``status`` is the run's (``complete``, ``partial``, ``failed``),
+    or ``failed`` when the run could not start."""
 
     cell: GridCell
     status: str
@@ -338,7 +339,7 @@ def run_grid(cells: Iterable[GridCell], **execution: Any) -> Iterator[CellOutcom
         From :meth:`Recipe.cells`.
     **execution
         Passed to :meth:`GridCell.run_config` (``budget``, ``seed``, ``data_dir``, ``store_path``,
-        ``splits_dir``, ``cache_dir``, ``jobs``, ``threads``, ``device``, ``progress``).
+        ``splits_dir``, ``cache_dir``, ``jobs``, ``threads``, ``device``, ``progress``, ``fail_fast``).
     """
     from benchmark.runner import Runner
 

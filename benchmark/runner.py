@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
-import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,28 +23,48 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from benchmark import metrics as M
-from benchmark.adapters import FitContext, MethodAdapter, get_method
+from benchmark.adapters import get_method
 from benchmark.datasets import load_dataset
-from benchmark.errors import BenchmarkError, DataError
+from benchmark.errors import BenchmarkError, DataError, SplitError
 from benchmark.events import PostProcessing, SzcoreParams, score_windows
 from benchmark.executors import check_options as check_executor
 from benchmark.executors import make_executor
 from benchmark.index import RecordingIndex
-from benchmark.provenance import command_line, git_commit, hardware, package_versions, resolve_device
+from benchmark.provenance import (
+    command_line,
+    git_commit,
+    hardware,
+    method_code,
+    package_versions,
+    process_info,
+    resolve_device,
+)
 from benchmark.splits import (
     SplitSpec,
-    check_against_index,
+    adhoc_split_path,
     check_leakage,
     get_splitter,
+    leakage_checks,
     load_split,
     make_split,
     save_split,
     split_path,
+    verify_split,
 )
-from benchmark.store import FoldResult, ResultStore, RunRecord
+from benchmark.store import FoldResult, ResultStore, RunRecord, utc_now
 from benchmark.tasks import make_labels, make_params
 from benchmark.windows import DEFAULT_WINDOWS, Preprocessing, WindowCache, WindowParams, video_params, window_table
-from benchmark.windowset import WindowSet
+from benchmark.fold_worker import AdapterTask
+from benchmark.probabilities import probability_problem
+from benchmark.pseudonyms import Pseudonyms, cache_secret, fold_salt
+from benchmark.sandbox import (
+    ISOLATED,
+    TRUSTED,
+    method_source,
+    requested_isolation,
+    resolve_isolation,
+    run_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +110,14 @@ class RunConfig:
     threads: int | None = None
     device: str = "auto"
     progress: bool = True
+    # Stop at the first failed fold (the run is then "failed" or "partial"; resuming continues it).
+    fail_fast: bool = False
+    # Where a fold's method runs: "sandbox" (a bubblewrap worker that sees only the fold's window
+    # arrays), "none" (in this process: trusted), "auto" (sandbox when bwrap works); None: from
+    # $SEIZURE_BENCH_ISOLATION, else auto. See benchmark.sandbox.
+    isolation: str | None = None
+    # Seconds a fold's method may run before it is stopped and the fold stored as failed (None: no limit).
+    fold_timeout: float | None = None
 
 
 @dataclass
@@ -125,6 +153,10 @@ class FoldJob:
     cache_dir: str | None = None
     # Measure model size, FLOPs and latency (slow for big video models): once per run is enough.
     measure_efficiency: bool = False
+    # Secret per-fold salt of the pseudonyms the method sees (benchmark.pseudonyms); never sent to it.
+    salt: bytes = b""
+    isolation: str = "auto"  # as requested: auto, sandbox or none (resolved where the fold runs)
+    fold_timeout: float | None = None
 
 
 def fold_seed(seed: int, fold_id: str) -> int:
@@ -132,17 +164,19 @@ def fold_seed(seed: int, fold_id: str) -> int:
     return int(hashlib.sha256(f"{seed}:{fold_id}".encode()).hexdigest()[:8], 16)
 
 
-def worker_problem(method: str, paths: list[str], versions: dict[str, str]) -> str | None:
+def worker_problem(method: str, paths: list[str], versions: dict[str, str],
+                   source_sha256: str | None = None) -> str | None:
     """Why the process this runs in cannot run a run's folds, or ``None`` when it can.
 
     Run on every Dask worker before a run is recorded, so a cluster that cannot run it fails at
     once with one line, not fold by fold. A worker must find the method (a plug-in installed there
     too), read the run's window memmaps at the paths this process wrote them (a shared file
-    system), and run the package versions this process records in the run's provenance: other
-    versions could give other numbers under the same record.
+    system), and run the package versions and the method source (``source_sha256``, see
+    :func:`benchmark.provenance.method_code`) this process records in the run's provenance: other
+    code could give other numbers under the same record.
     """
     try:
-        get_method(method)
+        cls = get_method(method)
     except BenchmarkError:
         return f"method '{method}' is not registered there; install the package that provides it on every worker"
     missing = [p for p in paths if not Path(p).exists()]
@@ -153,61 +187,69 @@ def worker_problem(method: str, paths: list[str], versions: dict[str, str]) -> s
     differ = [f"{name} {mine.get(name)} (here {v})" for name, v in versions.items() if mine.get(name) != v]
     if differ:
         return f"it runs {', '.join(differ)}; install the same versions there (uv sync --locked)"
+    if source_sha256 is not None:
+        theirs = method_code(cls)
+        if theirs["source_sha256"] != source_sha256:
+            return (f"its source of package '{theirs['package']}' (method '{method}') differs from this "
+                    f"machine's (sha256 {theirs['source_sha256'][:12]} there, {source_sha256[:12]} here); "
+                    "install the same code on every worker")
     return None
 
 
-def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, Any]]:
-    """Train and test one fold; never raises for adapter errors (they become a failed fold)."""
-    import torch
+def adapter_task(job: FoldJob) -> tuple[AdapterTask, Path | None]:
+    """The method's part of a fold: pseudonymous window sets, training labels, no test labels.
 
-    if job.n_threads:
-        torch.set_num_threads(job.n_threads)
-    sources = [np.load(p, mmap_mode="r") for p in job.sources]
-    train = WindowSet(sources, job.train_refs, job.train_meta, job.train_y, job.classes, dict(job.info))
-    test = WindowSet(sources, job.test_refs, job.test_meta, None, job.classes, dict(job.info))
-    valid = None
-    if job.valid_refs is not None and len(job.valid_refs):
-        valid = WindowSet(sources, job.valid_refs, job.valid_meta, job.valid_y, job.classes, dict(job.info))
-    unlabelled = None
-    if job.unlabelled_refs is not None and len(job.unlabelled_refs):
-        unlabelled = WindowSet(sources, job.unlabelled_refs, job.unlabelled_meta, None, job.classes, dict(job.info))
+    Returns the task and the method's plug-in package path (``None`` for in-tree or installed code).
+    """
     cls = get_method(job.method)
-    extra: dict[str, Any] = {}
-    t0 = time.perf_counter()
-    fit_s = pred_s = 0.0
-    try:
-        from benchmark.torch_utils import seed_everything
+    module, qualname, plugin = method_source(cls)
+    names = Pseudonyms(job.salt or os.urandom(32),
+                       [job.train_meta, job.valid_meta, job.test_meta, job.unlabelled_meta])
+    has_valid = job.valid_refs is not None and len(job.valid_refs)
+    has_unl = job.unlabelled_refs is not None and len(job.unlabelled_refs)
+    task = AdapterTask(
+        method=job.method, method_module=module, method_qualname=qualname, budget=job.budget,
+        overrides=dict(job.overrides), seed=job.seed, device=job.device, classes=tuple(job.classes),
+        sources=list(job.sources),
+        train=(job.train_refs, names.meta(job.train_meta), job.train_y),
+        test=(job.test_refs, names.meta(job.test_meta)),
+        valid=(job.valid_refs, names.meta(job.valid_meta), job.valid_y) if has_valid else None,
+        unlabelled=(job.unlabelled_refs, names.meta(job.unlabelled_meta)) if has_unl else None,
+        info=names.info(dict(job.info)), work_dir=job.work_dir, cache_dir=job.cache_dir,
+        n_threads=job.n_threads, measure_efficiency=job.measure_efficiency,
+    )
+    return task, plugin
 
-        seed_everything(job.seed)
-        adapter: MethodAdapter = cls.from_budget(job.budget, job.overrides)
-        Path(job.work_dir).mkdir(parents=True, exist_ok=True)
-        ctx = FitContext(seed=job.seed, device=job.device, budget=job.budget, work_dir=Path(job.work_dir),
-                         unlabelled=unlabelled, cache_dir=Path(job.cache_dir) if job.cache_dir else None)
-        adapter.pretrain(train, ctx)
-        adapter.fit(train, valid, ctx)
-        fit_s = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        proba = np.asarray(adapter.predict_proba(test))
-        pred_s = time.perf_counter() - t1
-        if proba.shape != (len(test), len(job.classes)) or not np.all(np.isfinite(proba)):
-            raise ValueError(
-                f"predict_proba returned shape {proba.shape} (finite={np.all(np.isfinite(proba))}); "
-                f"expected ({len(test)}, {len(job.classes)}) finite probabilities"
-            )
-        extra = {"n_params": adapter.n_parameters(), "weights_source": adapter.weights_source()}
-        if job.measure_efficiency and hasattr(adapter, "efficiency_report"):  # size, FLOPs, latency per window
-            try:
-                extra["efficiency"] = adapter.efficiency_report(tuple(test.window_shape))
-            except Exception as exc:  # a measurement must never cost the fold its results
-                log.warning("fold %s: efficiency measurement failed: %s", job.fold_id, exc)
-    except Exception as exc:  # the run goes on; the failure is stored with its traceback
+
+def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, Any]]:
+    """Train and test one fold; never raises for adapter errors (they become a failed fold).
+
+    The method part (fit, predict) runs on an :func:`adapter_task` (in a sandboxed worker when the
+    fold's isolation allows, see :mod:`benchmark.sandbox`); the harness part here checks its output
+    with the one output rule (:mod:`benchmark.probabilities`) and scores it against the real test
+    labels and metadata, which the method never receives. ``extra`` carries ``isolation`` and
+    ``isolation_detail`` (how this fold ran) besides the method's ``n_params``, ``weights_source``
+    and ``efficiency``.
+    """
+    mode, detail = resolve_isolation(job.isolation)
+    t0 = time.perf_counter()
+    task, plugin = adapter_task(job)
+    out = run_task(task, mode, job.fold_timeout, plugin)
+    n_train, n_test = len(job.train_refs), len(job.test_refs)
+    extra: dict[str, Any] = {**out.extra, "isolation": mode, "isolation_detail": detail}
+    if out.error is None:
+        problem = probability_problem(out.proba, n_test, len(job.classes))
+        if problem is not None:
+            out.error, out.traceback = problem, ""
+    if out.error is not None:  # the run goes on; the failure is stored (with the method's traceback)
         fold = FoldResult(
-            fold_id=job.fold_id, patient=job.patient, status="failed",
-            error=f"{type(exc).__name__}: {exc}".splitlines()[0], traceback=traceback.format_exc(),
-            n_train=len(train), n_test=len(test), fit_seconds=time.perf_counter() - t0,
+            fold_id=job.fold_id, patient=job.patient, status="failed", error=out.error, traceback=out.traceback,
+            n_train=n_train, n_test=n_test, fit_seconds=out.fit_seconds or time.perf_counter() - t0,
             leakage_ok=bool(job.leakage["ok"]),
         )
-        return fold, None, extra
+        return fold, None, {"isolation": mode, "isolation_detail": detail}
+    proba = np.asarray(out.proba, dtype=np.float64)
+    fit_s, pred_s = out.fit_seconds, out.predict_seconds
     scores = job.test_meta[["patient", "recording", "start", "end"]].copy()
     scores.insert(0, "fold_id", job.fold_id)
     scores["label"] = job.test_y.astype(int)
@@ -226,7 +268,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     fold = FoldResult(
         fold_id=job.fold_id, patient=job.patient, status="ok",
         metrics=metrics,
-        n_train=len(train), n_test=len(test), fit_seconds=fit_s, predict_seconds=pred_s,
+        n_train=n_train, n_test=n_test, fit_seconds=fit_s, predict_seconds=pred_s,
         leakage_ok=bool(job.leakage["ok"]),
     )
     return fold, scores, extra
@@ -275,22 +317,27 @@ class Runner:
     # -- stages -------------------------------------------------------------------------------
     def find_split(self, index: RecordingIndex) -> tuple[SplitSpec | None, Path]:
         """The frozen split for these settings and its path: the committed one, else an ad-hoc one
-        frozen into the cache earlier; ``(None, path an ad-hoc split would take)`` when neither exists.
-        Never writes."""
+        frozen into the cache earlier for this dataset version; ``(None, path an ad-hoc split would
+        take)`` when neither exists. Never writes.
+
+        Either is refused unless it is exactly the split the index gives
+        (:func:`benchmark.splits.verify_split`); a committed one frozen on another dataset version is
+        refused too, while ad-hoc ones are kept per version (keyed by the index's content hash).
+        """
         cfg = self.cfg
-        # Keyed on the index's name: two private edf-folder datasets must not share split files.
         path = split_path(cfg.splits_dir, index.dataset, cfg.task, self.params, cfg.protocol)
-        if not path.exists():
-            path = split_path(WindowCache(cfg.cache_dir).root / "splits", index.dataset, cfg.task, self.params,
-                              cfg.protocol)
+        committed = path.exists()
+        if not committed:
+            path = adhoc_split_path(WindowCache(cfg.cache_dir).root / "splits", index.dataset,
+                                    index.content_hash(), cfg.task, self.params, cfg.protocol)
         if not path.exists():
             return None, path
         spec = load_split(path)
-        check_against_index(spec, index.content_hash(), path)
         # Compare as JSON: a split file gives lists where the parameter record holds tuples.
         same = json.loads(json.dumps(asdict(self.params), default=str)) == spec.task_params
         if not same or spec.protocol != cfg.protocol:
             raise BenchmarkError(f"split file {path} was frozen for other task parameters; re-freeze it.")
+        verify_split(spec, index, path, committed=committed)
         return spec, path
 
     def load_split(self, index: RecordingIndex) -> tuple[SplitSpec, Path]:
@@ -301,6 +348,7 @@ class Runner:
         """
         cfg = self.cfg
         spec, path = self.find_split(index)
+        self.split_file = path
         if spec is not None:
             return spec, path
         labels = make_labels(index, cfg.task, self.params)
@@ -309,6 +357,11 @@ class Runner:
         save_split(spec, path)
         log.warning("no committed split for these settings in %s; froze an ad-hoc one at %s "
                     "('seizure-bench splits freeze' writes one you can commit)", cfg.splits_dir, path)
+        earlier = sorted(p.parent.name for p in path.parent.parent.glob(f"*/{path.name}") if p != path)
+        if earlier:
+            log.warning("dataset '%s' differs from the version(s) %s earlier ad-hoc splits of these settings "
+                        "were frozen on; this version %s has its own split", index.dataset,
+                        ", ".join(earlier), path.parent.name)
         return spec, path
 
     def run_id(self, index: RecordingIndex, spec: SplitSpec) -> str:
@@ -320,6 +373,8 @@ class Runner:
             "protocol": cfg.protocol, "split": spec.sha256(), "seed": cfg.seed,
             # CPU and GPU numbers differ in the last digits: never mix them in one run
             "device": self.device.split(":")[0],
+            # Folds trained by other method code must never be mixed into one run.
+            "code": method_code(self.method_cls),
         }
         if cfg.valid_fraction:
             key["valid_fraction"] = cfg.valid_fraction
@@ -346,7 +401,16 @@ class Runner:
             )
         run_id = self.run_id(index, spec)
         store = ResultStore(cfg.store_path)
+        store.require_writable()
         existing = store.get_run(run_id)
+        code = method_code(self.method_cls)
+        stored_code = (existing.provenance or {}).get("code") if existing is not None else None
+        if stored_code and stored_code.get("source_sha256") != code["source_sha256"]:
+            raise BenchmarkError(
+                f"run {run_id} in {cfg.store_path} was trained by other code of '{code['package']}' (source "
+                f"sha256 {str(stored_code.get('source_sha256'))[:12]}, now {code['source_sha256'][:12]}); "
+                "its folds cannot be resumed with this code: restore that code, or use another --store"
+            )
         done = store.fold_ids(run_id, status="ok")
         todo = [f for f in spec.folds if f.fold_id not in done]
         if existing is not None and not todo and existing.status in ("complete", "partial"):
@@ -403,6 +467,8 @@ class Runner:
         cache_s = time.perf_counter() - t_cache
         if cfg.executor == "dask":
             self._check_workers(sorted(set(sources.values())))
+        # Built before the run is recorded: a fold that fails the leakage guard refuses the run here.
+        jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
         # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
         # above, before anything is written, so a failed command leaves the store untouched.
         if existing is None:
@@ -419,33 +485,59 @@ class Runner:
                     split_hash=spec.sha256(), seed=cfg.seed, budget=cfg.budget, status="running",
                     created_at=_now(), display_name=cfg.method,
                     exclusions=[vars(e) for e in spec.exclusions],
-                    provenance={"is_baseline": meta.is_baseline, "citation": meta.citation},
+                    provenance={"is_baseline": meta.is_baseline, "citation": meta.citation, "code": code,
+                                # the dataset's own annotation sources disagree here (shown in reports)
+                                **({"source_conflicts": list(index.conflicts)} if index.conflicts else {})},
                     citation=meta.citation, source=str(spath.relative_to(cfg.splits_dir.parent))
                     if spath.is_relative_to(cfg.splits_dir.parent) else str(spath),
                 )
             )
 
-        jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
         if jobs and not (existing and (existing.provenance or {}).get("efficiency")):
             jobs[0].measure_efficiency = True
         extra: dict[str, Any] = {}
-        with tqdm(total=len(spec.folds), initial=len(done), desc=f"{cfg.method} folds", unit="fold",
-                  disable=not cfg.progress) as bar:
-            for fold, scores, ex in self._execute(jobs):
-                store.save_fold(run_id, fold, scores)
-                for k, v in ex.items():  # efficiency comes from one fold only, whichever ends first
-                    if v is not None:
-                        extra.setdefault(k, v)
-                if fold.status == "failed":
-                    log.error("fold %s failed: %s", fold.fold_id, fold.error)
-                bar.update(1)
-        return self._finish(store, run_id, spec, extra, cache_s, time.perf_counter() - t_start)
+        # Who writes the run, and a heartbeat after each fold: a reader can tell a dead "running"
+        # run from a live one (store.effective_status).
+        proc = process_info()
+        if existing is not None:
+            store.update_run(run_id, status="running")
+        store.set_process(run_id, {**proc, "heartbeat": utc_now()})
+        try:
+            with tqdm(total=len(spec.folds), initial=len(done), desc=f"{cfg.method} folds", unit="fold",
+                      disable=not cfg.progress) as bar:
+                results = self._execute(jobs)
+                try:
+                    for fold, scores, ex in results:
+                        store.save_fold(run_id, fold, scores)
+                        store.set_process(run_id, {**proc, "heartbeat": utc_now()})
+                        for k, v in ex.items():  # efficiency comes from one fold only, whichever ends first
+                            if v is not None:
+                                extra.setdefault(k, v)
+                        bar.update(1)
+                        if fold.status == "failed":
+                            log.error("fold %s failed: %s", fold.fold_id, fold.error)
+                            if cfg.fail_fast:
+                                log.error("stopping at the first failed fold (--fail-fast)")
+                                break
+                finally:
+                    if hasattr(results, "close"):
+                        results.close()  # stops the executor: no fold keeps running after a stop
+            return self._finish(store, run_id, spec, extra, cache_s, time.perf_counter() - t_start)
+        except BaseException:
+            # Ctrl-C, SIGTERM (the CLI turns it into KeyboardInterrupt) or an error: the stored folds
+            # stay, the run says it stopped, and the same command resumes it.
+            try:
+                store.update_run(run_id, status="interrupted", finished_at=_now())
+            except Exception as exc:  # e.g. the disk is full: the original error matters more
+                log.warning("could not mark run %s as interrupted: %s", run_id, exc)
+            raise
 
     def _check_workers(self, paths: list[str]) -> None:
         """Refuse, before the run is recorded, a Dask cluster whose workers cannot run its folds
         (:func:`worker_problem`); a worker that joins later is not checked."""
         with make_executor("dask", 1, self.cfg.scheduler) as executor:
-            found = executor.run_on_workers(worker_problem, self.cfg.method, paths, package_versions())
+            found = executor.run_on_workers(worker_problem, self.cfg.method, paths, package_versions(),
+                                            method_code(self.method_cls)["source_sha256"])
         bad = {addr: why for addr, why in sorted(found.items()) if why}
         if bad:
             addr, why = next(iter(bad.items()))
@@ -465,11 +557,45 @@ class Runner:
                 self.execution["jobs"] = cfg.jobs  # as asked, also when fewer folds were left
             for job in jobs:
                 job.n_threads = executor.threads_per_fold
+                job.isolation = self._isolation_request()
+                job.fold_timeout = cfg.fold_timeout
+            self.fold_isolation: dict[str, tuple[str, str]] = {}
             for out in executor.map(run_fold, jobs, key=lambda j: j.fold_id):
                 if out.error is None:
-                    yield out.value
+                    fold, scores, ex = out.value
+                    ex = dict(ex)
+                    # How each fold ran, for the run's provenance (_isolation_record).
+                    self.fold_isolation[fold.fold_id] = (ex.pop("isolation", TRUSTED),
+                                                         ex.pop("isolation_detail", ""))
+                    yield fold, scores, ex
                 else:  # the task itself failed (e.g. its workers kept dying): a failed fold
                     yield lost_fold(out.item, out.error, out.traceback), None, {}
+
+    def _isolation_request(self) -> str:
+        """``--isolation`` as requested (checked once): refuses ``sandbox`` where bwrap cannot run
+        (local executor; Dask workers decide for themselves) and warns when ``auto`` falls back."""
+        if getattr(self, "_isolation", None) is None:
+            requested = requested_isolation(self.cfg.isolation)
+            if self.cfg.executor == "local" and requested != "none":
+                mode, detail = resolve_isolation(requested)
+                if mode == TRUSTED:
+                    log.warning("folds run without a sandbox, so the run is marked trusted: %s", detail)
+            self._isolation = requested
+        return self._isolation
+
+    def _isolation_record(self, prov: dict[str, Any], folds) -> dict[str, Any]:
+        """``isolation`` ("isolated" only when every stored fold ran in the sandbox, this session or
+        an earlier one of a resumed run) and ``isolation_detail`` for the run's provenance."""
+        ran = getattr(self, "fold_isolation", {})
+        if not ran:  # nothing ran now (e.g. events re-scored): keep what was recorded
+            return {k: prov[k] for k in ("isolation", "isolation_detail") if k in prov}
+        before = prov.get("isolation", TRUSTED)
+        modes = {ran[f.fold_id][0] if f.fold_id in ran else before for f in folds} or {TRUSTED}
+        details = sorted({d for _, d in ran.values() if d})
+        mode = ISOLATED if modes == {ISOLATED} else TRUSTED
+        if mode == TRUSTED and len(modes) > 1:
+            details.insert(0, "folds ran in different modes (a resumed run): trusted")
+        return {"isolation": mode, "isolation_detail": "; ".join(details)}
 
     def _job(self, spec: SplitSpec, fold, rows_of, sources, run_id) -> FoldJob:
         pids = list(sources)
@@ -512,6 +638,17 @@ class Runner:
         leakage = check_leakage(train, test)
         if spec.leaky:
             leakage["protocol_leaky"] = True
+        elif not leakage["ok"]:
+            # Units, recordings, patients and subjects were checked when the split was loaded
+            # (verify_split); overlapping windows can only be seen here. Never score such a fold.
+            ex = leakage["examples"][0]
+            raise SplitError(
+                f"split file {getattr(self, 'split_file', spec.protocol)}: fold {fold.fold_id}: "
+                f"{leakage['n_overlaps']} training window(s) overlap test windows (first: {ex['recording']} "
+                f"{ex['train_start']:g}-{ex['train_end']:g} s); the split is wrong: restore it from git or "
+                "re-freeze it with 'seizure-bench splits freeze'."
+            )
+        leakage["checks"] = leakage_checks(spec.protocol)
         cols = ["patient", "recording", "start", "end", "unit"]
         unl = None
         if self.unlabelled_of:
@@ -548,6 +685,8 @@ class Runner:
             unlabelled_refs=None if unl is None else unl[["_src", "_row"]].to_numpy(np.int64),
             unlabelled_meta=None if unl is None else unl[cols].reset_index(drop=True),
             cache_dir=str(WindowCache(self.cfg.cache_dir).root / "features"),
+            salt=fold_salt(cache_secret(WindowCache(self.cfg.cache_dir).root), run_id, fold.fold_id),
+            isolation=self._isolation_request(),
         )
 
     def _finish(self, store: ResultStore, run_id: str, spec: SplitSpec, extra, cache_s: float, total_s: float):
@@ -565,12 +704,16 @@ class Runner:
             per_patient = per_patient.join(per_video, how="left")
         store.save_patient_metrics(run_id, per_patient)
         store.save_summary(run_id, M.summarize(per_patient, seed=self.cfg.seed))
-        failed = [f.fold_id for f in folds if f.status != "ok"]
+        n_ok = sum(f.status == "ok" for f in folds)
+        expected = {f.fold_id for f in spec.folds}
+        complete = n_ok == len(folds) and expected <= {f.fold_id for f in folds}
         leaky_folds = [f.fold_id for f in folds if not f.leakage_ok]
         rec = store.get_run(run_id)
         prov = dict(rec.provenance)
         before = prov.get("timings", {})  # a resumed run adds its time to the earlier sessions'
+        prov.pop("process", None)  # only a running run needs it
         prov.update(
+            code=method_code(self.method_cls),
             versions=package_versions(), git_commit=git_commit(), hardware=hardware(self.device),
             device=self.device, command=command_line(),
             timings={"total_s": round(before.get("total_s", 0.0) + total_s, 2),
@@ -585,6 +728,7 @@ class Runner:
             classes=list(classes),
             pooled_metrics=pooled,
         )
+        prov.update(self._isolation_record(prov, folds))
         if video_level is not None:
             prov["video_level"] = video_level
         if events is not None:
@@ -598,10 +742,11 @@ class Runner:
                 prov["efficiency"] = extra["efficiency"]
         store.update_run(
             run_id,
-            status="partial" if failed else "complete",
+            status="complete" if complete else ("failed" if n_ok == 0 else "partial"),
             finished_at=_now(),
             provenance=prov,
             leakage={"ok": not leaky_folds and not spec.leaky, "checked_folds": len(folds),
+                     "checks": leakage_checks(spec.protocol),
                      "overlapping_folds": leaky_folds, "protocol_leaky": spec.leaky},
         )
         if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:

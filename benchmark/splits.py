@@ -16,7 +16,9 @@ Splitters follow scikit-learn's cross-validator contract (``split(X, y=None, gro
     land in train and test, so it is always flagged leaky; kept only to reproduce that paper.
 
 A split file lists its units by ``(patient, recording, start, end, label)`` so it does not depend on
-windowing, and carries the dataset index hash and a sha256 of its own content.
+windowing, and carries the dataset index hash and a sha256 of its own content. A sha256 can be
+recomputed by whoever edits the file, so :func:`verify_split` also re-derives the split from the
+index and refuses any difference, and :func:`split_leak` refuses a fold with anything on both sides.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from benchmark.errors import SplitError, UnknownNameError, did_you_mean
+from benchmark.errors import BenchmarkError, SplitError, UnknownNameError, did_you_mean
 from benchmark.index import Exclusion
-from benchmark.tasks import CLASSES, Segment, TaskLabels, Unit
+from benchmark.tasks import CLASSES, Segment, TaskLabels, Unit, make_labels, make_params
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +328,15 @@ def split_path(splits_dir: Path, dataset: str, task: str, params, protocol: str)
     return Path(splits_dir) / dataset / split_filename(task, params, protocol)
 
 
+def adhoc_split_path(cache_splits_dir: Path, dataset: str, index_hash: str, task: str, params, protocol: str) -> Path:
+    """Where an ad-hoc (uncommitted) split of one dataset version lives in the cache.
+
+    Keyed by the index's content hash, not only its name: a corrected dataset gets its own split
+    instead of being refused, and two datasets loaded under one name never share a split.
+    """
+    return Path(cache_splits_dir) / dataset / index_hash[:16] / split_filename(task, params, protocol)
+
+
 def save_split(spec: SplitSpec, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
@@ -365,7 +376,140 @@ def check_against_index(spec: SplitSpec, index_hash: str, path: Path | str = "")
         )
 
 
+# -- re-derivation: a split file must be exactly what the data give -----------------------------
+_COMMITTED_FIX = "restore it from git ('git checkout -- splits/') or re-freeze it with 'seizure-bench splits freeze'"
+_ADHOC_FIX = "delete it and the next run freezes it again from the data"
+
+
+def rederive(spec: SplitSpec, index, labels: TaskLabels | None = None) -> SplitSpec:
+    """The split the dataset index gives for ``spec``'s task, parameters and protocol.
+
+    Cheap: labels come from the index alone (no EDF or video is read). ``labels`` may be passed
+    when several splits share one task setting.
+    """
+    params = make_params(spec.task, **spec.task_params)
+    if labels is None:
+        labels = make_labels(index, spec.task, params)
+    return make_split(labels, spec.protocol, dataset=spec.dataset, index_hash=index.content_hash(),
+                      seed=params.seed, synthetic=index.synthetic)
+
+
+def _plain(x: Any) -> Any:
+    return json.loads(json.dumps(x))  # tuples -> lists, as in the file
+
+
+def split_difference(derived: SplitSpec, spec: SplitSpec) -> str | None:
+    """The first way ``spec`` differs from ``derived`` (the split the data give), or ``None``."""
+    a, b = _plain(derived.content()), _plain(spec.content())
+    if a == b:
+        return None
+    for key in ("format", "dataset", "index_hash", "synthetic", "task", "task_params", "protocol", "seed",
+                "leaky", "random_chunk_s", "classes"):
+        if a.get(key) != b.get(key):
+            return f"{key} is {b.get(key)!r}, the data give {a.get(key)!r}"
+    ua, ub = a["units"], b["units"]
+    for uid in ub:
+        if uid not in ua:
+            return f"unit {uid} is not derived from the data"
+    for uid in ua:
+        if uid not in ub:
+            return f"unit {uid} derived from the data is missing"
+        if ua[uid] != ub[uid]:
+            return f"unit {uid} differs from the one derived from the data"
+    fa = {f["fold_id"]: f for f in a["folds"]}
+    fb = {f["fold_id"]: f for f in b["folds"]}
+    for fid in fb:
+        if fid not in fa:
+            return f"fold {fid} is not derived from the data"
+    for fid in fa:
+        if fid not in fb:
+            return f"fold {fid} derived from the data is missing"
+        for side in ("train", "test"):
+            extra = [u for u in fb[fid][side] if u not in set(fa[fid][side])]
+            if extra:
+                return (f"fold {fid}: unit {extra[0]} is in {side}, "
+                        "where the split derived from the data does not put it")
+            lost = [u for u in fa[fid][side] if u not in set(fb[fid][side])]
+            if lost:
+                return (f"fold {fid}: unit {lost[0]} is missing from {side}, "
+                        "where the split derived from the data puts it")
+        if fa[fid] != fb[fid]:
+            return f"fold {fid} differs from the one derived from the data"
+    if list(fa) != list(fb):
+        return "folds are in another order than those derived from the data"
+    if a["exclusions"] != b["exclusions"]:
+        return "exclusions differ from those derived from the data"
+    return "content differs from the split derived from the data"
+
+
+def verify_split(spec: SplitSpec, index, path: Path | str = "", *, committed: bool = True,
+                 labels: TaskLabels | None = None) -> None:
+    """Refuse a split that is not exactly the one ``index`` gives, in one line naming the file and
+    the first difference: another dataset version, a fold that leaks (:func:`split_leak`), or any
+    difference from the split re-derived from the index (a hand-edited file whose sha256 was
+    recomputed, or one made by other code). Used by ``run``, ``plan`` and ``splits verify``."""
+    where = f"split file {path}" if path else f"split {spec.task} {spec.protocol}"
+    fix = _COMMITTED_FIX if committed else _ADHOC_FIX
+    check_against_index(spec, index.content_hash(), path)
+    leak = split_leak(spec)
+    if leak:
+        raise SplitError(f"{where} leaks: {leak}; the split is wrong: {fix}.")
+    try:
+        derived = rederive(spec, index, labels)
+    except BenchmarkError as exc:
+        raise SplitError(f"{where} cannot be derived from the data ({exc}); {fix}.") from None
+    diff = split_difference(derived, spec)
+    if diff:
+        raise SplitError(f"{where} does not match the split derived from the data: {diff}; {fix}.")
+
+
 # -- leakage guard ----------------------------------------------------------------------------
+# Protocols that test on unseen people: nothing of a test subject may be in training.
+CROSS_PATIENT = ("loso", "kfold5")
+
+
+def leakage_checks(protocol: str) -> list[str]:
+    """What the leakage guard checks in every fold of ``protocol`` (stored with each run)."""
+    if protocol == "kfold5-random":
+        # Units, recordings and patients are on both sides by design (the protocol is flagged leaky).
+        return ["overlapping windows"]
+    cross = ["recordings", "patients", "subjects"] if protocol in CROSS_PATIENT else []
+    return ["overlapping windows", "units", *cross]
+
+
+def fold_leak(spec: SplitSpec, fold: Fold) -> str | None:
+    """The first unit, or for cross-patient protocols recording, patient or subject (person: CHB-MIT's
+    chb01 and chb21 are one), found on both sides of ``fold``; ``None`` when there is none.
+
+    Overlapping windows are checked on the fold's windows by :func:`check_leakage`.
+    """
+    unknown = next((u for u in fold.train + fold.test if u not in spec.units), None)
+    if unknown is not None:
+        return f"fold {fold.fold_id}: unit {unknown} is not among the split's units"
+    if spec.protocol == "kfold5-random":
+        return None
+    if fold.chunk_fold is not None:
+        return f"fold {fold.fold_id}: window-level (chunk) folds belong to kfold5-random only"
+    train, test = set(fold.train), set(fold.test)
+    both = sorted(train & test)
+    if both:
+        return f"fold {fold.fold_id}: unit {both[0]} in train and test"
+    if spec.protocol in CROSS_PATIENT:
+        keys = (("recording", lambda u: {f"{u.patient}/{s.recording}" for s in u.segments}),
+                ("patient", lambda u: {u.patient}), ("subject", lambda u: {u.group}))
+        for what, of in keys:
+            shared = sorted(set().union(*(of(spec.units[u]) for u in train))
+                            & set().union(*(of(spec.units[u]) for u in test)))
+            if shared:
+                return f"fold {fold.fold_id}: {what} {shared[0]} in train and test"
+    return None
+
+
+def split_leak(spec: SplitSpec) -> str | None:
+    """The first leak of any fold of ``spec`` (:func:`fold_leak`), or ``None``."""
+    return next((leak for f in spec.folds if (leak := fold_leak(spec, f))), None)
+
+
 def check_leakage(train: pd.DataFrame, test: pd.DataFrame, max_report: int = 5) -> dict[str, Any]:
     """Check that no training window overlaps a test window in time within one recording.
 

@@ -7,6 +7,11 @@ skip exactly the folds already stored. The store never deletes a run.
 
 The schema version lives in ``PRAGMA user_version``; WAL journaling lets readers (reports) work
 while one writer (a run) appends.
+
+Opening a store runs SQLite's ``PRAGMA quick_check`` once per process and file: a damaged store is
+refused before anything reads or writes it. A store that cannot be written (read-only file, folder
+or file system) opens for reading; any write then fails with one line, as does a full disk, and a
+failed write is rolled back, so what was stored before stays intact.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -32,7 +40,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2  # 2: scores.probs (class probabilities of multi-class runs)
 RUN_KINDS = ("run", "reported")
-RUN_STATUSES = ("running", "complete", "partial", "reported")
+# "failed": no fold succeeded; "interrupted": stopped (Ctrl-C, SIGTERM, an error) before the end.
+RUN_STATUSES = ("running", "complete", "partial", "failed", "interrupted", "reported")
 FOLD_STATUSES = ("ok", "failed")
 
 _SCHEMA = """
@@ -116,7 +125,9 @@ class RunRecord:
     """One result set: a benchmark run or a paper's reported per-patient table.
 
     ``status`` is ``running`` while folds are written, ``complete`` when every fold succeeded,
-    ``partial`` when some failed, and ``reported`` for imported paper results. ``provenance`` holds
+    ``partial`` when some failed, ``failed`` when none succeeded, ``interrupted`` when the run
+    stopped before its end, and ``reported`` for imported paper results (see
+    :func:`effective_status` for how a reader tells a live ``running`` run from a dead one). ``provenance`` holds
     package versions, git commit, hardware, timings, parameter count, weights source and device;
     ``leakage`` is ``{"ok": bool, "checked_folds": int, "violations": [...]}``; ``exclusions`` is a
     list of ``{"scope", "patient", "recording", "reason"}`` dicts.
@@ -203,6 +214,45 @@ def _float_or_nan(v: Any) -> float:
     return float("nan") if v is None else float(v)
 
 
+# A "running" run with no sign of life for this long is shown as interrupted, whatever its host.
+STALE_RUNNING_S = 3 * 24 * 3600
+
+
+def effective_status(rec: RunRecord, now: datetime | None = None) -> str:
+    """The status to show for a run: its stored one, except that a ``running`` run whose process
+    is gone is ``interrupted``.
+
+    A running run records the host, pid and start time of its process and a heartbeat time
+    (updated after each stored fold) in ``provenance["process"]``. It reads as ``interrupted``
+    when its host is this host and that process no longer runs (pid gone, a zombie, or another
+    process under a reused pid), or, from any host, when its last heartbeat (else its creation
+    time) is older than :data:`STALE_RUNNING_S` (3 days).
+    """
+    if rec.status != "running":
+        return rec.status
+    from benchmark.provenance import process_start_time
+
+    proc = (rec.provenance or {}).get("process") or {}
+    if proc.get("host") == socket.gethostname() and proc.get("pid"):
+        started = process_start_time(int(proc["pid"]))
+        if started is None or (proc.get("started") is not None and abs(started - proc["started"]) > 1.0):
+            return "interrupted"
+        return "running"
+    last = proc.get("heartbeat") or rec.created_at
+    try:
+        seen = datetime.fromisoformat(last)
+    except (TypeError, ValueError):
+        return "running"
+    if seen.tzinfo is None:
+        seen = seen.replace(tzinfo=timezone.utc)
+    age = ((now or datetime.now(timezone.utc)) - seen).total_seconds()
+    return "interrupted" if age > STALE_RUNNING_S else "running"
+
+
+# Stores whose quick_check passed in this process (resolved paths): checked once per process.
+_CHECKED: set[str] = set()
+
+
 class ResultStore:
     """Results store on one SQLite file.
 
@@ -233,22 +283,97 @@ class ResultStore:
             raise StoreError(
                 f"results store path {self.path} is a directory; pass a file path such as {self.path / 'results.db'}"
             )
+        exists = self.path.exists()
+        # SQLite writes the file and, in WAL mode, creates files beside it: both must be writable.
+        # (os.access also sees read-only file systems, which stop even root.)
+        self.read_only = (exists and not os.access(self.path, os.W_OK)) or not os.access(self.path.parent, os.W_OK)
+        if self.read_only and not exists:
+            raise StoreError(
+                f"cannot create results store {self.path}: its folder is read-only; pass --store a writable path"
+            )
         try:
-            # Autocommit mode: transactions are opened explicitly in _transaction().
-            self._conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            self._conn = self._connect()
         except sqlite3.Error as e:
             raise StoreError(f"cannot open results store {self.path}: {e}") from e
         try:
+            self._quick_check()
             self._init_schema()
         except sqlite3.DatabaseError as e:
             self._conn.close()
-            raise StoreError(
-                f"{self.path} is not a readable seizure-bench results store ({e}); "
-                "move it away or choose another store path"
-            ) from e
+            mapped = self._store_error(e)
+            if mapped is e:  # e.g. "file is not a database"
+                mapped = StoreError(
+                    f"{self.path} is not a readable seizure-bench results store ({e}); "
+                    "move it away or choose another store path"
+                )
+            raise mapped from e
         except StoreError:
             self._conn.close()
             raise
+
+    def _connect(self) -> sqlite3.Connection:
+        # Autocommit mode: transactions are opened explicitly in _transaction().
+        if not self.read_only:
+            return sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        uri = "file:" + quote(str(self.path.resolve()))
+        conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            # A WAL store in a read-only folder: its shared-memory file cannot be created. The
+            # last writer checkpointed the WAL on close, so reading the file alone is complete.
+            conn.close()
+            return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=30.0, isolation_level=None)
+
+    def _quick_check(self) -> None:
+        key = str(self.path.resolve())
+        if key in _CHECKED:
+            return
+        rows = self._conn.execute("PRAGMA quick_check").fetchall()
+        if [tuple(r) for r in rows] != [("ok",)]:
+            more = f" and {len(rows) - 1} more problem(s)" if len(rows) > 1 else ""
+            raise StoreError(self._damaged(f"SQLite quick_check: {rows[0][0]}{more}"))
+        _CHECKED.add(key)
+
+    def _damaged(self, detail: str) -> str:
+        return (
+            f"results store {self.path} is damaged ({detail}); nothing was read from or written to it. "
+            f"Restore it from a backup, or move it aside (e.g. mv {self.path} {self.path}.damaged) "
+            "to start a new store"
+        )
+
+    def _store_error(self, e: sqlite3.Error) -> Exception:
+        """The one-line error for a SQLite failure, or ``e`` itself when it is not the user's to fix."""
+        code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
+        text = str(e).lower()
+        if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+            return StoreError(
+                f"results store {self.path}: the disk is full ({e}); this write was rolled back and "
+                "everything stored before is intact. Free some space and run the same command again to resume"
+            )
+        if code == sqlite3.SQLITE_READONLY or "readonly" in text or "read-only" in text:
+            return self._read_only_error(str(e))
+        if code == sqlite3.SQLITE_CORRUPT or "malformed" in text:
+            return StoreError(self._damaged(str(e)))
+        if code == sqlite3.SQLITE_IOERR or "disk i/o error" in text:
+            return StoreError(
+                f"results store {self.path}: the disk failed a write ({e}); this write was rolled back. "
+                "Check the disk and its free space, then run the same command again to resume"
+            )
+        return e
+
+    def _read_only_error(self, why: str = "") -> StoreError:
+        detail = f" ({why})" if why else ""
+        return StoreError(
+            f"results store {self.path} is read-only{detail}; nothing was written. Make the file and its "
+            "folder writable, or pass --store a writable path (reading it, e.g. for report, still works)"
+        )
+
+    def require_writable(self) -> None:
+        """Refuse, before any work, a command that will write into a read-only store."""
+        if self.read_only:
+            raise self._read_only_error("file or folder not writable")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -311,16 +436,28 @@ class ResultStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            raise self._read_only_error("file or folder not writable")
         # IMMEDIATE takes the write lock up front, so a second writer waits (timeout) instead of
         # failing half-way through its transaction.
-        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise self._store_error(e) from e
         try:
             yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
             self._conn.execute("COMMIT")
+        except BaseException as exc:
+            if self._conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.Error):
+                mapped = self._store_error(exc)
+                if mapped is not exc:
+                    raise mapped from exc
+            raise
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -364,6 +501,16 @@ class ResultStore:
         with self._transaction() as conn:
             conn.execute(f"INSERT OR IGNORE INTO runs ({cols}) VALUES ({marks})", self._run_values(rec))
         return self.get_run(rec.run_id)
+
+    def set_process(self, run_id: str, process: dict[str, Any]) -> None:
+        """Record the process writing a run and its heartbeat in ``provenance["process"]``
+        (read by :func:`effective_status`)."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT provenance FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if row is not None:
+                prov = json.loads(row[0] or "{}")
+                prov["process"] = process
+                conn.execute("UPDATE runs SET provenance = ? WHERE run_id = ?", (_dumps(prov), run_id))
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """The run with this exact id, or ``None``."""

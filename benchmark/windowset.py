@@ -4,7 +4,8 @@ A window set is a list of row references into one or more on-disk arrays (``np.m
 window cache), plus per-window metadata (patient, recording, start, end). Rows are read only when
 asked for, batch by batch, so memory does not grow with the hours of EEG.
 
-Test sets are handed to adapters with ``y = None``: the labels stay with the harness.
+Test sets are handed to adapters with ``y = None``: the labels stay with the harness. In a run, the
+identifiers and times of every set a method gets are pseudonymous (:mod:`benchmark.pseudonyms`).
 """
 
 from __future__ import annotations
@@ -27,14 +28,18 @@ class WindowSet:
     refs
         ``(n, 2)`` int array of ``(source index, row)`` for each window of the set, in order.
     meta
-        One row per window: ``patient``, ``recording``, ``start``, ``end`` (seconds from the
-        recording start), ``unit`` (the split unit it belongs to). Never contains labels.
+        One row per window: ``patient``, ``recording``, ``start``, ``end`` (seconds), ``unit`` (the
+        split unit it belongs to). Never contains labels. In a run these are pseudonyms and shifted
+        times: equal ids are equal and keep their sort order across the fold's sets, and durations
+        and start-time differences within a recording are real (so consecutive windows can be
+        chained), but neither ids nor times match the dataset's files.
     y
         Integer class labels, or ``None`` when hidden (test sets).
     classes
         Class names; for binary tasks ``classes[1]`` is the positive class.
     info
-        Representation details: ``representation``, ``sfreq``, ``ch_names``, ...
+        Representation details: ``representation``, ``sfreq``, ``ch_names``, ...; in a run also
+        ``dataset``, ``patients`` and ``montages`` keyed by the same pseudonyms as ``meta``.
     """
 
     sources: Sequence[np.ndarray]

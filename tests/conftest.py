@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Folds run in-process in the test suite (a sandboxed worker per fold costs an interpreter start and
+# a torch import); tests/test_integrity_isolation.py runs them sandboxed. Users' default stays auto.
+os.environ.setdefault("SEIZURE_BENCH_ISOLATION", "none")
 
 # CI checks out shared/ beside the repository clone; locally it is /work/shared.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -266,3 +266,74 @@ def test_local_executor_runs_serially_or_in_processes():
     assert LocalExecutor(2, threads=None).threads_per_fold >= 1
     assert LocalExecutor(1, threads=None).threads_per_fold is None
     assert LocalExecutor(2, threads=3).describe() == {"executor": "local", "jobs": 2, "threads_per_fold": 3}
+
+
+class _NotDask:
+    """A TCP service on 127.0.0.1 that is not a Dask scheduler; stops by itself after ``life_s``."""
+
+    def __init__(self, mode: str, life_s: float = 30.0):
+        import threading
+
+        self.mode = mode
+        self.srv = socket.create_server(("127.0.0.1", 0))
+        self.srv.settimeout(0.2)
+        self.port = self.srv.getsockname()[1]
+        self.stop_at = __import__("time").monotonic() + life_s
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import time
+
+        held = []
+        while time.monotonic() < self.stop_at:
+            try:
+                conn, _ = self.srv.accept()
+            except OSError:
+                continue
+            conn.settimeout(2.0)
+            try:
+                if self.mode == "http":  # waits for a request, then answers as a web server does
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    conn.close()
+                elif self.mode == "garbage":
+                    conn.sendall(b"\xff" * 64 + b"hello")
+                    conn.close()
+                else:  # silent: accepts and never says anything
+                    held.append(conn)
+            except OSError:
+                conn.close()
+        for conn in held:
+            conn.close()
+        self.srv.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_at = 0
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("mode", ["http", "garbage", "silent"])
+def test_item11_a_service_that_is_not_dask_fails_in_one_line_within_bounded_time(tmp_path, tiny_synthetic, capsys,
+                                                                                 mode):
+    import time
+
+    with _NotDask(mode) as srv:
+        address = f"tcp://127.0.0.1:{srv.port}"
+        t0 = time.monotonic()
+        with pytest.raises(BenchmarkError, match=f"no Dask scheduler answered at {address}") as err:
+            DaskExecutor(address, timeout=1.0)
+        assert "check --scheduler" in str(err.value) and len(str(err.value).splitlines()) == 1
+        store = tmp_path / "r.sqlite"
+        rc = cli.main(["--store", str(store), "run", "--method", "chance", "--dataset", "chbmit-synthetic",
+                       "--data-dir", str(tiny_synthetic), "--cache-dir", str(tmp_path / "cache"), "--no-progress",
+                       "--threads", "1", "--executor", "dask", "--scheduler", address])
+        elapsed = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert rc != 0 and len(err.strip().splitlines()) == 1, err
+    assert f"no Dask scheduler answered at {address}" in err and "check --scheduler" in err, err
+    assert elapsed < 15, f"took {elapsed:.1f} s"  # the silent service: 1 s, then the run's 5 s
+    assert not store.exists()

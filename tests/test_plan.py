@@ -142,11 +142,18 @@ def test_a_frozen_split_is_read_not_rebuilt_nor_rewritten(tmp_path, tiny_synthet
     cfg = config(tmp_path, tiny_synthetic, task="prediction", protocol="loocv")
     index = load_dataset("chbmit-synthetic", tiny_synthetic, check_edf=False)
     spec = in_memory_split(index, "prediction", "loocv")
-    spec.folds = spec.folds[:1]  # a frozen file that differs from what would be built
     path = save_split(spec, split_path(cfg.splits_dir, index.dataset, "prediction", make_params("prediction"), "loocv"))
     before = path.read_bytes(), sorted(cfg.splits_dir.rglob("*"))
     plan = plan_run(cfg)
-    assert plan.split_source == str(path) and plan.n_folds == 1
+    assert plan.split_source == str(path) and plan.n_folds == len(spec.folds)
+    assert (path.read_bytes(), sorted(cfg.splits_dir.rglob("*"))) == before
+    # a frozen file that differs from what the data give is refused, as run refuses it, and kept
+    spec.folds = spec.folds[1:]
+    save_split(spec, path)
+    before = path.read_bytes(), sorted(cfg.splits_dir.rglob("*"))
+    with pytest.raises(BenchmarkError, match=f"fold {in_memory_split(index, 'prediction', 'loocv').folds[0].fold_id} "
+                                             "derived from the data is missing"):
+        plan_run(cfg)
     assert (path.read_bytes(), sorted(cfg.splits_dir.rglob("*"))) == before
     assert not cfg.cache_dir.exists()
 

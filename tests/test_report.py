@@ -55,7 +55,7 @@ def make_store(path: Path) -> ResultStore:
     _add(
         store,
         RunRecord(
-            "run-strong", "run", EVIL_METHOD, **common, synthetic=True, budget="smoke", status="partial",
+            "run-strong", "run", EVIL_METHOD, **common, synthetic=False, budget="smoke", status="partial",
             seed=0, split_hash="splithash123", index_hash="indexhash456", created_at="2025-01-01T00:00:00+00:00",
             provenance={"versions": {"torch": "2.13.0"}, "git_commit": "abc123", "weights_source": "random init",
                         "n_params": 12345, "hardware": "2 CPU cores"},
@@ -71,10 +71,10 @@ def make_store(path: Path) -> ResultStore:
                        traceback=TRACEBACK, n_train=100, n_test=0),
         ],
     )
-    _add(store, RunRecord("run-chance", "run", "chance", **common, synthetic=True, budget="smoke",
+    _add(store, RunRecord("run-chance", "run", "chance", **common, synthetic=False, budget="smoke",
                           status="complete", created_at="2025-01-02T00:00:00+00:00",
                           provenance={"weights_source": "random init", "is_baseline": True}), _per_patient(rng, 0.5))
-    _add(store, RunRecord("run-logreg", "run", "bandpower_logreg", **common, synthetic=True, budget="smoke",
+    _add(store, RunRecord("run-logreg", "run", "bandpower_logreg", **common, synthetic=False, budget="smoke",
                           status="complete", created_at="2025-01-03T00:00:00+00:00",
                           leakage={"ok": False, "checked_folds": 6, "overlapping_folds": ["fold-03"],
                                    "protocol_leaky": True}), _per_patient(rng, 0.7))
@@ -89,7 +89,7 @@ def make_store(path: Path) -> ResultStore:
         reported,
     )
     _add(store, RunRecord("run-sop30", "run", "eegnet", dataset="chbmit", task="prediction", protocol="loocv",
-                          task_params={**PARAMS, "sop_minutes": 30}, budget="smoke", status="complete",
+                          task_params={**PARAMS, "sop_minutes": 30}, budget="smoke", status="complete", synthetic=True,
                           created_at="2025-01-05T00:00:00+00:00"), _per_patient(rng, 0.6))
     return store
 
@@ -255,12 +255,13 @@ def test_html_in_names_is_escaped(report):
 def test_synthetic_marked_everywhere(report):
     _, index = report
     assert 'class="badge synthetic"' in index.read_text(encoding="utf-8")
+    assert 'class="badge synthetic"' in _row(_leaderboard(index, "run-sop30"), "run-sop30")
     board = _leaderboard(index, "run-strong")
-    assert 'class="badge synthetic"' in _row(board, "run-strong")
+    assert 'class="badge synthetic"' not in _row(board, "run-strong")
     assert 'class="badge synthetic"' not in _row(board, "reported-lee")
     runs = _pages(index, "runs")
-    assert 'class="banner synthetic"' in runs["run-strong.html"]
-    assert 'class="banner synthetic"' not in runs["run-sop30.html"]
+    assert 'class="banner synthetic"' in runs["run-sop30.html"]
+    assert 'class="banner synthetic"' not in runs["run-strong.html"]
 
 
 def test_reported_set_beside_runs_with_citation(report):
@@ -269,8 +270,10 @@ def test_reported_set_beside_runs_with_citation(report):
     row = _row(board, "reported-lee")
     assert 'class="badge reported"' in row and "Lee D et al. Sci Rep 2024" in row
     assert "Lee2024 Table 2 (SOP 10)" in row
-    # It lacks balanced accuracy, so accuracy (which every entry has) is the default primary metric.
-    assert 'data-primary="accuracy"' in board
+    # A prediction board ranks by balanced accuracy; the paper's table gets it per patient from its
+    # sensitivity and specificity, marked as derived.
+    assert 'data-primary="balanced_accuracy"' in board
+    assert "derived: (sensitivity + specificity) / 2" in row
     page = _pages(index, "runs")["reported-lee.html"]
     assert "https://doi.org/10.1038/s41598-023-43328-y" in page and "Reported results" in page
     assert page.count("<th scope=\"row\">") >= len(PATIENTS)

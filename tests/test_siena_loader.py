@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import zlib
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ SUBJECT_INFO = (
 
 def write_edf(path, seconds, start, labels=EEG, sfreq=256):
     path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(zlib.crc32(str(path).encode()))  # one signal per file
     # Labels as in the corpus: 'EEG Fp1', ... and a bare '1' (an EKG lead in the real files).
     signals = [
         edfio.EdfSignal(rng.normal(0, 20, seconds * sfreq), sampling_frequency=sfreq, label=lab)

@@ -150,7 +150,7 @@ ERRORS = {
     ),
     "path outside": (
         lambda f: _edit(f / "manifest.csv", "videos/b/v2.avi", "../v2.avi"),
-        ["'../v2.avi' must be a path relative to"],
+        ["'../v2.avi' must be a path inside"],
     ),
     "empty cell": (
         lambda f: _edit(f / "manifest.csv", "v1,p2,", "v1,,"),

@@ -263,7 +263,8 @@ def describe(
     -------
     dict
         ``dataset``, ``synthetic``, ``content_hash``, ``channels``, ``sop_minutes``,
-        ``sph_minutes``, ``patients`` (``patient_id``, ``subject_id``, ``recordings``,
+        ``sph_minutes``, ``notes``, ``conflicts`` (disagreements between the dataset's annotation
+        sources and the choice made), ``patients`` (``patient_id``, ``subject_id``, ``recordings``,
         ``recordings_excluded``, ``recordings_off_timeline``, ``hours`` (of recordings with a
         known duration), ``seizures``, ``lead_seizures`` {SOP minutes: count, or ``None`` when
         the patient has no timeline}), ``totals`` and ``exclusions`` (scope, patient,
@@ -316,6 +317,8 @@ def describe(
         "channels": list(index.channels),
         "sop_minutes": list(sops),
         "sph_minutes": sph_minutes,
+        "notes": list(index.notes),
+        "conflicts": list(index.conflicts),
         "patients": patients,
         "totals": totals,
         "exclusions": [
@@ -356,4 +359,5 @@ def describe_videos(index: RecordingIndex) -> dict[str, Any]:
                          for c in sorted(columns)}}
     return {"dataset": index.dataset, "synthetic": index.synthetic, "modality": index.modality,
             "content_hash": index.content_hash(), "label_columns": sorted(columns), "patients": patients,
-            "totals": totals, "exclusions": [vars(e) for e in index.exclusions]}
+            "totals": totals, "exclusions": [vars(e) for e in index.exclusions],
+            "notes": list(index.notes), "conflicts": list(index.conflicts)}

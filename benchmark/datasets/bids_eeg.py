@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmark.datasets._common import finish_index, parse_seconds
+from benchmark.datasets._common import finish_index, parse_seconds, read_text, text_stream
 from benchmark.datasets.chbmit import natural_key
 from benchmark.datasets.helsinki import TEN_TWENTY_CHANNELS
 from benchmark.edf import match_channels, read_header
@@ -93,10 +93,10 @@ def _read_tsv(path: Path):
     import pandas as pd  # slow import; only when a dataset is loaded
 
     try:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df = pd.read_csv(text_stream(path), sep="\t", dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; a BIDS .tsv file needs at least its header row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+    except pd.errors.ParserError as err:
         raise DataError(
             f"{path} is not a readable tab-separated file ({type(err).__name__}); fix or re-download it"
         ) from None
@@ -196,8 +196,8 @@ def _read_participants(root: Path, notes: list[str]) -> dict[str, dict[str, Any]
 def _dataset_title(root: Path) -> str:
     path = root / "dataset_description.json"
     try:
-        desc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        desc = json.loads(read_text(path))
+    except json.JSONDecodeError as err:
         raise DataError(f"{path} is not valid JSON ({err}); fix the file") from None
     return str(desc.get("Name", "")) if isinstance(desc, dict) else ""
 
@@ -206,8 +206,8 @@ def _sampling_frequency(sidecar: Path | None) -> float | None:
     if sidecar is None:
         return None
     try:
-        value = json.loads(Path(sidecar).read_text(encoding="utf-8-sig")).get("SamplingFrequency")
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        value = json.loads(read_text(sidecar)).get("SamplingFrequency")
+    except (json.JSONDecodeError, AttributeError):
         raise DataError(f"{sidecar} is not a JSON object; fix the sidecar") from None
     if value is None:
         return None

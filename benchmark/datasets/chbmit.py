@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from benchmark.datasets._common import finish_index
+from benchmark.datasets._common import finish_index, read_text, safe_relpath
 from benchmark.datasets.chbmit_summary import Summary, SummaryFile, parse_summary
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
@@ -57,6 +57,7 @@ SAME_SUBJECT: dict[str, str] = {"chb21": "chb01"}
 
 _DAY = 86400
 _EDF_DURATION_TOLERANCE_S = 2.0
+_ANNOTATION_TOLERANCE_S = 0.5  # summaries give whole seconds; .seizures sample numbers
 _SNUG_GAP_S = 60.0  # inter-file gaps within a session are seconds, rarely over a minute
 _HOW_TO_GET = (
     "download CHB-MIT v1.0.0 from https://physionet.org/content/chbmit/1.0.0/ (folders chb01 ... "
@@ -131,7 +132,7 @@ def _read_subject_info(path: Path) -> dict[str, dict]:
     info: dict[str, dict] = {}
     if not path.is_file():
         return info
-    for line in path.read_text().splitlines():
+    for line in read_text(path).splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[0].lower().startswith("chb"):
             try:
@@ -147,9 +148,11 @@ def _read_records(path: Path) -> dict[str, list[str]] | None:
     if not path.is_file():
         return None
     out: dict[str, list[str]] = {}
-    for line in path.read_text().splitlines():
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         line = line.strip()
         if line:
+            # Each line becomes a path under the data folder: nothing outside it is read.
+            safe_relpath(path.parent, line, where=f"{path}, line {n}", what="record")
             patient, _, name = line.rpartition("/")
             out.setdefault(patient, []).append(name)
     return out
@@ -167,6 +170,7 @@ def _find_summaries(data_dir: Path) -> dict[str, Path]:
 def _patient(
     pid: str,
     summary: Summary,
+    summary_path: Path,
     record_names: list[str] | None,
     with_seizures: set[str],
     subject_info: dict,
@@ -174,6 +178,8 @@ def _patient(
     notes: list[str],
 ) -> Patient:
     by_name = {f.name: f for f in summary.files}
+    for name in by_name:
+        safe_relpath(summary_path.parent.parent, f"{pid}/{name}", where=str(summary_path), what="File Name")
     names = list(by_name)
     if record_names is not None:
         extra = [n for n in record_names if n not in by_name]
@@ -360,7 +366,7 @@ def load_chbmit(
         )
     records = _read_records(data_dir / "RECORDS")
     rws_path = data_dir / "RECORDS-WITH-SEIZURES"
-    with_seizures = set(rws_path.read_text().split()) if rws_path.is_file() else set()
+    with_seizures = set(read_text(rws_path).split()) if rws_path.is_file() else set()
     subject_info = _read_subject_info(data_dir / "SUBJECT-INFO")
 
     exclusions: list[Exclusion] = []
@@ -376,10 +382,10 @@ def load_chbmit(
             notes.append(f"RECORDS lists cases without a summary (ignored): {', '.join(orphans)}")
     patients = []
     for pid, path in summaries.items():
-        summary = parse_summary(path.read_text(), source=str(path))
+        summary = parse_summary(read_text(path), source=str(path))
         record_names = None if records is None else records.get(pid, [])
         patients.append(
-            _patient(pid, summary, record_names, with_seizures, subject_info, exclusions, notes)
+            _patient(pid, summary, path, record_names, with_seizures, subject_info, exclusions, notes)
         )
     no_info = [p.patient_id for p in patients if not p.info]
     if no_info:
@@ -388,5 +394,51 @@ def load_chbmit(
         _check_edfs(data_dir, patients, notes)
     return finish_index(
         dataset_name, patients, root=data_dir, channels=CHBMIT_CHANNELS, exclusions=exclusions, notes=notes,
-        synthetic=synthetic, layout="CHB-MIT",
+        synthetic=synthetic, layout="CHB-MIT", check_files=check_edf,
+        conflicts=annotation_conflicts(data_dir, patients),
     )
+
+
+def annotation_conflicts(data_dir: Path, patients: list[Patient]) -> list[str]:
+    """Where a recording's WFDB ``.seizures`` file disagrees with its summary.
+
+    PhysioNet ships both; the summary is the source the index follows (the ``.seizures`` files
+    exist only for files with seizures, and the summaries are what the literature cites). Known
+    case: chb24_21, onset 2804 s in the summary and 2404 s in ``chb24_21.edf.seizures``. Only
+    recordings whose ``.seizures`` file is present are compared; the index itself is unchanged.
+    """
+    out = []
+    for p in patients:
+        for r in p.recordings:
+            path = data_dir / f"{r.file}.seizures"
+            if not path.is_file():
+                continue
+            try:
+                import wfdb  # only when .seizures files are present
+
+                ann = wfdb.rdann(str(data_dir / r.file), "seizures")
+                fs = float(ann.fs or r.sfreq or 256.0)
+                onsets = [s / fs for s, sym in zip(ann.sample, ann.symbol) if sym == "["]
+                offsets = [s / fs for s, sym in zip(ann.sample, ann.symbol) if sym == "]"]
+            except Exception as err:  # wfdb raises many types for a damaged file
+                out.append(f"{r.file}.seizures cannot be read ({type(err).__name__}); not compared, the summary is used")
+                continue
+            listed = [(s.onset, s.offset) for s in r.seizures]
+            if len(onsets) != len(offsets) or len(onsets) != len(listed):
+                out.append(
+                    f"{r.recording_id}: the summary lists {len(listed)} seizure(s), .seizures marks "
+                    f"{len(onsets)} onset(s) and {len(offsets)} end(s); the summary is used"
+                )
+                continue
+            for k, ((on, off), a, b) in enumerate(zip(listed, onsets, offsets), 1):
+                diffs = [
+                    f"{what} {mine:g} s, .seizures {theirs:g} s"
+                    for what, mine, theirs in (("onset", on, a), ("offset", off, b))
+                    if abs(mine - theirs) > _ANNOTATION_TOLERANCE_S
+                ]
+                if diffs:
+                    out.append(
+                        f"{r.recording_id} seizure {k}: summary " + "; summary ".join(diffs)
+                        + "; the summary is used"
+                    )
+    return out

@@ -25,10 +25,12 @@ import csv
 import datetime as dt
 import json
 import tomllib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Sequence
 
-from benchmark.datasets._common import finish_index, parse_seconds
+from benchmark.datasets._common import (
+    finish_index, parse_seconds, safe_dataset_name, safe_relpath, text_stream, read_text,
+)
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
@@ -52,9 +54,9 @@ def _read_config(data_dir: Path) -> tuple[dict[str, Any], str | None]:
             continue
         try:
             if name.endswith(".json"):
-                cfg = json.loads(path.read_text())
+                cfg = json.loads(read_text(path))
             else:
-                cfg = tomllib.loads(path.read_text())
+                cfg = tomllib.loads(read_text(path))
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
             raise DataError(f"{path} is not valid {name.rsplit('.', 1)[1].upper()}: {err}") from None
         if not isinstance(cfg, dict):
@@ -87,7 +89,11 @@ def _resolve_config(
         )
     if len({c.upper() for c in chans}) != len(chans):
         raise DataError(f"the channel list from {source} names a channel twice; list each once")
-    return tuple(chans), config.get("name"), source or "config"
+    name = config.get("name")
+    if name is not None:
+        # The name ends up in split paths, run ids and work folders.
+        name = safe_dataset_name(name, where=str(source or "config"))
+    return tuple(chans), name, source or "config"
 
 
 def _read_table(path: Path, required: Sequence[str], what: str) -> list[tuple[int, dict[str, str]]]:
@@ -96,7 +102,7 @@ def _read_table(path: Path, required: Sequence[str], what: str) -> list[tuple[in
         raise DataError(
             f"{what} {path} not found; write a CSV with columns {', '.join(required)}"
         )
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    with text_stream(path) as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in required if c not in header]
@@ -180,12 +186,10 @@ def load_edf_folder(
         key = (row["patient"], row["recording"])
         if key in entries:
             raise DataError(f"{where}: recording {key[0]}/{key[1]} is listed twice; list it once")
-        rel = PurePosixPath(row["file"].replace("\\", "/"))
-        if rel.is_absolute() or ".." in rel.parts:
-            raise DataError(f"{where}: file {row['file']!r} must be a path inside {data_dir}")
+        rel = safe_relpath(data_dir, row["file"], where=where)
         header = read_header(data_dir / rel)
         entries[key] = {
-            "file": rel.as_posix(),
+            "file": rel,
             "start_time": _parse_time(row["start_time"], where),
             "header": header,
             "subject": row.get("subject", ""),
@@ -207,6 +211,7 @@ def load_edf_folder(
 
     # -- seizures -------------------------------------------------------------------------------
     ann_path = data_dir / annotations
+    listed: dict[tuple[str, str, float, float], int] = {}
     for line, row in _read_table(ann_path, _SEIZURE_COLUMNS, "seizure list"):
         where = f"{ann_path}, line {line}"
         key = (row["patient"], row["recording"])
@@ -223,6 +228,12 @@ def load_edf_folder(
                 f"{where}: seizure {onset:g}-{offset:g} s is outside recording {key[0]}/{key[1]} "
                 f"(0-{duration:g} s) or ends before it starts; onset and offset are seconds "
                 "from the recording start"
+            )
+        first = listed.setdefault((*key, onset, offset), line)
+        if first != line:
+            raise DataError(
+                f"{where}: seizure {onset:g}-{offset:g} s of {key[0]}/{key[1]} repeats line {first}; "
+                "a seizure listed twice is counted twice, remove one of the rows"
             )
         entries[key]["seizures"].append(Seizure(onset, offset, row.get("type") or None))
 

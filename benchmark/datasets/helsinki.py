@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.datasets._common import finish_index
+from benchmark.datasets._common import finish_index, text_stream
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import EdfHeader, match_channels, read_header
 from benchmark.errors import DataError, UnknownNameError, did_you_mean
@@ -180,8 +180,8 @@ def _read_text_csv(path: Path):
     import pandas as pd  # slow import; only when a dataset is loaded
 
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        return pd.read_csv(text_stream(path), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(
             f"{path} is not a readable CSV file ({type(err).__name__}); re-download it"
         ) from None
@@ -230,7 +230,7 @@ def _read_annotations(path: Path) -> dict[int, np.ndarray]:
 
 def _header_numbers(path: Path) -> set[int]:
     """Neonate numbers in the header row of an annotation file the rule does not read."""
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+    with text_stream(path) as fh:
         header = next(csv.reader(fh), [])
     return {int(h) for h in (c.strip() for c in header) if h.isdigit()}
 

@@ -62,7 +62,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.datasets._common import finish_index
+from benchmark.datasets._common import finish_index, read_text, safe_relpath, text_stream
 from benchmark.datasets.chbmit import natural_key, place_on_timeline
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
@@ -309,7 +309,7 @@ def _read_subject_info(path: Path) -> dict[str, dict]:
     if not path.is_file():
         return {}
     out: dict[str, dict] = {}
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    with text_stream(path) as fh:
         reader = csv.reader(fh, skipinitialspace=True)
         header = [h.strip().lower() for h in next(reader, [])]
         required = ("patient_id", "age_years", "gender", "seizure")
@@ -662,7 +662,10 @@ def load_siena(
     patients = []
     for pid in sorted(lists, key=natural_key):
         path = lists[pid]
-        slist = parse_seizure_list(path.read_text(encoding="latin-1"), source=str(path))
+        # The published lists are 8-bit text; UTF-16 is still refused.
+        slist = parse_seizure_list(read_text(path, latin1_fallback=True), source=str(path))
+        for name in dict.fromkeys([*slist.registrations, *(sz.file for sz in slist.seizures)]):
+            safe_relpath(data_dir, f"{pid}/{name}", where=str(path), what="file name")
         if slist.patient != pid:
             raise DataError(
                 f"{path} is named for {pid} but its first line says {slist.patient}; restore the "

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from benchmark.datasets._common import finish_index
+from benchmark.datasets._common import finish_index, read_text
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
@@ -153,12 +153,11 @@ def read_tusz_csv(path: str | Path) -> TuszAnnotation:
     """
     path = Path(path)
     term_level = path.suffix.lower() == ".csv_bi"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    if not path.is_file():
         raise DataError(
             f"TUSZ annotation file {path} does not exist; check the data folder"
-        ) from None
+        )
+    text = read_text(path)
     header: dict[str, str] = {}
     columns_seen = False
     events: list[TuszEvent] = []

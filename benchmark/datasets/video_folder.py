@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import csv
 import logging
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from benchmark.datasets._common import identical_files, safe_dataset_name, safe_relpath, text_stream
 from benchmark.datasets.chbmit import natural_key
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex
@@ -74,7 +75,7 @@ def _patient_facts(entries: list[dict[str, Any]], manifest: Path) -> dict[str, d
 
 def _read_table(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and non-blank rows (stripped) of a CSV file, each row with its line number."""
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    with text_stream(path) as fh:
         reader = csv.DictReader(fh)
         header = [(h or "").strip() for h in (reader.fieldnames or [])]
         missing = [c for c in required if c not in header]
@@ -97,19 +98,17 @@ def _video_entry(data_dir: Path, table: Path, line: int, row: dict[str, str]) ->
     empty = [c for c in _ID_COLUMNS if not row.get(c)]
     if empty:
         raise DataError(f"{where}: empty {', '.join(empty)}; fill in video_id, patient_id and file")
-    rel = PurePosixPath(row["file"].replace("\\", "/"))
-    if rel.is_absolute() or ".." in rel.parts:
-        raise DataError(f"{where}: file {row['file']!r} must be a path relative to {data_dir}, inside it")
+    rel = safe_relpath(data_dir, row["file"], where=where)
     if not (data_dir / rel).is_file():
         raise DataError(
-            f"{where}: video file {rel.as_posix()} of video {row['video_id']} is not in {data_dir}; "
+            f"{where}: video file {rel} of video {row['video_id']} is not in {data_dir}; "
             "fix the file column or add the video"
         )
     info: VideoInfo = probe(data_dir / rel)
     return {
         "video_id": row["video_id"],
         "patient_id": row["patient_id"],
-        "file": rel.as_posix(),
+        "file": rel,
         "info": info,
         "where": where,
     }
@@ -133,11 +132,32 @@ def _check_ids(entries: list[dict[str, Any]]) -> None:
         )
 
 
+def _duplicate_videos(data_dir: Path, entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Refuse one video under two patients; return the labelled second copies within one patient
+    (video id -> reason), which are left out."""
+    by_id = {e["video_id"]: e for e in entries}
+    out = {}
+    for group in identical_files(data_dir, [(e["video_id"], e["file"]) for e in entries]):
+        first = by_id[group[0]]
+        for vid in group[1:]:
+            e = by_id[vid]
+            if e["patient_id"] != first["patient_id"]:
+                raise DataError(
+                    f"{e['where']}: video {vid} ({e['file']}) is identical to video {first['video_id']} "
+                    f"({first['file']}, {first['where']}) of patient {first['patient_id']}: one video under "
+                    "two patients would be in training and test data; list it under one patient only"
+                )
+            if "labels" in e and "labels" in first:
+                out[vid] = (f"{e['file']} is identical to video {first['video_id']} ({first['file']}); "
+                            "the second copy is left out")
+    return out
+
+
 def _read_boxes(path: Path, videos: dict[str, dict[str, Any]]) -> set[str]:
     """Validate ``boxes.csv``; return the ids of the videos it gives boxes for."""
     try:
-        table = pd.read_csv(path, dtype={"video_id": str}, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        table = pd.read_csv(text_stream(path), dtype={"video_id": str}, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(f"{path} is not a readable CSV ({' '.join(str(err).split())}); fix the file") from None
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in _BOX_COLUMNS if c not in table.columns]
@@ -200,6 +220,7 @@ def load_video_folder(data_dir, *, dataset_name: str = "video-folder", synthetic
         or a box for an unknown video.
     """
     data_dir = Path(data_dir).expanduser()
+    dataset_name = safe_dataset_name(dataset_name, where=f"video folder {data_dir}")
     if not data_dir.is_dir():
         raise DataError(
             f"video folder {data_dir} does not exist; point --data-dir at the folder holding {MANIFEST} and the videos"
@@ -224,6 +245,7 @@ def load_video_folder(data_dir, *, dataset_name: str = "video-folder", synthetic
         for line, row in _read_table(data_dir / CONTEXTUAL, _ID_COLUMNS)[1]:
             contextual.append(_video_entry(data_dir, data_dir / CONTEXTUAL, line, row))
     _check_ids(labelled + contextual)
+    copies = _duplicate_videos(data_dir, labelled + contextual)
     with_boxes: set[str] = set()
     if (data_dir / BOXES).is_file():
         with_boxes = _read_boxes(data_dir / BOXES, {e["video_id"]: e for e in labelled + contextual})
@@ -232,7 +254,12 @@ def load_video_folder(data_dir, *, dataset_name: str = "video-folder", synthetic
     by_patient: dict[str, dict[str, list]] = {}
     for e in labelled:
         slot = by_patient.setdefault(e["patient_id"], {"labelled": [], "contextual": []})
-        if "label" in e["labels"]:
+        if e["video_id"] in copies:
+            exclusions.append(
+                Exclusion(scope="recording", patient=e["patient_id"], recording=e["video_id"],
+                          reason=copies[e["video_id"]])
+            )
+        elif "label" in e["labels"]:
             slot["labelled"].append(e)
         else:
             exclusions.append(

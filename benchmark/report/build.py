@@ -15,6 +15,7 @@ are always shown as text. The output depends only on the store's content: no bui
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -26,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import LOWER_IS_BETTER
+from benchmark.store import effective_status
 from benchmark.report.classes import class_names, confusion_from_counts, per_class_table, video_level
 from benchmark.report.papers import COLUMNS as PAPER_COLUMNS
 from benchmark.report.papers import build_paper_pages
@@ -113,7 +115,9 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=
         raise BenchmarkError(f"report output {out_dir} is a file; pass --out a folder path.")
     _prepare(out_dir)
 
-    runs = sorted(store.list_runs(), key=lambda r: (r.created_at or "", r.run_id))
+    # A "running" run whose process is gone is shown as interrupted (one rule: store.effective_status).
+    runs = sorted((dataclasses.replace(r, status=effective_status(r)) for r in store.list_runs()),
+                  key=lambda r: (r.created_at or "", r.run_id))
     entries = [_entry(store, run) for run in runs]
     boards = build_leaderboards(entries, stand_ins=_stand_ins())
     boards_of: dict[str, list[Leaderboard]] = {}
@@ -218,11 +222,13 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
         "fold_metrics": fold_metrics,
         "n_failed": sum(f.status != "ok" for f in folds),
         # Shown in their own sections above; listing them again would only repeat them.
-        "provenance_shown": {k: v for k, v in provenance.items() if k not in ("pooled_metrics", "video_level")},
+        "provenance_shown": {k: v for k, v in provenance.items()
+                             if k not in ("pooled_metrics", "video_level", "source_conflicts")},
         "provenance": provenance,
         "random_init": isinstance(weights, str) and "random" in weights.lower(),
         "leakage": run.leakage or {},
         "exclusions": list(run.exclusions or []),
+        "conflicts": list(provenance.get("source_conflicts") or []),
     }
 
 

@@ -12,8 +12,11 @@ baseline) are Holm-adjusted together (Holm, 1979, Scand. J. Statist. 6:65-70).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -23,6 +26,8 @@ import pandas as pd
 
 from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, VIDEO_METRICS, summarize
 from benchmark.stats import holm, paired_tests
+
+log = logging.getLogger(__name__)
 
 # Methods shipped as baselines; a run can also declare itself one via provenance["is_baseline"].
 BASELINE_METHODS = frozenset({"chance", "bandpower_logreg", "bandpower_rf", "eegnet", "shallow_convnet"})
@@ -74,6 +79,24 @@ class Entry:
     patient_metrics: pd.DataFrame
     stats: dict[str, Stat]
     is_baseline: bool
+    # metric -> how it was derived from the stored metrics (see with_derived_metrics)
+    derived: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the set takes part in ranking and tests: a run in which no fold succeeded does not."""
+        return self.run.status != "failed"
+
+    @property
+    def isolation(self) -> str:
+        """``"isolated"``, ``"trusted"``, ``"unknown"`` (a run recorded before isolation was
+        recorded: its adapter ran with full file access, as a trusted one) or ``""`` (reported)."""
+        if self.run.kind == "reported":
+            return ""
+        value = (self.run.provenance or {}).get("isolation")
+        if isinstance(value, dict):  # tolerate a richer record: {"mode": "isolated", ...}
+            value = value.get("mode")
+        return value if value in ("isolated", "trusted") else "unknown"
 
     @property
     def name(self) -> str:
@@ -178,8 +201,62 @@ class Leaderboard:
         return ordered_metrics({m for e in self.references for m in e.stats if ":" not in m})
 
     @property
+    def missing_baselines(self) -> list[str]:
+        """Registered baselines for this board's task that have no usable run on it (none for a
+        dataset this suite cannot load, such as a paper's private corpus)."""
+        from benchmark.datasets import DATASETS
+
+        if self.dataset not in DATASETS:
+            return []
+        done = {e.run.method for e in self.entries if e.run.kind == "run" and e.is_baseline and e.ranked}
+        return [name for name in compatible_baselines(self.task) if name not in done]
+
+    @property
+    def baselines_command(self) -> str:
+        """The command that adds the missing baselines: a run's own command with ``--with-baselines``
+        (same data, task settings, protocol and seed), else one built from the board's settings."""
+        runs = sorted((e.run for e in self.entries if e.run.kind == "run"),
+                      key=lambda r: (r.created_at or "", r.run_id), reverse=True)
+        for run in runs:
+            command = str((run.provenance or {}).get("command") or "")
+            words = command.split()
+            if len(words) > 1 and words[1] == "run":
+                words = [w for w in words if w != "--with-baselines"]
+                return " ".join(["seizure-bench", *words[1:], "--with-baselines"])
+        missing = self.missing_baselines
+        words = ["seizure-bench", "run", "--method", missing[0] if missing else "chance",
+                 "--dataset", self.dataset, "--task", self.task, "--protocol", self.protocol]
+        if not self.all_synthetic and "synthetic" not in self.dataset:
+            words += ["--data-dir", "DIR"]
+        for key, value in sorted(self.task_params.items()):
+            flag = _RUN_FLAGS.get(key)
+            if flag and value is not None:
+                words += [flag, ",".join(map(str, value)) if isinstance(value, (list, tuple)) else f"{value:g}"
+                          if isinstance(value, float) else str(value)]
+        return " ".join([*words, "--with-baselines"])
+
+    @property
     def n_reported(self) -> int:
         return sum(e.run.kind == "reported" for e in self.entries) + len(self.paper_figures)
+
+
+# Task parameter -> the `seizure-bench run` option that sets it.
+_RUN_FLAGS = {"seed": "--seed", "sop_minutes": "--sop", "sph_minutes": "--sph", "interictal_gap_hours": "--interictal-gap",
+              "window_s": "--window", "stride_s": "--stride", "ictal_stride_s": "--ictal-stride", "types": "--types",
+              "target": "--target", "classes": "--classes"}
+
+
+@functools.lru_cache(maxsize=None)
+def compatible_baselines(task: str) -> tuple[str, ...]:
+    """Registered baseline methods (``MethodMeta.is_baseline``) that support ``task``, by name."""
+    from benchmark.adapters import REGISTRY
+
+    try:
+        names = REGISTRY.names()
+    except Exception as exc:  # a broken install must not stop the report; the hint is then omitted
+        log.warning("could not list the registered baselines: %s", exc)
+        return ()
+    return tuple(n for n in names if REGISTRY.get(n).meta.is_baseline and task in REGISTRY.get(n).meta.tasks)
 
 
 def is_baseline(run) -> bool:
@@ -277,13 +354,38 @@ def ordered_metrics(present: set[str]) -> list[str]:
     return known + sorted(present - set(_CANONICAL))
 
 
-def choose_primary(entries: list[Entry], metrics: list[str]) -> str:
-    """Default ranking metric: balanced accuracy if every entry has it, else accuracy, else the
-    metric most entries share (so reported sets with fewer metrics are still ranked and tested).
+# The one ranking rule. Each task's boards rank by the first of its metrics that the board has; every
+# one of them gives a constant (class-prior, "chance") predictor exactly the no-skill level (0.5 for
+# two classes, 1/K for K), so no baseline that ignores the input can top a method that has skill.
+# Sensitivity, accuracy and video accuracy are not on the list: always predicting pre-ictal scores
+# sensitivity 1, and predicting the majority class scores its share in accuracy, which on a video
+# board (a patient's videos usually show one class) a weak but honest method often does not reach.
+RANKING_METRICS: dict[str, tuple[str, ...]] = {
+    "prediction": ("balanced_accuracy", "roc_auc"),
+    "detection": ("balanced_accuracy", "roc_auc"),
+    "seizure-type": ("balanced_accuracy", "roc_auc_macro"),
+    "classification": ("video_class_balanced_accuracy", "video_roc_auc", "video_balanced_accuracy"),
+}
+# Video boards: the mean over patients of video sensitivity (patients with positive videos) and of
+# video specificity (patients with negative videos), averaged. Per-patient balanced accuracy is mostly
+# undefined there, and this class-balanced mean gives a constant predictor 0.5 whatever the share of
+# patients of each class. It is computed from the two per-patient means, so it has no paired test.
+VIDEO_CLASS_BALANCED = "video_class_balanced_accuracy"
 
-    Video boards rank by video-level accuracy: a patient's videos usually show one class (ES or
-    PNES), so per-patient balanced accuracy is mostly undefined, while accuracy is defined for every
-    patient and its mean over patients weighs each class by the patients who have it."""
+
+def ranking_metric(task: str, metrics: list[str]) -> str:
+    """The metric a board of ``task`` ranks by (see :data:`RANKING_METRICS`); ``""`` if none applies."""
+    return next((m for m in RANKING_METRICS.get(task, ()) if m in metrics), "")
+
+
+def choose_primary(entries: list[Entry], metrics: list[str], task: str = "") -> str:
+    """Default ranking metric of a board: :func:`ranking_metric` for a known task.
+
+    A board of an unknown task (or one whose entries lack every metric of the rule) falls back to
+    balanced accuracy if every entry has it, else accuracy, else the metric most entries share."""
+    chosen = ranking_metric(task, metrics)
+    if chosen:
+        return chosen
     scored = [e for e in entries if e.stats]
     if not metrics:
         return ""
@@ -291,10 +393,38 @@ def choose_primary(entries: list[Entry], metrics: list[str]) -> str:
     def coverage(metric: str) -> int:
         return sum(_finite(e.stats.get(metric, _NO_STAT).mean) for e in scored)
 
-    for preferred in ("video_accuracy", "balanced_accuracy", "accuracy"):
+    for preferred in ("balanced_accuracy", "accuracy"):
         if preferred in metrics and coverage(preferred) == len(scored):
             return preferred
     return max(metrics, key=lambda m: (coverage(m), -metrics.index(m)))
+
+
+def with_derived_metrics(entry: Entry, task: str) -> Entry:
+    """``entry`` with the ranking metrics its stored metrics determine exactly, for boards.
+
+    A two-class EEG set without balanced accuracy (a paper's table of sensitivity and specificity)
+    gets it per patient as (sensitivity + specificity) / 2, its definition; a video set gets
+    :data:`VIDEO_CLASS_BALANCED`. The stored entry is left as it is (run pages show what was stored).
+    """
+    pm, stats = entry.patient_metrics, dict(entry.stats)
+    derived: dict[str, str] = {}
+    if (task in ("prediction", "detection") and "balanced_accuracy" not in pm.columns
+            and {"sensitivity", "specificity"} <= set(pm.columns)):
+        pm = pm.copy()
+        pm["balanced_accuracy"] = (pd.to_numeric(pm["sensitivity"], errors="coerce")
+                                   + pd.to_numeric(pm["specificity"], errors="coerce")) / 2
+        stats.update(metric_stats(pm[["balanced_accuracy"]], None))
+        derived["balanced_accuracy"] = "(sensitivity + specificity) / 2 per patient, from the stored values"
+    if task == "classification" and VIDEO_CLASS_BALANCED not in stats:
+        sens, spec = stats.get("video_sensitivity"), stats.get("video_specificity")
+        if sens is not None and spec is not None and _finite(sens.mean) and _finite(spec.mean):
+            stats[VIDEO_CLASS_BALANCED] = Stat((sens.mean + spec.mean) / 2, math.nan, math.nan, math.nan,
+                                               max(sens.n, spec.n))
+            derived[VIDEO_CLASS_BALANCED] = ("mean over patients of video sensitivity and of video specificity, "
+                                             "averaged (no per-patient value, so no paired test)")
+    if not derived:
+        return entry
+    return dataclasses.replace(entry, patient_metrics=pm, stats=stats, derived={**entry.derived, **derived})
 
 
 _NO_STAT = Stat(math.nan, math.nan, math.nan, math.nan, 0)
@@ -320,7 +450,8 @@ def _series(entry: Entry, metric: str) -> pd.Series:
 def compare(board: Leaderboard) -> None:
     """Fill ``board.best`` and ``board.comparisons`` for every metric."""
     for metric in board.metrics:
-        ranked = [e for e in board.entries if _finite(e.stats.get(metric, _NO_STAT).mean)]
+        # A failed run (no fold succeeded) is listed with its status but never ranked or tested.
+        ranked = [e for e in board.entries if e.ranked and _finite(e.stats.get(metric, _NO_STAT).mean)]
         if not ranked:
             continue
         best = ranked[0]
@@ -329,7 +460,7 @@ def compare(board: Leaderboard) -> None:
                 best = e
         board.best[metric] = best.run.run_id
         per_row: dict[str, dict[str, Comparison]] = {}
-        for entry in board.entries:
+        for entry in (e for e in board.entries if e.ranked):
             refs = [("best", best)] if entry is not best else []
             refs += [(b.run.run_id, b) for b in board.baselines if b is not entry]
             raw = {}
@@ -355,19 +486,70 @@ def compare(board: Leaderboard) -> None:
         board.comparisons[metric] = per_row
 
 
-def group_key(run) -> tuple[str, str, str, str]:
-    """Runs sharing this key belong to the same leaderboard."""
+def group_key(run) -> tuple[str, str, str, str, str]:
+    """Runs sharing this key belong to the same leaderboard (see :func:`differences`)."""
     params = json.dumps(run.task_params or {}, sort_keys=True, default=str)
-    return (run.dataset, run.task, run.protocol, params)
+    return (run.dataset, run.task, run.protocol, params, "synthetic" if on_synthetic_data(run) else "real")
 
 
-def _agrees(reported_run, key: tuple[str, str, str, str]) -> bool:
-    dataset, task, protocol, params_json = key
-    if (reported_run.dataset, reported_run.task, reported_run.protocol) != (dataset, task, protocol):
-        return False
-    params = json.loads(params_json)
-    stated = json.loads(json.dumps(reported_run.task_params or {}, sort_keys=True, default=str))
-    return all(k in params and params[k] == v for k, v in stated.items())
+def on_synthetic_data(run) -> bool:
+    """Whether a result set is on synthetic data: flagged so (a run on a folder holding
+    ``SYNTHETIC.json``), or stated on a dataset that is synthetic by definition (a table
+    imported as results on ``chbmit-synthetic`` is about synthetic recordings too)."""
+    if run.synthetic:
+        return True
+    from benchmark.datasets import DATASETS
+
+    spec = DATASETS.get(run.dataset)
+    return bool(spec is not None and spec.synthetic)
+
+
+_NOT_STATED = object()
+
+
+def differences(a, b) -> list[str]:
+    """What keeps two result sets from being ranked or tested together; ``[]`` when they may be.
+
+    The one rule for both the leaderboards and ``seizure-bench compare``: the same data (synthetic
+    and real recordings never meet, even under one dataset name), dataset, task, protocol, task
+    settings (SOP, SPH, gap, window, types, target, ...) and per-patient results. A paper rarely
+    states every setting a run records, so a reported set's unstated settings are not differences.
+    Each item names what differs and how, with ``A`` for ``a`` and ``B`` for ``b``.
+    """
+    def kind(run) -> str:
+        return "synthetic" if on_synthetic_data(run) else "real"
+
+    out = []
+    if on_synthetic_data(a) != on_synthetic_data(b):
+        out.append(f"data: A is on {kind(a)} {a.dataset}, B on {kind(b)} {b.dataset}")
+    elif a.dataset != b.dataset:
+        out.append(f"dataset: A is on {a.dataset}, B on {b.dataset}")
+    for name in ("task", "protocol"):
+        va, vb = getattr(a, name), getattr(b, name)
+        if va != vb:
+            out.append(f"{name}: A is {va}, B is {vb}")
+    pa, pb = dict(a.task_params or {}), dict(b.task_params or {})
+    for key in sorted((set(pa) | set(pb)) - _DERIVED_PARAMS, key=_param_order):
+        va, vb = pa.get(key, _NOT_STATED), pb.get(key, _NOT_STATED)
+        stated_a = not (va is _NOT_STATED or (va is None and a.kind == "reported"))
+        stated_b = not (vb is _NOT_STATED or (vb is None and b.kind == "reported"))
+        if not stated_a and not stated_b:
+            continue
+        if not stated_a or not stated_b:
+            missing, side = ("A", a) if not stated_a else ("B", b)
+            if side.kind == "reported":
+                continue  # the paper does not say
+            other = "B" if missing == "A" else "A"
+            value = vb if missing == "A" else va
+            out.append(f"task setting {key}: {other} has {task_params_label({key: value}) or value}, "
+                       f"{missing} does not set it")
+        elif not _same_value(va, vb):
+            out.append(f"task setting {key}: A has {task_params_label({key: va})}, "
+                       f"B has {task_params_label({key: vb})}")
+    la, lb = (str((r.provenance or {}).get("level", "patient")) for r in (a, b))
+    if la != lb:
+        out.append(f"level: A has {la}-level results, B {lb}-level ones (only per-patient results are paired)")
+    return out
 
 
 def _defining(params: dict) -> dict[str, Any]:
@@ -390,6 +572,11 @@ def _same_value(a, b) -> bool:
         return a == b
 
 
+def _as_patient_level(run, synthetic: bool | None = None):
+    prov = {**(run.provenance or {}), "level": "patient"}
+    return dataclasses.replace(run, provenance=prov, synthetic=run.synthetic if synthetic is None else synthetic)
+
+
 def build_leaderboards(
     entries: list[Entry], stand_ins: Mapping[str, str | tuple[str, ...]] | None = None
 ) -> list[Leaderboard]:
@@ -406,28 +593,35 @@ def build_leaderboards(
         or tested.
     """
     stand_ins = dict(stand_ins or {})
-    groups: dict[tuple[str, str, str, str], list[Entry]] = {}
+    groups: dict[tuple[str, str, str, str, str], list[Entry]] = {}
     reported = [e for e in entries if e.run.kind == "reported"]
     for entry in entries:
         if entry.run.kind != "reported":
             groups.setdefault(group_key(entry.run), []).append(entry)
+    run_keys = list(groups)
     for entry in reported:
         # A paper rarely states every parameter we record (e.g. the placement seed), so a reported
-        # set sits beside every group whose parameters agree with all those it does state.
-        homes = [key for key in groups if _agrees(entry.run, key)]
+        # set sits beside every group of runs it may be compared with (one rule: differences()).
+        # Dataset-level figures are shown beside boards as printed, never tested, so their level is
+        # and neither is their source's data, since they are never paired with our patients.
+        figures_only = entry.level == "dataset"
+        homes = [key for key in run_keys if not differences(
+            _as_patient_level(entry.run, synthetic=on_synthetic_data(groups[key][0].run) if figures_only else None),
+            groups[key][0].run)]
         for key in homes or [group_key(entry.run)]:
             groups.setdefault(key, []).append(entry)
     boards = []
     for key in sorted(groups):
-        everything = groups[key]
+        dataset, task, protocol, params_json, data_kind = key
+        everything = [with_derived_metrics(e, task) for e in groups[key]]
         members = [e for e in everything if e.level != "dataset"]
         figures = [e for e in everything if e.level == "dataset"]
-        dataset, task, protocol, params_json = key
         # Per-class metrics ("recall:FNSZ") belong on run pages; a board of every class is unreadable.
         present = {m for e in members for m in e.stats if ":" not in m}
         metrics = ordered_metrics(present)
         slug_text = "_".join([dataset, task, protocol])
-        digest = hashlib.sha1("\x1f".join(key).encode("utf-8")).hexdigest()[:8]
+        # Real boards keep their historical slug; a synthetic one differs from a real one of the same name.
+        digest = hashlib.sha1("\x1f".join(key if data_kind == "synthetic" else key[:4]).encode("utf-8")).hexdigest()[:8]
         board = Leaderboard(
             dataset=dataset,
             task=task,
@@ -438,11 +632,11 @@ def build_leaderboards(
             metrics=metrics,
             primary="",
             baselines=sorted(
-                (e for e in members if e.is_baseline), key=lambda e: (e.run.method, e.run.run_id)
+                (e for e in members if e.is_baseline and e.ranked), key=lambda e: (e.run.method, e.run.run_id)
             ),
         )
         board.paper_figures = sorted(figures, key=lambda e: (e.name, e.run.run_id))
-        board.primary = choose_primary(members, metrics)
+        board.primary = choose_primary(members, metrics, task)
         board.entries = _rank(members, board.primary)
         compare(board)
         reals = stand_ins.get(dataset) or ()
@@ -465,7 +659,7 @@ def _rank(entries: list[Entry], metric: str) -> list[Entry]:
 
     def key(e: Entry):
         mean = e.stats.get(metric, _NO_STAT).mean
-        if not _finite(mean):
+        if not _finite(mean) or not e.ranked:
             return (1, 0.0, e.run.run_id)
         return (0, mean if metric in LOWER_IS_BETTER else -mean, e.run.run_id)
 

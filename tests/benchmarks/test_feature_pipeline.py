@@ -159,7 +159,7 @@ def test_spectrogram_windows_against_braindecode(benchmark, bench_data: BenchDat
         np.testing.assert_allclose(arr[i], base[i], rtol=0, atol=2e-3)
         np.testing.assert_array_equal(kept["memory"][i], arr[i])
 
-    # (d) re-read: a fresh cache object opens the entry (size, header, sampled checksum) and the
+    # (d) re-read: a fresh cache object opens the entry (size, header, checksum of every byte) and the
     # whole array is copied out of the memmap.
     out = np.empty(arr.shape, dtype=arr.dtype)
     del arr, kept["ours"], kept["baseline"], base

@@ -1,0 +1,177 @@
+"""The method's part of a fold: fit and predict, given only what a method may see.
+
+An :class:`AdapterTask` holds the fold's window arrays (paths), the pseudonymous window sets
+(:mod:`benchmark.pseudonyms`) with training and validation labels, and never the test labels or the
+real test metadata. :func:`fit_predict` runs it in this process; ``python -m benchmark.fold_worker
+DIR`` runs it from ``DIR/job.pkl`` (written by the harness) and writes ``DIR/out/``: ``proba.npy``
+and ``result.json``. That output is read back by the harness as data only (no pickle), so a
+method cannot run code in the harness through it. :mod:`benchmark.sandbox` starts the worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import pickle
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AdapterTask:
+    """What the method of one fold is given (test labels and real test metadata are not in it)."""
+
+    method: str
+    method_module: str
+    method_qualname: str
+    budget: str
+    overrides: dict[str, Any]
+    seed: int
+    device: str
+    classes: tuple[str, ...]
+    sources: list[str]
+    train: tuple[np.ndarray, pd.DataFrame, np.ndarray]  # refs, meta, y
+    test: tuple[np.ndarray, pd.DataFrame]  # refs, meta
+    info: dict[str, Any]
+    work_dir: str
+    cache_dir: str | None = None
+    valid: tuple[np.ndarray, pd.DataFrame, np.ndarray] | None = None
+    unlabelled: tuple[np.ndarray, pd.DataFrame] | None = None
+    n_threads: int | None = None
+    measure_efficiency: bool = False
+    label: str = "fold"  # for log lines only; never the fold id (it can name the test patient)
+
+
+@dataclass
+class AdapterOutput:
+    """What came back: probabilities, or the error the method raised."""
+
+    proba: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    traceback: str = ""
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+
+
+def method_class(task: AdapterTask):
+    """The adapter class: imported from its module (a plug-in registers itself there), else by name."""
+    from benchmark.adapters import get_method
+
+    try:
+        obj: Any = importlib.import_module(task.method_module)
+        for part in task.method_qualname.split("."):
+            obj = getattr(obj, part)
+        return obj
+    except (ImportError, AttributeError) as exc:
+        try:
+            return get_method(task.method)
+        except Exception:
+            raise ImportError(
+                f"the fold worker cannot import method '{task.method}' from {task.method_module} ({exc}); "
+                "a sandboxed fold sees only the method's own package (or module file) and installed packages"
+            ) from exc
+
+
+def fit_predict(task: AdapterTask) -> AdapterOutput:
+    """Fit and predict one fold; never raises for method errors (they are returned)."""
+    import torch
+
+    from benchmark.adapters import FitContext
+    from benchmark.windowset import WindowSet
+
+    if task.n_threads:
+        torch.set_num_threads(task.n_threads)
+    t0 = time.perf_counter()
+    out = AdapterOutput()
+    try:
+        from benchmark.torch_utils import seed_everything
+
+        sources = [np.load(p, mmap_mode="r") for p in task.sources]
+        info = task.info
+        train = WindowSet(sources, task.train[0], task.train[1], task.train[2], task.classes, dict(info))
+        test = WindowSet(sources, task.test[0], task.test[1], None, task.classes, dict(info))
+        valid = None
+        if task.valid is not None and len(task.valid[0]):
+            valid = WindowSet(sources, task.valid[0], task.valid[1], task.valid[2], task.classes, dict(info))
+        unlabelled = None
+        if task.unlabelled is not None and len(task.unlabelled[0]):
+            unlabelled = WindowSet(sources, task.unlabelled[0], task.unlabelled[1], None, task.classes, dict(info))
+        cls = method_class(task)
+        seed_everything(task.seed)
+        adapter = cls.from_budget(task.budget, task.overrides)
+        Path(task.work_dir).mkdir(parents=True, exist_ok=True)
+        ctx = FitContext(seed=task.seed, device=task.device, budget=task.budget, work_dir=Path(task.work_dir),
+                         unlabelled=unlabelled, cache_dir=Path(task.cache_dir) if task.cache_dir else None)
+        adapter.pretrain(train, ctx)
+        adapter.fit(train, valid, ctx)
+        out.fit_seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        out.proba = adapter.predict_proba(test)
+        out.predict_seconds = time.perf_counter() - t1
+        out.extra = {"n_params": adapter.n_parameters(), "weights_source": adapter.weights_source()}
+        if task.measure_efficiency and hasattr(adapter, "efficiency_report"):  # size, FLOPs, latency per window
+            try:
+                out.extra["efficiency"] = adapter.efficiency_report(tuple(test.window_shape))
+            except Exception as exc:  # a measurement must never cost the fold its results
+                log.warning("%s: efficiency measurement failed: %s", task.label, exc)
+    except Exception as exc:  # the run goes on; the failure is stored with its traceback
+        out.error = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        out.traceback = traceback.format_exc()
+        out.fit_seconds = out.fit_seconds or time.perf_counter() - t0
+    return out
+
+
+def write_output(out: AdapterOutput, folder: Path) -> None:
+    """``proba.npy`` (when it is a numeric array) and ``result.json``, read by :func:`read_output`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    result = {"error": out.error, "traceback": out.traceback, "fit_seconds": out.fit_seconds,
+              "predict_seconds": out.predict_seconds, "extra": out.extra, "proba_type": None}
+    if out.proba is not None:
+        if isinstance(out.proba, np.ndarray) and np.issubdtype(out.proba.dtype, np.number):
+            np.save(folder / "proba.npy", np.asarray(out.proba), allow_pickle=False)
+        else:
+            result["proba_type"] = type(out.proba).__name__
+    (folder / "result.json").write_text(json.dumps(result, default=str))
+
+
+def read_output(folder: Path) -> AdapterOutput:
+    """The worker's output, parsed as data only; a missing or malformed one is an error."""
+    try:
+        result = json.loads((folder / "result.json").read_text())
+        proba = None
+        if (folder / "proba.npy").exists():
+            proba = np.load(folder / "proba.npy", allow_pickle=False)
+        elif result.get("proba_type"):
+            # Not a numeric array: a stand-in of the same type name, judged (and refused) by the output rule.
+            proba = type(str(result["proba_type"]), (), {})()
+        return AdapterOutput(proba=proba, extra=dict(result.get("extra") or {}), error=result.get("error"),
+                             traceback=str(result.get("traceback") or ""),
+                             fit_seconds=float(result.get("fit_seconds") or 0.0),
+                             predict_seconds=float(result.get("predict_seconds") or 0.0))
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        return AdapterOutput(error=f"the fold worker left no readable output ({type(exc).__name__}: {exc})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    folder = Path((argv or sys.argv[1:])[0])
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with open(folder / "job.pkl", "rb") as fh:
+        task: AdapterTask = pickle.load(fh)
+    out = fit_predict(task)
+    write_output(out, folder / "out")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
