@@ -509,7 +509,9 @@ class Runner:
                 try:
                     for fold, scores, ex in results:
                         store.save_fold(run_id, fold, scores)
-                        store.set_process(run_id, {**proc, "heartbeat": utc_now()})
+                        ran = getattr(self, "fold_isolation", {}).get(fold.fold_id)
+                        store.set_process(run_id, {**proc, "heartbeat": utc_now()},
+                                          fold_isolation={fold.fold_id: ran[0]} if ran else None)
                         for k, v in ex.items():  # efficiency comes from one fold only, whichever ends first
                             if v is not None:
                                 extra.setdefault(k, v)
@@ -590,7 +592,10 @@ class Runner:
         if not ran:  # nothing ran now (e.g. events re-scored): keep what was recorded
             return {k: prov[k] for k in ("isolation", "isolation_detail") if k in prov}
         before = prov.get("isolation", TRUSTED)
-        modes = {ran[f.fold_id][0] if f.fold_id in ran else before for f in folds} or {TRUSTED}
+        # Folds of earlier sessions: as recorded when each was stored (also when that session was
+        # interrupted before it could finish), else as the run was marked then.
+        stored = prov.get("fold_isolation", {})
+        modes = {ran[f.fold_id][0] if f.fold_id in ran else stored.get(f.fold_id, before) for f in folds} or {TRUSTED}
         details = sorted({d for _, d in ran.values() if d})
         mode = ISOLATED if modes == {ISOLATED} else TRUSTED
         if mode == TRUSTED and len(modes) > 1:

@@ -502,14 +502,18 @@ class ResultStore:
             conn.execute(f"INSERT OR IGNORE INTO runs ({cols}) VALUES ({marks})", self._run_values(rec))
         return self.get_run(rec.run_id)
 
-    def set_process(self, run_id: str, process: dict[str, Any]) -> None:
+    def set_process(self, run_id: str, process: dict[str, Any],
+                    fold_isolation: dict[str, str] | None = None) -> None:
         """Record the process writing a run and its heartbeat in ``provenance["process"]``
-        (read by :func:`effective_status`)."""
+        (read by :func:`effective_status`), and how newly stored folds ran
+        (``provenance["fold_isolation"]``, so an interrupted session's folds keep theirs)."""
         with self._transaction() as conn:
             row = conn.execute("SELECT provenance FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             if row is not None:
                 prov = json.loads(row[0] or "{}")
                 prov["process"] = process
+                if fold_isolation:
+                    prov["fold_isolation"] = {**prov.get("fold_isolation", {}), **fold_isolation}
                 conn.execute("UPDATE runs SET provenance = ? WHERE run_id = ?", (_dumps(prov), run_id))
 
     def get_run(self, run_id: str) -> RunRecord | None:

@@ -236,6 +236,64 @@ def test_item03_resumed_run_with_mixed_modes_is_trusted(tmp_path, tiny_synthetic
     assert fresh.provenance["isolation"] == "isolated"  # every fold of it ran isolated
 
 
+def test_item03_an_interrupted_isolated_session_keeps_its_folds_isolated(tmp_path, tiny_synthetic, monkeypatch):
+    from benchmark import runner as runner_mod
+
+    real = runner_mod.run_fold
+    calls = []
+
+    def claims_isolated(job):  # as if every fold ran sandboxed
+        calls.append(job.fold_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        fold, scores, extra = real(job)
+        return fold, scores, {**extra, "isolation": "isolated", "isolation_detail": "bubblewrap"}
+
+    cfg = run_config(tmp_path, tiny_synthetic, isolation="none", method="chance")
+    monkeypatch.setattr(runner_mod, "run_fold", claims_isolated)
+    with pytest.raises(KeyboardInterrupt):
+        Runner(cfg).run()
+    rec = Runner(cfg).run()  # the first session's fold was stored isolated before the interruption
+    assert rec.status == "complete" and rec.provenance["isolation"] == "isolated"
+    assert set(rec.provenance["fold_isolation"].values()) == {"isolated"}
+
+
+MEMORY = """
+import os
+import numpy as np
+from benchmark.adapters import MethodAdapter, MethodMeta
+
+
+class Memory(MethodAdapter):
+    \"\"\"Leaves a note in the feature cache and answers 1 where an earlier fold's note is there.\"\"\"
+
+    meta = MethodMeta(name="memory_test", modality="eeg", tasks=("detection",), representation="bandpower",
+                      budgets={"smoke": {}, "paper": {}}, citation="test")
+
+    def fit(self, train, valid, context):
+        self.seen = bool(os.listdir(context.cache_dir)) if context.cache_dir and context.cache_dir.exists() else False
+        if context.cache_dir:
+            context.cache_dir.mkdir(parents=True, exist_ok=True)
+            (context.cache_dir / f"note-{os.getpid()}").write_text(str(train.y.tolist()))
+
+    def predict_proba(self, test):
+        p1 = np.full(len(test), 0.9 if self.seen else 0.1)
+        return np.column_stack([1 - p1, p1])
+"""
+
+
+@needs_sandbox
+def test_item03_isolated_folds_share_no_writable_folder(tmp_path, tiny_synthetic):
+    for cls in _plugin(tmp_path, "memory_plugin_item03", MEMORY):
+        cfg = _detection(tmp_path, tiny_synthetic, method=cls.meta.name, isolation="sandbox")
+        rec = Runner(cfg).run()
+        assert rec.provenance["isolation"] == "isolated"
+        scores = ResultStore(cfg.store_path).scores(rec.run_id)
+        assert len(scores["fold_id"].unique()) == 2
+        # No fold found a note left by another: the feature cache is the fold's own.
+        assert (scores["score"] < 0.5).all()
+
+
 def test_item06_fold_timeout_fails_the_hung_fold_and_the_run_goes_on(tmp_path, tiny_synthetic):
     for cls in _plugin(tmp_path, "sleepy_plugin_item06", SLEEPY):
         cfg = _detection(tmp_path, tiny_synthetic, method=cls.meta.name, isolation="none", fold_timeout=45)
