@@ -453,8 +453,8 @@ def cmd_plan(args) -> int:
 
 
 def _fold_timeout(seconds: float | None) -> float | None:
-    if seconds is not None and not seconds > 0:
-        raise BenchmarkError(f"--fold-timeout must be a positive number of seconds, got {seconds:g}.")
+    if seconds is not None and not 0 < seconds < float("inf"):
+        raise BenchmarkError(f"--fold-timeout must be a positive, finite number of seconds, got {seconds:g}.")
     return seconds
 
 

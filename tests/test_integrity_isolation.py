@@ -331,7 +331,9 @@ def test_item06_cli_refuses_a_non_positive_fold_timeout_and_an_unknown_isolation
 
     assert main(["run", "--method", "chance", "--dataset", "chbmit-synthetic", "--fold-timeout", "0"]) != 0
     err = capsys.readouterr().err.strip()
-    assert "--fold-timeout must be a positive number of seconds" in err and "\n" not in err
+    assert "--fold-timeout must be a positive, finite number of seconds" in err and "\n" not in err
+    assert main(["run", "--method", "chance", "--dataset", "chbmit-synthetic", "--fold-timeout", "inf"]) != 0
+    assert "--fold-timeout must be a positive, finite number" in capsys.readouterr().err
     monkeypatch.setenv("SEIZURE_BENCH_ISOLATION", "chroot")
     from benchmark.sandbox import requested_isolation
 
