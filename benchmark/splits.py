@@ -398,6 +398,17 @@ def _plain(x: Any) -> Any:
     return json.loads(json.dumps(x))  # tuples -> lists, as in the file
 
 
+def _missing_either_way(what: str, derived: dict, given: dict) -> str | None:
+    """The first id the split file has that the data do not give, or the data give that it lacks."""
+    for key in given:
+        if key not in derived:
+            return f"{what} {key} is not derived from the data"
+    for key in derived:
+        if key not in given:
+            return f"{what} {key} derived from the data is missing"
+    return None
+
+
 def split_difference(derived: SplitSpec, spec: SplitSpec) -> str | None:
     """The first way ``spec`` differs from ``derived`` (the split the data give), or ``None``."""
     a, b = _plain(derived.content()), _plain(spec.content())
@@ -408,28 +419,23 @@ def split_difference(derived: SplitSpec, spec: SplitSpec) -> str | None:
         if a.get(key) != b.get(key):
             return f"{key} is {b.get(key)!r}, the data give {a.get(key)!r}"
     ua, ub = a["units"], b["units"]
-    for uid in ub:
-        if uid not in ua:
-            return f"unit {uid} is not derived from the data"
-    for uid in ua:
-        if uid not in ub:
-            return f"unit {uid} derived from the data is missing"
-        if ua[uid] != ub[uid]:
-            return f"unit {uid} differs from the one derived from the data"
     fa = {f["fold_id"]: f for f in a["folds"]}
     fb = {f["fold_id"]: f for f in b["folds"]}
-    for fid in fb:
-        if fid not in fa:
-            return f"fold {fid} is not derived from the data"
+    if (why := _missing_either_way("unit", ua, ub)) is not None:
+        return why
+    for uid in ua:
+        if ua[uid] != ub[uid]:
+            return f"unit {uid} differs from the one derived from the data"
+    if (why := _missing_either_way("fold", fa, fb)) is not None:
+        return why
     for fid in fa:
-        if fid not in fb:
-            return f"fold {fid} derived from the data is missing"
         for side in ("train", "test"):
-            extra = [u for u in fb[fid][side] if u not in set(fa[fid][side])]
+            derived_side, given_side = set(fa[fid][side]), set(fb[fid][side])
+            extra = [u for u in fb[fid][side] if u not in derived_side]
             if extra:
                 return (f"fold {fid}: unit {extra[0]} is in {side}, "
                         "where the split derived from the data does not put it")
-            lost = [u for u in fa[fid][side] if u not in set(fb[fid][side])]
+            lost = [u for u in fa[fid][side] if u not in given_side]
             if lost:
                 return (f"fold {fid}: unit {lost[0]} is missing from {side}, "
                         "where the split derived from the data puts it")
