@@ -11,6 +11,7 @@ import errno
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -44,6 +45,66 @@ def _default_splits() -> Path:
 
 
 # -- argument parsing -------------------------------------------------------------------------
+_TYPE_WORDS = {"float": "a number", "int": "a whole number"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """The parser of the command and of every subcommand: a usage error is one line on stderr
+    (the option, the bad value, the valid choices, where the help is) and exit code 2."""
+
+    strict = False  # set on subcommands: an unknown option is reported by the subcommand itself
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and self.strict:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+    def error(self, message: str):
+        from benchmark.errors import did_you_mean
+
+        choice = re.match(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)$", message)
+        typed = re.match(r"argument (\S+): invalid (\w+) value: '?(.*?)'?$", message)
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+
+        def hint(name, choices) -> str:
+            close = did_you_mean(name, choices).strip()  # " Did you mean 'x'?"
+            return f" ({close[0].lower()}{close[1:]})" if close else ""
+
+        if choice:
+            name, value, allowed = choice.groups()
+            allowed = [c.strip().strip("'") for c in allowed.split(",")]
+            message = f"{name}: invalid value '{value}'{hint(value, allowed)}; choose one of: {', '.join(allowed)}"
+        elif typed:
+            name, kind, value = typed.groups()
+            message = f"{name}: '{value}' is not {_TYPE_WORDS.get(kind, 'a valid ' + kind)}"
+        elif unknown:
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            message = f"{message}{hint(unknown.group(1), options)}"
+        message = re.sub(r"^argument ", "", message)
+        print(f"seizure-bench: error: {message}; see `{self.prog} --help`", file=sys.stderr)
+        self.exit(2)
+
+
+def _add_global_args(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options of the whole command, accepted before and after the subcommand (after wins): a
+    subcommand leaves them unset (SUPPRESS) unless given there."""
+    unset = argparse.SUPPRESS
+    p.add_argument("--store", type=Path, default=None if top else unset,
+                   help="SQLite results store (default results/results.sqlite or $SEIZURE_BENCH_STORE)")
+    p.add_argument("-v", "--verbose", action="count", default=0 if top else unset,
+                   help="more logging (-v info, -vv debug)")
+
+
+def _subparsers(parser: argparse.ArgumentParser):
+    """Every subcommand parser under ``parser``, nested ones (``data describe``) included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield child
+                yield from _subparsers(child)
+
+
 def _add_task_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("task parameters (recorded with the run)")
     g.add_argument("--sop", type=float, metavar="MIN", help="seizure occurrence period / pre-ictal length in minutes (default 10)")
@@ -77,6 +138,30 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F",
                    help="hold out this share of each fold's training units as validation data (default 0: none)")
     p.add_argument("--splits-dir", type=Path)
+
+
+def _add_execution_args(p: argparse.ArgumentParser, *, fail_fast: str) -> None:
+    """How folds are executed, shared by ``run`` and ``reproduce`` (so a grid cell runs as ``run`` would)."""
+    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
+                        "that sees the data and cache at the same paths; needs --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
+                        "1 is often fastest on a busy small machine")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--fail-fast", action="store_true", help=fail_fast)
+    p.add_argument("--isolation", choices=["auto", "sandbox", "none"], default=None,
+                   help="where a fold's method runs: sandbox (a bubblewrap worker that sees only the fold's "
+                        "window arrays; the run is marked isolated), none (in this process; marked trusted), "
+                        "auto (sandbox when bwrap works, else none with a warning; default, or "
+                        "$SEIZURE_BENCH_ISOLATION)")
+    p.add_argument("--fold-timeout", type=float, metavar="SECONDS",
+                   help="stop a fold's method after SECONDS and store the fold as failed; the run goes on")
 
 
 def _task_params(args) -> dict:
@@ -120,15 +205,14 @@ def _window(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="seizure-bench",
         description="Leak-free benchmark of seizure prediction and detection methods: fixed patient-wise "
         "splits, one set of metrics and statistics, HTML leaderboards.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--store", type=Path, default=None, help="SQLite results store (default results/results.sqlite or $SEIZURE_BENCH_STORE)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
+    _add_global_args(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("list", help="list methods, datasets, tasks or protocols")
@@ -162,30 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="train and test a method on a dataset with a protocol")
     _add_run_args(p)
-    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local",
-                   help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
-                        "that sees the data and cache at the same paths; needs --scheduler)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--threads", type=int, metavar="N",
-                   help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
-                        "1 is often fastest on a busy small machine")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
-    p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--fail-fast", action="store_true",
-                   help="stop at the first failed fold (the run is then failed or partial; the same command resumes it)")
+    _add_execution_args(p, fail_fast="stop at the first failed fold (the run is then failed or partial; "
+                                      "the same command resumes it)")
     p.add_argument("--with-baselines", action="store_true",
                    help="after the method, run every registered baseline of the task (chance, band power, ...) "
                         "with the same dataset, task settings, protocol, budget and seed, so the board shows them")
-    p.add_argument("--isolation", choices=["auto", "sandbox", "none"], default=None,
-                   help="where a fold's method runs: sandbox (a bubblewrap worker that sees only the fold's "
-                        "window arrays; the run is marked isolated), none (in this process; marked trusted), "
-                        "auto (sandbox when bwrap works, else none with a warning; default, or "
-                        "$SEIZURE_BENCH_ISOLATION)")
-    p.add_argument("--fold-timeout", type=float, metavar="SECONDS",
-                   help="stop a fold's method after SECONDS and store the fold as failed; the run goes on")
     _add_task_args(p)
     g = p.add_argument_group("event scoring of detection runs (SzCORE; recorded with the run)")
     g.add_argument("--event-threshold", type=float, default=0.5, metavar="P",
@@ -204,7 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("results", help="list or export stored results")
     rsub = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
-    r = rsub.add_parser("list", help="one line per run and reported set")
+    r = rsub.add_parser("list", help="one line per run and reported set, with its status and isolation")
+    r.add_argument("--method", help="only this method (or a reported set's name)")
+    r.add_argument("--dataset", help="only runs on this dataset")
+    r.add_argument("--status", help="only runs with this status: complete, partial, failed, interrupted, running "
+                                    "or reported (as shown: a running run whose process is gone is interrupted)")
     r = rsub.add_parser("export", help="per-patient metrics and summaries as CSV or JSON")
     r.add_argument("--run", help="run id (or unique prefix, or reported name); default all")
     r.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -243,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", default="smoke")
 
     _add_reproduce_parser(sub)
+    for p in _subparsers(parser):
+        p.strict = True
+        _add_global_args(p, top=False)
     return parser
 
 
@@ -262,21 +334,8 @@ def _add_reproduce_parser(sub) -> None:
     p.add_argument("--methods", metavar="M1,M2", help="comma-separated subset of the recipe's methods")
     p.add_argument("--sop", type=float, nargs="+", action="extend", metavar="MIN", help="subset of the recipe's SOPs")
     p.add_argument("--dry-run", action="store_true", help="print the runs (and equivalent 'run' commands) and stop")
-    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local",
-                   help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
-                        "that sees the data and cache at the same paths; needs --scheduler)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--threads", type=int, metavar="N",
-                   help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
-                        "1 is often fastest on a busy small machine")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument("--splits-dir", type=Path)
-    p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--fail-fast", action="store_true",
-                   help="stop at the first failed fold, and the grid at the first run that is not complete")
+    _add_execution_args(p, fail_fast="stop at the first failed fold, and the grid at the first run that is not complete")
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -493,10 +552,14 @@ def cmd_run(args) -> int:
 def _print_run_summary(store_path: Path, rec) -> None:
     from benchmark.store import ResultStore
 
+    from benchmark.report.leaderboard import run_isolation
+
     store = ResultStore(store_path)
     summ = store.summary(rec.run_id)
     label = " [SYNTHETIC DATA]" if rec.synthetic else ""
     print(f"run {rec.run_id}: {rec.status}{label}")
+    isolation = run_isolation(store.get_run(rec.run_id) or rec)
+    print(f"  isolation: {isolation} ({ISOLATION_MEANING.get(isolation, '')})")
     shown = {
         "classification": ("video_accuracy", "video_sensitivity", "video_specificity", "video_f1", "accuracy"),
         "seizure-type": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_macro"),
@@ -522,11 +585,20 @@ def _print_run_summary(store_path: Path, rec) -> None:
         print("  LEAKAGE: " + ("protocol is leaky by design" if rec.leakage.get("protocol_leaky") else "train/test windows overlap"))
 
 
+# What each isolation mark (benchmark.report.leaderboard.run_isolation) means, for the CLI.
+ISOLATION_MEANING = {
+    "isolated": "every fold's method ran in a sandbox that saw only its window arrays",
+    "trusted": "the method ran with your file access and could have read the annotations",
+    "unknown": "recorded before isolation was recorded; it ran as trusted",
+}
+
+
 def cmd_results(args) -> int:
     from benchmark.export import export_results, list_results
 
     if args.results_command == "list":
-        _table(["run", "kind", "method", "dataset", "task", "protocol", "status", "synthetic"], list_results(args.store))
+        _table(["run", "kind", "method", "dataset", "task", "protocol", "status", "isolation", "synthetic"],
+               list_results(args.store, method=args.method, dataset=args.dataset, status=args.status))
         return 0
     text = export_results(args.store, run=args.run, fmt=args.format)
     if args.out:
@@ -646,7 +718,7 @@ def cmd_reproduce(args) -> int:
         cells, budget=args.budget, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
         splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, jobs=args.jobs,
         executor=args.executor, scheduler=args.scheduler, threads=args.threads, device=args.device, progress=not args.no_progress,
-        fail_fast=args.fail_fast or None,
+        fail_fast=args.fail_fast or None, isolation=args.isolation, fold_timeout=_fold_timeout(args.fold_timeout),
     ):
         outcomes.append(outcome)
         cell = outcome.cell

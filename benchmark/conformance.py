@@ -3,23 +3,34 @@
 :func:`check_adapter` fits a method on a tiny SYNTHETIC data set (:mod:`benchmark.fake_data`) in the
 method's own representation and checks what the harness relies on:
 
-``meta``               the :class:`MethodMeta` is complete and names a known representation
-``config_json``        metadata and every budget's parameters serialise to strict JSON
-``fit``                ``fit`` runs on labelled training and validation windows
-``predict_proba``      ``predict_proba`` runs on unlabelled test windows and returns an ndarray
-``output_shape``       probabilities have shape ``(n_windows, n_classes)``
-``finite``             no NaN or infinity
-``unit_interval``      every probability lies in ``[0, 1]``
-``rows_sum_to_one``    every row sums to 1
-``no_label_access``    the adapter never read ``test.y`` and the test metadata holds no label column
-``single_window``      a test set of one window works
-``data_not_mutated``   training, validation and test windows, labels and metadata are unchanged
-``deterministic``      a fresh instance fitted with the same seed predicts the same numbers
-``params_json``        ``adapter.params`` is still JSON after fitting (it is stored with the run)
-``n_parameters``       ``n_parameters()`` returns ``None`` or a non-negative int
-``no_file_access``     ``fit`` and ``predict_proba`` opened no file outside the Python installation, the
-                       method's own package and the work and cache folders (a method that reads
-                       files could read the dataset's annotations; see :func:`watch_opens`)
+``meta``                 the :class:`MethodMeta` is complete and names a known representation
+``config_json``          metadata and every budget's parameters serialise to strict JSON
+``fit``                  ``fit`` runs on labelled training and validation windows
+``predict_proba``        ``predict_proba`` runs on unlabelled test windows and returns an ndarray
+``output_shape``         probabilities have shape ``(n_windows, n_classes)``
+``finite``               no NaN or infinity
+``unit_interval``        every probability lies in ``[0, 1]``
+``rows_sum_to_one``      every row sums to 1
+``no_label_access``      the adapter never read ``test.y`` and the test metadata holds no label column
+``single_window``        a test set of one window works
+``data_not_mutated``     training, validation and test windows, labels and metadata are unchanged
+``deterministic``        a fresh instance fitted with the same seed predicts the same numbers
+``params_json``          ``adapter.params`` is still JSON after fitting (it is stored with the run)
+``n_parameters``         ``n_parameters()`` returns ``None`` or a non-negative int
+``no_file_access``       ``fit`` and ``predict_proba`` opened, copied, moved, removed or memory-mapped
+                         no file outside the Python installation, the harness, the method's own
+                         package and the work and cache folders (a method that reads files could read
+                         the dataset's annotations)
+``no_directory_listing`` nor listed or globbed a directory outside them
+``no_process``           started no process (``subprocess``, ``os.system``, ``os.exec*``,
+                         ``os.posix_spawn``, ``os.spawn*``, ``os.fork``)
+``no_foreign_code``      loaded no library through ``ctypes`` from outside them (a bare name is found by
+                         the system's linker) and no sqlite extension
+``no_network``           opened no connection and looked up no host (sockets, ``urllib``, ``http``)
+``no_database``          connected to no sqlite database outside them (the results store is one)
+
+The last six come from Python's audit events (:func:`watch`, rule in :func:`reported`): a lint, not
+a barrier. C code that calls the C library directly is not seen; run untrusted methods isolated.
 
 Test windows are handed over as a :class:`LabelGuardedWindowSet`: any read of its ``y`` from outside
 :mod:`benchmark.windowset` is recorded and raises :class:`LabelAccessError`. The output checks are
@@ -29,10 +40,12 @@ the rule the runner applies to every fold (:mod:`benchmark.probabilities`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import re
+import reprlib
 import site
 import sys
 import tempfile
@@ -59,12 +72,14 @@ LABEL_LIKE = re.compile(r"(^y$|label|target|class|ictal|seizure|onset)", re.IGNO
 # ``None`` for labels) and dataclass-generated __repr__/__eq__, which are compiled from "<string>".
 _TRUSTED_FILES = frozenset({windowset_module.__file__, "<string>"})
 
+# Checks fed by the audit hook (:func:`watch`, :func:`reported`), in report order.
+WATCH_CHECKS = ("no_file_access", "no_directory_listing", "no_process", "no_foreign_code", "no_network", "no_database")
 # Tiny data set: small enough that the deep baselines fit in seconds, big enough for both classes.
 N_TRAIN, N_VALID, N_TEST = 64, 16, 24
 ATOL = RANGE_TOL
 _AFTER_FIT = (
     "predict_proba", "no_label_access", "single_window", "data_not_mutated", "deterministic", "params_json",
-    "n_parameters", "no_file_access",
+    "n_parameters", *WATCH_CHECKS,
 )
 _AFTER_META = ("config_json", "fit", *_AFTER_FIT)
 
@@ -188,68 +203,285 @@ def _proba_checks(proba: Any, n: int, n_classes: int) -> list[CheckResult]:
     return [CheckResult(c.name, c.ok, c.detail) for c in output_checks(proba, n, n_classes)]
 
 
-# -- files opened by the adapter ------------------------------------------------------------------
+# -- what the adapter does besides computing ------------------------------------------------------
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
+@dataclass(frozen=True)
+class Access:
+    """One audit event raised while an adapter ran, as check-adapter judges it.
+
+    ``path`` is the file or directory it touched (allowed under the allowed roots); ``None`` for an
+    access no place makes harmless (a process, a socket, a library found by the system's linker).
+    ``importing`` is the source of the module whose top-level code raised it while being imported.
+    """
+
+    check: str
+    event: str
+    text: str
+    path: str | None = None
+    importing: str | None = None
+
+    @property
+    def line(self) -> str:
+        return f"{self.text} ({self.event})"
+
+
+def _fd_path(fd: Any) -> str | None:
+    """Path of an open file descriptor (``None`` for pipes, sockets and closed descriptors)."""
+    if not isinstance(fd, int) or isinstance(fd, bool) or fd < 0:
+        return None
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+    return target if os.path.isabs(target) else None
+
+
+def _path(arg: Any, dir_fd: Any = None) -> str | None:
+    """Absolute path of a path or descriptor argument, resolved when the event is raised (the working
+    directory or descriptor may change later); ``None`` when it names no file."""
+    if isinstance(arg, int):
+        return _fd_path(arg)
+    if not isinstance(arg, (str, bytes, os.PathLike)):
+        return None
+    p = os.fsdecode(arg)
+    if not os.path.isabs(p) and (base := _fd_path(dir_fd)):
+        return os.path.join(base, p)
+    return os.path.abspath(p)
+
+
+def _command(args: Any) -> str:
+    if isinstance(args, (str, bytes, os.PathLike)):
+        return os.fsdecode(args)
+    return " ".join(os.fsdecode(a) if isinstance(a, (str, bytes, os.PathLike)) else str(a) for a in args or ())
+
+
+def _glob_dir(pattern: Any, root_dir: Any = None) -> str | None:
+    """The directory a glob pattern starts listing: its parts up to the first wildcard."""
+    if not isinstance(pattern, (str, bytes, os.PathLike)):
+        return None
+    parts = []
+    for part in Path(os.fsdecode(pattern)).parts:
+        if _GLOB_MAGIC.search(part):
+            break
+        parts.append(part)
+    base = os.path.join(*parts) if parts else "."
+    if root_dir is not None and not os.path.isabs(base):
+        base = os.path.join(os.fsdecode(root_dir), base)
+    return _path(base)
+
+
+def _library(name: Any) -> tuple[str, str | None]:
+    """Readable name and path of a shared library; a bare name is searched by the system's linker."""
+    if name is None:
+        return "the program's own symbols", None
+    name = os.fsdecode(name) if isinstance(name, (str, bytes, os.PathLike)) else str(name)
+    return name, (os.path.abspath(name) if os.sep in name else None)
+
+
+def _sqlite(database: Any) -> list[tuple[str, str | None]]:
+    name = os.fsdecode(database) if isinstance(database, (str, bytes, os.PathLike)) else str(database)
+    if name in ("", ":memory:") or "mode=memory" in name:
+        return []
+    path = name.removeprefix("file:").split("?")[0] if name.startswith("file:") else name
+    return [(f"connected to sqlite database {_path(path)}", _path(path))]
+
+
+def _host(address: Any) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return os.fsdecode(address) if isinstance(address, (str, bytes)) else str(address)
+
+
+def _file(verb: str, *paths: Any) -> list[tuple[str, str | None]]:
+    return [(f"{verb} {p}", p) for p in paths if p is not None]
+
+
+def _dlsym(library: Any, name: Any) -> list[tuple[str, str | None]]:
+    lib, path = _library(getattr(library, "_name", library))
+    return [(f"looked up foreign function {name} in {lib}", path)]
+
+
+# The audit events watched: event -> (check that reports it, accesses found in its arguments as
+# (readable text, path or None)). https://docs.python.org/3/library/audit_events.html
+_EVENTS: dict[str, tuple[str, Callable[..., list[tuple[str, str | None]]]]] = {
+    "open": ("no_file_access", lambda path, *_: _file("opened file", _path(path))),
+    "shutil.copyfile": ("no_file_access", lambda src, dst: _file("copied file", _path(src), _path(dst))),
+    "shutil.copytree": ("no_file_access", lambda src, dst: _file("copied directory", _path(src), _path(dst))),
+    "shutil.move": ("no_file_access", lambda src, dst: _file("moved", _path(src), _path(dst))),
+    "os.remove": ("no_file_access", lambda path, dir_fd: _file("removed file", _path(path, dir_fd))),
+    "os.rename": ("no_file_access",
+                  lambda src, dst, sfd, dfd: _file("renamed", _path(src, sfd), _path(dst, dfd))),
+    "mmap.__new__": ("no_file_access", lambda fileno, *_: _file("mapped file", _fd_path(fileno))),
+    # No path: the working directory.
+    "os.listdir": ("no_directory_listing", lambda path: _file("listed directory", _path(path or "."))),
+    "os.scandir": ("no_directory_listing", lambda path: _file("listed directory", _path(path or "."))),
+    "os.walk": ("no_directory_listing", lambda top, *_: _file("walked directory", _path(top))),
+    "os.fwalk": ("no_directory_listing", lambda top, *_: _file("walked directory", _path(top))),
+    "glob.glob/2": ("no_directory_listing",
+                    lambda pattern, recursive, root_dir, dir_fd: _file(f"globbed {os.fsdecode(pattern)!r} in",
+                                                                       _glob_dir(pattern, root_dir))),
+    "pathlib.Path.glob": ("no_directory_listing",
+                          lambda path, pattern: _file(f"globbed {pattern!r} in", _path(path))),
+    "pathlib.Path.rglob": ("no_directory_listing",
+                           lambda path, pattern: _file(f"globbed {pattern!r} in", _path(path))),
+    "subprocess.Popen": ("no_process", lambda exe, args, *_: [(f"started a process: {_command(args)}", None)]),
+    "os.system": ("no_process", lambda command: [(f"ran a shell command: {_command(command)}", None)]),
+    "os.exec": ("no_process", lambda path, args, env: [(f"replaced the process: {_command(args)}", None)]),
+    "os.posix_spawn": ("no_process", lambda path, argv, env: [(f"started a process: {_command(argv)}", None)]),
+    "os.spawn": ("no_process", lambda mode, path, args, env: [(f"started a process: {_command(args)}", None)]),
+    "pty.spawn": ("no_process", lambda argv: [(f"started a process: {_command(argv)}", None)]),
+    # A forked child's own events are not seen here.
+    "os.fork": ("no_process", lambda: [("forked the process", None)]),
+    "os.forkpty": ("no_process", lambda: [("forked the process", None)]),
+    "ctypes.dlopen": ("no_foreign_code", lambda name: [(f"loaded foreign code: {lib}", path)
+                                                       for lib, path in [_library(name)]]),
+    "ctypes.dlsym": ("no_foreign_code", _dlsym),
+    "ctypes.dlsym/handle": ("no_foreign_code", lambda handle, name: [(f"looked up foreign function {name}", None)]),
+    "sqlite3.load_extension": ("no_foreign_code",
+                               lambda conn, path: [(f"loaded an sqlite extension: {os.fsdecode(path)}", None)]),
+    "socket.connect": ("no_network", lambda sock, address: [(f"connected a socket to {_host(address)}", None)]),
+    "socket.bind": ("no_network", lambda sock, address: [(f"bound a socket to {_host(address)}", None)]),
+    "socket.sendto": ("no_network", lambda sock, address: [(f"sent a datagram to {_host(address)}", None)]),
+    "socket.sendmsg": ("no_network", lambda sock, address: [(f"sent a message to {_host(address)}", None)]),
+    "socket.getaddrinfo": ("no_network", lambda host, port, *_: [(f"looked up host {_host((host, port))}", None)]),
+    "socket.gethostbyname": ("no_network", lambda host: [(f"looked up host {host}", None)]),
+    "socket.gethostbyaddr": ("no_network", lambda ip: [(f"looked up address {ip}", None)]),
+    "urllib.Request": ("no_network", lambda url, *_: [(f"requested URL {url}", None)]),
+    "http.client.connect": ("no_network", lambda conn, host, port: [(f"connected to {host}:{port}", None)]),
+    "ftplib.connect": ("no_network", lambda conn, host, port: [(f"connected to {host}:{port}", None)]),
+    "smtplib.connect": ("no_network", lambda conn, host, port: [(f"connected to {host}:{port}", None)]),
+    "imaplib.open": ("no_network", lambda conn, host, port: [(f"connected to {host}:{port}", None)]),
+    "poplib.connect": ("no_network", lambda conn, host, port: [(f"connected to {host}:{port}", None)]),
+    "webbrowser.open": ("no_network", lambda url: [(f"opened URL {url}", None)]),
+    "sqlite3.connect": ("no_database", _sqlite),
+}
 _WATCH_LOCK = threading.Lock()
-_WATCHED: list[list[str]] = []  # the lists of the watches in progress (all threads' opens go in)
+_WATCHED: list[list[Access]] = []  # the lists of the watches in progress (all threads' events go in)
 _HOOKED = False
 
 
+def _importing(frame) -> str | None:
+    """Source of the module whose top-level code is running at ``frame``, when it runs because that
+    module is being imported (not an ``exec`` of module-like code)."""
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            back = frame.f_back
+            importer = back is not None and back.f_code.co_filename.startswith("<frozen importlib")
+            return frame.f_code.co_filename if importer else None
+        frame = frame.f_back
+    return None
+
+
 def _audit(event: str, args: tuple) -> None:
-    if event == "open" and _WATCHED:
-        path = args[0] if args else None
-        if isinstance(path, (str, bytes, os.PathLike)):
-            path = os.fsdecode(path)
-            for opened in _WATCHED:
-                opened.append(path)
+    if not _WATCHED or event not in _EVENTS:
+        return
+    check, describe = _EVENTS[event]
+    # The hook must never break the adapter's call: an argument shape this Python version changed
+    # is reported as the raw event.
+    try:
+        found = describe(*args)
+    except Exception:
+        try:
+            found = [(f"unrecognised arguments {reprlib.repr(args)}", None)]
+        except Exception:
+            found = [("unrecognised arguments", None)]
+    if not found:
+        return
+    try:
+        importing = _importing(sys._getframe(1))
+    except ValueError:  # raised from C with no Python frame above the hook
+        importing = None
+    for text, path in found:
+        access = Access(check, event, text, path, importing)
+        for seen in _WATCHED:
+            seen.append(access)
 
 
 @contextlib.contextmanager
-def watch_opens():
-    """Collect the paths of every file opened (Python's ``open`` audit event) while inside.
+def watch():
+    """Collect the :class:`Access` of every watched Python audit event raised while inside.
 
-    The hook is installed once per process (audit hooks cannot be removed) and costs nothing
-    outside a watch. It sees what Python code opens (``open``, ``os.open``, ``io``, ``np.load``);
-    C extensions that call the C library directly are not seen.
+    Watched: file opens, copies, moves, removals and memory maps; directory listings and globs;
+    process creation (``subprocess``, ``os.system``, ``os.exec*``, ``os.posix_spawn``, ``os.spawn*``,
+    ``os.fork``, ``pty``); foreign code (``ctypes`` loading a library or looking up a function,
+    sqlite extensions); the network (socket connect, bind, send and name look-ups, ``urllib`` and
+    the other stdlib clients); ``sqlite3.connect``. Events of all threads go in.
+
+    It is a lint, not a barrier: audit events are raised by Python's own functions, so C code that
+    calls the C library directly (an extension module, a function reached through ``ctypes`` before
+    the watch began, ``multiprocessing``'s own process start) and what a forked child does are not
+    seen. The hook is installed once per process (audit hooks cannot be removed) and costs a
+    dictionary look-up per event outside a watch.
     """
     global _HOOKED
     with _WATCH_LOCK:
         if not _HOOKED:
             sys.addaudithook(_audit)
             _HOOKED = True
-    opened: list[str] = []
-    _WATCHED.append(opened)
+    seen: list[Access] = []
+    _WATCHED.append(seen)
     try:
-        yield opened
+        yield seen
     finally:
-        _WATCHED.remove(opened)
+        _WATCHED.remove(seen)
 
 
 def allowed_roots(cls: type, extra: list[Path] | tuple[Path, ...] = ()) -> list[Path]:
-    """Where an adapter may open files: Python and its packages (imports), the harness's packages,
-    the method's own package, ``extra`` (work and cache folders), and kernel and device files."""
+    """Where an adapter may open and list files: Python and its packages (imports), the harness's
+    packages, the method's own package, ``extra`` (work and cache folders), and kernel and device files."""
     from benchmark.sandbox import code_dirs, method_source
 
     plugin = method_source(cls)[2]
     # The same code a sandboxed fold can read: the harness, the in-tree methods and baselines, the plug-in.
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), *map(Path, site.getsitepackages()),
-             *code_dirs([plugin] if plugin else []), *extra}
+    roots = {*_python_dirs(), *code_dirs([plugin] if plugin else []), *extra}
     # Kernel and device information (paths through /proc/<pid>/root or fd links are resolved first).
     roots.update(Path(p) for p in ("/dev/null", "/dev/urandom", "/dev/shm", "/proc", "/sys", "/etc/localtime",
                                    "/usr/share/zoneinfo"))
     return sorted({Path(os.path.realpath(r)) for r in roots})
 
 
-def outside(paths: list[str], roots: list[Path]) -> list[str]:
-    """The distinct ``paths`` that lie under none of ``roots``, in order of first opening."""
-    # The source of loaded modules is read to show warnings and tracebacks (linecache), wherever it is.
-    sources = {os.path.realpath(f) for m in list(sys.modules.values())
+def _python_dirs() -> list[Path]:
+    """The Python installation and its package folders (where libraries live)."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+    return sorted({Path(os.path.realpath(d)) for d in dirs})
+
+
+def _own_package(cls: type) -> Path | None:
+    top = sys.modules.get(cls.__module__.split(".")[0])
+    where = getattr(top, "__path__", None) or [getattr(top, "__file__", None)]
+    first = next(iter(where), None)
+    return Path(os.path.realpath(first)) if isinstance(first, str) else None
+
+
+def reported(accesses: list[Access], roots: list[Path], own: Path | None = None) -> dict[str, list[str]]:
+    """The rule of what an adapter may do while it fits and predicts: the distinct accesses it may not,
+    as readable lines by check (:data:`WATCH_CHECKS`), in order of first occurrence.
+
+    Allowed: touching a file or directory under ``roots`` (see :func:`allowed_roots`); reading the
+    source of a loaded module (tracebacks and warnings do); and whatever a library's top-level code
+    does while it is being imported (torch probing for CUDA, ``platform`` calling ``uname``), unless
+    the library is the method's own package ``own``. Anything else is reported: files and folders
+    elsewhere, and every process, socket, sqlite database outside the roots and library found by
+    the system's linker.
+    """
+    sources = {Path(os.path.realpath(f)) for m in list(sys.modules.values())
                if isinstance(f := getattr(m, "__file__", None), str)}
-    bad: dict[str, None] = {}
-    for p in paths:
-        real = Path(os.path.realpath(os.path.abspath(p)))
-        if str(real) not in sources and not any(real == r or real.is_relative_to(r) for r in roots):
-            bad.setdefault(str(real))
-    return list(bad)
+    libraries = _python_dirs()
+    real = functools.cache(lambda p: Path(os.path.realpath(p)))  # thousands of opens, few distinct paths
+
+    def under(path: str, dirs: list[Path]) -> bool:
+        return any(real(path) == d or real(path).is_relative_to(d) for d in dirs)
+
+    found: dict[str, dict[str, None]] = {c: {} for c in WATCH_CHECKS}
+    for a in accesses:
+        if a.importing and under(a.importing, libraries) and not (own and under(a.importing, [own])):
+            continue
+        if a.path is not None and (under(a.path, roots) or real(a.path) in sources):
+            continue
+        found[a.check].setdefault(a.line)
+    return {c: list(lines) for c, lines in found.items()}
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float, BaseException | None]:
@@ -334,8 +566,8 @@ def check_adapter(
     before = {k: _digest(ws) for k, ws in (("train", train), ("valid", valid), ("test", test))}
     n_classes = train.n_classes
 
-    # Every file the adapter opens while it fits and predicts is collected (no_file_access).
-    with tempfile.TemporaryDirectory(prefix="seizure-bench-conformance-") as tmp, watch_opens() as opened:
+    # What the adapter does besides computing while it fits and predicts is collected (WATCH_CHECKS).
+    with tempfile.TemporaryDirectory(prefix="seizure-bench-conformance-") as tmp, watch() as accesses:
 
         def fit(work: str) -> MethodAdapter:
             adapter = cls.from_budget(budget, overrides)
@@ -400,13 +632,11 @@ def check_adapter(
     n_params, _, exc = _timed(adapter.n_parameters)
     ok = exc is None and (n_params is None or (isinstance(n_params, (int, np.integer)) and n_params >= 0))
     results.append(CheckResult("n_parameters", ok, _error(exc) if exc else f"{n_params}"))
-    foreign = outside(opened, allowed_roots(cls, [Path(tmp)]))
-    results.append(CheckResult(
-        "no_file_access", not foreign,
-        f"opened {len(foreign)} file(s) outside Python, its own package and the work/cache folders "
-        f"(a run shows a method only its window arrays): {', '.join(foreign[:3])}" + (" ..." if len(foreign) > 3 else "")
-        if foreign else "",
-    ))
+    found = reported(accesses, allowed_roots(cls, [Path(tmp)]), _own_package(cls))
+    for check in WATCH_CHECKS:
+        lines = found[check]
+        more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
+        results.append(CheckResult(check, not lines, "; ".join(lines[:3]) + more))
     return results
 
 

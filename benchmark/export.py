@@ -9,18 +9,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.store import ResultStore, effective_status
+from benchmark.errors import DataError, did_you_mean
+from benchmark.report.leaderboard import run_isolation
+from benchmark.store import RUN_STATUSES, ResultStore, effective_status
 
 ID_COLUMNS = ["run_id", "kind", "method", "dataset", "task", "protocol", "budget", "seed", "synthetic"]
 
 
-def list_results(store_path: Path) -> list[tuple]:
+def _shown(r) -> dict:
+    """Status and isolation as the board shows them (one rule each: effective_status, run_isolation)."""
+    return {"status": effective_status(r), "isolation": run_isolation(r)}
+
+
+def list_results(store_path: Path, *, method: str | None = None, dataset: str | None = None,
+                 status: str | None = None) -> list[tuple]:
+    """One row per result set: id, kind, name, dataset, task, protocol, status, isolation, synthetic.
+
+    ``method`` matches the method or a reported set's name; ``status`` the status as shown.
+    """
+    if status is not None and status not in RUN_STATUSES:
+        raise DataError(f"unknown --status '{status}';{did_you_mean(status, RUN_STATUSES)} "
+                        f"choose one of: {', '.join(RUN_STATUSES)}.")
     store = ResultStore(store_path)
-    return [
-        (r.run_id, r.kind, r.display_name or r.method, r.dataset, r.task, r.protocol, effective_status(r),
-         "SYNTHETIC" if r.synthetic else "")
-        for r in store.list_runs()
-    ]
+    rows = []
+    for r in store.list_runs(dataset=dataset):
+        shown = _shown(r)
+        if method is not None and method not in (r.method, r.display_name):
+            continue
+        if status is not None and shown["status"] != status:
+            continue
+        rows.append((r.run_id, r.kind, r.display_name or r.method, r.dataset, r.task, r.protocol, shown["status"],
+                     shown["isolation"] or "-", "SYNTHETIC" if r.synthetic else ""))
+    return rows
 
 
 def _runs(store: ResultStore, run: str | None):
@@ -41,7 +61,7 @@ def export_results(store_path: Path, run: str | None = None, fmt: str = "csv") -
                     **{c: getattr(r, c) for c in ID_COLUMNS},
                     "display_name": r.display_name,
                     "task_params": r.task_params,
-                    "status": r.status,
+                    **_shown(r),
                     "index_hash": r.index_hash,
                     "split_hash": r.split_hash,
                     "leakage": r.leakage,
@@ -57,7 +77,7 @@ def export_results(store_path: Path, run: str | None = None, fmt: str = "csv") -
         return json.dumps(out, indent=1, default=str) + "\n"
     frames = []
     for r in runs:
-        ids = {c: getattr(r, c) for c in ID_COLUMNS}
+        ids = {**{c: getattr(r, c) for c in ID_COLUMNS}, **_shown(r)}
         pm = store.patient_metrics(r.run_id)
         if len(pm):
             frames.append(pm.reset_index().rename(columns={"index": "patient"}).assign(level="patient", **ids))
@@ -69,7 +89,7 @@ def export_results(store_path: Path, run: str | None = None, fmt: str = "csv") -
     if not frames:
         return ""
     df = pd.concat(frames, ignore_index=True)
-    lead = ID_COLUMNS + ["level", "patient"]
+    lead = ID_COLUMNS + ["status", "isolation", "level", "patient"]
     df = df[lead + [c for c in df.columns if c not in lead]]
     buf = io.StringIO()
     df.to_csv(buf, index=False, float_format="%.6g")

@@ -157,6 +157,9 @@ class FoldJob:
     salt: bytes = b""
     isolation: str = "auto"  # as requested: auto, sandbox or none (resolved where the fold runs)
     fold_timeout: float | None = None
+    # Where an isolated fold's folder (its arrays, job and output) is made: in the window cache, so
+    # the arrays can be hard-linked.
+    scratch_dir: str | None = None
 
 
 def fold_seed(seed: int, fold_id: str) -> int:
@@ -234,7 +237,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     mode, detail = resolve_isolation(job.isolation)
     t0 = time.perf_counter()
     task, plugin = adapter_task(job)
-    out = run_task(task, mode, job.fold_timeout, plugin)
+    out = run_task(task, mode, job.fold_timeout, plugin, Path(job.scratch_dir) if job.scratch_dir else None)
     n_train, n_test = len(job.train_refs), len(job.test_refs)
     extra: dict[str, Any] = {**out.extra, "isolation": mode, "isolation_detail": detail}
     if out.error is None:
@@ -573,6 +576,12 @@ class Runner:
                 else:  # the task itself failed (e.g. its workers kept dying): a failed fold
                     yield lost_fold(out.item, out.error, out.traceback), None, {}
 
+    def _secret(self, cache_root: Path) -> bytes:
+        """The cache's pseudonym secret, read once per run."""
+        if getattr(self, "_cache_secret", None) is None:
+            self._cache_secret = cache_secret(cache_root)
+        return self._cache_secret
+
     def _isolation_request(self) -> str:
         """``--isolation`` as requested (checked once): refuses ``sandbox`` where bwrap cannot run
         (local executor; Dask workers decide for themselves) and warns when ``auto`` falls back."""
@@ -668,11 +677,16 @@ class Runner:
             parts = [self.unlabelled_of[p].assign(_src=src_index[f"{p}#contextual"],
                                                   _row=np.arange(len(self.unlabelled_of[p]))) for p in keep]
             unl = pd.concat(parts, ignore_index=True) if parts else None
+        cache_root = WindowCache(self.cfg.cache_dir).root
+        salt = fold_salt(self._secret(cache_root), run_id, fold.fold_id)
         return FoldJob(
             fold_id=fold.fold_id, patient=fold.patient, method=self.cfg.method, budget=self.cfg.budget,
             overrides=dict(self.cfg.method_overrides), seed=fold_seed(self.cfg.seed, fold.fold_id),
             device=self.device,
-            work_dir=str(WindowCache(self.cfg.cache_dir).root / "work" / run_id / fold.fold_id),
+            # Named by the fold's secret salt, not its id: a sandbox shows the host path of the
+            # folder it binds (/proc/self/mountinfo), and a fold id can name the test patient.
+            work_dir=str(cache_root / "work" / salt.hex()[:24]),
+            scratch_dir=str(cache_root / "isolated"),
             sources=[sources[p] for p in pids],
             train_refs=train[["_src", "_row"]].to_numpy(np.int64), train_meta=train[cols].reset_index(drop=True),
             train_y=train["label"].to_numpy(np.int64),
@@ -689,8 +703,8 @@ class Runner:
             leakage=leakage,
             unlabelled_refs=None if unl is None else unl[["_src", "_row"]].to_numpy(np.int64),
             unlabelled_meta=None if unl is None else unl[cols].reset_index(drop=True),
-            cache_dir=str(WindowCache(self.cfg.cache_dir).root / "features"),
-            salt=fold_salt(cache_secret(WindowCache(self.cfg.cache_dir).root), run_id, fold.fold_id),
+            cache_dir=str(cache_root / "features"),
+            salt=salt,
             isolation=self._isolation_request(),
         )
 

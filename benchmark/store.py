@@ -33,7 +33,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import StoreError, did_you_mean
+from benchmark.errors import StoreError
 from benchmark.metrics import METRICS, SCORE_COLUMNS, SUMMARY_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -605,8 +605,10 @@ class ResultStore:
                 f"'{ref}' is the prefix of {len(hits)} run ids; type more of one: {_listing(hits)}"
             )
         names = [r.run_id for r in runs] + [r.display_name for r in reported]
-        known = f" Known: {_listing(runs)}." if runs else " The store is empty."
-        raise StoreError(f"no result set '{ref}' in {self.path}.{did_you_mean(ref, names)}{known}")
+        close = _closest(ref, names)
+        known = ((f" Closest: {', '.join(close)}." if close else "") + " `seizure-bench results list` shows all."
+                 if runs else " The store is empty.")
+        raise StoreError(f"unknown run '{ref}': no result set '{ref}' in {self.path}.{known}")
 
     # -- folds and scores ----------------------------------------------------------------------
 
@@ -789,6 +791,18 @@ def _score_rows(run_id: str, fold_id: str, scores: pd.DataFrame) -> Iterator[tup
             int(pred),
             None if pr is None else json.dumps([round(float(v), 7) for v in pr]),
         )
+
+
+def _closest(ref: str, names: list[str], n: int = 5) -> list[str]:
+    """Up to ``n`` names most like ``ref``, whole or by their start (run ids are long)."""
+    import difflib
+
+    def score(name: str) -> float:
+        return max(difflib.SequenceMatcher(None, ref.lower(), x.lower()).ratio()
+                   for x in (name, name[:len(ref)]))
+
+    scored = sorted(((score(x), x) for x in dict.fromkeys(names) if x), key=lambda t: (-t[0], t[1]))
+    return [f"'{x}'" for s, x in scored[:n] if s >= 0.6]
 
 
 def _listing(runs: list[RunRecord], limit: int = 10) -> str:

@@ -16,6 +16,8 @@ from typing import Iterator
 
 import numpy as np
 
+from fakes import harness_fold_id
+
 from benchmark.adapters import REGISTRY, MethodAdapter, MethodMeta
 
 HELPERS = str(Path(__file__).resolve())
@@ -64,8 +66,8 @@ class KillsItsWorkerOnce(CentroidAdapter):
     )
 
     def fit(self, train, valid, context):
-        if _in_dask_worker() and context.work_dir.name == self.params["kill_fold"]:
-            marker = Path(self.params["marker_dir"]) / f"{context.work_dir.name}.killed"
+        if _in_dask_worker() and harness_fold_id() == self.params["kill_fold"]:
+            marker = Path(self.params["marker_dir"]) / f"{self.params['kill_fold']}.killed"
             if not marker.exists():
                 marker.write_text(str(os.getpid()))
                 os._exit(17)  # the worker dies mid-fold, as on a crashed or pre-empted node

@@ -8,6 +8,8 @@ reasonable model learns to separate the classes; ``labels=False`` gives a test-s
 synthetic folder whose store, splits and cache all live under ``tmp_path``.
 """
 
+import sys
+
 from benchmark.fake_data import DEFAULT_CLASSES, make_labels, make_raw_windows, make_windowset
 from benchmark.runner import RunConfig
 
@@ -22,3 +24,15 @@ def run_config(tmp_path, data, **kw) -> RunConfig:
     )  # fmt: skip
     base.update(kw)
     return RunConfig(**base)
+
+
+def harness_fold_id() -> str | None:
+    """The id of the fold being run, found up the call stack (test adapters only).
+
+    Window sets carry pseudonyms and work folders are named by a secret, so a method cannot tell its
+    fold; a trusted in-process one can still see the harness's fold job among its callers' frames.
+    """
+    frame = sys._getframe()
+    while frame is not None and not hasattr(frame.f_locals.get("job"), "fold_id"):
+        frame = frame.f_back
+    return None if frame is None else frame.f_locals["job"].fold_id

@@ -348,7 +348,7 @@ def test_import_reported_with_unknown_metric_column(sb, tmp_path):
 
 def test_compare_unknown_result_set(sb):
     sb.fails("compare", "paper-x", "no-such-set", "--metric", "accuracy",
-             expect=("no result set 'no-such-set'", str(sb.store), "Known:"))
+             expect=("unknown run 'no-such-set'", str(sb.store), "`seizure-bench results list` shows all"))
 
 
 def test_compare_unknown_metric(sb):
@@ -357,7 +357,8 @@ def test_compare_unknown_metric(sb):
 
 
 def test_export_unknown_run(sb):
-    sb.fails("results", "export", "--run", "nope", expect=("no result set 'nope'", "Known:", "chance-"))
+    sb.fails("results", "export", "--run", "chance-chbmit-synthetic-x",
+             expect=("unknown run 'chance-chbmit-synthetic-x'", "Closest: 'chance-", "results list` shows all"))
 
 
 def test_the_seeded_store_answers_when_asked_correctly(sb):
@@ -437,3 +438,124 @@ def test_unwritable_report_folder(sb, tmp_path):
     blocker.write_text("not a folder")
     sb.fails("report", "--out", blocker / "site", expect=("check the path and its permissions",))
     sb.fails("results", "export", "--out", blocker / "x.csv", expect=("check the path and its permissions",))
+
+
+# -- item 11: usage errors of every subcommand are one line ------------------------------------------
+def _usage_error(capsys, *argv: str) -> str:
+    """Run a command argparse must refuse; return its one error line."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(argv))
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    return assert_one_error_line(2, err)
+
+
+@pytest.mark.parametrize(
+    "argv, expect",
+    [
+        (("run", "--method", "chance", "--dataset", "synthetic", "--isolation", "bogus"),
+         ("--isolation", "'bogus'", "auto, sandbox, none", "see `seizure-bench run --help`")),
+        (("run", "--method", "chance", "--dataset", "synthetic", "--fold-timeout", "abc"),
+         ("--fold-timeout", "'abc' is not a number", "see `seizure-bench run --help`")),
+        (("run", "--method", "chance", "--dataset", "synthetic", "--isolaton", "none"),
+         ("unrecognized arguments: --isolaton", "did you mean '--isolation'?", "see `seizure-bench run --help`")),
+        (("rnu",), ("'rnu'", "did you mean 'run'?", "check-adapter", "see `seizure-bench --help`")),
+        (("results", "export", "--format", "xml"),
+         ("--format", "'xml'", "csv, json", "see `seizure-bench results export --help`")),
+        (("data", "describe", "chbmit", "--sph", "ten"),
+         ("--sph", "'ten' is not a number", "see `seizure-bench data describe --help`")),
+        (("reproduce", "lee2024", "--dataset", "chbmit-synthetic", "--isolation", "bogus"),
+         ("--isolation", "'bogus'", "auto, sandbox, none", "see `seizure-bench reproduce --help`")),
+    ],
+    ids=["isolation", "fold-timeout", "misspelt-option", "subcommand", "export-format", "describe-sph", "reproduce"],
+)
+def test_item11_argparse_errors_are_one_line_naming_option_value_and_choices(capsys, argv, expect):
+    line = _usage_error(capsys, *argv)
+    for fragment in expect:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+
+
+def test_item11_every_subcommand_refuses_an_unknown_option_in_one_line(capsys):
+    parsers = list(cli._subparsers(cli.build_parser()))
+    assert len(parsers) >= len(SUBCOMMANDS) + 6  # data, splits and results have actions of their own
+    for parser in parsers:
+        path = parser.prog.split()[1:]
+        line = _usage_error(capsys, *path, "--no-such-option")
+        assert f"see `seizure-bench {' '.join(path)} --help`" in line, line
+
+
+def test_item11_global_options_work_before_and_after_the_subcommand(tmp_path, capsys):
+    before, after = tmp_path / "before.sqlite", tmp_path / "after.sqlite"
+    assert cli.main(["results", "list", "--store", str(after), "-v"]) == 0
+    assert after.exists()
+    after.unlink()
+    # After the subcommand overrides before it.
+    assert cli.main(["--store", str(before), "results", "list", "--store", str(after)]) == 0
+    assert after.exists() and not before.exists()
+    args = cli.build_parser().parse_args(["--store", str(before), "-v", "data", "describe", "x", "-vv"])
+    assert args.store == before and args.verbose == 2
+    args = cli.build_parser().parse_args(["--store", str(before), "list", "methods"])
+    assert args.store == before and args.verbose == 0
+
+
+def test_item11_compare_unknown_run_names_at_most_five_close_ones(tmp_path):
+    from benchmark.errors import StoreError
+    from benchmark.store import RunRecord
+
+    path = tmp_path / "many.sqlite"
+    with ResultStore(path) as store:
+        for i in range(40):
+            store.create_run(RunRecord(f"chance-chbmit-synthetic-prediction-{i:03d}", "run", "chance",
+                                       "chbmit-synthetic", "prediction", "loocv", status="complete"))
+        with pytest.raises(StoreError) as far:
+            store.resolve("nosuch")
+        with pytest.raises(StoreError) as near:
+            store.resolve("chance-chbmit-synthetic-predction")
+    assert "unknown run 'nosuch'" in str(far.value) and "Closest" not in str(far.value)
+    assert "`seizure-bench results list` shows all" in str(far.value)
+    assert "unknown run 'chance-chbmit-synthetic-predction'" in str(near.value)
+    assert 1 <= str(near.value).count("'chance-chbmit-synthetic-prediction-") <= 5
+
+
+def test_item11_compare_unknown_run_is_one_short_line(tmp_path, capsys):
+    from benchmark.store import RunRecord
+
+    path = tmp_path / "many.sqlite"
+    with ResultStore(path) as store:
+        for i in range(120):
+            store.create_run(RunRecord(f"eegnet-chbmit-{i:03d}", "run", "eegnet", "chbmit", "prediction", "loocv",
+                                       status="complete"))
+    before = _dump(path)
+    rc = cli.main(["--store", str(path), "compare", "nosuch", "other"])
+    line = assert_one_error_line(rc, capsys.readouterr().err)
+    assert "unknown run 'nosuch'" in line and "`seizure-bench results list` shows all" in line
+    assert line.count("eegnet-chbmit-") <= 5 and len(line) < 300
+    assert _dump(path) == before
+
+
+def test_item11_reproduce_takes_the_execution_options_of_run(monkeypatch, capsys, tmp_path):
+    def options(name: str) -> set[str]:
+        parser = next(p for p in cli._subparsers(cli.build_parser()) if p.prog == f"seizure-bench {name}")
+        return {o for a in parser._actions for o in a.option_strings}
+
+    execution = {"--jobs", "--executor", "--scheduler", "--threads", "--device", "--cache-dir", "--no-progress",
+                 "--fail-fast", "--isolation", "--fold-timeout"}
+    assert execution <= options("run") and execution <= options("reproduce")
+    seen = {}
+
+    def fake_grid(cells, **execution):
+        seen.update(execution)
+        return iter(())
+
+    import benchmark.recipes
+
+    monkeypatch.setattr(benchmark.recipes, "run_grid", fake_grid)
+    monkeypatch.setattr("benchmark.reported.import_bundled", lambda *a, **k: [])
+    assert cli.main(["--store", str(tmp_path / "r.sqlite"), "reproduce", "lee2024", "--dataset", "chbmit-synthetic",
+                     "--isolation", "none", "--fold-timeout", "30"]) == 0
+    assert seen["isolation"] == "none" and seen["fold_timeout"] == 30.0
+    capsys.readouterr()
+    rc = cli.main(["reproduce", "lee2024", "--dataset", "chbmit-synthetic", "--fold-timeout", "0"])
+    assert "--fold-timeout must be a positive" in assert_one_error_line(rc, capsys.readouterr().err)

@@ -78,3 +78,73 @@ def test_compare_json_has_the_paired_statistics(chance_store, tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert {"n", "mean_a", "mean_b", "t", "p_value", "wilcoxon_p"} <= set(res)
     assert res["n"] == 2 and res["mean_b"] == pytest.approx(0.8)
+
+
+# -- items 3 and 6: results list/export and the run summary show isolation and the status as shown --
+def _stale_and_isolated(path):
+    """A store with a trusted complete run, an isolated one and a `running` run whose process is long gone."""
+    from benchmark.store import ResultStore, RunRecord
+
+    patients = pd.DataFrame({"accuracy": [0.5, 0.7]}, index=pd.Index(["chb01", "chb02"], name="patient"))
+    with ResultStore(path) as store:
+        for run_id, method, dataset, status, prov in [
+            ("run-trusted", "chance", "chbmit-synthetic", "complete", {"isolation": "trusted"}),
+            ("run-isolated", "eegnet", "chbmit-synthetic", "complete", {"isolation": "isolated"}),
+            ("run-stale", "eegnet", "tusz-synthetic", "running",
+             {"isolation": "isolated", "process": {"host": "gone-host", "pid": 1, "heartbeat": "2020-01-01T00:00:00+00:00"}}),
+        ]:
+            store.create_run(RunRecord(run_id, "run", method, dataset, "prediction", "loocv", status=status,
+                                       synthetic=True, provenance=prov))
+            store.save_patient_metrics(run_id, patients)
+
+
+def _listed(capsys, store, *extra) -> dict[str, list[str]]:
+    capsys.readouterr()
+    assert cli.main(["--store", str(store), "results", "list", *extra]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["run", "kind", "method", "dataset", "task", "protocol", "status", "isolation",
+                                "synthetic"]
+    return {line.split()[0]: line.split() for line in lines[1:]}
+
+
+def test_item03_results_list_shows_isolation_and_filters(tmp_path, capsys):
+    store = tmp_path / "r.sqlite"
+    _stale_and_isolated(store)
+    rows = _listed(capsys, store)
+    assert rows["run-trusted"][7] == "trusted" and rows["run-isolated"][7] == "isolated"
+    assert set(_listed(capsys, store, "--method", "eegnet")) == {"run-isolated", "run-stale"}
+    assert set(_listed(capsys, store, "--dataset", "tusz-synthetic")) == {"run-stale"}
+    # --status filters on the status as shown: the stale running run is interrupted.
+    assert set(_listed(capsys, store, "--status", "interrupted")) == {"run-stale"}
+    assert set(_listed(capsys, store, "--status", "running")) == set()
+    assert set(_listed(capsys, store, "--method", "eegnet", "--status", "complete")) == {"run-isolated"}
+    assert cli.main(["--store", str(store), "results", "list", "--status", "done"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown --status 'done'" in err and "complete" in err and "\n" not in err
+
+
+def test_item06_results_export_shows_the_status_as_shown(tmp_path, capsys):
+    store = tmp_path / "r.sqlite"
+    _stale_and_isolated(store)
+    capsys.readouterr()
+    assert cli.main(["--store", str(store), "results", "export", "--format", "json"]) == 0
+    runs = {r["run_id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert runs["run-stale"]["status"] == "interrupted" and runs["run-trusted"]["status"] == "complete"
+    assert runs["run-isolated"]["isolation"] == "isolated" and runs["run-trusted"]["isolation"] == "trusted"
+    assert cli.main(["--store", str(store), "results", "export", "--format", "csv"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert set(df.loc[df["run_id"] == "run-stale", "status"]) == {"interrupted"}
+    assert set(df.loc[df["run_id"] == "run-isolated", "isolation"]) == {"isolated"}
+
+
+def test_item03_run_summary_says_isolated_or_trusted(chance_store, tmp_path, capsys):
+    from benchmark.store import ResultStore
+
+    rec = ResultStore(chance_store).list_runs(kind="run")[0]
+    cli._print_run_summary(chance_store, rec)  # what `run` prints at its end
+    out = capsys.readouterr().out
+    assert "isolation: trusted" in out  # the test suite runs folds in-process
+    store = tmp_path / "r.sqlite"
+    _stale_and_isolated(store)
+    cli._print_run_summary(store, ResultStore(store).get_run("run-isolated"))
+    assert "isolation: isolated" in capsys.readouterr().out

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import glob
+import mmap
+import os
+import shutil
+import site
+import socket
+import sqlite3
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +21,16 @@ from fakes import make_windowset
 
 from benchmark.adapters import MethodAdapter, MethodMeta
 from benchmark.conformance import (
+    WATCH_CHECKS,
+    Access,
+    CheckResult,
     LabelAccessError,
     LabelGuardedWindowSet,
     check_adapter,
     format_results,
     label_like_columns,
     passed,
+    reported,
 )
 from benchmark.errors import UnknownNameError
 
@@ -241,3 +255,130 @@ def test_fake_windowset_memmap_and_class_signal(tmp_path):
     noise = make_windowset(64, representation="bandpower", learnable=False)
     flat = noise.load()[:, :, 1].mean(axis=1)
     assert abs(flat[noise.y == 1].mean() - flat[noise.y == 0].mean()) < 0.3
+
+
+# -- item 3: check-adapter flags a method that reaches outside its window arrays ----------------------
+def _escaping(name: str, escape) -> type[MethodAdapter]:
+    """A class-prior adapter that calls ``escape()`` while it fits (as a hostile plug-in would)."""
+
+    class Escaping(Prior):
+        meta = meta(name)
+
+        def fit(self, train, valid, context):
+            escape()
+            super().fit(train, valid, context)
+
+    return Escaping
+
+
+def _flagged(cls, check: str) -> str:
+    """The detail of ``check``, asserting that it is the only watch check that failed."""
+    results = check_adapter(cls)
+    failed_watch = {r.name for r in results if not r.ok} & set(WATCH_CHECKS)
+    assert failed_watch == {check}, format_results(results)
+    assert passed([r for r in results if r.name not in WATCH_CHECKS]), format_results(results)
+    return by_name(results)[check].detail
+
+
+def test_item03_check_adapter_flags_subprocess():
+    detail = _flagged(_escaping("test_subprocess", lambda: subprocess.run(["cat", os.devnull], check=True)),
+                      "no_process")
+    assert f"started a process: cat {os.devnull} (subprocess.Popen)" in detail
+
+
+def test_item03_check_adapter_flags_os_system():
+    detail = _flagged(_escaping("test_os_system", lambda: os.system("true")), "no_process")
+    assert "ran a shell command: true (os.system)" in detail
+
+
+def test_item03_check_adapter_flags_sqlite3_connect(tmp_path):
+    store = tmp_path / "results.sqlite"
+    sqlite3.connect(store).close()
+
+    def read_the_store():
+        with contextlib.closing(sqlite3.connect(store)) as db:
+            db.execute("select 1").fetchall()
+
+    detail = _flagged(_escaping("test_sqlite", read_the_store), "no_database")
+    assert f"connected to sqlite database {store} (sqlite3.connect)" in detail
+
+
+def test_item03_check_adapter_flags_ctypes():
+    # The program's own symbols include the C library's open(), read() and system().
+    detail = _flagged(_escaping("test_ctypes", lambda: ctypes.CDLL(None).getpid()), "no_foreign_code")
+    assert "loaded foreign code: the program's own symbols (ctypes.dlopen)" in detail
+    assert "looked up foreign function getpid" in detail
+
+
+def test_item03_check_adapter_flags_socket():
+    def bind():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+
+    detail = _flagged(_escaping("test_socket", bind), "no_network")
+    assert "bound a socket to 127.0.0.1:0 (socket.bind)" in detail
+
+
+def test_item03_check_adapter_flags_listdir_outside_roots(tmp_path):
+    (tmp_path / "chb01").mkdir()
+    (tmp_path / "chb01" / "chb01-summary.txt").touch()
+    detail = _flagged(_escaping("test_listdir", lambda: os.listdir(tmp_path)), "no_directory_listing")
+    assert f"listed directory {tmp_path} (os.listdir)" in detail
+    # A glob lists every folder it walks; the check names the pattern and each folder.
+    detail = _flagged(_escaping("test_glob", lambda: glob.glob(str(tmp_path / "*" / "*-summary.txt"))),
+                      "no_directory_listing")
+    assert f"in {tmp_path} (glob.glob/2)" in detail and f"listed directory {tmp_path / 'chb01'}" in detail
+
+
+def test_item03_check_adapter_allows_listing_and_opening_its_work_folder():
+    class UsesWorkDir(Prior):
+        meta = meta("test_work_dir")
+
+        def fit(self, train, valid, context):
+            (context.work_dir / "w.npy").write_bytes(b"x")
+            os.listdir(context.work_dir)
+            db = sqlite3.connect(context.work_dir / "log.sqlite")
+            db.close()
+            sqlite3.connect(":memory:").close()
+            super().fit(train, valid, context)
+
+    results = check_adapter(UsesWorkDir)
+    assert passed(results), format_results(results)
+
+
+def test_item03_check_adapter_finds_nothing_in_a_clean_in_tree_adapter():
+    # scikit-learn here; the torch baselines and methods are checked by their own conformance tests.
+    results = by_name(check_adapter("bandpower_logreg"))
+    assert [results[c] for c in WATCH_CHECKS] == [CheckResult(c, True, "") for c in WATCH_CHECKS]
+
+
+def test_item03_check_adapter_flags_copying_and_mapping_a_file_outside_roots(tmp_path):
+    answers = tmp_path / "chb01-summary.txt"
+    answers.write_text("Seizure Start Time: 2996 seconds\n")
+
+    def copy_and_map():
+        with open(answers, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ):
+            pass
+        shutil.copyfile(answers, tmp_path / "copy.txt")
+
+    detail = _flagged(_escaping("test_copy_map", copy_and_map), "no_file_access")
+    for line in (f"opened file {answers} (open)", f"mapped file {answers} (mmap.__new__)",
+                 f"copied file {answers} (shutil.copyfile)"):
+        assert line in detail
+
+
+def test_item03_what_a_library_does_while_imported_is_allowed_but_not_the_methods_own_imports():
+    import platform
+
+    # An installed plug-in lives beside the libraries; its own top-level code is still watched.
+    own = Path(site.getsitepackages()[0]) / "hostile_plugin_pkg"
+    uname = dict(check="no_process", event="subprocess.Popen", text="started a process: uname -p")
+    library = [Access(**uname, importing=platform.__file__), Access(**uname, importing=np.__file__)]
+    mine = [Access(**uname, importing=str(own / "__init__.py")),
+            Access(check="no_directory_listing", event="os.listdir", text="listed directory /", path="/",
+                   importing=str(own / "evil.py"))]
+    assert reported(library, roots=[], own=own) == {c: [] for c in WATCH_CHECKS}
+    found = reported(library + mine, roots=[], own=own)
+    assert found["no_process"] == ["started a process: uname -p (subprocess.Popen)"]
+    assert found["no_directory_listing"] == ["listed directory / (os.listdir)"]
+    assert reported([Access(**uname)], roots=[], own=None)["no_process"]  # not while importing: reported

@@ -254,3 +254,68 @@ def test_isolation_and_hint_visible_in_a_browser(tmp_path):
         first = page.locator("#leaderboard tbody tr").first.get_attribute("data-run")
         assert first == "run-method"
         browser.close()
+
+
+# -- the "best" mark, synthetic banners and isolation on the index ------------------------------------
+
+
+def test_item15_best_mark_never_goes_to_a_baseline(tmp_path):
+    from benchmark.report.build import _entry
+    from benchmark.report.leaderboard import build_leaderboards
+
+    with ResultStore(tmp_path / "r.db") as store:
+        _chance_and_method(store)  # chance has sensitivity 1, above the method's
+        index = build_report(store, tmp_path / "site")
+        boards = build_leaderboards([_entry(store, r) for r in store.list_runs()])
+    board = next(b for b in boards if any(e.run.run_id == "run-chance" for e in b.entries))
+    assert board.best["sensitivity"] == "rep-sens"  # the paper's 0.9: the best non-baseline
+    assert board.best["balanced_accuracy"] == "run-method" and "run-chance" not in board.best.values()
+    # The method is still tested against chance, and chance against the best method.
+    assert "run-chance" in board.comparisons["sensitivity"]["run-method"]
+    assert "best" in board.comparisons["sensitivity"]["run-chance"]
+    page = _board(index, 'data-run="run-chance"')
+    chance = _row(page, "run-chance")
+    assert " best" not in re.sub(r'class="badge baseline"', "", chance) and "tag-best" not in chance
+    sens = re.search(r'<td class="num([^"]*)" data-sort="[^"]*" title="[^"]*">1\.000', chance)
+    assert sens and "best" not in sens.group(1)
+
+
+def test_item15_a_board_of_baselines_only_marks_no_best(tmp_path):
+    from benchmark.report.build import _entry
+    from benchmark.report.leaderboard import build_leaderboards
+
+    rng = np.random.default_rng(5)
+    with ResultStore(tmp_path / "r.db") as store:
+        chance = M.patient_metrics(_scores(rng, lambda y, r: np.full(y.size, 0.52)))
+        _add(store, "run-chance", "chance", chance, provenance={"is_baseline": True})
+        boards = build_leaderboards([_entry(store, r) for r in store.list_runs()])
+    assert boards[0].best == {}
+
+
+@pytest.mark.parametrize("task, phrase, wrong", [
+    ("detection", "seizure detection on real EEG", "prediction"),
+    ("seizure-type", "seizure-type classification", "prediction"),
+    ("prediction", "seizure prediction on real EEG", "detection"),
+])
+def test_item15_synthetic_banner_names_the_boards_own_task(tmp_path, task, phrase, wrong):
+    rng = np.random.default_rng(6)
+    per = M.patient_metrics(_scores(rng, lambda y, r: np.clip(0.3 + 0.4 * y + r.normal(0, 0.1, y.size), 0, 1)))
+    with ResultStore(tmp_path / "r.db") as store:
+        _add(store, "synth", "eegnet", per, dataset="chbmit-synthetic", task=task, synthetic=True, task_params={})
+        index = build_report(store, tmp_path / "site")
+    for page in (_board(index, 'data-run="synth"'), _pages(index, "runs")["synth.html"]):
+        banner = re.search(r'<p class="banner synthetic".*?</p>', page, re.S).group(0)
+        assert phrase in banner and wrong not in banner
+
+
+def test_item03_index_lists_each_runs_isolation(tmp_path):
+    rng = np.random.default_rng(7)
+    per = M.patient_metrics(_scores(rng, lambda y, r: np.clip(0.3 + 0.4 * y + r.normal(0, 0.1, y.size), 0, 1)))
+    with ResultStore(tmp_path / "r.db") as store:
+        _add(store, "iso", "eegnet", per, provenance={"isolation": "isolated"})
+        _add(store, "tru", "bandpower_rf", per, provenance={"isolation": "trusted"})
+        index = build_report(store, tmp_path / "site")
+    table = index.read_text(encoding="utf-8").split('id="runs"', 1)[1].split("</table>", 1)[0]
+    assert "<button type=\"button\">Isolation</button>" in table
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr>\s*<td><a href="runs/([^".]+)\.html".*?</tr>', table, re.S)}
+    assert 'data-isolation="isolated"' in rows["iso"] and 'data-isolation="trusted"' in rows["tru"]

@@ -71,6 +71,7 @@ class Hostile(MethodAdapter):
 '''
 
 SLEEPY = '''
+import os
 import time
 import numpy as np
 from benchmark.adapters import MethodAdapter, MethodMeta
@@ -81,8 +82,10 @@ class Sleepy(MethodAdapter):
                       budgets={"smoke": {}, "paper": {}}, citation="test")
 
     def fit(self, train, valid, context):
-        if context.work_dir.name.startswith("chb02"):  # trusted worker: the work folder names the fold
+        # Folds run one after the other: the first leaves a mark, the second hangs.
+        if os.path.exists(MARK):
             time.sleep(600)
+        open(MARK, "w").close()
 
     def predict_proba(self, test):
         return np.tile([0.6, 0.4], (len(test), 1))
@@ -180,7 +183,7 @@ def test_item03_isolated_hostile_adapter_cannot_read_the_dataset(tmp_path, tiny_
     assert rec.status == "complete"
     assert rec.provenance["isolation"] == "isolated" and "bubblewrap" in rec.provenance["isolation_detail"]
     # Neither the dataset, the store, the splits nor a home folder exist in the sandbox.
-    assert rec.provenance["weights_source"] == "read failed: FileNotFoundError; visible: "
+    assert rec.provenance["weights_source"] == "read failed: FileNotFoundError; visible:"
     scores = ResultStore(tmp_path / "store" / "r.sqlite").scores(rec.run_id)
     assert (scores["score"] == 0.5).all() and scores["label"].nunique() == 2
 
@@ -295,7 +298,8 @@ def test_item03_isolated_folds_share_no_writable_folder(tmp_path, tiny_synthetic
 
 
 def test_item06_fold_timeout_fails_the_hung_fold_and_the_run_goes_on(tmp_path, tiny_synthetic):
-    for cls in _plugin(tmp_path, "sleepy_plugin_item06", SLEEPY):
+    sleepy = SLEEPY.replace("class Sleepy", f"MARK = {str(tmp_path / 'first-fold-done')!r}\n\n\nclass Sleepy")
+    for cls in _plugin(tmp_path, "sleepy_plugin_item06", sleepy):
         cfg = _detection(tmp_path, tiny_synthetic, method=cls.meta.name, isolation="none", fold_timeout=45)
         t0 = time.perf_counter()
         rec = Runner(cfg).run()

@@ -41,6 +41,7 @@ from benchmark.report.leaderboard import (
     ordered_metrics,
     safe_name,
     task_params_label,
+    task_phrase,
 )
 
 log = logging.getLogger(__name__)
@@ -264,6 +265,7 @@ def _environment() -> Environment:
         metric_label=lambda m: METRIC_LABELS.get(m, m.replace("_", " ")),
         scaled=fmt_scaled,
         percent=fmt_percent,
+        task_phrase=task_phrase,
     )
     env.globals.update(lower_is_better=LOWER_IS_BETTER)
     return env

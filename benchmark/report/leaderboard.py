@@ -58,6 +58,32 @@ class Stat:
     n: int
 
 
+def run_isolation(run) -> str:
+    """How a result set's adapter ran, as every board, the report and the CLI show it:
+    ``"isolated"`` (every fold sandboxed), ``"trusted"`` (in-process, or a run resumed across
+    modes), ``"unknown"`` (recorded before isolation was recorded: it ran as trusted) or ``""``
+    (a reported set, not run here)."""
+    if run.kind == "reported":
+        return ""
+    value = (run.provenance or {}).get("isolation")
+    if isinstance(value, dict):  # tolerate a richer record: {"mode": "isolated", ...}
+        value = value.get("mode")
+    return value if value in ("isolated", "trusted") else "unknown"
+
+
+# What a task's results claim to measure, in the words of the banners that deny it on synthetic data.
+TASK_PHRASES = {
+    "prediction": "seizure prediction on real EEG",
+    "detection": "seizure detection on real EEG",
+    "seizure-type": "seizure-type classification on real EEG",
+    "classification": "seizure classification from real clinical video",
+}
+
+
+def task_phrase(task: str) -> str:
+    return TASK_PHRASES.get(task, f"{task} on real recordings")
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A paired test of one row against one reference entry on one metric."""
@@ -89,14 +115,7 @@ class Entry:
 
     @property
     def isolation(self) -> str:
-        """``"isolated"``, ``"trusted"``, ``"unknown"`` (a run recorded before isolation was
-        recorded: its adapter ran with full file access, as a trusted one) or ``""`` (reported)."""
-        if self.run.kind == "reported":
-            return ""
-        value = (self.run.provenance or {}).get("isolation")
-        if isinstance(value, dict):  # tolerate a richer record: {"mode": "isolated", ...}
-            value = value.get("mode")
-        return value if value in ("isolated", "trusted") else "unknown"
+        return run_isolation(self.run)
 
     @property
     def name(self) -> str:
@@ -450,18 +469,21 @@ def _series(entry: Entry, metric: str) -> pd.Series:
 def compare(board: Leaderboard) -> None:
     """Fill ``board.best`` and ``board.comparisons`` for every metric."""
     for metric in board.metrics:
-        # A failed run (no fold succeeded) is listed with its status but never ranked or tested.
+        # A failed run (no fold succeeded) is listed with its status but never ranked or tested;
+        # a baseline (chance, ...) is a reference the rows are tested against, never the "best".
         ranked = [e for e in board.entries if e.ranked and _finite(e.stats.get(metric, _NO_STAT).mean)]
         if not ranked:
             continue
-        best = ranked[0]
-        for e in ranked[1:]:
-            if better(metric, e.stats[metric].mean, best.stats[metric].mean):
+        contenders = [e for e in ranked if not e.is_baseline]
+        best = None
+        for e in contenders:
+            if best is None or better(metric, e.stats[metric].mean, best.stats[metric].mean):
                 best = e
-        board.best[metric] = best.run.run_id
+        if best is not None:
+            board.best[metric] = best.run.run_id
         per_row: dict[str, dict[str, Comparison]] = {}
         for entry in (e for e in board.entries if e.ranked):
-            refs = [("best", best)] if entry is not best else []
+            refs = [("best", best)] if best is not None and entry is not best else []
             refs += [(b.run.run_id, b) for b in board.baselines if b is not entry]
             raw = {}
             for ref_id, ref in refs:
