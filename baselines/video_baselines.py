@@ -28,22 +28,27 @@ the middle clip of each segment, and every clip of a video receives the video's 
 
 Weights
 -------
-Nothing is downloaded. ``weights=None`` leaves the CNN at a fixed random initialisation
-(seeded by ``backbone_seed``, not by the fold seed, so its features are shared by folds): the
-pipeline runs, but random features are not the papers' transfer learning, and the log says so.
-``weights=PATH`` loads a local state dict (Kinetics-400 I3D in the TF-derived PyTorch key
-names, torchvision R(2+1)D-18) with :func:`methods._video_backbones.load_weights`;
-``weights_source()`` then names the file and its SHA-256.
+Nothing is downloaded. The ``paper`` budgets need the Kinetics-400 checkpoint the papers start
+from, ``backbone_weights=PATH``: a local state dict (I3D in the TF-derived key names of the PyTorch
+port, e.g. ``rgb_imagenet.pt``; torchvision's ``r2plus1d_18-91a641e6.pth``), loaded with
+:func:`benchmark.torch_utils.load_weights`, which refuses a file that does not fit the network in
+one line; ``weights_source()`` then names the file and its SHA-256. Without it a ``paper`` run is
+refused before any data is read. ``backbone_weights=random`` (what ``smoke`` holds) leaves the CNN
+at a fixed random initialisation (seeded by ``backbone_seed``, not by the fold seed, so its
+features are shared by folds): the pipeline runs, but random features are not the papers' transfer
+learning; the log, ``weights_source()`` and the boards say so.
 
 Budgets
 -------
-``smoke`` is a plumbing check on two CPU cores, not a result: the harness's default 8-frame,
-64-px clips are resized to 32 px for the CNN, and the heads train for a few epochs. ``paper``
+``smoke`` is a plumbing check on two CPU cores, not a result: the harness's default 2-s clips of
+8 frames at 4 fps, 64 px, are resized to 32 px for the CNN, and the heads train for a few epochs. ``paper``
 holds the papers' settings where they give them (GESTURES: 16 segments, snippets of 8 frames at
 15 fps, 112-px R(2+1)D input, BLSTM with 64 units, AdamW at learning rate 1e-2, batch 64, up to
 400 epochs with patience 100; Karácsony et al.: I3D at 224 px, 2-s samples) and our choices
 otherwise (marked on each class). The harness prepares the clips of ``MethodMeta.representation_params``,
-replaced for the ``paper`` budget by the clips its paper used (``budget_representation_params``).
+replaced for the ``paper`` budget by the clips its paper used (``budget_representation_params``):
+``n_frames`` consecutive frames at ``fps`` frames per second, so a clip (the run's window) lasts
+``n_frames / fps`` seconds; a GESTURES snippet is 8 / 15 = 0.53 s, cut back to back.
 All three default to the TLE-vs-exTLE target (``focus``) of Li et al.'s Table I, where they are
 the comparison methods.
 
@@ -75,7 +80,6 @@ from __future__ import annotations
 
 import copy
 import time
-from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -87,11 +91,16 @@ from benchmark.windowset import WindowSet
 TASKS = ("classification",)
 #: Clips the harness builds for these baselines: its defaults, so the clip cache is shared with
 #: other video methods. Paper-scale clips need per-budget representation parameters (see above).
-CLIP_PARAMS: dict[str, Any] = {"n_frames": 8, "size": 64, "fps": 25.0}
+CLIP_PARAMS: dict[str, Any] = {"n_frames": 8, "size": 64, "fps": 4.0}  # 2-s clips
 #: Budget keys of the training loop (``benchmark.torch_utils.train_classifier``).
 TRAIN_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "patience", "max_windows_per_epoch")
 PREDICT_BATCH = 256
-RANDOM_INIT = "random init (no weights path)"
+WEIGHTS = "backbone_weights"
+#: What the papers load, and a typical file, per backbone (for the refusal of a paper run without it).
+NEEDS = {
+    "i3d": ("Kinetics-400 I3D weights", "rgb_imagenet.pt (the PyTorch I3D port's Kinetics-400 file)"),
+    "r2plus1d_18": ("Kinetics-400 R(2+1)D-18 weights", "r2plus1d_18-91a641e6.pth (torchvision's file)"),
+}
 
 KARACSONY_CITATION = (
     "Karácsony et al. (2020). A deep learning architecture for epileptic seizure classification based on "
@@ -119,6 +128,16 @@ class _FrozenBackboneBaseline(MethodAdapter):
 
     BACKBONE: ClassVar[str]  # "i3d" or "r2plus1d_18"
     _NORMALISATION = {"i3d": "scale-to-[-1,1]", "r2plus1d_18": "kinetics-mean-std"}
+
+    def __init__(self, params: dict[str, Any] | None = None):
+        super().__init__(params)
+        from benchmark import torch_utils
+
+        needs, example = NEEDS[self.BACKBONE]
+        # Refused here, when the harness first builds the adapter: before any data is read.
+        self.weights_path_ = torch_utils.weights_file(
+            self.params.get(WEIGHTS), method=self.meta.name, setting=WEIGHTS, needs=needs, example=example
+        )
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -151,12 +170,13 @@ class _FrozenBackboneBaseline(MethodAdapter):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.params.get("backbone_seed", 0)))
             net = vb.build_i3d() if self.BACKBONE == "i3d" else vb.build_r2plus1d_18()
-        path = self.params.get("weights")
-        if path:
-            self.provenance_ = vb.load_weights(net, path)
-            self.weights_id_ = "sha256:" + vb.file_sha256(path)
+        path = self.weights_path_
+        if path is not None:
+            sha = vb.file_sha256(path)
+            self.provenance_ = vb.load_weights(net, path)  # every tensor, the Kinetics logits included
+            self.weights_id_ = "sha256:" + sha
         else:
-            self.provenance_ = RANDOM_INIT
+            self.provenance_ = random_init_source()
             self.weights_id_ = f"random-init:{int(self.params.get('backbone_seed', 0))}"
         net.eval()
         for p in net.parameters():
@@ -221,10 +241,10 @@ class _FrozenBackboneBaseline(MethodAdapter):
         self.device_ = context.device
         self.cache_dir_ = context.cache_dir
         self.backbone_ = self._build_backbone().to(context.device)
-        if self.provenance_ == RANDOM_INIT:
+        if self.weights_path_ is None:
             context.logger.warning(
-                "%s: frozen %s at random initialisation; pass --set weights=PATH (a local Kinetics "
-                "checkpoint) for the papers' transfer learning", self.meta.name, self.BACKBONE,
+                "%s: frozen %s at random initialisation; pass --set %s=PATH (a local Kinetics "
+                "checkpoint) for the papers' transfer learning", self.meta.name, self.BACKBONE, WEIGHTS,
             )
 
     # -- reporting --------------------------------------------------------------------------
@@ -233,12 +253,9 @@ class _FrozenBackboneBaseline(MethodAdapter):
         provenance = getattr(self, "provenance_", None)
         if provenance is not None:
             return provenance
-        path = self.params.get("weights")
-        if not path:
-            return RANDOM_INIT
-        if not Path(path).is_file():
-            return f"local file {Path(path).name} (not found)"
-        return _parts().weights_provenance(path)
+        if self.weights_path_ is None:
+            return random_init_source()
+        return _parts().weights_provenance(self.weights_path_)
 
     def n_parameters(self) -> int | None:
         head = getattr(self, "head_", None)
@@ -329,6 +346,13 @@ class _FrozenBackboneBaseline(MethodAdapter):
         return subclips
 
 
+def random_init_source() -> str:
+    """``weights_source`` of a frozen CNN left at random initialisation (``backbone_weights=random``)."""
+    from benchmark.torch_utils import random_init_source as text
+
+    return text(WEIGHTS)
+
+
 def _feature_windows(features: np.ndarray, like: WindowSet, y: np.ndarray | None) -> WindowSet:
     """A WindowSet over in-memory features, one row per clip of ``like``."""
     refs = np.stack([np.zeros(len(features), dtype=np.int64), np.arange(len(features))], axis=1)
@@ -366,12 +390,12 @@ class _ClipSequenceBaseline(_FrozenBackboneBaseline):
 
 
 def _clip_budgets(input_size_paper: int) -> dict[str, dict[str, Any]]:
-    common = {"weights": None, "backbone_seed": 0, "cell": "lstm", "bidirectional": False, "num_layers": 1,
+    common = {"backbone_seed": 0, "cell": "lstm", "bidirectional": False, "num_layers": 1,
               "max_windows_per_epoch": None, "feature_batch_size": 8}
     return {
-        "smoke": {**common, "input_size": 32, "subclips": 2, "hidden_size": 64, "dropout": 0.5,
+        "smoke": {**common, WEIGHTS: "random", "input_size": 32, "subclips": 2, "hidden_size": 64, "dropout": 0.5,
                   "epochs": 20, "lr": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "patience": None},
-        "paper": {**common, "input_size": input_size_paper, "subclips": 4, "hidden_size": 256, "dropout": 0.5,
+        "paper": {**common, WEIGHTS: None, "input_size": input_size_paper, "subclips": 4, "hidden_size": 256, "dropout": 0.5,
                   "epochs": 100, "lr": 1e-4, "batch_size": 32, "weight_decay": 1e-4, "patience": 20},
     }
 
@@ -388,8 +412,9 @@ class I3DLSTM(_ClipSequenceBaseline):
     -----
     Karácsony et al. classify 2-s samples from Kinetics-400 I3D features with an LSTM and report
     per-sample and per-seizure results; we predict per clip and decide each video by majority vote
-    of its clips. ``paper``: I3D at 224 px (as trained on Kinetics) on 2-s clips of 64 frames cut
-    into 4 sub-clips of 16 frames; LSTM width 256, dropout 0.5, AdamW at 1e-4 with weight decay
+    of its clips. ``paper``: I3D at 224 px (as trained on Kinetics) on 2-s clips of 48 frames at
+    24 fps (close to the 25 fps of clinical cameras; our choice) cut into 4 sub-clips of 12
+    frames; LSTM width 256, dropout 0.5, AdamW at 1e-4 with weight decay
     1e-4, batch 32, up to 100 epochs with patience 20 on validation loss: our choices where the
     papers state none.
     """
@@ -402,7 +427,7 @@ class I3DLSTM(_ClipSequenceBaseline):
         representation="video",
         representation_params=dict(CLIP_PARAMS),
         budgets=_clip_budgets(224),
-        budget_representation_params={"paper": {"n_frames": 64, "size": 224, "fps": 25.0}},
+        budget_representation_params={"paper": {"n_frames": 48, "size": 224, "fps": 24.0}},
         task_defaults=LI_TARGET,
         version="1",
         citation=KARACSONY_CITATION,
@@ -420,7 +445,7 @@ class R2Plus1DLSTM(_ClipSequenceBaseline):
     -----
     The I3D-LSTM pipeline of Karácsony et al. with torchvision's R(2+1)D-18 (Tran et al. 2018) as
     the frozen extractor. ``paper``: 112-px input (the Kinetics training size of R(2+1)D-18) on
-    2-s clips of 32 frames cut into 4 sub-clips of 8 frames; head and training as ``i3d_lstm``.
+    2-s clips of 32 frames at 16 fps cut into 4 sub-clips of 8 frames; head and training as ``i3d_lstm``.
     """
 
     BACKBONE = "r2plus1d_18"
@@ -431,7 +456,7 @@ class R2Plus1DLSTM(_ClipSequenceBaseline):
         representation="video",
         representation_params=dict(CLIP_PARAMS),
         budgets=_clip_budgets(112),
-        budget_representation_params={"paper": {"n_frames": 32, "size": 112, "fps": 25.0}},
+        budget_representation_params={"paper": {"n_frames": 32, "size": 112, "fps": 16.0}},
         task_defaults=LI_TARGET,
         version="1",
         citation=KARACSONY_CITATION + " Backbone: Tran et al. (2018). A closer look at spatiotemporal "
@@ -475,7 +500,7 @@ class PerezGarcia(_FrozenBackboneBaseline):
     -----
     The paper's extractor is R(2+1)D-34 pretrained on IG-65M and fine-tuned on Kinetics (512
     features, 8-frame snippets at 15 fps, 112 px); torchvision has R(2+1)D-18 only, so we use it
-    (512 features; load Kinetics weights with ``weights=PATH``). Training follows the paper's code
+    (512 features; its ``paper`` budget loads torchvision's Kinetics-400 file with ``backbone_weights=PATH``). Training follows the paper's code
     release: 16 segments, BLSTM with 64 units whose final states of both directions feed a linear
     layer, AdamW at learning rate 1e-2, batch 64, class-weighted loss, up to 400 epochs with
     patience 100; we select the epoch by validation loss (the release uses validation F-score).
@@ -491,11 +516,11 @@ class PerezGarcia(_FrozenBackboneBaseline):
         representation="video",
         representation_params=dict(CLIP_PARAMS),
         budgets={
-            "smoke": {"weights": None, "backbone_seed": 0, "input_size": 32, "n_segments": 4,
+            "smoke": {WEIGHTS: "random", "backbone_seed": 0, "input_size": 32, "n_segments": 4,
                       "jitter_concentration": 1.0, "cell": "lstm", "bidirectional": True, "num_layers": 1,
                       "hidden_size": 32, "dropout": 0.0, "epochs": 30, "lr": 1e-2, "batch_size": 16,
                       "weight_decay": 1e-2, "patience": None, "feature_batch_size": 8},
-            "paper": {"weights": None, "backbone_seed": 0, "input_size": 112, "n_segments": 16,
+            "paper": {WEIGHTS: None, "backbone_seed": 0, "input_size": 112, "n_segments": 16,
                       "jitter_concentration": 1.0, "cell": "lstm", "bidirectional": True, "num_layers": 1,
                       "hidden_size": 64, "dropout": 0.0, "epochs": 400, "lr": 1e-2, "batch_size": 64,
                       "weight_decay": 1e-2, "patience": 100, "feature_batch_size": 8},

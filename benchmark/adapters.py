@@ -6,13 +6,16 @@ splits, seeds, device, timing and logging, and hands the adapter :class:`~benchm
 objects. Test windows reach :meth:`MethodAdapter.predict_proba` without labels.
 
 Register in-tree with :func:`register`; other packages register through the entry-point group
-``seizure_bench.methods`` (each entry point names a ``MethodAdapter`` subclass).
+``seizure_bench.methods`` (each entry point names a ``MethodAdapter`` subclass, and its name is the
+method's ``meta.name``).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -21,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from benchmark.errors import UnknownNameError, did_you_mean
+from benchmark.errors import BenchmarkError, UnknownNameError, did_you_mean
 from benchmark.windowset import WindowSet
 
 log = logging.getLogger(__name__)
@@ -190,11 +193,18 @@ class MethodAdapter(ABC):
 
 
 class Registry:
-    """Methods by name: in-tree ones registered with :func:`register`, plus entry points."""
+    """Methods by name: in-tree ones registered with :func:`register`, plus entry points.
+
+    Entry points are kept unloaded: importing a plug-in runs its code with the user's access, so
+    :meth:`get` loads only the one asked for (its entry-point name must equal its ``meta.name``),
+    and only listing (:meth:`names`) loads them all. An isolated run never loads one in the harness
+    (see :func:`benchmark.runner.resolve_method`).
+    """
 
     def __init__(self) -> None:
         self._methods: dict[str, type[MethodAdapter]] = {}
         self._origin: dict[str, str] = {}
+        self._entry_points: dict[str, metadata.EntryPoint] | None = None
         self._loaded_entry_points = False
 
     def add(self, cls: type[MethodAdapter], origin: str = "in-tree") -> type[MethodAdapter]:
@@ -210,51 +220,156 @@ class Registry:
         import baselines  # noqa: F401
         import methods  # noqa: F401
 
+    def entry_points(self) -> dict[str, metadata.EntryPoint]:
+        """The installed entry points of the group by name, not loaded (read once)."""
+        if self._entry_points is None:
+            found: dict[str, metadata.EntryPoint] = {}
+            for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+                found.setdefault(ep.name, ep)
+            self._entry_points = found
+        return self._entry_points
+
+    def _load_entry_point(self, ep: metadata.EntryPoint) -> type[MethodAdapter]:
+        """Import one entry point's class and register it; raises ``ValueError`` saying why it is unusable."""
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plug-in must not break the whole suite
+            raise ValueError(f"could not load method entry point {ep.name} ({ep.value}): {exc}") from exc
+        if not (isinstance(cls, type) and issubclass(cls, MethodAdapter)):
+            raise ValueError(f"entry point {ep.name} ({ep.value}) does not name a MethodAdapter subclass")
+        if not isinstance(getattr(cls, "meta", None), MethodMeta):
+            raise ValueError(f"entry point {ep.name} ({ep.value}) names a class without a MethodMeta 'meta'")
+        name = cls.meta.name
+        registered = self._methods.get(name) is cls  # the plug-in also used @register (as the README's example)
+        if name in self._methods and not registered:
+            raise ValueError(f"entry point {ep.name} ({ep.value}) names method '{name}', which is already "
+                             f"registered ({self._origin[name]})")
+        try:
+            check_entry_point_name(ep, name)
+        except BenchmarkError:
+            if registered:
+                self._methods.pop(name)
+                self._origin.pop(name, None)
+            raise
+        self.add(cls, origin=f"entry point {ep.value}")
+        return cls
+
     def _load_entry_points(self) -> None:
         if self._loaded_entry_points:
             return
         self._loaded_entry_points = True
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        for ep in self.entry_points().values():
+            if self._methods.get(ep.name) is not None and self._origin.get(ep.name, "").startswith("entry point"):
+                continue  # loaded already by get()
             try:
-                cls = ep.load()
-            except Exception as exc:  # a broken plug-in must not break the whole suite
-                log.warning("could not load method entry point %s (%s): %s", ep.name, ep.value, exc)
-                continue
-            if not (isinstance(cls, type) and issubclass(cls, MethodAdapter)):
-                log.warning("entry point %s (%s) does not name a MethodAdapter subclass; ignored", ep.name, ep.value)
-                continue
-            if not isinstance(getattr(cls, "meta", None), MethodMeta):
-                log.warning("entry point %s (%s) names a class without a MethodMeta 'meta'; ignored", ep.name, ep.value)
-                continue
-            name = cls.meta.name
-            if self._methods.get(name) is cls:
-                # The plug-in also used @register (as the README example does); it is still a plug-in.
-                self._origin[name] = f"entry point {ep.value}"
-            elif name in self._methods:
-                log.warning(
-                    "entry point %s (%s) names method '%s', which is already registered (%s); ignored",
-                    ep.name, ep.value, name, self._origin[name],
-                )
-            else:
-                self.add(cls, origin=f"entry point {ep.value}")
+                self._load_entry_point(ep)
+            except (ValueError, BenchmarkError) as exc:
+                log.warning("%s; ignored", exc)
 
     def names(self) -> list[str]:
+        """Every method's name; imports every installed plug-in (listing only)."""
         self._load_builtin()
         self._load_entry_points()
         return sorted(self._methods)
 
+    def in_tree_names(self) -> list[str]:
+        """Names of the methods registered without loading any entry point (in-tree, or added by code)."""
+        self._load_builtin()
+        return sorted(self._methods)
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is registered or installed as an entry point, without loading plug-ins."""
+        self._load_builtin()
+        return name in self._methods or name in self.entry_points()
+
+    def unloaded_entry_point(self, name: str) -> metadata.EntryPoint | None:
+        """The entry point of ``name`` when its plug-in's code has not run in this process (neither
+        registered, nor its top-level module imported), else ``None``."""
+        self._load_builtin()
+        if name in self._methods:
+            return None
+        ep = self.entry_points().get(name)
+        if ep is None or ep.module.split(".")[0] in sys.modules:
+            return None
+        return ep
+
     def get(self, name: str) -> type[MethodAdapter]:
-        names = self.names()
-        if name not in self._methods:
-            raise UnknownNameError(
-                f"unknown method '{name}'.{did_you_mean(name, names)} "
-                "Run 'seizure-bench list methods' to see the registered ones."
-            )
-        return self._methods[name]
+        """The method named ``name``: registered (in-tree first), else the entry point of that name,
+        loading only that one."""
+        self._load_builtin()
+        if name in self._methods:
+            return self._methods[name]
+        ep = self.entry_points().get(name)
+        if ep is not None:
+            try:
+                return self._load_entry_point(ep)
+            except ValueError as exc:  # installed but unusable: no method of that name
+                raise UnknownNameError(f"{exc}; fix or uninstall that plug-in.") from None
+        known = sorted(set(self._methods) | set(self.entry_points()))
+        raise UnknownNameError(
+            f"unknown method '{name}'.{did_you_mean(name, known)} "
+            "Run 'seizure-bench list methods' to see the registered ones."
+        )
 
     def origin(self, name: str) -> str:
         self.get(name)
         return self._origin[name]
+
+
+def check_entry_point_name(ep: metadata.EntryPoint, meta_name: str) -> None:
+    """Refuse a plug-in whose entry-point name is not its ``meta.name``: the harness finds a plug-in
+    by that name without importing it."""
+    if ep.name != meta_name:
+        raise BenchmarkError(
+            f"entry point '{ep.name}' ({ep.value}) names a method whose meta.name is '{meta_name}'; "
+            f"the entry-point name must equal meta.name: rename it to '{meta_name}' in the plug-in's "
+            "[project.entry-points.\"seizure_bench.methods\"] and reinstall it."
+        )
+
+
+def plugin_proxy(meta: MethodMeta, module: str, qualname: str, path: Path | None,
+                 origin: str) -> type[MethodAdapter]:
+    """A stand-in for a plug-in's class that was never imported here: its ``meta`` (as a sandboxed
+    probe reported it) and where the fold worker imports the real one (``plugin_source``). It
+    checks settings and records provenance; it cannot fit or predict."""
+
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError(f"method '{meta.name}' runs only in a sandboxed fold worker; its code is not "
+                           "imported into the harness")
+
+    cls = type(qualname.rsplit(".", 1)[-1], (MethodAdapter,), {
+        "meta": meta, "fit": refuse, "predict_proba": refuse, "__module__": module, "__qualname__": qualname,
+        "plugin_source": (module, qualname, path), "plugin_origin": origin,
+    })
+    return cls
+
+
+def meta_from_dict(d: Any, what: str) -> MethodMeta:
+    """A :class:`MethodMeta` from its :meth:`MethodMeta.to_dict` form, checked field by field;
+    ``ValueError`` naming ``what`` otherwise."""
+    fields_ = {f.name: f for f in dataclasses.fields(MethodMeta)}
+    if not isinstance(d, dict) or not {"name", "modality", "tasks", "representation", "budgets"} <= set(d):
+        raise ValueError(f"{what}: its meta is not a MethodMeta record")
+    unknown = sorted(set(d) - set(fields_))
+    if unknown:
+        raise ValueError(f"{what}: its meta has unknown field(s) {unknown}")
+    kinds = {"name": str, "modality": str, "tasks": list, "representation": str, "budgets": dict, "version": str,
+             "citation": str, "description": str, "is_baseline": bool, "representation_params": dict,
+             "bandpass": (list, type(None)), "video_aggregation": str, "task_defaults": dict,
+             "budget_representation_params": dict}
+    for key, value in d.items():
+        if not isinstance(value, kinds[key]):
+            raise ValueError(f"{what}: its meta field '{key}' is a {type(value).__name__}")
+    if not all(isinstance(t, str) for t in d["tasks"]) or not all(
+            isinstance(b, dict) for b in d["budgets"].values()):
+        raise ValueError(f"{what}: its meta's tasks or budgets are malformed")
+    kw = dict(d)
+    kw["tasks"] = tuple(d["tasks"])
+    if d.get("bandpass") is not None:
+        if len(d["bandpass"]) != 2 or not all(isinstance(v, (int, float)) for v in d["bandpass"]):
+            raise ValueError(f"{what}: its meta field 'bandpass' is not (low, high)")
+        kw["bandpass"] = (float(d["bandpass"][0]), float(d["bandpass"][1]))
+    return MethodMeta(**kw)
 
 
 REGISTRY = Registry()

@@ -130,7 +130,8 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", required=True)
     p.add_argument("--task", default="prediction",
                    help="prediction (default), detection, seizure-type, or classification (video)")
-    p.add_argument("--protocol", default="loocv", help="loocv (default), loso, kfold5, kfold5-random")
+    p.add_argument("--protocol", default="loocv",
+                   help="loocv (default), loso, kfold5, kfold5-random, kfold5-random-balanced (the last two leaky)")
     p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", type=Path)
@@ -201,6 +202,14 @@ def _window(args):
         raise BenchmarkError("--ictal-stride applies to the detection and seizure-type tasks only.")
     base = DEFAULT_WINDOWS.get(args.task, DEFAULT_WINDOWS["detection"])
     w = args.window if args.window is not None else base.window_s
+    if args.window is None and args.task == "classification" and getattr(args, "method", None):
+        from benchmark.runner import resolve_method
+        from benchmark.windows import clip_seconds
+
+        # A video window is the method's clip: n_frames / fps (a plug-in of an isolated run is not imported).
+        meta = resolve_method(args.method, getattr(args, "isolation", None))[0].meta
+        if args.budget in meta.budgets and meta.representation == "video":
+            w = clip_seconds(meta.representation_params_for(args.budget))
     return WindowParams(w, args.stride if args.stride is not None else w, ictal)
 
 
@@ -323,19 +332,35 @@ def _add_reproduce_parser(sub) -> None:
         "reproduce", help="run a paper's whole grid (methods x settings) and load its reported tables",
         description="Run every cell of a paper's experimental grid as an ordinary, resumable run, then "
         "load the paper's bundled per-patient tables; 'seizure-bench report' lays the results out like "
-        "the paper's summary tables (papers/<recipe>.html). Recipes: lee2024.",
+        "the paper's summary tables (papers/<recipe>.html). The paper budget uses the paper's windows "
+        "and settings; smoke may use coarser windows, and --dry-run says so. Recipes: "
+        + ", ".join(_recipe_names()) + ".",
         epilog="example: seizure-bench reproduce lee2024 --dataset chbmit --data-dir ../shared/data/chbmit --budget paper",
     )
-    p.add_argument("recipe", help="recipe name (lee2024: Lee et al. 2024, Tables 6-8)")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("recipe", help="recipe name (" + ", ".join(_recipe_names()) + ")")
+    p.add_argument("--dataset", help="dataset of the runs; for recipes whose rows are datasets, selects their rows "
+                                     "(a synthetic dataset selects the rows of the dataset it stands in for)")
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU per run, default) or paper")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", metavar="M1,M2", help="comma-separated subset of the recipe's methods")
-    p.add_argument("--sop", type=float, nargs="+", action="extend", metavar="MIN", help="subset of the recipe's SOPs")
-    p.add_argument("--dry-run", action="store_true", help="print the runs (and equivalent 'run' commands) and stop")
+    p.add_argument("--rows", nargs="+", action="extend", metavar="ROW",
+                   help="subset of the recipe's rows by key (e.g. sop10; --dry-run lists them)")
+    p.add_argument("--sop", type=float, nargs="+", action="extend", metavar="MIN",
+                   help="subset of the recipe's rows by SOP (recipes whose rows vary the SOP, e.g. lee2024)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the runs with their windows (and equivalent 'run' commands) and stop")
+    p.add_argument("--set", action="append", default=[], metavar="[METHOD:]KEY=VALUE",
+                   help="override a hyper-parameter (JSON value) of every method of the grid that has it, or of "
+                        "METHOD only, e.g. --set backbone_weights=PATH (paper budgets of video methods need one)")
     p.add_argument("--splits-dir", type=Path)
     _add_execution_args(p, fail_fast="stop at the first failed fold, and the grid at the first run that is not complete")
+
+
+def _recipe_names() -> list[str]:
+    from benchmark.recipes import RECIPES
+
+    return list(RECIPES)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -698,24 +723,49 @@ def cmd_check_adapter(args) -> int:
 
 def cmd_reproduce(args) -> int:
     from benchmark.adapters import BUDGETS, REGISTRY
-    from benchmark.recipes import get_recipe, run_grid
+    from benchmark.recipes import get_recipe, missing_weights, run_grid, with_overrides
+    from benchmark.weights import MissingWeightsError
 
     recipe = get_recipe(args.recipe)
     if args.budget not in BUDGETS:
         raise BenchmarkError(f"unknown budget '{args.budget}'; choose one of {', '.join(BUDGETS)}.")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    cells = recipe.cells(args.dataset, methods=methods, rows=args.sop)
-    print(f"{recipe.name}: {recipe.title}; {len(cells)} run(s) on {args.dataset}, budget {args.budget}")
+    if args.rows and args.sop:
+        raise BenchmarkError("give --rows or --sop, not both.")
+    rows = recipe.rows_with("sop_minutes", args.sop) if args.sop else args.rows
+    if args.dataset is None and args.dry_run:
+        # A grid is shown on the first dataset of the paper's the suite can load (chbmit, or
+        # video-folder for the videos the papers' private corpora stand for).
+        args.dataset = recipe.dry_run_dataset()
+    cells = with_overrides(recipe.cells(args.dataset, methods=methods, rows=rows, budget=args.budget), _overrides(args.set))
+    # A paper budget without the pretrained weights its methods load: refused before any run starts.
+    missing = missing_weights(cells)
+    if missing and not args.dry_run:
+        raise MissingWeightsError(f"reproduce {recipe.name} --budget {args.budget}: {missing}")
+    datasets = ", ".join(dict.fromkeys(c.dataset for c in cells))
+    print(f"{recipe.name}: {recipe.title}; {len(cells)} run(s) on {datasets}, budget {args.budget}")
     if args.dry_run:
+        # Windows of every budget, so the smoke budget's departure from the paper is in plain sight.
+        for budget in BUDGETS:
+            shown = recipe.cells(args.dataset, methods=methods, rows=rows, budget=budget)
+            several = len({c.dataset for c in shown}) > 1
+            texts = ", ".join(dict.fromkeys(c.window_text + (f" on {c.dataset}" if several else "") for c in shown))
+            note = recipe.budget_note(budget)
+            mark = " (this run)" if budget == args.budget else ""
+            print(f"  windows, budget {budget}{mark}: {texts}" + (f"; {note}" if note else "; as in the paper"))
         for i, cell in enumerate(cells, 1):
-            print(f"  [{i}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {cell.run_command(args.budget, args.seed, args.data_dir)}")
-        missing = sorted({c.method for c in cells} - set(REGISTRY.names()))
+            print(f"  [{i}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {cell.run_command(args.seed, args.data_dir)}")
+        if cells:
+            print(f"windows, cache and steps of a run: {cells[-1].plan_command(args.seed, args.data_dir)}")
+        if missing:
+            print(f"note: these runs would be refused: {missing}")
+        missing = sorted(m for m in {c.method for c in cells} if not REGISTRY.has(m))
         if missing:
             print(f"note: method(s) {', '.join(missing)} are not registered; their runs would fail")
         return 0
     outcomes = []
     for outcome in run_grid(
-        cells, budget=args.budget, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
+        cells, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
         splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, jobs=args.jobs,
         executor=args.executor, scheduler=args.scheduler, threads=args.threads, device=args.device, progress=not args.no_progress,
         fail_fast=args.fail_fast or None, isolation=args.isolation, fold_timeout=_fold_timeout(args.fold_timeout),

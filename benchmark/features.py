@@ -15,7 +15,10 @@ Representations
 ``spectrogram``
     Short-time Fourier transform power per channel, ``(n_chans, n_frames, n_freqs)``. The defaults
     (1-s Hann window, 50 % overlap, 1-60 Hz) give ``(18, 21, 60)`` for a 10-s, 18-channel window at
-    256 Hz, the input size of the ResNet-LSTM detector of Lee et al. (2022).
+    256 Hz, the input size of the ResNet-LSTM seizure predictor of Lee et al. (2024): "The input
+    dimensions for CHB-MIT and SNUH datasets are (18 x 21 x 60) and (21 x 21 x 60), respectively"
+    (section "Residual learning"), from "the Hanning window function with a window length of 1 s
+    and 50 % overlap" and "the 0 ~ 60 Hz band" (section "STFT").
 
 References
 ----------
@@ -25,9 +28,9 @@ Transactions on Audio and Electroacoustics, 15(2), 70-73.
 Mormann, F., Andrzejak, R. G., Elger, C. E., & Lehnertz, K. (2007). Seizure prediction: the long and
 winding road. Brain, 130(2), 314-333.
 
-Lee, K., Jeong, H., Kim, S., Yang, D., Kang, H.-C., & Choi, E. (2022). Real-time seizure detection
-using EEG: a comprehensive comparison of recent approaches under a realistic setting. Proceedings of
-the Conference on Health, Inference, and Learning (CHIL), PMLR 174, 311-337.
+Lee, D., Kim, B., Kim, T., Joe, I., Chong, J., Min, K., & Jung, K. (2024). A ResNet-LSTM hybrid model
+for predicting epileptic seizures using a pretrained model with supervised contrastive learning.
+Scientific Reports, 14. https://doi.org/10.1038/s41598-023-43328-y
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
-from benchmark.errors import DataError, UnknownNameError, did_you_mean
+from benchmark.errors import BenchmarkError, DataError, UnknownNameError, did_you_mean
 
 # Bumped whenever a representation's numbers change for the same parameters, so stale caches miss.
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"  # 2: resampled spans are read with filter padding (windows.py)
 
 # Floor added before taking logarithms so flat (e.g. disconnected or zero-padded) channels stay finite.
 LOG_FLOOR = 1e-12
@@ -382,14 +385,51 @@ def spectrogram_span(
     return out
 
 
-def raw(x: np.ndarray, sfreq: float, zscore: bool = False) -> np.ndarray:
+#: Values of the raw representation's ``zscore``: ``False`` (none), ``True`` or ``"window"`` (each
+#: channel of each window on its own) and ``"recording"`` (each channel over its whole recording).
+ZSCORE_MODES = (False, True, "none", "window", "recording")
+
+
+def zscore_mode(value: Any) -> bool | str:
+    """Canonical ``zscore`` value: ``False``, ``True`` (per window) or ``"recording"``; else raise."""
+    if value is False or value == "none":
+        return False
+    if value is True or value == "window":
+        return True
+    if value == "recording":
+        return "recording"
+    raise BenchmarkError(f"zscore must be one of {list(ZSCORE_MODES)}, got {value!r}.")
+
+
+def zscore_channels(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """``(x - mean) / std`` per channel of a span ``x`` (channels, samples), as float32; a channel
+    with ``std <= 1e-6`` (flat) becomes zeros."""
+    mean = np.asarray(mean, dtype=np.float32)[:, None]
+    std = np.asarray(std, dtype=np.float32)[:, None]
+    out = np.asarray(x, dtype=np.float32) - mean
+    return np.divide(out, std, out=np.zeros_like(out), where=std > 1e-6)
+
+
+def raw(x: np.ndarray, sfreq: float, zscore: bool | str = False) -> np.ndarray:
     """Return the raw windows as float32 (no copy when they already are).
 
-    With ``zscore``, each channel of each window is scaled to zero mean and unit variance (a flat
-    channel becomes zeros), the normalisation of DistilCLIP-EEG's Algorithm 1 (Wang et al.).
+    ``zscore`` (see :data:`ZSCORE_MODES`): ``True``/``"window"`` scales each channel of each window
+    to zero mean and unit variance, which discards the window's absolute amplitude and power;
+    ``"recording"`` does so with each channel's mean and standard deviation over the whole
+    recording, as DistilCLIP-EEG (Wang et al. 2025, Sec. IV-B) z-scores "each channel's signal"
+    after band-pass filtering "to reduce inter-subject and inter-session variability", keeping
+    amplitude differences between windows of one recording. The window cache computes those
+    statistics over the whole band-passed recording (:func:`benchmark.windows.recording_channel_stats`);
+    given only a stack of windows, as here, the stack stands for the recording. A flat channel
+    becomes zeros.
     """
     out = np.asarray(_check_windows(x), dtype=np.float32)
-    if zscore:
+    mode = zscore_mode(zscore)
+    if mode == "recording":
+        flat = out.transpose(1, 0, 2).reshape(out.shape[1], -1)
+        flat = zscore_channels(flat, flat.mean(axis=1), flat.std(axis=1))
+        return np.ascontiguousarray(flat.reshape(out.shape[1], out.shape[0], out.shape[2]).transpose(1, 0, 2))
+    if mode:
         out = out - out.mean(axis=-1, keepdims=True)
         std = out.std(axis=-1, keepdims=True)
         out = np.divide(out, std, out=np.zeros_like(out), where=std > 1e-6)
@@ -407,7 +447,8 @@ class Representation:
     description: str
 
 
-def _raw_shape(n_chans: int, n_times: int, sfreq: float, **_) -> tuple[int, ...]:
+def _raw_shape(n_chans: int, n_times: int, sfreq: float, zscore=False, **_) -> tuple[int, ...]:
+    zscore_mode(zscore)  # fail before any memmap exists
     return (n_chans, n_times)
 
 
@@ -455,19 +496,54 @@ def get_representation(name: str) -> Representation:
     return REPRESENTATIONS[name]
 
 
+#: Parameter every representation takes besides its own: the sampling rate (Hz) the window cache
+#: resamples each recording to (:func:`scipy.signal.resample_poly`, before the band-pass and the
+#: representation), e.g. DistilCLIP-EEG's 256 Hz. Absent or ``None``: the dataset's common rate.
+SFREQ_PARAM = "sfreq"
+
+
+def target_sfreq(params: Mapping[str, Any] | None, native: float) -> float:
+    """The sampling rate the window cache prepares ``params``' windows at: their ``sfreq``, else ``native``."""
+    value = (params or {}).get(SFREQ_PARAM)
+    return float(native) if value is None else _check_sfreq(value)
+
+
+def _check_sfreq(value: Any) -> float:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if isinstance(value, bool) or not rate > 0 or rate == float("inf"):
+        raise BenchmarkError(f"{SFREQ_PARAM} must be a positive sampling rate in Hz (or None), got {value!r}.")
+    return rate
+
+
 def resolve_params(representation: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Merge ``params`` over the representation's defaults, rejecting unknown parameter names."""
+    """Merge ``params`` over the representation's defaults, rejecting unknown parameter names.
+
+    A given ``sfreq`` (:data:`SFREQ_PARAM`) is kept, checked; the representation's function never sees it.
+    """
     rep = get_representation(representation)
     params = dict(params or {})
+    rate = params.pop(SFREQ_PARAM, None)
     unknown = sorted(set(params) - set(rep.defaults))
     if unknown:
-        allowed = sorted(rep.defaults) or "none"
+        allowed = sorted([*rep.defaults, SFREQ_PARAM])
         raise UnknownNameError(
             f"representation '{representation}' has no parameter(s) {unknown}; allowed: {allowed}."
         )
     merged = {**rep.defaults, **params}
     if "bands" in merged:
         merged["bands"] = _as_bands(merged["bands"])
+    if rate is not None:
+        merged[SFREQ_PARAM] = _check_sfreq(rate)
+    return merged
+
+
+def _function_params(representation: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The keyword arguments of the representation's function (``sfreq`` is the cache's)."""
+    merged = resolve_params(representation, params)
+    merged.pop(SFREQ_PARAM, None)
     return merged
 
 
@@ -477,7 +553,7 @@ def compute(representation: str, x: np.ndarray, sfreq: float, params: Mapping[st
     ``params`` overrides the representation's defaults (see :data:`REPRESENTATIONS`).
     """
     rep = get_representation(representation)
-    out = rep.compute(x, sfreq, **resolve_params(representation, params))
+    out = rep.compute(x, sfreq, **_function_params(representation, params))
     return np.asarray(out, dtype=np.float32)
 
 
@@ -495,7 +571,7 @@ def compute_span(
     spectrogram shares the STFT frames of overlapping windows (:func:`spectrogram_span`), the
     other representations are computed window by window.
     """
-    merged = resolve_params(representation, params)
+    merged = _function_params(representation, params)
     offsets = np.asarray(offsets, dtype=np.int64)
     if representation == "spectrogram":
         return spectrogram_span(span, offsets, n_times, sfreq, **merged)
@@ -511,7 +587,7 @@ def output_shape(
     ``compute(representation, x, sfreq, params).shape == (len(x), *output_shape(...))``.
     """
     rep = get_representation(representation)
-    return tuple(int(d) for d in rep.shape(n_chans, n_times, sfreq, **resolve_params(representation, params)))
+    return tuple(int(d) for d in rep.shape(n_chans, n_times, sfreq, **_function_params(representation, params)))
 
 
 def representation_key(representation: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -526,4 +602,6 @@ def representation_key(representation: str, params: Mapping[str, Any] | None = N
     for k, v in merged.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "bands":
             merged[k] = float(v)  # 1 and 1.0 must give the same key
+    if representation == "raw":
+        merged["zscore"] = zscore_mode(merged["zscore"])  # "window" and True compute the same numbers
     return {"representation": representation, "params": dict(sorted(merged.items())), "version": FEATURES_VERSION}

@@ -6,12 +6,17 @@ real test metadata. :func:`fit_predict` runs it in this process; ``python -m ben
 DIR`` runs it from ``DIR/job.pkl`` (written by the harness) and writes ``DIR/out/``: ``proba.npy``
 and ``result.json``. That output is read back by the harness as data only (no pickle), so a
 method cannot run code in the harness through it. :mod:`benchmark.sandbox` starts the worker.
+``python -m benchmark.fold_worker --describe module:qualname`` prints a plug-in class's
+``MethodMeta`` as JSON (run sandboxed: the harness never imports a plug-in of an isolated run).
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import json
+import os
+import stat
 import logging
 import pickle
 import sys
@@ -145,13 +150,64 @@ def write_output(out: AdapterOutput, folder: Path) -> None:
     (folder / "result.json").write_text(json.dumps(result, default=str))
 
 
+#: Largest output files read back from a worker (a fold's probabilities are far smaller).
+MAX_RESULT_BYTES = 1 << 20
+MAX_PROBA_BYTES = 4 << 30
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (not a link, pipe or device) under ``limit``
+    bytes, ``None`` if absent; a worker cannot make the harness read a host file or block on a pipe."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if st.st_size > limit:
+            raise ValueError(f"{path.name} is {st.st_size} bytes, more than {limit}")
+        return fh.read(limit + 1)
+
+
+def clean_report(extra: dict[str, Any]) -> dict[str, Any]:
+    """What a method reports about itself, kept to what a board can show: a non-negative whole
+    parameter count, one line of weights source, and efficiency figures that are finite
+    non-negative numbers (and a short window shape); anything else is dropped."""
+    out = dict(extra)
+    n = out.get("n_params")
+    if n is not None and not (isinstance(n, int) and not isinstance(n, bool) and n >= 0):
+        out["n_params"] = None
+    if "weights_source" in out:
+        out["weights_source"] = " ".join(str(out["weights_source"]).split())[:200]
+    eff = out.get("efficiency")
+    if eff is not None:
+        kept: dict[str, Any] = {}
+        if isinstance(eff, dict):
+            for key, value in list(eff.items())[:32]:
+                if not isinstance(key, str) or len(key) > 64:
+                    continue
+                if key == "window_shape" and isinstance(value, (list, tuple)) and len(value) <= 8 and all(
+                        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+                    kept[key] = list(value)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value) and value >= 0:
+                    kept[key] = value
+        out["efficiency"] = kept
+    return out
+
+
 def read_output(folder: Path) -> AdapterOutput:
     """The worker's output, parsed as data only; a missing or malformed one is an error."""
     try:
-        result = json.loads((folder / "result.json").read_text())
+        text = _read_regular(folder / "result.json", MAX_RESULT_BYTES)
+        if text is None:
+            raise FileNotFoundError("result.json")
+        result = json.loads(text)
         proba = None
-        if (folder / "proba.npy").exists():
-            proba = np.load(folder / "proba.npy", allow_pickle=False)
+        raw = _read_regular(folder / "proba.npy", MAX_PROBA_BYTES)
+        if raw is not None:
+            proba = np.load(io.BytesIO(raw), allow_pickle=False)
         elif result.get("proba_type"):
             # Not a numeric array: a stand-in of the same type name, judged (and refused) by the output rule.
             proba = type(str(result["proba_type"]), (), {})()
@@ -163,8 +219,35 @@ def read_output(folder: Path) -> AdapterOutput:
         return AdapterOutput(error=f"the fold worker left no readable output ({type(exc).__name__}: {exc})")
 
 
+def describe(target: str) -> dict[str, Any]:
+    """``module:qualname``'s class as the harness may learn it without importing it: its
+    :class:`~benchmark.adapters.MethodMeta` as a dict (run in a sandbox, see
+    :func:`benchmark.sandbox.describe_plugin`)."""
+    from benchmark.adapters import MethodAdapter, MethodMeta
+
+    module, _, qualname = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not (isinstance(obj, type) and issubclass(obj, MethodAdapter)):
+        raise TypeError(f"{target} is not a MethodAdapter subclass")
+    if not isinstance(getattr(obj, "meta", None), MethodMeta):
+        raise TypeError(f"{target} has no MethodMeta 'meta'")
+    return {"meta": obj.meta.to_dict()}
+
+
 def main(argv: list[str] | None = None) -> int:
-    folder = Path((argv or sys.argv[1:])[0])
+    args = argv or sys.argv[1:]
+    if args[0] == "--describe":
+        # One JSON line last on stdout; what the plug-in prints while it is imported comes before it.
+        try:
+            result = describe(args[1])
+        except Exception as exc:
+            result = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        sys.stdout.write("\n" + json.dumps(result, default=str) + "\n")
+        sys.stdout.flush()
+        return 0
+    folder = Path(args[0])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with open(folder / "job.pkl", "rb") as fh:
         task: AdapterTask = pickle.load(fh)

@@ -8,6 +8,19 @@ The false positive rate is the window-level ratio ``FP / (FP + TN)`` used by Lee
 "A ResNet-LSTM hybrid model for predicting epileptic seizures using a pretrained model with
 supervised contrastive learning", Scientific Reports 14, doi:10.1038/s41598-023-43328-y (Table 1),
 not a rate per hour.
+
+Besides the macro averages, two figures some papers print are computed, so that a run sits in the
+same columns as their reported sets (Wang et al. 2025, DistilCLIP-EEG, Tables I-V):
+
+* support-weighted precision and F1 (scikit-learn's ``average="weighted"``): each class's value
+  weighted by its number of true windows (multi-class only; for two classes papers print the
+  positive class's ``precision`` and ``f1``);
+* the ROC AUC of hard (0/1) predictions, ``roc_auc_hard``: one operating point joined to (0, 0) and
+  (1, 1), whose area is ``(recall + specificity) / 2`` of the class. For two classes it equals the
+  balanced accuracy; ``roc_auc_hard_macro`` is the mean over the classes present and
+  ``roc_auc_hard_micro`` the same area over every (window, class) pair of the one-hot predictions,
+  ``(accuracy + 1 - (1 - accuracy) / (K - 1)) / 2`` for ``K`` classes. ``roc_auc`` stays the
+  ranking AUC of the scores.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ METRICS = (
     "f1",
     "balanced_accuracy",
     "roc_auc",
+    "roc_auc_hard",
 )
 # Multi-class (seizure type) metrics; per-class ones are named "<metric>:<class>", e.g. "recall:FNSZ".
 MULTICLASS_METRICS = (
@@ -39,8 +53,14 @@ MULTICLASS_METRICS = (
     "f1_micro",
     "roc_auc_macro",
     "roc_auc_micro",
+    "precision_weighted",
+    "f1_weighted",
+    "roc_auc_hard_macro",
+    "roc_auc_hard_micro",
 )
-PER_CLASS_METRICS = ("recall", "precision", "specificity", "f1", "roc_auc")
+# Support-weighted averages (scikit-learn's average="weighted"), part of MULTICLASS_METRICS.
+WEIGHTED_METRICS = ("precision_weighted", "f1_weighted")
+PER_CLASS_METRICS = ("recall", "precision", "specificity", "f1", "roc_auc", "roc_auc_hard")
 # Event-based (SzCORE) detection metrics, added to detection runs by benchmark.events.
 EVENT_METRICS = ("event_sensitivity", "event_precision", "event_f1", "fa_per_24h")
 LOWER_IS_BETTER = frozenset({"fpr", "fa_per_24h"})
@@ -115,7 +135,14 @@ def binary_metrics(y_true, score, threshold: float = 0.5, pred=None) -> dict[str
         # NaN propagates on purpose: balanced accuracy needs both classes.
         "balanced_accuracy": (sens + spec) / 2.0,
         "roc_auc": _roc_auc(y, s),
+        "roc_auc_hard": _hard_auc(sens, spec),
     }
+
+
+def _hard_auc(recall: float, specificity: float) -> float:
+    """Area under the ROC "curve" of hard predictions: the point (1 - specificity, recall) joined
+    to (0, 0) and (1, 1), i.e. ``(recall + specificity) / 2`` (NaN when either is undefined)."""
+    return (recall + specificity) / 2.0
 
 
 def _metrics_of(group: pd.DataFrame) -> dict[str, float]:
@@ -208,11 +235,13 @@ def summarize(per_patient: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> p
 def multiclass_metrics(y_true, proba, classes) -> dict[str, float]:
     """Metrics of a multi-class prediction (seizure types).
 
-    Each class is scored one-vs-rest (recall, precision, specificity, F1, ROC AUC, named
-    ``"<metric>:<class>"``). Macro averages are over the classes present in ``y_true`` (a class a
-    patient never has cannot be recalled; averaging over all classes would punish every patient for
-    the types they do not have). Micro F1 equals accuracy for single-label data; micro ROC AUC pools
-    every (window, class) pair. Balanced accuracy is the macro recall.
+    Each class is scored one-vs-rest (recall, precision, specificity, F1, ROC AUC of the scores and
+    of the hard predictions, named ``"<metric>:<class>"``). Macro averages are over the classes
+    present in ``y_true`` (a class a patient never has cannot be recalled; averaging over all classes
+    would punish every patient for the types they do not have). Micro F1 equals accuracy for
+    single-label data; micro ROC AUC pools every (window, class) pair. Balanced accuracy is the
+    macro recall. Weighted precision and F1 weight each class by its support (true windows), so
+    classes absent from ``y_true`` weigh nothing (see the module docstring for the hard AUCs).
 
     Parameters
     ----------
@@ -242,6 +271,7 @@ def multiclass_metrics(y_true, proba, classes) -> dict[str, float]:
             "specificity": _ratio(tn, tn + fp),
             "f1": _ratio(2 * tp, 2 * tp + fp + fn),
             "roc_auc": _roc_auc(truth.astype(np.int64), p[:, k]) if len(p) else float("nan"),
+            "roc_auc_hard": _hard_auc(recall, _ratio(tn, tn + fp)),
         }
         for m, v in values.items():
             out[f"{m}:{name}"] = v
@@ -256,6 +286,16 @@ def multiclass_metrics(y_true, proba, classes) -> dict[str, float]:
     out["roc_auc_macro"] = _nanmean(per["roc_auc"])
     onehot = (y[:, None] == np.arange(len(classes))[None, :]).astype(np.int64)
     out["roc_auc_micro"] = _roc_auc(onehot.ravel(), p.ravel()) if len(p) else float("nan")
+    support = np.array([np.sum(y == k) for k in present], dtype=float)
+    for name in ("precision", "f1"):
+        # A present class that is never predicted has no precision; counted as 0, as scikit-learn does.
+        values = np.nan_to_num(np.array(per[name], dtype=float), nan=0.0)
+        out[f"{name}_weighted"] = float(values @ support / support.sum()) if support.sum() else float("nan")
+    out["roc_auc_hard_macro"] = _nanmean(per["roc_auc_hard"])
+    guess = (pred[:, None] == np.arange(len(classes))[None, :]).astype(np.int64)
+    tpr = _ratio(np.sum(onehot & guess), np.sum(onehot))
+    tnr = _ratio(np.sum((1 - onehot) & (1 - guess)), np.sum(1 - onehot))
+    out["roc_auc_hard_micro"] = _hard_auc(tpr, tnr)
     return out
 
 

@@ -8,7 +8,9 @@ file and no cache entry is written: the split is the committed (or previously ca
 when it exists, else built in memory the way a run would build it.
 
 Every figure comes from the harness's own functions (task labels, split, :func:`window_table`, the
-feature shapes), so a plan cannot drift from what a run does.
+feature shapes), so a plan cannot drift from what a run does. A method may add lines of its own
+with an optional ``plan_notes(window_s, stride_s) -> list[str]`` method (the ResNet-LSTM methods say
+how many windows their LSTM context of ``lstm_context_s`` seconds holds at the run's stride).
 """
 
 from __future__ import annotations
@@ -137,6 +139,8 @@ class Plan:
     folds: list[FoldPlan]
     step_keys: dict[str, dict[str, Any]] | None
     notes: list[str] = field(default_factory=list)
+    # Video: the method's clip, {"n_frames", "fps", "size"} (a clip lasts n_frames / fps seconds).
+    clip: dict[str, Any] | None = None
 
     @property
     def n_folds(self) -> int:
@@ -227,6 +231,10 @@ def plan_run(cfg: RunConfig) -> Plan:
         notes.append("steps are upper bounds: early stopping (patience) and a method's own class "
                      "resampling are not modelled" + ("; pre-training is counted over the fold's "
                                                       "training windows" if "pretrain" in stage_keys else ""))
+    # What the method itself makes of these windows (e.g. how many windows an LSTM context holds).
+    hook = getattr(runner.method_cls.from_budget(cfg.budget, cfg.method_overrides), "plan_notes", None)
+    if callable(hook):
+        notes += list(hook(window.window_s, window.stride_s))
     if spec.leaky:
         notes.append(f"protocol {cfg.protocol} is leaky by design (segment-level folds)")
     used = {p for f in spec.folds for u in f.train + f.test for p in [spec.units[u].patient]}
@@ -249,6 +257,8 @@ def plan_run(cfg: RunConfig) -> Plan:
         window_shape=tuple(int(d) for d in shape), window_dtype=str(np.dtype(dtype)),
         bytes_per_window=per_window, cache_bytes=(len(table) + unlabelled) * per_window,
         split_source=source, folds=folds, step_keys=stage_keys, notes=notes,
+        clip=({k: video_params(meta.representation_params_for(cfg.budget))[k] for k in ("n_frames", "fps", "size")}
+              if index.modality == "video" else None),
     )
 
 
@@ -277,7 +287,7 @@ def _window_layout(runner: Runner, index: RecordingIndex) -> tuple[tuple[int, ..
         vp = video_params(rep_params)
         unlabelled = sum(len(t) for t in contextual_table(index, window).values())
         return (vp["n_frames"], 3, vp["size"], vp["size"]), "uint8", unlabelled
-    sfreq = _common_sfreq(index)
+    sfreq = features.target_sfreq(rep_params, _common_sfreq(index))
     n_times = int(round(window.window_s * sfreq))  # as the window cache computes it
     shape = features.output_shape(meta.representation, len(index.channels), n_times, sfreq, rep_params)
     return tuple(shape), "float32", 0
@@ -431,7 +441,9 @@ def format_plan(plan: Plan) -> str:
         f"({per_class}"
         + (f"; + {human_count(plan.extra_windows)} extra ictal for training at stride {plan.ictal_stride_s:g} s"
            if plan.ictal_stride_s is not None else "") + ")"
-        + (f"; + {human_count(plan.unlabelled_windows)} unlabelled clips" if plan.unlabelled_windows else ""),
+        + (f"; + {human_count(plan.unlabelled_windows)} unlabelled clips" if plan.unlabelled_windows else "")
+        + (f"; each clip {plan.clip['n_frames']} frames at {plan.clip['fps']:g} fps, "
+           f"{plan.clip['size']}x{plan.clip['size']} px" if plan.clip else ""),
         f"  cache        {human_bytes(plan.cache_bytes)} ({human_bytes(plan.bytes_per_window)} per window: "
         f"{plan.window_dtype} {'x'.join(map(str, plan.window_shape))})",
         f"  split        {plan.split_source}",

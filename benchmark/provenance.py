@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import importlib.util
 import os
 import platform
 import socket
@@ -124,15 +125,18 @@ def _version(dist: str) -> str:
 
 
 def _source_hash(top: str) -> str:
+    # Found, not imported, when not imported yet: a plug-in of an isolated run never runs in the harness.
+    module = sys.modules.get(top)
     try:
-        module = importlib.import_module(top)
-    except ImportError:
-        return "unavailable"
-    roots = [Path(p) for p in getattr(module, "__path__", [])]
+        spec = getattr(module, "__spec__", None) if module is not None else importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        spec = None
+    roots = [Path(p) for p in getattr(module, "__path__", None) or (spec and spec.submodule_search_locations) or []]
+    origin = getattr(module, "__file__", None) or (spec.origin if spec is not None and spec.has_location else None)
     if roots:
         files = sorted({(f.relative_to(root).as_posix(), f) for root in roots for f in root.rglob("*.py")})
-    elif getattr(module, "__file__", None):
-        f = Path(module.__file__)
+    elif origin:
+        f = Path(origin)
         files = [(f.name, f)]
     else:  # defined in __main__ or built at run time: no file to hash
         return "unavailable"

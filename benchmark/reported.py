@@ -10,7 +10,7 @@ A reported result set is one of two levels:
     Figures a paper gives only for a whole data set (e.g. a random k-fold over segments). The CSV
     has a ``row`` column naming the paper's table row (a method, a model variant) and one column per
     metric: the binary names, the multi-class ones (:data:`benchmark.metrics.MULTICLASS_METRICS`,
-    plus the support-weighted :data:`WEIGHTED_METRICS` that some papers print), the video-level
+    which include the support-weighted and hard-prediction figures some papers print), the video-level
     ones of video classification (:data:`benchmark.metrics.VIDEO_METRICS`, e.g. ``video_f1``) and
     per-class ones ``"<metric>:<CLASS>"`` with ``<metric>`` in
     :data:`benchmark.metrics.PER_CLASS_METRICS`. One
@@ -46,6 +46,7 @@ from benchmark.metrics import (
     PER_CLASS_METRICS,
     SUMMARY_COLUMNS,
     VIDEO_METRICS,
+    WEIGHTED_METRICS,
     summarize,
 )
 from benchmark.store import ResultStore, RunRecord, utc_now
@@ -54,9 +55,6 @@ log = logging.getLogger(__name__)
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "reports" / "reported"
 LEVELS = ("patient", "dataset")
-# Support-weighted averages (scikit-learn's average="weighted") that papers print for multi-class
-# results; benchmark runs do not compute them, so they are accepted for dataset-level sets only.
-WEIGHTED_METRICS = ("precision_weighted", "f1_weighted")
 DATASET_METRICS = tuple(dict.fromkeys((*METRICS, *MULTICLASS_METRICS, *WEIGHTED_METRICS, *VIDEO_METRICS)))
 _KEY_COLUMN = {"patient": "patient", "dataset": "row"}
 _CLASS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from benchmark import features
 from benchmark import metrics as M
-from benchmark.adapters import get_method
+from benchmark.adapters import REGISTRY, check_entry_point_name, get_method, meta_from_dict, plugin_proxy
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError, DataError, SplitError
 from benchmark.events import PostProcessing, SzcoreParams, score_windows
@@ -31,6 +32,7 @@ from benchmark.executors import check_options as check_executor
 from benchmark.executors import make_executor
 from benchmark.index import RecordingIndex
 from benchmark.provenance import (
+    IN_TREE_PACKAGES,
     command_line,
     git_commit,
     hardware,
@@ -40,6 +42,7 @@ from benchmark.provenance import (
     resolve_device,
 )
 from benchmark.splits import (
+    BALANCED_PROTOCOLS,
     SplitSpec,
     adhoc_split_path,
     check_leakage,
@@ -53,17 +56,21 @@ from benchmark.splits import (
 )
 from benchmark.store import FoldResult, ResultStore, RunRecord, utc_now
 from benchmark.tasks import make_labels, make_params
-from benchmark.windows import DEFAULT_WINDOWS, Preprocessing, WindowCache, WindowParams, video_params, window_table
-from benchmark.fold_worker import AdapterTask
+from benchmark.windows import (DEFAULT_WINDOWS, Preprocessing, WindowCache, WindowParams, video_params,
+                               video_clip_count, video_window, window_table)
+from benchmark.fold_worker import AdapterTask, clean_report
 from benchmark.probabilities import probability_problem
 from benchmark.pseudonyms import Pseudonyms, cache_secret, fold_salt
 from benchmark.sandbox import (
     ISOLATED,
     TRUSTED,
+    describe_plugin,
     method_source,
+    plugin_path,
     requested_isolation,
     resolve_isolation,
     run_task,
+    sandbox_problem,
 )
 
 log = logging.getLogger(__name__)
@@ -160,6 +167,11 @@ class FoldJob:
     # Where an isolated fold's folder (its arrays, job and output) is made: in the window cache, so
     # the arrays can be hard-linked.
     scratch_dir: str | None = None
+    # Isolated folds that run at the same time as others get copies of every array, no shared file.
+    private_arrays: bool = False
+    # (module, qualname, plug-in path) the fold worker imports the method from (method_source); set
+    # by the runner, so a fold never imports a plug-in into the harness to find it.
+    method_source: tuple[str, str, Path | None] | None = None
 
 
 def fold_seed(seed: int, fold_id: str) -> int:
@@ -178,8 +190,10 @@ def worker_problem(method: str, paths: list[str], versions: dict[str, str],
     :func:`benchmark.provenance.method_code`) this process records in the run's provenance: other
     code could give other numbers under the same record.
     """
+    ep = REGISTRY.unloaded_entry_point(method)
     try:
-        cls = get_method(method)
+        # An installed plug-in is hashed, not imported: this process runs folds of isolated runs.
+        cls = type("Unloaded", (), {"__module__": ep.module}) if ep is not None else get_method(method)
     except BenchmarkError:
         return f"method '{method}' is not registered there; install the package that provides it on every worker"
     missing = [p for p in paths if not Path(p).exists()]
@@ -199,13 +213,42 @@ def worker_problem(method: str, paths: list[str], versions: dict[str, str],
     return None
 
 
+#: Why a run cannot be isolated when its method's class was imported into the harness.
+HARNESS_IMPORTED = ("the method's code was imported into the harness process (register it as an entry point "
+                    "to run it isolated)")
+
+
+def resolve_method(name: str, isolation: str | None) -> tuple[type, str | None]:
+    """The method class of a run, and why the run cannot be isolated (``None`` when it can).
+
+    An isolated run never imports a plug-in into the harness: an entry point whose code has not run
+    in this process is described by a sandboxed probe (:func:`benchmark.sandbox.describe_plugin`)
+    and stood in for by a proxy (:func:`benchmark.adapters.plugin_proxy`) that carries its meta and
+    where the fold worker imports it. A class imported here from outside the suite's own packages
+    (registered by user code, or a plug-in loaded earlier in this process) may have changed the
+    harness while it was imported, so its run is trusted.
+    """
+    ep = REGISTRY.unloaded_entry_point(name)
+    if ep is not None and ep.attr and requested_isolation(isolation) != "none" and sandbox_problem() is None:
+        what = f"plug-in '{name}' ({ep.value})"
+        try:
+            meta = meta_from_dict(describe_plugin(name, ep.module, ep.attr), what)
+        except (TypeError, ValueError) as exc:
+            raise BenchmarkError(f"{exc}; fix its MethodMeta") from None
+        check_entry_point_name(ep, meta.name)
+        return plugin_proxy(meta, ep.module, ep.attr, plugin_path(ep.module), f"entry point {ep.value}"), None
+    cls = get_method(name)
+    if getattr(cls, "plugin_source", None) is not None or cls.__module__.split(".")[0] in IN_TREE_PACKAGES:
+        return cls, None
+    return cls, HARNESS_IMPORTED
+
+
 def adapter_task(job: FoldJob) -> tuple[AdapterTask, Path | None]:
     """The method's part of a fold: pseudonymous window sets, training labels, no test labels.
 
     Returns the task and the method's plug-in package path (``None`` for in-tree or installed code).
     """
-    cls = get_method(job.method)
-    module, qualname, plugin = method_source(cls)
+    module, qualname, plugin = job.method_source or method_source(get_method(job.method))
     names = Pseudonyms(job.salt or os.urandom(32),
                        [job.train_meta, job.valid_meta, job.test_meta, job.unlabelled_meta])
     has_valid = job.valid_refs is not None and len(job.valid_refs)
@@ -237,9 +280,10 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     mode, detail = resolve_isolation(job.isolation)
     t0 = time.perf_counter()
     task, plugin = adapter_task(job)
-    out = run_task(task, mode, job.fold_timeout, plugin, Path(job.scratch_dir) if job.scratch_dir else None)
+    out = run_task(task, mode, job.fold_timeout, plugin, Path(job.scratch_dir) if job.scratch_dir else None,
+                   private_arrays=job.private_arrays)
     n_train, n_test = len(job.train_refs), len(job.test_refs)
-    extra: dict[str, Any] = {**out.extra, "isolation": mode, "isolation_detail": detail}
+    extra: dict[str, Any] = {**clean_report(out.extra), "isolation": mode, "isolation_detail": detail}
     if out.error is None:
         problem = probability_problem(out.proba, n_test, len(job.classes))
         if problem is not None:
@@ -291,7 +335,8 @@ class Runner:
 
     def __init__(self, cfg: RunConfig):
         self.cfg = cfg
-        self.method_cls = get_method(cfg.method)
+        # Why the run cannot be isolated, if so (an isolated run never imports a plug-in here).
+        self.method_cls, self.not_isolable = resolve_method(cfg.method, cfg.isolation)
         meta = self.method_cls.meta
         # The method's defaults for this task (e.g. the label column a video method classifies),
         # then what the user gave.
@@ -314,7 +359,8 @@ class Runner:
             raise BenchmarkError(f"--threads must be at least 1, got {cfg.threads}.")
         check_executor(cfg.executor, cfg.jobs, cfg.scheduler)
         _check_overrides(self.method_cls, cfg.budget, cfg.method_overrides)
-        self.window = cfg.window or DEFAULT_WINDOWS[cfg.task]
+        self.window = (video_window(meta.representation_params_for(cfg.budget), cfg.window, meta.name)
+                       if meta.representation == "video" else cfg.window or DEFAULT_WINDOWS[cfg.task])
         self.device = resolve_device(cfg.device)
 
     # -- stages -------------------------------------------------------------------------------
@@ -387,6 +433,9 @@ class Runner:
     def run(self) -> RunRecord:
         cfg = self.cfg
         t_start = time.perf_counter()
+        # Settings the method itself refuses (e.g. a paper budget without its pretrained weights)
+        # stop the run here, before any data is read or windows are cut.
+        self.method_cls.from_budget(cfg.budget, cfg.method_overrides)
         index = load_dataset(cfg.dataset, cfg.data_dir)
         self.index = index
         meta = self.method_cls.meta
@@ -443,8 +492,9 @@ class Runner:
             vp = video_params(meta.representation_params_for(cfg.budget))
             prep = Preprocessing((), vp["fps"], "video", vp)
         else:
-            prep = Preprocessing(tuple(index.channels), _common_sfreq(index), meta.representation,
-                                 meta.representation_params_for(cfg.budget),
+            rep_params = meta.representation_params_for(cfg.budget)
+            prep = Preprocessing(tuple(index.channels), features.target_sfreq(rep_params, _common_sfreq(index)),
+                                 meta.representation, rep_params,
                                  bandpass=tuple(meta.bandpass) if meta.bandpass else None)
         self.prep = prep
         cache = WindowCache(cfg.cache_dir)
@@ -482,6 +532,8 @@ class Runner:
                     method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
                     index_hash=index.content_hash(), synthetic=index.synthetic,
                     task_params={**asdict(self.params), "window_s": self.window.window_s,
+                                 # the classes in force, in order (the last of two is positive), given or not
+                                 **({"classes": list(spec.class_names())} if cfg.task == "classification" else {}),
                                  "stride_s": self.window.stride_s, "label": self.params.label(),
                                  **({"ictal_stride_s": self.window.ictal_stride_s}
                                     if self.window.ictal_stride_s is not None else {})},
@@ -564,6 +616,7 @@ class Runner:
                 job.n_threads = executor.threads_per_fold
                 job.isolation = self._isolation_request()
                 job.fold_timeout = cfg.fold_timeout
+                job.method_source = method_source(self.method_cls)
             self.fold_isolation: dict[str, tuple[str, str]] = {}
             for out in executor.map(run_fold, jobs, key=lambda j: j.fold_id):
                 if out.error is None:
@@ -572,6 +625,8 @@ class Runner:
                     # How each fold ran, for the run's provenance (_isolation_record).
                     self.fold_isolation[fold.fold_id] = (ex.pop("isolation", TRUSTED),
                                                          ex.pop("isolation_detail", ""))
+                    if getattr(self, "not_isolable", None) and self.fold_isolation[fold.fold_id][0] == ISOLATED:
+                        self.fold_isolation[fold.fold_id] = (TRUSTED, self.not_isolable)
                     yield fold, scores, ex
                 else:  # the task itself failed (e.g. its workers kept dying): a failed fold
                     yield lost_fold(out.item, out.error, out.traceback), None, {}
@@ -591,6 +646,8 @@ class Runner:
                 mode, detail = resolve_isolation(requested)
                 if mode == TRUSTED:
                     log.warning("folds run without a sandbox, so the run is marked trusted: %s", detail)
+                elif getattr(self, "not_isolable", None):
+                    log.warning("the run is marked trusted: %s", self.not_isolable)
             self._isolation = requested
         return self._isolation
 
@@ -629,8 +686,14 @@ class Runner:
                 )
             return pd.concat(parts, ignore_index=True)
 
+        balanced_pool = spec.protocol in BALANCED_PROTOCOLS
         if fold.chunk_fold is not None:
             allw = select(fold.train)
+            if balanced_pool and len(allw):
+                # DistilCLIP-EEG balances its segments once, before the random split: one seed for
+                # every fold, so the folds partition one balanced pool.
+                allw = _balance(allw, fold_seed(self.cfg.seed, "balanced-pool"),
+                                multiclass=len(spec.class_names()) > 2)
             splitter = spec.splitter()
             which = np.empty(len(allw), dtype=np.int64)
             for (pid, rec), g in allw.groupby(["patient", "recording"], sort=False):
@@ -641,8 +704,10 @@ class Runner:
             train = allw[which != fold.chunk_fold].reset_index(drop=True)
         else:
             train, test = select(fold.train), select(fold.test)
-        # Extra ictal windows oversample seizures for training; scoring uses the regular grid only.
-        test = test[~test["extra"].astype(bool)].reset_index(drop=True)
+        # Extra ictal windows oversample seizures for training; scoring uses the regular grid only,
+        # except where the paper's balanced pool, overlapping seizure windows included, is the test set.
+        if not balanced_pool:
+            test = test[~test["extra"].astype(bool)].reset_index(drop=True)
         valid = _hold_out_units(train, self.cfg.valid_fraction, fold_seed(self.cfg.seed, fold.fold_id))
         if valid is not None:
             train = train[~train["unit"].isin(set(valid["unit"]))].reset_index(drop=True)
@@ -687,6 +752,7 @@ class Runner:
             # folder it binds (/proc/self/mountinfo), and a fold id can name the test patient.
             work_dir=str(cache_root / "work" / salt.hex()[:24]),
             scratch_dir=str(cache_root / "isolated"),
+            private_arrays=self.cfg.jobs > 1 or self.cfg.executor != "local",
             sources=[sources[p] for p in pids],
             train_refs=train[["_src", "_row"]].to_numpy(np.int64), train_meta=train[cols].reset_index(drop=True),
             train_y=train["label"].to_numpy(np.int64),
@@ -807,11 +873,10 @@ def _video_level(scores: pd.DataFrame, classes, aggregation: str) -> tuple[pd.Da
 def contextual_table(index: RecordingIndex, window: WindowParams) -> dict[str, pd.DataFrame]:
     """Clips of every patient's unlabelled contextual videos, per patient (video datasets)."""
     out = {}
-    eps = 1e-6
     for patient in index.patients:
         rows = []
         for item in (patient.info or {}).get("contextual", []):
-            n = int(np.floor((float(item["duration"]) - window.window_s) / window.stride_s + eps)) + 1
+            n = video_clip_count(float(item["duration"]), window)
             if n <= 0:
                 continue
             starts = np.round(window.stride_s * np.arange(n), 6)

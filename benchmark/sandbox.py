@@ -25,6 +25,7 @@ clock: a method cannot report itself faster than it ran.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import glob
@@ -45,6 +46,7 @@ import numpy as np
 
 from benchmark.errors import BenchmarkError
 from benchmark.fold_worker import AdapterOutput, AdapterTask, fit_predict, read_output
+from benchmark.weights import weights_paths
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "gro
 _PASS_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
              "CUDA_VISIBLE_DEVICES", "CUBLAS_WORKSPACE_CONFIG")
 FOLD = "/fold"
+#: Fold folders left behind (no fold holds their lock) are removed once they are this old.
+SWEEP_AFTER_S = 600
 
 
 def requested_isolation(value: str | None) -> str:
@@ -131,6 +135,8 @@ def code_dirs(extra: list[Path] | tuple[Path, ...] = ()) -> list[Path]:
 def method_source(cls: type) -> tuple[str, str, Path | None]:
     """``(module, qualname, package path)`` of an adapter class; the path is ``None`` when it lies in
     the Python installation (an installed plug-in) and needs no extra bind."""
+    if getattr(cls, "plugin_source", None) is not None:  # a stand-in: the plug-in was never imported here
+        return cls.plugin_source
     module = cls.__module__
     top = sys.modules.get(module.split(".")[0])
     path = None
@@ -185,34 +191,52 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
 
 
 def run_task(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | None = None,
-             scratch: Path | None = None) -> AdapterOutput:
+             scratch: Path | None = None, private_arrays: bool = False) -> AdapterOutput:
     """Run the method part of a fold: in a sandboxed worker (``mode == "isolated"``), in a plain
     worker process (trusted, with a timeout), or in this process (trusted, no timeout).
 
     ``scratch`` is where an isolated fold's folder is made (on the file system of the window
-    arrays, so they can be hard-linked); the system's temporary folder when not given.
+    arrays, so they can be hard-linked); the system's temporary folder when not given or not
+    writable. ``private_arrays`` copies every array (see :func:`fold_arrays`): for folds that run
+    at the same time as other folds of the run.
     """
     if mode != ISOLATED and not timeout:
         return fit_predict(task)
+    where = None
     if scratch is not None and mode == ISOLATED:
-        scratch.mkdir(parents=True, exist_ok=True)
-        _sweep(scratch)
-    with tempfile.TemporaryDirectory(prefix="fold-", dir=scratch if mode == ISOLATED else None) as tmp:
+        try:
+            scratch.mkdir(parents=True, exist_ok=True)
+            _sweep(scratch)
+            where = scratch if os.access(scratch, os.W_OK) else None
+        except OSError:  # a read-only or foreign cache: copies in the temporary folder instead
+            where = None
+    with tempfile.TemporaryDirectory(prefix="fold-", dir=where) as tmp:
         with open(Path(tmp) / ".lock", "w") as held:  # held while the fold runs (see _sweep)
             fcntl.flock(held, fcntl.LOCK_EX)
-            return _run_in(task, mode, timeout, plugin, Path(tmp))
+            return _run_in(task, mode, timeout, plugin, Path(tmp), private_arrays)
 
 
-def _run_in(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | None, folder: Path) -> AdapterOutput:
+def _run_in(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | None, folder: Path,
+            private_arrays: bool = False) -> AdapterOutput:
     """:func:`run_task` in the fold's folder."""
     (folder / "out").mkdir()
     code = code_dirs([plugin] if plugin else [])
     if mode == ISOLATED:
         binds: dict[str, tuple[str, bool]] = {}
-        inner = fold_arrays(task, folder / "data")
-        inner = replace(inner, sources=[f"{FOLD}/data/src{i}.npy" for i in range(len(task.sources))],
+        try:
+            inner = fold_arrays(task, folder / "data", share=not private_arrays)
+        except OSError as exc:
+            why = "no space left" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+            return AdapterOutput(error=f"could not lay out the isolated fold's arrays in {folder.parent} ({why}); "
+                                       "free space there (--cache-dir) or run with --isolation none")
+        inner = replace(inner, sources=[f"{FOLD}/data/src{i}.npy" for i in range(len(inner.sources))],
                         work_dir=f"{FOLD}/work", cache_dir=f"{FOLD}/cache" if task.cache_dir else None)
         binds[f"{FOLD}/data"] = (str(folder / "data"), False)
+        # Local pretrained weights named by the run's settings, read-only at their own absolute path.
+        shown = weights_paths(task.overrides or {})
+        for host in shown.values():
+            binds[host] = (host, False)
+        inner = replace(inner, overrides={**(inner.overrides or {}), **shown})
         Path(task.work_dir).mkdir(parents=True, exist_ok=True)
         binds[inner.work_dir] = (str(Path(task.work_dir).resolve()), True)
         if task.cache_dir:
@@ -255,8 +279,12 @@ def _run_in(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | 
 def _sweep(scratch: Path) -> None:
     """Remove fold folders left by a harness that was killed (no one holds their lock): they can
     hold a copy of a test patient's windows."""
+    now = time.time()
     for old in scratch.glob("fold-*"):
         try:
+            # A folder younger than SWEEP_AFTER_S may be one whose fold has not taken its lock yet.
+            if now - (old / ".lock").stat().st_mtime < SWEEP_AFTER_S:
+                continue
             with open(old / ".lock", "r+") as fh:  # no lock file yet: a fold being set up
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 shutil.rmtree(old, ignore_errors=True)
@@ -265,55 +293,67 @@ def _sweep(scratch: Path) -> None:
 
 
 def measured(out: AdapterOutput, wall: float) -> AdapterOutput:
-    """``out`` with times the harness can vouch for: the worker's wall clock split into fit
-    (the rest) and prediction (as reported, clipped to [0, wall]); the method's own report of
-    model size and weights is kept to one short line of text and a non-negative count."""
+    """``out`` with the fold's time the harness can vouch for: the worker's wall clock, split into
+    prediction (as the worker reports it, clipped to [0, wall]) and fit (the rest). The split is the
+    method's word; their sum is not."""
     pred = out.predict_seconds if np.isfinite(out.predict_seconds) else 0.0
     out.predict_seconds = float(min(max(pred, 0.0), wall))
     out.fit_seconds = float(wall - out.predict_seconds)
-    n_params = out.extra.get("n_params")
-    if n_params is not None and not (isinstance(n_params, int) and not isinstance(n_params, bool) and n_params >= 0):
-        out.extra["n_params"] = None
-    if "weights_source" in out.extra:
-        text = " ".join(str(out.extra["weights_source"]).split())
-        out.extra["weights_source"] = text[:200]
     return out
 
 
-def fold_arrays(task: AdapterTask, data: Path) -> AdapterTask:
-    """The fold's arrays as ``data/src<i>.npy`` and ``task`` with its row references into them.
+def fold_arrays(task: AdapterTask, data: Path, share: bool = True) -> AdapterTask:
+    """The fold's arrays as ``data/src<i>.npy`` and ``task`` with its references into them.
 
-    An array that holds test or unlabelled windows becomes a copy of only the rows some set of the
-    fold refers to, in a random order: row numbers and unreferenced rows (the extra ictal windows
-    of ``--ictal-stride``, windows of other folds) would otherwise say where a test window lies in
-    its recording and what it is. Arrays only training or validation windows come from are hard
-    links (copied the same way where the file system has no hard links). Window data are unchanged, so the
-    method's numbers are too.
+    Only arrays some set of the fold refers to are given, in a random order (the order of the
+    cache's arrays is that of the patients). An array that holds test windows becomes a copy of
+    only the rows the fold's sets refer to, in a random order: row numbers and unreferenced rows
+    (the extra ictal windows of ``--ictal-stride``, windows of other folds) would otherwise say
+    where a test window lies in its recording and what it is. The other arrays (training,
+    validation and unlabelled windows) are hard links when ``share`` (copied the same way where the
+    file system has no hard links), else copies too: folds that run at the same time must not
+    share a file, whose advisory locks one fold could set and another read. Window data are
+    unchanged, so the method's numbers are too.
     """
     data.mkdir(parents=True, exist_ok=True)
     sets = {"train": task.train, "test": task.test, "valid": task.valid, "unlabelled": task.unlabelled}
     refs = {k: np.array(v[0], dtype=np.int64).reshape(-1, 2) for k, v in sets.items() if v is not None}
-    used = lambda names: {int(i) for k in names if k in refs for i in np.unique(refs[k][:, 0])}  # noqa: E731
-    # Arrays only training and validation windows come from (nothing in them is hidden).
-    labelled_only = used(("train", "valid")) - used(("test", "unlabelled"))
+    used = sorted({int(i) for r in refs.values() for i in np.unique(r[:, 0])})
+    hidden = {int(i) for i in np.unique(refs["test"][:, 0])}
     rng = np.random.default_rng(int.from_bytes(os.urandom(8), "big"))
-    for i, src in enumerate(task.sources):
-        dest = data / f"src{i}.npy"
-        if i in labelled_only:
+    order = [used[k] for k in rng.permutation(len(used))]  # new source j is old source order[j]
+    new_src = {old: j for j, old in enumerate(order)}
+    _check_space(task, refs, data, [i for i in used if i in hidden or not share])
+    for j, i in enumerate(order):
+        src, dest = Path(task.sources[i]), data / f"src{j}.npy"
+        if share and i not in hidden:
             try:
-                os.link(Path(src).resolve(), dest)
+                os.link(src.resolve(), dest)
                 continue
             except OSError:  # another file system: a copy of the referenced rows instead
                 pass
-        rows = np.unique(np.concatenate([r[r[:, 0] == i, 1] for r in refs.values()] + [np.empty(0, np.int64)]))
+        rows = np.unique(np.concatenate([r[r[:, 0] == i, 1] for r in refs.values()]))
         place = rng.permutation(len(rows))  # row rows[k] goes to place[k]
-        _copy_rows(Path(src), dest, rows, place)
+        _copy_rows(src, dest, rows, place)
         for r in refs.values():
             mine = r[:, 0] == i
             r[mine, 1] = place[np.searchsorted(rows, r[mine, 1])]
+    for r in refs.values():
+        r[:, 0] = [new_src[int(i)] for i in r[:, 0]] if len(r) else r[:, 0]
     new = {k: (refs[k], *sets[k][1:]) for k in refs}
-    return replace(task, train=new["train"], test=new["test"], valid=new.get("valid"),
-                   unlabelled=new.get("unlabelled"))
+    return replace(task, sources=[task.sources[i] for i in order], train=new["train"], test=new["test"],
+                   valid=new.get("valid"), unlabelled=new.get("unlabelled"))
+
+
+def _check_space(task: AdapterTask, refs: dict[str, np.ndarray], data: Path, copied: list[int]) -> None:
+    """Refuse (``ENOSPC``) before writing copies the file system has no room for."""
+    need = 0
+    for i in copied:
+        arr = np.load(task.sources[i], mmap_mode="r")
+        rows = len(np.unique(np.concatenate([r[r[:, 0] == i, 1] for r in refs.values()])))
+        need += rows * (arr[:1].nbytes if len(arr) else 0)
+    if need and shutil.disk_usage(data).free < need + (64 << 20):
+        raise OSError(errno.ENOSPC, "no space left", str(data))
 
 
 def _copy_rows(src: Path, dest: Path, rows: np.ndarray, place: np.ndarray, chunk_bytes: int = 64 << 20) -> None:
@@ -338,3 +378,73 @@ def _kill(proc: subprocess.Popen) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+
+
+#: Seconds a sandboxed probe of a plug-in's class may take (Python, numpy and pandas start-up included).
+PROBE_TIMEOUT_S = 120.0
+#: Bytes of a probe's output kept (its description is the last line; the plug-in may print before it).
+_PROBE_TAIL = 1 << 20
+
+
+def plugin_path(module: str) -> Path | None:
+    """The package directory (or module file) of ``module``'s top-level module, found without running
+    it (``importlib.util.find_spec`` of a top-level name imports nothing); ``None`` when it lies in
+    the Python installation (an installed plug-in: no extra bind) or cannot be found."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module.split(".")[0])
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]).resolve()
+    elif spec.origin and Path(spec.origin).is_file():
+        path = Path(spec.origin).resolve()
+    else:
+        return None
+    return None if any(path.is_relative_to(p) for p in _python_dirs()) else path
+
+
+def describe_plugin(name: str, module: str, qualname: str, timeout: float = PROBE_TIMEOUT_S) -> dict:
+    """The ``MethodMeta`` dict of plug-in class ``module:qualname``, learnt by importing it in a
+    sandboxed worker (the same sandbox as a fold's, with no data): its import-time code never runs
+    in the harness. Anything but one well-formed description is refused in one line naming it."""
+    import json
+
+    what = f"plug-in '{name}' ({module}:{qualname})"
+    path = plugin_path(module)
+    cmd = _bwrap_args(code_dirs([path] if path else []), {}, "cpu") + [
+        "--chdir", "/tmp", sys.executable, "-m", "benchmark.fold_worker", "--describe", f"{module}:{qualname}"]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            raise BenchmarkError(f"{what}: could not start the sandbox that reads its description: {exc}") from None
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            raise BenchmarkError(f"{what}: importing it in the sandbox took more than {timeout:g} s; "
+                                 "fix its import-time code or run it with --isolation none (trusted)") from None
+        except BaseException:
+            _kill(proc)
+            raise
+        tails = []
+        for fh in (out, err):
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - _PROBE_TAIL))
+            tails.append(fh.read().decode("utf-8", "replace").strip().splitlines())
+    lines, errors = tails
+    try:
+        result = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        result = None
+    if isinstance(result, dict) and isinstance(result.get("error"), str):
+        raise BenchmarkError(f"{what} cannot be loaded: {' '.join(result['error'].split())[:300]}")
+    if not isinstance(result, dict) or not isinstance(result.get("meta"), dict):
+        why = (" ".join(errors[-1].split())[:300] if errors else "") or f"exit code {proc.returncode}"
+        raise BenchmarkError(f"{what}: its sandboxed import gave no readable description ({why}); "
+                             f"check it with 'seizure-bench check-adapter {name}'")
+    return result["meta"]

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
 from benchmark.splits import (
+    BALANCED_PROTOCOLS,
     PROTOCOLS,
     get_splitter,
     load_split,
@@ -53,7 +54,9 @@ def standard_settings(task: str | None = None, protocol: str | None = None, sops
         for proto in protocols:
             if t == "classification":
                 # loocv leaves out one seizure of a patient: it has no meaning for whole videos.
-                out.extend((t, make_params(t, target=target), proto) for target in targets if proto != "loocv")
+                # Balancing clips before the split would cut videos apart (make_split refuses it).
+                out.extend((t, make_params(t, target=target), proto) for target in targets
+                           if proto != "loocv" and proto not in BALANCED_PROTOCOLS)
             elif t == "prediction":
                 gap_list = list(gaps) if gaps else [DEFAULT_GAP_H] + ([PAPER_GAP_H] if proto == "loocv" else [])
                 for gap in gap_list:

@@ -12,8 +12,14 @@ Splitters follow scikit-learn's cross-validator contract (``split(X, y=None, gro
 ``kfold5``
     Patient-wise (grouped by subject) 5-fold, stratified on whether units contain positives.
 ``kfold5-random``
-    Segment-level random 5-fold as DistilCLIP-EEG reports it. Neighbouring seconds of one recording
-    land in train and test, so it is always flagged leaky; kept only to reproduce that paper.
+    Segment-level random 5-fold. Neighbouring seconds of one recording land in train and test, so it
+    is always flagged leaky; kept only to reproduce papers that used it.
+``kfold5-random-balanced``
+    DistilCLIP-EEG's own evaluation (Wang et al. 2025, Sec. IV-A and IV-C): the windows are first
+    class-balanced (every seizure window, the extra overlapping ones of ``--ictal-stride``
+    included, and as many random background windows), once per run, and only then split at random
+    into five folds, second by second, so test folds are balanced as well (the paper's Table II
+    accuracy equals (recall + specificity) / 2). Leaky like ``kfold5-random``, and flagged alike.
 
 A split file lists its units by ``(patient, recording, start, end, label)`` so it does not depend on
 windowing, and carries the dataset index hash and a sha256 of its own content. A sha256 can be
@@ -42,6 +48,12 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 RANDOM_CHUNK_S = 10.0  # granularity of kfold5-random assignment (seconds of one recording)
+# kfold5-random-balanced assigns every second on its own: the paper splits its 1-s segments at random.
+BALANCED_CHUNK_S = 1.0
+# Protocols whose folds are drawn over windows (chunks of recordings), not units: leaky by design.
+RANDOM_PROTOCOLS = ("kfold5-random", "kfold5-random-balanced")
+# Random protocols whose window pool is class-balanced once, before the split (DistilCLIP-EEG).
+BALANCED_PROTOCOLS = ("kfold5-random-balanced",)
 
 
 # -- splitters --------------------------------------------------------------------------------
@@ -136,6 +148,8 @@ PROTOCOLS: dict[str, str] = {
     "loso": "leave one subject out (cross-patient)",
     "kfold5": "subject-wise stratified grouped 5-fold (cross-patient)",
     "kfold5-random": "segment-level random 5-fold (LEAKY: reproduces papers that used it)",
+    "kfold5-random-balanced": "segment-level random 5-fold of windows class-balanced before the split "
+                              "(LEAKY: DistilCLIP-EEG's evaluation)",
 }
 
 
@@ -148,6 +162,8 @@ def get_splitter(protocol: str, seed: int = 0):
         return SubjectStratifiedKFold(5, seed)
     if protocol == "kfold5-random":
         return RandomChunkKFold(5, seed)
+    if protocol == "kfold5-random-balanced":
+        return RandomChunkKFold(5, seed, BALANCED_CHUNK_S)
     raise UnknownNameError(
         f"unknown protocol '{protocol}'.{did_you_mean(protocol, PROTOCOLS)} Choose one of {list(PROTOCOLS)}."
     )
@@ -160,7 +176,7 @@ class Fold:
     train: list[str]
     test: list[str]
     patient: str | None = None
-    chunk_fold: int | None = None  # kfold5-random: test windows are the chunks hashed to this fold
+    chunk_fold: int | None = None  # random protocols: test windows are the chunks hashed to this fold
 
 
 @dataclass
@@ -272,6 +288,9 @@ def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: s
                synthetic: bool = False) -> SplitSpec:
     """Apply ``protocol`` to the task's units and return the split, with its exclusions."""
     splitter = get_splitter(protocol, seed)
+    if protocol in BALANCED_PROTOCOLS and labels.task == "classification":
+        raise SplitError(f"protocol {protocol} balances EEG windows before the split; a video's clips must stay "
+                         "together: use --protocol kfold5-random, kfold5 or loso for video classification.")
     units = list(labels.units)
     exclusions = list(labels.exclusions)
     if protocol == "loocv":
@@ -282,7 +301,7 @@ def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: s
                     Exclusion("patient", pid, f"only {n} usable unit (lead seizure); leave-one-out needs at least 2")
                 )
     folds: list[Fold] = []
-    if protocol == "kfold5-random":
+    if protocol in RANDOM_PROTOCOLS:
         ids = [u.unit_id for u in units]
         folds = [Fold(f"fold{k}", ids, ids, None, k) for k in range(splitter.n_splits)]
     else:
@@ -314,7 +333,7 @@ def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: s
         exclusions=exclusions,
         synthetic=synthetic,
         # Video classification assigns whole videos at random (clips of a video never straddle folds).
-        random_chunk_s=RANDOM_CHUNK_S if protocol == "kfold5-random" and labels.task != "classification" else None,
+        random_chunk_s=splitter.chunk_s if protocol in RANDOM_PROTOCOLS and labels.task != "classification" else None,
         classes=tuple(labels.classes) if labels.task not in CLASSES else (),
     )
 
@@ -476,7 +495,7 @@ CROSS_PATIENT = ("loso", "kfold5")
 
 def leakage_checks(protocol: str) -> list[str]:
     """What the leakage guard checks in every fold of ``protocol`` (stored with each run)."""
-    if protocol == "kfold5-random":
+    if protocol in RANDOM_PROTOCOLS:
         # Units, recordings and patients are on both sides by design (the protocol is flagged leaky).
         return ["overlapping windows"]
     cross = ["recordings", "patients", "subjects"] if protocol in CROSS_PATIENT else []
@@ -492,10 +511,10 @@ def fold_leak(spec: SplitSpec, fold: Fold) -> str | None:
     unknown = next((u for u in fold.train + fold.test if u not in spec.units), None)
     if unknown is not None:
         return f"fold {fold.fold_id}: unit {unknown} is not among the split's units"
-    if spec.protocol == "kfold5-random":
+    if spec.protocol in RANDOM_PROTOCOLS:
         return None
     if fold.chunk_fold is not None:
-        return f"fold {fold.fold_id}: window-level (chunk) folds belong to kfold5-random only"
+        return f"fold {fold.fold_id}: window-level (chunk) folds belong to {' and '.join(RANDOM_PROTOCOLS)} only"
     train, test = set(fold.train), set(fold.test)
     both = sorted(train & test)
     if both:

@@ -16,12 +16,25 @@ import random
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 from benchmark.adapters import FitContext
+from benchmark.errors import DataError
+from benchmark.weights import (  # noqa: F401  (re-exported: one rule for weights, used with the loader)
+    NOT_THE_PAPERS_SETTING,
+    RANDOM_WEIGHTS,
+    WEIGHT_SUFFIXES,
+    MissingWeightsError,
+    file_sha256,
+    random_init_source,
+    weights_file,
+    weights_provenance,
+)
 from benchmark.windowset import WindowSet
 
 log = logging.getLogger(__name__)
@@ -285,3 +298,111 @@ def predict_proba_torch(
     if not out:
         return np.zeros((0, test.n_classes))
     return np.concatenate(out)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Pretrained weights: the rule (benchmark.weights) and the loader
+# ------------------------------------------------------------------------------------------------------------
+
+# Wrappers a checkpoint's keys may carry (DataParallel, Lightning, training scripts, PySlowFast).
+_KEY_PREFIXES = ("", "module.", "model.", "backbone.", "encoder.", "model.module.")
+# Containers checkpoints keep their state dict in (the first one present is used).
+_CONTAINERS = ("state_dict", "model_state_dict", "model_state", "model", "module")
+# Buffers some older checkpoints lack; BatchNorm counts them only for momentum=None.
+_OPTIONAL_KEYS = ("num_batches_tracked",)
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Tensors of a local ``.pt``/``.pth``/``.pyth``/``.bin``/``.ckpt`` (``torch.load`` with
+    ``weights_only=True``, onto the CPU) or ``.safetensors`` file, taken out of a container such as
+    ``{"state_dict": ...}``, ``{"model_state": ...}`` (PySlowFast/TimeSformer) or ``{"model": ...}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"weights file {path} not found; give the path of a local state dict ({', '.join(WEIGHT_SUFFIXES)}).")
+    suffix = path.suffix.lower()
+    if suffix not in WEIGHT_SUFFIXES:
+        raise DataError(f"weights file {path.name} has an unknown suffix; use one of {', '.join(WEIGHT_SUFFIXES)}.")
+    try:
+        if suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            obj: Any = load_file(str(path), device="cpu")
+        else:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch.load and safetensors raise many types on a damaged or foreign file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"cannot read weights file {path.name} as a state dict ({first}); is it a PyTorch or safetensors file?"
+        ) from exc
+    for key in _CONTAINERS:
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+            break
+    if not isinstance(obj, dict) or not any(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise DataError(f"weights file {path.name} holds no tensors by name; save model.state_dict(), not the model.")
+    return {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+
+
+def _preview(keys: list[str]) -> str:
+    return ", ".join(keys[:3]) + (f" ... ({len(keys)} in all)" if len(keys) > 3 else "")
+
+
+def load_weights(
+    module: nn.Module,
+    path: str | Path,
+    ignore: tuple[str, ...] = (),
+    convert: Callable[[dict[str, torch.Tensor], dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None,
+) -> str:
+    """Load every tensor of ``module`` from a local checkpoint, or refuse the file in one line.
+
+    The file's keys may carry a wrapper prefix (``module.``, ``model.``, ...; the one that matches the
+    most names is removed). Every tensor of ``module`` must be in the file with its shape (buffers
+    named ``num_batches_tracked`` may be absent), and every tensor of the file must be in ``module``
+    unless its name starts with one of ``ignore`` (a classifier the module does not have, such as
+    ``fc.`` of an ImageNet ResNet used without its classification layer).
+
+    Parameters
+    ----------
+    module
+        Network to load into, in place.
+    path
+        Local weights file. Nothing is downloaded.
+    ignore
+        Name prefixes of file tensors that are dropped (after the wrapper prefix is removed).
+    convert
+        ``convert(file_state, own_state) -> state`` renames another layout's keys (e.g. a Hugging
+        Face checkpoint) to the module's; applied before the prefix is chosen.
+
+    Returns
+    -------
+    str
+        ``"local file <name> sha256 <12 hex>"``.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, or does not fit ``module``: the message names the file and
+        the first missing, unexpected or mis-shaped tensors.
+    """
+    path = Path(path)
+    state = read_state_dict(path)
+    own = module.state_dict()
+    if convert is not None:
+        state = convert(state, own)
+    hits = {p: sum(1 for k in state if k.startswith(p) and k[len(p):] in own) for p in _KEY_PREFIXES}
+    prefix = max(_KEY_PREFIXES, key=hits.get)
+    renamed = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    missing = [k for k in own if k not in renamed and not k.endswith(_OPTIONAL_KEYS)]
+    unexpected = [k for k in state if not k.startswith(prefix) or (
+        k[len(prefix):] not in own and not k[len(prefix):].startswith(ignore))]
+    shapes = [f"{k} {tuple(renamed[k].shape)} (model {tuple(own[k].shape)})" for k in own
+              if k in renamed and tuple(renamed[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or shapes:
+        problems = [f"{what} {_preview(keys)}" for what, keys in
+                    (("missing", missing), ("unexpected", unexpected), ("other shapes:", shapes)) if keys]
+        raise DataError(
+            f"weights file {path.name} does not fit {type(module).__name__}: {'; '.join(problems)}; is it a "
+            "checkpoint of another architecture or size?"
+        )
+    module.load_state_dict({k: v for k, v in renamed.items() if k in own}, strict=False)
+    return weights_provenance(path)

@@ -3,19 +3,22 @@
 Three functions, the only place the benchmark touches video containers:
 
 * :func:`probe` reads a video's frame rate, frame count, duration and frame size;
-* :func:`read_clips` cuts clips out of one video: each clip is ``n_frames`` frames sampled uniformly
-  over ``clip_s`` seconds of the video resampled to a fixed frame rate (25 fps by default), each frame
+* :func:`read_clips` cuts clips out of one video: each clip is ``n_frames`` consecutive frames of the
+  video resampled to ``fps`` frames per second, so it covers ``n_frames / fps`` seconds, each frame
   resized (or cropped to the patient's bounding box, then resized) to ``size x size`` RGB;
 * :func:`write_video` writes RGB frames to a file whose container follows its suffix.
 
 Timing
 ------
-Frame ``k`` of a clip starting at ``start`` is the frame shown at time
-``t = start + (k + 0.5) * clip_s / n_frames`` by the video resampled to ``fps``: the resampled frame
-``g = floor(t * fps)`` (shown from ``g / fps`` on), which is the *native* frame whose presentation time is
-nearest to ``g / fps`` (ties go to the earlier frame). Presentation times come from the frames' time
-stamps, measured from the first frame, so variable-frame-rate files are resampled correctly too. Times
-before the first frame take the first frame, times after the last take the last.
+``fps`` is a frame rate, never a sampling density: a clip of ``n_frames`` frames at ``fps`` lasts
+``n_frames / fps`` seconds (8 frames at 15 fps: 0.53 s; 96 frames over 10 s: 9.6 fps). Frame ``k`` of a
+clip starting at ``start`` is the frame shown at time ``t = start + (k + 0.5) / fps`` by the video
+resampled to ``fps``: the resampled frame ``g = floor(t * fps)`` (shown from ``g / fps`` on), so a clip is
+the ``n_frames`` consecutive resampled frames from the one nearest ``start``. Resampled frame ``g`` is the
+*native* frame whose presentation time is nearest to ``g / fps`` (ties go to the earlier frame).
+Presentation times come from the frames' time stamps, measured from the first frame, so
+variable-frame-rate files are resampled correctly too. Times before the first frame take the first
+frame, times after the last take the last.
 
 Frames are decoded sequentially, each needed frame once (clips may overlap), and decoding stops after
 the last needed frame, so memory does not grow with the length of the video: only the output array and
@@ -201,13 +204,13 @@ def _to_square(rgb: np.ndarray, size: int, box: np.ndarray | None) -> np.ndarray
 def read_clips(
     path: str | Path,
     starts: np.ndarray,
-    clip_s: float,
+    *,
     n_frames: int,
     size: int,
-    fps: float = 25.0,
+    fps: float,
     boxes: pd.DataFrame | None = None,
 ) -> np.ndarray:
-    """Cut clips of uniformly sampled, resized frames out of one video.
+    """Cut clips of consecutive, resized frames out of one video.
 
     Parameters
     ----------
@@ -215,14 +218,13 @@ def read_clips(
         The video file.
     starts
         Clip start times in seconds from the first frame, in any order (clips may overlap).
-    clip_s
-        Clip length in seconds.
     n_frames
-        Frames per clip, sampled uniformly over the clip (see the module docstring for the timing).
+        Frames per clip: consecutive frames at ``fps``, so a clip lasts ``n_frames / fps`` seconds
+        (see the module docstring for the timing).
     size
         Output frames are ``size x size`` pixels.
     fps
-        Frame rate of the grid the video is resampled to before sampling.
+        Frames per second of the clip: the rate the video is resampled to.
     boxes
         Optional bounding boxes of this video (columns ``frame, x0, y0, x1, y1``, optionally
         ``video_id``); each frame is cropped to the square around its nearest listed box.
@@ -239,12 +241,12 @@ def read_clips(
     """
     path = Path(path)
     starts = np.asarray(starts, dtype=float).reshape(-1)
-    if n_frames < 1 or size < 1 or clip_s <= 0 or fps <= 0:
-        raise ValueError("read_clips needs n_frames >= 1, size >= 1, clip_s > 0 and fps > 0")
+    if n_frames < 1 or size < 1 or not fps > 0:
+        raise ValueError("read_clips needs n_frames >= 1, size >= 1 and fps > 0")
     out = np.empty((starts.size, n_frames, 3, size, size), dtype=np.uint8)
     if starts.size == 0:
         return out
-    times = starts[:, None] + (np.arange(n_frames) + 0.5) * (clip_s / n_frames)
+    times = starts[:, None] + (np.arange(n_frames) + 0.5) / fps
     grid = np.floor(times * fps + 1e-6)  # the resampled frame shown at each time; 1e-6 absorbs rounding
     targets, owner = np.unique(grid / fps, return_inverse=True)  # sorted grid times; owner: slot -> target
     owner = owner.reshape(-1)

@@ -68,10 +68,16 @@ DEFAULT_WINDOWS = {
     "prediction": WindowParams(10.0, 10.0),
     "detection": WindowParams(1.0, 1.0),
     "seizure-type": WindowParams(1.0, 1.0),
-    # Video clips: 2 s keeps smoke runs small; Li et al. use 10-s clips (--window 10).
+    # Video clips of the harness's default representation (VIDEO_DEFAULTS: 8 frames at 4 fps); a
+    # video run's window is its method's clip, n_frames / fps seconds (video_window).
     "classification": WindowParams(2.0, 2.0),
 }
-VIDEO_DEFAULTS = {"n_frames": 8, "size": 64, "fps": 25.0}
+#: Clips of the ``video`` representation: ``n_frames`` consecutive frames at ``fps`` frames per
+#: second, ``size`` x ``size`` pixels. The two first fix the clip's length: ``n_frames / fps`` s.
+VIDEO_DEFAULTS = {"n_frames": 8, "size": 64, "fps": 4.0}
+#: How far a requested clip length (``--window``) may be from ``n_frames / fps``: a millisecond,
+#: so that 8 frames at 15 fps may be asked for as ``--window 0.533``.
+CLIP_TOLERANCE_S = 1e-3
 
 
 def video_params(params: dict[str, Any] | None) -> dict[str, Any]:
@@ -84,7 +90,47 @@ def video_params(params: dict[str, Any] | None) -> dict[str, Any]:
         raise BenchmarkError(f"representation 'video' has no parameter(s) {bad}; allowed: {sorted(VIDEO_DEFAULTS)}.")
     out = {**VIDEO_DEFAULTS, **params}
     out["n_frames"], out["size"], out["fps"] = int(out["n_frames"]), int(out["size"]), float(out["fps"])
+    if out["n_frames"] < 1 or out["size"] < 1 or not 0 < out["fps"] < float("inf"):
+        raise BenchmarkError(f"video clips need n_frames >= 1, size >= 1 and 0 < fps < inf, got {out}.")
     return out
+
+
+def clip_seconds(params: dict[str, Any] | None) -> float:
+    """Length in seconds of a clip of the ``video`` representation: ``n_frames / fps``."""
+    vp = video_params(params)
+    return vp["n_frames"] / vp["fps"]
+
+
+def video_window(params: dict[str, Any] | None, window: WindowParams | None, method: str) -> WindowParams:
+    """The window of a video run: clips of ``n_frames / fps`` seconds, every ``stride_s``.
+
+    ``n_frames`` and ``fps`` (the method's clip) determine the clip length; a requested window
+    (``--window``) must equal it within :data:`CLIP_TOLERANCE_S` and is then replaced by it, so
+    that a run with ``--window`` and one without are the same run. Without a request, clips are
+    cut back to back (stride = clip length). ``--stride`` is kept as given (overlapping clips).
+    """
+    from benchmark.errors import BenchmarkError
+
+    vp = video_params(params)
+    clip_s = vp["n_frames"] / vp["fps"]
+    if window is None:
+        return WindowParams(clip_s, clip_s)
+    if abs(window.window_s - clip_s) > CLIP_TOLERANCE_S:
+        raise BenchmarkError(
+            f"--window {window.window_s:g} s does not match the clips of {method}: {vp['n_frames']} frames at "
+            f"{vp['fps']:g} fps last {clip_s:g} s; drop --window (the clip sets it) or choose another budget."
+        )
+    return WindowParams(clip_s, window.stride_s, window.ictal_stride_s)
+
+
+def video_clip_count(duration: float, wp: WindowParams) -> int:
+    """Clips of a video of ``duration`` seconds: every whole window, back from its start at
+    ``wp.stride_s``; a video shorter than one clip still gives one, whose frames past the video's end
+    repeat its last frame (:func:`benchmark.video_io.read_clips`), so short seizures (Hou et al.'s
+    shortest is 7.5 s, their clips 10 s) are not dropped."""
+    if duration <= 0:
+        return 0
+    return max(1, int(np.floor((duration - wp.window_s) / wp.stride_s + 1e-6)) + 1)
 
 
 def recording_file(index: RecordingIndex, patient: str, recording: str) -> str:
@@ -115,7 +161,8 @@ def window_table(spec: SplitSpec, index: RecordingIndex, wp: WindowParams) -> pd
     classes = spec.class_names()
     for uid, unit in spec.units.items():
         for seg in unit.segments:
-            n = int(np.floor((seg.end - seg.start - wp.window_s) / wp.stride_s + eps)) + 1
+            n = (video_clip_count(seg.end - seg.start, wp) if unit.kind == "video"
+                 else int(np.floor((seg.end - seg.start - wp.window_s) / wp.stride_s + eps)) + 1)
             if n <= 0:
                 continue
             starts = np.round(seg.start + wp.stride_s * np.arange(n), 6)
@@ -170,7 +217,7 @@ class Preprocessing:
     """Everything that determines the cached arrays besides the window table."""
 
     channels: tuple[str, ...]
-    sfreq: float
+    sfreq: float  # the rate windows are cut at (features.target_sfreq: the representation's, else the dataset's)
     representation: str
     representation_params: dict[str, Any]
     # (low, high) Hz band-pass of the continuous signal before windowing; None: unfiltered.
@@ -501,7 +548,8 @@ class WindowCache:
                 patient = rows["patient"].iloc[0]
                 rec = index.recording(patient, rec_id)
                 with EdfReader(root / rec.file, prep.channels) as reader:
-                    _fill(reader, rows, writer, prep, n_times)
+                    stats = recording_channel_stats(reader, prep) if _per_recording(prep) else None
+                    _fill(reader, rows, writer, prep, n_times, stats)
                 if progress is not None:
                     progress.update(len(rows))
         finally:
@@ -515,8 +563,13 @@ def _build_clips(index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing
     and :meth:`WindowSet.get` scales them to [0, 1]."""
     from benchmark.video_io import read_clips
 
+    from benchmark.errors import BenchmarkError
+
     vp = video_params(prep.representation_params)
     clip_s = float(table["end"].iloc[0] - table["start"].iloc[0])
+    if abs(clip_s - vp["n_frames"] / vp["fps"]) > CLIP_TOLERANCE_S:  # the rule of video_window
+        raise BenchmarkError(f"video windows of {clip_s:g} s cannot hold clips of {vp['n_frames']} frames at "
+                             f"{vp['fps']:g} fps ({vp['n_frames'] / vp['fps']:g} s); cut them with video_window().")
     shape = (len(table), vp["n_frames"], 3, vp["size"], vp["size"])
     arr = np.lib.format.open_memmap(out, mode="w+", dtype=np.uint8, shape=shape)
     root = Path(index.root or ".")
@@ -531,8 +584,8 @@ def _build_clips(index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing
             boxes = boxes_all[boxes_all["video_id"] == rec_id]
             boxes = boxes if len(boxes) else None
         arr[rows.index.to_numpy()] = read_clips(
-            root / recording_file(index, patient, rec_id), rows["start"].to_numpy(float), clip_s,
-            vp["n_frames"], vp["size"], fps=vp["fps"], boxes=boxes,
+            root / recording_file(index, patient, rec_id), rows["start"].to_numpy(float),
+            n_frames=vp["n_frames"], size=vp["size"], fps=vp["fps"], boxes=boxes,
         )
         if progress is not None:
             progress.update(len(rows))
@@ -561,15 +614,80 @@ def bandpass_filter(x: np.ndarray, sfreq: float, band: tuple[float, float], orde
     return sosfiltfilt(sos, x, axis=-1).astype(np.float32)
 
 
-def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_times: int) -> None:
-    """Read ``rows``' windows from one recording in bounded spans and write their representation."""
+def _per_recording(prep: Preprocessing) -> bool:
+    """Whether ``prep`` z-scores each channel over its whole recording (raw ``zscore="recording"``)."""
+    return prep.representation == "raw" and features.zscore_mode(
+        prep.representation_params.get("zscore", False)) == "recording"
+
+
+def _read_pad(native: float, prep: Preprocessing) -> float:
+    """Seconds read beyond each side of a span: filters (the band-pass, and the anti-aliasing filter
+    of resampling) then settle before the windows, which equal those of filtering the whole recording."""
+    return FILTER_PAD_S if prep.bandpass is not None or native != prep.sfreq else 0.0
+
+
+def _read_signal(reader, read_lo: float, read_hi: float, prep: Preprocessing) -> np.ndarray:
+    """``[read_lo, read_hi)`` seconds of the recording, resampled to ``prep.sfreq`` and band-passed."""
     from scipy.signal import resample_poly
 
+    raw = reader.read(read_lo, read_hi)
+    native = float(reader.sfreq)
+    if native != prep.sfreq:
+        from fractions import Fraction
+
+        frac = Fraction(prep.sfreq / native).limit_denominator(1000)
+        raw = resample_poly(raw, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
+    if prep.bandpass is not None:
+        raw = bandpass_filter(raw, prep.sfreq, prep.bandpass)
+    return raw
+
+
+def recording_channel_stats(reader, prep: Preprocessing) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each channel over the whole recording, after resampling and
+    band-pass filtering as the windows are, read in bounded spans (the memory of one span).
+
+    The statistics of ``zscore="recording"`` (DistilCLIP-EEG z-scores each channel's band-passed
+    signal). They use the recording's EEG only, never a label, and are the same whichever of its
+    windows a fold trains or tests on.
+    """
+    native = float(reader.sfreq)
+    total_s = reader.n_samples / native
+    pad = _read_pad(native, prep)
+    n_ch = len(prep.channels)
+    total, total_sq, count = np.zeros(n_ch), np.zeros(n_ch), 0
+    lo = 0.0
+    while lo < total_s:
+        hi = min(total_s, lo + MAX_READ_S)
+        read_lo, read_hi = max(0.0, lo - pad), min(total_s, hi + pad)
+        sig = _read_signal(reader, read_lo, read_hi, prep)
+        a = int(round((lo - read_lo) * prep.sfreq))
+        b = min(sig.shape[-1], a + int(round((hi - lo) * prep.sfreq)))
+        part = sig[:, a:b].astype(np.float64)
+        total += part.sum(axis=1)
+        total_sq += np.square(part).sum(axis=1)
+        count += part.shape[-1]
+        lo = hi
+    if count == 0:
+        return np.zeros(n_ch, np.float32), np.zeros(n_ch, np.float32)
+    mean = total / count
+    std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_times: int,
+          stats: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Read ``rows``' windows from one recording in bounded spans and write their representation.
+
+    ``stats``: per-channel (mean, std) of the recording, applied to each span before windowing.
+    """
+    params = prep.representation_params
+    if stats is not None:
+        params = {**params, "zscore": False}  # the span is already z-scored by the recording's statistics
     starts = rows["start"].to_numpy(float)
     ends = rows["end"].to_numpy(float)
     idx = rows.index.to_numpy()
     native = float(reader.sfreq)
-    pad = FILTER_PAD_S if prep.bandpass is not None else 0.0
+    pad = _read_pad(native, prep)
     total_s = reader.n_samples / native if pad else float("inf")
     i = 0
     while i < len(rows):
@@ -578,18 +696,11 @@ def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_ti
             j += 1
         span_lo, span_hi = starts[i], ends[j - 1]
         read_lo, read_hi = max(0.0, span_lo - pad), min(total_s, span_hi + pad)
-        raw = reader.read(read_lo, read_hi)
-        if native != prep.sfreq:
-            from fractions import Fraction
-
-            frac = Fraction(prep.sfreq / native).limit_denominator(1000)
-            raw = resample_poly(raw, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
-        if prep.bandpass is not None:
-            raw = bandpass_filter(raw, prep.sfreq, prep.bandpass)
+        raw = _read_signal(reader, read_lo, read_hi, prep)
+        if stats is not None:
+            raw = features.zscore_channels(raw, *stats)
         offs = np.round((starts[i:j] - read_lo) * prep.sfreq).astype(np.int64)
         # Clip to the read span: rounding can put the last window one sample past it.
         offs = np.minimum(offs, max(0, raw.shape[-1] - n_times))
-        arr[idx[i:j]] = features.compute_span(
-            prep.representation, raw, offs, n_times, prep.sfreq, prep.representation_params
-        )
+        arr[idx[i:j]] = features.compute_span(prep.representation, raw, offs, n_times, prep.sfreq, params)
         i = j

@@ -391,6 +391,27 @@ def resolve_text_encoder(spec: str) -> tuple[Path, str]:
     return path.resolve(), str(path.resolve())
 
 
+#: The text encoder of the paper's BERT-LP: "a modified 12-layer BERT architecture ... each having 12
+#: attention heads and a hidden size of 768" (Sec. IV-C).
+PAPER_TEXT_ENCODER = {"layers": 12, "hidden_size": 768, "attention_heads": 12}
+
+
+def text_encoder_shape(path: Path, n_layers: int | None = None) -> dict[str, int]:
+    """Layers, hidden size and attention heads of the BERT-style encoder in ``path`` (from its
+    ``config.json``, without loading weights), after keeping ``n_layers`` layers."""
+    import json
+
+    try:
+        config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+        shape = {"layers": int(config["num_hidden_layers"]), "hidden_size": int(config["hidden_size"]),
+                 "attention_heads": int(config["num_attention_heads"])}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"cannot read the BERT configuration (config.json) in {path}: {exc}") from exc
+    if n_layers is not None:
+        shape["layers"] = min(shape["layers"], int(n_layers))
+    return shape
+
+
 def load_bert(path: Path, dropout: float, n_layers: int | None = None):
     """Load a BERT-style encoder and its tokenizer from a local directory, offline.
 

@@ -311,6 +311,33 @@ def sequence_index(meta: pd.DataFrame, seq_len: int) -> np.ndarray:
     return out
 
 
+def window_geometry(meta: pd.DataFrame) -> tuple[float, float]:
+    """Window length and stride (seconds) of a window set, from its ``start`` and ``end`` only.
+
+    The stride is the smallest positive step between the starts of windows of one recording (the
+    harness's grid); a set with one window per recording is taken as non-overlapping.
+    """
+    if len(meta) == 0:
+        raise ValueError("an empty window set has no window geometry")
+    start = meta["start"].to_numpy(np.float64)
+    length = float(np.median(meta["end"].to_numpy(np.float64) - start))
+    keys = (meta["patient"].astype(str) + "\x00" + meta["recording"].astype(str)).to_numpy()
+    order = np.lexsort((start, keys))
+    same = keys[order][1:] == keys[order][:-1]
+    steps = np.diff(start[order])[same]
+    steps = steps[steps > 1e-6]
+    return length, float(np.round(steps.min(), 6)) if steps.size else length
+
+
+def context_windows(context_s: float, window_s: float, stride_s: float) -> int:
+    """Number of consecutive windows whose EEG spans ``context_s`` seconds: ``n`` windows of
+    ``window_s`` every ``stride_s`` cover ``window_s + (n - 1) * stride_s`` seconds (at least one
+    window). E.g. 15 s is 6 windows of 10 s every 1 s, and 30 s is 3 windows of 10 s every 10 s."""
+    if context_s <= 0 or window_s <= 0 or stride_s <= 0:
+        raise ValueError(f"context, window and stride must be positive, got {context_s}, {window_s}, {stride_s}")
+    return max(1, int(np.floor((context_s - window_s) / stride_s + 1e-6)) + 1)
+
+
 def balanced_sample(
     y: np.ndarray, rng: np.random.Generator, max_windows: int | None = None, balance: bool = True
 ) -> np.ndarray:

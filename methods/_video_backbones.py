@@ -14,9 +14,11 @@ Backbones
 - :class:`FrameEncoder` / :func:`build_resnet152_frames`: a timm image ResNet applied frame by frame.
 
 Nothing here downloads anything: every network starts from random initialisation and pretrained
-weights come only from a local file through :func:`load_weights`. State-dict key names follow the
-common public checkpoints where one exists (TF-derived names for I3D, torchvision for R(2+1)D,
-the reference TimeSformer names), so such a file loads without renaming.
+weights come only from a local file through :func:`load_weights` (``benchmark.torch_utils``: every
+tensor must fit, or the file is refused in one line). State-dict key names follow the common public
+checkpoints where one exists (TF-derived names of the PyTorch I3D port, torchvision for R(2+1)D and
+ResNet-152, whose names timm's ResNets share, the reference TimeSformer names), so such a file loads
+without renaming; Hugging Face TimeSformer checkpoints are renamed by :func:`timesformer_state`.
 
 Heads
 -----
@@ -44,19 +46,17 @@ He, K., Zhang, X., Ren, S., & Sun, J. (2016). Deep residual learning for image r
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-import pickle
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torchvision.models.video.resnet import BasicBlock, Conv2Plus1D, R2Plus1dStem, VideoResNet
 
-from benchmark.errors import DataError
+from benchmark import torch_utils
 
 log = logging.getLogger(__name__)
 
@@ -473,7 +473,7 @@ def build_resnet152_frames(pretrained_path: str | Path | None = None, model_name
 
     backbone = timm.create_model(model_name, pretrained=False, num_classes=0)
     if pretrained_path is not None:
-        load_weights(backbone, pretrained_path)
+        load_weights(backbone, pretrained_path, ignore=RESNET_HEAD)
     return FrameEncoder(backbone)
 
 
@@ -558,123 +558,73 @@ class SequenceClassifier(nn.Module):
 # Local weights
 # --------------------------------------------------------------------------------------------
 
-WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".safetensors")
-# Wrappers a checkpoint's keys may carry (DataParallel, Lightning, training scripts).
-_KEY_PREFIXES = ("", "module.", "model.", "backbone.", "encoder.", "model.module.")
+# One loader for the whole suite (benchmark.torch_utils); re-exported here for the video networks.
+WEIGHT_SUFFIXES = torch_utils.WEIGHT_SUFFIXES
+file_sha256 = torch_utils.file_sha256
+weights_provenance = torch_utils.weights_provenance
+read_state_dict = torch_utils.read_state_dict
+load_weights = torch_utils.load_weights
+
+#: What a classifier-free network drops from a checkpoint: the ImageNet classifier of a
+#: torchvision/timm ResNet, the Kinetics head of a TimeSformer (reference ``head``, Hugging Face
+#: ``classifier``).
+RESNET_HEAD = ("fc.",)
+TIMESFORMER_HEAD = ("head.", "classifier.")
+
+# Hugging Face ``TimesformerModel`` names -> the reference names used here (per block, then global).
+_HF_BLOCK = (
+    ("temporal_attention.attention.qkv.", "temporal_attn.qkv."),
+    ("temporal_attention.output.dense.", "temporal_attn.proj."),
+    ("temporal_layernorm.", "temporal_norm1."),
+    ("temporal_dense.", "temporal_fc."),
+    ("attention.attention.qkv.", "attn.qkv."),
+    ("attention.output.dense.", "attn.proj."),
+    ("layernorm_before.", "norm1."),
+    ("layernorm_after.", "norm2."),
+    ("intermediate.dense.", "mlp.fc1."),
+    ("output.dense.", "mlp.fc2."),
+)
+_HF_GLOBAL = {
+    "embeddings.cls_token": "cls_token",
+    "embeddings.position_embeddings": "pos_embed",
+    "embeddings.time_embeddings": "time_embed",
+    "embeddings.patch_embeddings.projection.weight": "patch_embed.proj.weight",
+    "embeddings.patch_embeddings.projection.bias": "patch_embed.proj.bias",
+    "layernorm.weight": "norm.weight",
+    "layernorm.bias": "norm.bias",
+}
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def timesformer_state(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A TimeSformer checkpoint in the reference layout of :class:`TimeSformer` (a ``convert`` for
+    :func:`load_weights`).
 
-
-def weights_provenance(path: str | Path, sha256: str | None = None) -> str:
-    """Text naming a local weights file: ``"local file <name> sha256 <12 hex>"``."""
-    path = Path(path)
-    return f"local file {path.name} sha256 {(sha256 or file_sha256(path))[:12]}"
-
-
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Tensors of a local ``.pt``/``.pth``/``.bin``/``.ckpt`` (``torch.load``, weights only) or
-    ``.safetensors`` file, unwrapped from a ``{"state_dict": ...}`` / ``{"model": ...}`` container."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(
-            f"weights file {path} not found; give the path of a local state dict ({', '.join(WEIGHT_SUFFIXES)})."
-        )
-    suffix = path.suffix.lower()
-    if suffix not in WEIGHT_SUFFIXES:
-        raise DataError(f"weights file {path.name} has an unknown suffix; use one of {', '.join(WEIGHT_SUFFIXES)}.")
-    try:
-        if suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            obj: Any = load_file(str(path), device="cpu")
-        else:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"cannot read weights file {path.name} as a state dict ({first}); is it a PyTorch or safetensors file?"
-        ) from exc
-    for key in ("state_dict", "model_state_dict", "model", "module"):
-        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
-            obj = obj[key]
-            break
-    if not isinstance(obj, dict) or not any(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise DataError(f"weights file {path.name} holds no tensors by name; save model.state_dict(), not the model.")
-    return {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
-
-
-def _best_prefix(keys: Sequence[str], own: set[str]) -> str:
-    def hits(prefix: str) -> int:
-        return sum(1 for k in keys if k.startswith(prefix) and k[len(prefix):] in own)
-
-    return max(_KEY_PREFIXES, key=hits)
-
-
-def load_weights(module: nn.Module, path: str | Path) -> str:
-    """Load a local state dict into ``module`` and say where the weights came from.
-
-    Tensors are matched by name (after removing a wrapper prefix such as ``module.``, chosen to
-    match the most names) and shape. Missing, unexpected and shape-mismatched tensors are logged
-    as warnings and the rest is loaded, so a checkpoint with another classifier head still gives
-    its backbone; a file that matches no tensor of ``module`` is an error.
-
-    Parameters
-    ----------
-    module
-        Network to load into, in place.
-    path
-        Local ``.pt``/``.pth``/``.bin``/``.ckpt`` or ``.safetensors`` file. Nothing is downloaded.
-
-    Returns
-    -------
-    str
-        ``"local file <name> sha256 <12 hex>"``, plus ``" (k of n tensors loaded)"`` when the file
-        did not cover the whole module.
-
-    Raises
-    ------
-    DataError
-        The file is missing, unreadable, or matches none of the module's tensors.
+    Hugging Face ``TimesformerModel`` / ``TimesformerForVideoClassification`` keys
+    (``timesformer.encoder.layer.N....``) are renamed; the reference (facebookresearch) layout
+    passes as it is. A time embedding learnt for another number of frames (e.g. the 8-frame
+    Kinetics-400 TimeSformer-Base for longer clips) is interpolated linearly along time, as the
+    reference code does when it loads a checkpoint for another clip length.
     """
-    path = Path(path)
-    state = read_state_dict(path)
-    own = module.state_dict()
-    prefix = _best_prefix(list(state), set(own))
-    renamed = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    matched = {k: v for k, v in renamed.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
-    name = type(module).__name__
-    if not matched:
-        sample = ", ".join(list(state)[:3])
-        raise DataError(
-            f"weights file {path.name} matches none of the {len(own)} tensors of {name} (its keys start "
-            f"{sample}); is it a checkpoint of another architecture?"
-        )
-    shape_mismatch = sorted(k for k in renamed if k in own and k not in matched)
-    missing = sorted(k for k in own if k not in matched)
-    unexpected = sorted(k for k in state if not (k.startswith(prefix) and k[len(prefix):] in own))
-
-    def preview(keys: list[str]) -> str:
-        return ", ".join(keys[:5]) + (f", ... ({len(keys)} in all)" if len(keys) > 5 else "")
-
-    for keys, what in (
-        (shape_mismatch, "tensors of {file} have other shapes and were skipped"),
-        (missing, "tensors missing from {file} keep their initial values"),
-        (unexpected, "tensors of {file} are not in the model and were ignored"),
-    ):
-        if keys:
-            log.warning("%s: %d %s: %s", name, len(keys), what.format(file=path.name), preview(keys))
-    module.load_state_dict(matched, strict=False)
-    text = weights_provenance(path)
-    if missing:
-        text += f" ({len(matched)} of {len(own)} tensors loaded)"
-    return text
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        name = key[len("timesformer."):] if key.startswith("timesformer.") else key
+        if name in _HF_GLOBAL:
+            name = _HF_GLOBAL[name]
+        elif name.startswith("encoder.layer."):
+            index, rest = name[len("encoder.layer."):].split(".", 1)
+            for old, new in _HF_BLOCK:
+                if rest.startswith(old):
+                    rest = new + rest[len(old):]
+                    break
+            name = f"blocks.{index}.{rest}"
+        out[name] = value
+    for key in [k for k in out if k.endswith("time_embed")]:
+        target = own.get("time_embed")
+        te = out[key]
+        if target is not None and te.dim() == 3 and te.shape[2] == target.shape[2] and te.shape[1] != target.shape[1]:
+            out[key] = F.interpolate(te.transpose(1, 2).float(), size=target.shape[1], mode="linear",
+                                     align_corners=False).transpose(1, 2).to(te.dtype)
+    return out
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:

@@ -26,27 +26,26 @@ Positives are defined from the clips' metadata only: ``meta.recording`` (the vid
 How the paper's vague points are resolved
 -----------------------------------------
 Clips (``representation="video"``, :data:`REPRESENTATION`)
-    8 frames of 224 x 224 per clip, TimeSformer-Base's input (Bertasius et al.). The paper uses
-    TimeSformer-L, the same 768-wide ViT-Base fed **96** frames of 224 x 224 over 10-s clips; that
-    is a clip cache 12 times larger, so it is a subclass, not a hyper-parameter (the network reads
-    the number of frames from the clips)::
-
-        @register
-        class PVContrastiveTimeSformerL(PVContrastiveTimeSformer):
-            meta = dataclasses.replace(PVContrastiveTimeSformer.meta, name="pv_contrastive_timesformer_l",
-                                       representation_params={"n_frames": 96, "size": 224, "fps": 25.0})
-
-    Run it with ``--window 10`` for the paper's non-overlapping 10-s clips (the harness default is
-    2 s). The paper's Mask R-CNN crop around the hospital bed is the dataset's bounding boxes, when
+    ``paper``: the paper's "TimeSformer-L featuring a 96-frame input and a spatial crop of 224×224
+    pixels" on "non-overlapping clips, each lasting 10 seconds": 96 frames over 10 s, that is
+    9.6 fps, 224 x 224 (the network reads the number of frames from the clips). The harness cuts a
+    video run's windows to the method's clip, ``n_frames / fps`` seconds, back to back. Each clip
+    is 14.5 MB in the clip cache (uint8); ``seizure-bench plan`` gives the total. The paper's Mask R-CNN crop around the hospital bed is the dataset's bounding boxes, when
     it has them. Frames are resized to ``img_size`` and normalised with the reference TimeSformer's
     statistics (mean 0.45, std 0.225).
 Encoder
     Divided space-time attention, patch 16, 12 blocks of 12 heads, width 768
     (:class:`methods._video_backbones.TimeSformer`, 121.3 M parameters without a classifier); the
     clip embedding is the 768-d CLS output (the paper drops "the final linear prediction layer").
-    The paper starts from a Kinetics-400 checkpoint; nothing is downloaded here, so ``weights``
-    takes a local checkpoint and, without it, the encoder keeps a random initialisation drawn from
-    ``init_seed`` (the same in every fold). ``weights_source()`` says which.
+    The paper starts from a Kinetics-400 checkpoint; nothing is downloaded here, so the ``paper``
+    budget needs ``backbone_weights``, a local checkpoint in the reference layout (facebookresearch
+    ``TimeSformer_divST_96x4_224_K400.pyth``, TimeSformer-L, keys under ``model_state``) or the Hugging Face one
+    (``TimesformerModel`` keys, a ``model.safetensors``/``pytorch_model.bin`` file or its folder);
+    its classifier is dropped, a time embedding for another number of frames is interpolated, and
+    a file that does not fit is refused in one line. A paper run without it is refused before any
+    data is read; ``backbone_weights=random`` (what ``smoke`` holds) keeps a random
+    initialisation drawn from ``init_seed`` (the same in every fold), which is not the paper's
+    setting and makes the "w/o pretraining" ablation a different model. ``weights_source()`` says which.
 Contrastive losses (Eqs. 1-2; :func:`~methods._video_ssl_parts.pair_contrastive_loss`)
     Cosine similarity over temperature ``tau`` = 0.1 (unstated; SimCLR's ImageNet value). Every
     ordered positive pair (anchor, positive) in a batch is one term; its denominator holds the
@@ -123,10 +122,10 @@ CITATION = (
     "seizure classification with patient-level and video-level contrastive pretraining. Proc. 46th Annual "
     "International Conference of the IEEE Engineering in Medicine and Biology Society (EMBC)."
 )
-#: Clips of the ``paper`` budget: 8 frames of 224 x 224 (TimeSformer-Base's input); see the module
-#: notes for the paper's 96. ``smoke`` asks for 8 frames of 64 x 64 (its TimeSformer sees 32 px).
-REPRESENTATION: dict[str, Any] = {"n_frames": 8, "size": 224, "fps": 25.0}
-SMOKE_REPRESENTATION: dict[str, Any] = {"n_frames": 8, "size": 64, "fps": 25.0}
+#: Clips of the ``paper`` budget: TimeSformer-L's 96 frames of 224 x 224 over 10 s (9.6 fps); see the
+#: module notes. ``smoke`` asks for 2-s clips of 8 frames at 4 fps, 64 x 64 (its TimeSformer sees 32 px).
+REPRESENTATION: dict[str, Any] = {"n_frames": 96, "size": 224, "fps": 9.6}
+SMOKE_REPRESENTATION: dict[str, Any] = {"n_frames": 8, "size": 64, "fps": 4.0}
 CHECKPOINT = "pv_contrastive_encoder.pt"
 _FORMAT = "pv_contrastive_timesformer-encoder-1"
 _PRETRAIN_STAGE, _FIT_STAGE = 1, 2
@@ -134,7 +133,7 @@ TASK_DEFAULTS = {"classification": {"target": "focus"}}
 
 _PAPER: dict[str, Any] = {
     # TimeSformer encoder
-    "img_size": 224, "patch_size": 16, "embed_dim": 768, "depth": 12, "heads": 12, "weights": None, "init_seed": 0,
+    "img_size": 224, "patch_size": 16, "embed_dim": 768, "depth": 12, "heads": 12, "backbone_weights": None, "init_seed": 0,
     "feature_batch": 8,
     # contrastive pre-training
     "temperature": 0.1, "pretrain_epochs": 5, "pretrain_batch_size": 8, "pretrain_lr": 1e-4,
@@ -144,7 +143,8 @@ _PAPER: dict[str, Any] = {
     "head_hidden": [256, 64], "epochs": 10, "lr": 1e-3, "batch_size": 8, "weight_decay": 0.0,
 }  # fmt: skip
 _SMOKE: dict[str, Any] = {
-    "img_size": 32, "patch_size": 8, "embed_dim": 64, "depth": 2, "heads": 4, "pretrain_epochs": 2, "pretrain_lr": 1e-3,
+    "img_size": 32, "patch_size": 8, "embed_dim": 64, "depth": 2, "heads": 4, "backbone_weights": "random",
+    "pretrain_epochs": 2, "pretrain_lr": 1e-3,
     "max_pretrain_batches_per_epoch": 16, "head_hidden": [32, 16],
 }  # fmt: skip
 _NO_PRETRAIN_KEYS = {
@@ -194,6 +194,14 @@ class _PVContrastiveBase(MethodAdapter):
             raise BenchmarkError(f"temperature must be positive, got {p['temperature']}.")
         self.pretrained_ = False
         self.encoder_origin_ = None
+        from benchmark import torch_utils
+
+        # Refused here, when the harness first builds the adapter: before any data is read.
+        self.weights_path_ = torch_utils.weights_file(
+            p["backbone_weights"], method=self.meta.name, setting="backbone_weights",
+            needs="Kinetics-400 TimeSformer weights",
+            example="TimeSformer_divST_96x4_224_K400.pyth (the reference TimeSformer-L file) or a Hugging Face TimeSformer folder",
+        )  # fmt: skip
         self.pretrain_note_ = "no contrastive pre-training" if not self.LEVELS else "not pre-trained"
 
     # -- encoder ------------------------------------------------------------------------------------------------------
@@ -218,13 +226,9 @@ class _PVContrastiveBase(MethodAdapter):
                 img_size=int(p["img_size"]), patch_size=int(p["patch_size"]), num_frames=n_frames,
                 embed_dim=int(p["embed_dim"]), depth=int(p["depth"]), num_heads=int(p["heads"]), num_classes=0,
             )  # fmt: skip
-        if p["weights"]:
-            path = Path(p["weights"]).expanduser()
-            if not path.is_file():
-                raise DataError(
-                    f"weights file {path} does not exist; give a local TimeSformer checkpoint or leave weights out."
-                )
-            self.encoder_origin_ = vb.load_weights(encoder, path)
+        if self.weights_path_ is not None:
+            self.encoder_origin_ = vb.load_weights(encoder, self.weights_path_, ignore=vb.TIMESFORMER_HEAD,
+                                                   convert=vb.timesformer_state)
         else:
             self.encoder_origin_ = f"random-init:{int(p['init_seed'])}"
         return encoder
@@ -460,8 +464,12 @@ class _PVContrastiveBase(MethodAdapter):
 
     def weights_source(self) -> str:
         p = self.params
-        origin = self.encoder_origin_ or (p["weights"] or f"random-init:{p['init_seed']}")
-        start = f"{origin}" if p["weights"] else "random init (no --weights path)"
+        from benchmark import torch_utils
+
+        if self.weights_path_ is not None:
+            start = self.encoder_origin_ or torch_utils.weights_provenance(self.weights_path_)
+        else:
+            start = torch_utils.random_init_source("backbone_weights")
         return f"TimeSformer: {start}; {self.pretrain_note_}; frozen for the head"
 
     def efficiency_report(
@@ -560,5 +568,5 @@ class PVContrastiveTimeSformerNoPretrain(_PVContrastiveBase):
     meta = _meta(
         "pv_contrastive_timesformer_nopretrain", False,
         "Ablation of pv_contrastive_timesformer: no contrastive pre-training, head on the frozen initial "
-        "TimeSformer (Kinetics-400 weights in the paper when given with --weights).",
+        "TimeSformer (Kinetics-400 weights, as in the paper, from --set backbone_weights=PATH).",
     )

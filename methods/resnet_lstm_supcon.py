@@ -75,14 +75,21 @@ Checkpoint
     uninterrupted one. ``encoder_weights`` (a local path to such a file) replaces pre-training
     altogether, e.g. with an encoder pre-trained elsewhere; the input statistics are always
     those of the fold.
-Sequence (not stated)
-    The LSTM (one layer, ``lstm_hidden`` 256 units) runs over the ``seq_len`` consecutive windows
-    of one recording that end with the window being classified (causal), and its last output is
-    classified. Consecutive means no gap between the windows in the set; at the start of a
-    segment the first window is repeated to fill the sequence
-    (:func:`~methods._resnet_lstm_parts.sequence_index`). Sequences are built from the windows'
-    ``recording`` and ``start`` only, never from labels. ``paper``: ``seq_len=6``, one minute of
-    EEG with the default 10-s stride; ``smoke``: 3.
+Sequence (length not stated)
+    The paper states only that the 512-d features go to an "LSTM with one hidden layer" to extract
+    "time information" from "time-sequence image data", and gives no sequence length. Here the
+    LSTM (one layer, ``lstm_hidden`` 256 units) runs over the consecutive windows of one
+    recording that end with the window being classified (causal), and its last output is
+    classified. How far back it looks is set in seconds of EEG, ``lstm_context_s``, so that it
+    means the same whatever the window stride: ``n`` windows of ``window_s`` every ``stride_s``
+    span ``window_s + (n - 1) * stride_s`` seconds, and the fold's window length and stride are
+    read from the windows' ``start``/``end`` (:func:`~methods._resnet_lstm_parts.context_windows`).
+    ``paper``: 15 s, i.e. 6 windows at the paper's 1-s stride (the 6 windows of earlier versions,
+    which spanned 60 s at a 10-s stride); ``smoke``: 30 s, 3 windows at its 10-s stride.
+    Consecutive means no gap between the windows in the set; at the start of a segment the first
+    window is repeated to fill the sequence (:func:`~methods._resnet_lstm_parts.sequence_index`).
+    Sequences are built from the windows' ``recording``, ``start`` and ``end`` only, never from
+    labels.
 Fine-tuning
     The paper initialises the hybrid model's ResNet with the pre-trained weights and trains the
     whole model ("fine-tuning", Fig. 5), so ``finetune_encoder=True`` in ``paper``. With
@@ -97,14 +104,15 @@ Class balance
     (of both stages) draws a fresh class-balanced sample: all windows of the rarer class and as
     many random windows of each other class (``balance=True``; with ``False`` every window is
     used and the loss is class-weighted). The paper's 1-s oversampling stride is a window
-    setting of the harness (``--stride 1``), not a method parameter.
+    setting of the harness (``--stride 1``, which ``seizure-bench reproduce lee2024 --budget
+    paper`` uses), not a method parameter.
 
 Budgets
 -------
 ``paper`` holds the paper's settings above. ``smoke`` is a plumbing check on two CPU cores, not a
 result: the cheap stem, at most 128 (class-balanced) windows per epoch, batches of 32, 12
 pre-training epochs (about the fewest with which the contrastive loss leaves its initial plateau
-on the synthetic data), 4 downstream epochs and ``seq_len=3``; about 15 s per fold of a few hundred
+on the synthetic data), 4 downstream epochs and a 30-s LSTM context; about 15 s per fold of a few hundred
 windows.
 
 References
@@ -167,10 +175,11 @@ def _budgets(pretrain: bool, lstm: bool) -> dict[str, dict[str, Any]]:
     if pretrain:
         paper.update(_PRETRAIN, finetune_encoder=True)
     if lstm:
-        paper.update(seq_len=6, lstm_hidden=256)
+        # 15 s of EEG: 6 windows of 10 s at the paper's 1-s stride (see "Sequence").
+        paper.update(lstm_context_s=15.0, lstm_hidden=256)
     smoke = {**paper, **{k: v for k, v in _SMOKE.items() if k in paper}}
     if lstm:
-        smoke["seq_len"] = 3
+        smoke["lstm_context_s"] = 30.0  # 3 windows at the smoke budget's 10-s stride
     return {"smoke": smoke, "paper": paper}
 
 
@@ -362,10 +371,32 @@ class _ResNetSpectrogramMethod(MethodAdapter):
                 self._load_backbone(encoder, self._weights_path())
                 self.encoder_origin_ = str(self._weights_path())
         hidden = self.params.get("lstm_hidden") if self.USE_LSTM else None
-        self.seq_len_ = int(self.params["seq_len"]) if self.USE_LSTM else 1
+        self.seq_len_ = self._sequence_length(train, context)
         self.model_ = parts.SequenceClassifier(encoder, train.n_classes, hidden, self.params["dropout"])
         self.device_ = context.device
         self._train_downstream(train, valid, context)
+
+    def _sequence_length(self, train: WindowSet, context: FitContext) -> int:
+        """Windows per LSTM sequence: as many as span ``lstm_context_s`` at the fold's stride."""
+        from methods import _resnet_lstm_parts as parts
+
+        if not self.USE_LSTM:
+            return 1
+        window_s, stride_s = parts.window_geometry(train.meta)
+        n = parts.context_windows(float(self.params["lstm_context_s"]), window_s, stride_s)
+        context.logger.info("%s: LSTM context %g s = %d windows of %g s every %g s", self.meta.name,
+                            self.params["lstm_context_s"], n, window_s, stride_s)
+        return n
+
+    def plan_notes(self, window_s: float, stride_s: float) -> list[str]:
+        """What ``seizure-bench plan`` says about this configuration at these windows."""
+        from methods import _resnet_lstm_parts as parts
+
+        if not self.USE_LSTM:
+            return []
+        n = parts.context_windows(float(self.params["lstm_context_s"]), window_s, stride_s)
+        return [f"LSTM context {self.params['lstm_context_s']:g} s of EEG = {n} consecutive windows of "
+                f"{window_s:g} s every {stride_s:g} s per classified window"]
 
     def _finetune(self) -> bool:
         return bool(self.params.get("finetune_encoder", True)) or not self.PRETRAIN

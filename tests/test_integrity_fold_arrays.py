@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from fakes import run_config
-from test_integrity_isolation import _plugin, needs_sandbox
+from _plugins import installed_plugin
+from test_integrity_isolation import needs_sandbox
 
-from benchmark.fold_worker import AdapterOutput, AdapterTask
+from benchmark.fold_worker import AdapterOutput, AdapterTask, clean_report, read_output
 from benchmark.runner import Runner
 from benchmark.sandbox import fold_arrays, measured
 from benchmark.store import ResultStore
@@ -46,37 +49,106 @@ def _windows(sources, refs):
     return np.stack([sources[s][r] for s, r in refs])
 
 
+def _laid_out(tmp_path, task, **kw):
+    """``fold_arrays`` of ``task``: the new task, and the new arrays keyed by the original path."""
+    new = fold_arrays(task, tmp_path / "fold" / "data", **kw)
+    arrays = [np.load(tmp_path / "fold" / "data" / f"src{j}.npy") for j in range(len(new.sources))]
+    return new, arrays
+
+
 def test_item03_isolated_arrays_keep_only_referenced_rows_in_a_secret_order(tmp_path):
     # Training windows on both arrays; test windows on array 1 every 4th row, so rows 1-3 of each
     # 4 are unreferenced there (as the extra ictal windows of --ictal-stride would be).
     train = np.array([[0, r] for r in range(0, 30, 2)] + [[1, 2], [1, 6]])
     test = np.array([[1, r] for r in range(0, 80, 4)])
     task = _task(tmp_path, train, test)
-    new = fold_arrays(task, tmp_path / "fold" / "data")
+    new, after = _laid_out(tmp_path, task)
     before = [np.load(p) for p in task.sources]
-    after = [np.load(tmp_path / "fold" / "data" / f"src{i}.npy") for i in range(2)]
     # The method reads the same windows, in the same order.
     np.testing.assert_array_equal(_windows(after, new.train[0]), _windows(before, train))
     np.testing.assert_array_equal(_windows(after, new.test[0]), _windows(before, test))
     # The array with test windows holds exactly the referenced rows, not in their original order.
-    assert len(after[1]) == len({r for _, r in np.concatenate([train, test]) if _ == 1}) == 22
-    assert not np.all(np.diff(after[1][:, 0, 0]) > 0)
+    j_test = new.sources.index(task.sources[1])
+    assert len(after[j_test]) == len({r for s_, r in np.concatenate([train, test]) if s_ == 1}) == 22
+    assert not np.all(np.diff(after[j_test][:, 0, 0]) > 0)
     # A training-only array is the same file (a hard link), not a copy.
-    assert os.path.samefile(task.sources[0], tmp_path / "fold" / "data" / "src0.npy")
+    j_train = new.sources.index(task.sources[0])
+    assert os.path.samefile(task.sources[0], tmp_path / "fold" / "data" / f"src{j_train}.npy")
     # The task handed over is not changed in place.
     np.testing.assert_array_equal(task.test[0], test)
 
 
+def test_item03_concurrent_folds_share_no_array_file(tmp_path):
+    train = np.array([[0, r] for r in range(30)])
+    test = np.array([[1, r] for r in range(80)])
+    task = _task(tmp_path, train, test)
+    new, after = _laid_out(tmp_path, task, share=False)
+    data = tmp_path / "fold" / "data"
+    for j, src in enumerate(new.sources):
+        assert not os.path.samefile(src, data / f"src{j}.npy")
+    np.testing.assert_array_equal(_windows(after, new.train[0]), _windows([np.load(p) for p in task.sources], train))
+
+
+def test_item03_array_order_and_unused_arrays_say_nothing(tmp_path):
+    # Array 0 (the first patient in sorted order) is used by no set: it is not given at all, and the
+    # order of the given ones is random, so a test window's array index is not its patient's rank.
+    task = _task(tmp_path, np.array([[1, 0], [1, 1]]), np.array([[1, 5]]))
+    new, after = _laid_out(tmp_path, task)
+    assert new.sources == [task.sources[1]] and len(after) == 1
+    orders = set()
+    for k in range(40):
+        (tmp_path / f"t{k}").mkdir()
+        task = _task(tmp_path / f"t{k}", np.array([[0, 0], [1, 1]]), np.array([[0, 5], [1, 7]]))
+        new = fold_arrays(task, tmp_path / f"t{k}" / "fold")
+        orders.add(tuple(Path(p).name for p in new.sources))
+    assert len(orders) == 2
+
+
+def test_item03_an_isolated_fold_without_disk_room_fails_in_one_line(tmp_path, monkeypatch):
+    import shutil as shutil_mod
+
+    from benchmark.sandbox import run_task
+
+    task = _task(tmp_path, np.array([[0, 0]]), np.array([[1, 3]]))
+    monkeypatch.setattr(shutil_mod, "disk_usage", lambda p: shutil_mod._ntuple_diskusage(10, 10, 0))
+    out = run_task(task, "isolated", None, scratch=tmp_path / "cache" / "isolated")
+    assert out.error.startswith("could not lay out the isolated fold's arrays") and "no space left" in out.error
+    assert "\n" not in out.error
+
+
 def test_item03_worker_times_are_the_harness_wall_clock():
-    liar = AdapterOutput(proba=None, fit_seconds=0.001, predict_seconds=-5.0,
-                         extra={"n_params": -3, "weights_source": "paper\nweights " + "x" * 500})
-    out = measured(liar, wall=12.5)
+    out = measured(AdapterOutput(proba=None, fit_seconds=0.001, predict_seconds=-5.0), wall=12.5)
     assert (out.fit_seconds, out.predict_seconds) == (12.5, 0.0)
-    assert out.extra["n_params"] is None
-    assert "\n" not in out.extra["weights_source"] and len(out.extra["weights_source"]) == 200
-    honest = measured(AdapterOutput(fit_seconds=3.0, predict_seconds=1.0, extra={"n_params": 10}), wall=6.0)
-    assert (honest.fit_seconds, honest.predict_seconds, honest.extra["n_params"]) == (5.0, 1.0, 10)
-    assert measured(AdapterOutput(predict_seconds=99.0), wall=2.0).predict_seconds == 2.0
+    honest = measured(AdapterOutput(fit_seconds=3.0, predict_seconds=1.0), wall=6.0)
+    assert (honest.fit_seconds, honest.predict_seconds) == (5.0, 1.0)
+    liar = measured(AdapterOutput(predict_seconds=99.0), wall=2.0)
+    assert (liar.fit_seconds, liar.predict_seconds) == (0.0, 2.0)  # the split is the method's; the sum is not
+
+
+def test_item03_what_a_method_reports_about_itself_is_cleaned():
+    extra = {"n_params": -3, "weights_source": "paper\nweights " + "x" * 500,
+             "efficiency": {"flops_per_window": 1e6, "model_size_mb": float("nan"), "inference_ms_per_window": -1,
+                            "window_shape": [23, 256], "note": "x" * 10_000, "n_params_total": True}}
+    out = clean_report(extra)
+    assert out["n_params"] is None
+    assert "\n" not in out["weights_source"] and len(out["weights_source"]) == 200
+    assert out["efficiency"] == {"flops_per_window": 1e6, "window_shape": [23, 256]}
+    assert clean_report({"n_params": 10, "efficiency": "big"}) == {"n_params": 10, "efficiency": {}}
+
+
+def test_item03_worker_output_must_be_regular_files(tmp_path):
+    host = tmp_path / "host-secret.npy"
+    np.save(host, np.eye(2))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "result.json").write_text('{"error": null}')
+    (tmp_path / "out" / "proba.npy").symlink_to(host)
+    out = read_output(tmp_path / "out")
+    assert out.proba is None and "not a regular file" in out.error or "Too many levels" in out.error
+    (tmp_path / "out" / "proba.npy").unlink()
+    (tmp_path / "out" / "result.json").unlink()
+    os.mkfifo(tmp_path / "out" / "result.json")  # would block a plain read forever
+    out = read_output(tmp_path / "out")
+    assert "not a regular file" in out.error
 
 
 LAYOUT = '''
@@ -115,9 +187,9 @@ class LayoutReader(MethodAdapter):
 
 @needs_sandbox
 def test_item03_isolated_fold_layout_and_mounts_reveal_nothing(tmp_path, tiny_synthetic):
-    for cls in _plugin(tmp_path, "layout_plugin_item03", LAYOUT):
+    for name in installed_plugin(tmp_path, "layout_plugin_item03", LAYOUT, "layout_reader_test", "LayoutReader"):
         (tmp_path / "store").mkdir()
-        cfg = run_config(tmp_path, tiny_synthetic, method=cls.meta.name, task="detection", protocol="loso",
+        cfg = run_config(tmp_path, tiny_synthetic, method=name, task="detection", protocol="loso",
                          store_path=tmp_path / "store" / "r.sqlite", threads=1, isolation="sandbox",
                          window=WindowParams(1.0, 1.0, 0.5))
         rec = Runner(cfg).run()
@@ -137,9 +209,10 @@ def test_item03_isolated_fold_layout_and_mounts_reveal_nothing(tmp_path, tiny_sy
 def test_item03_isolated_arrays_with_few_rows(tmp_path, n):
     test = np.array([[1, r] for r in range(n)]).reshape(-1, 2)
     task = _task(tmp_path, np.array([[0, 0]]), test)
-    new = fold_arrays(task, tmp_path / "fold" / "data")
-    assert len(np.load(tmp_path / "fold" / "data" / "src1.npy")) == n
-    assert new.test[0].shape == (n, 2)
+    new, after = _laid_out(tmp_path, task)
+    # An array no set refers to is not given; one test window gives a one-row copy.
+    assert len(new.sources) == 1 + n and new.test[0].shape == (n, 2)
+    assert sorted(len(a) for a in after) == ([30] if n == 0 else [1, 30])  # the training array is linked whole
 
 
 def test_item03_copies_left_by_a_killed_harness_are_removed_but_running_folds_kept(tmp_path):
@@ -147,10 +220,28 @@ def test_item03_copies_left_by_a_killed_harness_are_removed_but_running_folds_ke
 
     from benchmark.sandbox import _sweep
 
-    for name in ("fold-dead", "fold-alive", "fold-setting-up"):
+    for name in ("fold-dead", "fold-alive", "fold-setting-up", "fold-just-made"):
         (tmp_path / name / "data").mkdir(parents=True)
-    (tmp_path / "fold-dead" / ".lock").touch()
-    with open(tmp_path / "fold-alive" / ".lock", "w") as held:
+    for name in ("fold-dead", "fold-alive", "fold-just-made"):
+        (tmp_path / name / ".lock").touch()
+    for name in ("fold-dead", "fold-alive"):
+        os.utime(tmp_path / name / ".lock", (time.time() - 3600, time.time() - 3600))
+    with open(tmp_path / "fold-alive" / ".lock", "r+") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         _sweep(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fold-alive", "fold-setting-up"]
+    # A young folder may belong to a fold that has not taken its lock yet.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fold-alive", "fold-just-made", "fold-setting-up"]
+
+
+def test_item03_a_weights_setting_shows_an_isolated_fold_only_weights_files(tmp_path):
+    from benchmark.weights import weights_paths
+
+    (tmp_path / "resnet152.pth").write_bytes(b"x")
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "hf" / "model.safetensors").write_bytes(b"x")
+    (tmp_path / "dataset").mkdir()
+    (tmp_path / "dataset" / "chb01-summary.txt").write_text("Seizure Start Time: 2996 seconds")
+    shown = weights_paths({"backbone_weights": str(tmp_path / "resnet152.pth"), "text_weights": str(tmp_path / "hf"),
+                           "encoder_weights": str(tmp_path / "dataset"),
+                           "other_weights": str(tmp_path / "dataset" / "chb01-summary.txt"), "lr": "0.1"})
+    assert shown == {"backbone_weights": str(tmp_path / "resnet152.pth"), "text_weights": str(tmp_path / "hf")}

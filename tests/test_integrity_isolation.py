@@ -15,6 +15,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from _plugins import installed_plugin
 from fakes import run_config
 
 from benchmark.adapters import REGISTRY
@@ -113,10 +114,12 @@ def _plugin(tmp_path, name: str, source: str):
 
 @pytest.fixture
 def hostile(tmp_path, tiny_synthetic):
+    """The hostile plug-in installed as an entry point (a plug-in imported into the harness cannot run isolated)."""
     # The dataset, the results store, the splits and the window cache's secret.
     probes = [str(tiny_synthetic), str(tmp_path / "store"), str(tmp_path / "splits"),
               str(tmp_path / "cache" / "secret.key")]
-    yield from _plugin(tmp_path, "hostile_plugin_item03", HOSTILE.format(data=str(tiny_synthetic), probes=probes))
+    yield from installed_plugin(tmp_path, "hostile_plugin_item03", HOSTILE.format(data=str(tiny_synthetic), probes=probes),
+                                "hostile_reader_test", "Hostile")
 
 
 def _detection(tmp_path, data, **kw):
@@ -169,7 +172,7 @@ def test_item03_cache_secret_is_private_and_stable(tmp_path):
 
 
 def test_item03_hostile_adapter_reads_answers_but_cannot_match_them_in_process(tmp_path, tiny_synthetic, hostile):
-    rec = Runner(_detection(tmp_path, tiny_synthetic, method=hostile.meta.name, isolation="none")).run()
+    rec = Runner(_detection(tmp_path, tiny_synthetic, method=hostile, isolation="none")).run()
     assert rec.provenance["isolation"] == "trusted" and "--isolation none" in rec.provenance["isolation_detail"]
     assert rec.provenance["weights_source"].startswith("read 4 seizures")  # it could read the files ...
     scores = ResultStore(tmp_path / "store" / "r.sqlite").scores(rec.run_id)
@@ -179,7 +182,7 @@ def test_item03_hostile_adapter_reads_answers_but_cannot_match_them_in_process(t
 
 @needs_sandbox
 def test_item03_isolated_hostile_adapter_cannot_read_the_dataset(tmp_path, tiny_synthetic, hostile):
-    rec = Runner(_detection(tmp_path, tiny_synthetic, method=hostile.meta.name, isolation="sandbox")).run()
+    rec = Runner(_detection(tmp_path, tiny_synthetic, method=hostile, isolation="sandbox")).run()
     assert rec.status == "complete"
     assert rec.provenance["isolation"] == "isolated" and "bubblewrap" in rec.provenance["isolation_detail"]
     # Neither the dataset, the store, the splits nor a home folder exist in the sandbox.
@@ -287,8 +290,8 @@ class Memory(MethodAdapter):
 
 @needs_sandbox
 def test_item03_isolated_folds_share_no_writable_folder(tmp_path, tiny_synthetic):
-    for cls in _plugin(tmp_path, "memory_plugin_item03", MEMORY):
-        cfg = _detection(tmp_path, tiny_synthetic, method=cls.meta.name, isolation="sandbox")
+    for name in installed_plugin(tmp_path, "memory_plugin_item03", MEMORY, "memory_test", "Memory"):
+        cfg = _detection(tmp_path, tiny_synthetic, method=name, isolation="sandbox")
         rec = Runner(cfg).run()
         assert rec.provenance["isolation"] == "isolated"
         scores = ResultStore(cfg.store_path).scores(rec.run_id)

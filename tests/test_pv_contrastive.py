@@ -173,6 +173,21 @@ def test_four_registered_variants_share_the_papers_settings(name):
         assert (p["pretrain_epochs"], p["pretrain_batch_size"]) == (5, 8)
 
 
+def test_item08_paper_clips_are_timesformer_l_96_frames_over_10_s():
+    """Li et al.: "TimeSformer-L featuring a 96-frame input and a spatial crop of 224×224 pixels" on
+    "non-overlapping clips, each lasting 10 seconds": 96 frames at 9.6 fps, windows of 10 s back to back."""
+    from benchmark.windows import video_window
+
+    for name in METHODS:
+        meta = get_method(name).meta
+        paper = meta.representation_params_for("paper")
+        assert (paper["n_frames"], paper["fps"], paper["size"]) == (96, 9.6, 224)
+        window = video_window(paper, None, name)
+        assert window.window_s == pytest.approx(10.0) and window.stride_s == window.window_s
+        smoke = meta.representation_params_for("smoke")
+        assert smoke["n_frames"] / smoke["fps"] == 2.0 and smoke["size"] < paper["size"]
+
+
 def test_bad_settings_fail_in_one_line():
     with pytest.raises(BenchmarkError, match="multiple of patch_size"):
         PVContrastiveTimeSformer.from_budget("smoke", {"img_size": 30})
@@ -198,7 +213,7 @@ def test_fit_predict_shapes_determinism_and_hidden_test_labels(name, tmp_path):
     assert probs[0].shape == (len(test), 2) and np.allclose(probs[0].sum(axis=1), 1.0)
     assert np.array_equal(probs[0], probs[1]) and not test.label_reads
     source = adapter.weights_source()
-    assert "random init (no --weights path)" in source
+    assert "random init (backbone_weights=random; not the paper's setting)" in source
     if METHODS[name]:
         assert "24 contextual clips and 24 training clips without labels" in source
     else:

@@ -78,7 +78,7 @@ def test_bundled_index_covers_every_csv():
     tasks = {"tusz": "seizure-type", "aubmc": "seizure-type", "chbmit": "detection", "helsinki": "detection"}
     for d in WANG:
         assert d["level"] == "dataset" and d["row"]
-        assert d["protocol"] == "kfold5-random" and d["task"] == tasks[d["dataset"]]
+        assert d["protocol"] == "kfold5-random-balanced" and d["task"] == tasks[d["dataset"]]
         assert d["name"].startswith("Wang2025 ") and "DistilCLIP-EEG" in d["citation"]
         assert "subject-independent" in d["paper_notes"]
     roles = pd.Series([d["role"] for d in WANG]).value_counts().to_dict()
@@ -135,15 +135,15 @@ def test_wang_table5_multiclass_auc(dataset):
     auc = _wang(5, dataset)
     per_class = read_reported_csv(REPORTED_DIR / PER_CLASS_CSV[dataset], level="dataset")
     classes = CLASSES[dataset]
-    assert list(auc.columns) == ["roc_auc_macro", "roc_auc_micro", *[f"roc_auc:{c}" for c in classes]]
+    assert list(auc.columns) == ["roc_auc_hard_macro", "roc_auc_hard_micro", *[f"roc_auc_hard:{c}" for c in classes]]
     k = len(classes)
     for row in (TEACHER, STUDENT):
         a, pc = auc.loc[row], per_class.loc[row]
-        assert a[[f"roc_auc:{c}" for c in classes]].mean() == pytest.approx(a["roc_auc_macro"], abs=ROUND)
+        assert a[[f"roc_auc_hard:{c}" for c in classes]].mean() == pytest.approx(a["roc_auc_hard_macro"], abs=ROUND)
         for c in classes:  # AUC of hard predictions: (recall + specificity) / 2
-            assert (pc[f"recall:{c}"] + pc[f"specificity:{c}"]) / 2 == pytest.approx(a[f"roc_auc:{c}"], abs=ROUND), c
+            assert (pc[f"recall:{c}"] + pc[f"specificity:{c}"]) / 2 == pytest.approx(a[f"roc_auc_hard:{c}"], abs=ROUND), c
         acc = pc["accuracy"]
-        assert (acc + 1 - (1 - acc) / (k - 1)) / 2 == pytest.approx(a["roc_auc_micro"], abs=1.5 * ROUND)
+        assert (acc + 1 - (1 - acc) / (k - 1)) / 2 == pytest.approx(a["roc_auc_hard_micro"], abs=1.5 * ROUND)
 
 
 @pytest.mark.parametrize("dataset", ["chbmit", "helsinki"])
@@ -158,7 +158,7 @@ def test_wang_binary_rows_are_self_consistent(dataset):
     assert ((t2["sensitivity"] + t2["specificity"]) / 2 - t2["accuracy"]).abs().max() <= ROUND
     assert ((r / (r + 1 - spec) - p).abs() <= 3 * ROUND).all()
     # Table V's binary AUC equals the accuracy (hard predictions on balanced folds).
-    assert (auc["roc_auc"] == t1.loc[[TEACHER, STUDENT], "accuracy"]).all()
+    assert (auc["roc_auc_hard"] == t1.loc[[TEACHER, STUDENT], "accuracy"]).all()
     base_lp, teacher = t2.loc["Base-LP"], t1.loc[TEACHER]
     diff = {m for m in teacher.index if base_lp[m] != teacher[m]}
     assert diff == ({"f1"} if dataset == "chbmit" else set())  # printed 97.90 vs 97.89
@@ -221,15 +221,15 @@ def test_wang_csvs_match_the_paper_text():
     tusz_printed = {"BCKG", "ABSZ", "CPSZ", "FNSZ", "GNSZ", "SPSZ", "TCSZ", "TNSZ"}
     for cells in tables["V"][1:]:
         if cells[1] == "Normal Seizure":
-            d, col = {"CHB-MIT": "chbmit", "Zenodo": "helsinki"}[cells[0]], "roc_auc"
+            d, col = {"CHB-MIT": "chbmit", "Zenodo": "helsinki"}[cells[0]], "roc_auc_hard"
         else:  # by class, not by the Dataset cell: TNSZ is printed on AUBMC's first line
-            d, col = ("tusz" if cells[1] in tusz_printed else "aubmc"), f"roc_auc:{_class_of(cells[1])}"
+            d, col = ("tusz" if cells[1] in tusz_printed else "aubmc"), f"roc_auc_hard:{_class_of(cells[1])}"
         assert [auc[d].at[TEACHER, col], auc[d].at[STUDENT, col]] == [float(v) for v in cells[2].split("/")], cells
     # Macro and micro AUC: "teacher /" on one line, "student" on the next; TUSZ's pair first, then AUBMC's.
     split = [(c[3], c[4]) for c in tables["V"][1:] if c[3] not in ("", "-")]
     assert len(split) == 4
     for d, (first, second) in zip(("tusz", "aubmc"), (split[0:2], split[2:4])):
-        for col, t, st in (("roc_auc_macro", first[0], second[0]), ("roc_auc_micro", first[1], second[1])):
+        for col, t, st in (("roc_auc_hard_macro", first[0], second[0]), ("roc_auc_hard_micro", first[1], second[1])):
             assert t.endswith(" /") and [auc[d].at[TEACHER, col], auc[d].at[STUDENT, col]] == [float(t[:-2]), float(st)]
 
 
@@ -401,15 +401,15 @@ def test_import_bundled(store):
     assert set(store.patient_metrics(rec.run_id).columns) <= set(METRICS)
 
     teacher = store.resolve("Wang2025 DistilCLIP-EEG teacher (TUSZ)")
-    assert (teacher.dataset, teacher.task, teacher.protocol) == ("tusz", "seizure-type", "kfold5-random")
+    assert (teacher.dataset, teacher.task, teacher.protocol) == ("tusz", "seizure-type", "kfold5-random-balanced")
     assert teacher.provenance["level"] == "dataset" and teacher.provenance["role"] == "proposed"
     assert "Tables I, III, V" in teacher.source and "10.1109/JBHI.2025.3603022" in teacher.source
     assert "subject-independent" in teacher.notes
     assert "precision_weighted" in teacher.provenance["metric_notes"]
     assert store.patient_metrics(teacher.run_id).empty
     summ = store.summary(teacher.run_id)
-    assert summ.loc["accuracy", "mean"] == 0.9775 and summ.loc["roc_auc_macro", "mean"] == 0.9797
-    assert summ.loc["recall:ABSZ", "mean"] == 0.8517 and summ.loc["roc_auc:TNSZ", "mean"] == 0.9857
+    assert summ.loc["accuracy", "mean"] == 0.9775 and summ.loc["roc_auc_hard_macro", "mean"] == 0.9797
+    assert summ.loc["recall:ABSZ", "mean"] == 0.8517 and summ.loc["roc_auc_hard:TNSZ", "mean"] == 0.9857
     assert len(summ) == 7 + 8 * 5 and (summ["n"] == 0).all()
     comparison = store.resolve("Wang2025 Table I: EEGNet [39] (CHB-MIT)")
     assert comparison.provenance["role"] == "comparison" and comparison.method == "EEGNet [39]"

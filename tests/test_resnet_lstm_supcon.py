@@ -63,7 +63,7 @@ def test_all_three_methods_share_the_papers_stft_and_support_prediction_only():
         paper = get_method(name).meta.budgets["paper"]
         assert (paper["pretrain_epochs"], paper["pretrain_lr"], paper["pretrain_batch_size"]) == (300, 0.05, 512)
     assert "pretrain_epochs" not in get_method("resnet_lstm").meta.budgets["paper"]
-    assert "seq_len" not in get_method("resnet_supcon").meta.budgets["paper"]
+    assert "lstm_context_s" not in get_method("resnet_supcon").meta.budgets["paper"]
 
 
 # -- augmentations ------------------------------------------------------------------------------------
@@ -222,8 +222,8 @@ def test_method_passes_conformance(name):
 
 
 def test_unknown_hyper_parameter_is_refused_with_a_suggestion():
-    with pytest.raises(UnknownNameError, match="Did you mean 'seq_len'"):
-        get_method("resnet_lstm_supcon").from_budget("smoke", {"seq_lenn": 4})
+    with pytest.raises(UnknownNameError, match="Did you mean 'lstm_context_s'"):
+        get_method("resnet_lstm_supcon").from_budget("smoke", {"lstm_context": 4})
 
 
 def test_non_spectrogram_windows_are_refused():
@@ -363,3 +363,53 @@ def test_headline_command_on_a_chbmit_folder(tiny_synthetic, tmp_path):
     (run,) = ResultStore(store).list_runs()
     assert (run.dataset, run.method, run.status, run.synthetic) == ("chbmit", "resnet_lstm_supcon", "complete", False)
     assert len(ResultStore(store).patient_metrics(run.run_id)) == 2
+
+
+# -- issue 13 ----------------------------------------------------------------------------------------------------
+def _grid_meta(stride_s: float, n: int = 30) -> pd.DataFrame:
+    start = np.arange(n) * stride_s
+    return pd.DataFrame({"patient": "p1", "recording": "r1", "start": start, "end": start + 10.0})
+
+
+def test_item01_lstm_context_is_seconds_of_eeg_whatever_the_stride():
+    assert [get_method(m).meta.budgets["paper"]["lstm_context_s"] for m in ("resnet_lstm_supcon", "resnet_lstm")] == [15.0] * 2
+    assert get_method("resnet_lstm_supcon").meta.budgets["smoke"]["lstm_context_s"] == 30.0
+    assert parts.window_geometry(_grid_meta(1.0)) == (10.0, 1.0)
+    assert parts.window_geometry(_grid_meta(10.0).iloc[::-1]) == (10.0, 10.0)
+    assert (parts.context_windows(15, 10, 1), parts.context_windows(15, 10, 10), parts.context_windows(30, 10, 10)) == (6, 1, 3)
+    ctx = FitContext(seed=0)
+    method = get_method("resnet_lstm_supcon").from_budget("paper")
+    # The paper's 1-s stride: 6 windows span 15 s; at a 10-s stride the same 15 s is one window.
+    assert method._sequence_length(type("WS", (), {"meta": _grid_meta(1.0)})(), ctx) == 6
+    assert method._sequence_length(type("WS", (), {"meta": _grid_meta(10.0)})(), ctx) == 1
+    assert get_method("resnet_supcon").from_budget("paper")._sequence_length(None, ctx) == 1
+
+
+def test_item01_plan_of_the_paper_cell_shows_the_1s_windows_cache_and_lstm_context(tiny_synthetic, tmp_path):
+    from benchmark.plan import format_plan, plan_run
+    from benchmark.recipes import get_recipe
+
+    lee = get_recipe("lee2024")
+    where = dict(data_dir=tiny_synthetic, splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache")
+    (paper,) = lee.cells("chbmit-synthetic", methods=["resnet_lstm_supcon"], rows=["sop10"], budget="paper")
+    (smoke,) = lee.cells("chbmit-synthetic", methods=["resnet_lstm_supcon"], rows=["sop10"], budget="smoke")
+    plan_paper, plan_smoke = plan_run(paper.run_config(**where)), plan_run(smoke.run_config(**where))
+    assert (plan_paper.stride_s, plan_smoke.stride_s) == (1.0, 10.0)
+    assert 9 * plan_smoke.windows < plan_paper.windows <= 10 * plan_smoke.windows
+    assert plan_paper.cache_bytes == plan_paper.windows * plan_paper.bytes_per_window
+    text = format_plan(plan_paper)
+    assert f"of 10 s every 1 s" in text and "LSTM context 15 s of EEG = 6 consecutive windows of 10 s every 1 s" in text
+    assert "LSTM context 30 s of EEG = 3 consecutive windows of 10 s every 10 s" in format_plan(plan_smoke)
+
+
+def test_item02_the_18x21x60_input_is_credited_to_lee_et_al_2024():
+    from benchmark.recipes import get_recipe, paper_text, quote_in_text
+
+    doc = features.__doc__
+    assert "Lee et al. (2022)" not in doc and "Real-time seizure detection" not in doc
+    assert "Lee et al. (2024)" in doc and "10.1038/s41598-023-43328-y" in doc
+    quoted = "The input dimensions for CHB-MIT and SNUH datasets are (18 x 21 x 60) and (21 x 21 x 60), respectively"
+    assert quoted in " ".join(doc.split())
+    text = paper_text(get_recipe("lee2024"))
+    if text is not None:  # the paper writes the multiplication sign
+        assert quote_in_text(quoted.replace(" x ", " × "), text)

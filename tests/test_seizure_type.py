@@ -268,7 +268,8 @@ def test_multiclass_metrics_by_hand():
     pos = P[np.arange(len(Y)), Y]
     neg = np.concatenate([np.delete(P[i], Y[i]) for i in range(len(Y))])
     assert m["roc_auc_micro"] == approx(_pairwise_auc(pos, neg))
-    assert list(M.multiclass_metric_names(CLASSES4)[:9]) == list(M.MULTICLASS_METRICS)
+    n = len(M.MULTICLASS_METRICS)
+    assert list(M.multiclass_metric_names(CLASSES4)[:n]) == list(M.MULTICLASS_METRICS)
     assert set(m) == set(M.multiclass_metric_names(CLASSES4))
 
 

@@ -178,25 +178,25 @@ def test_weights_in_a_wrapper_with_prefixed_keys_load(tmp_path):
         torch.testing.assert_close(target.state_dict()[k], v)
 
 
-def test_partial_weights_are_loaded_with_a_warning(tmp_path, caplog):
+def test_item07_another_head_is_refused_unless_ignored(tmp_path):
     torch.manual_seed(0)
-    source = tiny_timesformer(num_classes=9)  # another head: skipped, the rest loads
+    source = tiny_timesformer(num_classes=9)
     path = tmp_path / "other_head.pt"
     torch.save(source.state_dict(), path)
-    target = tiny_timesformer(num_classes=5)
-    with caplog.at_level(logging.WARNING, logger="methods._video_backbones"):
-        text = vb.load_weights(target, path)
-    n_total = len(target.state_dict())
-    assert text.endswith(f"({n_total - 2} of {n_total} tensors loaded)")
-    assert "head.weight" in caplog.text and "other shapes" in caplog.text
+    with pytest.raises(DataError, match=r"does not fit TimeSformer: other shapes: head.weight \(9, 24\) \(model \(5, 24\)\)"):
+        vb.load_weights(tiny_timesformer(num_classes=5), path)
+    target = tiny_timesformer(num_classes=0)  # the clip encoder: the Kinetics head is dropped
+    vb.load_weights(target, path, ignore=vb.TIMESFORMER_HEAD)
     key = "blocks.1.attn.qkv.weight"
     torch.testing.assert_close(target.state_dict()[key], source.state_dict()[key])
+    with pytest.raises(DataError, match="unexpected head.weight, head.bias"):
+        vb.load_weights(tiny_timesformer(num_classes=0), path)
 
 
 def test_weights_of_another_architecture_are_refused(tmp_path):
     path = tmp_path / "unrelated.pt"
     torch.save({"encoder.layer.weight": torch.zeros(3, 3)}, path)
-    with pytest.raises(DataError, match="matches none of the"):
+    with pytest.raises(DataError, match="does not fit TimeSformer: missing cls_token, pos_embed, time_embed ... "):
         vb.load_weights(tiny_timesformer(), path)
 
 
@@ -225,3 +225,124 @@ def test_sequence_classifier_and_standardizer():
         assert tuple(head(feats).shape) == (6, 3)
     with pytest.raises(ValueError, match="lstm"):
         vb.SequenceClassifier(10, 3, cell="transformer")
+
+
+# -- item 7: the key layouts of the published checkpoints ------------------------------------------------------------
+def test_item07_torchvision_resnet152_file_fits_the_timm_frame_encoder():
+    """torchvision's resnet152-f82ba261.pth (Hou et al.'s ImageNet ResNet-152) has the timm model's names
+    and shapes, plus the classifier the frame encoder drops; checked on the meta device (no 230 MB file)."""
+    import timm
+
+    with torch.device("meta"):
+        theirs = torchvision.models.resnet152().state_dict()
+        ours = timm.create_model("resnet152", pretrained=False, num_classes=0).state_dict()
+    assert {k: tuple(v.shape) for k, v in theirs.items() if not k.startswith("fc.")} == {
+        k: tuple(v.shape) for k, v in ours.items()}
+    assert vb.RESNET_HEAD == ("fc.",)
+
+
+def test_item07_pyslowfast_timesformer_checkpoint_loads_with_its_time_embedding_resized(tmp_path):
+    torch.manual_seed(0)
+    source = tiny_timesformer(num_frames=8)  # the reference K400 files are 8-frame models
+    path = tmp_path / "TimeSformer_divST_8x32_224_K400.pyth"
+    state = {f"model.{k}": v for k, v in source.state_dict().items()}
+    torch.save({"epoch": 15, "model_state": state, "optimizer_state": {}, "cfg": "TRAIN: ..."}, path)
+    target = tiny_timesformer(num_frames=4, num_classes=0)
+    text = vb.load_weights(target, path, ignore=vb.TIMESFORMER_HEAD, convert=vb.timesformer_state)
+    assert text.startswith("local file TimeSformer_divST_8x32_224_K400.pyth sha256 ")
+    torch.testing.assert_close(target.state_dict()["blocks.0.temporal_fc.weight"],
+                               source.state_dict()["blocks.0.temporal_fc.weight"])
+    expected = torch.nn.functional.interpolate(source.time_embed.detach().transpose(1, 2), size=4, mode="linear",
+                                               align_corners=False).transpose(1, 2)
+    torch.testing.assert_close(target.time_embed.detach(), expected)
+
+
+def test_item07_hugging_face_timesformer_gives_the_same_clip_embedding(tmp_path):
+    from safetensors.torch import save_file
+    from transformers import TimesformerConfig, TimesformerModel
+
+    torch.manual_seed(0)
+    config = TimesformerConfig(image_size=16, patch_size=8, num_frames=3, hidden_size=24, num_hidden_layers=2,
+                               num_attention_heads=4, intermediate_size=96, hidden_dropout_prob=0.0,
+                               attention_probs_dropout_prob=0.0)  # fmt: skip
+    hf = TimesformerModel(config).eval()
+    folder = tmp_path / "timesformer-k400"
+    folder.mkdir()
+    save_file({f"timesformer.{k}": v.contiguous() for k, v in hf.state_dict().items()}, str(folder / "model.safetensors"))
+    from benchmark.torch_utils import weights_file
+
+    path = weights_file(str(folder), method="m", setting="backbone_weights", needs="n", example="e")
+    assert path == folder / "model.safetensors"
+    ours = tiny_timesformer(num_classes=0)
+    vb.load_weights(ours, path, ignore=vb.TIMESFORMER_HEAD, convert=vb.timesformer_state)
+    x = torch.rand(2, 3, 3, 16, 16)
+    with torch.inference_mode():
+        expected = hf(pixel_values=x).last_hidden_state[:, 0]
+        got = ours.forward_features(x)
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+
+
+TINY_HOU = {"backbone": "resnet10t", "frame_size": 32, "d_model": 16, "heads": 2, "layers": 1, "ff_dim": 32,
+            "max_positions": 8, "input_length": None}
+TINY_LI = {"img_size": 16, "patch_size": 8, "embed_dim": 24, "depth": 2, "heads": 4}
+
+
+@pytest.mark.parametrize("name, needs, example", [
+    ("video_ssl_transformer", "ImageNet ResNet-152 weights", "resnet152-f82ba261.pth (torchvision's file)"),
+    ("pv_contrastive_timesformer", "Kinetics-400 TimeSformer weights", "TimeSformer_divST_96x4_224_K400.pyth"),
+    ("pv_contrastive_timesformer_nopretrain", "Kinetics-400 TimeSformer weights", "TimeSformer_divST_96x4_224_K400.pyth"),
+])  # fmt: skip
+def test_item07_video_methods_paper_budget_without_weights_refuses_in_one_line(name, needs, example):
+    from benchmark.adapters import get_method
+    from benchmark.weights import MissingWeightsError
+
+    with pytest.raises(MissingWeightsError) as err:
+        get_method(name).from_budget("paper")
+    line = str(err.value)
+    assert "\n" not in line
+    assert line.startswith(f"the paper budget of {name} needs {needs}: pass --set backbone_weights=/path/{example}")
+    assert line.endswith("or --set backbone_weights=random to run at random init, which is not the paper's setting.")
+    assert get_method(name).meta.budgets["smoke"]["backbone_weights"] == "random"
+    chosen = get_method(name).from_budget("paper", {"backbone_weights": "random"})
+    assert "random init (backbone_weights=random; not the paper's setting)" in chosen.weights_source()
+
+
+def test_item07_hou_paper_budget_loads_the_resnet_file_and_names_its_sha256(tmp_path):
+    import timm
+
+    from benchmark.adapters import get_method
+
+    torch.manual_seed(3)
+    state = timm.create_model("resnet10t", pretrained=False, num_classes=1000).state_dict()  # with its classifier
+    path = tmp_path / "resnet10t.pth"
+    torch.save(state, path)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    adapter = get_method("video_ssl_transformer").from_budget("paper", {**TINY_HOU, "backbone_weights": str(path)})
+    adapter.device_ = "cpu"
+    encoder = adapter._frame_encoder()
+    assert torch.equal(encoder.state_dict()["layer2.0.conv1.weight"], state["layer2.0.conv1.weight"])
+    source = adapter.weights_source()
+    assert source.startswith(f"frame encoder resnet10t (frozen): local file resnet10t.pth sha256 {sha[:12]};")
+    assert "not the paper's setting" not in source
+
+
+def test_item07_li_paper_budget_loads_the_timesformer_file_and_names_its_sha256(tmp_path):
+    from benchmark.adapters import get_method
+
+    torch.manual_seed(4)
+    source = tiny_timesformer(num_frames=8, num_classes=400, drop_path_rate=0.1)
+    path = tmp_path / "TimeSformer_divST_8x32_224_K400.pyth"
+    torch.save({"model_state": {f"model.{k}": v for k, v in source.state_dict().items()}}, path)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    adapter = get_method("pv_contrastive_timesformer_nopretrain").from_budget(
+        "paper", {**TINY_LI, "backbone_weights": str(path)})
+    encoder = adapter._build_encoder(8)
+    assert torch.equal(encoder.state_dict()["blocks.1.mlp.fc2.weight"], source.state_dict()["blocks.1.mlp.fc2.weight"])
+    assert adapter.weights_source().startswith(
+        f"TimeSformer: local file TimeSformer_divST_8x32_224_K400.pyth sha256 {sha[:12]}; ")
+    # A checkpoint of another width is refused in one line naming the file and the first misfits.
+    adapter = get_method("pv_contrastive_timesformer").from_budget(
+        "paper", {**TINY_LI, "embed_dim": 32, "backbone_weights": str(path)})
+    with pytest.raises(DataError, match=r"^weights file TimeSformer_divST_8x32_224_K400.pyth does not fit "
+                                        r"TimeSformer: other shapes: cls_token \(1, 1, 24\) \(model \(1, 1, 32\)\)"):
+        adapter._build_encoder(8)

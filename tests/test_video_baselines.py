@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from baselines import video_baselines as vbl
 from benchmark.adapters import REGISTRY, FitContext, get_method
 from benchmark.conformance import LabelGuardedWindowSet
 from benchmark.errors import DataError
+from benchmark.weights import MissingWeightsError
 from benchmark.fake_data import make_windowset
 from benchmark.windows import video_params
 from benchmark.windowset import WindowSet
@@ -117,7 +119,7 @@ def test_fit_and_predict_honour_the_adapter_contract(name, fold, tmp_path):
     np.testing.assert_array_equal(again.predict_proba(test.without_labels()), proba)
     assert isinstance(adapter.n_parameters(), int) and adapter.n_parameters() > 0
     json.dumps(adapter.params)
-    assert adapter.weights_source() == vbl.RANDOM_INIT
+    assert adapter.weights_source() == vbl.random_init_source()
 
 
 def test_perez_garcia_gives_every_clip_of_a_video_the_video_prediction(fold, tmp_path):
@@ -143,7 +145,7 @@ def test_weights_path_sets_the_backbone_and_the_weights_source(fold, tmp_path):
     path = tmp_path / "i3d_kinetics.pt"
     torch.save(state, path)
     expected = f"local file i3d_kinetics.pt sha256 {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
-    adapter = get_method("i3d_lstm").from_budget("smoke", {**TINY, "epochs": 1, "weights": str(path)})
+    adapter = get_method("i3d_lstm").from_budget("smoke", {**TINY, "epochs": 1, "backbone_weights": str(path)})
     assert adapter.weights_source() == expected  # before fitting too
     cache = tmp_path / "features"
     adapter.fit(train, None, FitContext(seed=0, cache_dir=cache))
@@ -151,7 +153,7 @@ def test_weights_path_sets_the_backbone_and_the_weights_source(fold, tmp_path):
     loaded = adapter.backbone_.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in state.items())
     random_init = fit("i3d_lstm", train, None, cache, epochs=1)
-    assert random_init.weights_source() == vbl.RANDOM_INIT
+    assert random_init.weights_source() == vbl.random_init_source()
     # Other weights, other features: two cache entries, not one.
     assert len([d for d in cache.iterdir() if d.name.startswith("i3d-")]) == 2
     assert not np.allclose(adapter._clip_features(test), random_init._clip_features(test))
@@ -165,7 +167,7 @@ def test_non_video_windows_are_refused(tmp_path):
         fit("i3d_lstm", motion_clips(2, 1, n_frames=2, size=8), None, None, subclips=4)
 
 
-@pytest.mark.parametrize("name, clips", [("i3d_lstm", (64, 224)), ("r2plus1d_lstm", (32, 112)), ("perez_garcia", (8, 112))])
+@pytest.mark.parametrize("name, clips", [("i3d_lstm", (48, 224)), ("r2plus1d_lstm", (32, 112)), ("perez_garcia", (8, 112))])
 def test_paper_budget_asks_the_harness_for_the_papers_clips(name, clips):
     meta = get_method(name).meta
     smoke, paper = meta.representation_params_for("smoke"), meta.representation_params_for("paper")
@@ -185,7 +187,7 @@ def test_efficiency_report():
     report = adapter.efficiency_report((4, 3, 16, 16), latency_batch=2, latency_repeats=1)
     assert report["n_params_backbone"] == vb.count_parameters(vb.build_i3d())
     assert report["n_params_head"] > 0 and report["flops_backbone_per_clip"] > 0
-    assert report["feature_ms_per_clip"] > 0 and report["weights_source"] == vbl.RANDOM_INIT
+    assert report["feature_ms_per_clip"] > 0 and report["weights_source"] == vbl.random_init_source()
     json.dumps(report)
 
 
@@ -196,3 +198,104 @@ def test_learns_to_tell_moving_from_still(name):
     proba = fit(name, train, None, None).predict_proba(test.without_labels())
     assert roc_auc_score(test.y, proba[:, 1]) > 0.85
     assert (proba.argmax(axis=1) == test.y).mean() > 0.75
+
+
+# -- item 7: the paper budgets load the papers' Kinetics weights, or refuse ------------------------------------------
+PAPER_TINY = {"input_size": None, "subclips": 2, "hidden_size": 8, "epochs": 1, "patience": None}
+
+
+@pytest.mark.parametrize("name, needs", [("i3d_lstm", "Kinetics-400 I3D"), ("r2plus1d_lstm", "Kinetics-400 R(2+1)D-18"),
+                                         ("perez_garcia", "Kinetics-400 R(2+1)D-18")])
+def test_item07_paper_budget_without_weights_refuses_in_one_line(name, needs):
+    with pytest.raises(MissingWeightsError) as err:
+        get_method(name).from_budget("paper")
+    line = str(err.value)
+    assert "\n" not in line and line.startswith(f"the paper budget of {name} needs {needs} weights")
+    assert "--set backbone_weights=/path/" in line and "--set backbone_weights=random" in line
+    # Random init only by that explicit choice, and then said so.
+    chosen = get_method(name).from_budget("paper", {"backbone_weights": "random"})
+    assert chosen.weights_source() == "random init (backbone_weights=random; not the paper's setting)"
+    assert get_method(name).meta.budgets["smoke"]["backbone_weights"] == "random"  # smoke keeps random init
+
+
+def test_item07_paper_budget_loads_the_weights_file_and_names_its_sha256(fold, tmp_path):
+    train, _, test = fold
+    torch.manual_seed(7)
+    state = vb.build_i3d().state_dict()
+    path = tmp_path / "rgb_imagenet.pt"
+    torch.save(state, path)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    adapter = get_method("i3d_lstm").from_budget("paper", {**PAPER_TINY, "backbone_weights": str(path)})
+    adapter.fit(train, None, FitContext(seed=0, budget="paper", cache_dir=tmp_path / "features"))
+    key = "Mixed_4c.b1b.conv3d.weight"
+    assert torch.equal(adapter.backbone_.state_dict()[key], state[key])
+    assert adapter.weights_source() == f"local file rgb_imagenet.pt sha256 {sha[:12]}"
+    assert adapter._extractor()["weights"] == f"sha256:{sha}"  # cached features are keyed by the whole hash
+    assert adapter.predict_proba(test.without_labels()).shape == (len(test), 2)
+
+
+def test_item07_a_file_of_another_architecture_is_refused_in_one_line(fold, tmp_path):
+    path = tmp_path / "i3d.pt"
+    torch.save({"Conv3d_1a_7x7.conv3d.weight": torch.zeros(64, 3, 7, 7, 7), "logits.conv3d.bias": torch.zeros(400)}, path)
+    adapter = get_method("r2plus1d_lstm").from_budget("paper", {**PAPER_TINY, "backbone_weights": str(path)})
+    with pytest.raises(DataError) as err:
+        adapter.fit(fold[0], None, FitContext(seed=0, budget="paper"))
+    line = str(err.value)
+    assert "\n" not in line and line.startswith("weights file i3d.pt does not fit R2Plus1D18: missing stem.0.weight")
+    assert "unexpected Conv3d_1a_7x7.conv3d.weight, logits.conv3d.bias" in line
+    with pytest.raises(DataError, match="backbone_weights file .*missing.pt does not exist; i3d_lstm needs Kinetics-400"):
+        get_method("i3d_lstm").from_budget("paper", {"backbone_weights": str(tmp_path / "missing.pt")})
+
+
+def test_item07_boards_show_the_weights_file_and_never_call_a_random_init_run_paper(tmp_path):
+    from benchmark.metrics import summarize
+    from benchmark.report import build_report
+    from benchmark.store import ResultStore, RunRecord
+
+    sha = "ab12cd34ef56" + "0" * 52
+    sources = {
+        "run-pretrained": ("paper", f"local file rgb_imagenet.pt sha256 {sha[:12]}"),
+        "run-random": ("paper", vbl.random_init_source()),
+        "run-smoke": ("smoke", vbl.random_init_source()),
+    }
+    store = ResultStore(tmp_path / "r.sqlite")
+    patients = pd.Index(["p1", "p2", "p3"], name="patient")
+    for i, (run_id, (budget, weights)) in enumerate(sources.items()):
+        store.create_run(RunRecord(
+            run_id, "run", "i3d_lstm", dataset="video-synthetic", task="classification", protocol="loso",
+            task_params={"target": "focus"}, budget=budget, status="complete", synthetic=True, seed=0,
+            created_at=f"2025-01-0{i + 1}T00:00:00+00:00",
+            provenance={"weights_source": weights, "is_baseline": True},
+        ))  # fmt: skip
+        per_patient = pd.DataFrame({"balanced_accuracy": [0.6, 0.7, 0.8]}, index=patients)
+        store.save_patient_metrics(run_id, per_patient)
+        store.save_summary(run_id, summarize(per_patient, n_boot=50))
+    index = build_report(store, tmp_path / "report", title="t")
+    board = next(p.read_text() for p in (index.parent / "leaderboards").glob("*.html"))
+    rows = {run_id: re.search(rf'<tr data-run="{run_id}".*?</tr>', board, re.S).group(0) for run_id in sources}
+    cell = re.compile(r"</td>\s*<td>run</td>\s*<td[^>]*>(.*?)</td>", re.S)
+    label = {run_id: re.sub(r"<[^>]+>", "", cell.search(row).group(1)) for run_id, row in rows.items()}
+    assert label == {"run-pretrained": "paper", "run-smoke": "smoke",
+                     "run-random": "paper budget, random init (not the paper&#39;s setting)"}
+    assert f"sha256 {sha[:12]}" in rows["run-pretrained"] and "random init" not in rows["run-pretrained"]
+    pages = {p.stem: p.read_text() for p in (index.parent / "runs").glob("*.html")}
+    assert f"sha256 {sha[:12]}" in pages["run-pretrained"] and "Random init." not in pages["run-pretrained"]
+    assert "paper budget, random init" in pages["run-random"] and "Random init." in pages["run-random"]
+    store.close()
+
+
+def test_item07_a_paper_run_without_weights_stops_before_reading_data(tmp_path, monkeypatch, capsys):
+    from benchmark import cli, runner
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the dataset was read before the weights setting was checked")
+
+    monkeypatch.setattr(runner, "load_dataset", no_data)
+    rc = cli.main(["--store", str(tmp_path / "r.sqlite"), "run", "--method", "perez_garcia", "--dataset",
+                   "video-synthetic", "--task", "classification", "--protocol", "loso", "--budget", "paper",
+                   "--cache-dir", str(tmp_path / "cache"), "--no-progress"])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1
+    assert "the paper budget of perez_garcia needs Kinetics-400 R(2+1)D-18 weights: pass --set backbone_weights=" in err[0]
+    assert not (tmp_path / "r.sqlite").exists() or "perez_garcia" not in (tmp_path / "r.sqlite").read_bytes().decode(
+        "latin-1")

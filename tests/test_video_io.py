@@ -1,4 +1,4 @@
-"""benchmark.video_io: probing, clip sampling on the 25-fps grid, box crops, errors (PyAV)."""
+"""benchmark.video_io: probing, clips of consecutive frames at a frame rate, box crops, errors (PyAV)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ def frame_numbers(clips: np.ndarray) -> np.ndarray:
     return np.rint(clips.reshape(*clips.shape[:2], -1).mean(axis=-1) / STEP).astype(int)
 
 
-def expected_frames(starts, clip_s: float, n: int, native_fps: float, n_native: int, fps: float = 25.0) -> np.ndarray:
+def expected_frames(starts, n: int, native_fps: float, n_native: int, fps: float = 25.0) -> np.ndarray:
     """The contract, computed independently: frame k of a clip is the native frame nearest to the start
-    of the 25-fps frame shown at start + (k + 0.5) * clip_s / n."""
+    of the frame at ``fps`` shown at start + (k + 0.5) / fps (n consecutive frames at fps)."""
     out = np.empty((len(starts), n), dtype=int)
     for c, start in enumerate(starts):
         for k in range(n):
-            grid = math.floor((start + (k + 0.5) * clip_s / n) * fps + 1e-9)
+            grid = math.floor((start + (k + 0.5) / fps) * fps + 1e-9)
             times = np.arange(n_native) / native_fps
             out[c, k] = int(np.argmin(np.abs(times - grid / fps)))
     return out
@@ -55,29 +55,42 @@ def test_probe_reads_rate_count_duration_and_size(numbered):
 
 
 def test_read_clips_shape_and_dtype(numbered):
-    clips = read_clips(numbered, np.array([0.0, 0.4, 0.2]), clip_s=0.8, n_frames=8, size=16)
+    clips = read_clips(numbered, np.array([0.0, 0.4, 0.2]), n_frames=8, size=16, fps=10)
     assert clips.shape == (3, 8, 3, 16, 16)
     assert clips.dtype == np.uint8
-    assert read_clips(numbered, np.array([]), 1.0, 4, 8).shape == (0, 4, 3, 8, 8)
+    assert read_clips(numbered, np.array([]), n_frames=4, size=8, fps=4).shape == (0, 4, 3, 8, 8)
 
 
 def test_clip_frames_are_the_nearest_native_frames_after_resampling_to_25_fps(numbered):
     # Unsorted, overlapping starts, and a clip running past the last frame (1.5 s).
     starts = [0.0, 0.9, 0.3, 0.31, 1.2]
-    clips = read_clips(numbered, np.array(starts), clip_s=0.8, n_frames=10, size=8)
-    want = expected_frames(starts, 0.8, 10, FPS, N_FRAMES)
+    clips = read_clips(numbered, np.array(starts), n_frames=20, size=8, fps=25)
+    want = expected_frames(starts, 20, FPS, N_FRAMES)
     np.testing.assert_array_equal(frame_numbers(clips), want)
     # 30 -> 25 fps drops every sixth native frame: 0.8-s clips of 20 frames show 20 distinct frames
     # spaced 1 or 2 native frames apart.
-    dense = frame_numbers(read_clips(numbered, np.array([0.0]), clip_s=0.8, n_frames=20, size=8))[0]
+    dense = frame_numbers(clips)[0]
     assert set(np.diff(dense)) == {1, 2}
     assert dense[-1] == want[0, -1] == 23  # 25-fps frame 19 at 0.76 s is native frame 22.8 -> 23
+
+
+def test_item08_fps_is_frames_per_second_so_a_clip_lasts_n_frames_over_fps(numbered):
+    """8 frames at 15 fps (a GESTURES snippet) span 8 / 15 s: consecutive 15-fps frames, never 8
+    frames spread over a longer window; 8 frames at 4 fps span 2 s."""
+    snippet = frame_numbers(read_clips(numbered, np.array([0.0]), n_frames=8, size=8, fps=15))[0]
+    np.testing.assert_array_equal(snippet, 2 * np.arange(8))  # every other native 30-fps frame
+    assert snippet[-1] / FPS == pytest.approx(7 / 15)
+    slow = frame_numbers(read_clips(numbered, np.array([0.0]), n_frames=6, size=8, fps=4))[0]
+    np.testing.assert_array_equal(slow, [0, 7, 15, 22, 30, 37])  # 30 fps: k / 4 s is native frame 7.5 k, ties earlier
+    # the clip length is not a separate argument that could disagree with n_frames / fps
+    with pytest.raises(TypeError):
+        read_clips(numbered, np.array([0.0]), 2.0, 8, 8)
 
 
 def test_video_at_25_fps_is_sampled_frame_by_frame(tmp_path):
     path = tmp_path / "v25.mkv"
     write_video(path, numbered_frames(40), 25)
-    clips = read_clips(path, np.array([0.2]), clip_s=0.4, n_frames=10, size=8)
+    clips = read_clips(path, np.array([0.2]), n_frames=10, size=8, fps=25)
     np.testing.assert_array_equal(frame_numbers(clips)[0], np.arange(5, 15))
 
 
@@ -100,7 +113,7 @@ def test_decoding_stops_after_the_last_needed_frame(monkeypatch, tmp_path):
                 yield frame
 
     monkeypatch.setattr(video_io, "_open", lambda p: Counting(real_open(p)))
-    clips = read_clips(path, np.array([0.0]), clip_s=0.4, n_frames=4, size=8)
+    clips = read_clips(path, np.array([0.0]), n_frames=9, size=8, fps=25)
     # Last needed: 25-fps frame 8 (0.32 s) = native frame 10; one more frame tells it is the nearest.
     assert frame_numbers(clips)[0, -1] == 10
     assert len(decoded) == 12
@@ -115,14 +128,14 @@ def test_boxes_crop_to_the_nearest_listed_frames_box(tmp_path):
     boxes = pd.DataFrame(
         {"video_id": "v", "frame": [40, 0], "x0": [40, 4], "y0": [28, 4], "x1": [56, 20], "y1": [44, 20]}
     )
-    clips = read_clips(path, np.array([0.0]), clip_s=1.5, n_frames=15, size=8, boxes=boxes)
-    native = expected_frames([0.0], 1.5, 15, FPS, N_FRAMES)[0]
+    clips = read_clips(path, np.array([0.0]), n_frames=15, size=8, fps=10, boxes=boxes)
+    native = expected_frames([0.0], 15, FPS, N_FRAMES, fps=10)[0]
     mean_rgb = clips[0].mean(axis=(2, 3))
     for j, rgb in zip(native, mean_rgb):
         red = j - 0 <= 40 - j  # ties go to the earlier listed frame
         assert (rgb[0] > 200 and rgb[1] < 50) if red else (rgb[1] > 200 and rgb[0] < 50), (j, rgb)
     # Without boxes the whole frame is used: both squares and the black background appear.
-    whole = read_clips(path, np.array([0.0]), clip_s=0.2, n_frames=1, size=16)[0, 0]
+    whole = read_clips(path, np.array([0.0]), n_frames=1, size=16, fps=5)[0, 0]
     assert whole[0].max() > 150 and whole[1].max() > 150 and whole.min() < 30
 
 
@@ -133,7 +146,7 @@ def test_boxes_are_made_square_and_moved_inside_the_image(tmp_path):
     write_video(path, frames, 25)
     # 14 x 40 box at the right edge -> 40 x 40 square centred on x = 57 -> moved left to x 24-64.
     boxes = pd.DataFrame({"frame": [0], "x0": [50], "y0": [0], "x1": [64], "y1": [40]})
-    out = read_clips(path, np.array([0.0]), clip_s=0.04, n_frames=1, size=8, boxes=boxes)[0, 0, 0]
+    out = read_clips(path, np.array([0.0]), n_frames=1, size=8, fps=25, boxes=boxes)[0, 0, 0]
     centres = 24 + (np.arange(8) + 0.5) * 5 - 0.5  # source x of each output column's centre
     np.testing.assert_allclose(out.mean(axis=0), 4 * centres, atol=6)
     assert np.ptp(out, axis=0).max() <= 3  # rows identical: vertical position does not matter here
@@ -146,7 +159,7 @@ def test_missing_and_unreadable_files_raise_one_line_data_errors(tmp_path):
     assert "\n" not in str(err.value)
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(b"this is not a video" * 50)
-    for call in (lambda: probe(garbage), lambda: read_clips(garbage, np.array([0.0]), 1.0, 2, 8)):
+    for call in (lambda: probe(garbage), lambda: read_clips(garbage, np.array([0.0]), n_frames=2, size=8, fps=2)):
         with pytest.raises(DataError) as err:
             call()
         message = str(err.value)
@@ -156,17 +169,17 @@ def test_missing_and_unreadable_files_raise_one_line_data_errors(tmp_path):
 def test_malformed_boxes_are_rejected(numbered):
     bad = pd.DataFrame({"frame": [0], "x0": [10], "y0": [5], "x1": [10], "y1": [20]})
     with pytest.raises(DataError, match="x0 < x1"):
-        read_clips(numbered, np.array([0.0]), 0.2, 2, 8, boxes=bad)
+        read_clips(numbered, np.array([0.0]), n_frames=2, size=8, fps=10, boxes=bad)
     with pytest.raises(DataError, match="lack column"):
-        read_clips(numbered, np.array([0.0]), 0.2, 2, 8, boxes=bad.drop(columns="y1"))
+        read_clips(numbered, np.array([0.0]), n_frames=2, size=8, fps=10, boxes=bad.drop(columns="y1"))
 
 
 def test_mkv_round_trip_is_lossless_and_writing_is_deterministic(tmp_path):
     frames = np.random.default_rng(0).integers(0, 256, (6, 16, 24, 3), dtype=np.uint8)
     write_video(tmp_path / "a.mkv", frames, 25)
-    back = read_clips(tmp_path / "a.mkv", np.array([0.0]), 6 / 25, 6, 16, boxes=None)[0]
+    back = read_clips(tmp_path / "a.mkv", np.array([0.0]), n_frames=6, size=16, fps=25, boxes=None)[0]
     crop = read_clips(
-        tmp_path / "a.mkv", np.array([0.0]), 6 / 25, 6, 16,
+        tmp_path / "a.mkv", np.array([0.0]), n_frames=6, size=16, fps=25,
         boxes=pd.DataFrame({"frame": [0], "x0": [8], "y0": [0], "x1": [24], "y1": [16]}),
     )[0]  # fmt: skip
     np.testing.assert_array_equal(crop.transpose(0, 2, 3, 1), frames[:, :, 8:])  # a 16 x 16 box: no resizing

@@ -117,3 +117,105 @@ def test_an_eeg_method_on_a_video_dataset_fails_in_one_line(video_folder, tmp_pa
     with pytest.raises(BenchmarkError, match="method 'eegnet' takes eeg but dataset 'video-folder' is video"):
         Runner(cfg).run()
     assert not (tmp_path / "r.sqlite").exists() or not ResultStore(tmp_path / "r.sqlite").list_runs()
+
+
+# -- item 8: clip geometry; item 9: class order --------------------------------------------------------
+def test_item08_a_video_run_cuts_its_windows_to_the_methods_clip(video_folder, tmp_path, spy):
+    """The spy asks for 4 frames at the default 4 fps: 1-s clips, whatever the task's default window."""
+    from benchmark.windows import WindowParams
+
+    rec = _run(video_folder, tmp_path, protocol="loso")
+    assert (rec.task_params["window_s"], rec.task_params["stride_s"]) == (1.0, 1.0)
+    scores = ResultStore(tmp_path / "r.sqlite").scores(rec.run_id)
+    assert np.allclose(scores["end"] - scores["start"], 1.0)
+    cfg = dict(method="video_spy_test", dataset="video-folder", data_dir=video_folder, task="classification",
+               store_path=tmp_path / "r.sqlite", cache_dir=tmp_path / "cache", progress=False)
+    with pytest.raises(BenchmarkError) as err:
+        Runner(RunConfig(**cfg, window=WindowParams(2.0, 2.0)))
+    msg = str(err.value)
+    assert "--window 2 s does not match the clips of video_spy_test: 4 frames at 4 fps last 1 s" in msg
+    assert "\n" not in msg
+    # Within a millisecond a requested window is the clip (the same run); a stride is kept.
+    assert Runner(RunConfig(**cfg, window=WindowParams(1.0004, 0.5))).window == WindowParams(1.0, 0.5)
+
+
+@pytest.mark.parametrize("name, seconds, frames, fps", [
+    ("video_ssl_transformer", 10.0, 250, 25.0),  # Hou et al.: 10-s clips at 25 fps, input length 256
+    ("pv_contrastive_timesformer", 10.0, 96, 9.6),  # Li et al.: TimeSformer-L, 96 frames, 10-s clips
+    ("pv_contrastive_timesformer_nopretrain", 10.0, 96, 9.6),
+    ("perez_garcia", 8 / 15, 8, 15.0),  # GESTURES: 8-frame snippets at 15 fps
+    ("i3d_lstm", 2.0, 48, 24.0),  # Karácsony et al.: 2-s samples
+    ("r2plus1d_lstm", 2.0, 32, 16.0),
+])
+def test_item08_paper_budgets_ask_for_the_papers_clips_in_frames_per_second(name, seconds, frames, fps):
+    from benchmark.adapters import get_method
+    from benchmark.windows import clip_seconds, video_window
+
+    meta = get_method(name).meta
+    paper = meta.representation_params_for("paper")
+    assert (paper["n_frames"], paper["fps"]) == (frames, fps)
+    window = video_window(paper, None, name)
+    assert window.window_s == pytest.approx(seconds) and window.stride_s == window.window_s
+    assert clip_seconds(meta.representation_params_for("smoke")) == 2.0  # smoke keeps small 2-s clips
+
+
+def test_item08_stride_alone_keeps_the_methods_clip_length():
+    from argparse import Namespace
+
+    from benchmark.cli import _window
+
+    args = Namespace(window=None, stride=5.0, ictal_stride=None, task="classification",
+                     method="video_ssl_transformer", budget="paper")
+    w = _window(args)
+    assert (w.window_s, w.stride_s) == (10.0, 5.0)
+
+
+def test_item08_a_video_shorter_than_a_clip_gives_one_clip_not_none():
+    """Hou et al.'s shortest seizure lasts 7.5 s, their clips 10 s: it must not be dropped."""
+    from benchmark.windows import WindowParams, video_clip_count
+
+    ten = WindowParams(10.0, 10.0)
+    assert [video_clip_count(d, ten) for d in (0.0, 7.5, 10.0, 19.9, 20.0, 150.2)] == [0, 1, 1, 1, 2, 15]
+
+
+def test_item08_plan_shows_frames_fps_clips_and_cache_size(video_folder, tmp_path, spy):
+    from benchmark.plan import format_plan, plan_run
+
+    plan = plan_run(RunConfig(method="video_spy_test", dataset="video-folder", data_dir=video_folder,
+                              task="classification", protocol="loso", splits_dir=tmp_path / "splits",
+                              cache_dir=tmp_path / "cache", progress=False))
+    assert plan.clip == {"n_frames": 4, "fps": 4.0, "size": 16} and plan.window_s == 1.0
+    assert plan.cache_bytes == (plan.windows + plan.unlabelled_windows) * 4 * 3 * 16 * 16
+    text = format_plan(plan)
+    assert "of 1 s every 1 s" in text and "each clip 4 frames at 4 fps, 16x16 px" in text
+
+
+def test_item09_a_run_records_the_classes_in_force_es_positive(video_folder, tmp_path, spy):
+    from benchmark.reported import bundled_reported
+
+    rec = _run(video_folder, tmp_path, protocol="kfold5", task_params={"target": "label"})
+    hou = next(d for d in bundled_reported() if d.get("paper") == "hou2022")
+    assert rec.task_params["classes"] == ["PNES", "ES"] == hou["task_params"]["classes"]
+    assert SEEN and all(seen["classes"] == ("PNES", "ES") for seen in SEEN)
+
+
+@pytest.mark.parametrize("paper", ["hou2024", "li2024"])
+def test_item08_paper_settings_tables_give_the_clips_the_paper_budgets_ask_for(paper):
+    """Every clip-geometry row of reports/paper_settings/<paper>.csv is what the method's paper budget
+    asks the harness for, and a clip of n_frames at fps covers the table's window."""
+    import csv
+    from pathlib import Path
+
+    from benchmark.adapters import get_method
+
+    path = Path(__file__).resolve().parents[1] / "reports" / "paper_settings" / f"{paper}.csv"
+    rows = {r["setting"]: r["value"] for r in csv.DictReader(path.open(encoding="utf-8"))}
+    clip_rows = [k for k in rows if ".representation." in k]
+    assert clip_rows
+    for key in clip_rows:
+        _, method, _, name = key.split(".")
+        assert get_method(method).meta.representation_params_for("paper")[name] == pytest.approx(float(rows[key])), key
+    methods = {k.split(".")[1] for k in clip_rows}
+    for method in methods:
+        n, fps = float(rows[f"method.{method}.representation.n_frames"]), float(rows[f"method.{method}.representation.fps"])
+        assert n / fps == pytest.approx(float(rows["window.window_s"]))

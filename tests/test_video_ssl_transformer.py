@@ -252,7 +252,30 @@ def test_meta_and_paper_budget_follow_the_paper():
     assert (p["pretrain_epochs"], p["pretrain_lr"], p["epochs"], p["lr"]) == (60, 0.01, 50, 0.005)
     assert (p["batch_size"], p["weight_decay"], p["classifier_dropout"]) == (16, 1e-4, 0.5)
     assert (p["frame_input"], p["clip_standardise"], p["delta_features"]) == ("frames", False, False)
-    assert meta.representation_params["fps"] == 25.0
+    assert meta.representation_params_for("paper")["fps"] == 25.0
+
+
+def test_item08_paper_clips_are_10_s_of_250_frames_at_25_fps_padded_to_256():
+    """Hou et al.: "10-second clips", "25 fps", "The input length of the model is set as 256"; the
+    harness cuts the run's windows to the clip (n_frames / fps) and the 30-frame span relocation runs
+    on 250-frame clips. Smoke keeps small 2-s clips of 16 frames at 8 fps."""
+    from benchmark.windows import video_window
+
+    meta = VideoSSLTransformer.meta
+    paper = meta.representation_params_for("paper")
+    assert (paper["n_frames"], paper["fps"], paper["size"]) == (250, 25.0, 112)
+    window = video_window(paper, None, meta.name)
+    assert (window.window_s, window.stride_s) == (10.0, 10.0)
+    p = meta.budgets["paper"]
+    assert paper["n_frames"] <= p["input_length"] == p["max_positions"] == 256 and p["span"] == 30
+    rng = np.random.default_rng(0)
+    plan = parts.draw_corruption(paper["n_frames"], rng, p["span"], p["mask_fraction"])
+    order = np.asarray(plan.order)
+    assert len(order) == 250 and sorted(order.tolist()) == list(range(250))
+    assert not np.array_equal(order, np.arange(250))  # a 30-frame span was relocated
+    smoke = meta.representation_params_for("smoke")
+    assert (smoke["n_frames"], smoke["fps"]) == (16, 8.0)
+    assert video_window(smoke, None, meta.name).window_s == 2.0
 
 
 def test_bad_settings_fail_in_one_line():

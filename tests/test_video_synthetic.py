@@ -49,7 +49,7 @@ def _motion_energy(path) -> np.ndarray:
 
     Blocks average the sensor noise away; the percentile follows the moving body parts."""
     info = probe(path)
-    clip = read_clips(path, np.array([0.0]), info.duration, int(round(info.duration * 25)), 64)[0]
+    clip = read_clips(path, np.array([0.0]), n_frames=int(round(info.duration * 25)), size=64, fps=25.0)[0]
     grey = clip.astype(np.float32).transpose(0, 2, 3, 1) @ np.array([0.299, 0.587, 0.114], np.float32)
     blocks = grey.reshape(len(grey), 16, 4, 16, 4).mean(axis=(2, 4))
     return np.percentile(np.abs(np.diff(blocks, axis=0)).reshape(len(grey) - 1, -1), 95, axis=1)
@@ -104,7 +104,7 @@ def test_boxes_hold_the_patient(learn_dir):
     # The body moves inside its box: motion outside the boxes is only sensor noise.
     vid = boxes["video_id"].iloc[0]
     path = next(learn_dir.glob(f"*/*/{vid}.mp4"))
-    frames = read_clips(path, np.array([0.0]), probe(path).duration, 50, 64)[0].astype(float)
+    frames = read_clips(path, np.array([0.0]), n_frames=50, size=64, fps=50 / probe(path).duration)[0].astype(float)
     change = np.abs(np.diff(frames, axis=0)).mean(axis=(0, 1))
     box = boxes[boxes["video_id"] == vid]
     inside = np.zeros((64, 64), bool)
@@ -143,11 +143,11 @@ def test_same_config_gives_identical_files_and_another_seed_does_not(tmp_path):
     sums = [json.loads((d / "SYNTHETIC.json").read_text())["sha256"] for d in (a, b, c)]
     assert sums[0] == sums[1]
     for rel in (r for r in sums[0] if r.endswith(".mp4")):
-        clip = lambda d: read_clips(d / rel, np.array([0.0]), 2.0, 20, 32, fps=10)  # noqa: E731
+        clip = lambda d: read_clips(d / rel, np.array([0.0]), n_frames=20, size=32, fps=10)  # noqa: E731
         np.testing.assert_array_equal(clip(a), clip(b))
     video = "videos/vsyn01/vsyn01_ev01.mp4"
-    first = read_clips(a / video, np.array([0.0]), 2.0, 10, 32)
-    assert not np.array_equal(first, read_clips(c / video, np.array([0.0]), 2.0, 10, 32))
+    first = read_clips(a / video, np.array([0.0]), n_frames=10, size=32, fps=5)
+    assert not np.array_equal(first, read_clips(c / video, np.array([0.0]), n_frames=10, size=32, fps=5))
 
 
 def test_cache_folder_is_generated_once_and_reused(tmp_path, monkeypatch):

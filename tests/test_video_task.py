@@ -30,7 +30,7 @@ def _video_index(n_patients: int = 6) -> RecordingIndex:
 def test_one_unit_per_video_labelled_by_the_target_column():
     index = _video_index()
     labels = make_labels(index, "classification", make_params("classification"))
-    assert labels.classes == ("ES", "PNES")
+    assert labels.classes == ("PNES", "ES")  # ES positive by default (item 9)
     assert len(labels.units) == 18
     for u in labels.units:
         (seg,) = u.segments
@@ -62,6 +62,34 @@ def test_bad_targets_and_classes_fail_in_one_line(kwargs, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_item09_es_is_the_positive_class_of_label_without_classes_as_in_hou():
+    """Hou et al.'s F1 follows from their confusion matrix only with ES positive: the default order of
+    the ``label`` column is (PNES, ES), the bundled Hou set's order, so a run needs no --classes."""
+    from benchmark.reported import bundled_reported
+
+    index = _video_index()
+    labels = make_labels(index, "classification", make_params("classification"))
+    assert labels.classes == ("PNES", "ES") and labels.classes[-1] == "ES"
+    es = [u for u in labels.units if index.patient(u.patient).info["labels"][u.segments[0].recording]["label"] == "ES"]
+    assert es and all(u.segments[0].label == 1 == u.stratum for u in es)
+    hou = next(d for d in bundled_reported() if d.get("paper") == "hou2022")
+    assert list(labels.classes) == hou["task_params"]["classes"] == hou["video_level"]["classes"]
+    # --classes still decides; other label sets and other columns keep the sorted order.
+    given = make_labels(index, "classification", make_params("classification", classes=["ES", "PNES"]))
+    assert given.classes == ("ES", "PNES")
+    focus = make_labels(index, "classification", make_params("classification", target="focus"))
+    assert focus.classes == ("TLE", "exTLE")
+
+
+def test_item09_default_order_applies_only_to_exactly_es_and_pnes():
+    from benchmark.tasks import default_classes
+
+    assert default_classes("label", ["ES", "PNES", "ES"]) == ("PNES", "ES")
+    assert default_classes("label", ["ES", "PNES", "mixed"]) == ("ES", "PNES", "mixed")
+    assert default_classes("label", ["seizure", "normal"]) == ("normal", "seizure")
+    assert default_classes("focus", ["exTLE", "TLE"]) == ("TLE", "exTLE")
+
+
 def test_classification_refuses_an_eeg_dataset():
     eeg = RecordingIndex("eeg", (Patient("a", (Recording("r", "r.edf", 0.0, 10.0, 256.0, ("C3",)),)),))
     with pytest.raises(BenchmarkError, match="is an eeg dataset"):
@@ -73,7 +101,7 @@ def test_patient_wise_splits_keep_patients_and_videos_whole():
     labels = make_labels(index, "classification", make_params("classification"))
     for protocol in ("loso", "kfold5"):
         spec = make_split(labels, protocol, dataset="video-test", index_hash=index.content_hash())
-        assert spec.classes == ("ES", "PNES")
+        assert spec.classes == ("PNES", "ES")
         for fold in spec.folds:
             train = {spec.units[u].patient for u in fold.train}
             test = {spec.units[u].patient for u in fold.test}

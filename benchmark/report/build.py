@@ -28,8 +28,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import LOWER_IS_BETTER
 from benchmark.store import effective_status
+from benchmark.weights import is_random_init
 from benchmark.report.classes import class_names, confusion_from_counts, per_class_table, video_level
-from benchmark.report.papers import COLUMNS as PAPER_COLUMNS
 from benchmark.report.papers import build_paper_pages
 from benchmark.report.leaderboard import (
     Entry,
@@ -70,6 +70,9 @@ METRIC_LABELS = {
     "roc_auc_micro": "ROC AUC (micro)",
     "precision_weighted": "Precision (weighted)",
     "f1_weighted": "F1 (weighted)",
+    "roc_auc_hard": "AUC of hard predictions",
+    "roc_auc_hard_macro": "AUC of hard pred. (macro)",
+    "roc_auc_hard_micro": "AUC of hard pred. (micro)",
     "video_accuracy": "Video accuracy",
     "video_balanced_accuracy": "Video balanced acc.",
     "video_f1": "Video F1",
@@ -144,7 +147,7 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=
         (out_dir / "papers").mkdir(exist_ok=True)
         _write(
             out_dir / paper.page,
-            env.get_template("paper.html").render(**common, root="../", paper=paper, columns=PAPER_COLUMNS),
+            env.get_template("paper.html").render(**common, root="../", paper=paper, columns=paper.columns),
         )
     for board in boards:
         _write(
@@ -226,7 +229,7 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
         "provenance_shown": {k: v for k, v in provenance.items()
                              if k not in ("pooled_metrics", "video_level", "source_conflicts")},
         "provenance": provenance,
-        "random_init": isinstance(weights, str) and "random" in weights.lower(),
+        "random_init": is_random_init(weights),
         "leakage": run.leakage or {},
         "exclusions": list(run.exclusions or []),
         "conflicts": list(provenance.get("source_conflicts") or []),

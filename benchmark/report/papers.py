@@ -1,12 +1,19 @@
 """Paper-grid pages: a reproduction recipe's results laid out like the paper's summary tables.
 
 For every comparison a recipe names (:class:`benchmark.recipes.PairedTable`, e.g. Lee et al.
-2024, Tables 6-8: method A against method B for each SOP), a page shows one row per grid row with
+2024, Tables 6-8: method A against method B for each SOP), a page shows one row per grid row
+(:class:`benchmark.recipes.GridRow`: a SOP, an ablation, a dataset) with
 the mean sensitivity, specificity, accuracy and FPR of A and of B over patients, the difference
 B - A, and the paired t-test of B against A over the patients both share (the test the paper
 reports). Row groups hold our runs (one group per dataset and budget) and, beside them, the same
 numbers recomputed from the paper's per-patient tables imported as reported result sets, next to
-the p-value the paper prints.
+the p-value the paper prints. A run fills a cell only when it has the cell's settings at its budget
+(:meth:`benchmark.recipes.Recipe.cell_of`: task parameters, windows, overrides).
+
+A recipe with a ``method_table`` (the video papers: Li et al.'s Table I, Hou et al.'s Tables 2-3)
+also gets one table with a row per method of its grid (baselines and ablation variants), in the
+recipe's metrics (video-level accuracy and F1 pooled over videos, as the papers print them) with the
+video-level confusion matrix, for our runs and for the paper's reported sets side by side.
 
 Like :mod:`benchmark.report.leaderboard`, this module builds plain data for the templates and
 does no HTML.
@@ -22,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from benchmark.errors import DataError
-from benchmark.recipes import PAPER_METRICS, PairedTable, Recipe
+from benchmark.recipes import PAPER_METRICS, GridRow, PairedTable, Recipe, _agrees
 from benchmark.report.leaderboard import Entry, Leaderboard
 from benchmark.stats import paired_tests
 
@@ -56,9 +63,9 @@ class Side:
 
 @dataclass
 class Row:
-    """One row of a paper-style table (one SOP)."""
+    """One row of a paper-style table (one grid row, e.g. one SOP)."""
 
-    value: float
+    value: str  # the grid row's key
     label: str
     a: Side
     b: Side
@@ -131,6 +138,37 @@ class TableView:
 
 
 @dataclass
+class MethodRow:
+    """One method of a method table: its pooled figures, or why there are none."""
+
+    method: str
+    label: str
+    values: dict[str, float] = field(default_factory=dict)
+    entry: Entry | None = None
+    confusion: tuple[tuple[str, ...], tuple[tuple[int, ...], ...]] | None = None  # (classes, rows true x predicted)
+    source: str = ""
+    missing_reason: str = ""
+    command: str = ""
+
+    @property
+    def present(self) -> bool:
+        return bool(self.values)
+
+
+@dataclass
+class MethodGroup:
+    """A method table's rows from one source: our runs on a dataset at a budget, or the paper."""
+
+    kind: str  # "ours" | "paper"
+    dataset: str
+    title: str
+    rows: list[MethodRow]
+    synthetic: bool = False
+    budget: str = ""
+    paper_table: str = ""
+
+
+@dataclass
 class PaperPage:
     """Everything the ``paper.html`` template shows for one recipe."""
 
@@ -141,10 +179,25 @@ class PaperPage:
     n_runs: int
     n_reported: int
     reported_missing: bool  # the recipe names reported sets but none is in the store
+    method_groups: list[MethodGroup] = field(default_factory=list)
+
+    @property
+    def columns(self) -> tuple[tuple[str, str, float, int], ...]:
+        """(metric, header, scale, decimals) of the recipe's metrics."""
+        return columns_of(self.recipe)
 
     @property
     def any_synthetic(self) -> bool:
         return any(s for _, _, s in self.our_groups)
+
+
+def columns_of(recipe: Recipe) -> tuple[tuple[str, str, float, int], ...]:
+    """The table columns of a recipe: the EEG papers' percentages, else its metrics as fractions."""
+    if tuple(recipe.metrics) == PAPER_METRICS:
+        return COLUMNS
+    from benchmark.report.build import METRIC_LABELS  # imported here: build imports this module
+
+    return tuple((m, METRIC_LABELS.get(m, m.replace("_", " ")), 1.0, 3) for m in recipe.metrics)
 
 
 def build_paper_pages(
@@ -187,6 +240,7 @@ def build_paper_pages(
                 n_runs=sum(len(cells) for _, cells in ours.values()),
                 n_reported=n_reported,
                 reported_missing=bool(recipe.reported_tables) and not n_reported,
+                method_groups=_method_groups(recipe, ours, paper) if recipe.method_table else [],
             )
         )
     return pages
@@ -201,30 +255,18 @@ def _bundled() -> list[dict[str, Any]]:
         return []  # an installed copy without reports/reported/: the page shows our runs only
 
 
-def _agrees(task_params: Mapping[str, Any], wanted: Mapping[str, float]) -> bool:
-    for key, value in wanted.items():
-        got = task_params.get(key)
-        if not isinstance(got, (int, float)) or isinstance(got, bool) or float(got) != float(value):
-            return False
-    return True
-
-
 def _our_cells(recipe: Recipe, entries: Sequence[Entry]) -> dict[tuple[str, str], tuple[bool, dict]]:
-    """(dataset, budget) -> (synthetic, {(method, row): the preferred run of that cell})."""
-    candidates: dict[tuple[str, str], dict[tuple[str, float], list[Entry]]] = {}
+    """(dataset, budget) -> (synthetic, {(method, row key): the preferred run of that cell})."""
+    candidates: dict[tuple[str, str], dict[tuple[str, str], list[Entry]]] = {}
     for e in entries:
         run = e.run
         if run.kind != "run" or run.method not in recipe.methods or e.patient_metrics.empty:
             continue
-        if (run.task, run.protocol) != (recipe.task, recipe.protocol):
-            continue
-        params = run.task_params or {}
-        # Runs with other windows answer another question; older records may lack the window.
-        if not _agrees(params, {k: recipe.window_s for k in ("window_s", "stride_s") if k in params}):
-            continue
-        for row in recipe.rows:
-            if _agrees(params, recipe.task_params(row)):
-                candidates.setdefault((run.dataset, run.budget), {}).setdefault((run.method, row), []).append(e)
+        # One rule for "this run is that cell" (task, protocol, task parameters, windows of its
+        # budget, overrides): runs with other settings answer another question.
+        cell = recipe.cell_of(run)
+        if cell is not None:
+            candidates.setdefault((run.dataset, run.budget), {}).setdefault((run.method, cell.row), []).append(e)
     out = {}
     for key, cells in candidates.items():
         chosen = {cell: _preferred(runs) for cell, runs in cells.items()}
@@ -242,26 +284,83 @@ def _paper_cells(recipe: Recipe, bundled: list[dict[str, Any]], by_id: Mapping[s
     """Paper dataset -> {(method, row): the stored reported set of that cell}."""
     from benchmark.reported import reported_run_id
 
-    out: dict[str, dict[tuple[str, float], tuple[Entry, str]]] = {}
+    out: dict[str, dict[tuple[str, str], tuple[Entry, str]]] = {}
     for method, per_dataset in recipe.reported_tables.items():
         for dataset, table in per_dataset.items():
             for d in bundled:
                 if d.get("dataset") != dataset or d.get("table") != table:
                     continue
+                if d.get("benchmark_method") not in (None, method):
+                    continue  # a table printing several methods: each set names its own
                 if (d.get("task"), d.get("protocol")) != (recipe.task, recipe.protocol):
                     continue
                 params = d.get("task_params") or {}
-                row = next((r for r in recipe.rows if _agrees(params, recipe.task_params(r))), None)
+                row = next((r.key for r in recipe.rows if (r.dataset in (None, dataset))
+                            and _agrees(params, recipe.task_params(r.key, dataset))), None)
                 if row is None:
                     continue
                 run_id = reported_run_id(d["name"], dataset, d["task"], d["protocol"], params)
                 if run_id in by_id:
-                    out.setdefault(dataset, {})[(method, row)] = (by_id[run_id], f"Table {table}")
+                    label = d.get("table_label") or table
+                    out.setdefault(dataset, {})[(method, row)] = (by_id[run_id], f"Table {label}")
     return out
 
 
-def _means(entry: Entry) -> dict[str, float]:
-    return {m: entry.stats[m].mean for m in PAPER_METRICS if m in entry.stats and _finite(entry.stats[m].mean)}
+def _means(entry: Entry, metrics: Sequence[str] = PAPER_METRICS) -> dict[str, float]:
+    return {m: entry.stats[m].mean for m in metrics if m in entry.stats and _finite(entry.stats[m].mean)}
+
+
+def _pooled(entry: Entry, metrics: Sequence[str]) -> dict[str, float]:
+    """Video-level figures pooled over every video (what the video papers print): a run's stored
+    record, else (a reported set of pooled figures) its values."""
+    record = (entry.run.provenance or {}).get("video_level") or {}
+    pooled = record.get("metrics") or {}
+    values = {m: float(pooled[m]) for m in metrics if _finite(pooled.get(m))}
+    return values or _means(entry, metrics)
+
+
+def _confusion(entry: Entry):
+    record = (entry.run.provenance or {}).get("video_level") or {}
+    classes, matrix = record.get("classes"), record.get("confusion")
+    if not classes or not matrix or len(matrix) != len(classes):
+        return None
+    return tuple(str(c) for c in classes), tuple(tuple(int(v) for v in r) for r in matrix)
+
+
+def _method_groups(recipe: Recipe, ours, paper) -> list[MethodGroup]:
+    """The method table: every method of the grid, for each of our (dataset, budget) groups and
+    for each paper dataset with reported sets (first row of the grid)."""
+    groups = []
+    for (dataset, budget), (synthetic, cells) in sorted(ours.items()):
+        row = next((r for r in recipe.rows if r.dataset in (None, recipe.real_dataset(dataset))), recipe.rows[0])
+        rows = []
+        for m in recipe.methods:
+            e = cells.get((m, row.key))
+            if e is None:
+                rows.append(MethodRow(m, recipe.label(m), missing_reason="not run",
+                                      command=recipe.command(dataset, budget or None, [m], [row.key])))
+            else:
+                rows.append(MethodRow(m, recipe.label(m), _pooled(e, recipe.metrics), e, _confusion(e)))
+        title = f"Ours · {dataset}" + (f" · budget {budget}" if budget else "")
+        groups.append(MethodGroup("ours", dataset, title, rows, synthetic=synthetic, budget=budget))
+    for dataset, label in recipe.paper_datasets.items():
+        cells = paper.get(dataset)
+        if not cells:
+            continue
+        rows = []
+        for m in recipe.methods:
+            found = next((v for (mm, _), v in cells.items() if mm == m), None)
+            if found is not None:
+                rows.append(MethodRow(m, recipe.label(m), _pooled(found[0], recipe.metrics), found[0],
+                                      _confusion(found[0]), source=found[1]))
+            elif m in recipe.reported_tables and dataset in recipe.reported_tables[m]:
+                rows.append(MethodRow(m, recipe.label(m), missing_reason="not imported",
+                                      command="seizure-bench import-bundled"))
+            else:
+                rows.append(MethodRow(m, recipe.label(m), missing_reason="not reported"))
+        groups.append(MethodGroup("paper", dataset, f"Paper · {label}", rows,
+                                  paper_table=recipe.method_table.get(dataset, "")))
+    return groups
 
 
 def _finite(x) -> bool:
@@ -274,12 +373,12 @@ def _series(entry: Entry, metric: str) -> pd.Series:
     return pd.to_numeric(entry.patient_metrics[metric], errors="coerce").dropna()
 
 
-def _row(recipe: Recipe, table: PairedTable, row: float, a: Side, b: Side, printed_p, boards) -> Row:
-    delta = {m: b.means[m] - a.means[m] for m in PAPER_METRICS if m in a.means and m in b.means}
+def _row(recipe: Recipe, table: PairedTable, row: GridRow, a: Side, b: Side, printed_p, boards) -> Row:
+    delta = {m: b.means[m] - a.means[m] for m in recipe.metrics if m in a.means and m in b.means}
     test = None
     if a.entry is not None and b.entry is not None:
         test = paired_tests(_series(a.entry, table.test_metric), _series(b.entry, table.test_metric))
-    return Row(row, recipe.row_label(row), a, b, delta, test, printed_p, boards)
+    return Row(row.key, row.label, a, b, delta, test, printed_p, boards)
 
 
 def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> TableView:
@@ -287,14 +386,18 @@ def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> T
     for (dataset, budget), (synthetic, cells) in sorted(ours.items()):
         rows = []
         for r in recipe.rows:
+            if r.dataset is not None and r.dataset != recipe.real_dataset(dataset):
+                continue  # a row of another dataset
             sides = []
             for m in (table.method_a, table.method_b):
-                e = cells.get((m, r))
+                e = cells.get((m, r.key))
                 if e is not None:
-                    sides.append(Side(m, e, _means(e)))
+                    sides.append(Side(m, e, _means(e, recipe.metrics)))
+                elif r.methods is not None and m not in r.methods:
+                    sides.append(Side(m, missing_reason="not in the paper's grid"))
                 else:
                     sides.append(Side(m, missing_reason="not run",
-                                      command=recipe.command(dataset, budget or None, [m], [r])))
+                                      command=recipe.command(dataset, budget or None, [m], [r.key])))
             boards = [b for s in sides if s.entry is not None for b in boards_of.get(s.entry.run.run_id, [])]
             rows.append(_row(recipe, table, r, *sides, None, _unique(boards)))
         title = f"Ours · {dataset}" + (f" · budget {budget}" if budget else "")
@@ -305,12 +408,14 @@ def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> T
             continue
         rows = []
         for r in recipe.rows:
+            if r.dataset is not None and r.dataset != dataset:
+                continue
             sides = []
             for m in (table.method_a, table.method_b):
-                found = cells.get((m, r))
-                printed = recipe.printed_means.get(m, {}).get(dataset, {}).get(r)
+                found = cells.get((m, r.key))
+                printed = recipe.printed_means.get(m, {}).get(dataset, {}).get(r.key)
                 if found is not None:
-                    sides.append(Side(m, found[0], _means(found[0]), source=found[1]))
+                    sides.append(Side(m, found[0], _means(found[0], recipe.metrics), source=found[1]))
                 elif printed:
                     source = table.paper_tables.get(dataset, "the paper")
                     sides.append(Side(m, means=dict(printed), source=f"{source} (printed average)", printed=True))
@@ -318,7 +423,7 @@ def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> T
                     sides.append(Side(m, missing_reason="not imported", command="seizure-bench import-bundled"))
                 else:
                     sides.append(Side(m, missing_reason="not reported"))
-            printed_p = table.printed_p.get(dataset, {}).get(r)
+            printed_p = table.printed_p.get(dataset, {}).get(r.key)
             rows.append(_row(recipe, table, r, *sides, printed_p, []))
         groups.append(Group("paper", dataset, f"Paper · {label}", rows, paper_table=table.paper_tables.get(dataset, "")))
     return TableView(table, recipe.label(table.method_a), recipe.label(table.method_b), groups)

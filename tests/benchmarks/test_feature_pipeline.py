@@ -1,6 +1,6 @@
 """Spectrogram windows of EEG hours: the window cache against braindecode + per-window scipy.
 
-Issue 6 (SYNTHETIC EEG throughout). The input of the ResNet-LSTM detector (Lee et al., 2022) is an
+Issue 6 (SYNTHETIC EEG throughout). The input of the ResNet-LSTM predictor (Lee et al., 2024) is an
 STFT image per 10-s window, windows every second. Cutting the windows first and transforming each
 one repeats the STFT of every frame about ten times (neighbouring windows share 19 of their 21
 frames); :func:`benchmark.features.spectrogram_span` transforms each distinct frame of a read span

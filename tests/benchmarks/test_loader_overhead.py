@@ -20,7 +20,7 @@ every millisecond of loading is added to the step:
     augmented views (band-stop / temporal cutout); step: ResNet-18 + projection head on both views,
     supervised contrastive loss, backward, SGD step.
 ``finetune`` (ResNet-LSTM)
-    loader: class-balanced indices, causal sequences of ``seq_len`` windows, the distinct windows
+    loader: class-balanced indices, causal sequences of the windows spanning ``lstm_context_s``, the distinct windows
     they hold via ``WindowSet.get``, tensors; step: ResNet-18 per window, LSTM, output layer,
     cross-entropy, backward, SGD step.
 
@@ -178,7 +178,8 @@ class _Finetune(_Stage):
         self.opt = torch.optim.SGD(self.model.parameters(), lr=params["lr"], momentum=params["momentum"],
                                    weight_decay=params["weight_decay"])  # fmt: skip
         self.weight = torch.ones(train.n_classes)  # balanced sampling: unweighted loss
-        self.seqs = parts.sequence_index(train.meta, int(params["seq_len"]))  # once per fit in the adapter
+        self.seq_len = parts.context_windows(float(params["lstm_context_s"]), *parts.window_geometry(train.meta))
+        self.seqs = parts.sequence_index(train.meta, self.seq_len)  # once per fit in the adapter
         self.model.train()
 
     def load(self):
@@ -281,7 +282,8 @@ def _measure(benchmark, bench_summary, cw: CachedWindows, stage: str) -> None:
             "stage": stage,
             "budget": BUDGET,
             "batch_size": params["pretrain_batch_size" if stage == "pretrain" else "batch_size"],
-            "seq_len": params["seq_len"] if stage == "finetune" else 1,
+            "seq_len": parts.context_windows(float(params["lstm_context_s"]), *parts.window_geometry(train.meta))
+            if stage == "finetune" else 1,
             "stem": params["stem"],
             "window_shape": list(train.window_shape),
             "windows_read_per_batch": float(np.median(n_windows[-LOADER_ROUNDS:])),
