@@ -35,6 +35,7 @@ from benchmark.windowset import WindowSet
 
 EMBED_DIM = 512  # width of ResNet-18's pooled features
 STEMS = ("paper", "torchvision")
+LSTM_LAYERS = 1  # "LSTM with one hidden layer"
 AUGMENTS = ("either", "both")
 
 
@@ -254,7 +255,7 @@ class SequenceClassifier(nn.Module):
     def __init__(self, encoder: Encoder, n_classes: int, lstm_hidden: int | None, dropout: float):
         super().__init__()
         self.encoder = encoder
-        self.lstm = None if lstm_hidden is None else nn.LSTM(EMBED_DIM, lstm_hidden, num_layers=1, batch_first=True)
+        self.lstm = None if lstm_hidden is None else nn.LSTM(EMBED_DIM, lstm_hidden, num_layers=LSTM_LAYERS, batch_first=True)
         width = EMBED_DIM if lstm_hidden is None else lstm_hidden
         self.head = nn.Sequential(nn.Dropout(dropout), nn.ReLU(), nn.Linear(width, n_classes))
 

@@ -284,6 +284,8 @@ def stated_settings(params: dict[str, Any], student: bool) -> dict[str, Any]:
         # the epoch of lowest class-balanced validation cross-entropy is kept (not the paper's F1)
         "selection_metric": "cross_entropy",
         "text_prompts.every_layer": int(params["text_prompts"]) > 0,
+        # learnable tokens before every Conformer block (the paper: "prompts into Conformer layers")
+        "eeg_prompts.in_conformer_layers": int(params["eeg_prompts"]) > 0,
         "embedding_output_equals_input": True,  # the readout maps the tokens back to embed_dim
         **{f"text_encoder.{k}": v for k, v in shape.items()},
     }

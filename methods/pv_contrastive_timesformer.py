@@ -268,6 +268,21 @@ class _PVContrastiveBase(MethodAdapter):
         encoder.eval()
         return out
 
+    @classmethod
+    def stated_settings(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The paper's stated settings that are not hyper-parameters, as run with ``params`` (read by
+        :func:`benchmark.recipes.cell_settings`, names as in the paper's settings table)."""
+        out: dict[str, Any] = {
+            "frozen_encoder": True,  # requires_grad_(False) before the head is trained
+            "video_aggregation": cls.meta.video_aggregation,
+        }
+        if cls.LEVELS:
+            out["pretrain_loss"] = "+".join(cls.LEVELS)  # Eq. 3 sums the levels' losses
+            # FitContext.unlabelled (training patients' contextual clips) and, with
+            # pretrain_on_training_clips, the fold's training clips; never the test patients'
+            out["pretrain_data"] = "training patients' unlabelled clips"
+        return out
+
     # -- stage 1: contrastive pre-training ---------------------------------------------------------------------------
     def pretrain(self, unlabelled: WindowSet, context: FitContext) -> None:
         """Contrastive pre-training of the TimeSformer (Li et al., Eqs. 1-3).

@@ -200,6 +200,25 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         self.pretrained_ = False
         self.encoder_origin_ = "random init"
 
+    @classmethod
+    def stated_settings(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The paper's stated settings that are not hyper-parameters, as run with ``params`` (read by
+        :func:`benchmark.recipes.cell_settings`, names as in the paper's settings table)."""
+        from benchmark.datasets.chbmit import CHBMIT_CHANNELS
+        from methods import _resnet_lstm_parts as parts
+
+        out: dict[str, Any] = {
+            "optimizer": "sgd",  # both stages (torch.optim.SGD)
+            "backbone": "resnet18",
+            # the CHB-MIT loader hands every method its 18 common bipolar channels
+            "chbmit_channels": len(CHBMIT_CHANNELS),
+        }
+        if cls.USE_LSTM:
+            out["lstm_layers"] = parts.LSTM_LAYERS
+        if cls.PRETRAIN:
+            out["augmentations"] = ("band-stop", "temporal cutout")  # parts.augment
+        return out
+
     # -- shared set-up ----------------------------------------------------------------------------
     def _geometry(self, ws: WindowSet) -> tuple[int, int, int]:
         if len(ws.window_shape) != 3:

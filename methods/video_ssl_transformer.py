@@ -251,6 +251,23 @@ class VideoSSLTransformer(MethodAdapter):
         task_defaults={"classification": {"target": "label"}},
     )
 
+    @classmethod
+    def stated_settings(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The paper's stated settings that are not hyper-parameters, as run with ``params`` (read by
+        :func:`benchmark.recipes.cell_settings`, names as in the paper's settings table)."""
+        return {
+            "optimizer": "adamw",  # both stages
+            "lr_schedule": "linear",  # parts.linear_decay, both stages
+            "class_weight": "reciprocal" if params["class_weighted"] else "none",  # parts.class_weight_reciprocal
+            "video_aggregation": cls.meta.video_aggregation,
+            # FitContext.unlabelled (the training patients' contextual clips), else the labelled training clips
+            "pretrain_data": "training patients' contextual clips",
+            # benchmark.video_io: the dataset's bounding boxes when it has them; no detector
+            "patient_crop": "dataset boxes",
+            # benchmark.windows.video_clip_count / video_io.read_clips: a video shorter than a clip
+            "short_video_fill": "repeat last frame",
+        }
+
     def __init__(self, params: dict[str, Any] | None = None):
         super().__init__(params)
         self.reject_unknown_params()

@@ -11,7 +11,7 @@ import pytest
 # a torch import); tests/test_integrity_isolation.py runs them sandboxed. Users' default stays auto.
 os.environ.setdefault("SEIZURE_BENCH_ISOLATION", "none")
 
-# CI checks out shared/ beside the repository clone; locally it is /work/shared.
+# The small real data files sit in shared/data beside the repository clone.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -580,3 +580,67 @@ def test_item10_every_recipe_dry_run_prints_its_grid_without_a_dataset(name, cap
     assert f"{len(cells)} run(s)" in out and len(cells) >= 1
     for cell in cells:  # every cell's own run command is printed
         assert cell.run_command() in out
+
+
+# -- wang2025: the paper's columns per task ---------------------------------------------------------
+def test_item01_wang2025_paper_page_shows_table_i_columns_per_task(tmp_path):
+    from benchmark.report.papers import columns_of
+
+    wang = RECIPES["wang2025"]
+    headers = [h for _, h, _, _ in columns_of(wang)]
+    assert "FPR" not in headers and "FPR" not in [h.split(" (")[0] for h in headers]
+    assert {"Accuracy", "Precision", "Precision (weighted)", "Sensitivity", "Specificity", "F1",
+            "F1 (weighted)", "AUC of hard pred. (macro)", "AUC of hard pred. (micro)"} <= set(headers)
+    store = ResultStore(tmp_path / "r.sqlite")
+    patients = [f"p{i}" for i in range(1, 6)]
+    binary = {"accuracy": 0.91, "precision": 0.92, "sensitivity": 0.93, "specificity": 0.89, "f1": 0.925,
+              "roc_auc_hard": 0.91}
+    multi = {"accuracy": 0.81, "precision_weighted": 0.82, "recall_macro": 0.71, "specificity_macro": 0.97,
+             "f1_weighted": 0.815, "roc_auc_hard_macro": 0.84, "roc_auc_hard_micro": 0.89}
+    for row, values in (("chbmit", binary), ("tusz", multi)):
+        for cell in wang.cells(row, rows=[row], budget="smoke"):
+            cfg = cell.run_config()
+            params = {**cfg.task_params, "window_s": cell.window.window_s, "stride_s": cell.window.stride_s,
+                      "ictal_stride_s": cell.window.ictal_stride_s}
+            run_id = f"{cell.method}-{row}"
+            store.create_run(RunRecord(run_id, "run", cell.method, cell.dataset, cell.task, cell.protocol,
+                                       task_params=params, status="complete", budget="smoke",
+                                       created_at="2025-01-01", seed=0))
+            per_patient = pd.DataFrame({m: [v] * 5 for m, v in values.items()},
+                                       index=pd.Index(patients, name="patient"))
+            store.save_patient_metrics(run_id, per_patient)
+            store.save_summary(run_id, summarize(per_patient, n_boot=20))
+    index = build_report(store, tmp_path / "site")
+    page = (index.parent / "papers" / "wang2025.html").read_text(encoding="utf-8")
+    head = re.search(r'id="grid-distillation">(.*?)</thead>', page, re.S).group(1)
+    assert "Precision (weighted)" in head and "AUC of hard pred. (micro)" in head and "FPR" not in head
+    # Each row fills its own task's columns: CHB-MIT the binary ones, TUSZ the multi-class ones.
+    chbmit = _rows(_tbody(page, "distillation", "Ours · chbmit · budget smoke"))["CHB-MIT"]
+    tusz = _rows(_tbody(page, "distillation", "Ours · tusz · budget smoke"))["TUSZ"]
+    assert "0.925" in chbmit and "0.930" in chbmit and "0.815" not in chbmit
+    assert "0.815" in tusz and "0.890" in tusz and "0.925" not in tusz
+
+
+def test_item02_wang2025_inferred_settings_say_so_and_the_leak_is_explained():
+    from benchmark.recipes import load_settings_table
+
+    wang = RECIPES["wang2025"]
+    table = {r["setting"]: r for r in load_settings_table(wang)}
+    assert "inferred from Table II" in table["protocol"]["section"]
+    assert "constructed the training dataset" not in table["protocol"]["quote"]  # a training-set statement
+    for name in ("method.*.normalisation", "method.*.representation.zscore"):
+        assert "inferred" in table[name]["section"], name
+    assert "strict separation between training and testing data" in wang.description
+    assert "flags the protocol as leaky" in wang.description
+
+
+def test_item03_wang2025_eeg_prompts_are_a_stated_setting_the_paper_budget_runs():
+    from benchmark.recipes import load_settings_table
+
+    wang = RECIPES["wang2025"]
+    assert "method.*.eeg_prompts.in_conformer_layers" in {r["setting"] for r in load_settings_table(wang)}
+    resolved = resolve_settings(wang, "paper")
+    assert resolved["method.*.eeg_prompts.in_conformer_layers"] is True
+    cell = wang.cells("chbmit", rows=["chbmit"], budget="paper")[0]
+    no_prompts = replace(cell, overrides={**cell.overrides, "eeg_prompts": 0})
+    assert recipes_mod.cell_settings(no_prompts)[f"method.{cell.method}.eeg_prompts.in_conformer_layers"] is False
