@@ -51,15 +51,13 @@ universally across scales and tasks. Proc. ACL.
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import string
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -658,41 +656,5 @@ def distillation_loss(
     return alpha * ce + (1 - alpha) * t * t * kl
 
 
-# -- efficiency measures ---------------------------------------------------------------------------------------
-
-
-def count_parameters(module: nn.Module) -> int:
-    """All parameters of ``module`` (trainable or not)."""
-    return int(sum(p.numel() for p in module.parameters()))
-
-
-def state_size_mb(module: nn.Module) -> float:
-    """Size of ``module``'s serialised ``state_dict`` in MB (10^6 bytes)."""
-    buf = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in module.state_dict().items()}, buf)
-    return buf.tell() / 1e6
-
-
-def flops_per_window(fn: Callable[[torch.Tensor], torch.Tensor], window_shape: tuple[int, ...]) -> int:
-    """Floating-point operations of ``fn`` on one window, counted by ``torch.utils.flop_counter``."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    x = torch.zeros(1, *window_shape)
-    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        fn(x)
-    return int(counter.get_total_flops())
-
-
-def inference_ms_per_window(
-    fn: Callable[[torch.Tensor], torch.Tensor], window_shape: tuple[int, ...], batch_size: int = 32, repeats: int = 5
-) -> float:
-    """Median CPU wall time per window over ``repeats`` batches (after one warm-up batch)."""
-    x = torch.randn(batch_size, *window_shape, generator=torch.Generator().manual_seed(0))
-    times = []
-    with torch.inference_mode():
-        fn(x)
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn(x)
-            times.append((time.perf_counter() - t0) / batch_size * 1e3)
-    return float(np.median(times))
+# -- efficiency measures: shared by every method, in benchmark.efficiency --------------------------------
+from benchmark.efficiency import count_parameters, flops_per_window, inference_ms_per_window, state_size_mb  # noqa: E402,F401

@@ -57,6 +57,7 @@ from torch import nn
 from torchvision.models.video.resnet import BasicBlock, Conv2Plus1D, R2Plus1dStem, VideoResNet
 
 from benchmark import torch_utils
+from benchmark.efficiency import count_parameters  # noqa: F401  (vb.count_parameters)
 
 log = logging.getLogger(__name__)
 
@@ -627,6 +628,3 @@ def timesformer_state(state: dict[str, torch.Tensor], own: dict[str, torch.Tenso
     return out
 
 
-def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameters (works on the ``meta`` device too)."""
-    return int(sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only))

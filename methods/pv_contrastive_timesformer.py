@@ -510,7 +510,7 @@ class _PVContrastiveBase(MethodAdapter):
         """
         import torch
 
-        from methods import _distilclip_parts as measure
+        from benchmark import efficiency as measure
         from methods import _video_ssl_parts as parts
 
         shape = tuple(int(d) for d in window_shape)

@@ -719,7 +719,7 @@ class VideoSSLTransformer(MethodAdapter):
         """
         import torch
 
-        from methods import _distilclip_parts as measure
+        from benchmark import efficiency as measure
 
         n_frames = int(window_shape[0])
         self.device_ = getattr(self, "device_", "cpu")
