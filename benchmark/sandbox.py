@@ -322,8 +322,11 @@ def fold_arrays(task: AdapterTask, data: Path, share: bool = True) -> AdapterTas
     hidden = {int(i) for i in np.unique(refs["test"][:, 0])}
     rng = np.random.default_rng(int.from_bytes(os.urandom(8), "big"))
     order = [used[k] for k in rng.permutation(len(used))]  # new source j is old source order[j]
-    new_src = {old: j for j, old in enumerate(order)}
-    _check_space(task, refs, data, [i for i in used if i in hidden or not share])
+    new_src = np.zeros(max(used, default=-1) + 1, dtype=np.int64)
+    new_src[order] = np.arange(len(order))
+    # Rows of each array the fold refers to (all that a copy keeps), found once.
+    rows_of = {i: np.unique(np.concatenate([r[r[:, 0] == i, 1] for r in refs.values()])) for i in used}
+    _check_space(task, rows_of, data, [i for i in used if i in hidden or not share])
     for j, i in enumerate(order):
         src, dest = Path(task.sources[i]), data / f"src{j}.npy"
         if share and i not in hidden:
@@ -332,26 +335,25 @@ def fold_arrays(task: AdapterTask, data: Path, share: bool = True) -> AdapterTas
                 continue
             except OSError:  # another file system: a copy of the referenced rows instead
                 pass
-        rows = np.unique(np.concatenate([r[r[:, 0] == i, 1] for r in refs.values()]))
+        rows = rows_of[i]
         place = rng.permutation(len(rows))  # row rows[k] goes to place[k]
         _copy_rows(src, dest, rows, place)
         for r in refs.values():
             mine = r[:, 0] == i
             r[mine, 1] = place[np.searchsorted(rows, r[mine, 1])]
     for r in refs.values():
-        r[:, 0] = [new_src[int(i)] for i in r[:, 0]] if len(r) else r[:, 0]
+        r[:, 0] = new_src[r[:, 0]]
     new = {k: (refs[k], *sets[k][1:]) for k in refs}
     return replace(task, sources=[task.sources[i] for i in order], train=new["train"], test=new["test"],
                    valid=new.get("valid"), unlabelled=new.get("unlabelled"))
 
 
-def _check_space(task: AdapterTask, refs: dict[str, np.ndarray], data: Path, copied: list[int]) -> None:
+def _check_space(task: AdapterTask, rows_of: dict[int, np.ndarray], data: Path, copied: list[int]) -> None:
     """Refuse (``ENOSPC``) before writing copies the file system has no room for."""
     need = 0
     for i in copied:
         arr = np.load(task.sources[i], mmap_mode="r")
-        rows = len(np.unique(np.concatenate([r[r[:, 0] == i, 1] for r in refs.values()])))
-        need += rows * (arr[:1].nbytes if len(arr) else 0)
+        need += len(rows_of[i]) * (arr[:1].nbytes if len(arr) else 0)
     if need and shutil.disk_usage(data).free < need + (64 << 20):
         raise OSError(errno.ENOSPC, "no space left", str(data))
 

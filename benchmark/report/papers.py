@@ -327,6 +327,18 @@ def _confusion(entry: Entry):
     return tuple(str(c) for c in classes), tuple(tuple(int(v) for v in r) for r in matrix)
 
 
+def _ours_title(dataset: str, budget: str) -> str:
+    return f"Ours · {dataset}" + (f" · budget {budget}" if budget else "")
+
+
+def _not_reported(recipe: Recipe, method: str, dataset: str) -> dict[str, str]:
+    """Why a paper row has no reported set: bundled but not imported yet (with the command), or
+    not reported by the paper."""
+    if dataset in recipe.reported_tables.get(method, {}):
+        return {"missing_reason": "not imported", "command": "seizure-bench import-bundled"}
+    return {"missing_reason": "not reported"}
+
+
 def _method_groups(recipe: Recipe, ours, paper) -> list[MethodGroup]:
     """The method table: every method of the grid, for each of our (dataset, budget) groups and
     for each paper dataset with reported sets (first row of the grid)."""
@@ -341,8 +353,8 @@ def _method_groups(recipe: Recipe, ours, paper) -> list[MethodGroup]:
                                       command=recipe.command(dataset, budget or None, [m], [row.key])))
             else:
                 rows.append(MethodRow(m, recipe.label(m), _pooled(e, recipe.metrics), e, _confusion(e)))
-        title = f"Ours · {dataset}" + (f" · budget {budget}" if budget else "")
-        groups.append(MethodGroup("ours", dataset, title, rows, synthetic=synthetic, budget=budget))
+        groups.append(MethodGroup("ours", dataset, _ours_title(dataset, budget), rows, synthetic=synthetic,
+                                  budget=budget))
     for dataset, label in recipe.paper_datasets.items():
         cells = paper.get(dataset)
         if not cells:
@@ -353,11 +365,8 @@ def _method_groups(recipe: Recipe, ours, paper) -> list[MethodGroup]:
             if found is not None:
                 rows.append(MethodRow(m, recipe.label(m), _pooled(found[0], recipe.metrics), found[0],
                                       _confusion(found[0]), source=found[1]))
-            elif m in recipe.reported_tables and dataset in recipe.reported_tables[m]:
-                rows.append(MethodRow(m, recipe.label(m), missing_reason="not imported",
-                                      command="seizure-bench import-bundled"))
             else:
-                rows.append(MethodRow(m, recipe.label(m), missing_reason="not reported"))
+                rows.append(MethodRow(m, recipe.label(m), **_not_reported(recipe, m, dataset)))
         groups.append(MethodGroup("paper", dataset, f"Paper · {label}", rows,
                                   paper_table=recipe.method_table.get(dataset, "")))
     return groups
@@ -400,8 +409,7 @@ def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> T
                                       command=recipe.command(dataset, budget or None, [m], [r.key])))
             boards = [b for s in sides if s.entry is not None for b in boards_of.get(s.entry.run.run_id, [])]
             rows.append(_row(recipe, table, r, *sides, None, _unique(boards)))
-        title = f"Ours · {dataset}" + (f" · budget {budget}" if budget else "")
-        groups.append(Group("ours", dataset, title, rows, synthetic=synthetic, budget=budget))
+        groups.append(Group("ours", dataset, _ours_title(dataset, budget), rows, synthetic=synthetic, budget=budget))
     for dataset, label in recipe.paper_datasets.items():
         cells = paper.get(dataset)
         if not cells:
@@ -419,10 +427,8 @@ def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> T
                 elif printed:
                     source = table.paper_tables.get(dataset, "the paper")
                     sides.append(Side(m, means=dict(printed), source=f"{source} (printed average)", printed=True))
-                elif m in recipe.reported_tables and dataset in recipe.reported_tables[m]:
-                    sides.append(Side(m, missing_reason="not imported", command="seizure-bench import-bundled"))
                 else:
-                    sides.append(Side(m, missing_reason="not reported"))
+                    sides.append(Side(m, **_not_reported(recipe, m, dataset)))
             printed_p = table.printed_p.get(dataset, {}).get(r.key)
             rows.append(_row(recipe, table, r, *sides, printed_p, []))
         groups.append(Group("paper", dataset, f"Paper · {label}", rows, paper_table=table.paper_tables.get(dataset, "")))
