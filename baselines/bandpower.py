@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.bibliography import short
 from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
@@ -100,8 +101,8 @@ class BandPowerLogReg(_SklearnBandPower):
         },
         version="1",
         citation=(
-            "Log spectral band power (Mormann et al., Brain 2007; Shoeb & Guttag, ICML 2010) with "
-            "logistic regression (scikit-learn, Pedregosa et al., JMLR 2011)."
+            f"Log spectral band power ({short('mormann2007')}; {short('shoeb2010')}) with "
+            f"logistic regression (scikit-learn, {short('pedregosa2011')})."
         ),
         description="Log band power (5 bands x channels), standardised, balanced logistic regression.",
         is_baseline=True,
@@ -148,8 +149,8 @@ class BandPowerRF(_SklearnBandPower):
         },
         version="1",
         citation=(
-            "Log spectral band power (Mormann et al., Brain 2007) with a random forest "
-            "(Breiman, Machine Learning 2001; scikit-learn, Pedregosa et al., JMLR 2011)."
+            f"Log spectral band power ({short('mormann2007')}) with a random forest "
+            f"({short('breiman2001')}; scikit-learn, {short('pedregosa2011')})."
         ),
         description="Log band power (5 bands x channels), balanced random forest.",
         is_baseline=True,

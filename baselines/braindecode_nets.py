@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.bibliography import cite
 from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
@@ -149,10 +150,7 @@ class EEGNetAdapter(_BraindecodeNet):
             },
         },
         version="1",
-        citation=(
-            "Lawhern et al. (2018). EEGNet: a compact convolutional neural network for EEG-based "
-            "brain-computer interfaces. J. Neural Eng. 15(5):056013."
-        ),
+        citation=cite("lawhern2018"),
         description="braindecode EEGNet on raw windows, trained from scratch.",
         is_baseline=True,
     )
@@ -214,10 +212,7 @@ class ShallowConvNetAdapter(_BraindecodeNet):
             },
         },
         version="1",
-        citation=(
-            "Schirrmeister et al. (2017). Deep learning with convolutional neural networks for EEG "
-            "decoding and visualization. Hum. Brain Mapp. 38(11):5391-5420."
-        ),
+        citation=cite("schirrmeister2017"),
         description="braindecode ShallowFBCSPNet (Shallow ConvNet) on raw windows, trained from scratch.",
         is_baseline=True,
     )

@@ -85,6 +85,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.bibliography import cite
 from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
@@ -102,12 +103,7 @@ NEEDS = {
     "r2plus1d_18": ("Kinetics-400 R(2+1)D-18 weights", "r2plus1d_18-91a641e6.pth (torchvision's file)"),
 }
 
-KARACSONY_CITATION = (
-    "Karácsony et al. (2020). A deep learning architecture for epileptic seizure classification based on "
-    "object and action recognition. Proc. IEEE ICASSP, 4117-4121; Karácsony et al. (2022). Novel 3D video "
-    "action recognition deep learning approach for near real time epileptic seizure classification. "
-    "Sci. Rep. 12:19571."
-)
+KARACSONY_CITATION = cite("karacsony2020", "karacsony2022")
 
 
 def _torch():
@@ -459,8 +455,7 @@ class R2Plus1DLSTM(_ClipSequenceBaseline):
         budget_representation_params={"paper": {"n_frames": 32, "size": 112, "fps": 16.0}},
         task_defaults=LI_TARGET,
         version="1",
-        citation=KARACSONY_CITATION + " Backbone: Tran et al. (2018). A closer look at spatiotemporal "
-        "convolutions for action recognition. Proc. CVPR.",
+        citation=f"{KARACSONY_CITATION} Backbone: {cite('tran2018')}",
         description="Frozen R(2+1)D-18 features of sub-clips -> LSTM -> linear; majority vote per video.",
         is_baseline=True,
         video_aggregation="vote",
@@ -528,10 +523,7 @@ class PerezGarcia(_FrozenBackboneBaseline):
         budget_representation_params={"paper": {"n_frames": 8, "size": 112, "fps": 15.0}},
         task_defaults=LI_TARGET,
         version="1",
-        citation=(
-            "Pérez-García et al. (2021). Transfer learning of deep spatiotemporal networks to model arbitrarily "
-            "long videos of seizures. Proc. MICCAI, LNCS 12905, 334-344."
-        ),
+        citation=cite("perezgarcia2021"),
         description="GESTURES: frozen R(2+1)D features of one snippet per segment -> BLSTM; one output per video.",
         is_baseline=True,
         video_aggregation="mean",

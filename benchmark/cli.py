@@ -106,32 +106,34 @@ def _subparsers(parser: argparse.ArgumentParser):
 
 
 def _add_task_args(p: argparse.ArgumentParser) -> None:
+    from benchmark.tasks import all_tasks
+
     g = p.add_argument_group("task parameters (recorded with the run)")
-    g.add_argument("--sop", type=float, metavar="MIN", help="seizure occurrence period / pre-ictal length in minutes (default 10)")
-    g.add_argument("--sph", type=float, metavar="MIN", help="seizure prediction horizon in minutes (default 0)")
-    g.add_argument("--interictal-gap", type=float, metavar="H", help="inter-ictal EEG is farther than H hours from any seizure (default 4)")
+    seen: set[str] = set()
+    for task in all_tasks():  # each task's own options (benchmark.tasks: TaskOption)
+        for o in task.options:
+            if o.flag not in seen:
+                seen.add(o.flag)
+                g.add_argument(o.flag, type=str if o.as_list else o.type, metavar=o.metavar, help=o.help)
     g.add_argument("--window", type=float, metavar="S", help="window length in seconds (prediction 10, detection 1)")
     g.add_argument("--stride", type=float, metavar="S", help="window stride in seconds (default: the window length)")
     g.add_argument("--ictal-stride", type=float, metavar="S",
                    help="detection/seizure-type: extra training windows inside seizures at this stride "
                         "(e.g. 0.5 for DistilCLIP-EEG's 50%% overlap); test windows keep --stride")
-    g.add_argument("--types", metavar="T1,T2",
-                   help="seizure-type: the seizure types to classify (default: every type in the dataset)")
-    g.add_argument("--target", metavar="COLUMN",
-                   help="classification (video): the manifest's label column to classify, e.g. label (ES vs "
-                        "PNES) or focus (TLE vs exTLE); default: the method's, else label")
-    g.add_argument("--classes", metavar="A,B",
-                   help="classification: the labels to keep, in order (for two, the second is the positive class)")
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     """What defines a run, shared by ``run`` and ``plan`` (so a plan is of exactly that run)."""
     p.add_argument("--method", required=True)
     p.add_argument("--dataset", required=True)
-    p.add_argument("--task", default="prediction",
-                   help="prediction (default), detection, seizure-type, or classification (video)")
-    p.add_argument("--protocol", default="loocv",
-                   help="loocv (default), loso, kfold5, kfold5-random, kfold5-random-balanced (the last two leaky)")
+    from benchmark.protocols import DEFAULT_PROTOCOL, all_protocols
+    from benchmark.tasks import DEFAULT_TASK, all_tasks
+
+    p.add_argument("--task", default=DEFAULT_TASK,
+                   help=", ".join(f"{t.name} ({t.metadata.modality})" for t in all_tasks()) + f"; default {DEFAULT_TASK}")
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                   help=", ".join(p.name + (" (leaky)" if p.leaky else "") for p in all_protocols())
+                   + f"; default {DEFAULT_PROTOCOL}")
     p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", type=Path)
@@ -166,43 +168,43 @@ def _add_execution_args(p: argparse.ArgumentParser, *, fail_fast: str) -> None:
 
 
 def _task_params(args) -> dict:
-    types = getattr(args, "types", None)
-    if types is not None and args.task != "seizure-type":
-        raise BenchmarkError("--types applies to the seizure-type task only.")
-    for name in ("target", "classes"):
-        if getattr(args, name, None) is not None and args.task != "classification":
-            raise BenchmarkError(f"--{name} applies to the (video) classification task only.")
-    if args.task == "classification":
-        given = [n for n in ("sop", "sph", "interictal_gap") if getattr(args, n, None) is not None]
-        if given:
-            raise BenchmarkError(f"--{given[0].replace('_', '-')} applies to the prediction task only.")
-        classes = getattr(args, "classes", None)
-        chosen = None if classes is None else [c.strip() for c in classes.split(",") if c.strip()]
-        return {"target": getattr(args, "target", None), "classes": chosen}
-    if args.task != "prediction":
-        given = [n for n in ("sop", "sph", "interictal_gap") if getattr(args, n, None) is not None]
-        if given:
-            raise BenchmarkError(f"--{given[0].replace('_', '-')} applies to the prediction task only.")
-        if types is not None:
-            chosen = [t.strip() for t in types.split(",") if t.strip()]
-            if not chosen:
-                raise BenchmarkError("--types needs at least one seizure type, e.g. --types FNSZ,GNSZ.")
-            return {"types": chosen}
-        return {}
-    return {"sop_minutes": args.sop, "sph_minutes": args.sph, "interictal_gap_hours": args.interictal_gap}
+    """The task parameters given on the command line; an option of another task is refused."""
+    from benchmark.tasks import all_tasks, get_task
+
+    task = get_task(args.task)
+    own = {o.flag for o in task.options}
+    out = {}
+    for other in all_tasks():
+        for o in other.options:
+            value = getattr(args, o.dest, None)
+            if value is None or o.flag in own:
+                continue
+            owners = [t.name for t in all_tasks() if any(x.flag == o.flag for x in t.options)]
+            raise BenchmarkError(f"{o.flag} applies to the {' and '.join(owners)} task{'s' if len(owners) > 1 else ''} "
+                                 "only.")
+    for o in task.options:
+        value = getattr(args, o.dest, None)
+        if value is not None and o.as_list:
+            value = [o.type(v.strip()) for v in value.split(",") if v.strip()]
+            if not value and o.empty:
+                raise BenchmarkError(o.empty)
+        out[o.param] = value
+    return out
 
 
 def _window(args):
-    from benchmark.windows import DEFAULT_WINDOWS, WindowParams
+    from benchmark.tasks import all_tasks, get_task
+    from benchmark.windows import WindowParams, default_window
 
     ictal = getattr(args, "ictal_stride", None)
     if args.window is None and args.stride is None and ictal is None:
         return None
-    if ictal is not None and args.task == "prediction":
-        raise BenchmarkError("--ictal-stride applies to the detection and seizure-type tasks only.")
-    base = DEFAULT_WINDOWS.get(args.task, DEFAULT_WINDOWS["detection"])
-    w = args.window if args.window is not None else base.window_s
-    if args.window is None and args.task == "classification" and getattr(args, "method", None):
+    task = get_task(args.task)
+    if ictal is not None and not task.metadata.extra_ictal_windows:
+        takes = [t.name for t in all_tasks() if t.metadata.extra_ictal_windows]
+        raise BenchmarkError(f"--ictal-stride applies to the {' and '.join(takes)} tasks only.")
+    w = args.window if args.window is not None else default_window(args.task).window_s
+    if args.window is None and task.metadata.modality == "video" and getattr(args, "method", None):
         from benchmark.runner import resolve_method
         from benchmark.windows import clip_seconds
 
@@ -223,6 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_global_args(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_data_commands(sub)
+    _add_run_commands(sub)
+    _add_result_commands(sub)
+    _add_reproduce_parser(sub)
+    for p in _subparsers(parser):
+        p.strict = True
+        _add_global_args(p, top=False)
+    return parser
+
+
+def _add_data_commands(sub) -> None:
+    """``list``, ``data`` and ``splits``."""
+    from benchmark.tasks import task_names
 
     p = sub.add_parser("list", help="list methods, datasets, tasks or protocols")
     p.add_argument("what", choices=["methods", "datasets", "tasks", "protocols"])
@@ -242,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = ssub.add_parser("freeze", help="write split files for a dataset (all standard settings by default)")
     s.add_argument("--dataset", required=True)
     s.add_argument("--data-dir", type=Path)
-    s.add_argument("--task", choices=["prediction", "detection", "seizure-type", "classification"])
+    s.add_argument("--task", choices=task_names())
     s.add_argument("--protocol")
     s.add_argument("--sop", type=float, action="append", metavar="MIN", help="SOP(s) to freeze (repeatable; default 10, 15, 30)")
     s.add_argument("--interictal-gap", type=float, action="append", metavar="H", help="gap(s) in hours (default 4, and 3 for loocv as in the ResNet-LSTM paper)")
@@ -253,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", type=Path, help="data directory (for a single --dataset)")
     s.add_argument("--splits-dir", type=Path)
 
+
+def _add_run_commands(sub) -> None:
+    """``run``, ``reproduce`` and ``plan``."""
     p = sub.add_parser("run", help="train and test a method on a dataset with a protocol")
     _add_run_args(p)
     _add_execution_args(p, fail_fast="stop at the first failed fold (the run is then failed or partial; "
@@ -275,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, help="where ad-hoc frozen splits are looked up (nothing is written)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_task_args(p)
+
+
+def _add_result_commands(sub) -> None:
+    """``results``, ``report``, ``import-reported``, ``import-bundled``, ``compare`` and ``check-adapter``."""
+    from benchmark.protocols import DEFAULT_PROTOCOL
 
     p = sub.add_parser("results", help="list or export stored results")
     rsub = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
@@ -300,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p.add_argument("--dataset", required=True)
     p.add_argument("--task", required=True)
-    p.add_argument("--protocol", default="loocv")
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL)
     p.add_argument("--citation", default="")
     p.add_argument("--source", default="", help="where in the paper (e.g. 'Table 3')")
     _add_task_args(p)
@@ -319,12 +342,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-adapter", help="run the adapter conformance suite on a tiny dataset")
     p.add_argument("name")
     p.add_argument("--budget", default="smoke")
-
-    _add_reproduce_parser(sub)
-    for p in _subparsers(parser):
-        p.strict = True
-        _add_global_args(p, top=False)
-    return parser
 
 
 def _add_reproduce_parser(sub) -> None:
@@ -380,23 +397,21 @@ def cmd_list(args) -> int:
 
         _table(["name", "synthetic", "description"], [(n, str(s.synthetic).lower(), s.description) for n, s in DATASETS.items()])
     elif args.what == "tasks":
-        from benchmark.tasks import CLASSES, TASK_MODALITY, TASKS
+        from benchmark.tasks import all_tasks
 
-        described = {"seizure-type": "background and each seizure type of the dataset (--types)",
-                     "classification": "one label per video from a manifest column (--target, --classes)"}
-        rows = [(n, TASK_MODALITY.get(n, "eeg"),
-                 " vs ".join(reversed(CLASSES[n])) if n in CLASSES else described.get(n, "")) for n in TASKS]
+        rows = [(t.name, t.metadata.modality, " vs ".join(reversed(t.metadata.classes)) if t.metadata.classes
+                 else t.metadata.classes_from) for t in all_tasks()]
         _table(["name", "modality", "classes"], rows)
     else:
-        from benchmark.splits import PROTOCOLS
+        from benchmark.protocols import all_protocols
 
-        _table(["name", "description"], list(PROTOCOLS.items()))
+        _table(["name", "description"], [(p.name, p.description) for p in all_protocols()])
     return 0
 
 
 def cmd_data(args) -> int:
     from benchmark.datasets import describe, load_dataset
-    from benchmark.split_files import task_exclusions
+    from benchmark.tasks import Prediction, get_task
 
     if args.data_command == "generate":
         from benchmark.datasets.synthetic import ensure_synthetic
@@ -412,7 +427,8 @@ def cmd_data(args) -> int:
         print(json.dumps(info, indent=1, default=str)) if args.json else _print_videos(info)
         return 0
     info = describe(index, sph_minutes=args.sph)
-    info["prediction"] = task_exclusions(index, sph_minutes=args.sph)
+    # Lead seizures and usable prediction units per SOP, beside the loader's own exclusions.
+    info[Prediction.metadata.name] = get_task(Prediction.metadata.name).usable_units(index, sph_minutes=args.sph)
     if args.json:
         print(json.dumps(info, indent=1, default=str))
         return 0
@@ -459,7 +475,9 @@ def _print_description(info: dict) -> None:
         f"{t['hours']:.1f} h, {t['seizures']} seizures"
     )
     sops = [f"{s:g}" for s in info["sop_minutes"]]
-    pred = info.get("prediction", {})
+    from benchmark.tasks import Prediction
+
+    pred = info.get(Prediction.metadata.name, {})
     rows = []
     for p in info["patients"]:
         lead = {f"{float(k):g}": v for k, v in p.get("lead_seizures", {}).items()}
@@ -578,6 +596,7 @@ def _print_run_summary(store_path: Path, rec) -> None:
     from benchmark.store import ResultStore
 
     from benchmark.report.leaderboard import run_isolation
+    from benchmark.tasks import find_task
 
     store = ResultStore(store_path)
     summ = store.summary(rec.run_id)
@@ -585,13 +604,10 @@ def _print_run_summary(store_path: Path, rec) -> None:
     print(f"run {rec.run_id}: {rec.status}{label}")
     isolation = run_isolation(store.get_run(rec.run_id) or rec)
     print(f"  isolation: {isolation} ({ISOLATION_MEANING.get(isolation, '')})")
-    shown = {
-        "classification": ("video_accuracy", "video_sensitivity", "video_specificity", "video_f1", "accuracy"),
-        "seizure-type": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_macro"),
-        "detection": ("sensitivity", "specificity", "balanced_accuracy", "roc_auc", "event_sensitivity",
-                      "event_f1", "fa_per_24h"),
-    }.get(rec.task, ("sensitivity", "specificity", "fpr", "accuracy", "balanced_accuracy", "roc_auc"))
-    if rec.task == "classification":
+    known = find_task(rec.task)
+    shown = known.metadata.summary_metrics if known else ("sensitivity", "specificity", "accuracy", "balanced_accuracy",
+                                                          "roc_auc")
+    if known and known.metadata.modality == "video":
         print("  mean over patients (video_*: one prediction per video; accuracy: per clip)")
     for metric in shown:
         if metric in summ.index:

@@ -32,6 +32,10 @@ method's own representation and checks what the harness relies on:
 The last six come from Python's audit events (:func:`watch`, rule in :func:`reported`): a lint, not
 a barrier. C code that calls the C library directly is not seen; run untrusted methods isolated.
 
+Each check is a ``check_*`` function of this module that runs on its own on a :class:`Trial`
+(``with trial(cls, synthetic_windows(cls)) as t: check_deterministic(t)``); :func:`check_adapter`
+runs them all in the order above.
+
 Test windows are handed over as a :class:`LabelGuardedWindowSet`: any read of its ``y`` from outside
 :mod:`benchmark.windowset` is recorded and raises :class:`LabelAccessError`. The output checks are
 the rule the runner applies to every fold (:mod:`benchmark.probabilities`).
@@ -51,6 +55,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -530,17 +535,137 @@ def check_adapter(
         step failed are reported as failed with a "not run" detail.
     """
     cls = _resolve(name_or_cls)
-    problems = _meta_problems(cls)
-    results = [CheckResult("meta", not problems, "; ".join(problems))]
+    results = [check_meta(cls)]
+    if not _usable(cls, budget):
+        return results + [CheckResult(c, False, "not run: unusable meta") for c in _AFTER_META]
+    results.append(check_config_json(cls, overrides))
+    try:
+        windows = synthetic_windows(cls, seed=seed, n_chans=n_chans, n_times=n_times, sfreq=sfreq)
+    except Exception as exc:
+        detail = f"not run: could not build synthetic {cls.meta.representation} windows: {_error(exc)}"
+        return results + [CheckResult(c, False, detail) for c in _AFTER_META[1:]]
+    with trial(cls, windows, budget=budget, seed=seed, overrides=overrides) as t:
+        results.append(check_fit(t))
+        if t.adapter is None:
+            return results + [CheckResult(c, False, "not run: fit failed") for c in _AFTER_FIT]
+        for run_check in RUN_CHECKS:
+            outcome = run_check(t)
+            results.extend(outcome if isinstance(outcome, list) else [outcome])
+    # After the watch and the work folder have closed: what was stored and what the watch saw.
+    return results + [after_check(t) for after_check in AFTER_CHECKS]
+
+
+def _usable(cls: type[MethodAdapter], budget: str) -> bool:
+    """Whether the meta is good enough to build data and fit: a MethodMeta with a known representation
+    and the budget asked for."""
     meta = getattr(cls, "meta", None)
-    usable = (
+    return (
         isinstance(meta, MethodMeta)
         and budget in meta.budgets
-        and not any(p.startswith(("representation", "budget")) for p in problems)
+        and not any(p.startswith(("representation", "budget")) for p in _meta_problems(cls))
     )
-    if not usable:
-        return results + [CheckResult(c, False, "not run: unusable meta") for c in _AFTER_META]
 
+
+def synthetic_windows(
+    cls: type[MethodAdapter], *, seed: int = 0, n_chans: int = 4, n_times: int = 256, sfreq: float = 128.0
+) -> tuple[WindowSet, WindowSet, WindowSet]:
+    """The suite's SYNTHETIC training, validation and (labelled) test windows in the method's representation."""
+    meta = cls.meta
+
+    def data(n: int, offset: int) -> WindowSet:
+        return make_windowset(
+            n, n_chans, n_times, sfreq, representation=meta.representation,
+            params=meta.representation_params, seed=seed + offset, writeable=True,
+        )
+
+    return data(N_TRAIN, 1), data(N_VALID, 2), data(N_TEST, 3)
+
+
+@dataclass
+class Trial:
+    """One method under test: its windows, its work folder and what it did, shared by the checks.
+
+    Built by :func:`trial`; the adapter is fitted and predicts once, on the first check that needs it.
+    """
+
+    cls: type[MethodAdapter]
+    budget: str
+    seed: int
+    overrides: dict[str, Any] | None
+    train: WindowSet
+    valid: WindowSet
+    test: LabelGuardedWindowSet
+    before: dict[str, str]  # digests of the three sets before the adapter saw them
+    work: Path
+    accesses: list[Access]
+    fitted: tuple[Any, float, BaseException | None] | None = None
+    predicted: tuple[Any, float, BaseException | None] | None = None
+    found: dict[str, list[str]] | None = None
+
+    @property
+    def n_classes(self) -> int:
+        return self.train.n_classes
+
+    @property
+    def adapter(self) -> MethodAdapter | None:
+        """The fitted adapter; ``None`` before the first fit or when it failed."""
+        return self.fitted[0] if self.fitted else None
+
+    def fit(self, work: str) -> MethodAdapter:
+        """A fresh adapter fitted on the training and validation windows with work folder ``work``."""
+        adapter = self.cls.from_budget(self.budget, self.overrides)
+        # One feature cache for both fits, as runs share one: the determinism check then also
+        # covers features read back from the cache.
+        context = FitContext(seed=self.seed, device="cpu", budget=self.budget, work_dir=self.work / work,
+                             cache_dir=self.work / "features")
+        context.work_dir.mkdir()
+        adapter.fit(self.train, self.valid, context)
+        return adapter
+
+
+@contextlib.contextmanager
+def trial(
+    cls: type[MethodAdapter],
+    windows: tuple[WindowSet, WindowSet, WindowSet],
+    *,
+    budget: str = "smoke",
+    seed: int = 0,
+    overrides: dict[str, Any] | None = None,
+) -> Iterator[Trial]:
+    """A :class:`Trial` of ``cls`` on ``windows`` (see :func:`synthetic_windows`): the test windows are
+    label-guarded, and while inside, a temporary work folder exists and audit events are collected."""
+    train, valid, test_labelled = windows
+    test = LabelGuardedWindowSet.wrap(test_labelled)
+    before = {k: _digest(ws) for k, ws in (("train", train), ("valid", valid), ("test", test))}
+    with tempfile.TemporaryDirectory(prefix="seizure-bench-conformance-") as tmp, watch() as accesses:
+        yield Trial(cls, budget, seed, overrides, train, valid, test, before, Path(tmp), accesses)
+
+
+def _first_fit(t: Trial) -> tuple[Any, float, BaseException | None]:
+    if t.fitted is None:
+        t.fitted = _timed(lambda: t.fit("fit1"))
+    return t.fitted
+
+
+def _prediction(t: Trial) -> tuple[Any, float, BaseException | None]:
+    """The first fit's ``predict_proba`` on the test windows (made once)."""
+    if t.predicted is None:
+        adapter, _, exc = _first_fit(t)
+        t.predicted = (None, 0.0, RuntimeError("not run: fit failed")) if exc else _timed(
+            lambda: adapter.predict_proba(t.test))
+    return t.predicted
+
+
+# -- the checks, one per name in the module docstring ----------------------------------------------
+def check_meta(cls: type[MethodAdapter]) -> CheckResult:
+    """The :class:`MethodMeta` is complete and names a known representation."""
+    problems = _meta_problems(cls)
+    return CheckResult("meta", not problems, "; ".join(problems))
+
+
+def check_config_json(cls: type[MethodAdapter], overrides: dict[str, Any] | None = None) -> CheckResult:
+    """Metadata, every budget's parameters and the overrides serialise to strict JSON."""
+    meta = cls.meta
     config_problems = []
     for label, obj in [(f"budget {b!r}", meta.budgets[b]) for b in BUDGETS] + [
         ("meta", meta.to_dict()),
@@ -549,95 +674,148 @@ def check_adapter(
         problem = _json_problem(obj)
         if problem:
             config_problems.append(f"{label}: {problem}")
-    results.append(CheckResult("config_json", not config_problems, "; ".join(config_problems)))
+    return CheckResult("config_json", not config_problems, "; ".join(config_problems))
 
-    def data(n: int, offset: int) -> WindowSet:
-        return make_windowset(
-            n, n_chans, n_times, sfreq, representation=meta.representation,
-            params=meta.representation_params, seed=seed + offset, writeable=True,
-        )
 
-    try:
-        train, valid, test_labelled = data(N_TRAIN, 1), data(N_VALID, 2), data(N_TEST, 3)
-    except Exception as exc:
-        detail = f"not run: could not build synthetic {meta.representation} windows: {_error(exc)}"
-        return results + [CheckResult(c, False, detail) for c in _AFTER_META[1:]]
-    test = LabelGuardedWindowSet.wrap(test_labelled)
-    before = {k: _digest(ws) for k, ws in (("train", train), ("valid", valid), ("test", test))}
-    n_classes = train.n_classes
+def check_fit(t: Trial) -> CheckResult:
+    """``fit`` runs on labelled training and validation windows."""
+    _, seconds, exc = _first_fit(t)
+    return CheckResult("fit", exc is None, _error(exc) if exc else f"{seconds:.2f} s")
 
-    # What the adapter does besides computing while it fits and predicts is collected (WATCH_CHECKS).
-    with tempfile.TemporaryDirectory(prefix="seizure-bench-conformance-") as tmp, watch() as accesses:
 
-        def fit(work: str) -> MethodAdapter:
-            adapter = cls.from_budget(budget, overrides)
-            # One feature cache for both fits, as runs share one: the determinism check then also
-            # covers features read back from the cache.
-            context = FitContext(seed=seed, device="cpu", budget=budget, work_dir=Path(tmp) / work,
-                                 cache_dir=Path(tmp) / "features")
-            context.work_dir.mkdir()
-            adapter.fit(train, valid, context)
-            return adapter
+def check_predict_proba(t: Trial) -> CheckResult:
+    """``predict_proba`` runs on unlabelled test windows."""
+    if _first_fit(t)[2] is not None:
+        return CheckResult("predict_proba", False, "not run: fit failed")
+    _, seconds, exc = _prediction(t)
+    return CheckResult("predict_proba", exc is None, _error(exc) if exc else f"{seconds:.2f} s")
 
-        adapter, seconds, exc = _timed(lambda: fit("fit1"))
-        results.append(CheckResult("fit", exc is None, _error(exc) if exc else f"{seconds:.2f} s"))
-        if exc is not None:
-            return results + [CheckResult(c, False, "not run: fit failed") for c in _AFTER_FIT]
 
-        proba, seconds, exc = _timed(lambda: adapter.predict_proba(test))
-        results.append(CheckResult("predict_proba", exc is None, _error(exc) if exc else f"{seconds:.2f} s"))
-        if exc is None:
-            results.extend(_proba_checks(proba, len(test), n_classes))
+def check_outputs(t: Trial) -> list[CheckResult]:
+    """The runner's output rule on the test probabilities (``output_shape``, ``finite``,
+    ``unit_interval``, ``rows_sum_to_one``); none when ``predict_proba`` failed."""
+    proba, _, exc = _prediction(t)
+    return _proba_checks(proba, len(t.test), t.n_classes) if exc is None else []
 
-        leaked = label_like_columns(test.meta)
-        label_detail = []
-        if test.label_reads:
-            label_detail.append(f"read test labels at {test.label_reads[0]}")
-        if leaked:
-            label_detail.append(f"test metadata has label-like columns {leaked}")
-        results.append(CheckResult("no_label_access", not label_detail, "; ".join(label_detail)))
 
-        one, _, exc = _timed(lambda: adapter.predict_proba(test.subset([0])))
-        if exc is not None:
-            results.append(CheckResult("single_window", False, _error(exc)))
-        else:
-            bad = [r.detail for r in _proba_checks(one, 1, n_classes) if not r.ok]
-            results.append(CheckResult("single_window", not bad, "; ".join(bad)))
+def check_no_label_access(t: Trial) -> CheckResult:
+    """The adapter never read ``test.y`` and the test metadata holds no label column."""
+    _prediction(t)
+    leaked = label_like_columns(t.test.meta)
+    label_detail = []
+    if t.test.label_reads:
+        label_detail.append(f"read test labels at {t.test.label_reads[0]}")
+    if leaked:
+        label_detail.append(f"test metadata has label-like columns {leaked}")
+    return CheckResult("no_label_access", not label_detail, "; ".join(label_detail))
 
-        changed = [k for k, ws in (("train", train), ("valid", valid), ("test", test)) if _digest(ws) != before[k]]
-        results.append(
-            CheckResult("data_not_mutated", not changed, f"modified: {', '.join(changed)}" if changed else "")
-        )
 
-        again, _, exc = _timed(lambda: fit("fit2").predict_proba(test))
-        if exc is not None:
-            results.append(CheckResult("deterministic", False, f"second fit failed: {_error(exc)}"))
-        elif (
-            not isinstance(proba, np.ndarray)
-            or not isinstance(again, np.ndarray)
-            or again.shape != proba.shape
-            or not (np.issubdtype(again.dtype, np.number) and np.issubdtype(proba.dtype, np.number))
-        ):
-            results.append(CheckResult("deterministic", False, "not comparable: predict_proba failed or changed shape"))
-        else:
-            a, b = again.astype(float), proba.astype(float)
-            same_nan = bool((np.isnan(a) == np.isnan(b)).all())
-            diff = float(np.abs(a - b)[~np.isnan(a) & ~np.isnan(b)].max(initial=0.0))
-            same = same_nan and np.isfinite(diff) and diff <= ATOL
-            detail = f"max |difference| between two fits = {diff:.2e}" + ("" if same_nan else "; NaNs differ")
-            results.append(CheckResult("deterministic", bool(same), detail))
+def check_single_window(t: Trial) -> CheckResult:
+    """A test set of one window works."""
+    adapter, _, exc = _first_fit(t)
+    if exc is not None:
+        return CheckResult("single_window", False, "not run: fit failed")
+    one, _, exc = _timed(lambda: adapter.predict_proba(t.test.subset([0])))
+    if exc is not None:
+        return CheckResult("single_window", False, _error(exc))
+    bad = [r.detail for r in _proba_checks(one, 1, t.n_classes) if not r.ok]
+    return CheckResult("single_window", not bad, "; ".join(bad))
 
-    problem = _json_problem(adapter.params)
-    results.append(CheckResult("params_json", problem is None, problem or ""))
-    n_params, _, exc = _timed(adapter.n_parameters)
+
+def check_data_not_mutated(t: Trial) -> CheckResult:
+    """Training, validation and test windows, labels and metadata are unchanged."""
+    _prediction(t)
+    sets = (("train", t.train), ("valid", t.valid), ("test", t.test))
+    changed = [k for k, ws in sets if _digest(ws) != t.before[k]]
+    return CheckResult("data_not_mutated", not changed, f"modified: {', '.join(changed)}" if changed else "")
+
+
+def check_deterministic(t: Trial) -> CheckResult:
+    """A fresh instance fitted with the same seed predicts the same numbers."""
+    proba, _, _ = _prediction(t)
+    again, _, exc = _timed(lambda: t.fit("fit2").predict_proba(t.test))
+    if exc is not None:
+        return CheckResult("deterministic", False, f"second fit failed: {_error(exc)}")
+    if (
+        not isinstance(proba, np.ndarray)
+        or not isinstance(again, np.ndarray)
+        or again.shape != proba.shape
+        or not (np.issubdtype(again.dtype, np.number) and np.issubdtype(proba.dtype, np.number))
+    ):
+        return CheckResult("deterministic", False, "not comparable: predict_proba failed or changed shape")
+    a, b = again.astype(float), proba.astype(float)
+    same_nan = bool((np.isnan(a) == np.isnan(b)).all())
+    diff = float(np.abs(a - b)[~np.isnan(a) & ~np.isnan(b)].max(initial=0.0))
+    same = same_nan and np.isfinite(diff) and diff <= ATOL
+    detail = f"max |difference| between two fits = {diff:.2e}" + ("" if same_nan else "; NaNs differ")
+    return CheckResult("deterministic", bool(same), detail)
+
+
+def check_params_json(t: Trial) -> CheckResult:
+    """``adapter.params`` is still JSON after fitting (it is stored with the run)."""
+    if t.adapter is None:
+        return CheckResult("params_json", False, "not run: fit failed")
+    problem = _json_problem(t.adapter.params)
+    return CheckResult("params_json", problem is None, problem or "")
+
+
+def check_n_parameters(t: Trial) -> CheckResult:
+    """``n_parameters()`` returns ``None`` or a non-negative int."""
+    if t.adapter is None:
+        return CheckResult("n_parameters", False, "not run: fit failed")
+    n_params, _, exc = _timed(t.adapter.n_parameters)
     ok = exc is None and (n_params is None or (isinstance(n_params, (int, np.integer)) and n_params >= 0))
-    results.append(CheckResult("n_parameters", ok, _error(exc) if exc else f"{n_params}"))
-    found = reported(accesses, allowed_roots(cls, [Path(tmp)]), _own_package(cls))
-    for check in WATCH_CHECKS:
-        lines = found[check]
-        more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
-        results.append(CheckResult(check, not lines, "; ".join(lines[:3]) + more))
-    return results
+    return CheckResult("n_parameters", ok, _error(exc) if exc else f"{n_params}")
+
+
+def _watched(t: Trial, check: str) -> CheckResult:
+    """One of :data:`WATCH_CHECKS` on what the watch saw so far (judged once, on first use)."""
+    if t.found is None:
+        t.found = reported(t.accesses, allowed_roots(t.cls, [t.work]), _own_package(t.cls))
+    lines = t.found[check]
+    more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
+    return CheckResult(check, not lines, "; ".join(lines[:3]) + more)
+
+
+def check_no_file_access(t: Trial) -> CheckResult:
+    """No file opened, copied, moved, removed or memory-mapped outside the allowed roots."""
+    return _watched(t, "no_file_access")
+
+
+def check_no_directory_listing(t: Trial) -> CheckResult:
+    """No directory listed or globbed outside the allowed roots."""
+    return _watched(t, "no_directory_listing")
+
+
+def check_no_process(t: Trial) -> CheckResult:
+    """No process started."""
+    return _watched(t, "no_process")
+
+
+def check_no_foreign_code(t: Trial) -> CheckResult:
+    """No library loaded through ``ctypes`` from outside the allowed roots, no sqlite extension."""
+    return _watched(t, "no_foreign_code")
+
+
+def check_no_network(t: Trial) -> CheckResult:
+    """No connection opened, no host looked up."""
+    return _watched(t, "no_network")
+
+
+def check_no_database(t: Trial) -> CheckResult:
+    """No sqlite database connected outside the allowed roots."""
+    return _watched(t, "no_database")
+
+
+# The suite after ``fit``, in report order: checks while the adapter runs (watched), then after.
+RUN_CHECKS: tuple[Callable[[Trial], CheckResult | list[CheckResult]], ...] = (
+    check_predict_proba, check_outputs, check_no_label_access, check_single_window, check_data_not_mutated,
+    check_deterministic,
+)
+AFTER_CHECKS: tuple[Callable[[Trial], CheckResult], ...] = (
+    check_params_json, check_n_parameters, check_no_file_access, check_no_directory_listing, check_no_process,
+    check_no_foreign_code, check_no_network, check_no_database,
+)
 
 
 def passed(results: list[CheckResult]) -> bool:

@@ -502,37 +502,47 @@ def score_windows(
 
     per_patient: dict[str, list[EventCounts]] = {}
     for recording, rows in table.groupby("recording", sort=True):
-        patients = rows["patient"].unique()
-        if len(patients) != 1:
-            raise DataError(
-                f"recording {recording!r} appears under several patients "
-                f"({', '.join(map(str, patients))})."
-            )
-        if recording not in reference:
-            raise DataError(
-                f"no seizure annotation given for recording {recording!r}; pass an empty list "
-                "for a recording without seizures."
-            )
-        if recording not in durations:
-            raise DataError(f"no duration given for recording {recording!r}.")
+        patient = _recording_patient(recording, rows, reference, durations)
         events = windows_to_events(rows["start"], rows["end"], rows["score"], post)
         counts = score_recording(reference[recording], events, durations[recording], params)
-        per_patient.setdefault(str(patients[0]), []).append(counts)
+        per_patient.setdefault(patient, []).append(counts)
 
-    records = []
-    for patient in sorted(per_patient):
-        c = sum_counts(per_patient[patient])
-        records.append({
-            "patient": patient,
-            "event_sensitivity": c.sensitivity,
-            "event_precision": c.precision,
-            "event_f1": c.f1,
-            "fa_per_24h": c.fa_per_24h,
-            "event_tp": c.tp,
-            "event_fp": c.fp,
-            "event_n_ref": c.n_ref,
-            "hours": c.duration_s / 3600.0,
-        })
+    records = [_patient_record(patient, sum_counts(per_patient[patient])) for patient in sorted(per_patient)]
     columns = ["patient", *EVENT_COLUMNS]
     out = pd.DataFrame.from_records(records, columns=columns).set_index("patient")
     return out.astype({"event_tp": int, "event_fp": int, "event_n_ref": int})
+
+
+def _recording_patient(
+    recording: str, rows: pd.DataFrame, reference: Mapping[str, Sequence[Event]], durations: Mapping[str, float]
+) -> str:
+    """The one patient of a recording's windows, after checking it has a reference and a duration."""
+    patients = rows["patient"].unique()
+    if len(patients) != 1:
+        raise DataError(
+            f"recording {recording!r} appears under several patients "
+            f"({', '.join(map(str, patients))})."
+        )
+    if recording not in reference:
+        raise DataError(
+            f"no seizure annotation given for recording {recording!r}; pass an empty list "
+            "for a recording without seizures."
+        )
+    if recording not in durations:
+        raise DataError(f"no duration given for recording {recording!r}.")
+    return str(patients[0])
+
+
+def _patient_record(patient: str, c: EventCounts) -> dict[str, object]:
+    """One row of :func:`score_windows`' table from a patient's pooled counts."""
+    return {
+        "patient": patient,
+        "event_sensitivity": c.sensitivity,
+        "event_precision": c.precision,
+        "event_f1": c.f1,
+        "fa_per_24h": c.fa_per_24h,
+        "event_tp": c.tp,
+        "event_fp": c.fp,
+        "event_n_ref": c.n_ref,
+        "hours": c.duration_s / 3600.0,
+    }

@@ -63,6 +63,16 @@ class Recording:
 
 
 @dataclass(frozen=True)
+class ContextualVideo:
+    """An unlabelled video of a patient, kept for self-supervised pre-training."""
+
+    video_id: str
+    file: str
+    duration: float
+    fps: float | None = None
+
+
+@dataclass(frozen=True)
 class Patient:
     """One patient (a CHB-MIT "case").
 
@@ -78,6 +88,40 @@ class Patient:
     @property
     def group(self) -> str:
         return self.subject_id or self.patient_id
+
+    # -- dataset-specific facts, typed ------------------------------------------------------
+    # They are stored in ``info`` (hashed as written there, so every dataset version keeps its
+    # hash); code outside the loaders reads them only through these accessors.
+    @property
+    def contextual(self) -> tuple["ContextualVideo", ...]:
+        """Unlabelled contextual videos (video datasets), for self-supervised pre-training."""
+        return tuple(ContextualVideo(str(c["video_id"]), str(c["file"]), float(c["duration"]), c.get("fps"))
+                     for c in (self.info or {}).get("contextual", []))
+
+    @property
+    def boxes(self) -> str | None:
+        """File of the patient's bounding boxes, relative to the dataset root (video datasets)."""
+        return (self.info or {}).get("boxes") or None
+
+    @property
+    def video_labels(self) -> dict[str, dict[str, str]]:
+        """``{video_id: {column: value}}`` of the patient's labelled videos (video datasets)."""
+        return dict((self.info or {}).get("labels", {}))
+
+    def montage(self, recording_id: str) -> str | None:
+        """The montage a recording was made in (TUSZ folder names), else the patient's, if known."""
+        info = self.info or {}
+        return (info.get("montages") or {}).get(recording_id, info.get("montage"))
+
+    @property
+    def age(self) -> float | None:
+        """Age in years when the loader knows it (loaders name it ``age`` or ``age_years``)."""
+        info = self.info or {}
+        return info.get("age", info.get("age_years"))
+
+    @property
+    def sex(self) -> str | None:
+        return (self.info or {}).get("sex")
 
     def seizures_on_timeline(self) -> list[tuple[float, float, str, Seizure]]:
         """``(abs_onset, abs_offset, recording_id, seizure)`` sorted by onset, for placed recordings."""
@@ -124,7 +168,7 @@ class RecordingIndex:
     # Shown to the user; not hashed (the choice itself is in the content).
     conflicts: tuple[str, ...] = ()
     # "eeg" or "video". For video, each Recording is one labelled video (sfreq = native fps, no
-    # channels) and the labels live in Patient.info["labels"] (see benchmark.datasets.video_folder).
+    # channels) and the labels are Patient.video_labels (see benchmark.datasets.video_folder).
     modality: str = "eeg"
 
     # -- lookup -------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,25 +27,14 @@ from benchmark import features
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
 from benchmark.index import RecordingIndex
-from benchmark.runner import (
-    RunConfig,
-    Runner,
-    _common_sfreq,
-    _hold_out_units,
-    contextual_table,
-    fold_seed,
-)
-from benchmark.splits import SplitSpec, check_against_index, load_split, make_split, split_path
-from benchmark.tasks import make_labels
-from benchmark.windows import WindowCache, video_params, window_table
+from benchmark.fold_windows import balance, balance_quota, chunk_assignment, hold_out_units, rows_by_patient, select_units
+from benchmark.runner import RunConfig, Runner, contextual_table, fold_seed
+from benchmark.splits import SplitSpec
+from benchmark.windows import video_params, window_table
 
 #: Datasets whose index (and its content hash) comes from text files alone, so the loader's EDF
 #: header check can be skipped without changing the dataset version (see benchmark.datasets.chbmit).
 INDEX_FROM_TEXT = frozenset({"chbmit", "chbmit-synthetic"})
-
-#: Tasks whose training windows the harness class-balances (mirrors ``benchmark.runner._balance``).
-BALANCED_TASKS = ("detection", "seizure-type")
-
 
 @dataclass(frozen=True)
 class _Stage:
@@ -208,10 +196,8 @@ def plan_run(cfg: RunConfig) -> Plan:
             f"method '{meta.name}' takes {meta.modality} but dataset '{cfg.dataset}' is {index.modality}; "
             f"'seizure-bench list methods' shows the {index.modality} methods."
         )
-    notes: list[str] = []
-    if not options:
-        notes.append(f"the {cfg.dataset} index is loaded as a run loads it: its loader may read file headers "
-                     "(EDF headers, video metadata), never signals or frames")
+    notes = [] if options else [f"the {cfg.dataset} index is loaded as a run loads it: its loader may read "
+                                "file headers (EDF headers, video metadata), never signals or frames"]
     spec, source = find_split(runner, index)
     window = runner.window
     table = window_table(spec, index, window)
@@ -224,19 +210,7 @@ def plan_run(cfg: RunConfig) -> Plan:
     labels = table["label"].to_numpy(np.int64)
     params = {**meta.budgets[cfg.budget], **cfg.method_overrides}
     stage_keys = _stage_keys(params)
-    if stage_keys is None:
-        notes.append(f"steps n/a: budget '{cfg.budget}' of {meta.name} has no epochs/batch-size keys "
-                     f"({', '.join(sorted(params)) or 'no hyper-parameters'})")
-    else:
-        notes.append("steps are upper bounds: early stopping (patience) and a method's own class "
-                     "resampling are not modelled" + ("; pre-training is counted over the fold's "
-                                                      "training windows" if "pretrain" in stage_keys else ""))
-    # What the method itself makes of these windows (e.g. how many windows an LSTM context holds).
-    hook = getattr(runner.method_cls.from_budget(cfg.budget, cfg.method_overrides), "plan_notes", None)
-    if callable(hook):
-        notes += list(hook(window.window_s, window.stride_s))
-    if spec.leaky:
-        notes.append(f"protocol {cfg.protocol} is leaky by design (segment-level folds)")
+    notes += _step_notes(runner, stage_keys, params, window, spec)
     used = {p for f in spec.folds for u in f.train + f.test for p in [spec.units[u].patient]}
     folds = _fold_plans(runner, spec, table, classes, stage_keys)
     if unlabelled:
@@ -262,34 +236,50 @@ def plan_run(cfg: RunConfig) -> Plan:
     )
 
 
+def _step_notes(runner: Runner, stage_keys, params: dict[str, Any], window, spec: SplitSpec) -> list[str]:
+    """What the step counts model and leave out, the method's own notes, and a leaky protocol."""
+    cfg, meta = runner.cfg, runner.method_cls.meta
+    if stage_keys is None:
+        notes = [f"steps n/a: budget '{cfg.budget}' of {meta.name} has no epochs/batch-size keys "
+                 f"({', '.join(sorted(params)) or 'no hyper-parameters'})"]
+    else:
+        notes = ["steps are upper bounds: early stopping (patience) and a method's own class resampling are "
+                 "not modelled" + ("; pre-training is counted over the fold's training windows"
+                                   if "pretrain" in stage_keys else "")]
+    # What the method itself makes of these windows (e.g. how many windows an LSTM context holds).
+    hook = getattr(runner.method_cls.from_budget(cfg.budget, cfg.method_overrides), "plan_notes", None)
+    if callable(hook):
+        notes += list(hook(window.window_s, window.stride_s))
+    if spec.leaky:
+        notes.append(f"protocol {cfg.protocol} is leaky by design (segment-level folds)")
+    return notes
+
+
 def find_split(runner: Runner, index: RecordingIndex) -> tuple[SplitSpec, str]:
     """The split a run of ``runner`` would use, and where it comes from; never writes a file.
 
     Looks where :meth:`Runner.load_split` looks (the splits folder, then the cache's ad-hoc splits)
     with the same checks; when neither holds one, the split is built in memory from
-    :func:`make_labels` and :func:`make_split` (the run would freeze the same split).
+    :meth:`Runner.build_split` (the run would freeze the same split).
     """
-    cfg = runner.cfg
     spec, path = runner.find_split(index)
     if spec is not None:
         return spec, str(path)
-    labels = make_labels(index, cfg.task, runner.params)
-    spec = make_split(labels, cfg.protocol, dataset=cfg.dataset, index_hash=index.content_hash(),
-                      seed=runner.params.seed, synthetic=index.synthetic)
+    spec = runner.build_split(index)
     return spec, "built in memory (no frozen split for these settings; nothing written)"
 
 
 def _window_layout(runner: Runner, index: RecordingIndex) -> tuple[tuple[int, ...], str, int]:
     """Shape and dtype of one cached window, and the number of unlabelled clips cached beside them."""
-    meta, window = runner.method_cls.meta, runner.window
-    rep_params = meta.representation_params_for(runner.cfg.budget)
+    window = runner.window
+    prep = runner.preprocessing(index)  # as the run reads its windows
     if index.modality == "video":
-        vp = video_params(rep_params)
+        vp = video_params(prep.representation_params)
         unlabelled = sum(len(t) for t in contextual_table(index, window).values())
         return (vp["n_frames"], 3, vp["size"], vp["size"]), "uint8", unlabelled
-    sfreq = features.target_sfreq(rep_params, _common_sfreq(index))
-    n_times = int(round(window.window_s * sfreq))  # as the window cache computes it
-    shape = features.output_shape(meta.representation, len(index.channels), n_times, sfreq, rep_params)
+    n_times = int(round(window.window_s * prep.sfreq))  # as the window cache computes it
+    shape = features.output_shape(prep.representation, len(index.channels), n_times, prep.sfreq,
+                                  prep.representation_params)
     return tuple(shape), "float32", 0
 
 
@@ -337,58 +327,50 @@ def _stage_steps(keys: dict[str, dict[str, Any]] | None, n_windows: int) -> dict
     return steps
 
 
-def _balanced_counts(counts: dict[int, int], multiclass: bool) -> dict[int, int]:
-    """Window counts per label after the harness's class balancing (``benchmark.runner._balance``)."""
-    present = {label: n for label, n in counts.items() if n > 0}
-    if len(present) < 2:
-        return dict(counts)
-    if not multiclass:
-        low = min(present.values())
-        return {label: (low if n > 0 else 0) for label, n in counts.items()}
-    seizures = sum(n for label, n in present.items() if label != 0)
-    return {label: (min(seizures, n) if label == 0 else n) for label, n in counts.items()}
-
-
 def _fold_plans(runner: Runner, spec: SplitSpec, table: pd.DataFrame, classes: tuple[str, ...],
                 stage_keys) -> list[FoldPlan]:
     """Per-fold window counts, selected as :meth:`Runner._job` selects them, from grouped counts."""
     cfg = runner.cfg
+    n_classes = len(classes)
+    multiclass = n_classes > 2
+    pooled = runner.protocol.balanced_pool
+    if pooled:
+        # The run balances the windows of every unit once, before the random split: the same rows,
+        # in the same order, balanced with the same seed, so the plan counts what the run trains on.
+        pids = sorted({spec.units[u].patient for f in spec.folds for u in f.train + f.test})
+        everything = [u for f in spec.folds for u in f.train]
+        table = balance(select_units(rows_by_patient(table, pids), everything, {p: i for i, p in enumerate(pids)}),
+                        fold_seed(cfg.seed, "balanced-pool"), multiclass=multiclass)
     work = table[["patient", "recording", "start", "unit", "label", "extra"]].copy()
     work["extra"] = work["extra"].astype(bool)
     chunked = any(f.chunk_fold is not None for f in spec.folds)
-    if chunked:
-        splitter = spec.splitter()
-        video = cfg.task == "classification"
-        work["chunk"] = -1
-        for (pid, rec), g in work.groupby(["patient", "recording"], sort=False):
-            starts = np.zeros(len(g)) if video else g["start"].to_numpy()  # a video is one chunk
-            work.loc[g.index, "chunk"] = splitter.chunk_folds(f"{pid}/{rec}", starts)
-    else:
-        work["chunk"] = -1
+    work["chunk"] = (chunk_assignment(work, spec.splitter(), runner.task.metadata.whole_recording_chunks)
+                     if chunked else -1)
     # Counting per (unit, chunk, label, extra) keeps hours of 1-s windows cheap to re-select per fold.
     counts = work.groupby(["unit", "chunk", "label", "extra"], sort=False).size().rename("n").reset_index()
-    n_classes = len(classes)
-    multiclass = n_classes > 2
+    # Extra ictal windows are trained on, never tested, except in a balanced pool (as in the run).
+    scored = counts["extra"] == counts["extra"] if pooled else ~counts["extra"]
     out = []
     for fold in spec.folds:
         in_train = counts["unit"].isin(set(fold.train))
         if fold.chunk_fold is not None:
             train = counts[in_train & (counts["chunk"] != fold.chunk_fold)]
-            test = counts[in_train & (counts["chunk"] == fold.chunk_fold) & ~counts["extra"]]
+            test = counts[in_train & (counts["chunk"] == fold.chunk_fold) & scored]
         else:
             train = counts[in_train]
-            test = counts[counts["unit"].isin(set(fold.test)) & ~counts["extra"]]
+            test = counts[counts["unit"].isin(set(fold.test)) & scored]
         valid_n = 0
         if cfg.valid_fraction and len(train):
             units = pd.DataFrame({"unit": sorted(train["unit"].unique())})
-            held = _hold_out_units(units, cfg.valid_fraction, fold_seed(cfg.seed, fold.fold_id))
+            held = hold_out_units(units, cfg.valid_fraction, fold_seed(cfg.seed, fold.fold_id))
             if held is not None:
                 chosen = set(held["unit"])
                 valid_n = int(train.loc[train["unit"].isin(chosen) & ~train["extra"], "n"].sum())
                 train = train[~train["unit"].isin(chosen)]
         by_label = train.groupby("label")["n"].sum()
         raw = {i: int(by_label.get(i, 0)) for i in range(n_classes)}
-        bal = _balanced_counts(raw, multiclass) if cfg.task in BALANCED_TASKS and sum(raw.values()) else raw
+        balanced = runner.task.metadata.balance_training and sum(raw.values())
+        bal = balance_quota(raw, multiclass) if balanced else raw
         n_bal = int(sum(bal.values()))
         out.append(FoldPlan(
             fold_id=fold.fold_id, patient=fold.patient,

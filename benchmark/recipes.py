@@ -64,6 +64,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from benchmark.bibliography import doi_url, reference
 from benchmark.errors import BenchmarkError, DataError, UnknownNameError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,6 @@ PAPER_METRICS = ("sensitivity", "specificity", "accuracy", "fpr")
 SETTINGS_DIR = Path(__file__).resolve().parent.parent / "reports" / "paper_settings"
 SETTINGS_COLUMNS = ("setting", "value", "quote", "section")
 # The CLI option of each task parameter a cell may set (`seizure-bench run` takes them all).
-_TASK_OPTIONS = {
-    "sop_minutes": "--sop", "sph_minutes": "--sph", "interictal_gap_hours": "--interictal-gap",
-    "types": "--types", "target": "--target", "classes": "--classes",
-}  # fmt: skip
-
-
 def _frozen(mapping: Mapping) -> Mapping:
     """Read-only view of a (nested) mapping, so recipes cannot be changed after definition."""
     return MappingProxyType({k: _frozen(v) if isinstance(v, Mapping) else v for k, v in mapping.items()})
@@ -246,8 +241,11 @@ class GridCell:
         return _window_text(self.window)
 
     def _args(self, command: str, seed: int, data_dir: Path | None) -> list[str]:
-        from benchmark.windows import DEFAULT_WINDOWS
+        from benchmark.tasks import get_task
+        from benchmark.windows import default_window
 
+        task = get_task(self.task)
+        flags = {o.param: o.flag for o in task.options}  # the task's own command-line options
         args = ["seizure-bench", command, "--method", self.method, "--dataset", self.dataset]
         if data_dir is not None:
             args += ["--data-dir", str(data_dir)]
@@ -257,16 +255,14 @@ class GridCell:
         for key, value in self.task_params.items():
             if value is None:
                 continue
-            if key not in _TASK_OPTIONS:
+            if key not in flags:
                 raise BenchmarkError(f"recipe {self.recipe}: task parameter '{key}' has no `seizure-bench run` option.")
-            args += [_TASK_OPTIONS[key], ",".join(value) if isinstance(value, list) else
+            args += [flags[key], ",".join(value) if isinstance(value, list) else
                      (value if isinstance(value, str) else _num(value))]
-        from benchmark.tasks import TASK_MODALITY
-
-        default = DEFAULT_WINDOWS.get(self.task, DEFAULT_WINDOWS["detection"])
+        default = default_window(self.task)
         # A video run's window is its method's clip (n_frames / fps), not the task's default: a
         # video cell passes --window only when it sets one, and a cell that leaves it unset never does.
-        video = TASK_MODALITY.get(self.task) == "video"
+        video = task.metadata.modality == "video"
         if self.window is not None and (video or (self.window.window_s, self.window.stride_s,
                                                   self.window.ictal_stride_s) != (
                 default.window_s, default.stride_s, default.ictal_stride_s)):
@@ -504,7 +500,9 @@ class Recipe:
         """
         have = {key: self.task_params(key).get(name) for key in (r.key for r in self.rows)}
         if all(v is None for v in have.values()):
-            option = _TASK_OPTIONS.get(name, name)
+            from benchmark.tasks import all_tasks
+
+            option = next((o.flag for t in all_tasks() for o in t.options if o.param == name), name)
             raise BenchmarkError(f"the rows of recipe '{self.name}' do not vary {option}; choose rows with --rows "
                                  f"({', '.join(have)}).")
         keys = []
@@ -1127,12 +1125,8 @@ def _lee2024() -> Recipe:
     return Recipe(
         name="lee2024",
         title="ResNet-LSTM with supervised contrastive pre-training (Lee et al., 2024)",
-        citation=(
-            "Lee D, Kim B, Kim T, Joe I, Chong J, Min K, Jung K. \"A ResNet-LSTM hybrid model for predicting "
-            "epileptic seizures using a pretrained model with supervised contrastive learning.\" "
-            "Scientific Reports 14 (2024). doi:10.1038/s41598-023-43328-y"
-        ),
-        doi_url="https://doi.org/10.1038/s41598-023-43328-y",
+        citation=reference("lee2024"),
+        doi_url=doi_url("lee2024"),
         description=(
             "Patient-specific seizure prediction: pre-ictal (the SOP minutes before onset, no SPH) vs "
             "inter-ictal EEG (more than 3 h from any seizure), 10-s windows every 1 s, leave-one-out over "
@@ -1196,37 +1190,12 @@ def _wang2025() -> Recipe:
     # The seven TUSZ seizure types the paper classifies (MYSZ left out for its rarity, Sec. IV-A.1).
     tusz_types = ["FNSZ", "GNSZ", "ABSZ", "CPSZ", "TCSZ", "TNSZ", "SPSZ"]
     datasets = {"chbmit": "CHB-MIT", "helsinki": "Zenodo (Helsinki neonatal)", "tusz": "TUSZ"}
-    no_aubmc = "AUBMC is private and the suite has no loader for it; its Table I-V results are bundled as reported sets"
     return Recipe(
         name="wang2025",
         title="DistilCLIP-EEG: EEG-text CLIP teacher and distilled student (Wang et al., 2025)",
-        citation=(
-            "Wang Z, Shi L, Wu H, Luo J, Kong X, Qi J. \"DistilCLIP-EEG: Enhancing Epileptic Seizure Detection "
-            "Through Multi-modal Learning and Knowledge Distillation.\" IEEE Journal of Biomedical and Health "
-            "Informatics (2025). doi:10.1109/JBHI.2025.3603022"
-        ),
-        doi_url="https://doi.org/10.1109/JBHI.2025.3603022",
-        description=(
-            "Seizure detection (CHB-MIT, Zenodo) and seven-class seizure-type classification (TUSZ) from 1-s "
-            "EEG windows resampled to 256 Hz, band-passed 0.1-70 Hz and z-scored per channel over the "
-            "recording; seizure windows overlap by 50 % (CHB-MIT, Zenodo) or 75 % (TUSZ), background windows "
-            "do not. The paper balances the data (every seizure window, as many random background windows) "
-            "and then splits the 1-s segments at random into five folds (kfold5-random-balanced). The "
-            "paper states that \"strict separation between training and testing data was maintained to "
-            "avoid data leakage\", but this balance-then-random split puts windows of one patient, even "
-            "of one recording and overlapping ones, in both training and test folds, which is why the "
-            "suite flags the protocol as leaky. It compares the CLIP teacher (Conformer + BERT-LP) with "
-            "its distilled 4-block student (Table I), reporting accuracy, precision, recall (sensitivity), "
-            "specificity and F1, with support-weighted precision and F1, macro recall and specificity, and "
-            "macro and micro AUCs of hard predictions for the seven-type TUSZ task (Tables I-III, V); the "
-            "report shows the binary columns for the detection rows and the multi-class ones for TUSZ. "
-            "Table II's prompt ablations are bundled as reported sets, not rows of this grid. The "
-            "patient-wise protocols (kfold5, "
-            "loso) are this benchmark's own comparison, not the paper's. Without a local 12-layer, "
-            "768-wide BERT (--set text_encoder=/path/to/bert), the paper budget runs MiniLM and the board "
-            "labels the run as not the paper's setting. The smoke budget runs the methods' smoke "
-            "settings (small networks, a few epochs, per-window z-scores, the dataset's own sampling rate)."
-        ),
+        citation=reference("wang2025"),
+        doi_url=doi_url("wang2025"),
+        description=_wang2025_description(),
         methods=("distilclip_eeg_teacher", "distilclip_eeg_student"),
         method_labels={"distilclip_eeg_teacher": "Teacher", "distilclip_eeg_student": "Student"},
         # Table I/II columns (Acc, Pre, Rec, Spe, F1) and Table V's AUC of hard predictions, under the
@@ -1266,29 +1235,60 @@ def _wang2025() -> Recipe:
             ),
         ),
         paper_datasets={**datasets, "aubmc": "AUBMC"},
-        deviations={
-            "method.*.representation.sfreq@aubmc": no_aubmc,
-            "window.ictal_stride_s@aubmc": no_aubmc,
-            "preprocessing.n_channels@tusz": "the suite uses the channel set of each dataset's loader",
-            "preprocessing.n_channels@chbmit": "the suite uses the channel set of each dataset's loader",
-            "preprocessing.n_channels@helsinki": "the suite uses the channel set of each dataset's loader",
-            "method.*.selection_metric": (
-                "the epoch of lowest class-balanced validation cross-entropy is kept; F1 on a small validation "
-                "split of balanced 1-s windows is coarse and ties often"),
-            "method.*.text_encoder.layers": (
-                "no 12-layer BERT ships with the suite: pass --set text_encoder=/path/to/bert (a local "
-                "save_pretrained folder); without it MiniLM-L6 runs and the run is labelled as not the "
-                "paper's setting"),
-            "method.*.text_encoder.hidden_size": "as method.*.text_encoder.layers: MiniLM-L6 is 384 wide",
-            "method.distilclip_eeg_student.eeg_encoder_params": (
-                "not resolved per cell (it depends on the channel count); embed_dim 540 gives 17.6 M for 23 "
-                "channels (methods.distilclip_eeg.efficiency)"),
-            "method.distilclip_eeg_teacher.eeg_encoder_params": (
-                "not resolved per cell (it depends on the channel count); embed_dim 540 gives 31.4 M for 23 "
-                "channels (methods.distilclip_eeg.efficiency)"),
-        },
+        deviations=_wang2025_deviations(),
         paper_text="distilclip_eeg.md",
     )
+
+
+def _wang2025_description() -> str:
+    """What the wang2025 recipe reproduces, how the paper split its data and why the suite flags it."""
+    return (
+        "Seizure detection (CHB-MIT, Zenodo) and seven-class seizure-type classification (TUSZ) from 1-s "
+        "EEG windows resampled to 256 Hz, band-passed 0.1-70 Hz and z-scored per channel over the "
+        "recording; seizure windows overlap by 50 % (CHB-MIT, Zenodo) or 75 % (TUSZ), background windows "
+        "do not. The paper balances the data (every seizure window, as many random background windows) "
+        "and then splits the 1-s segments at random into five folds (kfold5-random-balanced). The "
+        "paper states that \"strict separation between training and testing data was maintained to "
+        "avoid data leakage\", but this balance-then-random split puts windows of one patient, even "
+        "of one recording and overlapping ones, in both training and test folds, which is why the "
+        "suite flags the protocol as leaky. It compares the CLIP teacher (Conformer + BERT-LP) with "
+        "its distilled 4-block student (Table I), reporting accuracy, precision, recall (sensitivity), "
+        "specificity and F1, with support-weighted precision and F1, macro recall and specificity, and "
+        "macro and micro AUCs of hard predictions for the seven-type TUSZ task (Tables I-III, V); the "
+        "report shows the binary columns for the detection rows and the multi-class ones for TUSZ. "
+        "Table II's prompt ablations are bundled as reported sets, not rows of this grid. The "
+        "patient-wise protocols (kfold5, "
+        "loso) are this benchmark's own comparison, not the paper's. Without a local 12-layer, "
+        "768-wide BERT (--set text_encoder=/path/to/bert), the paper budget runs MiniLM and the board "
+        "labels the run as not the paper's setting. The smoke budget runs the methods' smoke "
+        "settings (small networks, a few epochs, per-window z-scores, the dataset's own sampling rate)."
+    )
+
+
+def _wang2025_deviations() -> dict[str, str]:
+    """Where the wang2025 grid departs from the paper's settings, and why."""
+    no_aubmc = "AUBMC is private and the suite has no loader for it; its Table I-V results are bundled as reported sets"
+    return {
+        "method.*.representation.sfreq@aubmc": no_aubmc,
+        "window.ictal_stride_s@aubmc": no_aubmc,
+        "preprocessing.n_channels@tusz": "the suite uses the channel set of each dataset's loader",
+        "preprocessing.n_channels@chbmit": "the suite uses the channel set of each dataset's loader",
+        "preprocessing.n_channels@helsinki": "the suite uses the channel set of each dataset's loader",
+        "method.*.selection_metric": (
+            "the epoch of lowest class-balanced validation cross-entropy is kept; F1 on a small validation "
+            "split of balanced 1-s windows is coarse and ties often"),
+        "method.*.text_encoder.layers": (
+            "no 12-layer BERT ships with the suite: pass --set text_encoder=/path/to/bert (a local "
+            "save_pretrained folder); without it MiniLM-L6 runs and the run is labelled as not the "
+            "paper's setting"),
+        "method.*.text_encoder.hidden_size": "as method.*.text_encoder.layers: MiniLM-L6 is 384 wide",
+        "method.distilclip_eeg_student.eeg_encoder_params": (
+            "not resolved per cell (it depends on the channel count); embed_dim 540 gives 17.6 M for 23 "
+            "channels (methods.distilclip_eeg.efficiency)"),
+        "method.distilclip_eeg_teacher.eeg_encoder_params": (
+            "not resolved per cell (it depends on the channel count); embed_dim 540 gives 31.4 M for 23 "
+            "channels (methods.distilclip_eeg.efficiency)"),
+    }
 
 
 def _hou2024() -> Recipe:
@@ -1297,12 +1297,8 @@ def _hou2024() -> Recipe:
     return Recipe(
         name="hou2024",
         title="Self-supervised pre-training for vision-based seizure classification (Hou et al.)",
-        citation=(
-            "Hou J-C, McGonigal A, Bartolomei F, Thonnat M. \"A self-supervised pre-training framework for "
-            "vision-based seizure classification.\" Proc. IEEE ICASSP 2022, 1151-1155. "
-            "doi:10.1109/ICASSP43922.2022.9746325"
-        ),
-        doi_url="https://doi.org/10.1109/ICASSP43922.2022.9746325",
+        citation=reference("hou2022"),
+        doi_url=doi_url("hou2022"),
         description=(
             "ES vs PNES from seizure videos (ES the positive class): ResNet-152 (ImageNet) frame features of "
             "10-s clips at 25 fps, a Transformer pre-trained by denoising (span relocation, frame masking) on "
@@ -1357,11 +1353,8 @@ def _li2024() -> Recipe:
     return Recipe(
         name="li2024",
         title="Patient-level and video-level contrastive pre-training for seizure classification (Li et al., 2024)",
-        citation=(
-            "Li C-J, Chou C-C, Shih Y-C, Kuo L-C, Wang Y-T, McGonigal A, Yu H-Y, Hou J-C, Tsao Y. \"Epileptic "
-            "seizure classification with patient-level and video-level contrastive pretraining.\" Proc. 46th "
-            "Annual International Conference of the IEEE EMBC (2024)."
-        ),
+        citation=reference("li2024"),
+        doi_url=doi_url("li2024"),
         description=(
             "TLE vs exTLE from seizure videos (exTLE the positive class): 10-s clips, 5-fold cross-validation "
             "by patient, video = majority vote of the clips, video-level accuracy and F1 (Table I). Rows of "

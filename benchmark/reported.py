@@ -138,37 +138,8 @@ def read_reported_csv(csv_path: str | Path, *, level: str = "patient") -> pd.Dat
     _check_level(level)
     key = _KEY_COLUMN[level]
     path = Path(csv_path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", skip_blank_lines=True)
-    except FileNotFoundError:
-        raise DataError(f"reported results file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise DataError(f"cannot read reported results file {path}: {e}") from None
-
-    if level == "patient":
-        columns = [str(c).strip().lower() for c in raw.columns]
-        if "patient" not in columns:
-            other = " (for a dataset-level table, pass level='dataset')" if "row" in columns else ""
-            raise DataError(f"{path.name} has no 'patient' column{other}; its header is {list(raw.columns)}")
-        for c in columns:
-            if c != "patient" and c not in METRICS:
-                raise DataError(
-                    f"{path.name}: unknown column '{c}'.{did_you_mean(c, METRICS)} "
-                    f"Allowed columns: patient, {', '.join(METRICS)}"
-                )
-        allowed = list(METRICS)
-    else:
-        lowered = [str(c).strip().lower() for c in raw.columns]
-        if "row" not in lowered:
-            other = " (for a per-patient table, use level='patient')" if "patient" in lowered else ""
-            raise DataError(
-                f"{path.name} has no 'row' column naming each result set{other}; its header is {list(raw.columns)}"
-            )
-        columns = [
-            "row" if low == "row" else _dataset_metric(str(c), path.name) for c, low in zip(raw.columns, lowered)
-        ]
-        per_class = [c for c in columns if ":" in c]
-        allowed = [*DATASET_METRICS, *dict.fromkeys(per_class)]
+    raw = _read_raw(path)
+    columns, allowed = (_patient_columns if level == "patient" else _dataset_columns)(raw, path)
     dups = sorted({c for c in columns if columns.count(c) > 1})
     if dups:
         raise DataError(f"{path.name}: columns {dups} appear more than once")
@@ -176,7 +147,57 @@ def read_reported_csv(csv_path: str | Path, *, level: str = "patient") -> pd.Dat
     metric_cols = [m for m in allowed if m in columns]
     if not metric_cols:
         raise DataError(f"{path.name} has no metric columns; add one or more of: {', '.join(allowed)}")
+    rows = _value_rows(raw, path, level, metric_cols)
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=metric_cols).astype(float)
+    df.index.name = key
+    _check_fractions(df, path)
+    return df
 
+
+def _read_raw(path: Path) -> pd.DataFrame:
+    """The CSV as strings, comments and blank lines skipped; one-line errors for a missing or bad file."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", skip_blank_lines=True)
+    except FileNotFoundError:
+        raise DataError(f"reported results file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DataError(f"cannot read reported results file {path}: {e}") from None
+
+
+def _patient_columns(raw: pd.DataFrame, path: Path) -> tuple[list[str], list[str]]:
+    """Normalised header of a per-patient table, and its allowed metric columns in order."""
+    columns = [str(c).strip().lower() for c in raw.columns]
+    if "patient" not in columns:
+        other = " (for a dataset-level table, pass level='dataset')" if "row" in columns else ""
+        raise DataError(f"{path.name} has no 'patient' column{other}; its header is {list(raw.columns)}")
+    for c in columns:
+        if c != "patient" and c not in METRICS:
+            raise DataError(
+                f"{path.name}: unknown column '{c}'.{did_you_mean(c, METRICS)} "
+                f"Allowed columns: patient, {', '.join(METRICS)}"
+            )
+    return columns, list(METRICS)
+
+
+def _dataset_columns(raw: pd.DataFrame, path: Path) -> tuple[list[str], list[str]]:
+    """Normalised header of a dataset-level table, and its allowed metric columns in order (canonical
+    metrics, then per-class ones in file order)."""
+    lowered = [str(c).strip().lower() for c in raw.columns]
+    if "row" not in lowered:
+        other = " (for a per-patient table, use level='patient')" if "patient" in lowered else ""
+        raise DataError(
+            f"{path.name} has no 'row' column naming each result set{other}; its header is {list(raw.columns)}"
+        )
+    columns = [
+        "row" if low == "row" else _dataset_metric(str(c), path.name) for c, low in zip(raw.columns, lowered)
+    ]
+    per_class = [c for c in columns if ":" in c]
+    return columns, [*DATASET_METRICS, *dict.fromkeys(per_class)]
+
+
+def _value_rows(raw: pd.DataFrame, path: Path, level: str, metric_cols: list[str]) -> dict[str, list[float]]:
+    """Label -> parsed values of each data row; empty rows and per-patient aggregate rows skipped."""
+    key = _KEY_COLUMN[level]
     rows: dict[str, list[float]] = {}
     for line_no, rec in enumerate(raw.to_dict("records"), start=2):
         label = rec[key].strip()
@@ -190,11 +211,13 @@ def read_reported_csv(csv_path: str | Path, *, level: str = "patient") -> pd.Dat
         if label in rows:
             raise DataError(f"{path.name}: {key} '{label}' appears more than once")
         rows[label] = [_parse_value(rec[m], path.name, label, m) for m in metric_cols]
-
     if not rows:
         raise DataError(f"{path.name} contains no {key} rows")
-    df = pd.DataFrame.from_dict(rows, orient="index", columns=metric_cols).astype(float)
-    df.index.name = key
+    return rows
+
+
+def _check_fractions(df: pd.DataFrame, path: Path) -> None:
+    """Every value lies in ``[0, 1]`` (percentages are the usual transcription slip)."""
     too_big = df.gt(1.0)
     if too_big.any().any():
         col = df.columns[too_big.any()][0]
@@ -205,7 +228,6 @@ def read_reported_csv(csv_path: str | Path, *, level: str = "patient") -> pd.Dat
         )
     if df.lt(0.0).any().any():
         raise DataError(f"{path.name}: negative values found; metrics must be fractions in [0, 1]")
-    return df
 
 
 def _parse_value(cell: str, fname: str, who: str, metric: str) -> float:
@@ -364,6 +386,25 @@ def import_reported(
     """
     _check_level(level)
     paths = _paths(csv_path)
+    table = _read_set(paths, level, row)
+    task_params = dict(task_params or {})
+    run_id = reported_run_id(name, dataset, task, protocol, task_params)
+    provenance = _provenance(
+        paths, level, table, row=row, role=role, name=name, video_level=video_level, metric_notes=metric_notes
+    )
+    identity = dict(method=method or name, dataset=dataset, task=task, protocol=protocol, task_params=task_params)
+    about = dict(citation=citation, source=source, notes=notes)
+    _store_set(store, run_id, name, level, table, _run_fields(name, identity, about, provenance))
+    return run_id
+
+
+def _metric_names(table: pd.DataFrame | pd.Series) -> list[str]:
+    """Metrics of a per-patient table (its columns) or of a dataset-level set (its index)."""
+    return list(table.columns if isinstance(table, pd.DataFrame) else table.index)
+
+
+def _read_set(paths: list[Path], level: str, row: str | None) -> pd.DataFrame | pd.Series:
+    """The per-patient table of one CSV, or the dataset-level values merged from ``paths``."""
     if level == "patient":
         if len(paths) != 1:
             raise DataError(
@@ -371,19 +412,29 @@ def import_reported(
             )
         if row is not None:
             raise DataError("row= picks a result set from a dataset-level CSV; pass level='dataset' or leave row out")
-        per_patient = read_reported_csv(paths[0])
-        metrics = list(per_patient.columns)
-    else:
-        values = dataset_level_values(paths, row)
-        metrics = list(values.index)
-    task_params = dict(task_params or {})
-    run_id = reported_run_id(name, dataset, task, protocol, task_params)
+        return read_reported_csv(paths[0])
+    return dataset_level_values(paths, row)
+
+
+def _provenance(
+    paths: list[Path],
+    level: str,
+    table: pd.DataFrame | pd.Series,
+    *,
+    row: str | None,
+    role: str,
+    name: str,
+    video_level: Mapping[str, Any] | None,
+    metric_notes: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """Provenance of a reported set: level, import time, the CSVs and their hashes, and the optional
+    role, video-level record and the metric notes that concern its metrics."""
     provenance: dict[str, Any] = {"level": level, "imported_at": utc_now()}
     if level == "patient":
         provenance |= {
             "csv": paths[0].name,
             "csv_sha256": hashlib.sha256(paths[0].read_bytes()).hexdigest(),
-            "n_patients": int(len(per_patient)),
+            "n_patients": int(len(table)),
         }
     else:
         provenance |= {
@@ -397,40 +448,47 @@ def import_reported(
         if level != "dataset":
             raise DataError("video_level= holds a paper's pooled confusion matrix; pass level='dataset'")
         provenance["video_level"] = _checked_video_level(video_level, name)
+    metrics = _metric_names(table)
     kept = {k: v for k, v in (metric_notes or {}).items() if any(m == k or m.startswith(f"{k}:") for m in metrics)}
     if kept:
         provenance["metric_notes"] = kept
-    fields: dict[str, Any] = dict(
+    return provenance
+
+
+def _run_fields(name: str, identity: dict[str, Any], about: dict[str, Any], provenance: dict[str, Any]) -> dict:
+    """The run record's fields of a reported set: what was evaluated (``identity``), where the
+    figures come from (``about``) and the provenance."""
+    return dict(
         kind="reported",
-        method=method or name,
-        dataset=dataset,
-        task=task,
-        protocol=protocol,
-        task_params=task_params,
+        **identity,
         status="reported",
         display_name=name,
-        citation=citation,
-        source=source,
-        notes=notes,
+        **about,
         provenance=provenance,
         finished_at=provenance["imported_at"],
     )
+
+
+def _store_set(
+    store: ResultStore, run_id: str, name: str, level: str, table: pd.DataFrame | pd.Series, fields: dict
+) -> None:
+    """Create or replace the run, then its per-patient metrics and summary."""
     existing = store.get_run(run_id)
     if existing is None:
         store.create_run(RunRecord(run_id=run_id, **fields))
     else:
         log.info("replacing reported result set %s (%s)", run_id, name)
         store.update_run(run_id, **fields)
+    metrics = _metric_names(table)
     if level == "patient":
-        store.save_patient_metrics(run_id, per_patient)
-        store.save_summary(run_id, summarize(per_patient))
-        log.info("imported %s: %d patients, metrics %s", name, len(per_patient), metrics)
+        store.save_patient_metrics(run_id, table)
+        store.save_summary(run_id, summarize(table))
+        log.info("imported %s: %d patients, metrics %s", name, len(table), metrics)
     else:
         # No patients: clears any rows left by an earlier per-patient import under this id.
         store.save_patient_metrics(run_id, pd.DataFrame(index=pd.Index([], name="patient"), dtype=float))
-        store.save_summary(run_id, dataset_summary(values))
+        store.save_summary(run_id, dataset_summary(table))
         log.info("imported %s (dataset level): metrics %s", name, metrics)
-    return run_id
 
 
 def _checked_video_level(video_level: Mapping[str, Any], name: str) -> dict[str, Any]:

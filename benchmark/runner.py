@@ -27,7 +27,7 @@ from benchmark import metrics as M
 from benchmark.adapters import REGISTRY, check_entry_point_name, get_method, meta_from_dict, plugin_proxy
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError, DataError, SplitError
-from benchmark.events import PostProcessing, SzcoreParams, score_windows
+from benchmark.events import PostProcessing
 from benchmark.executors import check_options as check_executor
 from benchmark.executors import make_executor
 from benchmark.index import RecordingIndex
@@ -41,12 +41,13 @@ from benchmark.provenance import (
     process_info,
     resolve_device,
 )
+from benchmark.fold_windows import (balance, chunk_assignment, common_sfreq, hold_out_units, rows_by_patient,
+                                    select_units)
+from benchmark.protocols import DEFAULT_PROTOCOL, get_protocol
 from benchmark.splits import (
-    BALANCED_PROTOCOLS,
     SplitSpec,
     adhoc_split_path,
     check_leakage,
-    get_splitter,
     leakage_checks,
     load_split,
     make_split,
@@ -55,9 +56,9 @@ from benchmark.splits import (
     verify_split,
 )
 from benchmark.store import FoldResult, ResultStore, RunRecord, utc_now
-from benchmark.tasks import make_labels, make_params
-from benchmark.windows import (DEFAULT_WINDOWS, Preprocessing, WindowCache, WindowParams, video_params,
-                               video_clip_count, video_window, window_table)
+from benchmark.tasks import DEFAULT_TASK, ScoringContext, get_task
+from benchmark.windows import (Preprocessing, WindowCache, WindowParams, default_window, video_clip_count, video_params,
+                               video_window, window_table)
 from benchmark.fold_worker import AdapterTask, clean_report
 from benchmark.probabilities import probability_problem
 from benchmark.pseudonyms import Pseudonyms, cache_secret, fold_salt
@@ -92,8 +93,8 @@ class RunConfig:
 
     method: str
     dataset: str
-    task: str = "prediction"
-    protocol: str = "loocv"
+    task: str = DEFAULT_TASK
+    protocol: str = DEFAULT_PROTOCOL
     budget: str = "smoke"
     seed: int = 0
     data_dir: Path | None = None
@@ -341,14 +342,15 @@ class Runner:
         # The method's defaults for this task (e.g. the label column a video method classifies),
         # then what the user gave.
         given = {k: v for k, v in cfg.task_params.items() if v is not None}
-        self.params = make_params(cfg.task, **{**meta.task_defaults.get(cfg.task, {}), **given})
+        self.task = get_task(cfg.task)
+        self.params = self.task.make_params(**{**meta.task_defaults.get(cfg.task, {}), **given})
         if cfg.task not in meta.tasks:
             raise BenchmarkError(
                 f"method '{meta.name}' does not support task '{cfg.task}' (it supports {list(meta.tasks)})."
             )
         if cfg.budget not in meta.budgets:
             raise BenchmarkError(f"method '{meta.name}' has no budget '{cfg.budget}'; choose {sorted(meta.budgets)}.")
-        get_splitter(cfg.protocol)  # validates the protocol name before any data is touched
+        self.protocol = get_protocol(cfg.protocol)  # validates the name before any data is touched
         if not 0 <= cfg.valid_fraction < 1:
             raise BenchmarkError(f"--valid-fraction must be in [0, 1), got {cfg.valid_fraction}.")
         if cfg.seed < 0:
@@ -360,7 +362,7 @@ class Runner:
         check_executor(cfg.executor, cfg.jobs, cfg.scheduler)
         _check_overrides(self.method_cls, cfg.budget, cfg.method_overrides)
         self.window = (video_window(meta.representation_params_for(cfg.budget), cfg.window, meta.name)
-                       if meta.representation == "video" else cfg.window or DEFAULT_WINDOWS[cfg.task])
+                       if meta.representation == "video" else cfg.window or default_window(cfg.task))
         self.device = resolve_device(cfg.device)
 
     # -- stages -------------------------------------------------------------------------------
@@ -400,9 +402,7 @@ class Runner:
         self.split_file = path
         if spec is not None:
             return spec, path
-        labels = make_labels(index, cfg.task, self.params)
-        spec = make_split(labels, cfg.protocol, dataset=cfg.dataset, index_hash=index.content_hash(),
-                          seed=self.params.seed, synthetic=index.synthetic)
+        spec = self.build_split(index)
         save_split(spec, path)
         log.warning("no committed split for these settings in %s; froze an ad-hoc one at %s "
                     "('seizure-bench splits freeze' writes one you can commit)", cfg.splits_dir, path)
@@ -412,6 +412,12 @@ class Runner:
                         "were frozen on; this version %s has its own split", index.dataset,
                         ", ".join(earlier), path.parent.name)
         return spec, path
+
+    def build_split(self, index: RecordingIndex) -> SplitSpec:
+        """The split these settings give on ``index`` (the task's labels, then the protocol), in memory."""
+        labels = self.task.make_labels(index, self.params)
+        return make_split(labels, self.cfg.protocol, dataset=self.cfg.dataset, index_hash=index.content_hash(),
+                          seed=self.params.seed, synthetic=index.synthetic)
 
     def run_id(self, index: RecordingIndex, spec: SplitSpec) -> str:
         cfg = self.cfg
@@ -431,8 +437,43 @@ class Runner:
         return f"{cfg.method}-{index.dataset}-{cfg.task}-{cfg.protocol}-{h}"
 
     def run(self) -> RunRecord:
+        """Run (or resume, or re-score) the configured run; see the module docstring."""
         cfg = self.cfg
         t_start = time.perf_counter()
+        index, spec, spath = self._prepare()
+        run_id = self.run_id(index, spec)
+        store = ResultStore(cfg.store_path)
+        store.require_writable()
+        existing = store.get_run(run_id)
+        self._check_same_code(existing, run_id)
+        done = store.fold_ids(run_id, status="ok")
+        todo = [f for f in spec.folds if f.fold_id not in done]
+        if existing is not None and not todo and existing.status in ("complete", "partial"):
+            if self.task.rescore_needed(existing.provenance, self._scoring_context()):
+                log.info("run %s is complete; re-scoring its events with %s", run_id, cfg.events)
+                return self._finish(store, run_id, spec, {}, 0.0, time.perf_counter() - t_start)
+            log.info("run %s is already complete in %s; nothing to do", run_id, cfg.store_path)
+            return existing
+        if done:
+            log.info("resuming run %s: %d of %d folds already stored", run_id, len(done), len(spec.folds))
+        t_cache = time.perf_counter()
+        rows_of, sources = self._cache_windows(index, spec, todo)
+        cache_s = time.perf_counter() - t_cache
+        if cfg.executor == "dask":
+            self._check_workers(sorted(set(sources.values())))
+        # Built before the run is recorded: a fold that fails the leakage guard refuses the run here.
+        jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
+        # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
+        # above, before anything is written, so a failed command leaves the store untouched.
+        if existing is None:
+            store.create_run(self._record(index, spec, spath, run_id))
+        if jobs and not (existing and (existing.provenance or {}).get("efficiency")):
+            jobs[0].measure_efficiency = True
+        return self._run_folds(store, run_id, spec, jobs, existing, len(done), cache_s, t_start)
+
+    def _prepare(self) -> tuple[RecordingIndex, SplitSpec, Path]:
+        """The dataset index and the frozen split; refuses before any window is cut."""
+        cfg = self.cfg
         # Settings the method itself refuses (e.g. a paper budget without its pretrained weights)
         # stop the run here, before any data is read or windows are cut.
         self.method_cls.from_budget(cfg.budget, cfg.method_overrides)
@@ -451,59 +492,52 @@ class Runner:
                 f"the split {spath.name} has no folds (every patient was excluded); see "
                 f"'seizure-bench data describe {cfg.dataset}' for the exclusions."
             )
-        run_id = self.run_id(index, spec)
-        store = ResultStore(cfg.store_path)
-        store.require_writable()
-        existing = store.get_run(run_id)
+        return index, spec, spath
+
+    def _check_same_code(self, existing: RunRecord | None, run_id: str) -> None:
+        """Refuse to resume folds trained by other code of the method's package."""
         code = method_code(self.method_cls)
         stored_code = (existing.provenance or {}).get("code") if existing is not None else None
         if stored_code and stored_code.get("source_sha256") != code["source_sha256"]:
             raise BenchmarkError(
-                f"run {run_id} in {cfg.store_path} was trained by other code of '{code['package']}' (source "
+                f"run {run_id} in {self.cfg.store_path} was trained by other code of '{code['package']}' (source "
                 f"sha256 {str(stored_code.get('source_sha256'))[:12]}, now {code['source_sha256'][:12]}); "
                 "its folds cannot be resumed with this code: restore that code, or use another --store"
             )
-        done = store.fold_ids(run_id, status="ok")
-        todo = [f for f in spec.folds if f.fold_id not in done]
-        if existing is not None and not todo and existing.status in ("complete", "partial"):
-            stored = (existing.provenance or {}).get("event_scoring", {}).get("post_processing")
-            if cfg.task == "detection" and stored is not None and stored != asdict(cfg.events):
-                # Event post-processing is scoring, not training: re-score the stored windows.
-                log.info("run %s is complete; re-scoring its events with %s", run_id, cfg.events)
-                return self._finish(store, run_id, spec, {}, 0.0, time.perf_counter() - t_start)
-            log.info("run %s is already complete in %s; nothing to do", run_id, cfg.store_path)
-            return existing
-        if done:
-            log.info("resuming run %s: %d of %d folds already stored", run_id, len(done), len(spec.folds))
 
-        t_cache = time.perf_counter()
+    def preprocessing(self, index: RecordingIndex) -> Preprocessing:
+        """How windows of ``index`` are read for this method (one rule for ``run`` and ``plan``)."""
+        meta = self.method_cls.meta
+        rep_params = meta.representation_params_for(self.cfg.budget)
+        if index.modality == "video":
+            vp = video_params(rep_params)
+            return Preprocessing((), vp["fps"], "video", vp)
+        return Preprocessing(tuple(index.channels), features.target_sfreq(rep_params, common_sfreq(index)),
+                             meta.representation, rep_params,
+                             bandpass=tuple(meta.bandpass) if meta.bandpass else None)
+
+    def _cache_windows(self, index: RecordingIndex, spec: SplitSpec, todo) -> tuple[dict, dict[str, str]]:
+        """Cut (or reuse) the windows of every patient the remaining folds need; returns each
+        patient's window rows and the memmap each is cached in."""
+        cfg = self.cfg
         table = window_table(spec, index, self.window)
         empty = sorted({spec.units[u].patient for f in todo for u in f.test} - set(table["patient"]))
         if empty:
-            where = ("videos" if index.modality == "video"
-                     else "units") + f" of {', '.join(empty)}"
+            where = ("videos" if index.modality == "video" else "units") + f" of {', '.join(empty)}"
             raise BenchmarkError(
                 f"no {self.window.window_s:g}-s window fits in the {where}; "
                 "use a shorter --window (segments end at seizure onsets and recording ends; clips at video ends)."
             )
         need = sorted({p for f in todo for uid in f.train + f.test for p in [spec.units[uid].patient]})
         _check_files_present(index, table[table["patient"].isin(need)], cfg.dataset)
-        if index.modality == "video":
-            vp = video_params(meta.representation_params_for(cfg.budget))
-            prep = Preprocessing((), vp["fps"], "video", vp)
-        else:
-            rep_params = meta.representation_params_for(cfg.budget)
-            prep = Preprocessing(tuple(index.channels), features.target_sfreq(rep_params, _common_sfreq(index)),
-                                 meta.representation, rep_params,
-                                 bandpass=tuple(meta.bandpass) if meta.bandpass else None)
-        self.prep = prep
+        self.prep = prep = self.preprocessing(index)
         cache = WindowCache(cfg.cache_dir)
         sources: dict[str, str] = {}
         rows_of: dict[str, pd.DataFrame] = {}
         with tqdm(total=int(table["patient"].isin(need).sum()), desc="windows", unit="win",
                   disable=not cfg.progress) as bar:
             for pid in need:
-                ptab = table[table["patient"] == pid].reset_index(drop=True)
+                ptab = rows_by_patient(table, [pid])[pid]
                 arr, reused = cache.get(index, pid, ptab, prep, progress=bar)
                 if reused:
                     bar.update(len(ptab))
@@ -517,39 +551,37 @@ class Runner:
                 sources[f"{pid}#contextual"] = str(Path(arr.filename))
                 self.unlabelled_of[pid] = ctab
                 del arr
-        cache_s = time.perf_counter() - t_cache
-        if cfg.executor == "dask":
-            self._check_workers(sorted(set(sources.values())))
-        # Built before the run is recorded: a fold that fails the leakage guard refuses the run here.
-        jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
-        # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
-        # above, before anything is written, so a failed command leaves the store untouched.
-        if existing is None:
-            store.create_run(
-                RunRecord(
-                    run_id=run_id, kind="run", method=cfg.method, dataset=index.dataset, task=cfg.task,
-                    protocol=cfg.protocol, method_version=meta.version,
-                    method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
-                    index_hash=index.content_hash(), synthetic=index.synthetic,
-                    task_params={**asdict(self.params), "window_s": self.window.window_s,
-                                 # the classes in force, in order (the last of two is positive), given or not
-                                 **({"classes": list(spec.class_names())} if cfg.task == "classification" else {}),
-                                 "stride_s": self.window.stride_s, "label": self.params.label(),
-                                 **({"ictal_stride_s": self.window.ictal_stride_s}
-                                    if self.window.ictal_stride_s is not None else {})},
-                    split_hash=spec.sha256(), seed=cfg.seed, budget=cfg.budget, status="running",
-                    created_at=_now(), display_name=cfg.method,
-                    exclusions=[vars(e) for e in spec.exclusions],
-                    provenance={"is_baseline": meta.is_baseline, "citation": meta.citation, "code": code,
-                                # the dataset's own annotation sources disagree here (shown in reports)
-                                **({"source_conflicts": list(index.conflicts)} if index.conflicts else {})},
-                    citation=meta.citation, source=str(spath.relative_to(cfg.splits_dir.parent))
-                    if spath.is_relative_to(cfg.splits_dir.parent) else str(spath),
-                )
-            )
+        return rows_of, sources
 
-        if jobs and not (existing and (existing.provenance or {}).get("efficiency")):
-            jobs[0].measure_efficiency = True
+    def _record(self, index: RecordingIndex, spec: SplitSpec, spath: Path, run_id: str) -> RunRecord:
+        """The run's record as created before its first fold."""
+        cfg, meta = self.cfg, self.method_cls.meta
+        code = method_code(self.method_cls)
+        # The task's extra records (e.g. the classes in force, in order) sit after the window length.
+        task_params = {**asdict(self.params), "window_s": self.window.window_s,
+                       **self.task.record_params(tuple(spec.class_names())),
+                       "stride_s": self.window.stride_s, "label": self.params.label(),
+                       **({"ictal_stride_s": self.window.ictal_stride_s}
+                          if self.window.ictal_stride_s is not None else {})}
+        return RunRecord(
+            run_id=run_id, kind="run", method=cfg.method, dataset=index.dataset, task=cfg.task,
+            protocol=cfg.protocol, method_version=meta.version,
+            method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
+            index_hash=index.content_hash(), synthetic=index.synthetic, task_params=task_params,
+            split_hash=spec.sha256(), seed=cfg.seed, budget=cfg.budget, status="running",
+            created_at=_now(), display_name=cfg.method,
+            exclusions=[vars(e) for e in spec.exclusions],
+            provenance={"is_baseline": meta.is_baseline, "citation": meta.citation, "code": code,
+                        # the dataset's own annotation sources disagree here (shown in reports)
+                        **({"source_conflicts": list(index.conflicts)} if index.conflicts else {})},
+            citation=meta.citation, source=str(spath.relative_to(cfg.splits_dir.parent))
+            if spath.is_relative_to(cfg.splits_dir.parent) else str(spath),
+        )
+
+    def _run_folds(self, store: ResultStore, run_id: str, spec: SplitSpec, jobs: list[FoldJob],
+                   existing: RunRecord | None, n_done: int, cache_s: float, t_start: float) -> RunRecord:
+        """Execute the folds, storing each as it ends, then score the run."""
+        cfg = self.cfg
         extra: dict[str, Any] = {}
         # Who writes the run, and a heartbeat after each fold: a reader can tell a dead "running"
         # run from a live one (store.effective_status).
@@ -558,18 +590,12 @@ class Runner:
             store.update_run(run_id, status="running")
         store.set_process(run_id, {**proc, "heartbeat": utc_now()})
         try:
-            with tqdm(total=len(spec.folds), initial=len(done), desc=f"{cfg.method} folds", unit="fold",
+            with tqdm(total=len(spec.folds), initial=n_done, desc=f"{cfg.method} folds", unit="fold",
                       disable=not cfg.progress) as bar:
                 results = self._execute(jobs)
                 try:
                     for fold, scores, ex in results:
-                        store.save_fold(run_id, fold, scores)
-                        ran = getattr(self, "fold_isolation", {}).get(fold.fold_id)
-                        store.set_process(run_id, {**proc, "heartbeat": utc_now()},
-                                          fold_isolation={fold.fold_id: ran[0]} if ran else None)
-                        for k, v in ex.items():  # efficiency comes from one fold only, whichever ends first
-                            if v is not None:
-                                extra.setdefault(k, v)
+                        self._store_fold(store, run_id, proc, fold, scores, ex, extra)
                         bar.update(1)
                         if fold.status == "failed":
                             log.error("fold %s failed: %s", fold.fold_id, fold.error)
@@ -588,6 +614,16 @@ class Runner:
             except Exception as exc:  # e.g. the disk is full: the original error matters more
                 log.warning("could not mark run %s as interrupted: %s", run_id, exc)
             raise
+
+    def _store_fold(self, store: ResultStore, run_id: str, proc, fold: FoldResult, scores, ex, extra) -> None:
+        """Store one finished fold in one transaction, with the heartbeat and how the fold ran."""
+        store.save_fold(run_id, fold, scores)
+        ran = getattr(self, "fold_isolation", {}).get(fold.fold_id)
+        store.set_process(run_id, {**proc, "heartbeat": utc_now()},
+                          fold_isolation={fold.fold_id: ran[0]} if ran else None)
+        for k, v in ex.items():  # efficiency comes from one fold only, whichever ends first
+            if v is not None:
+                extra.setdefault(k, v)
 
     def _check_workers(self, paths: list[str]) -> None:
         """Refuse, before the run is recorded, a Dask cluster whose workers cannot run its folds
@@ -668,38 +704,25 @@ class Runner:
             details.insert(0, "folds ran in different modes (a resumed run): trusted")
         return {"isolation": mode, "isolation_detail": "; ".join(details)}
 
-    def _job(self, spec: SplitSpec, fold, rows_of, sources, run_id) -> FoldJob:
-        pids = list(sources)
-        src_index = {p: i for i, p in enumerate(pids)}
-        video = self.cfg.task == "classification"
+    def fold_windows(self, spec: SplitSpec, fold, rows_of: dict[str, pd.DataFrame],
+                     src_index: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+        """``(train, valid or None, test)`` windows of ``fold``, each row with its source array
+        (``_src``) and row (``_row``): the protocol's selection, the validation hold-out and the
+        task's class balancing (the rules of :mod:`benchmark.fold_windows`)."""
+        cfg = self.cfg
 
         def select(unit_ids: list[str]) -> pd.DataFrame:
-            parts = []
-            for pid, rows in rows_of.items():
-                sel = rows[rows["unit"].isin(set(unit_ids))]
-                if len(sel):
-                    sel = sel.assign(_src=src_index[pid], _row=sel.index.to_numpy())
-                    parts.append(sel)
-            if not parts:
-                return pd.DataFrame(
-                    columns=["patient", "recording", "start", "end", "label", "unit", "extra", "_src", "_row"]
-                )
-            return pd.concat(parts, ignore_index=True)
+            return select_units(rows_of, unit_ids, src_index)
 
-        balanced_pool = spec.protocol in BALANCED_PROTOCOLS
+        multiclass = len(spec.class_names()) > 2
+        balanced_pool = self.protocol.balanced_pool
         if fold.chunk_fold is not None:
             allw = select(fold.train)
             if balanced_pool and len(allw):
                 # DistilCLIP-EEG balances its segments once, before the random split: one seed for
                 # every fold, so the folds partition one balanced pool.
-                allw = _balance(allw, fold_seed(self.cfg.seed, "balanced-pool"),
-                                multiclass=len(spec.class_names()) > 2)
-            splitter = spec.splitter()
-            which = np.empty(len(allw), dtype=np.int64)
-            for (pid, rec), g in allw.groupby(["patient", "recording"], sort=False):
-                # A video is one chunk: its clips all go to one fold.
-                starts = np.zeros(len(g)) if video else g["start"].to_numpy()
-                which[g.index.to_numpy()] = splitter.chunk_folds(f"{pid}/{rec}", starts)
+                allw = balance(allw, fold_seed(cfg.seed, "balanced-pool"), multiclass=multiclass)
+            which = chunk_assignment(allw, spec.splitter(), self.task.metadata.whole_recording_chunks)
             test = allw[which == fold.chunk_fold].reset_index(drop=True)
             train = allw[which != fold.chunk_fold].reset_index(drop=True)
         else:
@@ -708,12 +731,16 @@ class Runner:
         # except where the paper's balanced pool, overlapping seizure windows included, is the test set.
         if not balanced_pool:
             test = test[~test["extra"].astype(bool)].reset_index(drop=True)
-        valid = _hold_out_units(train, self.cfg.valid_fraction, fold_seed(self.cfg.seed, fold.fold_id))
+        valid = hold_out_units(train, cfg.valid_fraction, fold_seed(cfg.seed, fold.fold_id))
         if valid is not None:
             train = train[~train["unit"].isin(set(valid["unit"]))].reset_index(drop=True)
             valid = valid[~valid["extra"].astype(bool)].reset_index(drop=True)
-        if self.cfg.task in ("detection", "seizure-type") and len(train):
-            train = _balance(train, fold_seed(self.cfg.seed, fold.fold_id), multiclass=len(spec.class_names()) > 2)
+        if self.task.metadata.balance_training and len(train):
+            train = balance(train, fold_seed(cfg.seed, fold.fold_id), multiclass=multiclass)
+        return train, valid, test
+
+    def _leakage(self, spec: SplitSpec, fold, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
+        """The fold's leakage record; a fold whose windows overlap is refused (never scored)."""
         leakage = check_leakage(train, test)
         if spec.leaky:
             leakage["protocol_leaky"] = True
@@ -728,73 +755,98 @@ class Runner:
                 "re-freeze it with 'seizure-bench splits freeze'."
             )
         leakage["checks"] = leakage_checks(spec.protocol)
+        return leakage
+
+    def _unlabelled(self, spec: SplitSpec, fold, train: pd.DataFrame, src_index: dict[str, int]):
+        """Unlabelled contextual clips a fold may pre-train on (video datasets), or ``None``."""
+        if not self.unlabelled_of:
+            return None
+        # kfold5-random has every patient on both sides (the protocol is flagged leaky), so
+        # there no patient is held out of pre-training either.
+        tested = {spec.units[u].patient for u in fold.test} if fold.chunk_fold is None else set()
+        labelled = {u.patient for u in spec.units.values()}
+        training = set(train["patient"])
+        # Contextual footage of training patients, and of patients never tested (no labelled
+        # video); never of this fold's test patients.
+        keep = [p for p in self.unlabelled_of if p not in tested and (p in training or p not in labelled)]
+        parts = [self.unlabelled_of[p].assign(_src=src_index[f"{p}#contextual"],
+                                              _row=np.arange(len(self.unlabelled_of[p]))) for p in keep]
+        return pd.concat(parts, ignore_index=True) if parts else None
+
+    def _job(self, spec: SplitSpec, fold, rows_of, sources, run_id) -> FoldJob:
+        cfg = self.cfg
+        pids = list(sources)
+        src_index = {p: i for i, p in enumerate(pids)}
+        train, valid, test = self.fold_windows(spec, fold, rows_of, src_index)
+        leakage = self._leakage(spec, fold, train, test)
+        unl = self._unlabelled(spec, fold, train, src_index)
         cols = ["patient", "recording", "start", "end", "unit"]
-        unl = None
-        if self.unlabelled_of:
-            # kfold5-random has every patient on both sides (the protocol is flagged leaky), so
-            # there no patient is held out of pre-training either.
-            tested = {spec.units[u].patient for u in fold.test} if fold.chunk_fold is None else set()
-            labelled = {u.patient for u in spec.units.values()}
-            training = set(train["patient"])
-            # Contextual footage of training patients, and of patients never tested (no labelled
-            # video); never of this fold's test patients.
-            keep = [p for p in self.unlabelled_of if p not in tested and (p in training or p not in labelled)]
-            parts = [self.unlabelled_of[p].assign(_src=src_index[f"{p}#contextual"],
-                                                  _row=np.arange(len(self.unlabelled_of[p]))) for p in keep]
-            unl = pd.concat(parts, ignore_index=True) if parts else None
-        cache_root = WindowCache(self.cfg.cache_dir).root
+
+        def refs(t):
+            return None if t is None else t[["_src", "_row"]].to_numpy(np.int64)
+
+        def meta(t):
+            return None if t is None else t[cols].reset_index(drop=True)
+
+        cache_root = WindowCache(cfg.cache_dir).root
         salt = fold_salt(self._secret(cache_root), run_id, fold.fold_id)
         return FoldJob(
-            fold_id=fold.fold_id, patient=fold.patient, method=self.cfg.method, budget=self.cfg.budget,
-            overrides=dict(self.cfg.method_overrides), seed=fold_seed(self.cfg.seed, fold.fold_id),
-            device=self.device,
+            fold_id=fold.fold_id, patient=fold.patient, method=cfg.method, budget=cfg.budget,
+            overrides=dict(cfg.method_overrides), seed=fold_seed(cfg.seed, fold.fold_id), device=self.device,
             # Named by the fold's secret salt, not its id: a sandbox shows the host path of the
             # folder it binds (/proc/self/mountinfo), and a fold id can name the test patient.
             work_dir=str(cache_root / "work" / salt.hex()[:24]),
             scratch_dir=str(cache_root / "isolated"),
-            private_arrays=self.cfg.jobs > 1 or self.cfg.executor != "local",
+            private_arrays=cfg.jobs > 1 or cfg.executor != "local",
             sources=[sources[p] for p in pids],
-            train_refs=train[["_src", "_row"]].to_numpy(np.int64), train_meta=train[cols].reset_index(drop=True),
-            train_y=train["label"].to_numpy(np.int64),
-            test_refs=test[["_src", "_row"]].to_numpy(np.int64), test_meta=test[cols].reset_index(drop=True),
-            test_y=test["label"].to_numpy(np.int64),
+            train_refs=refs(train), train_meta=meta(train), train_y=train["label"].to_numpy(np.int64),
+            test_refs=refs(test), test_meta=meta(test), test_y=test["label"].to_numpy(np.int64),
             classes=tuple(spec.class_names()),
-            valid_refs=None if valid is None else valid[["_src", "_row"]].to_numpy(np.int64),
-            valid_meta=None if valid is None else valid[cols].reset_index(drop=True),
+            valid_refs=refs(valid), valid_meta=meta(valid),
             valid_y=None if valid is None else valid["label"].to_numpy(np.int64),
             info={"representation": self.prep.representation, "window_s": self.window.window_s,
-                  "sfreq": self.prep.sfreq, "ch_names": list(self.prep.channels), "task": self.cfg.task,
-                  **(video_params(self.prep.representation_params) if video else {}),
+                  "sfreq": self.prep.sfreq, "ch_names": list(self.prep.channels), "task": cfg.task,
+                  **(video_params(self.prep.representation_params) if self.prep.representation == "video" else {}),
                   **self.metadata},
-            leakage=leakage,
-            unlabelled_refs=None if unl is None else unl[["_src", "_row"]].to_numpy(np.int64),
-            unlabelled_meta=None if unl is None else unl[cols].reset_index(drop=True),
-            cache_dir=str(cache_root / "features"),
-            salt=salt,
-            isolation=self._isolation_request(),
+            leakage=leakage, unlabelled_refs=refs(unl), unlabelled_meta=meta(unl),
+            cache_dir=str(cache_root / "features"), salt=salt, isolation=self._isolation_request(),
         )
 
     def _finish(self, store: ResultStore, run_id: str, spec: SplitSpec, extra, cache_s: float, total_s: float):
+        """Score the stored folds (the task's scoring), and record the run's status and provenance."""
         folds = store.folds(run_id)
         classes = spec.class_names()
         scores = store.scores(run_id, probs=len(classes) > 2)
-        per_patient, pooled = _patient_and_pooled_metrics(scores, classes)
-        events = None
-        if self.cfg.task == "detection" and len(scores):
-            events = _event_metrics(scores, self.index, self.cfg.events)
-            per_patient = per_patient.join(events[list(M.EVENT_METRICS)], how="left")
-        video_level = None
-        if self.cfg.task == "classification" and len(scores):
-            per_video, video_level = _video_level(scores, classes, self.method_cls.meta.video_aggregation)
-            per_patient = per_patient.join(per_video, how="left")
+        scored = self.task.score(scores, tuple(classes), self._scoring_context())
+        per_patient = scored.per_patient
         store.save_patient_metrics(run_id, per_patient)
         store.save_summary(run_id, M.summarize(per_patient, seed=self.cfg.seed))
         n_ok = sum(f.status == "ok" for f in folds)
         expected = {f.fold_id for f in spec.folds}
         complete = n_ok == len(folds) and expected <= {f.fold_id for f in folds}
         leaky_folds = [f.fold_id for f in folds if not f.leakage_ok]
-        rec = store.get_run(run_id)
-        prov = dict(rec.provenance)
+        prov = self._provenance(store.get_run(run_id).provenance, folds, classes, scored, extra, cache_s, total_s)
+        store.update_run(
+            run_id,
+            status="complete" if complete else ("failed" if n_ok == 0 else "partial"),
+            finished_at=_now(),
+            provenance=prov,
+            leakage={"ok": not leaky_folds and not spec.leaky, "checked_folds": len(folds),
+                     "checks": leakage_checks(spec.protocol),
+                     "overlapping_folds": leaky_folds, "protocol_leaky": spec.leaky},
+        )
+        if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:
+            log.warning("run %s used randomly initialised weights (no local weights path given): %s",
+                        run_id, prov.get("weights_source"))
+        return store.get_run(run_id)
+
+    def _scoring_context(self) -> ScoringContext:
+        return ScoringContext(index=getattr(self, "index", None), post_processing=self.cfg.events,
+                              video_aggregation=self.method_cls.meta.video_aggregation, seed=self.cfg.seed)
+
+    def _provenance(self, stored: dict[str, Any], folds, classes, scored, extra, cache_s: float, total_s: float):
+        """The run's provenance after this session: code, versions, timings, scoring and isolation."""
+        prov = dict(stored)
         before = prov.get("timings", {})  # a resumed run adds its time to the earlier sessions'
         prov.pop("process", None)  # only a running run needs it
         prov.update(
@@ -811,63 +863,15 @@ class Runner:
             execution=getattr(self, "execution", None)
             or {"executor": self.cfg.executor, "jobs": self.cfg.jobs, "threads_per_fold": self.cfg.threads},
             classes=list(classes),
-            pooled_metrics=pooled,
+            pooled_metrics=scored.pooled,
         )
         prov.update(self._isolation_record(prov, folds))
-        if video_level is not None:
-            prov["video_level"] = video_level
-        if events is not None:
-            prov["event_scoring"] = {
-                "post_processing": asdict(self.cfg.events), "szcore": asdict(SzcoreParams()),
-                "totals": {k: float(events[k].sum()) for k in ("event_tp", "event_fp", "event_n_ref", "hours")},
-            }
+        prov.update(scored.provenance)  # the task's scoring records (event scoring, video level)
         if extra:
             prov.update(n_params=extra.get("n_params"), weights_source=extra.get("weights_source"))
             if extra.get("efficiency"):
                 prov["efficiency"] = extra["efficiency"]
-        store.update_run(
-            run_id,
-            status="complete" if complete else ("failed" if n_ok == 0 else "partial"),
-            finished_at=_now(),
-            provenance=prov,
-            leakage={"ok": not leaky_folds and not spec.leaky, "checked_folds": len(folds),
-                     "checks": leakage_checks(spec.protocol),
-                     "overlapping_folds": leaky_folds, "protocol_leaky": spec.leaky},
-        )
-        if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:
-            log.warning("run %s used randomly initialised weights (no local weights path given): %s",
-                        run_id, prov.get("weights_source"))
-        return store.get_run(run_id)
-
-
-def _patient_and_pooled_metrics(scores: pd.DataFrame, classes) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Per-patient metrics (pooled over a patient's folds) and the metrics of all test windows."""
-    multiclass = len(classes) > 2
-    if not len(scores):
-        names = M.multiclass_metric_names(classes) if multiclass else list(M.METRICS)
-        return pd.DataFrame(columns=names), {}
-    if multiclass:
-        proba = np.asarray(scores["probs"].tolist(), dtype=float)
-        return (M.multiclass_patient_metrics(scores, proba, classes),
-                M.multiclass_metrics(scores["label"].to_numpy(), proba, classes))
-    pooled = M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy())
-    return M.patient_metrics(scores), pooled
-
-
-def _video_level(scores: pd.DataFrame, classes, aggregation: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Per-patient video-level metrics, and the pooled video-level record kept in provenance."""
-    if len(classes) > 2:
-        proba = np.asarray(scores["probs"].tolist(), dtype=float)
-    else:
-        p1 = scores["score"].to_numpy(float)
-        proba = np.column_stack([1.0 - p1, p1])
-    videos = M.aggregate_videos(scores, proba, aggregation)
-    record = {
-        "aggregation": aggregation, "classes": list(classes), "n_videos": int(len(videos)),
-        "confusion": M.confusion(videos["label"], videos["pred"], len(classes)),
-        "metrics": M.video_metrics(videos, classes),
-    }
-    return M.video_patient_metrics(videos, classes), record
+        return prov
 
 
 def contextual_table(index: RecordingIndex, window: WindowParams) -> dict[str, pd.DataFrame]:
@@ -875,31 +879,18 @@ def contextual_table(index: RecordingIndex, window: WindowParams) -> dict[str, p
     out = {}
     for patient in index.patients:
         rows = []
-        for item in (patient.info or {}).get("contextual", []):
-            n = video_clip_count(float(item["duration"]), window)
+        for item in patient.contextual:
+            n = video_clip_count(item.duration, window)
             if n <= 0:
                 continue
             starts = np.round(window.stride_s * np.arange(n), 6)
-            rows.append(pd.DataFrame({"patient": patient.patient_id, "recording": item["video_id"],
+            rows.append(pd.DataFrame({"patient": patient.patient_id, "recording": item.video_id,
                                       "start": starts, "end": np.round(starts + window.window_s, 6),
-                                      "label": -1, "unit": f"{patient.patient_id}/{item['video_id']}",
+                                      "label": -1, "unit": f"{patient.patient_id}/{item.video_id}",
                                       "extra": False}))
         if rows:
             out[patient.patient_id] = pd.concat(rows, ignore_index=True)
     return out
-
-
-def _event_metrics(scores: pd.DataFrame, index: RecordingIndex, post: PostProcessing) -> pd.DataFrame:
-    """SzCORE event scores per patient from the window scores of every scored recording."""
-    table = scores[["patient", "recording", "start", "end", "score"]].copy()
-    # Recording names need not be unique across patients (edf-folder); key them by patient too.
-    table["recording"] = table["patient"].astype(str) + "/" + table["recording"].astype(str)
-    reference, durations = {}, {}
-    for pid, rid in scores[["patient", "recording"]].drop_duplicates().itertuples(index=False):
-        rec = index.recording(pid, rid)
-        reference[f"{pid}/{rid}"] = [(sz.onset, sz.offset) for sz in rec.seizures]
-        durations[f"{pid}/{rid}"] = float(rec.duration)
-    return score_windows(table, reference, durations, post, SzcoreParams())
 
 
 def window_metadata(index: RecordingIndex) -> dict[str, Any]:
@@ -913,14 +904,9 @@ def window_metadata(index: RecordingIndex) -> dict[str, Any]:
     """
     patients, montages = {}, {}
     for patient in index.patients:
-        info = patient.info or {}
-        patients[patient.patient_id] = {
-            "age": info.get("age", info.get("age_years")),  # loaders name it either way
-            "sex": info.get("sex"),
-        }
-        per_recording = info.get("montages") or {}
+        patients[patient.patient_id] = {"age": patient.age, "sex": patient.sex}
         for rec in patient.recordings:
-            montages[f"{patient.patient_id}/{rec.recording_id}"] = per_recording.get(rec.recording_id, info.get("montage"))
+            montages[f"{patient.patient_id}/{rec.recording_id}"] = patient.montage(rec.recording_id)
     return {"dataset": index.dataset, "patients": patients, "montages": montages}
 
 
@@ -948,48 +934,6 @@ def _check_overrides(cls, budget: str, overrides: dict[str, Any]) -> None:
             f"method '{cls.meta.name}' has no hyper-parameter(s) {bad} in budget '{budget}'; "
             f"it takes {sorted(known) or 'none'}."
         )
-
-
-def _hold_out_units(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame | None:
-    """Whole training units held out for validation (whole units, so valid never overlaps train)."""
-    units = sorted(train["unit"].unique())
-    if fraction <= 0 or len(units) < 2:
-        return None
-    k = min(len(units) - 1, max(1, int(round(fraction * len(units)))))
-    chosen = set(np.random.default_rng(seed).choice(units, k, replace=False))
-    return train[train["unit"].isin(chosen)].reset_index(drop=True)
-
-
-def _balance(train: pd.DataFrame, seed: int, multiclass: bool = False) -> pd.DataFrame:
-    """Class-balanced training sample.
-
-    Binary: every minority window, as many majority windows at random. Multi-class (seizure type):
-    every seizure window, and as many background (class 0) windows at random as there are seizure
-    windows in all, as DistilCLIP-EEG builds its training sets (Wang et al., Sec. IV-A); rare types
-    are not cut down to the rarest one.
-    """
-    counts = train["label"].value_counts()
-    if len(counts) < 2:
-        return train
-    rng = np.random.default_rng(seed)
-    if not multiclass:
-        quota = {label: int(counts.min()) for label in counts.index}
-    else:
-        seizures = int(counts.drop(0, errors="ignore").sum())
-        quota = {label: (min(seizures, int(n)) if label == 0 else int(n)) for label, n in counts.items()}
-    keep = []
-    for label, g in train.groupby("label"):
-        idx = g.index.to_numpy()
-        n = quota[label]
-        keep.append(idx if len(idx) == n else np.sort(rng.choice(idx, n, replace=False)))
-    return train.loc[np.sort(np.concatenate(keep))].reset_index(drop=True)
-
-
-def _common_sfreq(index: RecordingIndex) -> float:
-    rates = [r.sfreq for _, r in index.iter_recordings() if r.sfreq]
-    if not rates:
-        raise BenchmarkError(f"dataset '{index.dataset}' gives no sampling rate; check its summary or EDF headers.")
-    return float(pd.Series(rates).mode().iloc[0])
 
 
 def _now() -> str:

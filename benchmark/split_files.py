@@ -1,9 +1,9 @@
 """Freezing and verifying the split files under ``splits/<dataset>/``.
 
-``freeze_standard`` writes the standard settings of a dataset (every protocol; prediction with SOP
-10, 15 and 30 min at the default 4-h inter-ictal gap, plus the ResNet-LSTM paper's 3-h gap for
-``loocv``; detection; seizure type where the dataset has typed seizures; for a video dataset, video
-classification of each of its label columns). ``verify_all`` re-checks every file's own sha256
+``freeze_standard`` writes the standard settings of a dataset: every protocol, and for every task
+of the dataset's modality the parameters the task freezes by default (prediction: SOP 10, 15 and
+30 min at the default 4-h inter-ictal gap, plus the ResNet-LSTM paper's 3-h gap for ``loocv``;
+seizure type where the dataset has typed seizures; video classification of each label column). ``verify_all`` re-checks every file's own sha256
 and that no fold leaks and, when the dataset can be loaded, that the file was frozen on the same
 dataset version and is reproduced exactly from it (:func:`benchmark.splits.verify_split`, which
 ``run`` and ``plan`` apply too).
@@ -18,10 +18,8 @@ from typing import Any, Iterable
 
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
+from benchmark.protocols import all_protocols, get_protocol
 from benchmark.splits import (
-    BALANCED_PROTOCOLS,
-    PROTOCOLS,
-    get_splitter,
     load_split,
     make_split,
     save_split,
@@ -29,53 +27,28 @@ from benchmark.splits import (
     split_path,
     verify_split,
 )
-from benchmark.tasks import TASK_MODALITY, TASKS, make_labels, make_params
+from benchmark.tasks import all_tasks, get_task, make_labels, make_params
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SOPS = (10.0, 15.0, 30.0)
-DEFAULT_GAP_H = 4.0
-PAPER_GAP_H = 3.0  # Lee et al. (ResNet-LSTM) define inter-ictal as > 3 h from a seizure
-
-
-def standard_settings(task: str | None = None, protocol: str | None = None, sops=None, gaps=None,
-                      targets: Iterable[str] = ()):
-    """``(task, params, protocol)`` triples frozen by default.
-
-    ``targets``: the label columns of a video dataset (one classification split set each); for an
-    EEG dataset leave it empty.
-    """
-    targets = list(targets)
-    video_tasks = [t for t in TASKS if TASK_MODALITY.get(t) == "video"]
-    tasks = [task] if task else (video_tasks if targets else [t for t in TASKS if t not in video_tasks])
-    protocols = [protocol] if protocol else list(PROTOCOLS)
-    out = []
-    for t in tasks:
-        for proto in protocols:
-            if t == "classification":
-                # loocv leaves out one seizure of a patient: it has no meaning for whole videos.
-                # Balancing clips before the split would cut videos apart (make_split refuses it).
-                out.extend((t, make_params(t, target=target), proto) for target in targets
-                           if proto != "loocv" and proto not in BALANCED_PROTOCOLS)
-            elif t == "prediction":
-                gap_list = list(gaps) if gaps else [DEFAULT_GAP_H] + ([PAPER_GAP_H] if proto == "loocv" else [])
-                for gap in gap_list:
-                    for sop in sops or DEFAULT_SOPS:
-                        out.append((t, make_params(t, sop_minutes=sop, interictal_gap_hours=gap), proto))
-            else:
-                out.append((t, make_params(t), proto))
-    return out
+def standard_settings(index, task: str | None = None, protocol: str | None = None, sops=None, gaps=None):
+    """``(task, params, protocol)`` triples frozen by default for ``index``: every task of the
+    dataset's modality (or ``task``), each with the parameters it freezes for each protocol
+    (:meth:`benchmark.tasks.Task.standard_params`)."""
+    tasks = [get_task(task)] if task else [t for t in all_tasks() if t.metadata.modality == index.modality]
+    protocols = [get_protocol(protocol)] if protocol else all_protocols()
+    return [(t.name, params, proto.name) for t in tasks for proto in protocols
+            for params in t.standard_params(index, proto, sops, gaps)]
 
 
 def freeze_standard(dataset: str, data_dir: Path | None, splits_dir: Path, *, task=None, protocol=None,
                     sops=None, gaps=None) -> list[Path]:
     if protocol is not None:
-        get_splitter(protocol)  # an unknown name fails before any data is read
+        get_protocol(protocol)  # an unknown name fails before any data is read
     index = load_dataset(dataset, data_dir)
-    targets = sorted({c for p in index.patients for v in (p.info or {}).get("labels", {}).values() for c in v})
     paths = []
     labels_cache: dict[Any, Any] = {}
-    for t, params, proto in standard_settings(task, protocol, sops, gaps, targets if index.modality == "video" else ()):
+    for t, params, proto in standard_settings(index, task, protocol, sops, gaps):
         key = (t, params)
         try:
             if key not in labels_cache:
@@ -150,24 +123,3 @@ def _verify_one(path: Path, index, labels_cache) -> dict:
     return {"file": str(path), "status": "ok", "detail": f"sha256 ok, dataset {spec.index_hash[:12]} ok, reproduced"}
 
 
-def task_exclusions(index, sops=DEFAULT_SOPS, sph_minutes: float = 0.0, gap_hours: float = DEFAULT_GAP_H) -> dict:
-    """Per SOP: usable prediction units per patient and the exclusions the task and ``loocv`` add.
-
-    This is what ``data describe`` shows beside the loader's own exclusions, so that nothing a run
-    leaves out is a surprise.
-    """
-    out = {}
-    for sop in sops:
-        params = make_params("prediction", sop_minutes=sop, sph_minutes=sph_minutes, interictal_gap_hours=gap_hours)
-        labels = make_labels(index, "prediction", params)
-        spec = make_split(labels, "loocv", dataset=index.dataset, index_hash=index.content_hash(), seed=params.seed)
-        units: dict[str, int] = {}
-        for u in labels.units:
-            units[u.patient] = units.get(u.patient, 0) + 1
-        out[f"{sop:g}"] = {
-            "label": params.label(),
-            "units": units,
-            # the dataset's own exclusions are shown once, by `data describe`, not per SOP
-            "exclusions": [vars(e) for e in spec.exclusions if e not in index.exclusions],
-        }
-    return out

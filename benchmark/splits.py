@@ -1,25 +1,7 @@
-"""Protocols (cross-validators over task units), frozen split files and the leakage guard.
+"""Frozen split files (a protocol applied to a task's units) and the leakage guard.
 
-Splitters follow scikit-learn's cross-validator contract (``split(X, y=None, groups=None)`` yields
-``(train_indices, test_indices)``; ``get_n_splits``) where ``X`` is a sequence of
-:class:`~benchmark.tasks.Unit`.
-
-``loocv``
-    Patient-specific leave-one-out as in Lee et al. (ResNet-LSTM): a unit is one lead seizure's
-    pre-ictal block with its matched inter-ictal block; N units give N folds per patient.
-``loso``
-    Leave one subject out (cross-patient); CHB-MIT's chb01/chb21 are one subject.
-``kfold5``
-    Patient-wise (grouped by subject) 5-fold, stratified on whether units contain positives.
-``kfold5-random``
-    Segment-level random 5-fold. Neighbouring seconds of one recording land in train and test, so it
-    is always flagged leaky; kept only to reproduce papers that used it.
-``kfold5-random-balanced``
-    DistilCLIP-EEG's own evaluation (Wang et al. 2025, Sec. IV-A and IV-C): the windows are first
-    class-balanced (every seizure window, the extra overlapping ones of ``--ictal-stride``
-    included, and as many random background windows), once per run, and only then split at random
-    into five folds, second by second, so test folds are balanced as well (the paper's Table II
-    accuracy equals (recall + specificity) / 2). Leaky like ``kfold5-random``, and flagged alike.
+The protocols themselves (how units are split, whether that is valid, whether it leaks) are
+objects in :mod:`benchmark.protocols`; this module freezes their folds into files and guards them.
 
 A split file lists its units by ``(patient, recording, start, end, label)`` so it does not depend on
 windowing, and carries the dataset index hash and a sha256 of its own content. A sha256 can be
@@ -34,151 +16,29 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold
 
-from benchmark.errors import BenchmarkError, SplitError, UnknownNameError, did_you_mean
+from benchmark.errors import BenchmarkError, SplitError
 from benchmark.index import Exclusion
-from benchmark.tasks import CLASSES, Segment, TaskLabels, Unit, make_labels, make_params
+from benchmark.protocols import (BALANCED_CHUNK_S, RANDOM_CHUNK_S, Fold, LeaveOneSubjectOut,  # noqa: F401 (re-exported)
+                                 PatientLeaveOneUnitOut, RandomChunkKFold, SubjectStratifiedKFold, all_protocols,
+                                 get_protocol)
+from benchmark.tasks import Segment, TaskLabels, Unit, get_task, make_labels, make_params
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-RANDOM_CHUNK_S = 10.0  # granularity of kfold5-random assignment (seconds of one recording)
-# kfold5-random-balanced assigns every second on its own: the paper splits its 1-s segments at random.
-BALANCED_CHUNK_S = 1.0
-# Protocols whose folds are drawn over windows (chunks of recordings), not units: leaky by design.
-RANDOM_PROTOCOLS = ("kfold5-random", "kfold5-random-balanced")
-# Random protocols whose window pool is class-balanced once, before the split (DistilCLIP-EEG).
-BALANCED_PROTOCOLS = ("kfold5-random-balanced",)
-
-
-# -- splitters --------------------------------------------------------------------------------
-class PatientLeaveOneUnitOut:
-    """Within each patient, hold out one unit at a time (patients with < 2 units have no folds)."""
-
-    leaky = False
-
-    def get_n_splits(self, X: Sequence[Unit], y=None, groups=None) -> int:
-        return sum(1 for _ in self.split(X))
-
-    def split(self, X: Sequence[Unit], y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        by_patient: dict[str, list[int]] = {}
-        for i, u in enumerate(X):
-            by_patient.setdefault(u.patient, []).append(i)
-        for idx in by_patient.values():
-            if len(idx) < 2:
-                continue
-            for held in idx:
-                yield np.array([i for i in idx if i != held]), np.array([held])
-
-
-class LeaveOneSubjectOut:
-    """Hold out every unit of one subject (person) at a time."""
-
-    leaky = False
-
-    def get_n_splits(self, X: Sequence[Unit], y=None, groups=None) -> int:
-        return len({u.group for u in X})
-
-    def split(self, X: Sequence[Unit], y=None, groups=None):
-        groups = np.array([u.group for u in X]) if groups is None else np.asarray(groups)
-        for g in sorted(set(groups)):
-            yield np.flatnonzero(groups != g), np.flatnonzero(groups == g)
-
-
-class SubjectStratifiedKFold:
-    """Grouped (by subject), stratified k-fold over units."""
-
-    leaky = False
-
-    def __init__(self, n_splits: int = 5, seed: int = 0):
-        self.n_splits = n_splits
-        self.seed = seed
-
-    def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        return self.n_splits
-
-    def split(self, X: Sequence[Unit], y=None, groups=None):
-        groups = np.array([u.group for u in X]) if groups is None else np.asarray(groups)
-        n_groups = len(set(groups))
-        if n_groups < self.n_splits:
-            raise SplitError(
-                f"kfold{self.n_splits} needs at least {self.n_splits} subjects with usable units, the "
-                f"dataset has {n_groups}; use --protocol loso or loocv, or a larger dataset."
-            )
-        y = np.array([u.stratum for u in X]) if y is None else np.asarray(y)
-        cv = StratifiedGroupKFold(n_splits=self.n_splits, shuffle=True, random_state=self.seed)
-        yield from cv.split(np.zeros(len(X)), y, groups)
-
-
-class RandomChunkKFold:
-    """Segment-level random k-fold: every ``chunk_s`` seconds of every recording is assigned to a
-    fold by a seeded hash. Leaky by design."""
-
-    leaky = True
-
-    def __init__(self, n_splits: int = 5, seed: int = 0, chunk_s: float = RANDOM_CHUNK_S):
-        self.n_splits, self.seed, self.chunk_s = n_splits, seed, chunk_s
-
-    def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        return self.n_splits
-
-    def split(self, X: Sequence[Unit], y=None, groups=None):
-        # Folds of this protocol cut through units, so they cannot be expressed as unit indices.
-        raise TypeError("RandomChunkKFold assigns windows, not units, to folds: use chunk_folds()")
-
-    def chunk_folds(self, recording: str, starts: np.ndarray) -> np.ndarray:
-        """Fold of each window, from the chunk its start falls in."""
-        chunk = np.floor(np.asarray(starts, dtype=float) / self.chunk_s).astype(np.int64)
-        salt = int(hashlib.sha256(f"{self.seed}:{recording}".encode()).hexdigest()[:8], 16)
-        # A cheap, stable integer hash (splitmix64 finaliser) so assignment never depends on order.
-        z = (chunk.astype(np.uint64) + np.uint64(salt)) * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-        return (z % np.uint64(self.n_splits)).astype(np.int64)
-
-
-PROTOCOLS: dict[str, str] = {
-    "loocv": "patient-specific leave-one-seizure-out (units: pre-ictal block + matched inter-ictal block)",
-    "loso": "leave one subject out (cross-patient)",
-    "kfold5": "subject-wise stratified grouped 5-fold (cross-patient)",
-    "kfold5-random": "segment-level random 5-fold (LEAKY: reproduces papers that used it)",
-    "kfold5-random-balanced": "segment-level random 5-fold of windows class-balanced before the split "
-                              "(LEAKY: DistilCLIP-EEG's evaluation)",
-}
 
 
 def get_splitter(protocol: str, seed: int = 0):
-    if protocol == "loocv":
-        return PatientLeaveOneUnitOut()
-    if protocol == "loso":
-        return LeaveOneSubjectOut()
-    if protocol == "kfold5":
-        return SubjectStratifiedKFold(5, seed)
-    if protocol == "kfold5-random":
-        return RandomChunkKFold(5, seed)
-    if protocol == "kfold5-random-balanced":
-        return RandomChunkKFold(5, seed, BALANCED_CHUNK_S)
-    raise UnknownNameError(
-        f"unknown protocol '{protocol}'.{did_you_mean(protocol, PROTOCOLS)} Choose one of {list(PROTOCOLS)}."
-    )
+    """The cross-validator of ``protocol`` (:meth:`benchmark.protocols.Protocol.splitter`)."""
+    return get_protocol(protocol).splitter(seed)
 
 
 # -- split specs ------------------------------------------------------------------------------
-@dataclass
-class Fold:
-    fold_id: str
-    train: list[str]
-    test: list[str]
-    patient: str | None = None
-    chunk_fold: int | None = None  # random protocols: test windows are the chunks hashed to this fold
-
-
 @dataclass
 class SplitSpec:
     """A frozen split: units, folds, and the hashes that tie it to one dataset version."""
@@ -208,7 +68,7 @@ class SplitSpec:
             "task": self.task,
             "task_params": self.task_params,
             "protocol": self.protocol,
-            "protocol_description": PROTOCOLS[self.protocol],
+            "protocol_description": get_protocol(self.protocol).description,
             "seed": self.seed,
             "leaky": self.leaky,
             "random_chunk_s": self.random_chunk_s,
@@ -273,7 +133,7 @@ class SplitSpec:
 
     def class_names(self) -> tuple[str, ...]:
         """The split's classes: its own (seizure types) or the task's fixed ones."""
-        return self.classes or CLASSES[self.task]
+        return get_task(self.task).class_names(self.classes)
 
     def splitter(self):
         return get_splitter(self.protocol, self.seed)
@@ -287,38 +147,10 @@ def _sha(content: dict[str, Any]) -> str:
 def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: str, seed: int = 0,
                synthetic: bool = False) -> SplitSpec:
     """Apply ``protocol`` to the task's units and return the split, with its exclusions."""
-    splitter = get_splitter(protocol, seed)
-    if protocol in BALANCED_PROTOCOLS and labels.task == "classification":
-        raise SplitError(f"protocol {protocol} balances EEG windows before the split; a video's clips must stay "
-                         "together: use --protocol kfold5-random, kfold5 or loso for video classification.")
+    proto = get_protocol(protocol)
+    proto.check(labels.task)
     units = list(labels.units)
-    exclusions = list(labels.exclusions)
-    if protocol == "loocv":
-        counts = pd.Series([u.patient for u in units]).value_counts() if units else pd.Series(dtype=int)
-        for pid, n in counts.items():
-            if n < 2:
-                exclusions.append(
-                    Exclusion("patient", pid, f"only {n} usable unit (lead seizure); leave-one-out needs at least 2")
-                )
-    folds: list[Fold] = []
-    if protocol in RANDOM_PROTOCOLS:
-        ids = [u.unit_id for u in units]
-        folds = [Fold(f"fold{k}", ids, ids, None, k) for k in range(splitter.n_splits)]
-    else:
-        per_patient_count: dict[str, int] = {}
-        for train, test in splitter.split(units):
-            test_units = [units[i] for i in test]
-            patients = sorted({u.patient for u in test_units})
-            if protocol == "loocv":
-                pid = patients[0]
-                k = per_patient_count.get(pid, 0)
-                per_patient_count[pid] = k + 1
-                fold_id, fpatient = f"{pid}-f{k:02d}", pid
-            elif protocol == "loso":
-                fold_id, fpatient = f"{test_units[0].group}", (patients[0] if len(patients) == 1 else None)
-            else:
-                fold_id, fpatient = f"fold{len(folds)}", None
-            folds.append(Fold(fold_id, [units[i].unit_id for i in train], [u.unit_id for u in test_units], fpatient))
+    folds = proto.folds(units, seed)
     used = {uid for f in folds for uid in f.train + f.test}
     return SplitSpec(
         dataset=dataset,
@@ -329,12 +161,11 @@ def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: s
         seed=seed,
         units={u.unit_id: u for u in units if u.unit_id in used},
         folds=folds,
-        leaky=splitter.leaky,
-        exclusions=exclusions,
+        leaky=proto.leaky,
+        exclusions=list(labels.exclusions) + proto.exclusions(units),
         synthetic=synthetic,
-        # Video classification assigns whole videos at random (clips of a video never straddle folds).
-        random_chunk_s=splitter.chunk_s if protocol in RANDOM_PROTOCOLS and labels.task != "classification" else None,
-        classes=tuple(labels.classes) if labels.task not in CLASSES else (),
+        random_chunk_s=proto.chunk_s(labels.task),
+        classes=get_task(labels.task).stored_classes(labels.classes),
     )
 
 
@@ -489,17 +320,9 @@ def verify_split(spec: SplitSpec, index, path: Path | str = "", *, committed: bo
 
 
 # -- leakage guard ----------------------------------------------------------------------------
-# Protocols that test on unseen people: nothing of a test subject may be in training.
-CROSS_PATIENT = ("loso", "kfold5")
-
-
 def leakage_checks(protocol: str) -> list[str]:
     """What the leakage guard checks in every fold of ``protocol`` (stored with each run)."""
-    if protocol in RANDOM_PROTOCOLS:
-        # Units, recordings and patients are on both sides by design (the protocol is flagged leaky).
-        return ["overlapping windows"]
-    cross = ["recordings", "patients", "subjects"] if protocol in CROSS_PATIENT else []
-    return ["overlapping windows", "units", *cross]
+    return get_protocol(protocol).leakage_checks()
 
 
 def fold_leak(spec: SplitSpec, fold: Fold) -> str | None:
@@ -511,15 +334,17 @@ def fold_leak(spec: SplitSpec, fold: Fold) -> str | None:
     unknown = next((u for u in fold.train + fold.test if u not in spec.units), None)
     if unknown is not None:
         return f"fold {fold.fold_id}: unit {unknown} is not among the split's units"
-    if spec.protocol in RANDOM_PROTOCOLS:
+    proto = get_protocol(spec.protocol)
+    if proto.window_level:
         return None
     if fold.chunk_fold is not None:
-        return f"fold {fold.fold_id}: window-level (chunk) folds belong to {' and '.join(RANDOM_PROTOCOLS)} only"
+        window_level = [p.name for p in all_protocols() if p.window_level]
+        return f"fold {fold.fold_id}: window-level (chunk) folds belong to {' and '.join(window_level)} only"
     train, test = set(fold.train), set(fold.test)
     both = sorted(train & test)
     if both:
         return f"fold {fold.fold_id}: unit {both[0]} in train and test"
-    if spec.protocol in CROSS_PATIENT:
+    if proto.cross_patient:
         keys = (("recording", lambda u: {f"{u.patient}/{s.recording}" for s in u.segments}),
                 ("patient", lambda u: {u.patient}), ("subject", lambda u: {u.group}))
         for what, of in keys:

@@ -228,57 +228,96 @@ def train_classifier(
     amp, grad_scaler = _autocast(device)
     rng = np.random.default_rng(context.seed)
     use_valid = valid is not None and len(valid) > 0
-    result = TrainResult()
-    best_state, best_loss, stale = None, np.inf, 0
-
-    epoch_iter = range(epochs)
-    if context.progress:
-        from tqdm.auto import tqdm
-
-        epoch_iter = tqdm(epoch_iter, desc="epochs", unit="epoch", leave=False)
+    result, best = TrainResult(), _BestEpoch()
+    epoch_iter = _epoch_iter(epochs, context.progress)
     for epoch in epoch_iter:
         model.train()
-        subset = train
-        if max_windows_per_epoch is not None and len(train) > max_windows_per_epoch:
-            subset = train.subset(np.sort(rng.choice(len(train), max_windows_per_epoch, replace=False)))
-        total, norm = 0.0, 0.0
-        for x, y in subset.iter_batches(batch_size, shuffle=True, rng=rng):
-            if len(y) < 2 and len(subset) > 1:
-                continue  # batch norm cannot train on a single window
-            xb, yb = to_device(x, device), to_device(y, device)
-            with amp:
-                logits = model(xb)
-            loss_sum, batch_weight = _weighted_loss_sum(logits, yb, weight)
-            if batch_weight == 0:
-                continue  # only classes absent from the weighting: nothing to learn from
-            loss = loss_sum / batch_weight
-            optimizer_step(optimiser, loss, grad_scaler)
-            total, norm = total + float(loss_sum.detach()), norm + batch_weight
-        record = {"epoch": epoch, "train_loss": total / norm if norm > 0 else float("nan")}
+        subset = _epoch_subset(train, max_windows_per_epoch, rng)
+        train_loss = _train_epoch(model, subset, optimiser, weight, device, batch_size, rng, amp, grad_scaler)
+        record = {"epoch": epoch, "train_loss": train_loss}
         if use_valid:
             record["valid_loss"] = _mean_loss(model, valid, weight, device, batch_size)
-            if record["valid_loss"] < best_loss:
-                best_loss, stale, result.best_epoch = record["valid_loss"], 0, epoch
-                # An explicit copy: .cpu() of a CPU tensor is the same storage, which training would overwrite.
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            else:
-                stale += 1
+            best.update(model, record["valid_loss"], epoch, result)
         result.history.append(record)
         context.logger.debug("epoch %d: %s", epoch, record)
         if context.progress:
             epoch_iter.set_postfix({k: round(v, 4) for k, v in record.items() if k != "epoch"})
-        if use_valid and patience is not None and stale >= patience:
+        if use_valid and patience is not None and best.stale >= patience:
             context.logger.info("early stop at epoch %d (best %d)", epoch, result.best_epoch)
             break
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
-        result.best_valid_loss = float(best_loss)
-    else:
-        result.best_epoch = len(result.history) - 1
+    best.restore(model, result)
     model.eval()
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _epoch_iter(epochs: int, progress: bool):
+    """The epoch numbers, with a progress bar when the harness asks for one."""
+    if not progress:
+        return range(epochs)
+    from tqdm.auto import tqdm
+
+    return tqdm(range(epochs), desc="epochs", unit="epoch", leave=False)
+
+
+def _epoch_subset(train: WindowSet, max_windows: int | None, rng: np.random.Generator) -> WindowSet:
+    """The windows of one epoch: all, or a fresh random subset of at most ``max_windows``."""
+    if max_windows is not None and len(train) > max_windows:
+        return train.subset(np.sort(rng.choice(len(train), max_windows, replace=False)))
+    return train
+
+
+def _train_epoch(
+    model: nn.Module,
+    subset: WindowSet,
+    optimiser: torch.optim.Optimizer,
+    weight: torch.Tensor,
+    device: torch.device,
+    batch_size: int,
+    rng: np.random.Generator,
+    amp,
+    grad_scaler,
+) -> float:
+    """One pass over ``subset`` in shuffled batches; the epoch's class-weighted mean training loss."""
+    total, norm = 0.0, 0.0
+    for x, y in subset.iter_batches(batch_size, shuffle=True, rng=rng):
+        if len(y) < 2 and len(subset) > 1:
+            continue  # batch norm cannot train on a single window
+        xb, yb = to_device(x, device), to_device(y, device)
+        with amp:
+            logits = model(xb)
+        loss_sum, batch_weight = _weighted_loss_sum(logits, yb, weight)
+        if batch_weight == 0:
+            continue  # only classes absent from the weighting: nothing to learn from
+        loss = loss_sum / batch_weight
+        optimizer_step(optimiser, loss, grad_scaler)
+        total, norm = total + float(loss_sum.detach()), norm + batch_weight
+    return total / norm if norm > 0 else float("nan")
+
+
+@dataclass
+class _BestEpoch:
+    """The epoch with the lowest validation loss so far, its weights, and the epochs since."""
+
+    state: dict[str, torch.Tensor] | None = None
+    loss: float = np.inf
+    stale: int = 0
+
+    def update(self, model: nn.Module, valid_loss: float, epoch: int, result: TrainResult) -> None:
+        if valid_loss < self.loss:
+            self.loss, self.stale, result.best_epoch = valid_loss, 0, epoch
+            # An explicit copy: .cpu() of a CPU tensor is the same storage, which training would overwrite.
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            self.stale += 1
+
+    def restore(self, model: nn.Module, result: TrainResult) -> None:
+        """Load the kept weights into ``model`` (without validation: the last epoch is kept)."""
+        if self.state is not None:
+            model.load_state_dict(self.state)
+            result.best_valid_loss = float(self.loss)
+        else:
+            result.best_epoch = len(result.history) - 1
 
 
 def predict_proba_torch(

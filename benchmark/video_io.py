@@ -246,58 +246,77 @@ def read_clips(
     out = np.empty((starts.size, n_frames, 3, size, size), dtype=np.uint8)
     if starts.size == 0:
         return out
+    targets, slots, bounds = _clip_targets(starts, n_frames, fps)
+    slot_writer = _SlotWriter(out.reshape(-1, 3, size, size), slots, bounds, size, _box_lookup(boxes, path))
+    container = _open(path)
+    try:
+        _emit_nearest_frames(container, path, targets, fps, slot_writer.emit)
+    except av.FFmpegError as err:
+        raise DataError(f"cannot decode video {path} ({_reason(err)}); {_FIX}") from None
+    finally:
+        container.close()
+    return out
+
+
+def _clip_targets(starts: np.ndarray, n_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct frame times the clips need, ascending, and where each goes: output slots
+    ``slots[bounds[i] : bounds[i + 1]]`` (flat clip-frame numbers) show target ``i``."""
     times = starts[:, None] + (np.arange(n_frames) + 0.5) / fps
     grid = np.floor(times * fps + 1e-6)  # the resampled frame shown at each time; 1e-6 absorbs rounding
     targets, owner = np.unique(grid / fps, return_inverse=True)  # sorted grid times; owner: slot -> target
     owner = owner.reshape(-1)
     slots = np.argsort(owner, kind="stable")  # output slots grouped by target, targets ascending
     bounds = np.searchsorted(owner[slots], np.arange(targets.size + 1))
-    flat = out.reshape(-1, 3, size, size)
-    box_of = _box_lookup(boxes, path)
+    return targets, slots, bounds
 
-    last: tuple[int, np.ndarray] | None = None  # (native frame number, resized frame), reused by near targets
-    to_rgb = VideoReformatter()  # one converter for all frames: building one per frame costs 20x the conversion
 
-    def emit(target: int, frame: av.VideoFrame, j: int) -> None:
-        nonlocal last
-        if last is None or last[0] != j:
-            rgb = to_rgb.reformat(frame, format="rgb24").to_ndarray()
-            last = (j, _to_square(rgb, size, box_of(j)))
-        flat[slots[bounds[target] : bounds[target + 1]]] = last[1]
+class _SlotWriter:
+    """Writes a decoded frame into the output slots of a target, converted and resized once per
+    native frame (near targets often share one)."""
 
-    container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"  # decoder threads; the output does not depend on them
-        native_fps = _rate(stream) or fps
-        time_base = float(stream.time_base) if stream.time_base else 0.0
-        i, j = 0, -1
-        prev, prev_t, t0 = None, 0.0, None
-        for frame in container.decode(stream):
-            j += 1
-            if frame.pts is not None and time_base:
-                t0 = frame.pts if t0 is None else t0
-                t = (frame.pts - t0) * time_base
-            else:
-                t = prev_t + 1.0 / native_fps if prev is not None else 0.0
-            if prev is not None:
-                mid = (prev_t + t) / 2  # targets up to here are nearer to the previous frame
-                while i < targets.size and targets[i] <= mid:
-                    emit(i, prev, j - 1)
-                    i += 1
-                if i == targets.size:
-                    break
-            prev, prev_t = frame, t
-        if prev is None:
-            raise DataError(f"video {path} has no decodable frames; {_FIX}")
-        while i < targets.size:  # at or after the last frame (the loop ran to the end)
-            emit(i, prev, j)
-            i += 1
-    except av.FFmpegError as err:
-        raise DataError(f"cannot decode video {path} ({_reason(err)}); {_FIX}") from None
-    finally:
-        container.close()
-    return out
+    def __init__(self, flat: np.ndarray, slots: np.ndarray, bounds: np.ndarray, size: int, box_of) -> None:
+        self.flat, self.slots, self.bounds, self.size, self.box_of = flat, slots, bounds, size, box_of
+        self.last: tuple[int, np.ndarray] | None = None  # (native frame number, resized frame)
+        # One converter for all frames: building one per frame costs 20x the conversion.
+        self.to_rgb = VideoReformatter()
+
+    def emit(self, target: int, frame: av.VideoFrame, j: int) -> None:
+        """Show native frame ``j`` (``frame``) at ``target``."""
+        if self.last is None or self.last[0] != j:
+            rgb = self.to_rgb.reformat(frame, format="rgb24").to_ndarray()
+            self.last = (j, _to_square(rgb, self.size, self.box_of(j)))
+        self.flat[self.slots[self.bounds[target] : self.bounds[target + 1]]] = self.last[1]
+
+
+def _emit_nearest_frames(container, path: Path, targets: np.ndarray, fps: float, emit) -> None:
+    """Decode the video once and call ``emit(target, frame, frame_number)`` with the native frame
+    nearest to each target time, targets in ascending order; stop decoding after the last target."""
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"  # decoder threads; the output does not depend on them
+    native_fps = _rate(stream) or fps
+    time_base = float(stream.time_base) if stream.time_base else 0.0
+    i, j = 0, -1
+    prev, prev_t, t0 = None, 0.0, None
+    for frame in container.decode(stream):
+        j += 1
+        if frame.pts is not None and time_base:
+            t0 = frame.pts if t0 is None else t0
+            t = (frame.pts - t0) * time_base
+        else:
+            t = prev_t + 1.0 / native_fps if prev is not None else 0.0
+        if prev is not None:
+            mid = (prev_t + t) / 2  # targets up to here are nearer to the previous frame
+            while i < targets.size and targets[i] <= mid:
+                emit(i, prev, j - 1)
+                i += 1
+            if i == targets.size:
+                break
+        prev, prev_t = frame, t
+    if prev is None:
+        raise DataError(f"video {path} has no decodable frames; {_FIX}")
+    while i < targets.size:  # at or after the last frame (the loop ran to the end)
+        emit(i, prev, j)
+        i += 1
 
 
 def write_video(path: str | Path, frames: np.ndarray, fps: float, codec: str | None = None) -> None:

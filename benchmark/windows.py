@@ -29,7 +29,7 @@ import pandas as pd
 from benchmark import features
 from benchmark.index import RecordingIndex
 from benchmark.splits import SplitSpec
-from benchmark.tasks import BY_OVERLAP, BY_TYPE, window_labels
+from benchmark.tasks import BY_OVERLAP, BY_TYPE, get_task, window_labels
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +64,14 @@ class WindowParams:
             )
 
 
-DEFAULT_WINDOWS = {
-    "prediction": WindowParams(10.0, 10.0),
-    "detection": WindowParams(1.0, 1.0),
-    "seizure-type": WindowParams(1.0, 1.0),
-    # Video clips of the harness's default representation (VIDEO_DEFAULTS: 8 frames at 4 fps); a
-    # video run's window is its method's clip, n_frames / fps seconds (video_window).
-    "classification": WindowParams(2.0, 2.0),
-}
+def default_window(task: str) -> WindowParams:
+    """The window of ``task`` when none is given: its ``window_s``, stride = window (a video task's
+    default is the clip of VIDEO_DEFAULTS, 8 frames at 4 fps; a video run's window is its method's
+    clip, n_frames / fps seconds: :func:`video_window`)."""
+    w = get_task(task).metadata.window_s
+    return WindowParams(w, w)
+
+
 #: Clips of the ``video`` representation: ``n_frames`` consecutive frames at ``fps`` frames per
 #: second, ``size`` x ``size`` pixels. The two first fix the clip's length: ``n_frames / fps`` s.
 VIDEO_DEFAULTS = {"n_frames": 8, "size": 64, "fps": 4.0}
@@ -138,9 +138,9 @@ def recording_file(index: RecordingIndex, patient: str, recording: str) -> str:
     try:
         return index.recording(patient, recording).file
     except KeyError:
-        for item in (index.patient(patient).info or {}).get("contextual", []):
-            if item["video_id"] == recording:
-                return item["file"]
+        for item in index.patient(patient).contextual:
+            if item.video_id == recording:
+                return item.file
         raise
 
 
@@ -577,7 +577,7 @@ def _build_clips(index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing
     for rec_id, rows in table.groupby("recording", sort=False):
         patient = rows["patient"].iloc[0]
         boxes = None
-        box_file = (index.patient(patient).info or {}).get("boxes")
+        box_file = index.patient(patient).boxes
         if box_file:
             if boxes_all is None:
                 boxes_all = pd.read_csv(root / box_file, dtype={"video_id": str})

@@ -191,13 +191,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.bibliography import cite
 from benchmark.errors import BenchmarkError, DataError
 from benchmark.windowset import WindowSet
 
-CITATION = (
-    "Wang et al. (2025). DistilCLIP-EEG: Enhancing epileptic seizure detection through multi-modal learning "
-    "and knowledge distillation. IEEE J. Biomed. Health Inform. doi:10.1109/JBHI.2025.3603022"
-)
+CITATION = cite("wang2025")
 TASKS = ("detection", "seizure-type")
 # Each channel z-scored over its whole band-passed recording by the window cache (the paper's
 # normalisation, Sec. IV-B); ``normalisation="window"`` re-scores each window on its own (_windows).

@@ -114,14 +114,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.bibliography import cite
 from benchmark.errors import BenchmarkError, DataError
 from benchmark.windowset import WindowSet
 
-CITATION = (
-    "Li C-J, Chou C-C, Shih Y-C, Kuo L-C, Wang Y-T, McGonigal A, Yu H-Y, Hou J-C, Tsao Y. (2024). Epileptic "
-    "seizure classification with patient-level and video-level contrastive pretraining. Proc. 46th Annual "
-    "International Conference of the IEEE Engineering in Medicine and Biology Society (EMBC)."
-)
+CITATION = cite("li2024")
 #: Clips of the ``paper`` budget: TimeSformer-L's 96 frames of 224 x 224 over 10 s (9.6 fps); see the
 #: module notes. ``smoke`` asks for 2-s clips of 8 frames at 4 fps, 64 x 64 (its TimeSformer sees 32 px).
 REPRESENTATION: dict[str, Any] = {"n_frames": 96, "size": 224, "fps": 9.6}

@@ -140,13 +140,11 @@ import numpy as np
 
 from benchmark import features
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.bibliography import cite
 from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
-CITATION = (
-    "Lee et al. (2024). A ResNet-LSTM hybrid model for predicting epileptic seizures using a pretrained "
-    "model with supervised contrastive learning. Sci. Rep. 14 (2024). doi:10.1038/s41598-023-43328-y"
-)
+CITATION = cite("lee2024")
 #: The paper's STFT: 1-s Hann frames, 50 % overlap, up to 60 Hz; log10 power (see module notes).
 SPECTROGRAM_PARAMS: dict[str, Any] = {"win_s": 1.0, "overlap": 0.5, "fmax": 60.0, "log": True, "mode": "power"}
 CHECKPOINT = "encoder.pt"

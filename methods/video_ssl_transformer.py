@@ -155,13 +155,11 @@ from typing import Any
 import numpy as np
 
 from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from benchmark.bibliography import cite
 from benchmark.errors import BenchmarkError, DataError
 from benchmark.windowset import WindowSet
 
-CITATION = (
-    "Hou J-C, McGonigal A, Bartolomei F, Thonnat M. (2022). A self-supervised pre-training framework for "
-    "vision-based seizure classification. Proc. IEEE ICASSP 2022, 1151-1155. doi:10.1109/ICASSP43922.2022.9746325"
-)
+CITATION = cite("hou2022")
 #: Clips of the ``paper`` budget: 10 s of 250 frames at 25 fps, 112 x 112 (see the module notes).
 #: ``smoke`` asks the harness for 2-s clips of 16 frames at 8 fps, 64 x 64 (resized to 32 px for its encoder).
 REPRESENTATION: dict[str, Any] = {"n_frames": 250, "size": 112, "fps": 25.0}

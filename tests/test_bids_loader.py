@@ -200,7 +200,7 @@ def test_not_a_bids_folder(tmp_path):
 
 def test_edf_disagreeing_with_recording_duration(bids):
     add_recording(bids, "05", 3, events=[event(0, 3, "bckg", "n/a", 60)])
-    with pytest.raises(DataError, match="EDF holds 3 s but .* says recordingDuration 60 s"):
+    with pytest.raises(DataError, match="EDF holds 3 s but .* says 60 s"):
         load_bids(bids)
     unchecked = load_bids(bids, check_edf=False)
     assert unchecked.recording("sub-05", f"sub-05_task-{TASK}_run-00").duration == 60.0
@@ -240,3 +240,10 @@ def test_events_without_required_columns(bids):
 def test_synthetic_marker_labels_the_index(bids):
     (bids / "SYNTHETIC.json").write_text("{}")
     assert load_bids(bids).synthetic
+
+
+def test_content_hash_of_the_fixture_is_pinned(bids):
+    """The dataset version that split files and the window cache are keyed by."""
+    assert load_bids(bids).content_hash() == (
+        "89301a8d18525437373ecb51576a9c3c3947b77d0c054215f3a28260005c5291"
+    )

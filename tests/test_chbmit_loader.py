@@ -182,7 +182,7 @@ def test_hash_does_not_depend_on_edfs_and_headers_are_checked(mini):
 
 def test_edf_duration_mismatch_is_an_error(mini):
     write_edf(mini / "chb01" / "chb01_01.edf", 25)
-    with pytest.raises(DataError, match=r"chb01_01\.edf: EDF holds 25 s .* give 20 s"):
+    with pytest.raises(DataError, match=r"chb01_01\.edf: EDF holds 25 s .* says 20 s"):
         load_chbmit(mini)
     assert load_chbmit(mini, check_edf=False).n_recordings == 3
 

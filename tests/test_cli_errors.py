@@ -185,7 +185,7 @@ def test_unknown_dataset(sb, tiny):
 def test_video_options_outside_video_classification(sb, tiny):
     sb.fails("run", "--method", "chance", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
              "--task", "detection", "--target", "focus",
-             expect=("--target applies to the (video) classification task only",))
+             expect=("--target applies to the classification task only",))
     sb.fails("run", "--method", "i3d_lstm", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
              "--task", "classification",
              expect=("method 'i3d_lstm' takes video but dataset 'chbmit-synthetic' is eeg",))

@@ -382,3 +382,28 @@ def test_item03_what_a_library_does_while_imported_is_allowed_but_not_the_method
     assert found["no_process"] == ["started a process: uname -p (subprocess.Popen)"]
     assert found["no_directory_listing"] == ["listed directory / (os.listdir)"]
     assert reported([Access(**uname)], roots=[], own=None)["no_process"]  # not while importing: reported
+
+
+def test_each_check_runs_on_its_own_on_a_trial():
+    from benchmark.conformance import (
+        check_deterministic,
+        check_fit,
+        check_no_label_access,
+        check_outputs,
+        check_predict_proba,
+        synthetic_windows,
+        trial,
+    )
+
+    # Without check_fit first: the adapter is fitted on the first check that needs it.
+    with trial(Unseeded, synthetic_windows(Unseeded)) as t:
+        assert not check_deterministic(t).ok
+        assert check_fit(t).ok and check_predict_proba(t).ok
+    with trial(PeeksAtLabels, synthetic_windows(PeeksAtLabels)) as t:
+        assert not check_no_label_access(t).ok
+    with trial(WrongShape, synthetic_windows(WrongShape)) as t:
+        assert [r.name for r in check_outputs(t) if not r.ok] == ["output_shape", "finite", "unit_interval",
+                                                                  "rows_sum_to_one"]
+    with trial(FitFails, synthetic_windows(FitFails)) as t:
+        assert check_predict_proba(t) == CheckResult("predict_proba", False, "not run: fit failed")
+        assert check_fit(t) == CheckResult("fit", False, "RuntimeError: boom")

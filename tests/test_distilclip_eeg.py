@@ -16,7 +16,7 @@ import torch
 from benchmark import torch_utils
 from benchmark.adapters import FitContext, get_method
 from benchmark.conformance import check_adapter, format_results
-from benchmark.datasets.tusz_synthetic import TuszSyntheticConfig, generate_tusz_synthetic
+from benchmark.datasets.synthetic.tusz import TuszSyntheticConfig, generate_tusz_synthetic
 from benchmark.errors import BenchmarkError, DataError, UnknownNameError
 from benchmark.fake_data import make_windowset
 from benchmark.runner import RunConfig, Runner

@@ -156,3 +156,10 @@ def test_a_generated_folder_is_labelled_synthetic(folder):
     (folder / "SYNTHETIC.json").write_text("{}")
     index = load_edf_folder(folder)
     assert index.synthetic and any("SYNTHETIC.json present" in n for n in index.notes)
+
+
+def test_content_hash_of_the_fixture_is_pinned(folder):
+    """The dataset version that split files and the window cache are keyed by."""
+    assert load_edf_folder(folder).content_hash() == (
+        "cdfaa38071f853dc02fb10f79de125af43e077ba2a54ec49a7c730c36a03ebb6"
+    )

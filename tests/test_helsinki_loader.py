@@ -242,3 +242,10 @@ def test_clinical_id_pairs_columns_with_files(tmp_path):
     index = load_helsinki(tmp_path, check_edf=False)
     assert index.patient_ids == ["eeg2"] and seizures(index, "eeg2") == [(4.0, 6.0)]
     assert index.patient("eeg2").info == {"id": 7, "sex": "F", "consensus": "majority"}
+
+
+def test_content_hash_of_the_fixture_is_pinned(helsinki):
+    """The dataset version that split files and the window cache are keyed by."""
+    assert load_helsinki(helsinki).content_hash() == (
+        "89d01d0f6db9cf9ee7da3f489530596f07836b7f35228a4edef18027fd0e91e9"
+    )

@@ -14,7 +14,8 @@ from benchmark import features
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
 from benchmark.plan import format_plan, human_bytes, human_count, plan_run
-from benchmark.runner import RunConfig, _balance, _hold_out_units, fold_seed
+from benchmark.fold_windows import balance, hold_out_units
+from benchmark.runner import RunConfig, fold_seed
 from benchmark.splits import load_split, make_split, save_split, split_path
 from benchmark.tasks import make_labels, make_params
 from benchmark.windows import WindowParams, window_table
@@ -26,7 +27,6 @@ MEDIA = (".edf", ".mp4", ".avi", ".mkv")
 @pytest.fixture
 def no_file_reads(monkeypatch):
     """Make any attempt to open an EDF or video file (or read a header or signal) fail the test."""
-    import benchmark.datasets.chbmit as chbmit_loader
     import benchmark.edf as edf
 
     def refuse(*args, **kwargs):
@@ -41,7 +41,9 @@ def no_file_reads(monkeypatch):
 
     monkeypatch.setattr(edf, "read_header", refuse)
     monkeypatch.setattr(edf, "EdfReader", refuse)
-    monkeypatch.setattr(chbmit_loader, "read_header", refuse)
+    from benchmark.datasets import base as loader_base
+
+    monkeypatch.setattr(loader_base, "read_header", refuse)
     monkeypatch.setattr(io, "open", guarded_open)
     monkeypatch.setattr(builtins, "open", guarded_open)
 
@@ -101,20 +103,20 @@ def test_fold_counts_mirror_the_runners_selection(tmp_path, tiny_synthetic, task
         else:
             train, test = table[table["unit"].isin(fold.train)], table[table["unit"].isin(fold.test)]
         test = test[~test["extra"].astype(bool)]
-        held = _hold_out_units(train.reset_index(drop=True), valid, fold_seed(0, fold.fold_id))
+        held = hold_out_units(train.reset_index(drop=True), valid, fold_seed(0, fold.fold_id))
         if held is not None:
             train = train[~train["unit"].isin(set(held["unit"]))]
             assert fp.valid_windows == len(held) > 0
         assert fp.train_windows == len(train) and fp.test_windows == len(test)
-        expected = _balance(train.reset_index(drop=True), fold_seed(0, fold.fold_id)) if task == "detection" else train
+        expected = balance(train.reset_index(drop=True), fold_seed(0, fold.fold_id)) if task == "detection" else train
         assert fp.balanced_train_windows == len(expected)
         assert fp.balanced_train_per_class == {c: int((expected["label"] == i).sum()) for i, c in enumerate(plan.classes)}
 
 
 def plan_window(task: str) -> WindowParams:
-    from benchmark.windows import DEFAULT_WINDOWS
+    from benchmark.windows import default_window
 
-    return DEFAULT_WINDOWS[task]
+    return default_window(task)
 
 
 def test_steps_read_the_budgets_keys(tmp_path, tiny_synthetic):
@@ -206,3 +208,28 @@ def test_plan_command_prints_json_of_the_whole_dataset(tmp_path, shared_data, ca
     assert out["dataset_hours"] == pytest.approx(index.hours)
     assert out["n_folds"] == len({p.group for p in index.patients}) - 1  # chb24: durations unknown, so 22 subjects
     assert out["cache_bytes"] == out["windows"] * out["bytes_per_window"]
+
+
+@pytest.mark.parametrize("task, protocol, valid, ictal", [
+    ("detection", "kfold5-random-balanced", 0.0, 0.5), ("detection", "loso", 0.3, 0.5),
+    ("prediction", "loocv", 0.5, None), ("detection", "kfold5-random", 0.0, None)])
+def test_plan_counts_are_the_runs_own_fold_windows(tmp_path, tiny_synthetic, task, protocol, valid, ictal):
+    """Plan and run share one selection rule (benchmark.fold_windows): every fold's train, balanced
+    and test figures equal the windows the runner hands the method, the balanced pool included."""
+    from benchmark.fold_windows import rows_by_patient
+    from benchmark.runner import Runner
+
+    window = WindowParams(plan_window(task).window_s, plan_window(task).stride_s, ictal)
+    cfg = config(tmp_path, tiny_synthetic, task=task, protocol=protocol, valid_fraction=valid, window=window)
+    plan = plan_run(cfg)
+    runner = Runner(cfg)
+    index = load_dataset("chbmit-synthetic", tiny_synthetic, check_edf=False)
+    spec = runner.build_split(index)
+    table = window_table(spec, index, runner.window)
+    pids = sorted({spec.units[u].patient for f in spec.folds for u in f.train + f.test})
+    rows_of = rows_by_patient(table, pids)
+    for fold, fp in zip(spec.folds, plan.folds, strict=True):
+        train, valid_w, test = runner.fold_windows(spec, fold, rows_of, {p: i for i, p in enumerate(pids)})
+        assert fp.balanced_train_windows == len(train), fold.fold_id
+        assert fp.balanced_train_per_class == {c: int((train["label"] == i).sum()) for i, c in enumerate(plan.classes)}
+        assert fp.test_windows == len(test) and fp.valid_windows == (0 if valid_w is None else len(valid_w))

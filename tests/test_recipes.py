@@ -28,7 +28,7 @@ from benchmark.report import build_report
 from benchmark.reported import bundled_reported, import_bundled
 from benchmark.stats import paired_tests
 from benchmark.store import ResultStore, RunRecord
-from benchmark.windows import DEFAULT_WINDOWS
+from benchmark.windows import default_window
 
 LEE = get_recipe("lee2024")
 METHODS = ("resnet_lstm", "resnet_supcon", "resnet_lstm_supcon")
@@ -71,7 +71,7 @@ def test_run_command_of_a_cell_gives_the_cells_run(tmp_path):
     assert (args.method, args.dataset, args.task, args.protocol, args.budget, args.seed, args.data_dir) == (
         cfg.method, cfg.dataset, cfg.task, cfg.protocol, cfg.budget, cfg.seed, cfg.data_dir)
     assert cli._task_params(args) == cfg.task_params == {"sop_minutes": 30, "sph_minutes": 0, "interictal_gap_hours": 3}
-    assert (cli._window(args) or DEFAULT_WINDOWS["prediction"]) == cfg.window
+    assert (cli._window(args) or default_window("prediction")) == cfg.window
 
 
 def test_unknown_names_are_one_line_errors_with_a_suggestion():

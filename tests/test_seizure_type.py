@@ -13,13 +13,14 @@ import pytest
 
 from benchmark import metrics as M
 from benchmark.datasets import load_dataset
-from benchmark.datasets.tusz_synthetic import TuszSyntheticConfig, generate_tusz_synthetic
+from benchmark.datasets.synthetic.tusz import TuszSyntheticConfig, generate_tusz_synthetic
 from benchmark.errors import BenchmarkError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
-from benchmark.runner import RunConfig, Runner, _balance
+from benchmark.fold_windows import balance
+from benchmark.runner import RunConfig, Runner
 from benchmark.splits import SplitSpec, load_split, make_split, save_split
 from benchmark.store import ResultStore
-from benchmark.tasks import BY_OVERLAP, BY_TYPE, CLASSES, make_labels, make_params, window_labels
+from benchmark.tasks import BY_OVERLAP, BY_TYPE, get_task, make_labels, make_params, window_labels
 from benchmark.windows import WindowParams, window_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,21 +175,21 @@ def _counts(df: pd.DataFrame) -> dict[int, int]:
 
 def test_balance_multiclass_keeps_every_seizure_window_and_as_many_background():
     train = _train({0: 50, 1: 3, 2: 7, 3: 1})
-    out = _balance(train, seed=0, multiclass=True)
+    out = balance(train, seed=0, multiclass=True)
     assert _counts(out) == {0: 11, 1: 3, 2: 7, 3: 1}  # rare types are not cut to the rarest
     assert set(out["id"]) <= set(train["id"]) and out["id"].is_monotonic_increasing
-    pd.testing.assert_frame_equal(out, _balance(train, seed=0, multiclass=True))
-    assert set(out["id"]) != set(_balance(train, seed=1, multiclass=True)["id"])
+    pd.testing.assert_frame_equal(out, balance(train, seed=0, multiclass=True))
+    assert set(out["id"]) != set(balance(train, seed=1, multiclass=True)["id"])
     # fewer background than seizure windows: nothing is dropped
-    assert _counts(_balance(_train({0: 4, 1: 6, 2: 5}), seed=0, multiclass=True)) == {0: 4, 1: 6, 2: 5}
+    assert _counts(balance(_train({0: 4, 1: 6, 2: 5}), seed=0, multiclass=True)) == {0: 4, 1: 6, 2: 5}
     # a multi-class fold whose training part holds a single seizure type keeps all its windows
-    assert _counts(_balance(_train({0: 3, 2: 8}), seed=0, multiclass=True)) == {0: 3, 2: 8}
+    assert _counts(balance(_train({0: 3, 2: 8}), seed=0, multiclass=True)) == {0: 3, 2: 8}
 
 
 def test_balance_binary_cuts_the_majority_to_the_minority():
-    assert _counts(_balance(_train({0: 50, 1: 5}), seed=0)) == {0: 5, 1: 5}
-    assert _counts(_balance(_train({0: 3, 1: 8}), seed=0)) == {0: 3, 1: 3}
-    assert _counts(_balance(_train({0: 9}), seed=0)) == {0: 9}
+    assert _counts(balance(_train({0: 50, 1: 5}), seed=0)) == {0: 5, 1: 5}
+    assert _counts(balance(_train({0: 3, 1: 8}), seed=0)) == {0: 3, 1: 3}
+    assert _counts(balance(_train({0: 9}), seed=0)) == {0: 9}
 
 
 # -- splits ---------------------------------------------------------------------------------------
@@ -213,9 +214,10 @@ def test_committed_splits_have_no_classes_and_keep_their_sha256():
     assert files, "no committed split files found"
     for path in files:
         spec = load_split(path)  # checks the stored sha256 against the content written today
-        if spec.task in CLASSES:
+        fixed = get_task(spec.task).metadata.classes
+        if fixed is not None:
             assert "classes" not in json.loads(path.read_text()), path
-            assert spec.classes == () and spec.class_names() == CLASSES[spec.task]
+            assert spec.classes == () and spec.class_names() == fixed
         else:
             assert len(spec.classes) >= 2 and spec.class_names() == spec.classes, path
 

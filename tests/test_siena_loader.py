@@ -277,3 +277,10 @@ def test_malformed_subject_info(tree):
     path.write_text(SUBJECT_INFO.replace("WIAS", "GTC"))
     with pytest.raises(DataError, match="seizure class 'GTC'"):
         load_siena(tree)
+
+
+def test_content_hash_of_the_fixture_is_pinned(tree):
+    """The dataset version that split files and the window cache are keyed by."""
+    assert load_siena(tree).content_hash() == (
+        "ab690754bc7b13cb0d32cdeede1b73a2358c16334b4a66e42635b4cf30007fcd"
+    )

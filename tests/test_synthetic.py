@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import json
 import re
+import shutil
 from pathlib import Path
 
 import edfio
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
-from benchmark.datasets import synthetic
 from benchmark.datasets.chbmit import load_chbmit
-from benchmark.datasets.eeg_synth import CHBMIT_CHANNELS, make_profile, synthesize_recording
 from benchmark.datasets.synthetic import SyntheticConfig, ensure_synthetic, generate
+from benchmark.datasets.synthetic import chbmit as synthetic
+from benchmark.datasets.synthetic.eeg import CHBMIT_CHANNELS, make_profile, synthesize_recording
 from benchmark.errors import BenchmarkError, DataError
 
 SFREQ = 256
@@ -263,3 +263,28 @@ def test_config_key_and_validation():
     with pytest.raises(BenchmarkError, match="span more than"):
         SyntheticConfig(seizures_per_patient=12)
     assert 6 < SyntheticConfig().hours() < 9
+
+
+def test_every_generator_shares_one_setup_and_keeps_its_cache_keys():
+    from benchmark.datasets.synthetic._setup import GeneratorConfig
+    from benchmark.datasets.synthetic.tusz import TuszSyntheticConfig
+    from benchmark.datasets.synthetic.video import VideoSyntheticConfig
+
+    configs = (SyntheticConfig(), TuszSyntheticConfig(), VideoSyntheticConfig())
+    assert all(isinstance(c, GeneratorConfig) for c in configs)
+    # Keys name the cache folders of data generated before: they must not change.
+    assert [c.key() for c in configs] == ["fdb66652a2", "affb19aa29", "f64c0d97a6"]
+    assert SyntheticConfig(preictal_scale=2.0, seed=4).key() == "e47b53dd0c"
+    assert [type(c).DATASET for c in configs] == ["chbmit-synthetic", "tusz-synthetic", "video-synthetic"]
+    with pytest.raises(BenchmarkError, match="^invalid video-synthetic config: size must be"):
+        VideoSyntheticConfig(size=33)
+
+
+def test_folder_of_another_generator_is_not_reused(tiny, tmp_path):
+    from benchmark.datasets.synthetic._setup import recorded_config
+    from benchmark.datasets.synthetic.tusz import TuszSyntheticConfig, ensure_tusz_synthetic
+
+    assert recorded_config(tiny, TuszSyntheticConfig) is None  # a chbmit-synthetic folder
+    assert recorded_config(tiny, SyntheticConfig) == TINY
+    with pytest.raises(DataError, match="already holds a synthetic dataset of another config"):
+        ensure_tusz_synthetic(tiny)

@@ -318,3 +318,10 @@ def test_recording_stored_twice(tree):
     shutil.copy(src, tree / "extra")
     with pytest.raises(DataError, match="appears twice"):
         load_tusz(tree)
+
+
+def test_content_hash_of_the_fixture_is_pinned(tree):
+    """The dataset version that split files and the window cache are keyed by."""
+    assert load_tusz(tree).content_hash() == (
+        "13a6b147582f298e20685c1619500edc2a4d8d18e93a56f4f03a5733e3e5ad3e"
+    )

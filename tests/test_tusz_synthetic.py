@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
-from benchmark.datasets import tusz_synthetic
-from benchmark.datasets.tusz import TUSZ_CHANNELS, load_tusz
-from benchmark.datasets.tusz_synthetic import (
+from benchmark.datasets.synthetic import tusz as tusz_synthetic
+from benchmark.datasets.synthetic.tusz import (
     EDF_CHANNELS,
     SEIZURE_TYPES,
     TuszSyntheticConfig,
@@ -23,6 +22,7 @@ from benchmark.datasets.tusz_synthetic import (
     generate_tusz_synthetic,
     load_tusz_synthetic,
 )
+from benchmark.datasets.tusz import TUSZ_CHANNELS, load_tusz
 from benchmark.edf import EdfReader, read_header
 from benchmark.errors import BenchmarkError, DataError
 from benchmark.features import band_power

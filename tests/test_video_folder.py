@@ -217,3 +217,10 @@ def test_age_sex_and_subject_columns_are_patient_facts_not_labels(folder):
     _edit(folder / "manifest.csv", "v2,p1,videos/b/v2.avi,PNES,,7,M,", "v2,p1,videos/b/v2.avi,PNES,,8,M,")
     with pytest.raises(DataError, match="patient p1 has age '7' and '8'; give one age per patient"):
         load_video_folder(folder)
+
+
+def test_content_hash_of_the_fixture_is_pinned(video_root):
+    """The dataset version that split files and the window cache are keyed by."""
+    assert load_video_folder(video_root).content_hash() == (
+        "e83b9fda82bc1cb9c43d35fda715bb368c0cdf002b36e20dec67e9e12494b741"
+    )

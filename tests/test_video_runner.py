@@ -46,7 +46,7 @@ class VideoSpy(MethodAdapter):
 
 @pytest.fixture(scope="module")
 def video_folder(tmp_path_factory):
-    from benchmark.datasets.video_synthetic import VideoSyntheticConfig, generate_video_synthetic
+    from benchmark.datasets.synthetic.video import VideoSyntheticConfig, generate_video_synthetic
 
     out = tmp_path_factory.mktemp("vids") / "ds"
     generate_video_synthetic(out, VideoSyntheticConfig(n_patients=6, videos_per_patient=(2, 3),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +14,7 @@ from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from benchmark.datasets.video_synthetic import (
+from benchmark.datasets.synthetic.video import (
     CONTEXT_KINDS,
     DATASET_NAME,
     VideoSyntheticConfig,

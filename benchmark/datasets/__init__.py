@@ -4,15 +4,15 @@ Each dataset is a loader that turns a folder into a :class:`~benchmark.index.Rec
 
 * ``chbmit``: the CHB-MIT Scalp EEG Database in its PhysioNet layout (:mod:`.chbmit`);
 * ``chbmit-synthetic``: a small generated folder in the same layout, for tests and demos; every
-  result on it is labelled synthetic (:mod:`.synthetic`);
+  result on it is labelled synthetic (:mod:`.synthetic.chbmit`);
 * ``edf-folder``: a private dataset as EDF files plus CSV manifest and seizure list (:mod:`.edf_folder`);
 * ``tusz``: the TUH EEG Seizure Corpus v2 with typed seizures (:mod:`.tusz`);
-* ``tusz-synthetic``: generated multi-class (seizure-type) EEG in the TUSZ layout (:mod:`.tusz_synthetic`);
+* ``tusz-synthetic``: generated multi-class (seizure-type) EEG in the TUSZ layout (:mod:`.synthetic.tusz`);
 * ``siena``: the Siena Scalp EEG Database (:mod:`.siena`);
 * ``helsinki``: the neonatal EEG of Helsinki University Hospital with three annotators (:mod:`.helsinki`);
 * ``bids``: any BIDS-EEG epilepsy dataset with SzCORE-style ``events.tsv`` (:mod:`.bids_eeg`);
 * ``video-folder``: seizure videos with a CSV manifest of patients and labels (:mod:`.video_folder`);
-* ``video-synthetic``: generated clinical-looking seizure videos in that layout (:mod:`.video_synthetic`).
+* ``video-synthetic``: generated clinical-looking seizure videos in that layout (:mod:`.synthetic.video`).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _load_chbmit_synthetic(data_dir=None, *, config=None, **options) -> Recordin
 
 
 def _load_tusz_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
-    from benchmark.datasets.tusz_synthetic import load_tusz_synthetic
+    from benchmark.datasets.synthetic.tusz import load_tusz_synthetic
 
     return load_tusz_synthetic(data_dir, config=config, **options)
 
@@ -99,7 +99,7 @@ def _load_video_folder(data_dir, **options) -> RecordingIndex:
 
 
 def _load_video_synthetic(data_dir=None, *, config=None) -> RecordingIndex:
-    from benchmark.datasets.video_synthetic import load_video_synthetic
+    from benchmark.datasets.synthetic.video import load_video_synthetic
 
     return load_video_synthetic(data_dir, config=config)
 
@@ -243,6 +243,24 @@ def excluded_recordings(
     return out
 
 
+def _describe_patient(p, excluded: set, sops: tuple[float, ...], sph_minutes: float) -> dict[str, Any]:
+    """One patient's row of :func:`describe`."""
+    on_timeline = any(r.on_timeline for r in p.recordings)
+    return {
+        "patient_id": p.patient_id,
+        "subject_id": p.group,
+        "recordings": len(p.recordings),
+        "recordings_excluded": sum((p.patient_id, r.recording_id) in excluded for r in p.recordings),
+        "recordings_off_timeline": sum(not r.on_timeline for r in p.recordings),
+        "hours": p.hours,
+        "seizures": p.n_seizures,
+        "lead_seizures": {
+            sop: (len(lead_seizures(p, sop * 60.0, sph_minutes * 60.0)) if on_timeline else None)
+            for sop in sops
+        },
+    }
+
+
 def describe(
     index: RecordingIndex,
     sop_minutes: Iterable[float] = (10, 15, 30),
@@ -274,30 +292,7 @@ def describe(
     """
     sops = tuple(sop_minutes)
     excluded = excluded_recordings(index)
-    patients = []
-    for p in index.patients:
-        on_timeline = any(r.on_timeline for r in p.recordings)
-        patients.append(
-            {
-                "patient_id": p.patient_id,
-                "subject_id": p.group,
-                "recordings": len(p.recordings),
-                "recordings_excluded": sum(
-                    (p.patient_id, r.recording_id) in excluded for r in p.recordings
-                ),
-                "recordings_off_timeline": sum(not r.on_timeline for r in p.recordings),
-                "hours": p.hours,
-                "seizures": p.n_seizures,
-                "lead_seizures": {
-                    sop: (
-                        len(lead_seizures(p, sop * 60.0, sph_minutes * 60.0))
-                        if on_timeline
-                        else None
-                    )
-                    for sop in sops
-                },
-            }
-        )
+    patients = [_describe_patient(p, excluded, sops, sph_minutes) for p in index.patients]
     totals = {
         "patients": len(patients),
         "subjects": len({p["subject_id"] for p in patients}),
@@ -342,13 +337,13 @@ def describe_videos(index: RecordingIndex) -> dict[str, Any]:
     patients, columns = [], set()
     for p in index.patients:
         counts: dict[str, dict[str, int]] = {}
-        for labels in (p.info or {}).get("labels", {}).values():
+        for labels in p.video_labels.values():
             for column, value in labels.items():
                 columns.add(column)
                 counts.setdefault(column, {}).setdefault(value, 0)
                 counts[column][value] += 1
-        context = (p.info or {}).get("contextual", [])
-        seconds = sum(r.duration or 0.0 for r in p.recordings) + sum(float(c["duration"]) for c in context)
+        context = p.contextual
+        seconds = sum(r.duration or 0.0 for r in p.recordings) + sum(c.duration for c in context)
         patients.append({"patient_id": p.patient_id, "subject_id": p.group, "videos": len(p.recordings),
                          "contextual": len(context), "minutes": seconds / 60.0, "labels": counts})
     totals = {"patients": len(patients), "subjects": len({p["subject_id"] for p in patients}),

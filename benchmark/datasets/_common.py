@@ -25,7 +25,7 @@ from benchmark.index import Exclusion, Patient, RecordingIndex
 
 log = logging.getLogger(__name__)
 
-# Written by the synthetic generators (benchmark.datasets.synthetic, .tusz_synthetic) into the
+# Written by the synthetic generators (benchmark.datasets.synthetic) into the
 # folders they create.
 SYNTHETIC_MARKER = "SYNTHETIC.json"
 
@@ -95,10 +95,7 @@ def finish_index(
     _refuse_repeated_seizures(patients)
     if check_files:
         exclusions += _duplicate_recordings(dataset, root, patients)
-    if layout is not None and not synthetic and (root / SYNTHETIC_MARKER).is_file():
-        log.warning("%s holds %s: its EEG is generated; results are labelled synthetic", root, SYNTHETIC_MARKER)
-        notes.append(f"{SYNTHETIC_MARKER} present: generated EEG in {layout} layout, labelled synthetic")
-        synthetic = True
+    synthetic = _honour_marker(root, layout, synthetic, notes)
     index = RecordingIndex(
         dataset=dataset,
         patients=patients,
@@ -109,13 +106,27 @@ def finish_index(
         notes=tuple(notes),
         conflicts=tuple(conflicts),
     )
+    _log_summary(index, detail, noun)
+    return index
+
+
+def _log_summary(index: RecordingIndex, detail: str, noun: str) -> None:
     for line in index.conflicts:
-        log.info("%s: %s", dataset, line)
+        log.info("%s: %s", index.dataset, line)
     log.info(
         "%s%s: %d %s, %d recordings, %d seizures, %d exclusions",
-        dataset, detail, len(index.patients), noun, index.n_recordings, index.n_seizures, len(index.exclusions),
+        index.dataset, detail, len(index.patients), noun, index.n_recordings, index.n_seizures,
+        len(index.exclusions),
     )
-    return index
+
+
+def _honour_marker(root: Path, layout: str | None, synthetic: bool, notes: list[str]) -> bool:
+    """A folder a generator wrote (``SYNTHETIC.json``) is synthetic whatever the caller said."""
+    if layout is not None and not synthetic and (root / SYNTHETIC_MARKER).is_file():
+        log.warning("%s holds %s: its EEG is generated; results are labelled synthetic", root, SYNTHETIC_MARKER)
+        notes.append(f"{SYNTHETIC_MARKER} present: generated EEG in {layout} layout, labelled synthetic")
+        return True
+    return synthetic
 
 
 def _refuse_repeated_seizures(patients: Sequence[Patient]) -> None:

@@ -49,7 +49,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmark.datasets._common import finish_index, parse_seconds, read_text, text_stream
+from benchmark.datasets._common import parse_seconds, read_text, text_stream
+from benchmark.datasets.base import DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
 from benchmark.datasets.helsinki import TEN_TWENTY_CHANNELS
 from benchmark.edf import match_channels, read_header
@@ -262,6 +263,193 @@ def _place_subject(pid: str, recordings: list[Recording], stamps: dict[str, dt.d
     return [replace(r, start=None) for r in placed]
 
 
+def _check_header(path: Path, labels: tuple[str, ...], wanted: Sequence[str], chan_path, sfreq, duration,
+                  events_path: Path):
+    """Channel labels, rate and duration from the EDF header, checked against each sidecar."""
+    header = read_header(path)
+    labels = labels or header.channels
+    needed = [c for c in wanted if not match_channels(labels, [c])[1]]
+    chan_source = Path(chan_path).name if chan_path else "the sidecar"
+    check = check_edf_header(path, source=chan_source, wanted=needed, listed=labels, header=header)
+    check_edf_header(path, source="the _eeg.json sidecar", wanted=needed, sfreq=sfreq, header=header)
+    check_edf_header(path, source=events_path.name, wanted=needed, duration=duration, header=header)
+    sfreq = check.sfreq if sfreq is None else sfreq
+    duration = header.duration if duration is None else duration
+    return labels, sfreq, duration
+
+
+class BidsLoader(DatasetLoader):
+    """A BIDS-EEG dataset with SzCORE ``events.tsv`` annotations (see :func:`load_bids`)."""
+
+    default_name = "bids"
+    what = "BIDS"
+    layout = "BIDS"
+    noun = "subjects"
+    how_to_get = _HOW_TO_FIX
+
+    def __init__(self, data_dir, *, channels: Sequence[str] | None = None, task: str | None = None, **options):
+        super().__init__(data_dir, **options)
+        self.task = task
+        self.wanted = self.channels = _channel_list(channels)
+        self.stamps: dict[str, dict[str, dt.datetime]] = {}
+        self.known_channels: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.other_types: set[str] = set()
+        self.no_datetime: list[str] = []
+        self.clipped = 0
+
+    def check_root(self) -> None:
+        super().check_root()
+        if not (self.root / "dataset_description.json").is_file():
+            raise DataError(f"{self.root} is not a BIDS dataset (no dataset_description.json); {_HOW_TO_FIX}")
+
+    def find_recordings(self) -> list:
+        root, task = self.root, self.task
+        title = _dataset_title(root)
+        import mne_bids  # slow import; only when a BIDS dataset is loaded
+
+        tasks = mne_bids.get_entity_vals(root, "task")
+        if task is not None and task not in tasks:
+            raise DataError(
+                f"task {task!r} is not in {root} (tasks there: {', '.join(tasks) or 'none'}); "
+                f"pass one of them.{did_you_mean(task, tasks)}"
+            )
+        found = mne_bids.find_matching_paths(root, tasks=task, datatypes="eeg", suffixes="eeg")
+        # find_matching_paths also walks derivatives/ and sourcedata/, which are not recordings.
+        found = [p for p in found if p.fpath.relative_to(root).parts[0].startswith("sub-")]
+        data_files = [p for p in found if p.extension not in _COMPANION_EXTENSIONS]
+        self.edf_names = {p.basename for p in data_files if p.extension.lower() == ".edf"}
+        if not self.edf_names:
+            raise DataError(
+                f"no EEG recordings (sub-*/[ses-*/]eeg/*_eeg.edf"
+                + (f" of task {task!r}" if task else "")
+                + f") under {root}; {_HOW_TO_FIX}"
+            )
+        self.subjects = mne_bids.get_entity_vals(root, "subject")
+        self.notes += [
+            f"BIDS dataset {title!r}" if title else "BIDS dataset (no Name in dataset_description.json)",
+            "seizures: events.tsv rows whose eventType starts with 'sz' (SzCORE), type = eventType",
+            "timeline: recording start from events.tsv dateTime, seconds since the subject's first",
+        ]
+        return sorted(data_files, key=lambda p: natural_key(p.basename))
+
+    def patient_facts(self) -> dict[str, dict[str, Any]]:
+        return _read_participants(self.root, self.notes)
+
+    def _events(self, bp, pid: str, rid: str, rel: str) -> tuple[_Events, Path]:
+        events_path = bp.copy().update(suffix="events", extension=".tsv").fpath
+        events = _read_events(events_path) if events_path.is_file() else None
+        if events is None:
+            self.exclude("recording", pid, f"{rel} has no {events_path.name}: its seizures are unknown", rid)
+            events = _Events()
+        self.other_types |= events.other_types
+        return events, events_path
+
+    def _seizures(self, events: _Events, duration: float | None, events_path: Path) -> list[Seizure]:
+        seizures = []
+        for sz in sorted(events.seizures, key=lambda s: (s.onset, s.offset)):
+            if duration is not None and sz.onset >= duration:
+                raise DataError(
+                    f"{events_path}: seizure at {sz.onset:g} s starts after the end of the "
+                    f"recording ({duration:g} s); fix the onset or recordingDuration"
+                )
+            if duration is not None and sz.offset > duration + _EPS:
+                sz = Seizure(sz.onset, duration, sz.type)
+                self.clipped += 1
+            seizures.append(sz)
+        return seizures
+
+    def _channel_exclusion(self, pid: str, rid: str, rel: str, labels, bad: set[str]) -> None:
+        if labels:
+            self.known_channels[(pid, rid)] = labels
+            lacking = [c for c in self.wanted if match_channels(labels, [c])[1]]
+            if lacking:
+                reason = f"lacks channel(s) {', '.join(lacking)}"
+            else:
+                idx, _ = match_channels(labels, self.wanted)
+                marked = [labels[i] for i in idx if labels[i] in bad]
+                reason = f"channels.tsv marks {', '.join(marked)} bad" if marked else ""
+        else:
+            reason = "channel list unknown (no channels.tsv and the EDF header was not read)"
+        if reason:
+            self.exclude("recording", pid, f"{rel}: {reason}", rid)
+
+    def _recording(self, bp) -> tuple[str, Recording] | None:
+        pid = f"sub-{bp.subject}"
+        rid = bp.copy().update(suffix=None, extension=None).basename
+        rel = bp.fpath.relative_to(self.root).as_posix()
+        if bp.extension.lower() != ".edf":
+            if bp.basename.rsplit(".", 1)[0] + ".edf" not in self.edf_names:
+                self.exclude("recording", pid, f"{rel}: {bp.extension} files are not read; convert it to EDF", rid)
+            return None
+        events, events_path = self._events(bp, pid, rid, rel)
+        chan_path = bp.find_matching_sidecar(suffix="channels", extension=".tsv", on_error="ignore")
+        labels, bad = _read_channels_tsv(Path(chan_path)) if chan_path else ((), set())
+        sfreq = _sampling_frequency(
+            bp.find_matching_sidecar(suffix="eeg", extension=".json", on_error="ignore")
+        )
+        duration = events.recording_duration
+        if self.check_edf and not bp.fpath.is_file():
+            self.absent += 1
+        elif self.check_edf:
+            self.checked += 1
+            labels, sfreq, duration = _check_header(
+                bp.fpath, labels, self.wanted, chan_path, sfreq, duration, events_path)
+        seizures = self._seizures(events, duration, events_path)
+        self._channel_exclusion(pid, rid, rel, labels, bad)
+        if events.date_time is not None:
+            self.stamps.setdefault(pid, {})[rid] = events.date_time
+        else:
+            self.no_datetime.append(rid)
+        return pid, Recording(recording_id=rid, file=rel, start=None, duration=duration, sfreq=sfreq,
+                              channels=tuple(labels), seizures=tuple(seizures))
+
+    def build_patients(self, data_files: list, participants: dict) -> list[Patient]:
+        by_subject: dict[str, list[Recording]] = {}
+        for bp in data_files:
+            got = self._recording(bp)
+            if got is not None:
+                by_subject.setdefault(got[0], []).append(got[1])
+        # A wanted channel in none of the recordings is a wrong channel list, not missing data.
+        if self.known_channels:
+            known = self.known_channels.values()
+            nowhere = [c for c in self.wanted if all(match_channels(k, [c])[1] for k in known)]
+            if nowhere:
+                some = next(iter(known))
+                raise DataError(
+                    f"channel(s) {', '.join(nowhere)} are in none of the recordings under {self.root} "
+                    f"(e.g. {', '.join(some[:8])} ...); pass channels= with names from channels.tsv"
+                )
+        patients = []
+        for pid in sorted(by_subject, key=natural_key):
+            recs = _place_subject(pid, by_subject[pid], self.stamps.get(pid, {}), self.exclusions)
+            recs.sort(key=lambda r: (r.start is None, r.start or 0.0, natural_key(r.recording_id)))
+            patients.append(Patient(pid, tuple(recs), subject_id=pid, info=dict(participants.get(pid, {}))))
+        return patients
+
+    def finish_notes(self, patients: list[Patient], participants: dict) -> None:
+        notes = self.notes
+        if self.no_datetime:
+            notes.append(
+                f"{len(self.no_datetime)} recording(s) without dateTime are off the timeline: "
+                + ", ".join(self.no_datetime[:10]) + (" ..." if len(self.no_datetime) > 10 else "")
+            )
+        if self.other_types:
+            notes.append(f"events other than bckg/sz* ignored: {', '.join(sorted(self.other_types))}")
+        if self.clipped:
+            notes.append(f"{self.clipped} seizure(s) ending after their recording were cut at its end")
+        loaded = {p.patient_id for p in patients}
+        without_eeg = sorted(set(f"sub-{s}" for s in self.subjects) - loaded, key=natural_key)
+        if without_eeg:
+            scope = " of this task" if self.task else ""
+            notes.append(f"subjects without EEG recordings{scope}: {', '.join(without_eeg)}")
+        if participants:
+            self.note_unlisted(patients, participants, "participants.tsv entry (age, sex)")
+        notes.append(
+            f"EDF headers checked: {self.checked} present, {self.absent} absent (not checked)"
+            if self.check_edf else "EDF headers not read"
+        )
+
+
 def load_bids(
     data_dir,
     *,
@@ -305,202 +493,5 @@ def load_bids(
         sidecar or events file is malformed, a wanted channel is in no recording, or an EDF header
         disagrees with its sidecars.
     """
-    root = Path(data_dir).expanduser()
-    if not root.is_dir():
-        raise DataError(f"BIDS folder {root} does not exist; {_HOW_TO_FIX}")
-    if not (root / "dataset_description.json").is_file():
-        raise DataError(f"{root} is not a BIDS dataset (no dataset_description.json); {_HOW_TO_FIX}")
-    wanted = _channel_list(channels)
-    title = _dataset_title(root)
-
-    import mne_bids  # slow import; only when a BIDS dataset is loaded
-
-    tasks = mne_bids.get_entity_vals(root, "task")
-    if task is not None and task not in tasks:
-        raise DataError(
-            f"task {task!r} is not in {root} (tasks there: {', '.join(tasks) or 'none'}); "
-            f"pass one of them.{did_you_mean(task, tasks)}"
-        )
-    found = mne_bids.find_matching_paths(root, tasks=task, datatypes="eeg", suffixes="eeg")
-    # find_matching_paths also walks derivatives/ and sourcedata/, which are not recordings.
-    found = [p for p in found if p.fpath.relative_to(root).parts[0].startswith("sub-")]
-    data_files = [p for p in found if p.extension not in _COMPANION_EXTENSIONS]
-    edf_names = {p.basename for p in data_files if p.extension.lower() == ".edf"}
-    if not edf_names:
-        raise DataError(
-            f"no EEG recordings (sub-*/[ses-*/]eeg/*_eeg.edf"
-            + (f" of task {task!r}" if task else "")
-            + f") under {root}; {_HOW_TO_FIX}"
-        )
-
-    notes: list[str] = [
-        f"BIDS dataset {title!r}" if title else "BIDS dataset (no Name in dataset_description.json)",
-        "seizures: events.tsv rows whose eventType starts with 'sz' (SzCORE), type = eventType",
-        "timeline: recording start from events.tsv dateTime, seconds since the subject's first",
-    ]
-    participants = _read_participants(root, notes)
-    exclusions: list[Exclusion] = []
-    by_subject: dict[str, list[Recording]] = {}
-    stamps: dict[str, dict[str, dt.datetime]] = {}
-    known_channels: dict[tuple[str, str], tuple[str, ...]] = {}
-    other_types: set[str] = set()
-    no_datetime: list[str] = []
-    clipped = checked = absent = 0
-
-    for bp in sorted(data_files, key=lambda p: natural_key(p.basename)):
-        pid = f"sub-{bp.subject}"
-        rid = bp.copy().update(suffix=None, extension=None).basename
-        rel = bp.fpath.relative_to(root).as_posix()
-        if bp.extension.lower() != ".edf":
-            if bp.basename.rsplit(".", 1)[0] + ".edf" not in edf_names:
-                exclusions.append(
-                    Exclusion(
-                        scope="recording",
-                        patient=pid,
-                        recording=rid,
-                        reason=f"{rel}: {bp.extension} files are not read; convert it to EDF",
-                    )
-                )
-            continue
-
-        events_path = bp.copy().update(suffix="events", extension=".tsv").fpath
-        events = _read_events(events_path) if events_path.is_file() else None
-        if events is None:
-            exclusions.append(
-                Exclusion(
-                    scope="recording",
-                    patient=pid,
-                    recording=rid,
-                    reason=f"{rel} has no {events_path.name}: its seizures are unknown",
-                )
-            )
-            events = _Events()
-        other_types |= events.other_types
-
-        chan_path = bp.find_matching_sidecar(suffix="channels", extension=".tsv", on_error="ignore")
-        labels, bad = _read_channels_tsv(Path(chan_path)) if chan_path else ((), set())
-        sfreq = _sampling_frequency(
-            bp.find_matching_sidecar(suffix="eeg", extension=".json", on_error="ignore")
-        )
-        duration = events.recording_duration
-
-        header = None
-        if check_edf:
-            if bp.fpath.is_file():
-                header = read_header(bp.fpath)
-                checked += 1
-            else:
-                absent += 1
-        if header is not None:
-            if not labels:
-                labels = header.channels
-            needed = [c for c in wanted if not match_channels(labels, [c])[1]]
-            idx, lacking = match_channels(header.channels, needed)
-            if lacking:
-                raise DataError(
-                    f"{bp.fpath}: EDF lacks channel(s) {', '.join(lacking)} that "
-                    f"{Path(chan_path).name if chan_path else 'the sidecar'} lists; fix or "
-                    "re-download the file"
-                )
-            rates = {header.channel_sfreqs[i] for i in idx}
-            rate = rates.pop() if len(rates) == 1 else header.sfreq
-            if sfreq is not None and abs(rate - sfreq) > 1e-6:
-                raise DataError(
-                    f"{bp.fpath}: EDF sampling rate {rate:g} Hz, the _eeg.json sidecar says "
-                    f"{sfreq:g} Hz; fix the sidecar or re-download the file"
-                )
-            if duration is not None and abs(header.duration - duration) > _DURATION_TOLERANCE_S:
-                raise DataError(
-                    f"{bp.fpath}: EDF holds {header.duration:g} s but {events_path.name} says "
-                    f"recordingDuration {duration:g} s; re-download the file (a partial download?)"
-                )
-            sfreq = rate if sfreq is None else sfreq
-            duration = header.duration if duration is None else duration
-
-        seizures = []
-        for sz in sorted(events.seizures, key=lambda s: (s.onset, s.offset)):
-            if duration is not None and sz.onset >= duration:
-                raise DataError(
-                    f"{events_path}: seizure at {sz.onset:g} s starts after the end of the "
-                    f"recording ({duration:g} s); fix the onset or recordingDuration"
-                )
-            if duration is not None and sz.offset > duration + _EPS:
-                sz = Seizure(sz.onset, duration, sz.type)
-                clipped += 1
-            seizures.append(sz)
-
-        if labels:
-            known_channels[(pid, rid)] = labels
-            lacking = [c for c in wanted if match_channels(labels, [c])[1]]
-            if lacking:
-                reason = f"lacks channel(s) {', '.join(lacking)}"
-            else:
-                idx, _ = match_channels(labels, wanted)
-                marked = [labels[i] for i in idx if labels[i] in bad]
-                reason = f"channels.tsv marks {', '.join(marked)} bad" if marked else ""
-        else:
-            reason = "channel list unknown (no channels.tsv and the EDF header was not read)"
-        if reason:
-            exclusions.append(
-                Exclusion(scope="recording", patient=pid, recording=rid, reason=f"{rel}: {reason}")
-            )
-
-        if events.date_time is not None:
-            stamps.setdefault(pid, {})[rid] = events.date_time
-        else:
-            no_datetime.append(rid)
-        by_subject.setdefault(pid, []).append(
-            Recording(
-                recording_id=rid,
-                file=rel,
-                start=None,
-                duration=duration,
-                sfreq=sfreq,
-                channels=tuple(labels),
-                seizures=tuple(seizures),
-            )
-        )
-
-    # A wanted channel in none of the recordings is a wrong channel list, not missing data.
-    if known_channels:
-        nowhere = [c for c in wanted if all(match_channels(k, [c])[1] for k in known_channels.values())]
-        if nowhere:
-            some = next(iter(known_channels.values()))
-            raise DataError(
-                f"channel(s) {', '.join(nowhere)} are in none of the recordings under {root} "
-                f"(e.g. {', '.join(some[:8])} ...); pass channels= with names from channels.tsv"
-            )
-
-    patients = []
-    for pid in sorted(by_subject, key=natural_key):
-        recs = _place_subject(pid, by_subject[pid], stamps.get(pid, {}), exclusions)
-        recs.sort(key=lambda r: (r.start is None, r.start or 0.0, natural_key(r.recording_id)))
-        patients.append(Patient(pid, tuple(recs), subject_id=pid, info=dict(participants.get(pid, {}))))
-
-    if no_datetime:
-        notes.append(
-            f"{len(no_datetime)} recording(s) without dateTime are off the timeline: "
-            + ", ".join(no_datetime[:10]) + (" ..." if len(no_datetime) > 10 else "")
-        )
-    if other_types:
-        notes.append(f"events other than bckg/sz* ignored: {', '.join(sorted(other_types))}")
-    if clipped:
-        notes.append(f"{clipped} seizure(s) ending after their recording were cut at its end")
-    without_eeg = sorted(
-        set(f"sub-{s}" for s in mne_bids.get_entity_vals(root, "subject")) - set(by_subject),
-        key=natural_key,
-    )
-    if without_eeg:
-        scope = " of this task" if task else ""
-        notes.append(f"subjects without EEG recordings{scope}: {', '.join(without_eeg)}")
-    no_info = [p.patient_id for p in patients if not p.info]
-    if participants and no_info:
-        notes.append(f"no participants.tsv entry (age, sex) for: {', '.join(no_info)}")
-    notes.append(
-        f"EDF headers checked: {checked} present, {absent} absent (not checked)"
-        if check_edf else "EDF headers not read"
-    )
-    return finish_index(
-        dataset_name, patients, root=root, channels=wanted, exclusions=exclusions, notes=notes,
-        synthetic=synthetic, layout="BIDS", noun="subjects",
-    )
+    return BidsLoader(data_dir, channels=channels, task=task, dataset_name=dataset_name, synthetic=synthetic,
+                      check_edf=check_edf).load()

@@ -34,9 +34,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from benchmark.datasets._common import finish_index, read_text, safe_relpath
+from benchmark.datasets._common import read_text, safe_relpath
+from benchmark.datasets.base import DatasetLoader
 from benchmark.datasets.chbmit_summary import Summary, SummaryFile, parse_summary
-from benchmark.edf import match_channels, read_header
+from benchmark.edf import match_channels
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
@@ -56,7 +57,6 @@ CHBMIT_CHANNELS: tuple[str, ...] = (
 SAME_SUBJECT: dict[str, str] = {"chb21": "chb01"}
 
 _DAY = 86400
-_EDF_DURATION_TOLERANCE_S = 2.0
 _ANNOTATION_TOLERANCE_S = 0.5  # summaries give whole seconds; .seizures sample numbers
 _SNUG_GAP_S = 60.0  # inter-file gaps within a session are seconds, rarely over a minute
 _HOW_TO_GET = (
@@ -167,79 +167,32 @@ def _find_summaries(data_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _patient(
-    pid: str,
-    summary: Summary,
-    summary_path: Path,
-    record_names: list[str] | None,
-    with_seizures: set[str],
-    subject_info: dict,
-    exclusions: list[Exclusion],
-    notes: list[str],
-) -> Patient:
-    by_name = {f.name: f for f in summary.files}
-    for name in by_name:
-        safe_relpath(summary_path.parent.parent, f"{pid}/{name}", where=str(summary_path), what="File Name")
-    names = list(by_name)
-    if record_names is not None:
-        extra = [n for n in record_names if n not in by_name]
-        for n in extra:
-            if f"{pid}/{n}" in with_seizures:
-                raise DataError(
-                    f"{pid}/{n} is listed in RECORDS-WITH-SEIZURES but not in {pid}-summary.txt, "
-                    "so its seizure times are unknown; restore the official summary"
-                )
-        if extra:
-            notes.append(
-                f"{pid}: {len(extra)} file(s) in RECORDS but not in the summary, taken as "
-                f"seizure-free (not in RECORDS-WITH-SEIZURES): {', '.join(extra)}"
+def _summary_names(pid: str, summary: Summary, record_names: list[str] | None, with_seizures: set[str],
+                   notes: list[str]) -> list[str]:
+    """File names of a case: the summary's, and those RECORDS adds (taken as seizure-free)."""
+    names = [f.name for f in summary.files]
+    if record_names is None:
+        return names
+    extra = [n for n in record_names if n not in names]
+    for n in extra:
+        if f"{pid}/{n}" in with_seizures:
+            raise DataError(
+                f"{pid}/{n} is listed in RECORDS-WITH-SEIZURES but not in {pid}-summary.txt, "
+                "so its seizure times are unknown; restore the official summary"
             )
-        missing = [n for n in names if n not in set(record_names)]
-        if missing:
-            notes.append(f"{pid}: {len(missing)} summary file(s) not in RECORDS: {', '.join(missing)}")
-        names = list(dict.fromkeys(list(record_names) + names))
-
-    timed = [f for f in summary.files if f.start_clock is not None]
-    starts = dict(
-        zip(
-            (f.name for f in timed),
-            place_on_timeline([(f.start_clock, f.duration) for f in timed]),
+    if extra:
+        notes.append(
+            f"{pid}: {len(extra)} file(s) in RECORDS but not in the summary, taken as "
+            f"seizure-free (not in RECORDS-WITH-SEIZURES): {', '.join(extra)}"
         )
-    )
-    # Files not in the summary inherit its montage only when it never changes.
-    default_channels = summary.channel_sections[0] if len(summary.channel_sections) == 1 else ()
+    missing = [n for n in names if n not in set(record_names)]
+    if missing:
+        notes.append(f"{pid}: {len(missing)} summary file(s) not in RECORDS: {', '.join(missing)}")
+    return list(dict.fromkeys(list(record_names) + names))
 
-    recordings = []
-    for name in names:
-        f: SummaryFile | None = by_name.get(name)
-        rid = name[:-4] if name.lower().endswith(".edf") else name
-        channels = f.channels if f is not None else default_channels
-        lacking = [c for c in CHBMIT_CHANNELS if match_channels(channels, [c])[1]]
-        if lacking:
-            what = (
-                "channel list unknown (file not in the summary and the montage changes)"
-                if not channels
-                else f"lacks channel(s) {', '.join(lacking)}"
-            )
-            exclusions.append(
-                Exclusion(
-                    scope="recording",
-                    patient=pid,
-                    recording=rid,
-                    reason=f"{name}: {what}; the benchmark uses the 18 bipolar CHB-MIT channels",
-                )
-            )
-        recordings.append(
-            Recording(
-                recording_id=rid,
-                file=f"{pid}/{name}",
-                start=starts.get(name),
-                duration=f.duration if f is not None else None,
-                sfreq=summary.sfreq,
-                channels=tuple(channels),
-                seizures=tuple(Seizure(on, off) for on, off in (f.seizures if f else ())),
-            )
-        )
+
+def _exclude_off_timeline(pid: str, recordings: list[Recording], exclusions: list[Exclusion]) -> None:
+    """A case without clock times is excluded whole; a single file without them alone."""
     off_timeline = [r for r in recordings if r.start is None]
     if off_timeline and len(off_timeline) == len(recordings):
         exclusions.append(
@@ -253,19 +206,79 @@ def _patient(
                 ),
             )
         )
-    else:
-        for r in off_timeline:
-            exclusions.append(
-                Exclusion(
-                    scope="recording",
-                    patient=pid,
-                    recording=r.recording_id,
-                    reason=(
-                        f"{r.file} has no start/end time in {pid}-summary.txt although the "
-                        "case's other files do: duration and place on the timeline unknown"
-                    ),
-                )
+        return
+    for r in off_timeline:
+        exclusions.append(
+            Exclusion(
+                scope="recording",
+                patient=pid,
+                recording=r.recording_id,
+                reason=(
+                    f"{r.file} has no start/end time in {pid}-summary.txt although the "
+                    "case's other files do: duration and place on the timeline unknown"
+                ),
             )
+        )
+
+
+def _recording(pid: str, name: str, f: SummaryFile | None, summary: Summary, start: float | None,
+               default_channels: tuple[str, ...], exclusions: list[Exclusion]) -> Recording:
+    rid = name[:-4] if name.lower().endswith(".edf") else name
+    channels = f.channels if f is not None else default_channels
+    lacking = [c for c in CHBMIT_CHANNELS if match_channels(channels, [c])[1]]
+    if lacking:
+        what = (
+            "channel list unknown (file not in the summary and the montage changes)"
+            if not channels
+            else f"lacks channel(s) {', '.join(lacking)}"
+        )
+        exclusions.append(
+            Exclusion(
+                scope="recording",
+                patient=pid,
+                recording=rid,
+                reason=f"{name}: {what}; the benchmark uses the 18 bipolar CHB-MIT channels",
+            )
+        )
+    return Recording(
+        recording_id=rid,
+        file=f"{pid}/{name}",
+        start=start,
+        duration=f.duration if f is not None else None,
+        sfreq=summary.sfreq,
+        channels=tuple(channels),
+        seizures=tuple(Seizure(on, off) for on, off in (f.seizures if f else ())),
+    )
+
+
+def _patient(
+    pid: str,
+    summary: Summary,
+    summary_path: Path,
+    record_names: list[str] | None,
+    with_seizures: set[str],
+    subject_info: dict,
+    exclusions: list[Exclusion],
+    notes: list[str],
+) -> Patient:
+    by_name = {f.name: f for f in summary.files}
+    for name in by_name:
+        safe_relpath(summary_path.parent.parent, f"{pid}/{name}", where=str(summary_path), what="File Name")
+    names = _summary_names(pid, summary, record_names, with_seizures, notes)
+    timed = [f for f in summary.files if f.start_clock is not None]
+    starts = dict(
+        zip(
+            (f.name for f in timed),
+            place_on_timeline([(f.start_clock, f.duration) for f in timed]),
+        )
+    )
+    # Files not in the summary inherit its montage only when it never changes.
+    default_channels = summary.channel_sections[0] if len(summary.channel_sections) == 1 else ()
+    recordings = [
+        _recording(pid, name, by_name.get(name), summary, starts.get(name), default_channels, exclusions)
+        for name in names
+    ]
+    _exclude_off_timeline(pid, recordings, exclusions)
     # Chronological where known; files without times after, by name.
     recordings.sort(
         key=lambda r: (r.start is None, r.start or 0.0, natural_key(r.recording_id))
@@ -278,46 +291,74 @@ def _patient(
     )
 
 
-def _check_edfs(data_dir: Path, patients: list[Patient], notes: list[str]) -> None:
-    """Compare present EDF headers with the index; raise on a disagreement that matters."""
-    checked = absent = 0
-    label_mismatch = []
-    for p in patients:
-        for r in p.recordings:
-            path = data_dir / r.file
-            if not path.is_file():
-                absent += 1
-                continue
-            h = read_header(path)
-            checked += 1
-            if r.sfreq is not None and abs(h.sfreq - r.sfreq) > 1e-6:
-                raise DataError(
-                    f"{path}: EDF sampling rate {h.sfreq:g} Hz, summary says {r.sfreq:g} Hz; "
-                    "re-download the file"
-                )
-            if r.duration is not None and abs(h.duration - r.duration) > _EDF_DURATION_TOLERANCE_S:
-                raise DataError(
-                    f"{path}: EDF holds {h.duration:g} s but the summary clock times give "
-                    f"{r.duration:g} s; re-download the file (a partial download?)"
-                )
-            # Channels the benchmark reads must really be there; other labels (placeholders,
-            # the chb12 '01' typo) only get noted.
-            needed = [c for c in CHBMIT_CHANNELS if not match_channels(r.channels, [c])[1]]
-            _, missing = match_channels(h.channels, needed)
-            if missing:
-                raise DataError(
-                    f"{path}: EDF lacks channel(s) {', '.join(missing)} that the summary lists; "
-                    "re-download the file"
-                )
-            if [c.upper() for c in h.channels] != [c.upper() for c in r.channels]:
-                label_mismatch.append(r.recording_id)
-    notes.append(f"EDF headers checked: {checked} present, {absent} absent (not checked)")
-    if label_mismatch:
-        notes.append(
-            f"{len(label_mismatch)} EDF file(s) whose labels differ from the summary outside the "
-            f"18 benchmark channels: {', '.join(label_mismatch[:20])}"
-            + (" ..." if len(label_mismatch) > 20 else "")
-        )
+class ChbmitLoader(DatasetLoader):
+    """CHB-MIT in its PhysioNet layout (see :func:`load_chbmit`)."""
+
+    default_name = "chbmit"
+    what = "CHB-MIT data"
+    layout = "CHB-MIT"
+    channels = CHBMIT_CHANNELS
+    how_to_get = _HOW_TO_GET
+
+    def find_recordings(self) -> dict[str, Path]:
+        summaries = _find_summaries(self.root)
+        if not summaries:
+            raise DataError(f"no chbNN/chbNN-summary.txt found under {self.root}; {_HOW_TO_GET}")
+        return summaries
+
+    def patient_facts(self) -> dict[str, dict]:
+        return _read_subject_info(self.root / "SUBJECT-INFO")
+
+    def build_patients(self, summaries: dict[str, Path], facts: dict[str, dict]) -> list[Patient]:
+        records = _read_records(self.root / "RECORDS")
+        rws_path = self.root / "RECORDS-WITH-SEIZURES"
+        with_seizures = set(read_text(rws_path).split()) if rws_path.is_file() else set()
+        self.notes += [
+            "timeline from summary clock times (midnight wraps and out-of-order files resolved)",
+            "T8-P8 appears twice in the EDF files; the first occurrence is used",
+        ]
+        if records is None:
+            self.notes.append("no RECORDS file: recordings are the files listed in the summaries")
+        else:
+            orphans = sorted(set(records) - set(summaries), key=natural_key)
+            if orphans:
+                self.notes.append(f"RECORDS lists cases without a summary (ignored): {', '.join(orphans)}")
+        patients = []
+        for pid, path in summaries.items():
+            summary = parse_summary(read_text(path), source=str(path))
+            record_names = None if records is None else records.get(pid, [])
+            patients.append(
+                _patient(pid, summary, path, record_names, with_seizures, facts, self.exclusions, self.notes)
+            )
+        return patients
+
+    def finish_notes(self, patients: list[Patient], facts: dict[str, dict]) -> None:
+        self.note_unlisted(patients, facts, "SUBJECT-INFO entry (sex, age)")
+        if self.check_edf:
+            self._check_edfs(patients)
+        self.conflicts = annotation_conflicts(self.root, patients)
+
+    def _check_edfs(self, patients: list[Patient]) -> None:
+        """Compare present EDF headers with the summaries; raise on a disagreement that matters."""
+        label_mismatch = []
+        for p in patients:
+            for r in p.recordings:
+                # Channels the benchmark reads must really be there; other labels (placeholders,
+                # the chb12 '01' typo) only get noted.
+                check = self.check_header(self.root / r.file, source="the summary", listed=r.channels,
+                                          sfreq=r.sfreq, duration=r.duration)
+                if check and [c.upper() for c in check.header.channels] != [c.upper() for c in r.channels]:
+                    label_mismatch.append(r.recording_id)
+        self.notes.append(f"EDF headers checked: {self.checked} present, {self.absent} absent (not checked)")
+        if label_mismatch:
+            self.notes.append(
+                f"{len(label_mismatch)} EDF file(s) whose labels differ from the summary outside the "
+                f"18 benchmark channels: {', '.join(label_mismatch[:20])}"
+                + (" ..." if len(label_mismatch) > 20 else "")
+            )
+
+    def finish(self, patients, **options) -> RecordingIndex:
+        return super().finish(patients, check_files=self.check_edf, **options)
 
 
 def load_chbmit(
@@ -356,47 +397,7 @@ def load_chbmit(
         The folder or its summaries are missing, a summary is malformed, or an EDF header
         disagrees with its summary.
     """
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        raise DataError(f"CHB-MIT data folder {data_dir} does not exist; {_HOW_TO_GET}")
-    summaries = _find_summaries(data_dir)
-    if not summaries:
-        raise DataError(
-            f"no chbNN/chbNN-summary.txt found under {data_dir}; {_HOW_TO_GET}"
-        )
-    records = _read_records(data_dir / "RECORDS")
-    rws_path = data_dir / "RECORDS-WITH-SEIZURES"
-    with_seizures = set(read_text(rws_path).split()) if rws_path.is_file() else set()
-    subject_info = _read_subject_info(data_dir / "SUBJECT-INFO")
-
-    exclusions: list[Exclusion] = []
-    notes: list[str] = [
-        "timeline from summary clock times (midnight wraps and out-of-order files resolved)",
-        "T8-P8 appears twice in the EDF files; the first occurrence is used",
-    ]
-    if records is None:
-        notes.append("no RECORDS file: recordings are the files listed in the summaries")
-    else:
-        orphans = sorted(set(records) - set(summaries), key=natural_key)
-        if orphans:
-            notes.append(f"RECORDS lists cases without a summary (ignored): {', '.join(orphans)}")
-    patients = []
-    for pid, path in summaries.items():
-        summary = parse_summary(read_text(path), source=str(path))
-        record_names = None if records is None else records.get(pid, [])
-        patients.append(
-            _patient(pid, summary, path, record_names, with_seizures, subject_info, exclusions, notes)
-        )
-    no_info = [p.patient_id for p in patients if not p.info]
-    if no_info:
-        notes.append(f"no SUBJECT-INFO entry (sex, age) for: {', '.join(no_info)}")
-    if check_edf:
-        _check_edfs(data_dir, patients, notes)
-    return finish_index(
-        dataset_name, patients, root=data_dir, channels=CHBMIT_CHANNELS, exclusions=exclusions, notes=notes,
-        synthetic=synthetic, layout="CHB-MIT", check_files=check_edf,
-        conflicts=annotation_conflicts(data_dir, patients),
-    )
+    return ChbmitLoader(data_dir, dataset_name=dataset_name, synthetic=synthetic, check_edf=check_edf).load()
 
 
 def annotation_conflicts(data_dir: Path, patients: list[Patient]) -> list[str]:

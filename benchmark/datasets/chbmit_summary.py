@@ -128,6 +128,34 @@ class _FileBuilder:
         self.seizures: list[tuple[float, float]] = []
         self.open_onset: float | None = None
 
+    def add_time(self, which: str, text: str, where: str) -> None:
+        """A ``File Start/End Time: hh:mm:ss`` line."""
+        try:
+            clock = parse_clock(text)
+        except ValueError:
+            raise DataError(f"{where}: bad clock time {text!r}; expected hh:mm:ss") from None
+        if which.lower() == "start":
+            self.start = clock
+        else:
+            self.end = clock
+
+    def add_seizure_time(self, which: str, seconds: float, where: str) -> None:
+        """A ``Seizure [n] Start/End Time: s seconds`` line; an end closes the open seizure."""
+        if which.lower() == "start":
+            if self.open_onset is not None:
+                raise DataError(f"{where}: seizure start without the previous seizure's end")
+            self.open_onset = seconds
+            return
+        if self.open_onset is None:
+            raise DataError(f"{where}: seizure end time without a start time")
+        if seconds <= self.open_onset:
+            raise DataError(
+                f"{where}: seizure ends at {seconds:g} s, not after its start "
+                f"{self.open_onset:g} s; fix the summary"
+            )
+        self.seizures.append((self.open_onset, seconds))
+        self.open_onset = None
+
     def finish(self, source: str) -> SummaryFile:
         where = f"{source}, file {self.name} (line {self.lineno})"
         if self.open_onset is not None:
@@ -208,14 +236,7 @@ def parse_summary(text: str, *, source: str = "summary") -> Summary:
         elif m := _TIME.match(line):
             if block is None:
                 raise DataError(f"{where}: file time outside a file block: {line!r}")
-            try:
-                clock = parse_clock(m.group(2))
-            except ValueError:
-                raise DataError(f"{where}: bad clock time {m.group(2)!r}; expected hh:mm:ss") from None
-            if m.group(1).lower() == "start":
-                block.start = clock
-            else:
-                block.end = clock
+            block.add_time(m.group(1), m.group(2), where)
         elif m := _COUNT.match(line):
             if block is None:
                 raise DataError(f"{where}: seizure count outside a file block: {line!r}")
@@ -223,21 +244,7 @@ def parse_summary(text: str, *, source: str = "summary") -> Summary:
         elif m := _SEIZURE.match(line):
             if block is None:
                 raise DataError(f"{where}: seizure time outside a file block: {line!r}")
-            seconds = float(m.group(3))
-            if m.group(2).lower() == "start":
-                if block.open_onset is not None:
-                    raise DataError(f"{where}: seizure start without the previous seizure's end")
-                block.open_onset = seconds
-            else:
-                if block.open_onset is None:
-                    raise DataError(f"{where}: seizure end time without a start time")
-                if seconds <= block.open_onset:
-                    raise DataError(
-                        f"{where}: seizure ends at {seconds:g} s, not after its start "
-                        f"{block.open_onset:g} s; fix the summary"
-                    )
-                block.seizures.append((block.open_onset, seconds))
-                block.open_onset = None
+            block.add_seizure_time(m.group(2), float(m.group(3)), where)
         else:
             raise DataError(f"{where}: unrecognised line {line!r}; this summary format is unknown")
     close_block()

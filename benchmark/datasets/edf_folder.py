@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from benchmark.datasets._common import (
-    finish_index, parse_seconds, safe_dataset_name, safe_relpath, text_stream, read_text,
+    parse_seconds, safe_dataset_name, safe_relpath, text_stream, read_text,
 )
+from benchmark.datasets.base import DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
-from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
+from benchmark.index import Patient, Recording, RecordingIndex, Seizure
 
 
 __all__ = ["CONFIG_NAMES", "load_edf_folder"]
@@ -128,6 +129,146 @@ def _parse_time(text: str, where: str) -> dt.datetime:
         ) from None
 
 
+class EdfFolderLoader(DatasetLoader):
+    """A folder of EDF files with a manifest and a seizure list (see :func:`load_edf_folder`)."""
+
+    default_name = "edf-folder"
+    layout = "edf-folder"
+
+    def __init__(self, data_dir, *, manifest: str = "manifest.csv", annotations: str = "seizures.csv",
+                 channels: Sequence[str] | None = None, dataset_name: str = "edf-folder",
+                 config: dict | None = None):
+        super().__init__(data_dir, dataset_name=dataset_name)
+        self.manifest, self.annotations = manifest, annotations
+        self.chosen, self.config = channels, config
+
+    def check_root(self) -> None:
+        if not self.root.is_dir():
+            raise DataError(
+                f"EDF folder {self.root} does not exist; point --data-dir at the folder holding "
+                f"{self.manifest}, {self.annotations}, {CONFIG_NAMES[0]} and the EDF files"
+            )
+        self.channels, name, self.source = _resolve_config(self.root, self.chosen, self.config)
+        if self.dataset_name == "edf-folder" and name:
+            self.dataset_name = str(name)
+
+    def find_recordings(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """The manifest: one row per recording, its EDF header read."""
+        entries: dict[tuple[str, str], dict[str, Any]] = {}
+        manifest_path = self.root / self.manifest
+        for line, row in _read_table(manifest_path, _MANIFEST_COLUMNS, "manifest"):
+            where = f"{manifest_path}, line {line}"
+            empty = [c for c in _MANIFEST_COLUMNS if not row[c]]
+            if empty:
+                raise DataError(f"{where}: empty {', '.join(empty)}; fill in every required column")
+            key = (row["patient"], row["recording"])
+            if key in entries:
+                raise DataError(f"{where}: recording {key[0]}/{key[1]} is listed twice; list it once")
+            rel = safe_relpath(self.root, row["file"], where=where)
+            entries[key] = {
+                "file": rel,
+                "start_time": _parse_time(row["start_time"], where),
+                "header": read_header(self.root / rel),
+                "subject": row.get("subject", ""),
+                "seizures": [],
+                "where": where,
+            }
+        if not entries:
+            raise DataError(f"{manifest_path} lists no recordings; add one row per EDF file")
+        self._refuse_absent_channels(entries)
+        self._read_seizures(entries)
+        return entries
+
+    def _refuse_absent_channels(self, entries) -> None:
+        """A label absent from every file is a configuration mistake."""
+        wanted = self.channels
+        self.missing_by_rec = {k: match_channels(e["header"].channels, wanted)[1] for k, e in entries.items()}
+        absent_everywhere = [c for c in wanted if all(c in m for m in self.missing_by_rec.values())]
+        if absent_everywhere:
+            some = next(iter(entries.values()))["header"]
+            raise DataError(
+                f"channel(s) {', '.join(absent_everywhere)} from {self.source} are in none of the EDF "
+                f"files (e.g. {some.path} has {', '.join(some.channels)}); fix the channel list"
+            )
+
+    def _read_seizures(self, entries) -> None:
+        ann_path = self.root / self.annotations
+        listed: dict[tuple[str, str, float, float], int] = {}
+        for line, row in _read_table(ann_path, _SEIZURE_COLUMNS, "seizure list"):
+            where = f"{ann_path}, line {line}"
+            key = (row["patient"], row["recording"])
+            if key not in entries:
+                raise DataError(
+                    f"{where}: recording {key[0]}/{key[1]} is not in {self.manifest}; fix the names or "
+                    "add the recording to the manifest"
+                )
+            onset = parse_seconds(row["onset"], "onset", where)
+            offset = parse_seconds(row["offset"], "offset", where)
+            duration = entries[key]["header"].duration
+            if not 0 <= onset < offset <= duration + _EPS:
+                raise DataError(
+                    f"{where}: seizure {onset:g}-{offset:g} s is outside recording {key[0]}/{key[1]} "
+                    f"(0-{duration:g} s) or ends before it starts; onset and offset are seconds "
+                    "from the recording start"
+                )
+            first = listed.setdefault((*key, onset, offset), line)
+            if first != line:
+                raise DataError(
+                    f"{where}: seizure {onset:g}-{offset:g} s of {key[0]}/{key[1]} repeats line {first}; "
+                    "a seizure listed twice is counted twice, remove one of the rows"
+                )
+            entries[key]["seizures"].append(Seizure(onset, offset, row.get("type") or None))
+
+    def _recording(self, pid: str, rid: str, e: dict[str, Any], start: float) -> Recording:
+        h = e["header"]
+        check = check_edf_header(h.path, source=self.source, wanted=self.channels, one_rate=True, header=h)
+        missing = self.missing_by_rec[(pid, rid)]
+        if missing:
+            self.exclude("recording", pid, f"{e['file']} lacks channel(s) {', '.join(missing)}", rid)
+        return Recording(
+            recording_id=rid,
+            file=e["file"],
+            start=start,
+            duration=h.duration,
+            sfreq=check.sfreq,
+            channels=h.channels,
+            seizures=tuple(sorted(e["seizures"], key=lambda s: (s.onset, s.offset))),
+        )
+
+    def _patient(self, pid: str, recs: list[tuple[str, dict]]) -> Patient:
+        manifest_path = self.root / self.manifest
+        try:
+            first = min(e["start_time"] for _, e in recs)
+            offsets = {rid: (e["start_time"] - first).total_seconds() for rid, e in recs}
+        except TypeError:
+            raise DataError(
+                f"{manifest_path}: patient {pid} mixes start_time values with and without a "
+                "time zone; give all or none a UTC offset"
+            ) from None
+        recordings = [self._recording(pid, rid, e, offsets[rid]) for rid, e in recs]
+        recordings.sort(key=lambda r: (r.start, natural_key(r.recording_id)))
+        for a, b in zip(recordings, recordings[1:]):
+            if b.start < a.end - _EPS:
+                raise DataError(
+                    f"recordings {pid}/{a.recording_id} ({a.file}) and {pid}/{b.recording_id} "
+                    f"({b.file}) overlap in time ({a.end - b.start:g} s); fix their start_time "
+                    f"in {self.manifest} or the EDF files"
+                )
+        subjects = {e["subject"] for _, e in recs if e["subject"]}
+        if len(subjects) > 1:
+            raise DataError(
+                f"{manifest_path}: patient {pid} has several subjects ({', '.join(sorted(subjects))})"
+            )
+        return Patient(pid, tuple(recordings), subject_id=subjects.pop() if subjects else pid)
+
+    def build_patients(self, entries, facts) -> list[Patient]:
+        by_patient: dict[str, list[tuple[str, dict]]] = {}
+        for (pid, rid), e in entries.items():
+            by_patient.setdefault(pid, []).append((rid, e))
+        self.notes += [f"channels from {self.source}", f"{len(entries)} EDF headers read"]
+        return [self._patient(pid, by_patient[pid]) for pid in sorted(by_patient, key=natural_key)]
+
+
 def load_edf_folder(
     data_dir,
     *,
@@ -165,144 +306,5 @@ def load_edf_folder(
         seizure list; a seizure outside its recording; overlapping recordings of one patient;
         a configured channel absent from every file; mixed sampling rates within a recording.
     """
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        raise DataError(
-            f"EDF folder {data_dir} does not exist; point --data-dir at the folder holding "
-            f"{manifest}, {annotations}, {CONFIG_NAMES[0]} and the EDF files"
-        )
-    wanted, name, source = _resolve_config(data_dir, channels, config)
-    if dataset_name == "edf-folder" and name:
-        dataset_name = str(name)
-
-    # -- manifest: one row per recording --------------------------------------------------------
-    entries: dict[tuple[str, str], dict[str, Any]] = {}
-    manifest_path = data_dir / manifest
-    for line, row in _read_table(manifest_path, _MANIFEST_COLUMNS, "manifest"):
-        where = f"{manifest_path}, line {line}"
-        empty = [c for c in _MANIFEST_COLUMNS if not row[c]]
-        if empty:
-            raise DataError(f"{where}: empty {', '.join(empty)}; fill in every required column")
-        key = (row["patient"], row["recording"])
-        if key in entries:
-            raise DataError(f"{where}: recording {key[0]}/{key[1]} is listed twice; list it once")
-        rel = safe_relpath(data_dir, row["file"], where=where)
-        header = read_header(data_dir / rel)
-        entries[key] = {
-            "file": rel,
-            "start_time": _parse_time(row["start_time"], where),
-            "header": header,
-            "subject": row.get("subject", ""),
-            "seizures": [],
-            "where": where,
-        }
-    if not entries:
-        raise DataError(f"{manifest_path} lists no recordings; add one row per EDF file")
-
-    # -- channels: a label absent everywhere is a configuration mistake -------------------------
-    missing_by_rec = {k: match_channels(e["header"].channels, wanted)[1] for k, e in entries.items()}
-    absent_everywhere = [c for c in wanted if all(c in m for m in missing_by_rec.values())]
-    if absent_everywhere:
-        some = next(iter(entries.values()))["header"]
-        raise DataError(
-            f"channel(s) {', '.join(absent_everywhere)} from {source} are in none of the EDF "
-            f"files (e.g. {some.path} has {', '.join(some.channels)}); fix the channel list"
-        )
-
-    # -- seizures -------------------------------------------------------------------------------
-    ann_path = data_dir / annotations
-    listed: dict[tuple[str, str, float, float], int] = {}
-    for line, row in _read_table(ann_path, _SEIZURE_COLUMNS, "seizure list"):
-        where = f"{ann_path}, line {line}"
-        key = (row["patient"], row["recording"])
-        if key not in entries:
-            raise DataError(
-                f"{where}: recording {key[0]}/{key[1]} is not in {manifest}; fix the names or "
-                "add the recording to the manifest"
-            )
-        onset = parse_seconds(row["onset"], "onset", where)
-        offset = parse_seconds(row["offset"], "offset", where)
-        duration = entries[key]["header"].duration
-        if not 0 <= onset < offset <= duration + _EPS:
-            raise DataError(
-                f"{where}: seizure {onset:g}-{offset:g} s is outside recording {key[0]}/{key[1]} "
-                f"(0-{duration:g} s) or ends before it starts; onset and offset are seconds "
-                "from the recording start"
-            )
-        first = listed.setdefault((*key, onset, offset), line)
-        if first != line:
-            raise DataError(
-                f"{where}: seizure {onset:g}-{offset:g} s of {key[0]}/{key[1]} repeats line {first}; "
-                "a seizure listed twice is counted twice, remove one of the rows"
-            )
-        entries[key]["seizures"].append(Seizure(onset, offset, row.get("type") or None))
-
-    # -- patients, timeline ---------------------------------------------------------------------
-    exclusions: list[Exclusion] = []
-    by_patient: dict[str, list[tuple[str, dict]]] = {}
-    for (pid, rid), e in entries.items():
-        by_patient.setdefault(pid, []).append((rid, e))
-    patients = []
-    for pid in sorted(by_patient, key=natural_key):
-        recs = by_patient[pid]
-        try:
-            first = min(e["start_time"] for _, e in recs)
-            offsets = {rid: (e["start_time"] - first).total_seconds() for rid, e in recs}
-        except TypeError:
-            raise DataError(
-                f"{manifest_path}: patient {pid} mixes start_time values with and without a "
-                "time zone; give all or none a UTC offset"
-            ) from None
-        recordings = []
-        for rid, e in recs:
-            h = e["header"]
-            missing = missing_by_rec[(pid, rid)]
-            idx, _ = match_channels(h.channels, wanted)
-            rates = {h.channel_sfreqs[i] for i in idx}
-            if len(rates) > 1:
-                raise DataError(
-                    f"{h.path}: the configured channels have different sampling rates "
-                    f"({', '.join(f'{r:g}' for r in sorted(rates))} Hz); use channels of one rate"
-                )
-            if missing:
-                exclusions.append(
-                    Exclusion(
-                        scope="recording",
-                        patient=pid,
-                        recording=rid,
-                        reason=f"{e['file']} lacks channel(s) {', '.join(missing)}",
-                    )
-                )
-            recordings.append(
-                Recording(
-                    recording_id=rid,
-                    file=e["file"],
-                    start=offsets[rid],
-                    duration=h.duration,
-                    sfreq=rates.pop() if rates else h.sfreq,
-                    channels=h.channels,
-                    seizures=tuple(sorted(e["seizures"], key=lambda s: (s.onset, s.offset))),
-                )
-            )
-        recordings.sort(key=lambda r: (r.start, natural_key(r.recording_id)))
-        for a, b in zip(recordings, recordings[1:]):
-            if b.start < a.end - _EPS:
-                raise DataError(
-                    f"recordings {pid}/{a.recording_id} ({a.file}) and {pid}/{b.recording_id} "
-                    f"({b.file}) overlap in time ({a.end - b.start:g} s); fix their start_time "
-                    f"in {manifest} or the EDF files"
-                )
-        subjects = {e["subject"] for _, e in recs if e["subject"]}
-        if len(subjects) > 1:
-            raise DataError(
-                f"{manifest_path}: patient {pid} has several subjects ({', '.join(sorted(subjects))})"
-            )
-        patients.append(
-            Patient(pid, tuple(recordings), subject_id=subjects.pop() if subjects else pid)
-        )
-
-    # A private folder: no SYNTHETIC.json marker is looked for (layout=None).
-    return finish_index(
-        dataset_name, patients, root=data_dir, channels=wanted, exclusions=exclusions,
-        notes=(f"channels from {source}", f"{len(entries)} EDF headers read"), layout="edf-folder",
-    )
+    return EdfFolderLoader(data_dir, manifest=manifest, annotations=annotations, channels=channels,
+                           dataset_name=dataset_name, config=config).load()

@@ -60,9 +60,10 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.datasets._common import finish_index, text_stream
+from benchmark.datasets._common import text_stream
+from benchmark.datasets.base import DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
-from benchmark.edf import EdfHeader, match_channels, read_header
+from benchmark.edf import EdfHeader
 from benchmark.errors import DataError, UnknownNameError, did_you_mean
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
@@ -277,29 +278,204 @@ def _read_clinical(path: Path, notes: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _header_checked(
-    pid: str, header: EdfHeader, exclusions: list[Exclusion]
-) -> float | None:
-    """Sampling rate of the benchmark channels; a recording lacking some gets an exclusion."""
-    idx, missing = match_channels(header.channels, HELSINKI_CHANNELS)
-    if missing:
+    pid: str, path: Path, exclusions: list[Exclusion]
+) -> tuple[EdfHeader, float]:
+    """Header and sampling rate of the benchmark channels; a recording lacking some gets an exclusion."""
+    check = check_edf_header(path, source="the annotations", wanted=HELSINKI_CHANNELS, one_rate=True)
+    if check.missing:
         exclusions.append(
             Exclusion(
                 scope="recording",
                 patient=pid,
                 recording=pid,
                 reason=(
-                    f"{pid}.edf lacks channel(s) {', '.join(missing)}; the benchmark uses the 19 "
+                    f"{pid}.edf lacks channel(s) {', '.join(check.missing)}; the benchmark uses the 19 "
                     "10-20 electrodes"
                 ),
             )
         )
-    rates = {header.channel_sfreqs[i] for i in idx}
-    if len(rates) > 1:
-        raise DataError(
-            f"{header.path}: the 10-20 channels have different sampling rates "
-            f"({', '.join(f'{r:g}' for r in sorted(rates))} Hz); re-download the file"
+    return check.header, check.sfreq
+
+
+def _seizures(pid: str, labels: np.ndarray, duration: float, exclusions: list[Exclusion]) -> list[Seizure]:
+    """Runs of ictal seconds; a run starting past the recording's end is excluded."""
+    seizures = []
+    for first, end in seizure_runs(labels):
+        if first >= duration:
+            exclusions.append(
+                Exclusion(
+                    scope="seizure",
+                    patient=pid,
+                    recording=pid,
+                    reason=(
+                        f"seizure at {first}-{end} s is annotated beyond the end of {pid}.edf "
+                        f"({duration:g} s)"
+                    ),
+                )
+            )
+            continue
+        seizures.append(Seizure(float(first), float(min(end, duration))))
+    return seizures
+
+
+class HelsinkiLoader(DatasetLoader):
+    """The Helsinki neonatal EEG dataset (see :func:`load_helsinki`)."""
+
+    default_name = "helsinki"
+    what = "Helsinki data"
+    layout = "the Helsinki"
+    channels = HELSINKI_CHANNELS
+    noun = "neonates"
+    how_to_get = _HOW_TO_GET
+
+    def __init__(self, data_dir, *, consensus: str = "majority", **options):
+        self.experts, _ = _rule(consensus)
+        super().__init__(data_dir, **options)
+        self.consensus = consensus
+        self.length_notes: list[str] = []
+
+    def find_recordings(self) -> dict[str, dict[int, np.ndarray]]:
+        """The annotations of the experts the rule needs (the EDF files are found later)."""
+        data_dir, experts, consensus = self.root, self.experts, self.consensus
+        missing_files = [
+            annotation_file(e) for e in experts if not (data_dir / annotation_file(e)).is_file()
+        ]
+        if missing_files:
+            raise DataError(
+                f"{', '.join(missing_files)} not found in {data_dir} (consensus {consensus!r} needs "
+                f"expert(s) {', '.join(experts)}); {_HOW_TO_GET}, or choose a consensus of the experts "
+                "you have"
+            )
+        annotations = {e: _read_annotations(data_dir / annotation_file(e)) for e in experts}
+        rule_text = _RULE_TEXT.get(consensus, f"expert {consensus} alone")
+        self.notes.append(
+            f"seizure labels: consensus {consensus!r}, a second is ictal when marked by {rule_text}; "
+            "seizures are maximal runs of ictal seconds (second k covers [k, k+1) s)",
         )
-    return rates.pop() if rates else header.sfreq
+        return annotations
+
+    def patient_facts(self) -> dict[str, dict[str, Any]]:
+        return _read_clinical(self.root / "clinical_information.csv", self.notes)
+
+    def _edf_files(self) -> dict[str, Path]:
+        edf_files = {}
+        for path in sorted(self.root.glob("*.[eE][dD][fF]")):
+            m = _EDF_NAME.fullmatch(path.name)
+            if m:
+                edf_files[f"eeg{int(m.group(1))}"] = path
+        others = sorted(p.name for p in self.root.glob("*.[eE][dD][fF]") if not _EDF_NAME.fullmatch(p.name))
+        if others:
+            self.notes.append(f"EDF files not named eeg<N>.edf ignored: {', '.join(others)}")
+        return edf_files
+
+    def _columns(self, annotations, clinical, edf_files) -> dict[str, int | None]:
+        """Annotation column of every neonate; a clinical row's ID overrides eegN -> column N."""
+        number_of = {pid: e["id"] for pid, e in clinical.items() if "id" in e}
+        numbers = set().union(*(set(cols) for cols in annotations.values()))
+        # Neonates annotated only by experts the rule does not use are excluded, not silently absent.
+        for e in ANNOTATORS:
+            if e not in self.experts and (self.root / annotation_file(e)).is_file():
+                numbers |= _header_numbers(self.root / annotation_file(e))
+        pid_of = {n: pid for pid, n in number_of.items()}
+        pids = set(edf_files) | set(clinical) | {pid_of.get(n, f"eeg{n}") for n in numbers}
+        return {pid: number_of.get(pid, int(pid[3:]) if pid[3:].isdigit() else None) for pid in pids}
+
+    def build_patients(self, annotations, clinical) -> list[Patient]:
+        edf_files = self._edf_files()
+        column_of = self._columns(annotations, clinical, edf_files)
+        patients = []
+        for pid in sorted(column_of, key=natural_key):
+            patient = self._patient(pid, column_of[pid], annotations, clinical, edf_files)
+            if patient is not None:
+                patients.append(patient)
+        if not patients:
+            raise DataError(
+                f"no neonate in {self.root} has annotations from expert(s) {', '.join(self.experts)}; "
+                f"{_HOW_TO_GET}"
+            )
+        return patients
+
+    def _labels(self, pid: str, number, annotations) -> dict[str, np.ndarray] | None:
+        """The experts' columns of one neonate, or ``None`` (excluded) when one is missing."""
+        lacking = [e for e in self.experts if number not in annotations[e]]
+        if lacking:
+            self.exclude("patient", pid, (
+                f"no annotations for {pid} in "
+                f"{', '.join(annotation_file(e) for e in lacking)}; consensus "
+                f"{self.consensus!r} needs expert(s) {', '.join(self.experts)}"
+            ))
+            return None
+        columns = {e: annotations[e][number] for e in self.experts}
+        lengths = {e: len(c) for e, c in columns.items()}
+        if len(set(lengths.values())) > 1:
+            self.length_notes.append(
+                f"{pid}: experts' columns differ in length ("
+                + ", ".join(f"{e} {n} s" for e, n in lengths.items())
+                + f"), consensus over the first {min(lengths.values())} s"
+            )
+        return columns
+
+    def _edf_fields(self, pid: str, edf: Path | None, annotated: float):
+        """Duration, sampling rate and channels, from the EDF header when it is read."""
+        if not self.check_edf:
+            return annotated, None, ()
+        if edf is None:
+            self.absent += 1
+            return annotated, None, ()
+        self.checked += 1
+        header, sfreq = _header_checked(pid, edf, self.exclusions)
+        duration = header.duration
+        if abs(header.duration - annotated) > _DURATION_TOLERANCE_S:
+            duration = min(header.duration, annotated)
+            self.notes.append(
+                f"{pid}: EDF holds {header.duration:g} s but the annotations cover "
+                f"{annotated:g} s; kept the {duration:g} s that are both recorded and annotated"
+            )
+        return duration, sfreq, header.channels
+
+    def _patient(self, pid, number, annotations, clinical, edf_files) -> Patient | None:
+        columns = self._labels(pid, number, annotations)
+        if columns is None:
+            return None
+        labels = consensus_labels(columns, self.consensus)
+        duration, sfreq, channels = self._edf_fields(pid, edf_files.get(pid), float(len(labels)))
+        seizures = _seizures(pid, labels, duration, self.exclusions)
+        info = dict(clinical.get(pid, {}))
+        info["consensus"] = self.consensus
+        reviewers = info.get("reviewers_annotating_seizure")
+        if self.consensus in ("majority", "all", "any") and isinstance(reviewers, int):
+            marked = sum(bool(np.any(c)) for c in columns.values())
+            if marked != reviewers:
+                self.notes.append(
+                    f"{pid}: clinical_information.csv says {reviewers} expert(s) annotated a "
+                    f"seizure, the annotation files show {marked}"
+                )
+        recording = Recording(
+            recording_id=pid,
+            file=edf_files[pid].name if pid in edf_files else f"{pid}.edf",
+            start=0.0,
+            duration=duration,
+            sfreq=sfreq,
+            channels=tuple(channels),
+            seizures=tuple(seizures),
+        )
+        return Patient(patient_id=pid, recordings=(recording,), subject_id=pid, info=info)
+
+    def finish_notes(self, patients: list[Patient], clinical: dict) -> None:
+        self.notes.extend(self.length_notes)
+        if self.check_edf:
+            self.notes.append(
+                f"EDF headers checked: {self.checked} present, {self.absent} absent (duration from the "
+                "annotations, channels and sampling rate unknown)"
+            )
+        else:
+            self.notes.append("EDF headers not read: durations from the annotations, channels unknown")
+        if clinical:
+            self.note_unlisted(patients, clinical, "clinical_information.csv row",
+                               empty=lambda p: set(p.info) == {"consensus"})
+
+    def finish(self, patients, **options) -> RecordingIndex:
+        return super().finish(patients, detail=f" (consensus {self.consensus})", **options)
 
 
 def load_helsinki(
@@ -344,159 +520,5 @@ def load_helsinki(
         The folder or an annotation file the rule needs is missing or malformed, or an EDF file
         is unreadable.
     """
-    experts, _ = _rule(consensus)
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        raise DataError(f"Helsinki data folder {data_dir} does not exist; {_HOW_TO_GET}")
-    missing_files = [
-        annotation_file(e) for e in experts if not (data_dir / annotation_file(e)).is_file()
-    ]
-    if missing_files:
-        raise DataError(
-            f"{', '.join(missing_files)} not found in {data_dir} (consensus {consensus!r} needs "
-            f"expert(s) {', '.join(experts)}); {_HOW_TO_GET}, or choose a consensus of the experts "
-            "you have"
-        )
-    annotations = {e: _read_annotations(data_dir / annotation_file(e)) for e in experts}
-
-    rule_text = _RULE_TEXT.get(consensus, f"expert {consensus} alone")
-    notes: list[str] = [
-        f"seizure labels: consensus {consensus!r}, a second is ictal when marked by {rule_text}; "
-        "seizures are maximal runs of ictal seconds (second k covers [k, k+1) s)",
-    ]
-    clinical = _read_clinical(data_dir / "clinical_information.csv", notes)
-    number_of = {pid: e["id"] for pid, e in clinical.items() if "id" in e}
-
-    edf_files = {}
-    for path in sorted(data_dir.glob("*.[eE][dD][fF]")):
-        m = _EDF_NAME.fullmatch(path.name)
-        if m:
-            edf_files[f"eeg{int(m.group(1))}"] = path
-    others = sorted(p.name for p in data_dir.glob("*.[eE][dD][fF]") if not _EDF_NAME.fullmatch(p.name))
-    if others:
-        notes.append(f"EDF files not named eeg<N>.edf ignored: {', '.join(others)}")
-
-    numbers = set().union(*(set(cols) for cols in annotations.values()))
-    # Neonates annotated only by experts the rule does not use are excluded, not silently absent.
-    for e in ANNOTATORS:
-        if e not in experts and (data_dir / annotation_file(e)).is_file():
-            numbers |= _header_numbers(data_dir / annotation_file(e))
-    # A clinical row's ID overrides the default pairing of eegN.edf with column N.
-    pid_of = {n: pid for pid, n in number_of.items()}
-    pids = set(edf_files) | set(clinical) | {pid_of.get(n, f"eeg{n}") for n in numbers}
-    column_of = {pid: number_of.get(pid, int(pid[3:]) if pid[3:].isdigit() else None) for pid in pids}
-
-    exclusions: list[Exclusion] = []
-    patients: list[Patient] = []
-    checked = absent = 0
-    length_notes: list[str] = []
-    for pid in sorted(pids, key=natural_key):
-        number = column_of[pid]
-        lacking = [e for e in experts if number not in annotations[e]]
-        if lacking:
-            exclusions.append(
-                Exclusion(
-                    scope="patient",
-                    patient=pid,
-                    reason=(
-                        f"no annotations for {pid} in "
-                        f"{', '.join(annotation_file(e) for e in lacking)}; consensus "
-                        f"{consensus!r} needs expert(s) {', '.join(experts)}"
-                    ),
-                )
-            )
-            continue
-        columns = {e: annotations[e][number] for e in experts}
-        lengths = {e: len(c) for e, c in columns.items()}
-        if len(set(lengths.values())) > 1:
-            length_notes.append(
-                f"{pid}: experts' columns differ in length ("
-                + ", ".join(f"{e} {n} s" for e, n in lengths.items())
-                + f"), consensus over the first {min(lengths.values())} s"
-            )
-        labels = consensus_labels(columns, consensus)
-        annotated = float(len(labels))
-
-        header = None
-        if check_edf and pid in edf_files:
-            header = read_header(edf_files[pid])
-            checked += 1
-        elif check_edf:
-            absent += 1
-        duration, sfreq, channels = annotated, None, ()
-        if header is not None:
-            sfreq = _header_checked(pid, header, exclusions)
-            channels = header.channels
-            duration = header.duration
-            if abs(header.duration - annotated) > _DURATION_TOLERANCE_S:
-                duration = min(header.duration, annotated)
-                notes.append(
-                    f"{pid}: EDF holds {header.duration:g} s but the annotations cover "
-                    f"{annotated:g} s; kept the {duration:g} s that are both recorded and annotated"
-                )
-
-        seizures = []
-        for first, end in seizure_runs(labels):
-            if first >= duration:
-                exclusions.append(
-                    Exclusion(
-                        scope="seizure",
-                        patient=pid,
-                        recording=pid,
-                        reason=(
-                            f"seizure at {first}-{end} s is annotated beyond the end of {pid}.edf "
-                            f"({duration:g} s)"
-                        ),
-                    )
-                )
-                continue
-            seizures.append(Seizure(float(first), float(min(end, duration))))
-
-        info = dict(clinical.get(pid, {}))
-        info["consensus"] = consensus
-        reviewers = info.get("reviewers_annotating_seizure")
-        if consensus in ("majority", "all", "any") and isinstance(reviewers, int):
-            marked = sum(bool(np.any(c)) for c in columns.values())
-            if marked != reviewers:
-                notes.append(
-                    f"{pid}: clinical_information.csv says {reviewers} expert(s) annotated a "
-                    f"seizure, the annotation files show {marked}"
-                )
-        patients.append(
-            Patient(
-                patient_id=pid,
-                recordings=(
-                    Recording(
-                        recording_id=pid,
-                        file=edf_files[pid].name if pid in edf_files else f"{pid}.edf",
-                        start=0.0,
-                        duration=duration,
-                        sfreq=sfreq,
-                        channels=tuple(channels),
-                        seizures=tuple(seizures),
-                    ),
-                ),
-                subject_id=pid,
-                info=info,
-            )
-        )
-    if not patients:
-        raise DataError(
-            f"no neonate in {data_dir} has annotations from expert(s) {', '.join(experts)}; "
-            f"{_HOW_TO_GET}"
-        )
-    notes.extend(length_notes)
-    if check_edf:
-        notes.append(
-            f"EDF headers checked: {checked} present, {absent} absent (duration from the "
-            "annotations, channels and sampling rate unknown)"
-        )
-    else:
-        notes.append("EDF headers not read: durations from the annotations, channels unknown")
-    no_info = [p.patient_id for p in patients if set(p.info) == {"consensus"}]
-    if clinical and no_info:
-        notes.append(f"no clinical_information.csv row for: {', '.join(no_info)}")
-    return finish_index(
-        dataset_name, patients, root=data_dir, channels=HELSINKI_CHANNELS, exclusions=exclusions, notes=notes,
-        synthetic=synthetic, layout="the Helsinki", noun="neonates", detail=f" (consensus {consensus})",
-    )
+    return HelsinkiLoader(data_dir, consensus=consensus, dataset_name=dataset_name, synthetic=synthetic,
+                          check_edf=check_edf).load()

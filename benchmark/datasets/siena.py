@@ -62,9 +62,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.datasets._common import finish_index, read_text, safe_relpath, text_stream
+from benchmark.datasets._common import read_text, safe_relpath, text_stream
 from benchmark.datasets.chbmit import natural_key, place_on_timeline
-from benchmark.edf import match_channels, read_header
+from benchmark.datasets.base import DatasetLoader, check_edf_header
+from benchmark.edf import match_channels
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
@@ -182,6 +183,44 @@ def parse_seizure_list(text: str, source: str = "<seizure list>") -> SeizureList
         different registration times, or a list without patient id or seizures. The message
         names file and line.
     """
+    patient, sfreq, channels, blocks = _read_lines(text, source)
+    labels = [channels[k] for k in sorted(channels)]
+    o1_typo = "1" in labels and not any(c.upper() == "O1" for c in labels)
+    if o1_typo:
+        labels = ["O1" if c == "1" else c for c in labels]
+    out = SeizureList(patient, sfreq, tuple(labels), source=source, o1_typo=o1_typo)
+    for start_line, fields in blocks:
+        _add_block(out, start_line, fields)
+    if not out.seizures:
+        raise DataError(f"{source} lists no seizure; restore the original seizure list")
+    return out
+
+
+def _field_line(line: str, where: str, n: int, blocks: list) -> bool:
+    """A ``Field: value`` line of the current seizure block; ``False`` when the line is none."""
+    for key, pattern in _FIELD_LINES:
+        fm = pattern.match(line)
+        if fm:
+            break
+    else:
+        return False
+    if not blocks:
+        raise DataError(
+            f"{where}: {line!r} comes before the first 'Seizure n' line; restore the "
+            "original seizure list"
+        )
+    fields = blocks[-1][1]
+    if key in fields:
+        raise DataError(
+            f"{where}: a second '{_FIELD_WORDS[key]}' in the seizure block starting on "
+            f"line {blocks[-1][0]}; start each seizure with a 'Seizure n' line"
+        )
+    fields[key] = (fm["v"].strip(), n)
+    return True
+
+
+def _read_lines(text: str, source: str):
+    """Patient id, sampling rate, numbered channels and the seizure blocks' fields, line by line."""
     patient: str | None = None
     sfreq: float | None = None
     channels: dict[int, str] = {}
@@ -200,29 +239,10 @@ def parse_seizure_list(text: str, source: str = "<seizure list>") -> SeizureList
                 )
             patient = m["pid"].upper()
             continue
-        m = _BLOCK_LINE.match(line)
-        if m:
+        if _BLOCK_LINE.match(line):
             blocks.append((n, {}))
             continue
-        for key, pattern in _FIELD_LINES:
-            fm = pattern.match(line)
-            if fm:
-                break
-        else:
-            fm = None
-        if fm is not None:
-            if not blocks:
-                raise DataError(
-                    f"{where}: {line!r} comes before the first 'Seizure n' line; restore the "
-                    "original seizure list"
-                )
-            fields = blocks[-1][1]
-            if key in fields:
-                raise DataError(
-                    f"{where}: a second '{_FIELD_WORDS[key]}' in the seizure block starting on "
-                    f"line {blocks[-1][0]}; start each seizure with a 'Seizure n' line"
-                )
-            fields[key] = (fm["v"].strip(), n)
+        if _field_line(line, where, n, blocks):
             continue
         if blocks:
             raise DataError(
@@ -248,59 +268,61 @@ def parse_seizure_list(text: str, source: str = "<seizure list>") -> SeizureList
         )
     if patient is None:
         raise DataError(f"{source} is empty; restore the original seizure list")
-    labels = [channels[k] for k in sorted(channels)]
-    o1_typo = "1" in labels and not any(c.upper() == "O1" for c in labels)
-    if o1_typo:
-        labels = ["O1" if c == "1" else c for c in labels]
-    out = SeizureList(patient, sfreq, tuple(labels), source=source, o1_typo=o1_typo)
-    for start_line, fields in blocks:
-        where = f"{source}, line {start_line}"
-        lacking = [_FIELD_WORDS[k] for k in ("file", "start", "end") if k not in fields]
-        if lacking:
-            raise DataError(
-                f"{where}: the seizure block lacks {', '.join(repr(w) for w in lacking)}; "
-                "complete it"
-            )
-        name, name_line = fields["file"]
-        if "/" in name or "\\" in name or not name.lower().endswith(".edf") or " " in name:
-            raise DataError(
-                f"{source}, line {name_line}: file name {name!r} is not an EDF file name like "
-                f"{patient}-1.edf; fix the line"
-            )
-        reg = None
-        if "reg_start" in fields or "reg_end" in fields:
-            missing = [_FIELD_WORDS[k] for k in ("reg_start", "reg_end") if k not in fields]
-            if missing:
-                raise DataError(f"{where}: the seizure block lacks {missing[0]!r}; complete it")
-            reg = tuple(
-                _clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}")
-                for k in ("reg_start", "reg_end")
-            )
-        known = out.registrations.get(name)
-        if reg is None and known is None:
-            raise DataError(
-                f"{where}: no registration start and end time for {name}; add them to its "
-                "first seizure block"
-            )
-        if reg is not None and known is not None and reg != known:
-            raise DataError(
-                f"{where}: registration times of {name} differ from an earlier block's; "
-                "make them agree"
-            )
-        if reg is not None and reg[0] == reg[1]:
-            raise DataError(
-                f"{source}, line {fields['reg_end'][1]}: registration of {name} ends when it "
-                "starts; fix the times"
-            )
-        out.registrations.setdefault(name, reg or known)
-        start, end = (
-            _clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}")
-            for k in ("start", "end")
+    return patient, sfreq, channels, blocks
+
+
+def _registration(fields: dict, name: str, where: str, source: str) -> tuple[int, int] | None:
+    """A block's registration start and end clock times, when it gives them."""
+    if "reg_start" not in fields and "reg_end" not in fields:
+        return None
+    missing = [_FIELD_WORDS[k] for k in ("reg_start", "reg_end") if k not in fields]
+    if missing:
+        raise DataError(f"{where}: the seizure block lacks {missing[0]!r}; complete it")
+    return tuple(
+        _clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}")
+        for k in ("reg_start", "reg_end")
+    )
+
+
+def _add_block(out: SeizureList, start_line: int, fields: dict) -> None:
+    """One seizure block: its file's registration (first block of the file) and its seizure."""
+    source, patient = out.source, out.patient
+    where = f"{source}, line {start_line}"
+    lacking = [_FIELD_WORDS[k] for k in ("file", "start", "end") if k not in fields]
+    if lacking:
+        raise DataError(
+            f"{where}: the seizure block lacks {', '.join(repr(w) for w in lacking)}; "
+            "complete it"
         )
-        out.seizures.append(ListedSeizure(name, start, end, fields["start"][1]))
-    if not out.seizures:
-        raise DataError(f"{source} lists no seizure; restore the original seizure list")
-    return out
+    name, name_line = fields["file"]
+    if "/" in name or "\\" in name or not name.lower().endswith(".edf") or " " in name:
+        raise DataError(
+            f"{source}, line {name_line}: file name {name!r} is not an EDF file name like "
+            f"{patient}-1.edf; fix the line"
+        )
+    reg = _registration(fields, name, where, source)
+    known = out.registrations.get(name)
+    if reg is None and known is None:
+        raise DataError(
+            f"{where}: no registration start and end time for {name}; add them to its "
+            "first seizure block"
+        )
+    if reg is not None and known is not None and reg != known:
+        raise DataError(
+            f"{where}: registration times of {name} differ from an earlier block's; "
+            "make them agree"
+        )
+    if reg is not None and reg[0] == reg[1]:
+        raise DataError(
+            f"{source}, line {fields['reg_end'][1]}: registration of {name} ends when it "
+            "starts; fix the times"
+        )
+    out.registrations.setdefault(name, reg or known)
+    start, end = (
+        _clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}")
+        for k in ("start", "end")
+    )
+    out.seizures.append(ListedSeizure(name, start, end, fields["start"][1]))
 
 
 # -- subject_info.csv -----------------------------------------------------------------------------
@@ -413,25 +435,8 @@ class _Draft:
     listed: bool = True
 
 
-def _patient(
-    data_dir: Path,
-    slist: SeizureList,
-    info: dict,
-    check_edf: bool,
-    exclusions: list[Exclusion],
-    notes: list[str],
-    counts: dict[str, int],
-) -> Patient:
-    pid = slist.patient
-    kind = info.get("seizure_class")
-
-    def exclude(name: str, reason: str, scope: str = "recording") -> None:
-        exclusions.append(
-            Exclusion(
-                scope=scope, patient=pid, recording=name[:-4], reason=f"{pid}/{name}: {reason}"
-            )
-        )
-
+def _listed_drafts(slist: SeizureList, kind: str | None, exclude) -> dict[str, _Draft]:
+    """The seizure list's registrations, with their seizures in seconds from each start."""
     drafts: dict[str, _Draft] = {}
     for name, (reg_start, reg_end) in slist.registrations.items():
         drafts[name] = _Draft(
@@ -467,7 +472,12 @@ def _patient(
             )
             offset = d.duration
         d.seizures.append(Seizure(onset, offset, kind))
+    return drafts
 
+
+def _add_unlisted(data_dir: Path, pid: str, drafts: dict[str, _Draft], check_edf: bool, exclude,
+                  counts: dict[str, int]) -> None:
+    """EDF files no list mentions: seizure-free recordings described by their headers."""
     for name in _edfs_on_disk(data_dir, pid):
         if name in drafts:
             continue
@@ -476,18 +486,15 @@ def _patient(
             exclude(name, "not in the seizure list and its EDF header was not read "
                     "(check_edf=False): duration unknown")
             continue
-        h = read_header(data_dir / pid / name)
-        idx, _ = match_channels(h.channels, SIENA_CHANNELS)
-        rates = sorted({h.channel_sfreqs[i] for i in idx})
-        clock = _header_clock(h)
-        drafts[name] = _Draft(
-            name, clock, h.duration, rates[0] if len(rates) == 1 else h.sfreq, h.channels,
-            listed=False,
-        )
+        check = check_edf_header(data_dir / pid / name, source="the seizure list", wanted=SIENA_CHANNELS)
+        h = check.header
+        drafts[name] = _Draft(name, _header_clock(h), h.duration, check.sfreq, h.channels, listed=False)
         counts["unlisted"] += 1
 
-    # Unlisted files that coincide with a listed registration may be the same recording under
-    # another name: their seizures would be taken as background.
+
+def _exclude_twins(drafts: dict[str, _Draft], exclude) -> set[str]:
+    """Unlisted files that coincide with a listed registration may be the same recording under
+    another name: their seizures would be taken as background."""
     listed = [d for d in drafts.values() if d.listed]
     twins = set()
     for d in drafts.values():
@@ -499,11 +506,11 @@ def _patient(
                     "registration: possibly the same recording under another name")
             twins.add(d.name)
             d.clock = None
+    return twins
 
-    order = sorted(drafts.values(), key=lambda d: natural_key(d.name))
-    placed = [d for d in order if d.clock is not None and d.duration is not None]
-    offsets = place_on_timeline([(d.clock, d.duration) for d in placed])
-    starts = dict(zip((d.name for d in placed), offsets))
+
+def _check_drafts(pid: str, order: list[_Draft], starts: dict, twins: set[str], exclude, notes) -> None:
+    """Note unlisted files off the timeline; exclude recordings lacking benchmark channels."""
     for d in order:
         if not d.listed and d.name not in starts and d.duration is not None and d.name not in twins:
             notes.append(f"{pid}/{d.name}: EDF header has no start time, so the recording is "
@@ -515,6 +522,33 @@ def _patient(
         elif not d.channels and d.listed:
             exclude(d.name, "the seizure list gives no channel list, so the electrodes are unknown")
 
+
+def _patient(
+    data_dir: Path,
+    slist: SeizureList,
+    info: dict,
+    check_edf: bool,
+    exclusions: list[Exclusion],
+    notes: list[str],
+    counts: dict[str, int],
+) -> Patient:
+    pid = slist.patient
+
+    def exclude(name: str, reason: str, scope: str = "recording") -> None:
+        exclusions.append(
+            Exclusion(
+                scope=scope, patient=pid, recording=name[:-4], reason=f"{pid}/{name}: {reason}"
+            )
+        )
+
+    drafts = _listed_drafts(slist, info.get("seizure_class"), exclude)
+    _add_unlisted(data_dir, pid, drafts, check_edf, exclude, counts)
+    twins = _exclude_twins(drafts, exclude)
+    order = sorted(drafts.values(), key=lambda d: natural_key(d.name))
+    placed = [d for d in order if d.clock is not None and d.duration is not None]
+    offsets = place_on_timeline([(d.clock, d.duration) for d in placed])
+    starts = dict(zip((d.name for d in placed), offsets))
+    _check_drafts(pid, order, starts, twins, exclude, notes)
     if check_edf:
         _check_edfs(data_dir, pid, [d for d in order if d.listed], exclude, notes, counts)
     recordings = tuple(
@@ -565,22 +599,9 @@ def _check_edfs(data_dir, pid, drafts, exclude, notes, counts) -> None:
         if not path.is_file():
             counts["absent"] += 1
             continue
-        h = read_header(path)
         counts["checked"] += 1
-        idx, _ = match_channels(h.channels, SIENA_CHANNELS)
-        rates = {h.channel_sfreqs[i] for i in idx} or {h.sfreq}
-        if d.sfreq is not None and any(abs(r - d.sfreq) > 1e-6 for r in rates):
-            raise DataError(
-                f"{path}: EDF sampling rate {', '.join(f'{r:g}' for r in sorted(rates))} Hz, the "
-                f"seizure list says {d.sfreq:g} Hz; re-download the file"
-            )
-        needed = [c for c in SIENA_CHANNELS if not match_channels(d.channels, [c])[1]]
-        _, missing = match_channels(h.channels, needed)
-        if missing:
-            raise DataError(
-                f"{path}: EDF lacks channel(s) {', '.join(missing)} that the seizure list names; "
-                "re-download the file"
-            )
+        h = check_edf_header(path, source="the seizure list", wanted=SIENA_CHANNELS, listed=d.channels,
+                             sfreq=d.sfreq).header
         clock = _header_clock(h)
         if clock is not None:
             off = (clock - d.clock) % _DAY
@@ -597,6 +618,92 @@ def _check_edfs(data_dir, pid, drafts, exclude, notes, counts) -> None:
                 f"{pid}/{d.name}: EDF holds {h.duration:g} s, the registration times "
                 f"{d.duration:g} s; the index uses the registration span"
             )
+
+
+class SienaLoader(DatasetLoader):
+    """The Siena Scalp EEG Database in its PhysioNet layout (see :func:`load_siena`)."""
+
+    default_name = "siena"
+    what = "Siena data"
+    layout = "Siena"
+    channels = SIENA_CHANNELS
+    how_to_get = _HOW_TO_GET
+
+    def find_recordings(self) -> dict[str, Path]:
+        lists = _find_lists(self.root)
+        for d in sorted(self.root.iterdir()):
+            orphan = d.is_dir() and _PATIENT_DIR.match(d.name) and d.name not in lists
+            if orphan and _edfs_on_disk(self.root, d.name):
+                raise DataError(
+                    f"{d} holds EDF files but no Seizures-list-{d.name}.txt, so its seizures are "
+                    f"unknown; restore the list from PhysioNet or remove the folder"
+                )
+        if not lists:
+            raise DataError(f"no Seizures-list-PNxx.txt found in {self.root}; {_HOW_TO_GET}")
+        return lists
+
+    def patient_facts(self) -> dict[str, dict]:
+        return _read_subject_info(self.root / "subject_info.csv")
+
+    def _seizure_list(self, pid: str, path: Path) -> SeizureList:
+        # The published lists are 8-bit text; UTF-16 is still refused.
+        slist = parse_seizure_list(read_text(path, latin1_fallback=True), source=str(path))
+        for name in dict.fromkeys([*slist.registrations, *(sz.file for sz in slist.seizures)]):
+            safe_relpath(self.root, f"{pid}/{name}", where=str(path), what="file name")
+        if slist.patient != pid:
+            raise DataError(
+                f"{path} is named for {pid} but its first line says {slist.patient}; restore the "
+                "original seizure list"
+            )
+        if slist.o1_typo:
+            self.notes.append(f"{pid}: channel label '1' in the seizure list read as O1")
+        return slist
+
+    def build_patients(self, lists: dict[str, Path], facts: dict[str, dict]) -> list[Patient]:
+        self.notes += [
+            "times from the seizure lists' clock times (modulo one day); timeline from registration "
+            "starts in file order",
+            "Seizure.type is the patient's seizure class from subject_info.csv (IAS, WIAS, FBTC)",
+        ]
+        self.counts = {"checked": 0, "absent": 0, "unlisted": 0}
+        patients = []
+        for pid in sorted(lists, key=natural_key):
+            slist = self._seizure_list(pid, lists[pid])
+            patient = _patient(
+                self.root, slist, facts.get(pid, {}), self.check_edf, self.exclusions, self.notes, self.counts
+            )
+            reported = patient.info.get("n_seizures_reported")
+            if reported is not None and reported != patient.n_seizures:
+                self.notes.append(
+                    f"{pid}: subject_info.csv reports {reported} seizures, the seizure list gives "
+                    f"{patient.n_seizures}"
+                )
+            patients.append(patient)
+        return patients
+
+    def finish_notes(self, patients: list[Patient], facts: dict[str, dict]) -> None:
+        if not facts:
+            self.notes.append("no subject_info.csv: patient info and seizure types unknown")
+        else:
+            self.note_unlisted(patients, facts, "subject_info.csv entry")
+            if self.notes[-1].startswith("no subject_info.csv entry for:"):
+                self.notes[-1] += " (seizure type unknown)"
+        unlisted = sorted(set(facts) - {p.patient_id for p in patients}, key=natural_key)
+        if unlisted:
+            self.notes.append(
+                "subject_info.csv lists patients without a seizure list (not loaded): "
+                + ", ".join(unlisted)
+            )
+        if self.check_edf:
+            c = self.counts
+            self.notes.append(
+                f"EDF headers checked: {c['checked']} present, {c['absent']} absent (not "
+                f"checked); {c['unlisted']} EDF file(s) not in any seizure list read as "
+                "seizure-free recordings"
+            )
+
+    def finish(self, patients, **options) -> RecordingIndex:
+        return super().finish(patients, noun="patients", **options)
 
 
 # -- loading --------------------------------------------------------------------------------------
@@ -638,69 +745,4 @@ def load_siena(
         malformed, a patient folder holds EDF files but no seizure list, or an EDF header
         disagrees with its list in sampling rate or electrodes.
     """
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        raise DataError(f"Siena data folder {data_dir} does not exist; {_HOW_TO_GET}")
-    lists = _find_lists(data_dir)
-    for d in sorted(data_dir.iterdir()):
-        orphan = d.is_dir() and _PATIENT_DIR.match(d.name) and d.name not in lists
-        if orphan and _edfs_on_disk(data_dir, d.name):
-            raise DataError(
-                f"{d} holds EDF files but no Seizures-list-{d.name}.txt, so its seizures are "
-                f"unknown; restore the list from PhysioNet or remove the folder"
-            )
-    if not lists:
-        raise DataError(f"no Seizures-list-PNxx.txt found in {data_dir}; {_HOW_TO_GET}")
-    subject_info = _read_subject_info(data_dir / "subject_info.csv")
-    exclusions: list[Exclusion] = []
-    notes: list[str] = [
-        "times from the seizure lists' clock times (modulo one day); timeline from registration "
-        "starts in file order",
-        "Seizure.type is the patient's seizure class from subject_info.csv (IAS, WIAS, FBTC)",
-    ]
-    counts = {"checked": 0, "absent": 0, "unlisted": 0}
-    patients = []
-    for pid in sorted(lists, key=natural_key):
-        path = lists[pid]
-        # The published lists are 8-bit text; UTF-16 is still refused.
-        slist = parse_seizure_list(read_text(path, latin1_fallback=True), source=str(path))
-        for name in dict.fromkeys([*slist.registrations, *(sz.file for sz in slist.seizures)]):
-            safe_relpath(data_dir, f"{pid}/{name}", where=str(path), what="file name")
-        if slist.patient != pid:
-            raise DataError(
-                f"{path} is named for {pid} but its first line says {slist.patient}; restore the "
-                "original seizure list"
-            )
-        if slist.o1_typo:
-            notes.append(f"{pid}: channel label '1' in the seizure list read as O1")
-        patient = _patient(
-            data_dir, slist, subject_info.get(pid, {}), check_edf, exclusions, notes, counts
-        )
-        reported = patient.info.get("n_seizures_reported")
-        if reported is not None and reported != patient.n_seizures:
-            notes.append(
-                f"{pid}: subject_info.csv reports {reported} seizures, the seizure list gives "
-                f"{patient.n_seizures}"
-            )
-        patients.append(patient)
-    if not subject_info:
-        notes.append("no subject_info.csv: patient info and seizure types unknown")
-    no_info = [p.patient_id for p in patients if not p.info]
-    if subject_info and no_info:
-        notes.append(f"no subject_info.csv entry for: {', '.join(no_info)} (seizure type unknown)")
-    unlisted = sorted(set(subject_info) - set(lists), key=natural_key)
-    if unlisted:
-        notes.append(
-            "subject_info.csv lists patients without a seizure list (not loaded): "
-            + ", ".join(unlisted)
-        )
-    if check_edf:
-        notes.append(
-            f"EDF headers checked: {counts['checked']} present, {counts['absent']} absent (not "
-            f"checked); {counts['unlisted']} EDF file(s) not in any seizure list read as "
-            "seizure-free recordings"
-        )
-    return finish_index(
-        dataset_name, patients, root=data_dir, channels=SIENA_CHANNELS, exclusions=exclusions, notes=notes,
-        synthetic=synthetic, layout="Siena",
-    )
+    return SienaLoader(data_dir, dataset_name=dataset_name, synthetic=synthetic, check_edf=check_edf).load()

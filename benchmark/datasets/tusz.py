@@ -51,9 +51,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from benchmark.datasets._common import finish_index, read_text
+from benchmark.datasets._common import read_text
+from benchmark.datasets.base import DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
-from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
@@ -183,6 +183,18 @@ def read_tusz_csv(path: str | Path) -> TuszAnnotation:
             columns_seen = True
             continue
         events.append(_parse_row(fields, n, where, term_level))
+    duration = _header_duration(path, header, columns_seen)
+    for e in events:
+        if e.stop > duration + _DURATION_TOLERANCE_S:
+            raise DataError(
+                f"{path}, line {e.line}: event ends at {e.stop:g} s, after the recording's "
+                f"{duration:g} s ('# duration'); fix the times or the header"
+            )
+    return TuszAnnotation(str(path), header.get("bname"), duration, tuple(events))
+
+
+def _header_duration(path: Path, header: dict[str, str], columns_seen: bool) -> float:
+    """The ``# duration`` of an annotation file, once its version and column line are checked."""
     version = header.get("version")
     if version is not None and version != _VERSION:
         raise DataError(
@@ -206,13 +218,7 @@ def read_tusz_csv(path: str | Path) -> TuszAnnotation:
             f"{path} has no column line {','.join(_COLUMNS)!r}; restore the original TUSZ "
             "annotation file"
         )
-    for e in events:
-        if e.stop > duration + _DURATION_TOLERANCE_S:
-            raise DataError(
-                f"{path}, line {e.line}: event ends at {e.stop:g} s, after the recording's "
-                f"{duration:g} s ('# duration'); fix the times or the header"
-            )
-    return TuszAnnotation(str(path), header.get("bname"), duration, tuple(events))
+    return duration
 
 
 def _parse_row(fields: list[str], line: int, where: str, term_level: bool) -> TuszEvent:
@@ -448,24 +454,125 @@ def _edf_fields(
     edf: Path, ann: TuszAnnotation, exclude: Callable[[str], None]
 ) -> tuple[float, tuple[str, ...]]:
     """Sampling rate and labels from an EDF header, checked against its annotation."""
-    h = read_header(edf)
-    if abs(h.duration - ann.duration) > _DURATION_TOLERANCE_S:
-        raise DataError(
-            f"{edf}: EDF holds {h.duration:g} s but {ann.path} says {ann.duration:g} s; "
-            "re-download the recording (a partial download?)"
-        )
-    idx, missing = match_channels(h.channels, TUSZ_CHANNELS)
-    rates = sorted({h.channel_sfreqs[i] for i in idx})
-    if missing:
-        exclude(f"lacks channel(s) {', '.join(missing)}; the benchmark reads the 19 referential "
+    check = check_edf_header(edf, source=str(ann.path), wanted=TUSZ_CHANNELS, duration=ann.duration)
+    if check.missing:
+        exclude(f"lacks channel(s) {', '.join(check.missing)}; the benchmark reads the 19 referential "
                 "10-20 electrodes")
-    elif len(rates) > 1:
+    elif len(check.rates) > 1:
         exclude(f"the 19 electrodes have different sampling rates "
-                f"({', '.join(f'{r:g}' for r in rates)} Hz), so they cannot be read together")
-    return (rates[0] if len(rates) == 1 else h.sfreq), h.channels
+                f"({', '.join(f'{r:g}' for r in check.rates)} Hz), so they cannot be read together")
+    return check.sfreq, check.header.channels
 
 
 # -- loading --------------------------------------------------------------------------------------
+class TuszLoader(DatasetLoader):
+    """TUSZ v2.0.x annotation (and EDF) files at any depth (see :func:`load_tusz`)."""
+
+    default_name = "tusz"
+    what = "TUSZ data"
+    layout = "TUSZ"
+    channels = TUSZ_CHANNELS
+    how_to_get = _HOW_TO_GET
+
+    def __init__(self, data_dir, *, drop_types: Sequence[str] = ("MYSZ",), **options):
+        super().__init__(data_dir, **options)
+        self.drop = {t.upper() for t in drop_types}
+        self.counts = {"untyped": 0, "no_edf": 0, "checked": 0}
+        self.unknown_labels: set[str] = set()
+
+    def find_recordings(self) -> dict[str, _Files]:
+        self.notes.append(
+            "seizure boundaries from .csv_bi terms, types from the .csv channel events overlapping "
+            "them most; recordings have no start (TUSZ dates are de-identified)",
+        )
+        return _find(self.root, self.notes)
+
+    def _recording(self, stem: str, files: _Files) -> Recording | None:
+        subject = _STEM.match(stem)["subject"]
+        rel_edf = (files.folder / f"{stem}.edf").relative_to(self.root).as_posix()
+
+        def exclude(reason: str, scope: str = "recording") -> None:
+            self.exclusions.append(Exclusion(scope, subject, f"{rel_edf}: {reason}", stem))
+
+        if files.csv is None and files.csv_bi is None:
+            exclude("no .csv or .csv_bi annotation beside it: its seizures are unknown, so it "
+                    "is left out of the index")
+            return None
+        bi, ch = _read_pair(files)
+        main = bi or ch
+        if ch:
+            self.unknown_labels |= {
+                e.label.upper() for e in ch.events
+                if e.label != _BACKGROUND and e.label.upper() not in TUSZ_SEIZURE_TYPES
+            }
+        seizures, n_untyped = _seizures(bi, ch)
+        self.counts["untyped"] += n_untyped
+        drop = self.drop
+        kept = [s for s in seizures if s.type is None or s.type not in drop]
+        for s in seizures:
+            if s not in kept:
+                exclude(f"{s.type} seizure at {s.onset:g}-{s.offset:g} s dropped (drop_types="
+                        f"{','.join(sorted(drop))}: too rare to learn)", scope="seizure")
+        if len(kept) < len(seizures):
+            exclude(f"holds seizure(s) of a dropped type ({','.join(sorted(drop))}); left out "
+                    "so that their ictal EEG is not taken as background")
+        sfreq, channels = None, ()
+        if files.edf is None:
+            self.counts["no_edf"] += 1
+        elif self.check_edf:
+            self.counts["checked"] += 1
+            sfreq, channels = _edf_fields(files.edf, main, exclude)
+        return Recording(recording_id=stem, file=rel_edf, start=None, duration=main.duration, sfreq=sfreq,
+                         channels=channels, seizures=tuple(kept))
+
+    def build_patients(self, found: dict[str, _Files], facts: dict) -> list[Patient]:
+        recordings: dict[str, list[Recording]] = {}
+        info: dict[str, dict] = {}
+        for stem in sorted(found, key=natural_key):
+            files = found[stem]
+            rec = self._recording(stem, files)
+            if rec is None:
+                continue
+            subject = _STEM.match(stem)["subject"]
+            recordings.setdefault(subject, []).append(rec)
+            pinfo = info.setdefault(subject, {"montages": {}, "sets": set()})
+            pinfo["montages"][stem] = _montage(files.folder)
+            pinfo["sets"].update(p for p in files.folder.relative_to(self.root).parts if p in _SETS)
+        if not recordings:
+            raise DataError(
+                f"no TUSZ annotation file (<subject>_sNNN_tNNN.csv or .csv_bi) found under "
+                f"{self.root}; {_HOW_TO_GET}"
+            )
+        return [
+            Patient(
+                patient_id=pid,
+                recordings=tuple(recordings[pid]),
+                subject_id=pid,
+                info={"montages": info[pid]["montages"], "sets": sorted(info[pid]["sets"])},
+            )
+            for pid in sorted(recordings)
+        ]
+
+    def finish_notes(self, patients: list[Patient], facts: dict) -> None:
+        counts = self.counts
+        if self.check_edf:
+            self.notes.append(
+                f"EDF headers checked: {counts['checked']} present, {counts['no_edf']} absent "
+                "(not checked)"
+            )
+        else:
+            self.notes.append("EDF headers not read (check_edf=False): sampling rates and channels unknown")
+        if counts["untyped"]:
+            self.notes.append(
+                f"{counts['untyped']} seizure(s) overlap no typed .csv channel event: type unknown"
+            )
+        if self.unknown_labels:
+            self.notes.append(
+                "seizure labels outside the TUSZ v2 table kept as types: "
+                + ", ".join(sorted(self.unknown_labels))
+            )
+
+
 def load_tusz(
     data_dir,
     *,
@@ -511,100 +618,5 @@ def load_tusz(
         the two annotation files of a recording disagree on its duration, a recording appears
         twice, or (``check_edf``) an EDF header disagrees with its annotations.
     """
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        raise DataError(f"TUSZ data folder {data_dir} does not exist; {_HOW_TO_GET}")
-    drop = {t.upper() for t in drop_types}
-    notes: list[str] = [
-        "seizure boundaries from .csv_bi terms, types from the .csv channel events overlapping "
-        "them most; recordings have no start (TUSZ dates are de-identified)",
-    ]
-    found = _find(data_dir, notes)
-    exclusions: list[Exclusion] = []
-    recordings: dict[str, list[Recording]] = {}
-    info: dict[str, dict] = {}
-    counts = {"untyped": 0, "no_edf": 0, "checked": 0}
-    unknown_labels: set[str] = set()
-    for stem in sorted(found, key=natural_key):
-        files = found[stem]
-        subject = _STEM.match(stem)["subject"]
-        rel_edf = (files.folder / f"{stem}.edf").relative_to(data_dir).as_posix()
-
-        def exclude(reason: str, scope: str = "recording") -> None:
-            exclusions.append(Exclusion(scope, subject, f"{rel_edf}: {reason}", stem))
-
-        if files.csv is None and files.csv_bi is None:
-            exclude("no .csv or .csv_bi annotation beside it: its seizures are unknown, so it "
-                    "is left out of the index")
-            continue
-        bi, ch = _read_pair(files)
-        main = bi or ch
-        if ch:
-            unknown_labels |= {
-                e.label.upper() for e in ch.events
-                if e.label != _BACKGROUND and e.label.upper() not in TUSZ_SEIZURE_TYPES
-            }
-        seizures, n_untyped = _seizures(bi, ch)
-        counts["untyped"] += n_untyped
-        kept = [s for s in seizures if s.type is None or s.type not in drop]
-        for s in seizures:
-            if s not in kept:
-                exclude(f"{s.type} seizure at {s.onset:g}-{s.offset:g} s dropped (drop_types="
-                        f"{','.join(sorted(drop))}: too rare to learn)", scope="seizure")
-        if len(kept) < len(seizures):
-            exclude(f"holds seizure(s) of a dropped type ({','.join(sorted(drop))}); left out "
-                    "so that their ictal EEG is not taken as background")
-        sfreq, channels = None, ()
-        if files.edf is None:
-            counts["no_edf"] += 1
-        elif check_edf:
-            counts["checked"] += 1
-            sfreq, channels = _edf_fields(files.edf, main, exclude)
-        recordings.setdefault(subject, []).append(
-            Recording(
-                recording_id=stem,
-                file=rel_edf,
-                start=None,
-                duration=main.duration,
-                sfreq=sfreq,
-                channels=channels,
-                seizures=tuple(kept),
-            )
-        )
-        pinfo = info.setdefault(subject, {"montages": {}, "sets": set()})
-        pinfo["montages"][stem] = _montage(files.folder)
-        pinfo["sets"].update(p for p in files.folder.relative_to(data_dir).parts if p in _SETS)
-    if not recordings:
-        raise DataError(
-            f"no TUSZ annotation file (<subject>_sNNN_tNNN.csv or .csv_bi) found under "
-            f"{data_dir}; {_HOW_TO_GET}"
-        )
-    patients = tuple(
-        Patient(
-            patient_id=pid,
-            recordings=tuple(recordings[pid]),
-            subject_id=pid,
-            info={"montages": info[pid]["montages"], "sets": sorted(info[pid]["sets"])},
-        )
-        for pid in sorted(recordings)
-    )
-    if check_edf:
-        notes.append(
-            f"EDF headers checked: {counts['checked']} present, {counts['no_edf']} absent "
-            "(not checked)"
-        )
-    else:
-        notes.append("EDF headers not read (check_edf=False): sampling rates and channels unknown")
-    if counts["untyped"]:
-        notes.append(
-            f"{counts['untyped']} seizure(s) overlap no typed .csv channel event: type unknown"
-        )
-    if unknown_labels:
-        notes.append(
-            "seizure labels outside the TUSZ v2 table kept as types: "
-            + ", ".join(sorted(unknown_labels))
-        )
-    return finish_index(
-        dataset_name, patients, root=data_dir, channels=TUSZ_CHANNELS, exclusions=exclusions, notes=notes,
-        synthetic=synthetic, layout="TUSZ",
-    )
+    return TuszLoader(data_dir, dataset_name=dataset_name, synthetic=synthetic, check_edf=check_edf,
+                      drop_types=drop_types).load()

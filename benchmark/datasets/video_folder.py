@@ -39,9 +39,10 @@ import numpy as np
 import pandas as pd
 
 from benchmark.datasets._common import identical_files, safe_dataset_name, safe_relpath, text_stream
+from benchmark.datasets.base import DatasetLoader
 from benchmark.datasets.chbmit import natural_key
 from benchmark.errors import DataError
-from benchmark.index import Exclusion, Patient, Recording, RecordingIndex
+from benchmark.index import Patient, Recording, RecordingIndex
 from benchmark.video_io import VideoInfo, probe
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,139 @@ def _read_boxes(path: Path, videos: dict[str, dict[str, Any]]) -> set[str]:
     return set(last.index)
 
 
+def _patient_info(pid: str, videos: list[dict], context: list[dict], with_boxes: set[str], facts: dict,
+                  manifest: Path) -> tuple[str, dict[str, Any]]:
+    """The subject and ``Patient.info`` of one patient: labels, contextual videos, boxes, facts."""
+    info: dict[str, Any] = {
+        "labels": {e["video_id"]: e["labels"] for e in videos},
+        "contextual": [
+            {"video_id": e["video_id"], "file": e["file"], "duration": e["info"].duration, "fps": e["info"].fps}
+            for e in context
+        ],
+    }
+    if any(e["video_id"] in with_boxes for e in videos + context):
+        info["boxes"] = BOXES
+    known = dict(facts.get(pid, {}))
+    subject = known.pop("subject_id", pid)
+    if "age" in known:
+        try:
+            known["age"] = float(known["age"])
+        except ValueError:
+            raise DataError(f"{manifest}: age '{known['age']}' of patient {pid} is not a number; "
+                            "give years, e.g. 34 or 0.5") from None
+    info.update(known)
+    return subject, info
+
+
+class VideoFolderLoader(DatasetLoader):
+    """A folder of labelled videos with ``manifest.csv`` (see :func:`load_video_folder`)."""
+
+    default_name = "video-folder"
+
+    def __init__(self, data_dir, *, dataset_name: str = "video-folder", synthetic: bool | None = None):
+        super().__init__(data_dir, dataset_name=dataset_name)
+        self.synthetic = synthetic
+        self.dataset_name = safe_dataset_name(dataset_name, where=f"video folder {self.root}")
+
+    def check_root(self) -> None:
+        if not self.root.is_dir():
+            raise DataError(
+                f"video folder {self.root} does not exist; point --data-dir at the folder holding {MANIFEST} "
+                "and the videos"
+            )
+
+    def find_recordings(self) -> tuple[list[dict], list[dict]]:
+        """The labelled videos of the manifest and the unlabelled ones of ``contextual.csv``, probed."""
+        data_dir, manifest = self.root, self.root / MANIFEST
+        if not manifest.is_file():
+            raise DataError(
+                f"{manifest} not found; write it with columns video_id,patient_id,file,label (one row per labelled video)"
+            )
+        header, rows = _read_table(manifest, (*_ID_COLUMNS, "label"))
+        self.label_columns = [c for c in header if c and c not in _ID_COLUMNS and c not in _FACT_COLUMNS]
+        if not rows:
+            raise DataError(f"{manifest} lists no videos; add one row per labelled video")
+        labelled = []
+        for line, row in rows:
+            entry = _video_entry(data_dir, manifest, line, row)
+            entry["labels"] = {c: row[c] for c in self.label_columns if row.get(c)}
+            entry["facts"] = {c: row[c] for c in _FACT_COLUMNS if row.get(c)}
+            labelled.append(entry)
+        contextual = []
+        if (data_dir / CONTEXTUAL).is_file():
+            for line, row in _read_table(data_dir / CONTEXTUAL, _ID_COLUMNS)[1]:
+                contextual.append(_video_entry(data_dir, data_dir / CONTEXTUAL, line, row))
+        _check_ids(labelled + contextual)
+        return labelled, contextual
+
+    def _by_patient(self, labelled: list[dict], contextual: list[dict],
+                    copies: dict[str, str]) -> dict[str, dict[str, list]]:
+        """Usable labelled and contextual videos per patient; copies and unlabelled rows excluded."""
+        by_patient: dict[str, dict[str, list]] = {}
+        for e in labelled:
+            slot = by_patient.setdefault(e["patient_id"], {"labelled": [], "contextual": []})
+            if e["video_id"] in copies:
+                self.exclude("recording", e["patient_id"], copies[e["video_id"]], e["video_id"])
+            elif "label" in e["labels"]:
+                slot["labelled"].append(e)
+            else:
+                self.exclude("recording", e["patient_id"],
+                             f"{e['file']} has no label in {MANIFEST}; fill in its label, or list it in "
+                             f"{CONTEXTUAL} to use it unlabelled", e["video_id"])
+        for e in contextual:
+            by_patient.setdefault(e["patient_id"], {"labelled": [], "contextual": []})["contextual"].append(e)
+        return by_patient
+
+    def build_patients(self, found: tuple[list[dict], list[dict]], _facts: dict) -> list[Patient]:
+        labelled, contextual = found
+        copies = _duplicate_videos(self.root, labelled + contextual)
+        self.with_boxes: set[str] = set()
+        if (self.root / BOXES).is_file():
+            self.with_boxes = _read_boxes(self.root / BOXES, {e["video_id"]: e for e in labelled + contextual})
+        by_patient = self._by_patient(labelled, contextual, copies)
+        facts = _patient_facts(labelled, self.root / MANIFEST)
+        patients = []
+        for pid in sorted(by_patient, key=natural_key):
+            videos = sorted(by_patient[pid]["labelled"], key=lambda e: natural_key(e["video_id"]))
+            context = sorted(by_patient[pid]["contextual"], key=lambda e: natural_key(e["video_id"]))
+            recordings = tuple(
+                Recording(recording_id=e["video_id"], file=e["file"], start=None, duration=e["info"].duration,
+                          sfreq=e["info"].fps, channels=())
+                for e in videos
+            )
+            subject, info = _patient_info(pid, videos, context, self.with_boxes, facts, self.root / MANIFEST)
+            patients.append(Patient(pid, recordings, subject_id=subject, info=info))
+        self.n_videos = len(labelled) + len(contextual)
+        self.n_contextual = len(contextual)
+        self.minutes = sum(e["info"].duration for e in labelled + contextual) / 60
+        return patients
+
+    def finish(self, patients: list[Patient], **options: Any) -> RecordingIndex:
+        """Videos keep their own ending: no EEG file checks, the marker only when not told."""
+        synthetic = (self.root / SYNTHETIC_MARKER).is_file() if self.synthetic is None else self.synthetic
+        with_boxes = self.with_boxes
+        index = RecordingIndex(
+            dataset=self.dataset_name,
+            patients=tuple(patients),
+            channels=(),
+            exclusions=tuple(self.exclusions),
+            synthetic=bool(synthetic),
+            root=str(self.root),
+            notes=(
+                f"label columns from {MANIFEST}: {', '.join(self.label_columns)}",
+                f"{self.n_videos} videos probed",
+                *([f"bounding boxes of {len(with_boxes)} videos in {BOXES}"] if with_boxes else []),
+            ),
+            modality="video",
+        )
+        log.info(
+            "%s%s: %d patients, %d labelled videos, %d contextual videos, %.1f min of video, %d excluded",
+            self.dataset_name, " (SYNTHETIC)" if synthetic else "", len(patients),
+            sum(len(p.recordings) for p in patients), self.n_contextual, self.minutes, len(self.exclusions),
+        )  # fmt: skip
+        return index
+
+
 def load_video_folder(data_dir, *, dataset_name: str = "video-folder", synthetic: bool | None = None) -> RecordingIndex:
     """Build a video recording index from a folder of videos and its ``manifest.csv``.
 
@@ -219,118 +353,4 @@ def load_video_folder(data_dir, *, dataset_name: str = "video-folder", synthetic
         there; a video id listed twice or given to two patients; an unreadable video; a malformed box
         or a box for an unknown video.
     """
-    data_dir = Path(data_dir).expanduser()
-    dataset_name = safe_dataset_name(dataset_name, where=f"video folder {data_dir}")
-    if not data_dir.is_dir():
-        raise DataError(
-            f"video folder {data_dir} does not exist; point --data-dir at the folder holding {MANIFEST} and the videos"
-        )
-    manifest = data_dir / MANIFEST
-    if not manifest.is_file():
-        raise DataError(
-            f"{manifest} not found; write it with columns video_id,patient_id,file,label (one row per labelled video)"
-        )
-    header, rows = _read_table(manifest, (*_ID_COLUMNS, "label"))
-    label_columns = [c for c in header if c and c not in _ID_COLUMNS and c not in _FACT_COLUMNS]
-    if not rows:
-        raise DataError(f"{manifest} lists no videos; add one row per labelled video")
-    labelled = []
-    for line, row in rows:
-        entry = _video_entry(data_dir, manifest, line, row)
-        entry["labels"] = {c: row[c] for c in label_columns if row.get(c)}
-        entry["facts"] = {c: row[c] for c in _FACT_COLUMNS if row.get(c)}
-        labelled.append(entry)
-    contextual = []
-    if (data_dir / CONTEXTUAL).is_file():
-        for line, row in _read_table(data_dir / CONTEXTUAL, _ID_COLUMNS)[1]:
-            contextual.append(_video_entry(data_dir, data_dir / CONTEXTUAL, line, row))
-    _check_ids(labelled + contextual)
-    copies = _duplicate_videos(data_dir, labelled + contextual)
-    with_boxes: set[str] = set()
-    if (data_dir / BOXES).is_file():
-        with_boxes = _read_boxes(data_dir / BOXES, {e["video_id"]: e for e in labelled + contextual})
-
-    exclusions = []
-    by_patient: dict[str, dict[str, list]] = {}
-    for e in labelled:
-        slot = by_patient.setdefault(e["patient_id"], {"labelled": [], "contextual": []})
-        if e["video_id"] in copies:
-            exclusions.append(
-                Exclusion(scope="recording", patient=e["patient_id"], recording=e["video_id"],
-                          reason=copies[e["video_id"]])
-            )
-        elif "label" in e["labels"]:
-            slot["labelled"].append(e)
-        else:
-            exclusions.append(
-                Exclusion(
-                    scope="recording",
-                    patient=e["patient_id"],
-                    recording=e["video_id"],
-                    reason=f"{e['file']} has no label in {MANIFEST}; fill in its label, or list it in "
-                    f"{CONTEXTUAL} to use it unlabelled",
-                )
-            )
-    for e in contextual:
-        by_patient.setdefault(e["patient_id"], {"labelled": [], "contextual": []})["contextual"].append(e)
-
-    facts = _patient_facts(labelled, manifest)
-    patients = []
-    for pid in sorted(by_patient, key=natural_key):
-        videos = sorted(by_patient[pid]["labelled"], key=lambda e: natural_key(e["video_id"]))
-        context = sorted(by_patient[pid]["contextual"], key=lambda e: natural_key(e["video_id"]))
-        recordings = tuple(
-            Recording(
-                recording_id=e["video_id"],
-                file=e["file"],
-                start=None,
-                duration=e["info"].duration,
-                sfreq=e["info"].fps,
-                channels=(),
-            )
-            for e in videos
-        )
-        info: dict[str, Any] = {
-            "labels": {e["video_id"]: e["labels"] for e in videos},
-            "contextual": [
-                {"video_id": e["video_id"], "file": e["file"], "duration": e["info"].duration, "fps": e["info"].fps}
-                for e in context
-            ],
-        }
-        if any(e["video_id"] in with_boxes for e in videos + context):
-            info["boxes"] = BOXES
-        known = dict(facts.get(pid, {}))
-        subject = known.pop("subject_id", pid)
-        if "age" in known:
-            try:
-                known["age"] = float(known["age"])
-            except ValueError:
-                raise DataError(f"{manifest}: age '{known['age']}' of patient {pid} is not a number; "
-                                "give years, e.g. 34 or 0.5") from None
-        info.update(known)
-        patients.append(Patient(pid, recordings, subject_id=subject, info=info))
-
-    if synthetic is None:
-        synthetic = (data_dir / SYNTHETIC_MARKER).is_file()
-    n_labelled = sum(len(p.recordings) for p in patients)
-    minutes = sum(e["info"].duration for e in labelled + contextual) / 60
-    index = RecordingIndex(
-        dataset=dataset_name,
-        patients=tuple(patients),
-        channels=(),
-        exclusions=tuple(exclusions),
-        synthetic=bool(synthetic),
-        root=str(data_dir),
-        notes=(
-            f"label columns from {MANIFEST}: {', '.join(label_columns)}",
-            f"{len(labelled) + len(contextual)} videos probed",
-            *([f"bounding boxes of {len(with_boxes)} videos in {BOXES}"] if with_boxes else []),
-        ),
-        modality="video",
-    )
-    log.info(
-        "%s%s: %d patients, %d labelled videos, %d contextual videos, %.1f min of video, %d excluded",
-        dataset_name, " (SYNTHETIC)" if synthetic else "", len(patients), n_labelled, len(contextual),
-        minutes, len(exclusions),
-    )  # fmt: skip
-    return index
+    return VideoFolderLoader(data_dir, dataset_name=dataset_name, synthetic=synthetic).load()

@@ -205,9 +205,11 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
     weights = provenance.get("weights_source")
     confusion = None
     if run.kind == "run":
-        from benchmark.tasks import CLASSES
+        from benchmark.tasks import find_task
 
-        classes = class_names(provenance, entry.stats, fallback=CLASSES.get(run.task, ()))
+        known = find_task(run.task)
+        fixed = known.metadata.classes if known and known.metadata.classes else ()
+        classes = class_names(provenance, entry.stats, fallback=fixed)
         confusion = confusion_from_counts(store.label_pred_counts(run.run_id), classes)
     pooled = {str(k): v for k, v in (provenance.get("pooled_metrics") or {}).items()}
     return {
@@ -220,7 +222,7 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
         "per_class": per_class_table(provenance, entry.stats, level=entry.level, confusion=confusion),
         "confusion": confusion,
         # A video run's windows are clips of its videos.
-        "window_unit": "clips" if run.task == "classification" else "windows",
+        "window_unit": "clips" if _is_video(run.task) else "windows",
         "video_level": video_level(provenance),
         "folds": folds,
         "fold_metrics": fold_metrics,
@@ -352,3 +354,11 @@ def sort_value(value) -> str:
 def first_line(text: str) -> str:
     """First non-blank line of ``text`` (an error message may carry detail on later lines)."""
     return next((line.strip() for line in str(text or "").splitlines() if line.strip()), "")
+
+
+def _is_video(task: str) -> bool:
+    """Whether ``task`` windows are video clips (its metadata; unknown stored tasks are EEG)."""
+    from benchmark.tasks import find_task
+
+    known = find_task(task)
+    return known is not None and known.metadata.modality == "video"

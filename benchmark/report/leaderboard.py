@@ -25,7 +25,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, VIDEO_METRICS, summarize
-from benchmark.splits import RANDOM_PROTOCOLS
+from benchmark.protocols import all_protocols
+from benchmark.tasks import find_task
 from benchmark.stats import holm, paired_tests
 from benchmark.weights import budget_label
 
@@ -74,17 +75,10 @@ def run_isolation(run) -> str:
     return value if value in ("isolated", "trusted") else "unknown"
 
 
-# What a task's results claim to measure, in the words of the banners that deny it on synthetic data.
-TASK_PHRASES = {
-    "prediction": "seizure prediction on real EEG",
-    "detection": "seizure detection on real EEG",
-    "seizure-type": "seizure-type classification on real EEG",
-    "classification": "seizure classification from real clinical video",
-}
-
-
 def task_phrase(task: str) -> str:
-    return TASK_PHRASES.get(task, f"{task} on real recordings")
+    """What results of ``task`` claim to measure, in the words synthetic-data banners deny."""
+    known = find_task(task)
+    return known.metadata.claim if known and known.metadata.claim else f"{task} on real recordings"
 
 
 @dataclass(frozen=True)
@@ -388,18 +382,14 @@ def ordered_metrics(present: set[str]) -> list[str]:
     return known + sorted(present - set(_CANONICAL))
 
 
-# The one ranking rule. Each task's boards rank by the first of its metrics that the board has; every
+# The one ranking rule. Each task's boards rank by the first of its metrics (the task's
+# ``ranking_metrics``, benchmark.tasks) that the board has; every
 # one of them gives a constant (class-prior, "chance") predictor exactly the no-skill level (0.5 for
 # two classes, 1/K for K), so no baseline that ignores the input can top a method that has skill.
 # Sensitivity, accuracy and video accuracy are not on the list: always predicting pre-ictal scores
 # sensitivity 1, and predicting the majority class scores its share in accuracy, which on a video
 # board (a patient's videos usually show one class) a weak but honest method often does not reach.
-RANKING_METRICS: dict[str, tuple[str, ...]] = {
-    "prediction": ("balanced_accuracy", "roc_auc"),
-    "detection": ("balanced_accuracy", "roc_auc"),
-    "seizure-type": ("balanced_accuracy", "roc_auc_macro"),
-    "classification": ("video_class_balanced_accuracy", "video_roc_auc", "video_balanced_accuracy"),
-}
+
 # Video boards: the mean over patients of video sensitivity (patients with positive videos) and of
 # video specificity (patients with negative videos), averaged. Per-patient balanced accuracy is mostly
 # undefined there, and this class-balanced mean gives a constant predictor 0.5 whatever the share of
@@ -408,8 +398,9 @@ VIDEO_CLASS_BALANCED = "video_class_balanced_accuracy"
 
 
 def ranking_metric(task: str, metrics: list[str]) -> str:
-    """The metric a board of ``task`` ranks by (see :data:`RANKING_METRICS`); ``""`` if none applies."""
-    return next((m for m in RANKING_METRICS.get(task, ()) if m in metrics), "")
+    """The metric a board of ``task`` ranks by (its ``ranking_metrics``); ``""`` if none applies."""
+    known = find_task(task)
+    return next((m for m in (known.metadata.ranking_metrics if known else ()) if m in metrics), "")
 
 
 def choose_primary(entries: list[Entry], metrics: list[str], task: str = "") -> str:
@@ -442,14 +433,17 @@ def with_derived_metrics(entry: Entry, task: str) -> Entry:
     """
     pm, stats = entry.patient_metrics, dict(entry.stats)
     derived: dict[str, str] = {}
-    if (task in ("prediction", "detection") and "balanced_accuracy" not in pm.columns
+    known = find_task(task)
+    meta = known.metadata if known else None
+    two_fixed = meta is not None and meta.classes is not None and len(meta.classes) == 2
+    if (two_fixed and "balanced_accuracy" in meta.ranking_metrics and "balanced_accuracy" not in pm.columns
             and {"sensitivity", "specificity"} <= set(pm.columns)):
         pm = pm.copy()
         pm["balanced_accuracy"] = (pd.to_numeric(pm["sensitivity"], errors="coerce")
                                    + pd.to_numeric(pm["specificity"], errors="coerce")) / 2
         stats.update(metric_stats(pm[["balanced_accuracy"]], None))
         derived["balanced_accuracy"] = "(sensitivity + specificity) / 2 per patient, from the stored values"
-    if task == "classification" and VIDEO_CLASS_BALANCED not in stats:
+    if meta is not None and VIDEO_CLASS_BALANCED in meta.ranking_metrics and VIDEO_CLASS_BALANCED not in stats:
         sens, spec = stats.get("video_sensitivity"), stats.get("video_specificity")
         if sens is not None and spec is not None and _finite(sens.mean) and _finite(spec.mean):
             stats[VIDEO_CLASS_BALANCED] = Stat((sens.mean + spec.mean) / 2, math.nan, math.nan, math.nan,
@@ -704,7 +698,8 @@ def _rank(entries: list[Entry], metric: str) -> list[Entry]:
 
 
 # -- random vs patient-wise protocols --------------------------------------------------------------
-PATIENT_WISE = ("loocv", "loso", "kfold5")
+# Protocols whose folds keep a patient's windows of one unit on one side (not window-level).
+PATIENT_WISE = tuple(p.name for p in all_protocols() if not p.window_level)
 
 
 @dataclass
@@ -728,7 +723,7 @@ class ProtocolGap:
 
 
 def protocol_gaps(boards: list[Leaderboard]) -> list[ProtocolGap]:
-    """For each dataset/task/parameters and each random protocol (:data:`RANDOM_PROTOCOLS`) with runs
+    """For each dataset/task/parameters and each window-level (random) protocol with runs
     beside a patient-wise protocol, the per-method scores side by side: one table per random
     protocol, so each gap compares like with like (the DistilCLIP-EEG paper's own evaluation is
     ``kfold5-random-balanced``; its authors name the missing subject-independent test as a
@@ -741,7 +736,7 @@ def protocol_gaps(boards: list[Leaderboard]) -> list[ProtocolGap]:
     out = []
     for (dataset, task, _), members in sorted(groups.items()):
         runs = {b.protocol: [e for e in b.entries if e.run.kind == "run"] for b in members}
-        for random_protocol in RANDOM_PROTOCOLS:
+        for random_protocol in (p.name for p in all_protocols() if p.window_level):
             gap = _protocol_gap(dataset, task, members, runs, random_protocol)
             if gap is not None:
                 out.append(gap)

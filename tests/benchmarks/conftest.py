@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from benchmark.datasets.chbmit import CHBMIT_CHANNELS
-from benchmark.datasets.eeg_synth import CHBMIT_CHANNELS as FILE_CHANNELS
+from benchmark.datasets.synthetic.eeg import CHBMIT_CHANNELS as FILE_CHANNELS
 from benchmark.edf import EdfReader
 from benchmark.index import Patient, Recording, RecordingIndex
 from benchmark.splits import SplitSpec, make_split, save_split

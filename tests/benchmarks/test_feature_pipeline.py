@@ -222,7 +222,7 @@ def write_long_recording(path: Path, hours: float, seed: int, chunk_s: int = 600
     """
     import edfio
 
-    from benchmark.datasets.eeg_synth import CHBMIT_CHANNELS as FILE_CHANNELS
+    from benchmark.datasets.synthetic.eeg import CHBMIT_CHANNELS as FILE_CHANNELS
 
     n_sig = len(FILE_CHANNELS)
     one = [
@@ -290,7 +290,7 @@ print(json.dumps({"reused": reused, "n_windows": int(arr.shape[0]), "cache_gb": 
 
 
 def _probe(edf: Path, hours: float, cache: Path, channels) -> dict:
-    from benchmark.datasets.eeg_synth import CHBMIT_CHANNELS as FILE_CHANNELS
+    from benchmark.datasets.synthetic.eeg import CHBMIT_CHANNELS as FILE_CHANNELS
 
     args = {"edf": str(edf), "hours": hours, "cache": str(cache), "channels": list(channels),
             "file_channels": list(FILE_CHANNELS), "sfreq": float(SFREQ),

@@ -30,10 +30,13 @@ recording, so the output is a pure function of the arguments.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
+
+from benchmark.datasets.synthetic._setup import seeded_rng as _rng
+from benchmark.datasets.synthetic._setup import smoothstep as _smoothstep
 
 # -- montage ----------------------------------------------------------------------------------
 #: Unipolar electrodes simulated, with approximate 2-D scalp positions (x to the right, y to the
@@ -82,11 +85,6 @@ def bipolar_pairs(channels: Sequence[str] = CHBMIT_CHANNELS) -> tuple[np.ndarray
     """Indices into :data:`ELECTRODE_NAMES` of the two electrodes of each ``"A-B"`` channel."""
     a, b = zip(*(ch.split("-") for ch in channels))
     return np.array([_IDX[x] for x in a]), np.array([_IDX[x] for x in b])
-
-
-def _rng(*key: int) -> np.random.Generator:
-    """A generator fully determined by a tuple of non-negative integers."""
-    return np.random.default_rng(np.random.SeedSequence(entropy=key[0], spawn_key=tuple(key[1:])))
 
 
 # Stream tags, so that components never share random numbers.
@@ -260,11 +258,6 @@ class _OverlapAddNoise:
 
 
 # -- helpers for smooth functions of time -------------------------------------------------------
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
-
-
 @dataclass(frozen=True)
 class _SlowWave:
     """Sum of a few slow sinusoids: a smooth, bounded, closed-form random function of time."""
@@ -274,7 +267,7 @@ class _SlowWave:
     amps: np.ndarray
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, n: int, period_s: tuple[float, float]) -> "_SlowWave":
+    def draw(cls, rng: np.random.Generator, n: int, period_s: tuple[float, float]) -> _SlowWave:
         freqs = 1 / rng.uniform(*period_s, n)
         return cls(freqs, rng.uniform(0, 2 * np.pi, n), rng.uniform(0.5, 1.0, n) / np.sqrt(n))
 
