@@ -80,7 +80,8 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -207,8 +208,9 @@ class _FrozenBackboneBaseline(MethodAdapter):
             x = torch.from_numpy(np.ascontiguousarray(batch)).to(device)
             b, t, c, h, w = x.shape
             if size and (h, w) != (size, size):
-                x = F.interpolate(x.reshape(b * t, c, h, w), size=(size, size), mode="bilinear",
-                                  align_corners=False, antialias=True).reshape(b, t, c, size, size)
+                x = F.interpolate(
+                    x.reshape(b * t, c, h, w), size=(size, size), mode="bilinear", align_corners=False, antialias=True
+                ).reshape(b, t, c, size, size)
             length = t // n_sub  # frames left over at the end of a clip are not used
             x = x[:, : n_sub * length].reshape(b * n_sub, length, c, *x.shape[-2:]).transpose(1, 2)
             if self.BACKBONE == "i3d":
@@ -240,7 +242,10 @@ class _FrozenBackboneBaseline(MethodAdapter):
         if self.weights_path_ is None:
             context.logger.warning(
                 "%s: frozen %s at random initialisation; pass --set %s=PATH (a local Kinetics "
-                "checkpoint) for the papers' transfer learning", self.meta.name, self.BACKBONE, WEIGHTS,
+                "checkpoint) for the papers' transfer learning",
+                self.meta.name,
+                self.BACKBONE,
+                WEIGHTS,
             )
 
     # -- reporting --------------------------------------------------------------------------
@@ -261,7 +266,8 @@ class _FrozenBackboneBaseline(MethodAdapter):
         torch = _torch()
         vb = _parts()
         head = vb.SequenceClassifier(
-            dim, n_classes,
+            dim,
+            n_classes,
             hidden_size=int(self.params["hidden_size"]),
             num_layers=int(self.params.get("num_layers", 1)),
             bidirectional=bool(self.params.get("bidirectional", False)),
@@ -369,12 +375,18 @@ class _ClipSequenceBaseline(_FrozenBackboneBaseline):
         if valid is not None and len(valid) and valid.y is not None:
             valid_ws = _feature_windows(self._clip_features(valid), valid, valid.y)
         self.train_result_ = torch_utils.train_classifier(
-            self.head_, _feature_windows(feats, train, train.y), valid_ws, context,
+            self.head_,
+            _feature_windows(feats, train, train.y),
+            valid_ws,
+            context,
             **{k: self.params[k] for k in TRAIN_KEYS},
         )
         context.logger.info(
-            "%s: %d epochs in %.1f s, kept epoch %d", self.meta.name, self.train_result_.epochs_run,
-            self.train_result_.seconds, self.train_result_.best_epoch,
+            "%s: %d epochs in %.1f s, kept epoch %d",
+            self.meta.name,
+            self.train_result_.epochs_run,
+            self.train_result_.seconds,
+            self.train_result_.best_epoch,
         )
 
     def predict_proba(self, test: WindowSet) -> np.ndarray:
@@ -386,13 +398,41 @@ class _ClipSequenceBaseline(_FrozenBackboneBaseline):
 
 
 def _clip_budgets(input_size_paper: int) -> dict[str, dict[str, Any]]:
-    common = {"backbone_seed": 0, "cell": "lstm", "bidirectional": False, "num_layers": 1,
-              "max_windows_per_epoch": None, "feature_batch_size": 8}
+    common = {
+        "backbone_seed": 0,
+        "cell": "lstm",
+        "bidirectional": False,
+        "num_layers": 1,
+        "max_windows_per_epoch": None,
+        "feature_batch_size": 8,
+    }
     return {
-        "smoke": {**common, WEIGHTS: "random", "input_size": 32, "subclips": 2, "hidden_size": 64, "dropout": 0.5,
-                  "epochs": 20, "lr": 1e-3, "batch_size": 16, "weight_decay": 1e-4, "patience": None},
-        "paper": {**common, WEIGHTS: None, "input_size": input_size_paper, "subclips": 4, "hidden_size": 256, "dropout": 0.5,
-                  "epochs": 100, "lr": 1e-4, "batch_size": 32, "weight_decay": 1e-4, "patience": 20},
+        "smoke": {
+            **common,
+            WEIGHTS: "random",
+            "input_size": 32,
+            "subclips": 2,
+            "hidden_size": 64,
+            "dropout": 0.5,
+            "epochs": 20,
+            "lr": 1e-3,
+            "batch_size": 16,
+            "weight_decay": 1e-4,
+            "patience": None,
+        },
+        "paper": {
+            **common,
+            WEIGHTS: None,
+            "input_size": input_size_paper,
+            "subclips": 4,
+            "hidden_size": 256,
+            "dropout": 0.5,
+            "epochs": 100,
+            "lr": 1e-4,
+            "batch_size": 32,
+            "weight_decay": 1e-4,
+            "patience": 20,
+        },
     }
 
 
@@ -495,12 +535,12 @@ class PerezGarcia(_FrozenBackboneBaseline):
     -----
     The paper's extractor is R(2+1)D-34 pretrained on IG-65M and fine-tuned on Kinetics (512
     features, 8-frame snippets at 15 fps, 112 px); torchvision has R(2+1)D-18 only, so we use it
-    (512 features; its ``paper`` budget loads torchvision's Kinetics-400 file with ``backbone_weights=PATH``). Training follows the paper's code
-    release: 16 segments, BLSTM with 64 units whose final states of both directions feed a linear
-    layer, AdamW at learning rate 1e-2, batch 64, class-weighted loss, up to 400 epochs with
-    patience 100; we select the epoch by validation loss (the release uses validation F-score).
-    Each video's clips all receive its probabilities, so ``video_aggregation`` is ``"mean"``,
-    which returns them unchanged.
+    (512 features; its ``paper`` budget loads torchvision's Kinetics-400 file with
+    ``backbone_weights=PATH``). Training follows the paper's code release: 16 segments, BLSTM with
+    64 units whose final states of both directions feed a linear layer, AdamW at learning rate 1e-2,
+    batch 64, class-weighted loss, up to 400 epochs with patience 100; we select the epoch by
+    validation loss (the release uses validation F-score). Each video's clips all receive its
+    probabilities, so ``video_aggregation`` is ``"mean"``, which returns them unchanged.
     """
 
     BACKBONE = "r2plus1d_18"
@@ -511,14 +551,42 @@ class PerezGarcia(_FrozenBackboneBaseline):
         representation="video",
         representation_params=dict(CLIP_PARAMS),
         budgets={
-            "smoke": {WEIGHTS: "random", "backbone_seed": 0, "input_size": 32, "n_segments": 4,
-                      "jitter_concentration": 1.0, "cell": "lstm", "bidirectional": True, "num_layers": 1,
-                      "hidden_size": 32, "dropout": 0.0, "epochs": 30, "lr": 1e-2, "batch_size": 16,
-                      "weight_decay": 1e-2, "patience": None, "feature_batch_size": 8},
-            "paper": {WEIGHTS: None, "backbone_seed": 0, "input_size": 112, "n_segments": 16,
-                      "jitter_concentration": 1.0, "cell": "lstm", "bidirectional": True, "num_layers": 1,
-                      "hidden_size": 64, "dropout": 0.0, "epochs": 400, "lr": 1e-2, "batch_size": 64,
-                      "weight_decay": 1e-2, "patience": 100, "feature_batch_size": 8},
+            "smoke": {
+                WEIGHTS: "random",
+                "backbone_seed": 0,
+                "input_size": 32,
+                "n_segments": 4,
+                "jitter_concentration": 1.0,
+                "cell": "lstm",
+                "bidirectional": True,
+                "num_layers": 1,
+                "hidden_size": 32,
+                "dropout": 0.0,
+                "epochs": 30,
+                "lr": 1e-2,
+                "batch_size": 16,
+                "weight_decay": 1e-2,
+                "patience": None,
+                "feature_batch_size": 8,
+            },
+            "paper": {
+                WEIGHTS: None,
+                "backbone_seed": 0,
+                "input_size": 112,
+                "n_segments": 16,
+                "jitter_concentration": 1.0,
+                "cell": "lstm",
+                "bidirectional": True,
+                "num_layers": 1,
+                "hidden_size": 64,
+                "dropout": 0.0,
+                "epochs": 400,
+                "lr": 1e-2,
+                "batch_size": 64,
+                "weight_decay": 1e-2,
+                "patience": 100,
+                "feature_batch_size": 8,
+            },
         },
         budget_representation_params={"paper": {"n_frames": 8, "size": 112, "fps": 15.0}},
         task_defaults=LI_TARGET,
@@ -547,8 +615,11 @@ class PerezGarcia(_FrozenBackboneBaseline):
         counts = np.stack([np.bincount(ws.y[v], minlength=ws.n_classes) for v in videos])
         mixed = int((np.count_nonzero(counts, axis=1) > 1).sum())
         if mixed:
-            logger.warning("perez_garcia: %d of %d videos have clips with different labels; each takes its most "
-                           "frequent label", mixed, len(videos))  # fmt: skip
+            logger.warning(
+                "perez_garcia: %d of %d videos have clips with different labels; each takes its most frequent label",
+                mixed,
+                len(videos),
+            )
         return counts.argmax(axis=1).astype(np.int64)
 
     def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
@@ -612,8 +683,12 @@ class PerezGarcia(_FrozenBackboneBaseline):
         self.head_.eval()
         self.best_epoch_ = best["epoch"] if best["state"] is not None else epochs_run - 1
         context.logger.info(
-            "%s: %d videos, %d epochs in %.1f s, kept epoch %d", self.meta.name, len(videos), epochs_run,
-            time.perf_counter() - t0, self.best_epoch_,
+            "%s: %d videos, %d epochs in %.1f s, kept epoch %d",
+            self.meta.name,
+            len(videos),
+            epochs_run,
+            time.perf_counter() - t0,
+            self.best_epoch_,
         )
 
     def predict_proba(self, test: WindowSet) -> np.ndarray:

@@ -163,7 +163,7 @@ class MethodAdapter(ABC):
             )
 
     @classmethod
-    def from_budget(cls, budget: str, overrides: dict[str, Any] | None = None) -> "MethodAdapter":
+    def from_budget(cls, budget: str, overrides: dict[str, Any] | None = None) -> MethodAdapter:
         if budget not in cls.meta.budgets:
             raise UnknownNameError(
                 f"method '{cls.meta.name}' has no budget '{budget}'; choose one of {sorted(cls.meta.budgets)}."
@@ -242,8 +242,10 @@ class Registry:
         name = cls.meta.name
         registered = self._methods.get(name) is cls  # the plug-in also used @register (as the README's example)
         if name in self._methods and not registered:
-            raise ValueError(f"entry point {ep.name} ({ep.value}) names method '{name}', which is already "
-                             f"registered ({self._origin[name]})")
+            raise ValueError(
+                f"entry point {ep.name} ({ep.value}) names method '{name}', which is already "
+                f"registered ({self._origin[name]})"
+            )
         try:
             check_entry_point_name(ep, name)
         except BenchmarkError:
@@ -323,24 +325,33 @@ def check_entry_point_name(ep: metadata.EntryPoint, meta_name: str) -> None:
         raise BenchmarkError(
             f"entry point '{ep.name}' ({ep.value}) names a method whose meta.name is '{meta_name}'; "
             f"the entry-point name must equal meta.name: rename it to '{meta_name}' in the plug-in's "
-            "[project.entry-points.\"seizure_bench.methods\"] and reinstall it."
+            '[project.entry-points."seizure_bench.methods"] and reinstall it.'
         )
 
 
-def plugin_proxy(meta: MethodMeta, module: str, qualname: str, path: Path | None,
-                 origin: str) -> type[MethodAdapter]:
+def plugin_proxy(meta: MethodMeta, module: str, qualname: str, path: Path | None, origin: str) -> type[MethodAdapter]:
     """A stand-in for a plug-in's class that was never imported here: its ``meta`` (as a sandboxed
     probe reported it) and where the fold worker imports the real one (``plugin_source``). It
     checks settings and records provenance; it cannot fit or predict."""
 
     def refuse(self, *args, **kwargs):
-        raise RuntimeError(f"method '{meta.name}' runs only in a sandboxed fold worker; its code is not "
-                           "imported into the harness")
+        raise RuntimeError(
+            f"method '{meta.name}' runs only in a sandboxed fold worker; its code is not imported into the harness"
+        )
 
-    cls = type(qualname.rsplit(".", 1)[-1], (MethodAdapter,), {
-        "meta": meta, "fit": refuse, "predict_proba": refuse, "__module__": module, "__qualname__": qualname,
-        "plugin_source": (module, qualname, path), "plugin_origin": origin,
-    })
+    cls = type(
+        qualname.rsplit(".", 1)[-1],
+        (MethodAdapter,),
+        {
+            "meta": meta,
+            "fit": refuse,
+            "predict_proba": refuse,
+            "__module__": module,
+            "__qualname__": qualname,
+            "plugin_source": (module, qualname, path),
+            "plugin_origin": origin,
+        },
+    )
     return cls
 
 
@@ -353,15 +364,26 @@ def meta_from_dict(d: Any, what: str) -> MethodMeta:
     unknown = sorted(set(d) - set(fields_))
     if unknown:
         raise ValueError(f"{what}: its meta has unknown field(s) {unknown}")
-    kinds = {"name": str, "modality": str, "tasks": list, "representation": str, "budgets": dict, "version": str,
-             "citation": str, "description": str, "is_baseline": bool, "representation_params": dict,
-             "bandpass": (list, type(None)), "video_aggregation": str, "task_defaults": dict,
-             "budget_representation_params": dict}
+    kinds = {
+        "name": str,
+        "modality": str,
+        "tasks": list,
+        "representation": str,
+        "budgets": dict,
+        "version": str,
+        "citation": str,
+        "description": str,
+        "is_baseline": bool,
+        "representation_params": dict,
+        "bandpass": (list, type(None)),
+        "video_aggregation": str,
+        "task_defaults": dict,
+        "budget_representation_params": dict,
+    }
     for key, value in d.items():
         if not isinstance(value, kinds[key]):
             raise ValueError(f"{what}: its meta field '{key}' is a {type(value).__name__}")
-    if not all(isinstance(t, str) for t in d["tasks"]) or not all(
-            isinstance(b, dict) for b in d["budgets"].values()):
+    if not all(isinstance(t, str) for t in d["tasks"]) or not all(isinstance(b, dict) for b in d["budgets"].values()):
         raise ValueError(f"{what}: its meta's tasks or budgets are malformed")
     kw = dict(d)
     kw["tasks"] = tuple(d["tasks"])

@@ -90,10 +90,15 @@ def _add_global_args(p: argparse.ArgumentParser, *, top: bool) -> None:
     """Options of the whole command, accepted before and after the subcommand (after wins): a
     subcommand leaves them unset (SUPPRESS) unless given there."""
     unset = argparse.SUPPRESS
-    p.add_argument("--store", type=Path, default=None if top else unset,
-                   help="SQLite results store (default results/results.sqlite or $SEIZURE_BENCH_STORE)")
-    p.add_argument("-v", "--verbose", action="count", default=0 if top else unset,
-                   help="more logging (-v info, -vv debug)")
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=None if top else unset,
+        help="SQLite results store (default results/results.sqlite or $SEIZURE_BENCH_STORE)",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0 if top else unset, help="more logging (-v info, -vv debug)"
+    )
 
 
 def _subparsers(parser: argparse.ArgumentParser):
@@ -117,9 +122,13 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
                 g.add_argument(o.flag, type=str if o.as_list else o.type, metavar=o.metavar, help=o.help)
     g.add_argument("--window", type=float, metavar="S", help="window length in seconds (prediction 10, detection 1)")
     g.add_argument("--stride", type=float, metavar="S", help="window stride in seconds (default: the window length)")
-    g.add_argument("--ictal-stride", type=float, metavar="S",
-                   help="detection/seizure-type: extra training windows inside seizures at this stride "
-                        "(e.g. 0.5 for DistilCLIP-EEG's 50%% overlap); test windows keep --stride")
+    g.add_argument(
+        "--ictal-stride",
+        type=float,
+        metavar="S",
+        help="detection/seizure-type: extra training windows inside seizures at this stride "
+        "(e.g. 0.5 for DistilCLIP-EEG's 50%% overlap); test windows keep --stride",
+    )
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
@@ -129,42 +138,74 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     from benchmark.protocols import DEFAULT_PROTOCOL, all_protocols
     from benchmark.tasks import DEFAULT_TASK, all_tasks
 
-    p.add_argument("--task", default=DEFAULT_TASK,
-                   help=", ".join(f"{t.name} ({t.metadata.modality})" for t in all_tasks()) + f"; default {DEFAULT_TASK}")
-    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
-                   help=", ".join(p.name + (" (leaky)" if p.leaky else "") for p in all_protocols())
-                   + f"; default {DEFAULT_PROTOCOL}")
+    p.add_argument(
+        "--task",
+        default=DEFAULT_TASK,
+        help=", ".join(f"{t.name} ({t.metadata.modality})" for t in all_tasks()) + f"; default {DEFAULT_TASK}",
+    )
+    p.add_argument(
+        "--protocol",
+        default=DEFAULT_PROTOCOL,
+        help=", ".join(p.name + (" (leaky)" if p.leaky else "") for p in all_protocols())
+        + f"; default {DEFAULT_PROTOCOL}",
+    )
     p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", type=Path)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)")
-    p.add_argument("--valid-fraction", type=float, default=0.0, metavar="F",
-                   help="hold out this share of each fold's training units as validation data (default 0: none)")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)"
+    )
+    p.add_argument(
+        "--valid-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="hold out this share of each fold's training units as validation data (default 0: none)",
+    )
     p.add_argument("--splits-dir", type=Path)
 
 
 def _add_execution_args(p: argparse.ArgumentParser, *, fail_fast: str) -> None:
     """How folds are executed, shared by ``run`` and ``reproduce`` (so a grid cell runs as ``run`` would)."""
     p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local",
-                   help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
-                        "that sees the data and cache at the same paths; needs --scheduler)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--threads", type=int, metavar="N",
-                   help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
-                        "1 is often fastest on a busy small machine")
+    p.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="where folds run: local (this machine, default) or dask (an existing Dask cluster "
+        "that sees the data and cache at the same paths; needs --scheduler)",
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
+        "1 is often fastest on a busy small machine",
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
-    p.add_argument("--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)")
+    p.add_argument(
+        "--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)"
+    )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--fail-fast", action="store_true", help=fail_fast)
-    p.add_argument("--isolation", choices=["auto", "sandbox", "none"], default=None,
-                   help="where a fold's method runs: sandbox (a bubblewrap worker that sees only the fold's "
-                        "window arrays; the run is marked isolated), none (in this process; marked trusted), "
-                        "auto (sandbox when bwrap works, else none with a warning; default, or "
-                        "$SEIZURE_BENCH_ISOLATION)")
-    p.add_argument("--fold-timeout", type=float, metavar="SECONDS",
-                   help="stop a fold's method after SECONDS and store the fold as failed; the run goes on")
+    p.add_argument(
+        "--isolation",
+        choices=["auto", "sandbox", "none"],
+        default=None,
+        help="where a fold's method runs: sandbox (a bubblewrap worker that sees only the fold's "
+        "window arrays; the run is marked isolated), none (in this process; marked trusted), "
+        "auto (sandbox when bwrap works, else none with a warning; default, or "
+        "$SEIZURE_BENCH_ISOLATION)",
+    )
+    p.add_argument(
+        "--fold-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a fold's method after SECONDS and store the fold as failed; the run goes on",
+    )
 
 
 def _task_params(args) -> dict:
@@ -180,8 +221,9 @@ def _task_params(args) -> dict:
             if value is None or o.flag in own:
                 continue
             owners = [t.name for t in all_tasks() if any(x.flag == o.flag for x in t.options)]
-            raise BenchmarkError(f"{o.flag} applies to the {' and '.join(owners)} task{'s' if len(owners) > 1 else ''} "
-                                 "only.")
+            raise BenchmarkError(
+                f"{o.flag} applies to the {' and '.join(owners)} task{'s' if len(owners) > 1 else ''} only."
+            )
     for o in task.options:
         value = getattr(args, o.dest, None)
         if value is not None and o.as_list:
@@ -200,7 +242,8 @@ def _window(args):
     if args.window is None and args.stride is None and ictal is None:
         return None
     task = get_task(args.task)
-    if ictal is not None and not task.metadata.extra_ictal_windows:
+    # Refused for EEG tasks that cut no extra ictal windows; a video window is the method's clip.
+    if ictal is not None and task.metadata.modality == "eeg" and not task.metadata.extra_ictal_windows:
         takes = [t.name for t in all_tasks() if t.metadata.extra_ictal_windows]
         raise BenchmarkError(f"--ictal-stride applies to the {' and '.join(takes)} tasks only.")
     w = args.window if args.window is not None else default_window(args.task).window_s
@@ -259,11 +302,22 @@ def _add_data_commands(sub) -> None:
     s.add_argument("--data-dir", type=Path)
     s.add_argument("--task", choices=task_names())
     s.add_argument("--protocol")
-    s.add_argument("--sop", type=float, action="append", metavar="MIN", help="SOP(s) to freeze (repeatable; default 10, 15, 30)")
-    s.add_argument("--interictal-gap", type=float, action="append", metavar="H", help="gap(s) in hours (default 4, and 3 for loocv as in the ResNet-LSTM paper)")
+    s.add_argument(
+        "--sop", type=float, action="append", metavar="MIN", help="SOP(s) to freeze (repeatable; default 10, 15, 30)"
+    )
+    s.add_argument(
+        "--interictal-gap",
+        type=float,
+        action="append",
+        metavar="H",
+        help="gap(s) in hours (default 4, and 3 for loocv as in the ResNet-LSTM paper)",
+    )
     s.add_argument("--splits-dir", type=Path)
-    s = ssub.add_parser("verify", help="check split files: content sha256 and leaks, and when the data is available "
-                           "the dataset hash and that the split is re-derived exactly from the data")
+    s = ssub.add_parser(
+        "verify",
+        help="check split files: content sha256 and leaks, and when the data is available "
+        "the dataset hash and that the split is re-derived exactly from the data",
+    )
     s.add_argument("--dataset", action="append", help="dataset(s) to verify (default: all under splits/)")
     s.add_argument("--data-dir", type=Path, help="data directory (for a single --dataset)")
     s.add_argument("--splits-dir", type=Path)
@@ -273,22 +327,44 @@ def _add_run_commands(sub) -> None:
     """``run``, ``reproduce`` and ``plan``."""
     p = sub.add_parser("run", help="train and test a method on a dataset with a protocol")
     _add_run_args(p)
-    _add_execution_args(p, fail_fast="stop at the first failed fold (the run is then failed or partial; "
-                                      "the same command resumes it)")
-    p.add_argument("--with-baselines", action="store_true",
-                   help="after the method, run every registered baseline of the task (chance, band power, ...) "
-                        "with the same dataset, task settings, protocol, budget and seed, so the board shows them")
+    _add_execution_args(
+        p, fail_fast="stop at the first failed fold (the run is then failed or partial; the same command resumes it)"
+    )
+    p.add_argument(
+        "--with-baselines",
+        action="store_true",
+        help="after the method, run every registered baseline of the task (chance, band power, ...) "
+        "with the same dataset, task settings, protocol, budget and seed, so the board shows them",
+    )
     _add_task_args(p)
     g = p.add_argument_group("event scoring of detection runs (SzCORE; recorded with the run)")
-    g.add_argument("--event-threshold", type=float, default=0.5, metavar="P",
-                   help="a window is positive when its ictal probability is at least P (default 0.5)")
-    g.add_argument("--event-smooth", type=int, default=1, metavar="N",
-                   help="moving average of window scores over N windows before thresholding (default 1)")
-    g.add_argument("--event-min-duration", type=float, default=0.0, metavar="S",
-                   help="drop predicted events shorter than S seconds (default 0)")
+    g.add_argument(
+        "--event-threshold",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="a window is positive when its ictal probability is at least P (default 0.5)",
+    )
+    g.add_argument(
+        "--event-smooth",
+        type=int,
+        default=1,
+        metavar="N",
+        help="moving average of window scores over N windows before thresholding (default 1)",
+    )
+    g.add_argument(
+        "--event-min-duration",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="drop predicted events shorter than S seconds (default 0)",
+    )
 
-    p = sub.add_parser("plan", help="estimate a run's EEG hours, windows, cache size, folds and training steps "
-                                    "from the dataset index alone (no signal is read)")
+    p = sub.add_parser(
+        "plan",
+        help="estimate a run's EEG hours, windows, cache size, folds and training steps "
+        "from the dataset index alone (no signal is read)",
+    )
     _add_run_args(p)
     p.add_argument("--cache-dir", type=Path, help="where ad-hoc frozen splits are looked up (nothing is written)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -304,8 +380,11 @@ def _add_result_commands(sub) -> None:
     r = rsub.add_parser("list", help="one line per run and reported set, with its status and isolation")
     r.add_argument("--method", help="only this method (or a reported set's name)")
     r.add_argument("--dataset", help="only runs on this dataset")
-    r.add_argument("--status", help="only runs with this status: complete, partial, failed, interrupted, running "
-                                    "or reported (as shown: a running run whose process is gone is interrupted)")
+    r.add_argument(
+        "--status",
+        help="only runs with this status: complete, partial, failed, interrupted, running "
+        "or reported (as shown: a running run whose process is gone is interrupted)",
+    )
     r = rsub.add_parser("export", help="per-patient metrics and summaries as CSV or JSON")
     r.add_argument("--run", help="run id (or unique prefix, or reported name); default all")
     r.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -314,7 +393,8 @@ def _add_result_commands(sub) -> None:
     p = sub.add_parser("report", help="build the static HTML site (leaderboards, run pages)")
     p.add_argument("--out", type=Path, default=Path("reports/site"))
     p.add_argument(
-        "--no-bundled", action="store_true",
+        "--no-bundled",
+        action="store_true",
         help="do not add the papers' reported result sets shipped in reports/reported/ to the store first",
     )
 
@@ -335,9 +415,12 @@ def _add_result_commands(sub) -> None:
     p.add_argument("b")
     p.add_argument("--metric", default="accuracy")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--force", action="store_true",
-                   help="test two sets the leaderboards would not rank together (other data, dataset, task "
-                        "settings or protocol); the output then says what differs")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="test two sets the leaderboards would not rank together (other data, dataset, task "
+        "settings or protocol); the output then says what differs",
+    )
 
     p = sub.add_parser("check-adapter", help="run the adapter conformance suite on a tiny dataset")
     p.add_argument("name")
@@ -346,32 +429,59 @@ def _add_result_commands(sub) -> None:
 
 def _add_reproduce_parser(sub) -> None:
     p = sub.add_parser(
-        "reproduce", help="run a paper's whole grid (methods x settings) and load its reported tables",
+        "reproduce",
+        help="run a paper's whole grid (methods x settings) and load its reported tables",
         description="Run every cell of a paper's experimental grid as an ordinary, resumable run, then "
         "load the paper's bundled per-patient tables; 'seizure-bench report' lays the results out like "
         "the paper's summary tables (papers/<recipe>.html). The paper budget uses the paper's windows "
         "and settings; smoke may use coarser windows, and --dry-run says so. Recipes: "
-        + ", ".join(_recipe_names()) + ".",
-        epilog="example: seizure-bench reproduce lee2024 --dataset chbmit --data-dir ../shared/data/chbmit --budget paper",
+        + ", ".join(_recipe_names())
+        + ".",
+        epilog="example: seizure-bench reproduce lee2024 --dataset chbmit --data-dir ../shared/data/chbmit "
+        "--budget paper",
     )
     p.add_argument("recipe", help="recipe name (" + ", ".join(_recipe_names()) + ")")
-    p.add_argument("--dataset", help="dataset of the runs; for recipes whose rows are datasets, selects their rows "
-                                     "(a synthetic dataset selects the rows of the dataset it stands in for)")
+    p.add_argument(
+        "--dataset",
+        help="dataset of the runs; for recipes whose rows are datasets, selects their rows "
+        "(a synthetic dataset selects the rows of the dataset it stands in for)",
+    )
     p.add_argument("--data-dir", type=Path)
     p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU per run, default) or paper")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", metavar="M1,M2", help="comma-separated subset of the recipe's methods")
-    p.add_argument("--rows", nargs="+", action="extend", metavar="ROW",
-                   help="subset of the recipe's rows by key (e.g. sop10; --dry-run lists them)")
-    p.add_argument("--sop", type=float, nargs="+", action="extend", metavar="MIN",
-                   help="subset of the recipe's rows by SOP (recipes whose rows vary the SOP, e.g. lee2024)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the runs with their windows (and equivalent 'run' commands) and stop")
-    p.add_argument("--set", action="append", default=[], metavar="[METHOD:]KEY=VALUE",
-                   help="override a hyper-parameter (JSON value) of every method of the grid that has it, or of "
-                        "METHOD only, e.g. --set backbone_weights=PATH (paper budgets of video methods need one)")
+    p.add_argument(
+        "--rows",
+        nargs="+",
+        action="extend",
+        metavar="ROW",
+        help="subset of the recipe's rows by key (e.g. sop10; --dry-run lists them)",
+    )
+    p.add_argument(
+        "--sop",
+        type=float,
+        nargs="+",
+        action="extend",
+        metavar="MIN",
+        help="subset of the recipe's rows by SOP (recipes whose rows vary the SOP, e.g. lee2024)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the runs with their windows (and equivalent 'run' commands) and stop",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="[METHOD:]KEY=VALUE",
+        help="override a hyper-parameter (JSON value) of every method of the grid that has it, or of "
+        "METHOD only, e.g. --set backbone_weights=PATH (paper budgets of video methods need one)",
+    )
     p.add_argument("--splits-dir", type=Path)
-    _add_execution_args(p, fail_fast="stop at the first failed fold, and the grid at the first run that is not complete")
+    _add_execution_args(
+        p, fail_fast="stop at the first failed fold, and the grid at the first run that is not complete"
+    )
 
 
 def _recipe_names() -> list[str]:
@@ -395,12 +505,21 @@ def cmd_list(args) -> int:
     elif args.what == "datasets":
         from benchmark.datasets import DATASETS
 
-        _table(["name", "synthetic", "description"], [(n, str(s.synthetic).lower(), s.description) for n, s in DATASETS.items()])
+        _table(
+            ["name", "synthetic", "description"],
+            [(n, str(s.synthetic).lower(), s.description) for n, s in DATASETS.items()],
+        )
     elif args.what == "tasks":
         from benchmark.tasks import all_tasks
 
-        rows = [(t.name, t.metadata.modality, " vs ".join(reversed(t.metadata.classes)) if t.metadata.classes
-                 else t.metadata.classes_from) for t in all_tasks()]
+        rows = [
+            (
+                t.name,
+                t.metadata.modality,
+                " vs ".join(reversed(t.metadata.classes)) if t.metadata.classes else t.metadata.classes_from,
+            )
+            for t in all_tasks()
+        ]
         _table(["name", "modality", "classes"], rows)
     else:
         from benchmark.protocols import all_protocols
@@ -440,14 +559,23 @@ def _print_videos(info: dict) -> None:
     t = info["totals"]
     print(info["dataset"] + ("  [SYNTHETIC DATA]" if info.get("synthetic") else ""))
     print(f"index hash (dataset version): {info['content_hash']}")
-    print(f"{t['patients']} patients ({t['subjects']} subjects), {t['videos']} labelled videos, "
-          f"{t['contextual']} contextual (unlabelled) videos, {t['minutes']:.1f} min")
+    print(
+        f"{t['patients']} patients ({t['subjects']} subjects), {t['videos']} labelled videos, "
+        f"{t['contextual']} contextual (unlabelled) videos, {t['minutes']:.1f} min"
+    )
     cols = info["label_columns"]
     for c in cols:
         print(f"  --target {c}: " + ", ".join(f"{v} {n}" for v, n in t["labels"][c].items()))
-    rows = [(p["patient_id"], str(p["videos"]), str(p["contextual"]), f"{p['minutes']:.1f}",
-             *[" ".join(f"{v}:{n}" for v, n in p["labels"].get(c, {}).items()) for c in cols])
-            for p in info["patients"]]
+    rows = [
+        (
+            p["patient_id"],
+            str(p["videos"]),
+            str(p["contextual"]),
+            f"{p['minutes']:.1f}",
+            *[" ".join(f"{v}:{n}" for v, n in p["labels"].get(c, {}).items()) for c in cols],
+        )
+        for p in info["patients"]
+    ]
     print()
     _table(["patient", "videos", "contextual", "minutes", *cols], rows)
     excl = info.get("exclusions", [])
@@ -483,13 +611,32 @@ def _print_description(info: dict) -> None:
         lead = {f"{float(k):g}": v for k, v in p.get("lead_seizures", {}).items()}
         usable = [str(pred.get(s, {}).get("units", {}).get(p["patient_id"], 0)) for s in sops]
         hours = "unknown" if p.get("recordings_off_timeline") == p["recordings"] else f"{p['hours']:.1f}"
-        rows.append((p["patient_id"], str(p["recordings"]), hours, str(p["seizures"]),
-                     *[str(lead.get(s, "")) for s in sops], *usable))
+        rows.append(
+            (
+                p["patient_id"],
+                str(p["recordings"]),
+                hours,
+                str(p["seizures"]),
+                *[str(lead.get(s, "")) for s in sops],
+                *usable,
+            )
+        )
     print()
-    _table(["patient", "recordings", "hours", "seizures", *[f"lead/SOP{s}" for s in sops],
-            *[f"usable/SOP{s}" for s in sops]], rows)
-    print("\nlead: no seizure within SOP+SPH before onset; usable: lead seizures with enough recorded "
-          "pre-ictal EEG and inter-ictal EEG far enough from seizures (prediction units)")
+    _table(
+        [
+            "patient",
+            "recordings",
+            "hours",
+            "seizures",
+            *[f"lead/SOP{s}" for s in sops],
+            *[f"usable/SOP{s}" for s in sops],
+        ],
+        rows,
+    )
+    print(
+        "\nlead: no seizure within SOP+SPH before onset; usable: lead seizures with enough recorded "
+        "pre-ictal EEG and inter-ictal EEG far enough from seizures (prediction units)"
+    )
     excl = info.get("exclusions", [])
     print(f"\ndataset exclusions ({len(excl)}):")
     for e in excl:
@@ -502,14 +649,25 @@ def _print_description(info: dict) -> None:
             print(f"  [{e['scope']}] {e['patient']}{'/' + e['recording'] if e.get('recording') else ''}: {e['reason']}")
 
 
+def _freeze_choices(args) -> dict[str, list]:
+    """``{task parameter: values}`` of the task options given to ``splits freeze`` (repeatable)."""
+    from benchmark.tasks import all_tasks
+
+    return {o.param: getattr(args, o.dest) for t in all_tasks() for o in t.options if getattr(args, o.dest, None)}
+
+
 def cmd_splits(args) -> int:
     from benchmark.split_files import freeze_standard, verify_all
 
     splits_dir = args.splits_dir or _default_splits()
     if args.splits_command == "freeze":
         paths = freeze_standard(
-            args.dataset, args.data_dir, splits_dir, task=args.task, protocol=args.protocol,
-            sops=args.sop, gaps=args.interictal_gap,
+            args.dataset,
+            args.data_dir,
+            splits_dir,
+            task=args.task,
+            protocol=args.protocol,
+            choices=_freeze_choices(args),
         )
         for p in paths:
             print(f"froze {p}")
@@ -521,7 +679,9 @@ def cmd_splits(args) -> int:
         bad += r["status"] == "FAILED"
     print(f"{len(results) - bad} ok, {bad} failed")
     if bad:
-        raise BenchmarkError(f"{bad} split file(s) failed verification (see above); restore them from git or re-freeze.")
+        raise BenchmarkError(
+            f"{bad} split file(s) failed verification (see above); restore them from git or re-freeze."
+        )
     return 0
 
 
@@ -544,10 +704,20 @@ def cmd_plan(args) -> int:
     from benchmark.runner import RunConfig
 
     cfg = RunConfig(
-        method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
-        seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
-        method_overrides=_overrides(args.set), valid_fraction=args.valid_fraction,
-        splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, progress=False,
+        method=args.method,
+        dataset=args.dataset,
+        task=args.task,
+        protocol=args.protocol,
+        budget=args.budget,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        task_params=_task_params(args),
+        window=_window(args),
+        method_overrides=_overrides(args.set),
+        valid_fraction=args.valid_fraction,
+        splits_dir=args.splits_dir or _default_splits(),
+        cache_dir=args.cache_dir,
+        progress=False,
     )
     plan = plan_run(cfg)
     print(json.dumps(plan.to_dict(), indent=1) if args.json else format_plan(plan))
@@ -566,14 +736,32 @@ def cmd_run(args) -> int:
 
     overrides = _overrides(args.set)
     cfg = RunConfig(
-        method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol, budget=args.budget,
-        seed=args.seed, data_dir=args.data_dir, task_params=_task_params(args), window=_window(args),
-        method_overrides=overrides, valid_fraction=args.valid_fraction, store_path=args.store, splits_dir=args.splits_dir or _default_splits(),
-        cache_dir=args.cache_dir, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
-        threads=args.threads, device=args.device, progress=not args.no_progress, fail_fast=args.fail_fast,
-        isolation=args.isolation, fold_timeout=_fold_timeout(args.fold_timeout),
-        events=PostProcessing(threshold=args.event_threshold, smooth_windows=args.event_smooth,
-                              min_duration_s=args.event_min_duration),
+        method=args.method,
+        dataset=args.dataset,
+        task=args.task,
+        protocol=args.protocol,
+        budget=args.budget,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        task_params=_task_params(args),
+        window=_window(args),
+        method_overrides=overrides,
+        valid_fraction=args.valid_fraction,
+        store_path=args.store,
+        splits_dir=args.splits_dir or _default_splits(),
+        cache_dir=args.cache_dir,
+        jobs=args.jobs,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        threads=args.threads,
+        device=args.device,
+        progress=not args.no_progress,
+        fail_fast=args.fail_fast,
+        isolation=args.isolation,
+        fold_timeout=_fold_timeout(args.fold_timeout),
+        events=PostProcessing(
+            threshold=args.event_threshold, smooth_windows=args.event_smooth, min_duration_s=args.event_min_duration
+        ),
     )
     rec = Runner(cfg).run()
     _print_run_summary(args.store, rec)
@@ -593,10 +781,9 @@ def cmd_run(args) -> int:
 
 
 def _print_run_summary(store_path: Path, rec) -> None:
-    from benchmark.store import ResultStore
-
     from benchmark.report.leaderboard import run_isolation
-    from benchmark.tasks import find_task
+    from benchmark.store import ResultStore
+    from benchmark.tasks import TaskMetadata, find_task
 
     store = ResultStore(store_path)
     summ = store.summary(rec.run_id)
@@ -605,25 +792,33 @@ def _print_run_summary(store_path: Path, rec) -> None:
     isolation = run_isolation(store.get_run(rec.run_id) or rec)
     print(f"  isolation: {isolation} ({ISOLATION_MEANING.get(isolation, '')})")
     known = find_task(rec.task)
-    shown = known.metadata.summary_metrics if known else ("sensitivity", "specificity", "accuracy", "balanced_accuracy",
-                                                          "roc_auc")
+    # A stored run of a task no longer registered shows TaskMetadata's default metrics.
+    shown = known.metadata.summary_metrics if known else TaskMetadata.__dataclass_fields__["summary_metrics"].default
     if known and known.metadata.modality == "video":
         print("  mean over patients (video_*: one prediction per video; accuracy: per clip)")
     for metric in shown:
         if metric in summ.index:
             r = summ.loc[metric]
-            print(f"  {metric:<18} {r['mean']:.3f} ± {r['std']:.3f}  (95% CI {r['ci_low']:.3f}-{r['ci_high']:.3f}, n={int(r['n'])})")
+            print(
+                f"  {metric:<18} {r['mean']:.3f} ± {r['std']:.3f}  "
+                f"(95% CI {r['ci_low']:.3f}-{r['ci_high']:.3f}, n={int(r['n'])})"
+            )
     video = (rec.provenance or {}).get("video_level")
     if video:
         m = video["metrics"]
-        print(f"  pooled over {video['n_videos']} test videos ({video['aggregation']} of clips): accuracy "
-              f"{m['video_accuracy']:.3f}, balanced accuracy {m['video_balanced_accuracy']:.3f}, "
-              f"F1 {m['video_f1']:.3f}, ROC AUC {m['video_roc_auc']:.3f}")
+        print(
+            f"  pooled over {video['n_videos']} test videos ({video['aggregation']} of clips): accuracy "
+            f"{m['video_accuracy']:.3f}, balanced accuracy {m['video_balanced_accuracy']:.3f}, "
+            f"F1 {m['video_f1']:.3f}, ROC AUC {m['video_roc_auc']:.3f}"
+        )
     failed = [f for f in store.folds(rec.run_id) if f.status != "ok"]
     if failed:
         print(f"  {len(failed)} fold(s) failed, e.g. {failed[0].fold_id}: {failed[0].error}")
     if not rec.leakage.get("ok", True):
-        print("  LEAKAGE: " + ("protocol is leaky by design" if rec.leakage.get("protocol_leaky") else "train/test windows overlap"))
+        print(
+            "  LEAKAGE: "
+            + ("protocol is leaky by design" if rec.leakage.get("protocol_leaky") else "train/test windows overlap")
+        )
 
 
 # What each isolation mark (benchmark.report.leaderboard.run_isolation) means, for the CLI.
@@ -638,8 +833,10 @@ def cmd_results(args) -> int:
     from benchmark.export import export_results, list_results
 
     if args.results_command == "list":
-        _table(["run", "kind", "method", "dataset", "task", "protocol", "status", "isolation", "synthetic"],
-               list_results(args.store, method=args.method, dataset=args.dataset, status=args.status))
+        _table(
+            ["run", "kind", "method", "dataset", "task", "protocol", "status", "isolation", "synthetic"],
+            list_results(args.store, method=args.method, dataset=args.dataset, status=args.status),
+        )
         return 0
     text = export_results(args.store, run=args.run, fmt=args.format)
     if args.out:
@@ -686,8 +883,15 @@ def cmd_import_reported(args) -> int:
 
     params = make_params(args.task, **_task_params(args))
     run_id = import_reported(
-        ResultStore(args.store), args.file, name=args.name, dataset=args.dataset, task=args.task,
-        protocol=args.protocol, task_params=vars(params), citation=args.citation, source=args.source,
+        ResultStore(args.store),
+        args.file,
+        name=args.name,
+        dataset=args.dataset,
+        task=args.task,
+        protocol=args.protocol,
+        task_params=vars(params),
+        citation=args.citation,
+        source=args.source,
     )
     print(f"imported {args.file} as reported result set '{args.name}' ({run_id})")
     return 0
@@ -710,8 +914,10 @@ def cmd_compare(args) -> int:
     if args.json:
         print(json.dumps(res, indent=1, default=_json_default))
         return 0
-    print(f"{args.metric}: {res['a']} vs {res['b']} on {res['n']} shared patients"
-          + ("  [SYNTHETIC DATA]" if res.get("synthetic") else ""))
+    print(
+        f"{args.metric}: {res['a']} vs {res['b']} on {res['n']} shared patients"
+        + ("  [SYNTHETIC DATA]" if res.get("synthetic") else "")
+    )
     if res.get("differences"):
         print("  NOT COMPARABLE (tested because of --force): " + "; ".join(res["differences"]))
     print(f"  mean {res['mean_a']:.4f} vs {res['mean_b']:.4f}")
@@ -738,7 +944,7 @@ def cmd_check_adapter(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from benchmark.adapters import BUDGETS, REGISTRY
+    from benchmark.adapters import BUDGETS
     from benchmark.recipes import get_recipe, missing_weights, run_grid, with_overrides
     from benchmark.weights import MissingWeightsError
 
@@ -753,7 +959,9 @@ def cmd_reproduce(args) -> int:
         # A grid is shown on the first dataset of the paper's the suite can load (chbmit, or
         # video-folder for the videos the papers' private corpora stand for).
         args.dataset = recipe.dry_run_dataset()
-    cells = with_overrides(recipe.cells(args.dataset, methods=methods, rows=rows, budget=args.budget), _overrides(args.set))
+    cells = with_overrides(
+        recipe.cells(args.dataset, methods=methods, rows=rows, budget=args.budget), _overrides(args.set)
+    )
     # A paper budget without the pretrained weights its methods load: refused before any run starts.
     missing = missing_weights(cells)
     if missing and not args.dry_run:
@@ -761,36 +969,35 @@ def cmd_reproduce(args) -> int:
     datasets = ", ".join(dict.fromkeys(c.dataset for c in cells))
     print(f"{recipe.name}: {recipe.title}; {len(cells)} run(s) on {datasets}, budget {args.budget}")
     if args.dry_run:
-        # Windows of every budget, so the smoke budget's departure from the paper is in plain sight.
-        for budget in BUDGETS:
-            shown = recipe.cells(args.dataset, methods=methods, rows=rows, budget=budget)
-            several = len({c.dataset for c in shown}) > 1
-            texts = ", ".join(dict.fromkeys(c.window_text + (f" on {c.dataset}" if several else "") for c in shown))
-            note = recipe.budget_note(budget)
-            mark = " (this run)" if budget == args.budget else ""
-            print(f"  windows, budget {budget}{mark}: {texts}" + (f"; {note}" if note else "; as in the paper"))
-        for i, cell in enumerate(cells, 1):
-            print(f"  [{i}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {cell.run_command(args.seed, args.data_dir)}")
-        if cells:
-            print(f"windows, cache and steps of a run: {cells[-1].plan_command(args.seed, args.data_dir)}")
-        if missing:
-            print(f"note: these runs would be refused: {missing}")
-        missing = sorted(m for m in {c.method for c in cells} if not REGISTRY.has(m))
-        if missing:
-            print(f"note: method(s) {', '.join(missing)} are not registered; their runs would fail")
+        _print_dry_run(recipe, args, cells, methods, rows, missing)
         return 0
     outcomes = []
     for outcome in run_grid(
-        cells, seed=args.seed, data_dir=args.data_dir, store_path=args.store,
-        splits_dir=args.splits_dir or _default_splits(), cache_dir=args.cache_dir, jobs=args.jobs,
-        executor=args.executor, scheduler=args.scheduler, threads=args.threads, device=args.device, progress=not args.no_progress,
-        fail_fast=args.fail_fast or None, isolation=args.isolation, fold_timeout=_fold_timeout(args.fold_timeout),
+        cells,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        store_path=args.store,
+        splits_dir=args.splits_dir or _default_splits(),
+        cache_dir=args.cache_dir,
+        jobs=args.jobs,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        threads=args.threads,
+        device=args.device,
+        progress=not args.no_progress,
+        fail_fast=args.fail_fast or None,
+        isolation=args.isolation,
+        fold_timeout=_fold_timeout(args.fold_timeout),
     ):
         outcomes.append(outcome)
         cell = outcome.cell
         label = "  [SYNTHETIC DATA]" if outcome.synthetic else ""
         what = outcome.run_id if outcome.run_id else outcome.error
-        print(f"  [{len(outcomes)}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {outcome.status:<11} {what}{label}", flush=True)
+        print(
+            f"  [{len(outcomes)}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} "
+            f"{outcome.status:<11} {what}{label}",
+            flush=True,
+        )
         if args.fail_fast and not outcome.ok:
             print(f"stopping the grid at this run (--fail-fast); {len(cells) - len(outcomes)} run(s) not started")
             break
@@ -810,10 +1017,44 @@ def cmd_reproduce(args) -> int:
     return 3 if failed else 0
 
 
+def _print_dry_run(recipe, args, cells, methods, rows, missing) -> None:
+    """A grid's runs, windows of every budget and what would be refused, without running anything."""
+    from benchmark.adapters import BUDGETS, REGISTRY
+
+    # Windows of every budget, so the smoke budget's departure from the paper is in plain sight.
+    for budget in BUDGETS:
+        shown = recipe.cells(args.dataset, methods=methods, rows=rows, budget=budget)
+        several = len({c.dataset for c in shown}) > 1
+        texts = ", ".join(dict.fromkeys(c.window_text + (f" on {c.dataset}" if several else "") for c in shown))
+        note = recipe.budget_note(budget)
+        mark = " (this run)" if budget == args.budget else ""
+        print(f"  windows, budget {budget}{mark}: {texts}" + (f"; {note}" if note else "; as in the paper"))
+    for i, cell in enumerate(cells, 1):
+        print(
+            f"  [{i}/{len(cells)}] {cell.method:<20} {cell.row_label:<12} {cell.run_command(args.seed, args.data_dir)}"
+        )
+    if cells:
+        print(f"windows, cache and steps of a run: {cells[-1].plan_command(args.seed, args.data_dir)}")
+    if missing:
+        print(f"note: these runs would be refused: {missing}")
+    missing = sorted(m for m in {c.method for c in cells} if not REGISTRY.has(m))
+    if missing:
+        print(f"note: method(s) {', '.join(missing)} are not registered; their runs would fail")
+
+
 COMMANDS = {
-    "list": cmd_list, "data": cmd_data, "splits": cmd_splits, "run": cmd_run, "plan": cmd_plan, "results": cmd_results,
-    "report": cmd_report, "import-reported": cmd_import_reported, "import-bundled": cmd_import_bundled,
-    "compare": cmd_compare, "check-adapter": cmd_check_adapter, "reproduce": cmd_reproduce,
+    "list": cmd_list,
+    "data": cmd_data,
+    "splits": cmd_splits,
+    "run": cmd_run,
+    "plan": cmd_plan,
+    "results": cmd_results,
+    "report": cmd_report,
+    "import-reported": cmd_import_reported,
+    "import-bundled": cmd_import_bundled,
+    "compare": cmd_compare,
+    "check-adapter": cmd_check_adapter,
+    "reproduce": cmd_reproduce,
 }
 
 
@@ -860,8 +1101,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # File-system trouble (unwritable --out, a full disk): the user's to fix, so no traceback.
         where = f" ({exc.filename})" if exc.filename else ""
-        fix = ("free some space; stored results are kept" if exc.errno == errno.ENOSPC
-               else "check the path and its permissions")
+        fix = (
+            "free some space; stored results are kept"
+            if exc.errno == errno.ENOSPC
+            else "check the path and its permissions"
+        )
         print(f"seizure-bench: error: {exc.strerror or exc}{where}; {fix}.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -25,9 +25,7 @@ log = logging.getLogger(__name__)
 def _metric_name(metric: str) -> str:
     m = metric.strip().lower()
     if m not in METRICS:
-        raise DataError(
-            f"unknown metric '{metric}'.{did_you_mean(m, METRICS)} Choose one of: {', '.join(METRICS)}"
-        )
+        raise DataError(f"unknown metric '{metric}'.{did_you_mean(m, METRICS)} Choose one of: {', '.join(METRICS)}")
     return m
 
 
@@ -40,8 +38,7 @@ def _per_patient(store: ResultStore, rec: RunRecord, metric: str) -> pd.Series:
         )
     if metric not in table.columns:
         raise DataError(
-            f"result set {rec.label} ({rec.run_id}) has no per-patient {metric}; "
-            f"it has: {', '.join(table.columns)}"
+            f"result set {rec.label} ({rec.run_id}) has no per-patient {metric}; it has: {', '.join(table.columns)}"
         )
     return table[metric]
 
@@ -112,8 +109,9 @@ def compare(store: ResultStore, ref_a: str, ref_b: str, metric: str, *, force: b
     }
 
 
-def compare_many(store: ResultStore, ref: str, others: Sequence[str], metric: str, *,
-                 force: bool = False) -> list[dict[str, Any]]:
+def compare_many(
+    store: ResultStore, ref: str, others: Sequence[str], metric: str, *, force: bool = False
+) -> list[dict[str, Any]]:
     """Compare one reference with several result sets, Holm-correcting across the comparisons.
 
     Returns

@@ -55,10 +55,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,8 +83,14 @@ WATCH_CHECKS = ("no_file_access", "no_directory_listing", "no_process", "no_fore
 N_TRAIN, N_VALID, N_TEST = 64, 16, 24
 ATOL = RANGE_TOL
 _AFTER_FIT = (
-    "predict_proba", "no_label_access", "single_window", "data_not_mutated", "deterministic", "params_json",
-    "n_parameters", *WATCH_CHECKS,
+    "predict_proba",
+    "no_label_access",
+    "single_window",
+    "data_not_mutated",
+    "deterministic",
+    "params_json",
+    "n_parameters",
+    *WATCH_CHECKS,
 )
 _AFTER_META = ("config_json", "fit", *_AFTER_FIT)
 
@@ -113,7 +119,7 @@ class LabelGuardedWindowSet(WindowSet):
         super().__init__(*args, **kwargs)
 
     @classmethod
-    def wrap(cls, ws: WindowSet, label_reads: list[str] | None = None) -> "LabelGuardedWindowSet":
+    def wrap(cls, ws: WindowSet, label_reads: list[str] | None = None) -> LabelGuardedWindowSet:
         """Guarded, label-free copy of ``ws`` (sources are shared, not copied)."""
         return cls(ws.sources, ws.refs, ws.meta, None, ws.classes, dict(ws.info), label_reads=label_reads)
 
@@ -131,10 +137,10 @@ class LabelGuardedWindowSet(WindowSet):
         if value is not None:
             raise ValueError("a label-guarded window set cannot hold labels")
 
-    def subset(self, idx) -> "LabelGuardedWindowSet":
+    def subset(self, idx) -> LabelGuardedWindowSet:
         return self.wrap(WindowSet.subset(self, idx), self.label_reads)
 
-    def without_labels(self) -> "LabelGuardedWindowSet":
+    def without_labels(self) -> LabelGuardedWindowSet:
         return self.wrap(self, self.label_reads)
 
 
@@ -316,21 +322,21 @@ _EVENTS: dict[str, tuple[str, Callable[..., list[tuple[str, str | None]]]]] = {
     "shutil.copytree": ("no_file_access", lambda src, dst: _file("copied directory", _path(src), _path(dst))),
     "shutil.move": ("no_file_access", lambda src, dst: _file("moved", _path(src), _path(dst))),
     "os.remove": ("no_file_access", lambda path, dir_fd: _file("removed file", _path(path, dir_fd))),
-    "os.rename": ("no_file_access",
-                  lambda src, dst, sfd, dfd: _file("renamed", _path(src, sfd), _path(dst, dfd))),
+    "os.rename": ("no_file_access", lambda src, dst, sfd, dfd: _file("renamed", _path(src, sfd), _path(dst, dfd))),
     "mmap.__new__": ("no_file_access", lambda fileno, *_: _file("mapped file", _fd_path(fileno))),
     # No path: the working directory.
     "os.listdir": ("no_directory_listing", lambda path: _file("listed directory", _path(path or "."))),
     "os.scandir": ("no_directory_listing", lambda path: _file("listed directory", _path(path or "."))),
     "os.walk": ("no_directory_listing", lambda top, *_: _file("walked directory", _path(top))),
     "os.fwalk": ("no_directory_listing", lambda top, *_: _file("walked directory", _path(top))),
-    "glob.glob/2": ("no_directory_listing",
-                    lambda pattern, recursive, root_dir, dir_fd: _file(f"globbed {os.fsdecode(pattern)!r} in",
-                                                                       _glob_dir(pattern, root_dir))),
-    "pathlib.Path.glob": ("no_directory_listing",
-                          lambda path, pattern: _file(f"globbed {pattern!r} in", _path(path))),
-    "pathlib.Path.rglob": ("no_directory_listing",
-                           lambda path, pattern: _file(f"globbed {pattern!r} in", _path(path))),
+    "glob.glob/2": (
+        "no_directory_listing",
+        lambda pattern, recursive, root_dir, dir_fd: _file(
+            f"globbed {os.fsdecode(pattern)!r} in", _glob_dir(pattern, root_dir)
+        ),
+    ),
+    "pathlib.Path.glob": ("no_directory_listing", lambda path, pattern: _file(f"globbed {pattern!r} in", _path(path))),
+    "pathlib.Path.rglob": ("no_directory_listing", lambda path, pattern: _file(f"globbed {pattern!r} in", _path(path))),
     "subprocess.Popen": ("no_process", lambda exe, args, *_: [(f"started a process: {_command(args)}", None)]),
     "os.system": ("no_process", lambda command: [(f"ran a shell command: {_command(command)}", None)]),
     "os.exec": ("no_process", lambda path, args, env: [(f"replaced the process: {_command(args)}", None)]),
@@ -340,12 +346,16 @@ _EVENTS: dict[str, tuple[str, Callable[..., list[tuple[str, str | None]]]]] = {
     # A forked child's own events are not seen here.
     "os.fork": ("no_process", lambda: [("forked the process", None)]),
     "os.forkpty": ("no_process", lambda: [("forked the process", None)]),
-    "ctypes.dlopen": ("no_foreign_code", lambda name: [(f"loaded foreign code: {lib}", path)
-                                                       for lib, path in [_library(name)]]),
+    "ctypes.dlopen": (
+        "no_foreign_code",
+        lambda name: [(f"loaded foreign code: {lib}", path) for lib, path in [_library(name)]],
+    ),
     "ctypes.dlsym": ("no_foreign_code", _dlsym),
     "ctypes.dlsym/handle": ("no_foreign_code", lambda handle, name: [(f"looked up foreign function {name}", None)]),
-    "sqlite3.load_extension": ("no_foreign_code",
-                               lambda conn, path: [(f"loaded an sqlite extension: {os.fsdecode(path)}", None)]),
+    "sqlite3.load_extension": (
+        "no_foreign_code",
+        lambda conn, path: [(f"loaded an sqlite extension: {os.fsdecode(path)}", None)],
+    ),
     "socket.connect": ("no_network", lambda sock, address: [(f"connected a socket to {_host(address)}", None)]),
     "socket.bind": ("no_network", lambda sock, address: [(f"bound a socket to {_host(address)}", None)]),
     "socket.sendto": ("no_network", lambda sock, address: [(f"sent a datagram to {_host(address)}", None)]),
@@ -442,8 +452,10 @@ def allowed_roots(cls: type, extra: list[Path] | tuple[Path, ...] = ()) -> list[
     # The same code a sandboxed fold can read: the harness, the in-tree methods and baselines, the plug-in.
     roots = {*_python_dirs(), *code_dirs([plugin] if plugin else []), *extra}
     # Kernel and device information (paths through /proc/<pid>/root or fd links are resolved first).
-    roots.update(Path(p) for p in ("/dev/null", "/dev/urandom", "/dev/shm", "/proc", "/sys", "/etc/localtime",
-                                   "/usr/share/zoneinfo"))
+    roots.update(
+        Path(p)
+        for p in ("/dev/null", "/dev/urandom", "/dev/shm", "/proc", "/sys", "/etc/localtime", "/usr/share/zoneinfo")
+    )
     return sorted({Path(os.path.realpath(r)) for r in roots})
 
 
@@ -471,8 +483,11 @@ def reported(accesses: list[Access], roots: list[Path], own: Path | None = None)
     elsewhere, and every process, socket, sqlite database outside the roots and library found by
     the system's linker.
     """
-    sources = {Path(os.path.realpath(f)) for m in list(sys.modules.values())
-               if isinstance(f := getattr(m, "__file__", None), str)}
+    sources = {
+        Path(os.path.realpath(f))
+        for m in list(sys.modules.values())
+        if isinstance(f := getattr(m, "__file__", None), str)
+    }
     libraries = _python_dirs()
     real = functools.cache(lambda p: Path(os.path.realpath(p)))  # thousands of opens, few distinct paths
 
@@ -574,8 +589,14 @@ def synthetic_windows(
 
     def data(n: int, offset: int) -> WindowSet:
         return make_windowset(
-            n, n_chans, n_times, sfreq, representation=meta.representation,
-            params=meta.representation_params, seed=seed + offset, writeable=True,
+            n,
+            n_chans,
+            n_times,
+            sfreq,
+            representation=meta.representation,
+            params=meta.representation_params,
+            seed=seed + offset,
+            writeable=True,
         )
 
     return data(N_TRAIN, 1), data(N_VALID, 2), data(N_TEST, 3)
@@ -616,8 +637,13 @@ class Trial:
         adapter = self.cls.from_budget(self.budget, self.overrides)
         # One feature cache for both fits, as runs share one: the determinism check then also
         # covers features read back from the cache.
-        context = FitContext(seed=self.seed, device="cpu", budget=self.budget, work_dir=self.work / work,
-                             cache_dir=self.work / "features")
+        context = FitContext(
+            seed=self.seed,
+            device="cpu",
+            budget=self.budget,
+            work_dir=self.work / work,
+            cache_dir=self.work / "features",
+        )
         context.work_dir.mkdir()
         adapter.fit(self.train, self.valid, context)
         return adapter
@@ -651,8 +677,9 @@ def _prediction(t: Trial) -> tuple[Any, float, BaseException | None]:
     """The first fit's ``predict_proba`` on the test windows (made once)."""
     if t.predicted is None:
         adapter, _, exc = _first_fit(t)
-        t.predicted = (None, 0.0, RuntimeError("not run: fit failed")) if exc else _timed(
-            lambda: adapter.predict_proba(t.test))
+        t.predicted = (
+            (None, 0.0, RuntimeError("not run: fit failed")) if exc else _timed(lambda: adapter.predict_proba(t.test))
+        )
     return t.predicted
 
 
@@ -809,12 +836,22 @@ def check_no_database(t: Trial) -> CheckResult:
 
 # The suite after ``fit``, in report order: checks while the adapter runs (watched), then after.
 RUN_CHECKS: tuple[Callable[[Trial], CheckResult | list[CheckResult]], ...] = (
-    check_predict_proba, check_outputs, check_no_label_access, check_single_window, check_data_not_mutated,
+    check_predict_proba,
+    check_outputs,
+    check_no_label_access,
+    check_single_window,
+    check_data_not_mutated,
     check_deterministic,
 )
 AFTER_CHECKS: tuple[Callable[[Trial], CheckResult], ...] = (
-    check_params_json, check_n_parameters, check_no_file_access, check_no_directory_listing, check_no_process,
-    check_no_foreign_code, check_no_network, check_no_database,
+    check_params_json,
+    check_n_parameters,
+    check_no_file_access,
+    check_no_directory_listing,
+    check_no_process,
+    check_no_foreign_code,
+    check_no_network,
+    check_no_database,
 )
 
 

@@ -19,9 +19,9 @@ import datetime as dt
 import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -87,8 +87,7 @@ def _number(text: str, what: str, path: Path, kind=float):
         return kind(text)
     except ValueError:
         raise DataError(
-            f"{path} is not a readable EDF file: header field '{what}' is {text!r}; "
-            "re-download or re-export the file"
+            f"{path} is not a readable EDF file: header field '{what}' is {text!r}; re-download or re-export the file"
         ) from None
 
 
@@ -123,9 +122,7 @@ def read_header(path: str | os.PathLike) -> EdfHeader:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(
-            f"EDF file {path} does not exist; check the data directory or re-download it"
-        )
+        raise DataError(f"EDF file {path} does not exist; check the data directory or re-download it")
     try:
         return _read_header(path)
     except OSError as err:
@@ -137,9 +134,7 @@ def _read_header(path: Path) -> EdfHeader:
     with path.open("rb") as fh:
         fixed = fh.read(_FIX_LEN)
         if len(fixed) < _FIX_LEN or not (fixed[:8].strip() == b"0" or fixed[:8] == b"\xffBIOSEMI"):
-            raise DataError(
-                f"{path} is not an EDF file (no valid EDF header); re-download or re-export it"
-            )
+            raise DataError(f"{path} is not an EDF file (no valid EDF header); re-download or re-export it")
         bytes_per_sample = 3 if fixed[:1] == b"\xff" else 2
         header_bytes = _number(_field(fixed[184:192]), "header bytes", path, int)
         n_records = _number(_field(fixed[236:244]), "number of data records", path, int)
@@ -153,8 +148,7 @@ def _read_header(path: Path) -> EdfHeader:
         if fixed[192:197] == b"EDF+D":
             # Records of a discontinuous file are not back to back: sample index != time.
             raise DataError(
-                f"{path} is a discontinuous EDF+ (EDF+D) file, which is not supported; "
-                "export it as continuous EDF"
+                f"{path} is a discontinuous EDF+ (EDF+D) file, which is not supported; export it as continuous EDF"
             )
         rest = fh.read(ns * _PER_SIGNAL_LEN)
     if len(rest) < ns * _PER_SIGNAL_LEN:
@@ -166,9 +160,7 @@ def _read_header(path: Path) -> EdfHeader:
 
     # Per-signal fields are stored column-wise: all labels, then all transducers, ...
     labels = column(0, 16)
-    samples = [
-        _number(s, "samples per record", path, int) for s in column(16 + 80 + 8 * 5 + 80, 8)
-    ]
+    samples = [_number(s, "samples per record", path, int) for s in column(16 + 80 + 8 * 5 + 80, 8)]
     if not (math.isfinite(record_duration) and record_duration > 0):
         raise DataError(
             f"{path} has a data record duration of {record_duration} s; re-export the file "
@@ -228,9 +220,7 @@ def _check_scaling(path: Path, labels, samples, keep, column) -> None:
                     f"{where} has {name} {text!r} in its header, so its samples cannot be scaled "
                     "to finite values; re-export the file with a finite physical and digital range"
                 )
-        if nums["digital minimum"] == nums["digital maximum"] or (
-            nums["physical minimum"] == nums["physical maximum"]
-        ):
+        if nums["digital minimum"] == nums["digital maximum"] or (nums["physical minimum"] == nums["physical maximum"]):
             raise DataError(
                 f"{where} has an empty range in its header (physical {nums['physical minimum']:g} to "
                 f"{nums['physical maximum']:g}, digital {nums['digital minimum']:g} to "
@@ -253,7 +243,7 @@ def canonical_channel(label: str) -> str:
     name = label.strip().upper()
     for prefix in _PREFIXES:
         if name.startswith(prefix):
-            name = name[len(prefix):].strip()
+            name = name[len(prefix) :].strip()
     for suffix in _SUFFIXES:
         if name.endswith(suffix):
             name = name[: -len(suffix)].strip()
@@ -327,9 +317,7 @@ class EdfReader:
             )
         rates = {self.header.channel_sfreqs[i] for i in idx}
         if len(rates) > 1:
-            detail = ", ".join(
-                f"{self.header.channels[i]}={self.header.channel_sfreqs[i]:g} Hz" for i in idx
-            )
+            detail = ", ".join(f"{self.header.channels[i]}={self.header.channel_sfreqs[i]:g} Hz" for i in idx)
             raise DataError(
                 f"{self.path}: the requested channels have different sampling rates ({detail}); "
                 "request channels that share one rate"
@@ -355,13 +343,10 @@ class EdfReader:
         # Only the requested labels are loaded, so a faster unrelated signal (e.g. ECG) cannot
         # make MNE resample our channels. Duplicates of a label come along and are ignored.
         try:
-            raw = mne.io.read_raw_edf(
-                self.path, include=sorted(set(self._labels)), preload=False, verbose="error"
-            )
+            raw = mne.io.read_raw_edf(self.path, include=sorted(set(self._labels)), preload=False, verbose="error")
         except Exception as err:  # MNE raises many types for malformed files
             raise DataError(
-                f"{self.path} could not be read as EDF ({type(err).__name__}: {err}); "
-                "re-download or re-export the file"
+                f"{self.path} could not be read as EDF ({type(err).__name__}: {err}); re-download or re-export the file"
             ) from err
         if abs(raw.info["sfreq"] - self.sfreq) > 1e-6:
             raise DataError(
@@ -411,7 +396,7 @@ class EdfReader:
         if raw is not None:
             raw.close()
 
-    def __enter__(self) -> "EdfReader":
+    def __enter__(self) -> EdfReader:
         return self
 
     def __exit__(self, *exc) -> None:

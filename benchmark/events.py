@@ -125,20 +125,14 @@ class PostProcessing:
 
     def __post_init__(self):
         if not math.isfinite(self.threshold):
-            raise BenchmarkError(
-                f"post-processing threshold must be a finite number, got {self.threshold}."
-            )
+            raise BenchmarkError(f"post-processing threshold must be a finite number, got {self.threshold}.")
         k = self.smooth_windows
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise BenchmarkError(
-                f"smooth_windows must be a whole number of windows >= 1, got {self.smooth_windows}."
-            )
+            raise BenchmarkError(f"smooth_windows must be a whole number of windows >= 1, got {self.smooth_windows}.")
         for name in ("min_duration_s", "merge_gap_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                raise BenchmarkError(
-                    f"{name} must be a finite number of seconds >= 0, got {value}."
-                )
+                raise BenchmarkError(f"{name} must be a finite number of seconds >= 0, got {value}.")
 
 
 def _moving_average(x: np.ndarray, k: int) -> np.ndarray:
@@ -213,9 +207,7 @@ def windows_to_events(starts, ends, scores, post: PostProcessing = PostProcessin
     if not (np.isfinite(starts).all() and np.isfinite(ends).all() and np.isfinite(scores).all()):
         raise DataError("window starts, ends and scores must be finite numbers (found NaN or inf).")
     if (ends < starts).any():
-        raise DataError(
-            "a window ends before it starts; check the window table's start/end columns."
-        )
+        raise DataError("a window ends before it starts; check the window table's start/end columns.")
 
     order = np.lexsort((ends, starts))
     starts, ends, scores = starts[order], ends[order], scores[order]
@@ -227,8 +219,9 @@ def windows_to_events(starts, ends, scores, post: PostProcessing = PostProcessin
     run_last = np.flatnonzero(np.diff(flag) == -1) - 1
     # A run's end is its latest window end: with overlapping windows of unequal length the last
     # window by start need not end last.
-    runs = [(_ticks(starts[a], POST_TICKS), _ticks(ends[a:b + 1].max(), POST_TICKS))
-            for a, b in zip(run_first, run_last)]
+    runs = [
+        (_ticks(starts[a], POST_TICKS), _ticks(ends[a : b + 1].max(), POST_TICKS)) for a, b in zip(run_first, run_last)
+    ]
 
     events = _merge(sorted(runs), _exact(post.merge_gap_s, POST_TICKS))
     shortest = _exact(post.min_duration_s, POST_TICKS)
@@ -264,18 +257,14 @@ class SzcoreParams:
         for name in ("tolerance_start_s", "tolerance_end_s", "min_duration_between_events_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                raise BenchmarkError(
-                    f"{name} must be a finite number of seconds >= 0, got {value}."
-                )
+                raise BenchmarkError(f"{name} must be a finite number of seconds >= 0, got {value}.")
         if not (math.isfinite(self.max_event_duration_s) and self.max_event_duration_s > 0):
             raise BenchmarkError(
-                "max_event_duration_s must be a positive number of seconds, "
-                f"got {self.max_event_duration_s}."
+                f"max_event_duration_s must be a positive number of seconds, got {self.max_event_duration_s}."
             )
         if not (0 <= self.min_overlap < 1):
             raise BenchmarkError(f"min_overlap must be in [0, 1), got {self.min_overlap}.")
-        for name in ("tolerance_start_s", "tolerance_end_s", "max_event_duration_s",
-                     "min_duration_between_events_s"):
+        for name in ("tolerance_start_s", "tolerance_end_s", "max_event_duration_s", "min_duration_between_events_s"):
             if _exact(getattr(self, name), SCORING_FS).denominator != 1:
                 raise BenchmarkError(
                     f"{name} must be a multiple of {1 / SCORING_FS:g} s (the SzCORE scoring grid), "
@@ -354,14 +343,11 @@ def _prepare(events: Sequence[Event], n_samples: int, what: str) -> list[tuple[i
     for event in events:
         start, end = float(event[0]), float(event[1])
         if not (math.isfinite(start) and math.isfinite(end)) or end < start:
-            raise DataError(
-                f"{what} event {tuple(event)} is not a (start, end) pair with start <= end."
-            )
+            raise DataError(f"{what} event {tuple(event)} is not a (start, end) pair with start <= end.")
         s = min(max(_ticks(start, SCORING_FS), 0), n_samples)
         e = min(max(_ticks(end, SCORING_FS), 0), n_samples)
         if (s / SCORING_FS, e / SCORING_FS) != (start, end):
-            log.debug("%s event (%s, %s) clipped/snapped to (%s, %s)", what, start, end,
-                      s / SCORING_FS, e / SCORING_FS)
+            log.debug("%s event (%s, %s) clipped/snapped to (%s, %s)", what, start, end, s / SCORING_FS, e / SCORING_FS)
         if e > s:
             out.append((s, e))
     return _merge(sorted(out), 0)
@@ -410,15 +396,10 @@ def score_recording(
     """
     duration_s = float(duration_s)
     if not (math.isfinite(duration_s) and duration_s > 0):
-        raise DataError(
-            f"recording duration must be a positive number of seconds, got {duration_s}."
-        )
+        raise DataError(f"recording duration must be a positive number of seconds, got {duration_s}.")
     n_samples = round(duration_s * SCORING_FS)
     if n_samples == 0:
-        raise DataError(
-            f"recording of {duration_s} s is shorter than one scoring sample "
-            f"({1 / SCORING_FS} s)."
-        )
+        raise DataError(f"recording of {duration_s} s is shorter than one scoring sample ({1 / SCORING_FS} s).")
     ref, hyp = (
         [(s / SCORING_FS, e / SCORING_FS) for s, e in szcore_events(events, n_samples, params, what)]
         for events, what in ((reference, "reference"), (hypothesis, "hypothesis"))
@@ -433,9 +414,7 @@ def score_recording(
         Annotation(hyp, SCORING_FS, n_samples),
         library,
     )
-    return EventCounts(
-        tp=int(scoring.tp), fp=int(scoring.fp), n_ref=int(scoring.refTrue), duration_s=duration_s
-    )
+    return EventCounts(tp=int(scoring.tp), fp=int(scoring.fp), n_ref=int(scoring.refTrue), duration_s=duration_s)
 
 
 def sum_counts(counts: Iterable[EventCounts]) -> EventCounts:
@@ -496,9 +475,7 @@ def score_windows(
     needed = ("patient", "recording", "start", "end", "score")
     missing = [c for c in needed if c not in table.columns]
     if missing:
-        raise DataError(
-            f"window table lacks column(s) {', '.join(missing)} needed for event scoring."
-        )
+        raise DataError(f"window table lacks column(s) {', '.join(missing)} needed for event scoring.")
 
     per_patient: dict[str, list[EventCounts]] = {}
     for recording, rows in table.groupby("recording", sort=True):
@@ -519,10 +496,7 @@ def _recording_patient(
     """The one patient of a recording's windows, after checking it has a reference and a duration."""
     patients = rows["patient"].unique()
     if len(patients) != 1:
-        raise DataError(
-            f"recording {recording!r} appears under several patients "
-            f"({', '.join(map(str, patients))})."
-        )
+        raise DataError(f"recording {recording!r} appears under several patients ({', '.join(map(str, patients))}).")
     if recording not in reference:
         raise DataError(
             f"no seizure annotation given for recording {recording!r}; pass an empty list "

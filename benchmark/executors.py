@@ -63,8 +63,9 @@ class Executor(ABC):
     threads_per_fold: int | None = None
 
     @abstractmethod
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any],
-            key: Callable[[Any], str] | None = None) -> Iterator[Outcome]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], key: Callable[[Any], str] | None = None
+    ) -> Iterator[Outcome]:
         """Yield the outcome of ``fn(item)`` for every item, in the order they finish.
 
         ``key`` names an item (e.g. its fold id) where the executor shows task names.
@@ -77,7 +78,7 @@ class Executor(ABC):
     def close(self) -> None:
         """Release what the executor holds."""
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -141,8 +142,13 @@ class DaskExecutor(Executor):
         Re-runs of a task that raised.
     """
 
-    def __init__(self, scheduler: str, threads: int | None = None, timeout: float = CONNECT_TIMEOUT_S,
-                 retries: int = DASK_RETRIES):
+    def __init__(
+        self,
+        scheduler: str,
+        threads: int | None = None,
+        timeout: float = CONNECT_TIMEOUT_S,
+        retries: int = DASK_RETRIES,
+    ):
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
@@ -208,8 +214,13 @@ class DaskExecutor(Executor):
         return found
 
     def describe(self):
-        return {"executor": "dask", "scheduler": self.address, "workers": self.n_workers,
-                "worker_threads": self.n_threads, "threads_per_fold": self.threads_per_fold}
+        return {
+            "executor": "dask",
+            "scheduler": self.address,
+            "workers": self.n_workers,
+            "worker_threads": self.n_threads,
+            "threads_per_fold": self.threads_per_fold,
+        }
 
     def close(self):
         self.client.close()
@@ -274,8 +285,9 @@ def probe_scheduler(scheduler: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
         try:
             # Our side of the handshake, as a Dask client sends it: a service that waits for a
             # request (HTTP) then answers, and a Dask scheduler is not left waiting.
-            hello = msgpack.packb({"compression": None, "python": list(sys.version_info[:3]),
-                                   "pickle-protocol": pickle.HIGHEST_PROTOCOL})
+            hello = msgpack.packb(
+                {"compression": None, "python": list(sys.version_info[:3]), "pickle-protocol": pickle.HIGHEST_PROTOCOL}
+            )
             body = struct.pack("<QQ", 1, len(hello)) + hello
             sock.settimeout(max(0.01, deadline - time.monotonic()))
             sock.sendall(struct.pack("<Q", len(body)) + body)
@@ -292,7 +304,7 @@ def probe_scheduler(scheduler: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
                 raise ValueError
             if not isinstance(msgpack.unpackb(body[head : head + lengths[0]]), dict):
                 raise ValueError
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise BenchmarkError(
                 f"no Dask scheduler answered at {address} within {timeout:g} s (a connection opened, "
                 f"no Dask handshake came); {hint}"
@@ -308,8 +320,9 @@ def probe_scheduler(scheduler: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
             ) from None
 
 
-def check_options(kind: str, jobs: int = 1, scheduler: str | None = None, *, probe: bool = True,
-                  timeout: float = CONNECT_TIMEOUT_S) -> None:
+def check_options(
+    kind: str, jobs: int = 1, scheduler: str | None = None, *, probe: bool = True, timeout: float = CONNECT_TIMEOUT_S
+) -> None:
     """Refuse an inconsistent executor choice before any data is read.
 
     Parameters
@@ -346,8 +359,9 @@ def check_options(kind: str, jobs: int = 1, scheduler: str | None = None, *, pro
     except ValueError:
         port = None
     if parts.username or parts.password or parts.path.strip("/") or parts.query:
-        raise BenchmarkError("--scheduler takes only scheme, host and port, e.g. tcp://10.0.0.5:8786 "
-                             "(no user, password, path or query).")
+        raise BenchmarkError(
+            "--scheduler takes only scheme, host and port, e.g. tcp://10.0.0.5:8786 (no user, password, path or query)."
+        )
     if not parts.hostname or port is None:
         raise BenchmarkError(
             f"--scheduler must name a host and port, e.g. tcp://10.0.0.5:8786; got {public_address(scheduler)}."
@@ -356,8 +370,9 @@ def check_options(kind: str, jobs: int = 1, scheduler: str | None = None, *, pro
         probe_scheduler(scheduler, timeout)
 
 
-def make_executor(kind: str = "local", jobs: int = 1, scheduler: str | None = None,
-                  threads: int | None = None) -> Executor:
+def make_executor(
+    kind: str = "local", jobs: int = 1, scheduler: str | None = None, threads: int | None = None
+) -> Executor:
     """The executor for ``--executor kind`` (see :func:`check_options` for the rules).
 
     Parameters

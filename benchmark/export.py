@@ -21,15 +21,18 @@ def _shown(r) -> dict:
     return {"status": effective_status(r), "isolation": run_isolation(r)}
 
 
-def list_results(store_path: Path, *, method: str | None = None, dataset: str | None = None,
-                 status: str | None = None) -> list[tuple]:
+def list_results(
+    store_path: Path, *, method: str | None = None, dataset: str | None = None, status: str | None = None
+) -> list[tuple]:
     """One row per result set: id, kind, name, dataset, task, protocol, status, isolation, synthetic.
 
     ``method`` matches the method or a reported set's name; ``status`` the status as shown.
     """
     if status is not None and status not in RUN_STATUSES:
-        raise DataError(f"unknown --status '{status}';{did_you_mean(status, RUN_STATUSES)} "
-                        f"choose one of: {', '.join(RUN_STATUSES)}.")
+        raise DataError(
+            f"unknown --status '{status}';{did_you_mean(status, RUN_STATUSES)} "
+            f"choose one of: {', '.join(RUN_STATUSES)}."
+        )
     store = ResultStore(store_path)
     rows = []
     for r in store.list_runs(dataset=dataset):
@@ -38,8 +41,19 @@ def list_results(store_path: Path, *, method: str | None = None, dataset: str | 
             continue
         if status is not None and shown["status"] != status:
             continue
-        rows.append((r.run_id, r.kind, r.display_name or r.method, r.dataset, r.task, r.protocol, shown["status"],
-                     shown["isolation"] or "-", "SYNTHETIC" if r.synthetic else ""))
+        rows.append(
+            (
+                r.run_id,
+                r.kind,
+                r.display_name or r.method,
+                r.dataset,
+                r.task,
+                r.protocol,
+                shown["status"],
+                shown["isolation"] or "-",
+                "SYNTHETIC" if r.synthetic else "",
+            )
+        )
     return rows
 
 
@@ -68,8 +82,13 @@ def export_results(store_path: Path, run: str | None = None, fmt: str = "csv") -
                     "per_patient": _nan_to_none(pm.to_dict(orient="index")),
                     "summary": _nan_to_none(sm.to_dict(orient="index")),
                     "folds": [
-                        {"fold_id": f.fold_id, "patient": f.patient, "status": f.status, "error": f.error,
-                         "metrics": _nan_to_none(f.metrics)}
+                        {
+                            "fold_id": f.fold_id,
+                            "patient": f.patient,
+                            "status": f.status,
+                            "error": f.error,
+                            "metrics": _nan_to_none(f.metrics),
+                        }
                         for f in store.folds(r.run_id)
                     ],
                 }

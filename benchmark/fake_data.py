@@ -8,8 +8,9 @@ here says so in ``info["synthetic"]``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -157,8 +158,9 @@ def make_windowset(
     )
 
 
-def make_video_clips(y: np.ndarray, n_frames: int, size: int, rng: np.random.Generator,
-                     learnable: bool = True) -> np.ndarray:
+def make_video_clips(
+    y: np.ndarray, n_frames: int, size: int, rng: np.random.Generator, learnable: bool = True
+) -> np.ndarray:
     """Synthetic uint8 clips ``(len(y), n_frames, 3, size, size)``: a bright blob on a noisy grey
     background. With ``learnable``, the blob of class-1 clips jumps back and forth (a crude stand-in
     for clonic jerking); class 0 drifts slowly."""

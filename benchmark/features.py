@@ -36,8 +36,9 @@ Scientific Reports, 14. https://doi.org/10.1038/s41598-023-43328-y
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.fft
@@ -263,7 +264,9 @@ def spectrogram(
     return _finish_frames(_frames(padded, win, np.arange(n_frames) * hop), sfreq, n_freqs, mode, log)
 
 
-def _spectrogram_frame_sets(n_times: int, win: int, hop: int, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _spectrogram_frame_sets(
+    n_times: int, win: int, hop: int, n_frames: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split a window's frame numbers into ``(head, interior, tail)``.
 
     Frame ``k`` covers window samples ``[k hop - pad, k hop - pad + win)`` with ``pad = win // 2``;
@@ -325,8 +328,10 @@ def spectrogram_span(
     if n_times <= win or len(np.intersect1d(head, tail)) or len(offsets) == 0:
         # Windows hardly longer than a frame share nothing; the plain definition is simplest.
         x = np.stack([span[:, o : o + n_times] for o in offsets]) if len(offsets) else span[None, :, :0]
-        return spectrogram(x, sfreq, win_s, overlap, fmax, log, mode) if len(offsets) else np.zeros(
-            (0, span.shape[0], n_frames, n_freqs), np.float32
+        return (
+            spectrogram(x, sfreq, win_s, overlap, fmax, log, mode)
+            if len(offsets)
+            else np.zeros((0, span.shape[0], n_frames, n_freqs), np.float32)
         )
     # Element-wise, so applying it before the gather gives the same numbers at a tenth of the cost.
     finish = functools.partial(_finish_frames, sfreq=sfreq, n_freqs=n_freqs, mode=mode, log=log)
@@ -343,7 +348,9 @@ def _checked_span(span: np.ndarray, offsets: np.ndarray, n_times: int, mode: str
     if span.ndim != 2:
         raise ValueError(f"expected a span of shape (n_chans, n_samples), got shape {span.shape}")
     if len(offsets) and (offsets.min() < 0 or offsets.max() + n_times > span.shape[-1]):
-        raise ValueError(f"window offsets must lie in [0, {span.shape[-1] - n_times}], got {offsets.min()}..{offsets.max()}")
+        raise ValueError(
+            f"window offsets must lie in [0, {span.shape[-1] - n_times}], got {offsets.min()}..{offsets.max()}"
+        )
     if mode not in ("power", "magnitude"):
         raise ValueError(f"mode must be 'power' or 'magnitude', got {mode!r}")
     return span, offsets
@@ -498,9 +505,7 @@ def _spectrogram_shape(
 
 
 REPRESENTATIONS: dict[str, Representation] = {
-    "raw": Representation(
-        "raw", raw, _raw_shape, {"zscore": False}, "raw windows (channels, samples), µV or z-scores"
-    ),
+    "raw": Representation("raw", raw, _raw_shape, {"zscore": False}, "raw windows (channels, samples), µV or z-scores"),
     "bandpower": Representation(
         "bandpower",
         band_power,
@@ -561,9 +566,7 @@ def resolve_params(representation: str, params: Mapping[str, Any] | None) -> dic
     unknown = sorted(set(params) - set(rep.defaults))
     if unknown:
         allowed = sorted([*rep.defaults, SFREQ_PARAM])
-        raise UnknownNameError(
-            f"representation '{representation}' has no parameter(s) {unknown}; allowed: {allowed}."
-        )
+        raise UnknownNameError(f"representation '{representation}' has no parameter(s) {unknown}; allowed: {allowed}.")
     merged = {**rep.defaults, **params}
     if "bands" in merged:
         merged["bands"] = _as_bands(merged["bands"])

@@ -15,10 +15,10 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import os
-import stat
 import logging
+import os
 import pickle
+import stat
 import sys
 import time
 import traceback
@@ -116,8 +116,14 @@ def fit_predict(task: AdapterTask) -> AdapterOutput:
         seed_everything(task.seed)
         adapter = cls.from_budget(task.budget, task.overrides)
         Path(task.work_dir).mkdir(parents=True, exist_ok=True)
-        ctx = FitContext(seed=task.seed, device=task.device, budget=task.budget, work_dir=Path(task.work_dir),
-                         unlabelled=unlabelled, cache_dir=Path(task.cache_dir) if task.cache_dir else None)
+        ctx = FitContext(
+            seed=task.seed,
+            device=task.device,
+            budget=task.budget,
+            work_dir=Path(task.work_dir),
+            unlabelled=unlabelled,
+            cache_dir=Path(task.cache_dir) if task.cache_dir else None,
+        )
         adapter.pretrain(train, ctx)
         adapter.fit(train, valid, ctx)
         out.fit_seconds = time.perf_counter() - t0
@@ -140,8 +146,14 @@ def fit_predict(task: AdapterTask) -> AdapterOutput:
 def write_output(out: AdapterOutput, folder: Path) -> None:
     """``proba.npy`` (when it is a numeric array) and ``result.json``, read by :func:`read_output`."""
     folder.mkdir(parents=True, exist_ok=True)
-    result = {"error": out.error, "traceback": out.traceback, "fit_seconds": out.fit_seconds,
-              "predict_seconds": out.predict_seconds, "extra": out.extra, "proba_type": None}
+    result = {
+        "error": out.error,
+        "traceback": out.traceback,
+        "fit_seconds": out.fit_seconds,
+        "predict_seconds": out.predict_seconds,
+        "extra": out.extra,
+        "proba_type": None,
+    }
     if out.proba is not None:
         if isinstance(out.proba, np.ndarray) and np.issubdtype(out.proba.dtype, np.number):
             np.save(folder / "proba.npy", np.asarray(out.proba), allow_pickle=False)
@@ -188,10 +200,19 @@ def clean_report(extra: dict[str, Any]) -> dict[str, Any]:
             for key, value in list(eff.items())[:32]:
                 if not isinstance(key, str) or len(key) > 64:
                     continue
-                if key == "window_shape" and isinstance(value, (list, tuple)) and len(value) <= 8 and all(
-                        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+                if (
+                    key == "window_shape"
+                    and isinstance(value, (list, tuple))
+                    and len(value) <= 8
+                    and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+                ):
                     kept[key] = list(value)
-                elif isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value) and value >= 0:
+                elif (
+                    isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                    and np.isfinite(value)
+                    and value >= 0
+                ):
                     kept[key] = value
         out["efficiency"] = kept
     return out
@@ -211,10 +232,14 @@ def read_output(folder: Path) -> AdapterOutput:
         elif result.get("proba_type"):
             # Not a numeric array: a stand-in of the same type name, judged (and refused) by the output rule.
             proba = type(str(result["proba_type"]), (), {})()
-        return AdapterOutput(proba=proba, extra=dict(result.get("extra") or {}), error=result.get("error"),
-                             traceback=str(result.get("traceback") or ""),
-                             fit_seconds=float(result.get("fit_seconds") or 0.0),
-                             predict_seconds=float(result.get("predict_seconds") or 0.0))
+        return AdapterOutput(
+            proba=proba,
+            extra=dict(result.get("extra") or {}),
+            error=result.get("error"),
+            traceback=str(result.get("traceback") or ""),
+            fit_seconds=float(result.get("fit_seconds") or 0.0),
+            predict_seconds=float(result.get("predict_seconds") or 0.0),
+        )
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         return AdapterOutput(error=f"the fold worker left no readable output ({type(exc).__name__}: {exc})")
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,12 @@ class Patient:
     # They are stored in ``info`` (hashed as written there, so every dataset version keeps its
     # hash); code outside the loaders reads them only through these accessors.
     @property
-    def contextual(self) -> tuple["ContextualVideo", ...]:
+    def contextual(self) -> tuple[ContextualVideo, ...]:
         """Unlabelled contextual videos (video datasets), for self-supervised pre-training."""
-        return tuple(ContextualVideo(str(c["video_id"]), str(c["file"]), float(c["duration"]), c.get("fps"))
-                     for c in (self.info or {}).get("contextual", []))
+        return tuple(
+            ContextualVideo(str(c["video_id"]), str(c["file"]), float(c["duration"]), c.get("fps"))
+            for c in (self.info or {}).get("contextual", [])
+        )
 
     @property
     def boxes(self) -> str | None:
@@ -235,7 +238,7 @@ class RecordingIndex:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RecordingIndex":
+    def from_dict(cls, d: dict[str, Any]) -> RecordingIndex:
         return cls(
             dataset=d["dataset"],
             channels=tuple(d.get("channels", ())),
@@ -252,7 +255,7 @@ class RecordingIndex:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
 
     @classmethod
-    def load(cls, path: str | Path) -> "RecordingIndex":
+    def load(cls, path: str | Path) -> RecordingIndex:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 

@@ -372,8 +372,16 @@ def aggregate_videos(scores: pd.DataFrame, proba: np.ndarray, aggregation: str) 
             top = np.flatnonzero(share == share.max())
             pred = int(top[np.argmax(mean[top])])
         labels = scores["label"].to_numpy()[idx]
-        rows.append({"patient": patient, "recording": video, "label": int(labels[0]), "n_clips": len(idx),
-                     "pred": pred, "probs": [float(v) for v in share]})
+        rows.append(
+            {
+                "patient": patient,
+                "recording": video,
+                "label": int(labels[0]),
+                "n_clips": len(idx),
+                "pred": pred,
+                "probs": [float(v) for v in share],
+            }
+        )
     return pd.DataFrame(rows, columns=["patient", "recording", "label", "n_clips", "pred", "probs"])
 
 
@@ -383,15 +391,27 @@ def video_metrics(videos: pd.DataFrame, classes) -> dict[str, float]:
     probs = np.asarray(videos["probs"].tolist(), dtype=float).reshape(len(videos), len(classes))
     if len(classes) == 2:
         m = binary_metrics(y, probs[:, 1] if len(probs) else np.zeros(0), pred=videos["pred"].to_numpy())
-        keys = {"accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1",
-                "sensitivity": "sensitivity", "specificity": "specificity", "roc_auc": "roc_auc"}
+        keys = {
+            "accuracy": "accuracy",
+            "balanced_accuracy": "balanced_accuracy",
+            "f1": "f1",
+            "sensitivity": "sensitivity",
+            "specificity": "specificity",
+            "roc_auc": "roc_auc",
+        }
     else:
         onehot_pred = np.eye(len(classes))[videos["pred"].to_numpy(np.int64)] if len(videos) else probs
         m = multiclass_metrics(y, onehot_pred, classes)
         # AUC from the aggregated probabilities, not from the hard prediction.
         m["roc_auc_macro"] = multiclass_metrics(y, probs, classes)["roc_auc_macro"] if len(videos) else float("nan")
-        keys = {"accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1_macro",
-                "sensitivity": "recall_macro", "specificity": "specificity_macro", "roc_auc": "roc_auc_macro"}
+        keys = {
+            "accuracy": "accuracy",
+            "balanced_accuracy": "balanced_accuracy",
+            "f1": "f1_macro",
+            "sensitivity": "recall_macro",
+            "specificity": "specificity_macro",
+            "roc_auc": "roc_auc_macro",
+        }
     return {f"video_{k}": float(m[v]) for k, v in keys.items()}
 
 

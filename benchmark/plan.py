@@ -24,17 +24,21 @@ import numpy as np
 import pandas as pd
 
 from benchmark import features
-from benchmark.datasets import load_dataset
+from benchmark.datasets import DATASETS, load_dataset
 from benchmark.errors import BenchmarkError
+from benchmark.fold_windows import (
+    balance,
+    balance_quota,
+    chunk_assignment,
+    hold_out_units,
+    rows_by_patient,
+    select_units,
+)
 from benchmark.index import RecordingIndex
-from benchmark.fold_windows import balance, balance_quota, chunk_assignment, hold_out_units, rows_by_patient, select_units
 from benchmark.runner import RunConfig, Runner, contextual_table, fold_seed
 from benchmark.splits import SplitSpec
 from benchmark.windows import video_params, window_table
 
-#: Datasets whose index (and its content hash) comes from text files alone, so the loader's EDF
-#: header check can be skipped without changing the dataset version (see benchmark.datasets.chbmit).
-INDEX_FROM_TEXT = frozenset({"chbmit", "chbmit-synthetic"})
 
 @dataclass(frozen=True)
 class _Stage:
@@ -50,8 +54,13 @@ class _Stage:
 # Training stages the in-tree methods declare in their budgets. A stage is counted only when its
 # epochs key and one of its batch-size keys are in the budget.
 STAGES = (
-    _Stage("pretrain", "pretrain_epochs", ("pretrain_batch_size", "batch_size"),
-           ("max_pretrain_clips_per_epoch", "max_windows_per_epoch"), "max_pretrain_batches_per_epoch"),
+    _Stage(
+        "pretrain",
+        "pretrain_epochs",
+        ("pretrain_batch_size", "batch_size"),
+        ("max_pretrain_clips_per_epoch", "max_windows_per_epoch"),
+        "max_pretrain_batches_per_epoch",
+    ),
     _Stage("fit", "epochs", ("batch_size",), ("max_windows_per_epoch",)),
     _Stage("student", "student_epochs", ("batch_size",), ("max_windows_per_epoch",)),
 )
@@ -147,8 +156,13 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready figures, per-fold rows included."""
         d = asdict(self)
-        d.update(classes=list(self.classes), window_shape=list(self.window_shape), n_folds=self.n_folds,
-                 extra_windows=self.extra_windows, total_steps=self.total_steps)
+        d.update(
+            classes=list(self.classes),
+            window_shape=list(self.window_shape),
+            n_folds=self.n_folds,
+            extra_windows=self.extra_windows,
+            total_steps=self.total_steps,
+        )
         for row, fold in zip(d["folds"], self.folds):
             row["total_steps"] = fold.total_steps
         return json.loads(json.dumps(d, default=str))
@@ -189,50 +203,84 @@ def plan_run(cfg: RunConfig) -> Plan:
     """
     runner = Runner(replace(cfg, device="cpu"))  # validates names, budget and overrides
     meta = runner.method_cls.meta
-    options = {"check_edf": False} if cfg.dataset in INDEX_FROM_TEXT else {}
+    index, notes = _load_index(runner)
+    spec, source = find_split(runner, index)
+    window = runner.window
+    table = window_table(spec, index, window)
+    classes = tuple(spec.class_names())
+    shape, dtype, unlabelled = _window_layout(runner, index)
+    per_window = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    params = {**meta.budgets[cfg.budget], **cfg.method_overrides}
+    stage_keys = _stage_keys(params)
+    notes += _step_notes(runner, stage_keys, params, window, spec)
+    if unlabelled:
+        notes.append(f"{unlabelled} unlabelled contextual clips are cached too (video pre-training)")
+    return Plan(
+        method=meta.name,
+        synthetic=index.synthetic,
+        modality=index.modality,
+        task=cfg.task,
+        task_label=runner.params.label(),
+        protocol=cfg.protocol,
+        budget=cfg.budget,
+        classes=classes,
+        window_s=window.window_s,
+        stride_s=window.stride_s,
+        ictal_stride_s=window.ictal_stride_s,
+        **_data_figures(index, spec, table, classes),
+        unlabelled_windows=unlabelled,
+        window_shape=tuple(int(d) for d in shape),
+        window_dtype=str(np.dtype(dtype)),
+        bytes_per_window=per_window,
+        cache_bytes=(len(table) + unlabelled) * per_window,
+        split_source=source,
+        folds=_fold_plans(runner, spec, table, classes, stage_keys),
+        step_keys=stage_keys,
+        notes=notes,
+        clip=(
+            {k: video_params(meta.representation_params_for(cfg.budget))[k] for k in ("n_frames", "fps", "size")}
+            if index.modality == "video"
+            else None
+        ),
+    )
+
+
+def _load_index(runner: Runner) -> tuple[RecordingIndex, list[str]]:
+    """The dataset index as a run would load it (without EDF headers where the index comes from text
+    alone), refused for another modality than the method's; and the note saying what was read."""
+    cfg, meta = runner.cfg, runner.method_cls.meta
+    spec = DATASETS.get(cfg.dataset)
+    options = {"check_edf": False} if spec is not None and spec.index_from_text else {}
     index = load_dataset(cfg.dataset, cfg.data_dir, **options)
     if index.modality != meta.modality:
         raise BenchmarkError(
             f"method '{meta.name}' takes {meta.modality} but dataset '{cfg.dataset}' is {index.modality}; "
             f"'seizure-bench list methods' shows the {index.modality} methods."
         )
-    notes = [] if options else [f"the {cfg.dataset} index is loaded as a run loads it: its loader may read "
-                                "file headers (EDF headers, video metadata), never signals or frames"]
-    spec, source = find_split(runner, index)
-    window = runner.window
-    table = window_table(spec, index, window)
-    classes = tuple(spec.class_names())
+    if options:
+        return index, []
+    return index, [
+        f"the {cfg.dataset} index is loaded as a run loads it: its loader may read "
+        "file headers (EDF headers, video metadata), never signals or frames"
+    ]
 
-    shape, dtype, unlabelled = _window_layout(runner, index)
-    itemsize = np.dtype(dtype).itemsize
-    per_window = int(np.prod(shape, dtype=np.int64)) * itemsize
+
+def _data_figures(index: RecordingIndex, spec: SplitSpec, table: pd.DataFrame, classes) -> dict[str, Any]:
+    """Hours, patients, units and windows per class of the dataset and of the task's split."""
     extra = table["extra"].astype(bool).to_numpy()
     labels = table["label"].to_numpy(np.int64)
-    params = {**meta.budgets[cfg.budget], **cfg.method_overrides}
-    stage_keys = _stage_keys(params)
-    notes += _step_notes(runner, stage_keys, params, window, spec)
-    used = {p for f in spec.folds for u in f.train + f.test for p in [spec.units[u].patient]}
-    folds = _fold_plans(runner, spec, table, classes, stage_keys)
-    if unlabelled:
-        notes.append(f"{unlabelled} unlabelled contextual clips are cached too (video pre-training)")
-    return Plan(
-        method=meta.name, dataset=index.dataset, synthetic=index.synthetic, modality=index.modality,
-        task=cfg.task, task_label=runner.params.label(), protocol=cfg.protocol, budget=cfg.budget,
-        classes=classes, window_s=window.window_s, stride_s=window.stride_s, ictal_stride_s=window.ictal_stride_s,
+    return dict(
+        dataset=index.dataset,
         dataset_hours=float(index.hours),
-        unknown_duration={p.patient_id: n for p in index.patients
-                          if (n := sum(r.duration is None for r in p.recordings))},
+        unknown_duration={
+            p.patient_id: n for p in index.patients if (n := sum(r.duration is None for r in p.recordings))
+        },
         task_hours=sum(s.end - s.start for u in spec.units.values() for s in u.segments) / 3600.0,
-        patients=len(used), units=len(spec.units),
+        patients=len({spec.units[u].patient for f in spec.folds for u in f.train + f.test}),
+        units=len(spec.units),
         windows=len(table),
         windows_per_class=_per_class(labels[~extra], classes),
         extra_windows_per_class=_per_class(labels[extra], classes),
-        unlabelled_windows=unlabelled,
-        window_shape=tuple(int(d) for d in shape), window_dtype=str(np.dtype(dtype)),
-        bytes_per_window=per_window, cache_bytes=(len(table) + unlabelled) * per_window,
-        split_source=source, folds=folds, step_keys=stage_keys, notes=notes,
-        clip=({k: video_params(meta.representation_params_for(cfg.budget))[k] for k in ("n_frames", "fps", "size")}
-              if index.modality == "video" else None),
     )
 
 
@@ -240,12 +288,16 @@ def _step_notes(runner: Runner, stage_keys, params: dict[str, Any], window, spec
     """What the step counts model and leave out, the method's own notes, and a leaky protocol."""
     cfg, meta = runner.cfg, runner.method_cls.meta
     if stage_keys is None:
-        notes = [f"steps n/a: budget '{cfg.budget}' of {meta.name} has no epochs/batch-size keys "
-                 f"({', '.join(sorted(params)) or 'no hyper-parameters'})"]
+        notes = [
+            f"steps n/a: budget '{cfg.budget}' of {meta.name} has no epochs/batch-size keys "
+            f"({', '.join(sorted(params)) or 'no hyper-parameters'})"
+        ]
     else:
-        notes = ["steps are upper bounds: early stopping (patience) and a method's own class resampling are "
-                 "not modelled" + ("; pre-training is counted over the fold's training windows"
-                                   if "pretrain" in stage_keys else "")]
+        notes = [
+            "steps are upper bounds: early stopping (patience) and a method's own class resampling are "
+            "not modelled"
+            + ("; pre-training is counted over the fold's training windows" if "pretrain" in stage_keys else "")
+        ]
     # What the method itself makes of these windows (e.g. how many windows an LSTM context holds).
     hook = getattr(runner.method_cls.from_budget(cfg.budget, cfg.method_overrides), "plan_notes", None)
     if callable(hook):
@@ -278,8 +330,9 @@ def _window_layout(runner: Runner, index: RecordingIndex) -> tuple[tuple[int, ..
         unlabelled = sum(len(t) for t in contextual_table(index, window).values())
         return (vp["n_frames"], 3, vp["size"], vp["size"]), "uint8", unlabelled
     n_times = int(round(window.window_s * prep.sfreq))  # as the window cache computes it
-    shape = features.output_shape(prep.representation, len(index.channels), n_times, prep.sfreq,
-                                  prep.representation_params)
+    shape = features.output_shape(
+        prep.representation, len(index.channels), n_times, prep.sfreq, prep.representation_params
+    )
     return tuple(shape), "float32", 0
 
 
@@ -327,25 +380,30 @@ def _stage_steps(keys: dict[str, dict[str, Any]] | None, n_windows: int) -> dict
     return steps
 
 
-def _fold_plans(runner: Runner, spec: SplitSpec, table: pd.DataFrame, classes: tuple[str, ...],
-                stage_keys) -> list[FoldPlan]:
+def _fold_plans(
+    runner: Runner, spec: SplitSpec, table: pd.DataFrame, classes: tuple[str, ...], stage_keys
+) -> list[FoldPlan]:
     """Per-fold window counts, selected as :meth:`Runner._job` selects them, from grouped counts."""
     cfg = runner.cfg
     n_classes = len(classes)
-    multiclass = n_classes > 2
+    multiclass = runner.task.balance_multiclass(tuple(classes))
     pooled = runner.protocol.balanced_pool
     if pooled:
         # The run balances the windows of every unit once, before the random split: the same rows,
         # in the same order, balanced with the same seed, so the plan counts what the run trains on.
         pids = sorted({spec.units[u].patient for f in spec.folds for u in f.train + f.test})
         everything = [u for f in spec.folds for u in f.train]
-        table = balance(select_units(rows_by_patient(table, pids), everything, {p: i for i, p in enumerate(pids)}),
-                        fold_seed(cfg.seed, "balanced-pool"), multiclass=multiclass)
+        table = balance(
+            select_units(rows_by_patient(table, pids), everything, {p: i for i, p in enumerate(pids)}),
+            fold_seed(cfg.seed, "balanced-pool"),
+            multiclass=multiclass,
+        )
     work = table[["patient", "recording", "start", "unit", "label", "extra"]].copy()
     work["extra"] = work["extra"].astype(bool)
     chunked = any(f.chunk_fold is not None for f in spec.folds)
-    work["chunk"] = (chunk_assignment(work, spec.splitter(), runner.task.metadata.whole_recording_chunks)
-                     if chunked else -1)
+    work["chunk"] = (
+        chunk_assignment(work, spec.splitter(), runner.task.metadata.whole_recording_chunks) if chunked else -1
+    )
     # Counting per (unit, chunk, label, extra) keeps hours of 1-s windows cheap to re-select per fold.
     counts = work.groupby(["unit", "chunk", "label", "extra"], sort=False).size().rename("n").reset_index()
     # Extra ictal windows are trained on, never tested, except in a balanced pool (as in the run).
@@ -372,16 +430,21 @@ def _fold_plans(runner: Runner, spec: SplitSpec, table: pd.DataFrame, classes: t
         balanced = runner.task.metadata.balance_training and sum(raw.values())
         bal = balance_quota(raw, multiclass) if balanced else raw
         n_bal = int(sum(bal.values()))
-        out.append(FoldPlan(
-            fold_id=fold.fold_id, patient=fold.patient,
-            train_units=int(train["unit"].nunique()), test_units=int(test["unit"].nunique()),
-            train_windows=int(sum(raw.values())),
-            train_per_class={classes[i]: n for i, n in raw.items()},
-            balanced_train_windows=n_bal,
-            balanced_train_per_class={classes[i]: n for i, n in bal.items()},
-            valid_windows=valid_n, test_windows=int(test["n"].sum()),
-            steps=_stage_steps(stage_keys, n_bal),
-        ))
+        out.append(
+            FoldPlan(
+                fold_id=fold.fold_id,
+                patient=fold.patient,
+                train_units=int(train["unit"].nunique()),
+                test_units=int(test["unit"].nunique()),
+                train_windows=int(sum(raw.values())),
+                train_per_class={classes[i]: n for i, n in raw.items()},
+                balanced_train_windows=n_bal,
+                balanced_train_per_class={classes[i]: n for i, n in bal.items()},
+                valid_windows=valid_n,
+                test_windows=int(test["n"].sum()),
+                steps=_stage_steps(stage_keys, n_bal),
+            )
+        )
     return out
 
 
@@ -416,16 +479,28 @@ def format_plan(plan: Plan) -> str:
         f"plan: {plan.method} on {plan.dataset}, {plan.task} ({plan.task_label}), {plan.protocol}, "
         f"budget {plan.budget}{syn}",
         f"  {'EEG' if plan.modality == 'eeg' else 'video':<12} {plan.dataset_hours:.1f} h in the dataset"
-        + (f" (+ {sum(plan.unknown_duration.values())} recordings of unknown duration: "
-           f"{', '.join(sorted(plan.unknown_duration))})" if plan.unknown_duration else "")
+        + (
+            f" (+ {sum(plan.unknown_duration.values())} recordings of unknown duration: "
+            f"{', '.join(sorted(plan.unknown_duration))})"
+            if plan.unknown_duration
+            else ""
+        )
         + f", {plan.task_hours:.1f} h in the task's {plan.units} units ({plan.patients} patients)",
         f"  windows      {human_count(plan.windows)} of {plan.window_s:g} s every {plan.stride_s:g} s "
         f"({per_class}"
-        + (f"; + {human_count(plan.extra_windows)} extra ictal for training at stride {plan.ictal_stride_s:g} s"
-           if plan.ictal_stride_s is not None else "") + ")"
+        + (
+            f"; + {human_count(plan.extra_windows)} extra ictal for training at stride {plan.ictal_stride_s:g} s"
+            if plan.ictal_stride_s is not None
+            else ""
+        )
+        + ")"
         + (f"; + {human_count(plan.unlabelled_windows)} unlabelled clips" if plan.unlabelled_windows else "")
-        + (f"; each clip {plan.clip['n_frames']} frames at {plan.clip['fps']:g} fps, "
-           f"{plan.clip['size']}x{plan.clip['size']} px" if plan.clip else ""),
+        + (
+            f"; each clip {plan.clip['n_frames']} frames at {plan.clip['fps']:g} fps, "
+            f"{plan.clip['size']}x{plan.clip['size']} px"
+            if plan.clip
+            else ""
+        ),
         f"  cache        {human_bytes(plan.cache_bytes)} ({human_bytes(plan.bytes_per_window)} per window: "
         f"{plan.window_dtype} {'x'.join(map(str, plan.window_shape))})",
         f"  split        {plan.split_source}",
@@ -434,7 +509,9 @@ def format_plan(plan: Plan) -> str:
     if plan.step_keys is None:
         lines.append("  steps        n/a (budget has no epochs/batch-size keys)")
     else:
-        used = "; ".join(f"{s}: " + ", ".join(f"{k}={v}" for k, v in keys.items()) for s, keys in plan.step_keys.items())
+        used = "; ".join(
+            f"{s}: " + ", ".join(f"{k}={v}" for k, v in keys.items()) for s, keys in plan.step_keys.items()
+        )
         lines.append(f"  steps        {human_count(plan.total_steps)} in all ({used})")
     lines.append("")
     lines += _fold_table(plan)
@@ -454,19 +531,45 @@ def _fold_table(plan: Plan) -> list[str]:
         for f in plan.folds:
             by.setdefault(f.patient, []).append(f)
         head = ["patient", "folds", "train/fold", "balanced/fold", "test/fold"]
-        rows = [[pid, str(len(fs)), *(human_count(np.mean([getattr(f, a) for f in fs]))
-                                      for a in ("train_windows", "balanced_train_windows", "test_windows")),
-                 *steps(fs)] for pid, fs in by.items()]
+        rows = [
+            [
+                pid,
+                str(len(fs)),
+                *(
+                    human_count(np.mean([getattr(f, a) for f in fs]))
+                    for a in ("train_windows", "balanced_train_windows", "test_windows")
+                ),
+                *steps(fs),
+            ]
+            for pid, fs in by.items()
+        ]
         rows.append(["total", str(plan.n_folds), "", "", "", *steps(plan.folds)])
     else:
         head = ["fold", "train", "balanced", "test"]
-        rows = [[f.fold_id, human_count(f.train_windows), human_count(f.balanced_train_windows),
-                 human_count(f.test_windows), *steps([f])] for f in plan.folds]
-        rows.append(["total", *(human_count(sum(getattr(f, a) for f in plan.folds))
-                                for a in ("train_windows", "balanced_train_windows", "test_windows")),
-                     *steps(plan.folds)])
+        rows = [
+            [
+                f.fold_id,
+                human_count(f.train_windows),
+                human_count(f.balanced_train_windows),
+                human_count(f.test_windows),
+                *steps([f]),
+            ]
+            for f in plan.folds
+        ]
+        rows.append(
+            [
+                "total",
+                *(
+                    human_count(sum(getattr(f, a) for f in plan.folds))
+                    for a in ("train_windows", "balanced_train_windows", "test_windows")
+                ),
+                *steps(plan.folds),
+            ]
+        )
     head += [f"{s} steps" for s in stages]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     out = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
-    out += ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows]
+    out += [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows
+    ]
     return out

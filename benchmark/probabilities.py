@@ -65,8 +65,10 @@ def probability_problem(proba: Any, n_rows: int, n_classes: int) -> str | None:
         "unit_interval": f"predict_proba returned values outside [0, 1] (tolerance {RANGE_TOL:g})",
         "rows_sum_to_one": f"predict_proba rows do not sum to 1 (tolerance {ROW_SUM_TOL:g})",
     }[first.name]
-    return (f"{what}: {first.detail}; return class probabilities "
-            "(e.g. a softmax of decision scores), as 'seizure-bench check-adapter' checks")
+    return (
+        f"{what}: {first.detail}; return class probabilities "
+        "(e.g. a softmax of decision scores), as 'seizure-bench check-adapter' checks"
+    )
 
 
 def check_probabilities(proba: Any, n_rows: int, n_classes: int) -> np.ndarray:

@@ -28,8 +28,9 @@ a task's labels, and :meth:`Protocol.folds` names the folds. Registering one is 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Iterator, Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -251,8 +252,9 @@ def get_protocol(name: str) -> Protocol:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownNameError(f"unknown protocol '{name}'.{did_you_mean(str(name), _REGISTRY)} "
-                               f"Choose one of {list(_REGISTRY)}.") from None
+        raise UnknownNameError(
+            f"unknown protocol '{name}'.{did_you_mean(str(name), _REGISTRY)} Choose one of {list(_REGISTRY)}."
+        ) from None
 
 
 def all_protocols() -> list[Protocol]:
@@ -272,8 +274,11 @@ class LOOCV(Protocol):
         import pandas as pd
 
         counts = pd.Series([u.patient for u in units]).value_counts() if units else pd.Series(dtype=int)
-        return [Exclusion("patient", pid, f"only {n} usable unit (lead seizure); leave-one-out needs at least 2")
-                for pid, n in counts.items() if n < 2]
+        return [
+            Exclusion("patient", pid, f"only {n} usable unit (lead seizure); leave-one-out needs at least 2")
+            for pid, n in counts.items()
+            if n < 2
+        ]
 
     def folds(self, units: list[Unit], seed: int = 0) -> list[Fold]:
         per_patient: dict[str, int] = {}
@@ -323,13 +328,16 @@ class KFold5Random(_RandomProtocol):
 @register_protocol
 class KFold5RandomBalanced(_RandomProtocol):
     name = "kfold5-random-balanced"
-    description = ("segment-level random 5-fold of windows class-balanced before the split "
-                   "(LEAKY: DistilCLIP-EEG's evaluation)")
+    description = (
+        "segment-level random 5-fold of windows class-balanced before the split (LEAKY: DistilCLIP-EEG's evaluation)"
+    )
     balanced_pool = True
     chunk_seconds = BALANCED_CHUNK_S
 
     def is_valid(self, task: str) -> str | None:
         if get_task(task).metadata.whole_recording_chunks:
-            return (f"protocol {self.name} balances EEG windows before the split; a video's clips must stay "
-                    "together: use --protocol kfold5-random, kfold5 or loso for video classification.")
+            return (
+                f"protocol {self.name} balances EEG windows before the split; a video's clips must stay "
+                "together: use --protocol kfold5-random, kfold5 or loso for video classification."
+            )
         return None

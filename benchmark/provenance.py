@@ -40,7 +40,10 @@ def git_commit(path: Path | None = None) -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, timeout=5,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
         return commit + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -104,7 +107,7 @@ def method_code(cls: type) -> dict[str, Any]:
     return code
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _package_code(top: str) -> tuple[tuple[str, str], ...]:
     # Computed once per process and package: hashing a package's files is cheap but not free.
     if top in IN_TREE_PACKAGES:

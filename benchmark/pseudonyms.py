@@ -25,8 +25,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -81,11 +82,20 @@ class Pseudonyms:
         self.patient = _tokens(salt, "patient", col("patient"), "P")
         self.recording = _tokens(salt, "recording", col("recording"), "R")
         self.unit = _tokens(salt, "unit", col("unit"), "U")
-        pairs = {(str(p), str(r)) for m in tables for p, r in m[["patient", "recording"]].drop_duplicates().itertuples(index=False)}
+        pairs = {
+            (str(p), str(r))
+            for m in tables
+            for p, r in m[["patient", "recording"]].drop_duplicates().itertuples(index=False)
+        }
         lo, hi = OFFSET_RANGE_S
         self.offset = {
-            pair: float(lo + int.from_bytes(hmac.new(salt, f"time\x00{pair[0]}\x00{pair[1]}".encode(),
-                                                     hashlib.sha256).digest()[:8], "big") % (hi - lo))
+            pair: float(
+                lo
+                + int.from_bytes(
+                    hmac.new(salt, f"time\x00{pair[0]}\x00{pair[1]}".encode(), hashlib.sha256).digest()[:8], "big"
+                )
+                % (hi - lo)
+            )
             for pair in pairs
         }
 
@@ -115,7 +125,7 @@ class Pseudonyms:
             table = info.get(name)
             if isinstance(table, dict):
                 keyed = {}
-                for (p, r) in self.offset:
+                for p, r in self.offset:
                     key = f"{p}/{r}"
                     if key in table:
                         keyed[f"{self.patient[p]}/{self.recording[r]}"] = table[key]

@@ -74,6 +74,8 @@ PAPER_METRICS = ("sensitivity", "specificity", "accuracy", "fpr")
 #: The checked-in tables of what each paper states (one CSV per recipe).
 SETTINGS_DIR = Path(__file__).resolve().parent.parent / "reports" / "paper_settings"
 SETTINGS_COLUMNS = ("setting", "value", "quote", "section")
+
+
 # The CLI option of each task parameter a cell may set (`seizure-bench run` takes them all).
 def _frozen(mapping: Mapping) -> Mapping:
     """Read-only view of a (nested) mapping, so recipes cannot be changed after definition."""
@@ -257,15 +259,19 @@ class GridCell:
                 continue
             if key not in flags:
                 raise BenchmarkError(f"recipe {self.recipe}: task parameter '{key}' has no `seizure-bench run` option.")
-            args += [flags[key], ",".join(value) if isinstance(value, list) else
-                     (value if isinstance(value, str) else _num(value))]
+            args += [
+                flags[key],
+                ",".join(value) if isinstance(value, list) else (value if isinstance(value, str) else _num(value)),
+            ]
         default = default_window(self.task)
         # A video run's window is its method's clip (n_frames / fps), not the task's default: a
         # video cell passes --window only when it sets one, and a cell that leaves it unset never does.
         video = task.metadata.modality == "video"
-        if self.window is not None and (video or (self.window.window_s, self.window.stride_s,
-                                                  self.window.ictal_stride_s) != (
-                default.window_s, default.stride_s, default.ictal_stride_s)):
+        if self.window is not None and (
+            video
+            or (self.window.window_s, self.window.stride_s, self.window.ictal_stride_s)
+            != (default.window_s, default.stride_s, default.ictal_stride_s)
+        ):
             args += ["--window", _num(self.window.window_s), "--stride", _num(self.window.stride_s)]
             if self.window.ictal_stride_s is not None:
                 args += ["--ictal-stride", _num(self.window.ictal_stride_s)]
@@ -297,11 +303,20 @@ class GridCell:
         given = {k: v for k, v in execution.items() if v is not None}
         budget = given.pop("budget", self.budget)
         if budget != self.budget:
-            raise BenchmarkError(f"cell {self.label} is of budget '{self.budget}', not '{budget}'; "
-                                 f"build the cells with budget='{budget}'.")
+            raise BenchmarkError(
+                f"cell {self.label} is of budget '{self.budget}', not '{budget}'; "
+                f"build the cells with budget='{budget}'."
+            )
         return RunConfig(
-            method=self.method, dataset=self.dataset, task=self.task, protocol=self.protocol, budget=self.budget,
-            task_params=dict(self.task_params), window=self.window, method_overrides=dict(self.overrides), **given,
+            method=self.method,
+            dataset=self.dataset,
+            task=self.task,
+            protocol=self.protocol,
+            budget=self.budget,
+            task_params=dict(self.task_params),
+            window=self.window,
+            method_overrides=dict(self.overrides),
+            **given,
         )
 
     def matches(self, run, checked_overrides: Iterable[str] = ()) -> bool:
@@ -313,14 +328,22 @@ class GridCell:
         value the cell runs with: its override, else the budget's default.
         """
         if (run.method, run.dataset, run.budget, run.task, run.protocol) != (
-                self.method, self.dataset, self.budget, self.task, self.protocol):
+            self.method,
+            self.dataset,
+            self.budget,
+            self.task,
+            self.protocol,
+        ):
             return False
         params = run.task_params or {}
         if not _agrees(params, self.task_params):
             return False
         if "window_s" in params and self.window is not None:
-            window = {"window_s": self.window.window_s, "stride_s": self.window.stride_s,
-                      "ictal_stride_s": self.window.ictal_stride_s}
+            window = {
+                "window_s": self.window.window_s,
+                "stride_s": self.window.stride_s,
+                "ictal_stride_s": self.window.ictal_stride_s,
+            }
             if any(params.get(k) != v and not _same_number(params.get(k), v) for k, v in window.items()):
                 return False
         config = run.method_config or {}
@@ -343,8 +366,13 @@ class GridCell:
 
 def _same_number(a: Any, b: Any) -> bool:
     numeric = (int, float)
-    return (isinstance(a, numeric) and isinstance(b, numeric) and not isinstance(a, bool)
-            and not isinstance(b, bool) and float(a) == float(b))
+    return (
+        isinstance(a, numeric)
+        and isinstance(b, numeric)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and float(a) == float(b)
+    )
 
 
 def _agrees(task_params: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
@@ -455,13 +483,24 @@ class Recipe:
     method_table: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("method_table", "method_labels", "fixed_params", "paper_datasets", "reported_tables", "printed_means",
-                     "budgets", "dataset_settings", "deviations"):
+        for name in (
+            "method_table",
+            "method_labels",
+            "fixed_params",
+            "paper_datasets",
+            "reported_tables",
+            "printed_means",
+            "budgets",
+            "dataset_settings",
+            "deviations",
+        ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         for table in self.tables:
             unknown = {table.method_a, table.method_b} - set(self.methods)
             if unknown:
-                raise ValueError(f"recipe {self.name}: table {table.key} uses methods {sorted(unknown)} not in its grid")
+                raise ValueError(
+                    f"recipe {self.name}: table {table.key} uses methods {sorted(unknown)} not in its grid"
+                )
         keys = [r.key for r in self.rows]
         if len(set(keys)) != len(keys) or not keys:
             raise ValueError(f"recipe {self.name}: rows need distinct keys, got {keys}")
@@ -503,14 +542,18 @@ class Recipe:
             from benchmark.tasks import all_tasks
 
             option = next((o.flag for t in all_tasks() for o in t.options if o.param == name), name)
-            raise BenchmarkError(f"the rows of recipe '{self.name}' do not vary {option}; choose rows with --rows "
-                                 f"({', '.join(have)}).")
+            raise BenchmarkError(
+                f"the rows of recipe '{self.name}' do not vary {option}; choose rows with --rows ({', '.join(have)})."
+            )
         keys = []
         for value in values:
             hits = [k for k, v in have.items() if _same_number(v, value) or v == value]
             if not hits:
-                shown = ", ".join(dict.fromkeys(_num(v) if isinstance(v, (int, float)) else str(v)
-                                                for v in have.values() if v is not None))
+                shown = ", ".join(
+                    dict.fromkeys(
+                        _num(v) if isinstance(v, (int, float)) else str(v) for v in have.values() if v is not None
+                    )
+                )
                 what = "SOP" if name == "sop_minutes" else name
                 raise BenchmarkError(
                     f"{what} {_num(value) if isinstance(value, (int, float)) else value} is not in recipe "
@@ -525,8 +568,14 @@ class Recipe:
 
     # -- settings of a cell ---------------------------------------------------------------------
     def _layers(self, row: GridRow, dataset: str | None, budget: str) -> list[Settings]:
-        base = Settings(task=self.task, protocol=self.protocol, task_params=self.fixed_params,
-                        window_s=self.window_s, stride_s=self.stride_s, ictal_stride_s=self.ictal_stride_s)
+        base = Settings(
+            task=self.task,
+            protocol=self.protocol,
+            task_params=self.fixed_params,
+            window_s=self.window_s,
+            stride_s=self.stride_s,
+            ictal_stride_s=self.ictal_stride_s,
+        )
         layers = [base]
         real = self.real_dataset(dataset) if dataset else row.dataset
         if real in self.dataset_settings:
@@ -575,8 +624,9 @@ class Recipe:
                 raise BenchmarkError(f"recipe {self.name}: a stride needs a window length (window_s).")
             return None  # the run's own: the task's default windows, or a video method's clip
         window_s = float(window_s)
-        return WindowParams(window_s, float(stride_s) if stride_s is not None else window_s,
-                            None if ictal is None else float(ictal))
+        return WindowParams(
+            window_s, float(stride_s) if stride_s is not None else window_s, None if ictal is None else float(ictal)
+        )
 
     def window_text(self, budget: str = "paper", dataset: str | None = None, key: str | None = None) -> str:
         """``"10-s windows every 1 s"`` for a row (default: the first) on a dataset at a budget."""
@@ -624,8 +674,9 @@ class Recipe:
         from benchmark.datasets import DATASETS
 
         if budget not in BUDGETS:
-            raise UnknownNameError(f"unknown budget '{budget}'.{did_you_mean(budget, BUDGETS)} "
-                                   f"Choose one of {', '.join(BUDGETS)}.")
+            raise UnknownNameError(
+                f"unknown budget '{budget}'.{did_you_mean(budget, BUDGETS)} Choose one of {', '.join(BUDGETS)}."
+            )
         if dataset is not None and dataset not in DATASETS:
             raise UnknownNameError(
                 f"unknown dataset '{dataset}'.{did_you_mean(dataset, DATASETS)} Choose one of {', '.join(DATASETS)}."
@@ -647,8 +698,10 @@ class Recipe:
         for row in chosen_rows:
             if row.dataset is None:
                 if dataset is None:
-                    raise BenchmarkError(f"recipe '{self.name}' needs --dataset (e.g. "
-                                         f"{', '.join(self.paper_datasets) or 'chbmit'}) for row '{row.key}'.")
+                    raise BenchmarkError(
+                        f"recipe '{self.name}' needs --dataset (e.g. "
+                        f"{', '.join(self.paper_datasets) or 'chbmit'}) for row '{row.key}'."
+                    )
                 on = dataset
             elif dataset is None:
                 on = row.dataset
@@ -662,8 +715,9 @@ class Recipe:
                 cells.append(self._cell(row, m, on, budget))
         if not cells and chosen_rows and chosen_methods:
             pinned = sorted({r.dataset for r in chosen_rows if r.dataset})
-            raise BenchmarkError(f"no row of recipe '{self.name}' runs on '{dataset}'; its rows are on "
-                                 f"{', '.join(pinned)}.")
+            raise BenchmarkError(
+                f"no row of recipe '{self.name}' runs on '{dataset}'; its rows are on {', '.join(pinned)}."
+            )
         return cells
 
     @property
@@ -690,9 +744,18 @@ class Recipe:
             overrides.update(layer.overrides.get(method, {}))
         notes = tuple(layer.note for layer in layers if layer.note)
         return GridCell(
-            recipe=self.name, method=method, dataset=dataset, budget=budget, task=task, protocol=protocol,
-            row=row.key, row_label=row.label, task_params=self.task_params(row.key, dataset, budget),
-            window=self.window(row.key, dataset, budget), overrides=overrides, notes=notes,
+            recipe=self.name,
+            method=method,
+            dataset=dataset,
+            budget=budget,
+            task=task,
+            protocol=protocol,
+            row=row.key,
+            row_label=row.label,
+            task_params=self.task_params(row.key, dataset, budget),
+            window=self.window(row.key, dataset, budget),
+            overrides=overrides,
+            notes=notes,
         )
 
     def cell_of(self, run) -> GridCell | None:
@@ -742,7 +805,7 @@ class Recipe:
             args += ["--rows", *rows]
         return shlex.join(args)
 
-    def substitute(self, names: Mapping[str, str]) -> "Recipe":
+    def substitute(self, names: Mapping[str, str]) -> Recipe:
         """The same recipe with methods renamed (e.g. stand-ins in tests, or a variant of a method).
 
         Parameters
@@ -761,9 +824,14 @@ class Recipe:
             self,
             methods=tuple(new(m) for m in self.methods),
             method_labels={new(m): v for m, v in self.method_labels.items()},
-            rows=tuple(replace(r, settings=layer(r.settings),
-                               methods=None if r.methods is None else tuple(new(m) for m in r.methods))
-                       for r in self.rows),
+            rows=tuple(
+                replace(
+                    r,
+                    settings=layer(r.settings),
+                    methods=None if r.methods is None else tuple(new(m) for m in r.methods),
+                )
+                for r in self.rows
+            ),
             budgets={b: layer(s) for b, s in self.budgets.items()},
             dataset_settings={d: layer(s) for d, s in self.dataset_settings.items()},
             tables=tuple(replace(t, method_a=new(t.method_a), method_b=new(t.method_b)) for t in self.tables),
@@ -858,7 +926,9 @@ def resolve_settings(recipe: Recipe, budget: str = "paper") -> dict[str, Any]:
             prefix = f"method.{cell.method}."
             if name.startswith(prefix):
                 for qualifier in qualifiers:
-                    per_method.setdefault((name[len(prefix):], qualifier), {}).setdefault(cell.method, []).append(value)
+                    per_method.setdefault((name[len(prefix) :], qualifier), {}).setdefault(cell.method, []).append(
+                        value
+                    )
     methods = set(recipe.methods)
     for (key, qualifier), by_method in per_method.items():
         if set(by_method) == methods:  # `method.*.k` only where every method of the grid has k
@@ -919,13 +989,16 @@ def load_settings_table(recipe: Recipe, directory: Path | None = None) -> list[d
     one-line :class:`~benchmark.errors.DataError`."""
     path = (directory or SETTINGS_DIR) / f"{recipe.name}.csv"
     if not path.is_file():
-        raise DataError(f"recipe '{recipe.name}' has no settings table {path.name} in {path.parent}; write one "
-                        f"(columns {','.join(SETTINGS_COLUMNS)}).")
+        raise DataError(
+            f"recipe '{recipe.name}' has no settings table {path.name} in {path.parent}; write one "
+            f"(columns {','.join(SETTINGS_COLUMNS)})."
+        )
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != SETTINGS_COLUMNS:
-            raise DataError(f"{path.name}: columns must be {','.join(SETTINGS_COLUMNS)}, got "
-                            f"{','.join(reader.fieldnames or ())}.")
+            raise DataError(
+                f"{path.name}: columns must be {','.join(SETTINGS_COLUMNS)}, got {','.join(reader.fieldnames or ())}."
+            )
         rows = [dict(r) for r in reader]
     for i, row in enumerate(rows, start=2):
         empty = [c for c in SETTINGS_COLUMNS if not (row.get(c) or "").strip()]
@@ -964,7 +1037,9 @@ def is_weights_setting(name: str) -> bool:
     return name.split("@")[0].split("#")[0].endswith("_weights")
 
 
-def check_setting(recipe: Recipe, resolved: Mapping[str, Any], row: Mapping[str, str], budget: str = "paper") -> str | None:
+def check_setting(
+    recipe: Recipe, resolved: Mapping[str, Any], row: Mapping[str, str], budget: str = "paper"
+) -> str | None:
     """What is wrong with one row of a paper's settings table, or ``None``.
 
     Wrong: a setting the recipe does not resolve, unless it is a listed deviation (a setting this
@@ -972,32 +1047,37 @@ def check_setting(recipe: Recipe, resolved: Mapping[str, Any], row: Mapping[str,
     stated one that is not a listed deviation; a listed deviation whose value now equals the stated one, or has no
     reason.
     """
-    name, where = row["setting"], f"{row['section']}: \"{row['quote']}\""
+    name, where = row["setting"], f'{row["section"]}: "{row["quote"]}"'
     if is_weights_setting(name) and name in resolved:
         # The table names the checkpoint the paper loads (a label, not a path): what the recipe
         # must honour is that its budget needs such a local file, i.e. leaves the setting unset
         # (None), which the method refuses to run without (benchmark.weights.weights_file).
         if resolved[name] is None:
             return None
-        return (f"{recipe.name} (budget {budget}): {name} is {_shown(resolved[name])} but the paper loads "
-                f"{row['value']} ({where}); the '{budget}' budget must leave it unset so that a run needs a local file")
+        return (
+            f"{recipe.name} (budget {budget}): {name} is {_shown(resolved[name])} but the paper loads "
+            f"{row['value']} ({where}); the '{budget}' budget must leave it unset so that a run needs a local file"
+        )
     if name not in resolved and (recipe.deviations.get(name) or "").strip():
         return None  # not a setting of this harness (e.g. a dataset without a loader): its reason says so
     if name not in resolved:
-        return (f"{recipe.name}: '{name}' is not a setting the recipe resolves.{did_you_mean(name, resolved)} "
-                f"(stated in {where})")
+        return (
+            f"{recipe.name}: '{name}' is not a setting the recipe resolves.{did_you_mean(name, resolved)} "
+            f"(stated in {where})"
+        )
     stated = parse_setting_value(row["value"])
     value = resolved[name]
     reason = recipe.deviations.get(name)
     if same_setting(stated, value):
         if reason is not None:
-            return (f"{recipe.name}: {name} is now {_shown(value)} as the paper states; remove it from "
-                    f"Recipe.deviations")
+            return f"{recipe.name}: {name} is now {_shown(value)} as the paper states; remove it from Recipe.deviations"
         return None
     if reason is None:
-        return (f"{recipe.name} (budget {budget}): {name} is {_shown(value)} but the paper states {row['value']} "
-                f"({where}); make the recipe or the method's '{budget}' budget use it, or list it in "
-                f"Recipe.deviations with the reason")
+        return (
+            f"{recipe.name} (budget {budget}): {name} is {_shown(value)} but the paper states {row['value']} "
+            f"({where}); make the recipe or the method's '{budget}' budget use it, or list it in "
+            f"Recipe.deviations with the reason"
+        )
     if not reason.strip():
         return f"{recipe.name}: the deviation of {name} gives no reason"
     return None
@@ -1067,18 +1147,20 @@ def with_overrides(cells: Sequence[GridCell], items: Mapping[str, Any]) -> list[
         method, _, key = item.rpartition(":")
         if method:
             if method not in per_method:
-                raise BenchmarkError(f"--set {item}: '{method}' is not a method of these runs."
-                                     f"{did_you_mean(method, methods)} Their methods: {', '.join(methods)}.")
+                raise BenchmarkError(
+                    f"--set {item}: '{method}' is not a method of these runs."
+                    f"{did_you_mean(method, methods)} Their methods: {', '.join(methods)}."
+                )
             per_method[method][key] = value
             continue
         having = [m for m in methods if key in (_budget_params(m, cells[0].budget) or {})]
         if not having:
-            raise BenchmarkError(f"--set {item}: no method of these runs ({', '.join(methods)}) has a "
-                                 f"hyper-parameter '{key}'.")
+            raise BenchmarkError(
+                f"--set {item}: no method of these runs ({', '.join(methods)}) has a hyper-parameter '{key}'."
+            )
         for m in having:
             per_method[m][key] = value
-    return [replace(c, overrides={**c.overrides, **per_method[c.method]}) if per_method[c.method] else c
-            for c in cells]
+    return [replace(c, overrides={**c.overrides, **per_method[c.method]}) if per_method[c.method] else c for c in cells]
 
 
 def missing_weights(cells: Iterable[GridCell]) -> str | None:
@@ -1150,9 +1232,13 @@ def _lee2024() -> Recipe:
         window_s=10.0,
         stride_s=1.0,
         budgets={
-            "smoke": Settings(stride_s=10.0, note=(
-                "non-overlapping windows, coarser than the paper's 1-s stride (which gives 10 times as many "
-                "windows), so that a run takes minutes on CPU")),
+            "smoke": Settings(
+                stride_s=10.0,
+                note=(
+                    "non-overlapping windows, coarser than the paper's 1-s stride (which gives 10 times as many "
+                    "windows), so that a run takes minutes on CPU"
+                ),
+            ),
         },
         tables=(
             PairedTable(
@@ -1161,8 +1247,10 @@ def _lee2024() -> Recipe:
                 method_a="resnet_lstm",
                 method_b="resnet_lstm_supcon",
                 paper_tables={"chbmit": "Table 6", "snuh": "Table 7"},
-                printed_p={"chbmit": {"sop10": 0.009, "sop15": 0.024, "sop30": 0.002},
-                           "snuh": {"sop10": 0.044, "sop15": 0.001, "sop30": 0.000}},
+                printed_p={
+                    "chbmit": {"sop10": 0.009, "sop15": 0.024, "sop30": 0.002},
+                    "snuh": {"sop10": 0.044, "sop15": 0.001, "sop30": 0.000},
+                },
             ),
             PairedTable(
                 key="lstm",
@@ -1181,8 +1269,18 @@ def _lee2024() -> Recipe:
 
 #: Wang et al.'s columns: detection (binary) names, then the seven-type task's, per paper column.
 WANG2025_METRICS = (
-    "accuracy", "precision", "precision_weighted", "sensitivity", "recall_macro", "specificity",
-    "specificity_macro", "f1", "f1_weighted", "roc_auc_hard", "roc_auc_hard_macro", "roc_auc_hard_micro",
+    "accuracy",
+    "precision",
+    "precision_weighted",
+    "sensitivity",
+    "recall_macro",
+    "specificity",
+    "specificity_macro",
+    "f1",
+    "f1_weighted",
+    "roc_auc_hard",
+    "roc_auc_hard_macro",
+    "roc_auc_hard_micro",
 )
 
 
@@ -1221,9 +1319,12 @@ def _wang2025() -> Recipe:
             "tusz": Settings(ictal_stride_s=0.25),
         },
         budgets={
-            "smoke": Settings(note=(
-                "the methods' smoke budgets (small networks, a few epochs, per-window z-scores, the dataset's "
-                "own sampling rate), so that a run takes minutes on CPU; not a result")),
+            "smoke": Settings(
+                note=(
+                    "the methods' smoke budgets (small networks, a few epochs, per-window z-scores, the dataset's "
+                    "own sampling rate), so that a run takes minutes on CPU; not a result"
+                )
+            ),
         },
         tables=(
             PairedTable(
@@ -1248,8 +1349,8 @@ def _wang2025_description() -> str:
         "recording; seizure windows overlap by 50 % (CHB-MIT, Zenodo) or 75 % (TUSZ), background windows "
         "do not. The paper balances the data (every seizure window, as many random background windows) "
         "and then splits the 1-s segments at random into five folds (kfold5-random-balanced). The "
-        "paper states that \"strict separation between training and testing data was maintained to "
-        "avoid data leakage\", but this balance-then-random split puts windows of one patient, even "
+        'paper states that "strict separation between training and testing data was maintained to '
+        'avoid data leakage", but this balance-then-random split puts windows of one patient, even '
         "of one recording and overlapping ones, in both training and test folds, which is why the "
         "suite flags the protocol as leaky. It compares the CLIP teacher (Conformer + BERT-LP) with "
         "its distilled 4-block student (Table I), reporting accuracy, precision, recall (sensitivity), "
@@ -1276,18 +1377,22 @@ def _wang2025_deviations() -> dict[str, str]:
         "preprocessing.n_channels@helsinki": "the suite uses the channel set of each dataset's loader",
         "method.*.selection_metric": (
             "the epoch of lowest class-balanced validation cross-entropy is kept; F1 on a small validation "
-            "split of balanced 1-s windows is coarse and ties often"),
+            "split of balanced 1-s windows is coarse and ties often"
+        ),
         "method.*.text_encoder.layers": (
             "no 12-layer BERT ships with the suite: pass --set text_encoder=/path/to/bert (a local "
             "save_pretrained folder); without it MiniLM-L6 runs and the run is labelled as not the "
-            "paper's setting"),
+            "paper's setting"
+        ),
         "method.*.text_encoder.hidden_size": "as method.*.text_encoder.layers: MiniLM-L6 is 384 wide",
         "method.distilclip_eeg_student.eeg_encoder_params": (
             "not resolved per cell (it depends on the channel count); embed_dim 540 gives 17.6 M for 23 "
-            "channels (methods.distilclip_eeg.efficiency)"),
+            "channels (methods.distilclip_eeg.efficiency)"
+        ),
         "method.distilclip_eeg_teacher.eeg_encoder_params": (
             "not resolved per cell (it depends on the channel count); embed_dim 540 gives 31.4 M for 23 "
-            "channels (methods.distilclip_eeg.efficiency)"),
+            "channels (methods.distilclip_eeg.efficiency)"
+        ),
     }
 
 
@@ -1317,12 +1422,19 @@ def _hou2024() -> Recipe:
         # order, stated so that the cell says it.
         fixed_params={"target": "label", "classes": ["PNES", "ES"]},
         window_s=None,  # the method's clip: n_frames / fps (250 frames at 25 fps in the paper budget)
-        budgets={"smoke": Settings(note=(
-            "the method's smoke budget: 2-s clips of small frames, a small backbone at random init "
-            "(backbone_weights=random, not the paper's setting), so that a run takes minutes on CPU"))},
+        budgets={
+            "smoke": Settings(
+                note=(
+                    "the method's smoke budget: 2-s clips of small frames, a small backbone at random init "
+                    "(backbone_weights=random, not the paper's setting), so that a run takes minutes on CPU"
+                )
+            )
+        },
         tables=(),
-        paper_datasets={"video-folder": "your seizure videos (video-folder layout)",
-                        "marseille-emu-video-private": "Marseille EMU (private)"},
+        paper_datasets={
+            "video-folder": "your seizure videos (video-folder layout)",
+            "marseille-emu-video-private": "Marseille EMU (private)",
+        },
         reported_tables={"video_ssl_transformer": {"marseille-emu-video-private": 2}},
         paper_text="video_ssl_transformer.md",
         deviations={
@@ -1330,24 +1442,61 @@ def _hou2024() -> Recipe:
                 "the paper pre-trains on about 13k 10-s clips of a contextual video dataset of the whole unit; "
                 "the suite pre-trains on the contextual clips of the fold's training patients only (test "
                 "patients' footage never reaches pre-training), and on the labelled training clips without "
-                "their labels when the dataset has no contextual videos"),
+                "their labels when the dataset has no contextual videos"
+            ),
             "method.video_ssl_transformer.patient_crop": (
                 "the suite has no SSD patient detector: frames are cropped to the patient's bounding boxes "
-                "when the dataset supplies them (a boxes file) and otherwise resized whole"),
+                "when the dataset supplies them (a boxes file) and otherwise resized whole"
+            ),
             "method.video_ssl_transformer.short_video_fill": (
                 "a seizure video shorter than one clip still gives one clip whose frames past the video's end "
                 "repeat its last frame (benchmark.windows.video_clip_count, benchmark.video_io.read_clips), "
-                "not PAD tokens"),
+                "not PAD tokens"
+            ),
         },
         metrics=("video_f1", "video_accuracy"),
         method_table={"marseille-emu-video-private": "Tables 2 and 3"},
     )
 
 
+def _li2024_deviations() -> dict[str, str]:
+    """Where the li2024 grid departs from Li et al.'s experiment, and why."""
+    return {
+        **{
+            name: (
+                "the 10-s clips are the input of the TimeSformer rows (96 frames over 10 s); the paper does not "
+                "say how its reproductions of the baselines cut videos, so they keep the clips of their own "
+                "papers (I3D 48 frames at 24 fps and R(2+1)D 32 at 16 fps, 2 s; Perez-Garcia et al. 8 frames "
+                "at 15 fps), and the grid's windows differ between its rows"
+            )
+            for name in ("window.window_s", "window.stride_s")
+        },
+        **{
+            f"method.{m}.pretrain_data": (
+                "the paper pre-trains on the entire unlabeled dataset D_u (every video of its 40 patients, the "
+                "test patients' included); the suite pre-trains on the unlabelled clips of the fold's training "
+                "patients only (their contextual clips and their training clips without labels), so that no "
+                "test patient's video is seen in pre-training"
+            )
+            for m in (
+                "pv_contrastive_timesformer",
+                "pv_contrastive_timesformer_video_only",
+                "pv_contrastive_timesformer_patient_only",
+            )
+        },
+    }
+
+
 def _li2024() -> Recipe:
-    methods = ("i3d_lstm", "r2plus1d_lstm", "perez_garcia", "pv_contrastive_timesformer_nopretrain",
-               "pv_contrastive_timesformer_video_only", "pv_contrastive_timesformer_patient_only",
-               "pv_contrastive_timesformer")
+    methods = (
+        "i3d_lstm",
+        "r2plus1d_lstm",
+        "perez_garcia",
+        "pv_contrastive_timesformer_nopretrain",
+        "pv_contrastive_timesformer_video_only",
+        "pv_contrastive_timesformer_patient_only",
+        "pv_contrastive_timesformer",
+    )
     private = "taipei-vgh-video-private"
     ablations = (("nopretrain", "w/o pretraining"), ("video_only", "Video"), ("patient_only", "Patient"))
     return Recipe(
@@ -1380,42 +1529,39 @@ def _li2024() -> Recipe:
         row_header="Validation",
         fixed_params={"target": "focus", "classes": ["TLE", "exTLE"]},
         window_s=None,  # the method's clip: 96 frames over 10 s for TimeSformer-L in the paper budget
-        budgets={"smoke": Settings(note=(
-            "the methods' smoke budgets: 2-s clips of small frames, small backbones at random init "
-            "(backbone_weights=random, not the paper's setting), so that a run takes minutes on CPU"))},
+        budgets={
+            "smoke": Settings(
+                note=(
+                    "the methods' smoke budgets: 2-s clips of small frames, small backbones at random init "
+                    "(backbone_weights=random, not the paper's setting), so that a run takes minutes on CPU"
+                )
+            )
+        },
         # Table I prints the ablations beside the full model, without a test.
         tables=tuple(
-            PairedTable(key=f"ablation-{key}", title=f"Ablation: {label} vs Video+patient",
-                        method_a=f"pv_contrastive_timesformer_{key}", method_b="pv_contrastive_timesformer",
-                        paper_tables={private: "Table I"}, test_metric="video_accuracy")
+            PairedTable(
+                key=f"ablation-{key}",
+                title=f"Ablation: {label} vs Video+patient",
+                method_a=f"pv_contrastive_timesformer_{key}",
+                method_b="pv_contrastive_timesformer",
+                paper_tables={private: "Table I"},
+                test_metric="video_accuracy",
+            )
             for key, label in ablations
         ),
-        paper_datasets={"video-folder": "your seizure videos (video-folder layout)",
-                        private: "Taipei VGH EMU (private)"},
+        paper_datasets={
+            "video-folder": "your seizure videos (video-folder layout)",
+            private: "Taipei VGH EMU (private)",
+        },
         reported_tables={m: {private: 1} for m in methods},
         paper_text="patient_video_contrastive.txt",
-        deviations={
-            name: ("the 10-s clips are the input of the TimeSformer rows (96 frames over 10 s); the paper does not "
-                   "say how its reproductions of the baselines cut videos, so they keep the clips of their own "
-                   "papers (I3D 48 frames at 24 fps and R(2+1)D 32 at 16 fps, 2 s; Perez-Garcia et al. 8 frames "
-                   "at 15 fps), and the grid's windows differ between its rows")
-            for name in ("window.window_s", "window.stride_s")
-        } | {
-            f"method.{m}.pretrain_data": (
-                "the paper pre-trains on the entire unlabeled dataset D_u (every video of its 40 patients, the "
-                "test patients' included); the suite pre-trains on the unlabelled clips of the fold's training "
-                "patients only (their contextual clips and their training clips without labels), so that no "
-                "test patient's video is seen in pre-training")
-            for m in ("pv_contrastive_timesformer", "pv_contrastive_timesformer_video_only",
-                      "pv_contrastive_timesformer_patient_only")
-        },
+        deviations=_li2024_deviations(),
         metrics=("video_accuracy", "video_f1"),
         method_table={private: "Table I"},
     )
 
 
-RECIPES: Mapping[str, Recipe] = MappingProxyType(
-    {r.name: r for r in (_lee2024(), _wang2025(), _hou2024(), _li2024())})
+RECIPES: Mapping[str, Recipe] = MappingProxyType({r.name: r for r in (_lee2024(), _wang2025(), _hou2024(), _li2024())})
 
 
 def get_recipe(name: str) -> Recipe:

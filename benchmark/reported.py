@@ -188,9 +188,7 @@ def _dataset_columns(raw: pd.DataFrame, path: Path) -> tuple[list[str], list[str
         raise DataError(
             f"{path.name} has no 'row' column naming each result set{other}; its header is {list(raw.columns)}"
         )
-    columns = [
-        "row" if low == "row" else _dataset_metric(str(c), path.name) for c, low in zip(raw.columns, lowered)
-    ]
+    columns = ["row" if low == "row" else _dataset_metric(str(c), path.name) for c, low in zip(raw.columns, lowered)]
     per_class = [c for c in columns if ":" in c]
     return columns, [*DATASET_METRICS, *dict.fromkeys(per_class)]
 
@@ -496,9 +494,10 @@ def _checked_video_level(video_level: Mapping[str, Any], name: str) -> dict[str,
     classes = [str(c) for c in video_level.get("classes") or []]
     matrix = video_level.get("confusion")
     square = (
-        isinstance(matrix, (list, tuple)) and len(matrix) == len(classes) >= 2
+        isinstance(matrix, (list, tuple))
+        and len(matrix) == len(classes) >= 2
         and all(isinstance(r, (list, tuple)) and len(r) == len(classes) for r in matrix)
-    )  # fmt: skip
+    )
     if not square or not all(isinstance(c, int) and c >= 0 for r in matrix for c in r):
         raise DataError(
             f"video_level of '{name}': 'confusion' must be a {len(classes)} x {len(classes)} list of counts, one row "
@@ -510,8 +509,12 @@ def _checked_video_level(video_level: Mapping[str, Any], name: str) -> dict[str,
         raise DataError(
             f"video_level of '{name}': the confusion matrix counts {total} videos but n_videos is {n_videos}"
         )
-    out = {"aggregation": str(video_level.get("aggregation") or ""), "classes": classes,
-           "confusion": [[int(c) for c in r] for r in matrix], "n_videos": total}  # fmt: skip
+    out = {
+        "aggregation": str(video_level.get("aggregation") or ""),
+        "classes": classes,
+        "confusion": [[int(c) for c in r] for r in matrix],
+        "n_videos": total,
+    }
     return out
 
 

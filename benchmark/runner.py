@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,18 @@ from benchmark.errors import BenchmarkError, DataError, SplitError
 from benchmark.events import PostProcessing
 from benchmark.executors import check_options as check_executor
 from benchmark.executors import make_executor
+from benchmark.fold_windows import (
+    balance,
+    chunk_assignment,
+    common_sfreq,
+    hold_out_units,
+    rows_by_patient,
+    select_units,
+)
+from benchmark.fold_worker import AdapterTask, clean_report
 from benchmark.index import RecordingIndex
+from benchmark.probabilities import probability_problem
+from benchmark.protocols import DEFAULT_PROTOCOL, get_protocol
 from benchmark.provenance import (
     IN_TREE_PACKAGES,
     command_line,
@@ -41,9 +52,18 @@ from benchmark.provenance import (
     process_info,
     resolve_device,
 )
-from benchmark.fold_windows import (balance, chunk_assignment, common_sfreq, hold_out_units, rows_by_patient,
-                                    select_units)
-from benchmark.protocols import DEFAULT_PROTOCOL, get_protocol
+from benchmark.pseudonyms import Pseudonyms, cache_secret, fold_salt
+from benchmark.sandbox import (
+    ISOLATED,
+    TRUSTED,
+    describe_plugin,
+    method_source,
+    plugin_path,
+    requested_isolation,
+    resolve_isolation,
+    run_task,
+    sandbox_problem,
+)
 from benchmark.splits import (
     SplitSpec,
     adhoc_split_path,
@@ -57,21 +77,15 @@ from benchmark.splits import (
 )
 from benchmark.store import FoldResult, ResultStore, RunRecord, utc_now
 from benchmark.tasks import DEFAULT_TASK, ScoringContext, get_task
-from benchmark.windows import (Preprocessing, WindowCache, WindowParams, default_window, video_clip_count, video_params,
-                               video_window, window_table)
-from benchmark.fold_worker import AdapterTask, clean_report
-from benchmark.probabilities import probability_problem
-from benchmark.pseudonyms import Pseudonyms, cache_secret, fold_salt
-from benchmark.sandbox import (
-    ISOLATED,
-    TRUSTED,
-    describe_plugin,
-    method_source,
-    plugin_path,
-    requested_isolation,
-    resolve_isolation,
-    run_task,
-    sandbox_problem,
+from benchmark.windows import (
+    Preprocessing,
+    WindowCache,
+    WindowParams,
+    default_window,
+    video_clip_count,
+    video_params,
+    video_window,
+    window_table,
 )
 
 log = logging.getLogger(__name__)
@@ -180,8 +194,9 @@ def fold_seed(seed: int, fold_id: str) -> int:
     return int(hashlib.sha256(f"{seed}:{fold_id}".encode()).hexdigest()[:8], 16)
 
 
-def worker_problem(method: str, paths: list[str], versions: dict[str, str],
-                   source_sha256: str | None = None) -> str | None:
+def worker_problem(
+    method: str, paths: list[str], versions: dict[str, str], source_sha256: str | None = None
+) -> str | None:
     """Why the process this runs in cannot run a run's folds, or ``None`` when it can.
 
     Run on every Dask worker before a run is recorded, so a cluster that cannot run it fails at
@@ -199,8 +214,10 @@ def worker_problem(method: str, paths: list[str], versions: dict[str, str],
         return f"method '{method}' is not registered there; install the package that provides it on every worker"
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
-        return (f"it cannot read {missing[0]}; --cache-dir must be on a file system the workers share, "
-                "mounted at the same path")
+        return (
+            f"it cannot read {missing[0]}; --cache-dir must be on a file system the workers share, "
+            "mounted at the same path"
+        )
     mine = package_versions()
     differ = [f"{name} {mine.get(name)} (here {v})" for name, v in versions.items() if mine.get(name) != v]
     if differ:
@@ -208,15 +225,18 @@ def worker_problem(method: str, paths: list[str], versions: dict[str, str],
     if source_sha256 is not None:
         theirs = method_code(cls)
         if theirs["source_sha256"] != source_sha256:
-            return (f"its source of package '{theirs['package']}' (method '{method}') differs from this "
-                    f"machine's (sha256 {theirs['source_sha256'][:12]} there, {source_sha256[:12]} here); "
-                    "install the same code on every worker")
+            return (
+                f"its source of package '{theirs['package']}' (method '{method}') differs from this "
+                f"machine's (sha256 {theirs['source_sha256'][:12]} there, {source_sha256[:12]} here); "
+                "install the same code on every worker"
+            )
     return None
 
 
 #: Why a run cannot be isolated when its method's class was imported into the harness.
-HARNESS_IMPORTED = ("the method's code was imported into the harness process (register it as an entry point "
-                    "to run it isolated)")
+HARNESS_IMPORTED = (
+    "the method's code was imported into the harness process (register it as an entry point to run it isolated)"
+)
 
 
 def resolve_method(name: str, isolation: str | None) -> tuple[type, str | None]:
@@ -250,20 +270,28 @@ def adapter_task(job: FoldJob) -> tuple[AdapterTask, Path | None]:
     Returns the task and the method's plug-in package path (``None`` for in-tree or installed code).
     """
     module, qualname, plugin = job.method_source or method_source(get_method(job.method))
-    names = Pseudonyms(job.salt or os.urandom(32),
-                       [job.train_meta, job.valid_meta, job.test_meta, job.unlabelled_meta])
+    names = Pseudonyms(job.salt or os.urandom(32), [job.train_meta, job.valid_meta, job.test_meta, job.unlabelled_meta])
     has_valid = job.valid_refs is not None and len(job.valid_refs)
     has_unl = job.unlabelled_refs is not None and len(job.unlabelled_refs)
     task = AdapterTask(
-        method=job.method, method_module=module, method_qualname=qualname, budget=job.budget,
-        overrides=dict(job.overrides), seed=job.seed, device=job.device, classes=tuple(job.classes),
+        method=job.method,
+        method_module=module,
+        method_qualname=qualname,
+        budget=job.budget,
+        overrides=dict(job.overrides),
+        seed=job.seed,
+        device=job.device,
+        classes=tuple(job.classes),
         sources=list(job.sources),
         train=(job.train_refs, names.meta(job.train_meta), job.train_y),
         test=(job.test_refs, names.meta(job.test_meta)),
         valid=(job.valid_refs, names.meta(job.valid_meta), job.valid_y) if has_valid else None,
         unlabelled=(job.unlabelled_refs, names.meta(job.unlabelled_meta)) if has_unl else None,
-        info=names.info(dict(job.info)), work_dir=job.work_dir, cache_dir=job.cache_dir,
-        n_threads=job.n_threads, measure_efficiency=job.measure_efficiency,
+        info=names.info(dict(job.info)),
+        work_dir=job.work_dir,
+        cache_dir=job.cache_dir,
+        n_threads=job.n_threads,
+        measure_efficiency=job.measure_efficiency,
     )
     return task, plugin
 
@@ -281,8 +309,14 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     mode, detail = resolve_isolation(job.isolation)
     t0 = time.perf_counter()
     task, plugin = adapter_task(job)
-    out = run_task(task, mode, job.fold_timeout, plugin, Path(job.scratch_dir) if job.scratch_dir else None,
-                   private_arrays=job.private_arrays)
+    out = run_task(
+        task,
+        mode,
+        job.fold_timeout,
+        plugin,
+        Path(job.scratch_dir) if job.scratch_dir else None,
+        private_arrays=job.private_arrays,
+    )
     n_train, n_test = len(job.train_refs), len(job.test_refs)
     extra: dict[str, Any] = {**clean_report(out.extra), "isolation": mode, "isolation_detail": detail}
     if out.error is None:
@@ -291,8 +325,14 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
             out.error, out.traceback = problem, ""
     if out.error is not None:  # the run goes on; the failure is stored (with the method's traceback)
         fold = FoldResult(
-            fold_id=job.fold_id, patient=job.patient, status="failed", error=out.error, traceback=out.traceback,
-            n_train=n_train, n_test=n_test, fit_seconds=out.fit_seconds or time.perf_counter() - t0,
+            fold_id=job.fold_id,
+            patient=job.patient,
+            status="failed",
+            error=out.error,
+            traceback=out.traceback,
+            n_train=n_train,
+            n_test=n_test,
+            fit_seconds=out.fit_seconds or time.perf_counter() - t0,
             leakage_ok=bool(job.leakage["ok"]),
         )
         return fold, None, {"isolation": mode, "isolation_detail": detail}
@@ -312,11 +352,18 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
         metrics = M.multiclass_metrics(job.test_y, proba, job.classes)
     else:
         scores["score"] = proba[:, 1]
-        metrics = M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy())
+        metrics = M.binary_metrics(
+            scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy()
+        )
     fold = FoldResult(
-        fold_id=job.fold_id, patient=job.patient, status="ok",
+        fold_id=job.fold_id,
+        patient=job.patient,
+        status="ok",
         metrics=metrics,
-        n_train=n_train, n_test=n_test, fit_seconds=fit_s, predict_seconds=pred_s,
+        n_train=n_train,
+        n_test=n_test,
+        fit_seconds=fit_s,
+        predict_seconds=pred_s,
         leakage_ok=bool(job.leakage["ok"]),
     )
     return fold, scores, extra
@@ -325,9 +372,14 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
 def lost_fold(job: FoldJob, error: BaseException, trace: str = "") -> FoldResult:
     """A fold whose task itself failed (e.g. its Dask workers kept dying), stored as failed."""
     return FoldResult(
-        fold_id=job.fold_id, patient=job.patient, status="failed",
-        error=f"{type(error).__name__}: {error}".splitlines()[0], traceback=trace,
-        n_train=len(job.train_refs), n_test=len(job.test_refs), leakage_ok=bool(job.leakage["ok"]),
+        fold_id=job.fold_id,
+        patient=job.patient,
+        status="failed",
+        error=f"{type(error).__name__}: {error}".splitlines()[0],
+        traceback=trace,
+        n_train=len(job.train_refs),
+        n_test=len(job.test_refs),
+        leakage_ok=bool(job.leakage["ok"]),
     )
 
 
@@ -361,8 +413,11 @@ class Runner:
             raise BenchmarkError(f"--threads must be at least 1, got {cfg.threads}.")
         check_executor(cfg.executor, cfg.jobs, cfg.scheduler)
         _check_overrides(self.method_cls, cfg.budget, cfg.method_overrides)
-        self.window = (video_window(meta.representation_params_for(cfg.budget), cfg.window, meta.name)
-                       if meta.representation == "video" else cfg.window or default_window(cfg.task))
+        self.window = (
+            video_window(meta.representation_params_for(cfg.budget), cfg.window, meta.name)
+            if meta.representation == "video"
+            else cfg.window or default_window(cfg.task)
+        )
         self.device = resolve_device(cfg.device)
 
     # -- stages -------------------------------------------------------------------------------
@@ -379,8 +434,14 @@ class Runner:
         path = split_path(cfg.splits_dir, index.dataset, cfg.task, self.params, cfg.protocol)
         committed = path.exists()
         if not committed:
-            path = adhoc_split_path(WindowCache(cfg.cache_dir).root / "splits", index.dataset,
-                                    index.content_hash(), cfg.task, self.params, cfg.protocol)
+            path = adhoc_split_path(
+                WindowCache(cfg.cache_dir).root / "splits",
+                index.dataset,
+                index.content_hash(),
+                cfg.task,
+                self.params,
+                cfg.protocol,
+            )
         if not path.exists():
             return None, path
         spec = load_split(path)
@@ -404,28 +465,50 @@ class Runner:
             return spec, path
         spec = self.build_split(index)
         save_split(spec, path)
-        log.warning("no committed split for these settings in %s; froze an ad-hoc one at %s "
-                    "('seizure-bench splits freeze' writes one you can commit)", cfg.splits_dir, path)
+        log.warning(
+            "no committed split for these settings in %s; froze an ad-hoc one at %s "
+            "('seizure-bench splits freeze' writes one you can commit)",
+            cfg.splits_dir,
+            path,
+        )
         earlier = sorted(p.parent.name for p in path.parent.parent.glob(f"*/{path.name}") if p != path)
         if earlier:
-            log.warning("dataset '%s' differs from the version(s) %s earlier ad-hoc splits of these settings "
-                        "were frozen on; this version %s has its own split", index.dataset,
-                        ", ".join(earlier), path.parent.name)
+            log.warning(
+                "dataset '%s' differs from the version(s) %s earlier ad-hoc splits of these settings "
+                "were frozen on; this version %s has its own split",
+                index.dataset,
+                ", ".join(earlier),
+                path.parent.name,
+            )
         return spec, path
 
     def build_split(self, index: RecordingIndex) -> SplitSpec:
         """The split these settings give on ``index`` (the task's labels, then the protocol), in memory."""
         labels = self.task.make_labels(index, self.params)
-        return make_split(labels, self.cfg.protocol, dataset=self.cfg.dataset, index_hash=index.content_hash(),
-                          seed=self.params.seed, synthetic=index.synthetic)
+        return make_split(
+            labels,
+            self.cfg.protocol,
+            dataset=self.cfg.dataset,
+            index_hash=index.content_hash(),
+            seed=self.params.seed,
+            synthetic=index.synthetic,
+        )
 
     def run_id(self, index: RecordingIndex, spec: SplitSpec) -> str:
         cfg = self.cfg
         key = {
-            "method": cfg.method, "version": self.method_cls.meta.version, "budget": cfg.budget,
-            "overrides": cfg.method_overrides, "dataset": cfg.dataset, "index": index.content_hash(),
-            "task": cfg.task, "params": asdict(self.params), "window": {k: v for k, v in asdict(self.window).items() if v is not None},
-            "protocol": cfg.protocol, "split": spec.sha256(), "seed": cfg.seed,
+            "method": cfg.method,
+            "version": self.method_cls.meta.version,
+            "budget": cfg.budget,
+            "overrides": cfg.method_overrides,
+            "dataset": cfg.dataset,
+            "index": index.content_hash(),
+            "task": cfg.task,
+            "params": asdict(self.params),
+            "window": {k: v for k, v in asdict(self.window).items() if v is not None},
+            "protocol": cfg.protocol,
+            "split": spec.sha256(),
+            "seed": cfg.seed,
             # CPU and GPU numbers differ in the last digits: never mix them in one run
             "device": self.device.split(":")[0],
             # Folds trained by other method code must never be mixed into one run.
@@ -512,9 +595,13 @@ class Runner:
         if index.modality == "video":
             vp = video_params(rep_params)
             return Preprocessing((), vp["fps"], "video", vp)
-        return Preprocessing(tuple(index.channels), features.target_sfreq(rep_params, common_sfreq(index)),
-                             meta.representation, rep_params,
-                             bandpass=tuple(meta.bandpass) if meta.bandpass else None)
+        return Preprocessing(
+            tuple(index.channels),
+            features.target_sfreq(rep_params, common_sfreq(index)),
+            meta.representation,
+            rep_params,
+            bandpass=tuple(meta.bandpass) if meta.bandpass else None,
+        )
 
     def _cache_windows(self, index: RecordingIndex, spec: SplitSpec, todo) -> tuple[dict, dict[str, str]]:
         """Cut (or reuse) the windows of every patient the remaining folds need; returns each
@@ -534,8 +621,9 @@ class Runner:
         cache = WindowCache(cfg.cache_dir)
         sources: dict[str, str] = {}
         rows_of: dict[str, pd.DataFrame] = {}
-        with tqdm(total=int(table["patient"].isin(need).sum()), desc="windows", unit="win",
-                  disable=not cfg.progress) as bar:
+        with tqdm(
+            total=int(table["patient"].isin(need).sum()), desc="windows", unit="win", disable=not cfg.progress
+        ) as bar:
             for pid in need:
                 ptab = rows_by_patient(table, [pid])[pid]
                 arr, reused = cache.get(index, pid, ptab, prep, progress=bar)
@@ -558,28 +646,57 @@ class Runner:
         cfg, meta = self.cfg, self.method_cls.meta
         code = method_code(self.method_cls)
         # The task's extra records (e.g. the classes in force, in order) sit after the window length.
-        task_params = {**asdict(self.params), "window_s": self.window.window_s,
-                       **self.task.record_params(tuple(spec.class_names())),
-                       "stride_s": self.window.stride_s, "label": self.params.label(),
-                       **({"ictal_stride_s": self.window.ictal_stride_s}
-                          if self.window.ictal_stride_s is not None else {})}
+        task_params = {
+            **asdict(self.params),
+            "window_s": self.window.window_s,
+            **self.task.record_params(tuple(spec.class_names())),
+            "stride_s": self.window.stride_s,
+            "label": self.params.label(),
+            **({"ictal_stride_s": self.window.ictal_stride_s} if self.window.ictal_stride_s is not None else {}),
+        }
         return RunRecord(
-            run_id=run_id, kind="run", method=cfg.method, dataset=index.dataset, task=cfg.task,
-            protocol=cfg.protocol, method_version=meta.version,
+            run_id=run_id,
+            kind="run",
+            method=cfg.method,
+            dataset=index.dataset,
+            task=cfg.task,
+            protocol=cfg.protocol,
+            method_version=meta.version,
             method_config=self.method_cls.from_budget(cfg.budget, cfg.method_overrides).params,
-            index_hash=index.content_hash(), synthetic=index.synthetic, task_params=task_params,
-            split_hash=spec.sha256(), seed=cfg.seed, budget=cfg.budget, status="running",
-            created_at=_now(), display_name=cfg.method,
+            index_hash=index.content_hash(),
+            synthetic=index.synthetic,
+            task_params=task_params,
+            split_hash=spec.sha256(),
+            seed=cfg.seed,
+            budget=cfg.budget,
+            status="running",
+            created_at=_now(),
+            display_name=cfg.method,
             exclusions=[vars(e) for e in spec.exclusions],
-            provenance={"is_baseline": meta.is_baseline, "citation": meta.citation, "code": code,
-                        # the dataset's own annotation sources disagree here (shown in reports)
-                        **({"source_conflicts": list(index.conflicts)} if index.conflicts else {})},
-            citation=meta.citation, source=str(spath.relative_to(cfg.splits_dir.parent))
-            if spath.is_relative_to(cfg.splits_dir.parent) else str(spath),
+            provenance={
+                "is_baseline": meta.is_baseline,
+                "citation": meta.citation,
+                "code": code,
+                # the dataset's own annotation sources disagree here (shown in reports)
+                **({"source_conflicts": list(index.conflicts)} if index.conflicts else {}),
+            },
+            citation=meta.citation,
+            source=str(spath.relative_to(cfg.splits_dir.parent))
+            if spath.is_relative_to(cfg.splits_dir.parent)
+            else str(spath),
         )
 
-    def _run_folds(self, store: ResultStore, run_id: str, spec: SplitSpec, jobs: list[FoldJob],
-                   existing: RunRecord | None, n_done: int, cache_s: float, t_start: float) -> RunRecord:
+    def _run_folds(
+        self,
+        store: ResultStore,
+        run_id: str,
+        spec: SplitSpec,
+        jobs: list[FoldJob],
+        existing: RunRecord | None,
+        n_done: int,
+        cache_s: float,
+        t_start: float,
+    ) -> RunRecord:
         """Execute the folds, storing each as it ends, then score the run."""
         cfg = self.cfg
         extra: dict[str, Any] = {}
@@ -590,8 +707,9 @@ class Runner:
             store.update_run(run_id, status="running")
         store.set_process(run_id, {**proc, "heartbeat": utc_now()})
         try:
-            with tqdm(total=len(spec.folds), initial=n_done, desc=f"{cfg.method} folds", unit="fold",
-                      disable=not cfg.progress) as bar:
+            with tqdm(
+                total=len(spec.folds), initial=n_done, desc=f"{cfg.method} folds", unit="fold", disable=not cfg.progress
+            ) as bar:
                 results = self._execute(jobs)
                 try:
                     for fold, scores, ex in results:
@@ -619,8 +737,9 @@ class Runner:
         """Store one finished fold in one transaction, with the heartbeat and how the fold ran."""
         store.save_fold(run_id, fold, scores)
         ran = getattr(self, "fold_isolation", {}).get(fold.fold_id)
-        store.set_process(run_id, {**proc, "heartbeat": utc_now()},
-                          fold_isolation={fold.fold_id: ran[0]} if ran else None)
+        store.set_process(
+            run_id, {**proc, "heartbeat": utc_now()}, fold_isolation={fold.fold_id: ran[0]} if ran else None
+        )
         for k, v in ex.items():  # efficiency comes from one fold only, whichever ends first
             if v is not None:
                 extra.setdefault(k, v)
@@ -629,14 +748,17 @@ class Runner:
         """Refuse, before the run is recorded, a Dask cluster whose workers cannot run its folds
         (:func:`worker_problem`); a worker that joins later is not checked."""
         with make_executor("dask", 1, self.cfg.scheduler) as executor:
-            found = executor.run_on_workers(worker_problem, self.cfg.method, paths, package_versions(),
-                                            method_code(self.method_cls)["source_sha256"])
+            found = executor.run_on_workers(
+                worker_problem,
+                self.cfg.method,
+                paths,
+                package_versions(),
+                method_code(self.method_cls)["source_sha256"],
+            )
         bad = {addr: why for addr, why in sorted(found.items()) if why}
         if bad:
             addr, why = next(iter(bad.items()))
-            raise BenchmarkError(
-                f"{len(bad)} of {len(found)} Dask worker(s) cannot run these folds; {addr}: {why}."
-            )
+            raise BenchmarkError(f"{len(bad)} of {len(found)} Dask worker(s) cannot run these folds; {addr}: {why}.")
 
     def _execute(self, jobs: list[FoldJob]):
         """Run the folds with the configured executor; yield each result as it arrives (in this
@@ -659,8 +781,7 @@ class Runner:
                     fold, scores, ex = out.value
                     ex = dict(ex)
                     # How each fold ran, for the run's provenance (_isolation_record).
-                    self.fold_isolation[fold.fold_id] = (ex.pop("isolation", TRUSTED),
-                                                         ex.pop("isolation_detail", ""))
+                    self.fold_isolation[fold.fold_id] = (ex.pop("isolation", TRUSTED), ex.pop("isolation_detail", ""))
                     if getattr(self, "not_isolable", None) and self.fold_isolation[fold.fold_id][0] == ISOLATED:
                         self.fold_isolation[fold.fold_id] = (TRUSTED, self.not_isolable)
                     yield fold, scores, ex
@@ -704,8 +825,9 @@ class Runner:
             details.insert(0, "folds ran in different modes (a resumed run): trusted")
         return {"isolation": mode, "isolation_detail": "; ".join(details)}
 
-    def fold_windows(self, spec: SplitSpec, fold, rows_of: dict[str, pd.DataFrame],
-                     src_index: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    def fold_windows(
+        self, spec: SplitSpec, fold, rows_of: dict[str, pd.DataFrame], src_index: dict[str, int]
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
         """``(train, valid or None, test)`` windows of ``fold``, each row with its source array
         (``_src``) and row (``_row``): the protocol's selection, the validation hold-out and the
         task's class balancing (the rules of :mod:`benchmark.fold_windows`)."""
@@ -714,7 +836,7 @@ class Runner:
         def select(unit_ids: list[str]) -> pd.DataFrame:
             return select_units(rows_of, unit_ids, src_index)
 
-        multiclass = len(spec.class_names()) > 2
+        multiclass = self.task.balance_multiclass(tuple(spec.class_names()))
         balanced_pool = self.protocol.balanced_pool
         if fold.chunk_fold is not None:
             allw = select(fold.train)
@@ -769,8 +891,10 @@ class Runner:
         # Contextual footage of training patients, and of patients never tested (no labelled
         # video); never of this fold's test patients.
         keep = [p for p in self.unlabelled_of if p not in tested and (p in training or p not in labelled)]
-        parts = [self.unlabelled_of[p].assign(_src=src_index[f"{p}#contextual"],
-                                              _row=np.arange(len(self.unlabelled_of[p]))) for p in keep]
+        parts = [
+            self.unlabelled_of[p].assign(_src=src_index[f"{p}#contextual"], _row=np.arange(len(self.unlabelled_of[p])))
+            for p in keep
+        ]
         return pd.concat(parts, ignore_index=True) if parts else None
 
     def _job(self, spec: SplitSpec, fold, rows_of, sources, run_id) -> FoldJob:
@@ -791,25 +915,44 @@ class Runner:
         cache_root = WindowCache(cfg.cache_dir).root
         salt = fold_salt(self._secret(cache_root), run_id, fold.fold_id)
         return FoldJob(
-            fold_id=fold.fold_id, patient=fold.patient, method=cfg.method, budget=cfg.budget,
-            overrides=dict(cfg.method_overrides), seed=fold_seed(cfg.seed, fold.fold_id), device=self.device,
+            fold_id=fold.fold_id,
+            patient=fold.patient,
+            method=cfg.method,
+            budget=cfg.budget,
+            overrides=dict(cfg.method_overrides),
+            seed=fold_seed(cfg.seed, fold.fold_id),
+            device=self.device,
             # Named by the fold's secret salt, not its id: a sandbox shows the host path of the
             # folder it binds (/proc/self/mountinfo), and a fold id can name the test patient.
             work_dir=str(cache_root / "work" / salt.hex()[:24]),
             scratch_dir=str(cache_root / "isolated"),
             private_arrays=cfg.jobs > 1 or cfg.executor != "local",
             sources=[sources[p] for p in pids],
-            train_refs=refs(train), train_meta=meta(train), train_y=train["label"].to_numpy(np.int64),
-            test_refs=refs(test), test_meta=meta(test), test_y=test["label"].to_numpy(np.int64),
+            train_refs=refs(train),
+            train_meta=meta(train),
+            train_y=train["label"].to_numpy(np.int64),
+            test_refs=refs(test),
+            test_meta=meta(test),
+            test_y=test["label"].to_numpy(np.int64),
             classes=tuple(spec.class_names()),
-            valid_refs=refs(valid), valid_meta=meta(valid),
+            valid_refs=refs(valid),
+            valid_meta=meta(valid),
             valid_y=None if valid is None else valid["label"].to_numpy(np.int64),
-            info={"representation": self.prep.representation, "window_s": self.window.window_s,
-                  "sfreq": self.prep.sfreq, "ch_names": list(self.prep.channels), "task": cfg.task,
-                  **(video_params(self.prep.representation_params) if self.prep.representation == "video" else {}),
-                  **self.metadata},
-            leakage=leakage, unlabelled_refs=refs(unl), unlabelled_meta=meta(unl),
-            cache_dir=str(cache_root / "features"), salt=salt, isolation=self._isolation_request(),
+            info={
+                "representation": self.prep.representation,
+                "window_s": self.window.window_s,
+                "sfreq": self.prep.sfreq,
+                "ch_names": list(self.prep.channels),
+                "task": cfg.task,
+                **(video_params(self.prep.representation_params) if self.prep.representation == "video" else {}),
+                **self.metadata,
+            },
+            leakage=leakage,
+            unlabelled_refs=refs(unl),
+            unlabelled_meta=meta(unl),
+            cache_dir=str(cache_root / "features"),
+            salt=salt,
+            isolation=self._isolation_request(),
         )
 
     def _finish(self, store: ResultStore, run_id: str, spec: SplitSpec, extra, cache_s: float, total_s: float):
@@ -831,18 +974,28 @@ class Runner:
             status="complete" if complete else ("failed" if n_ok == 0 else "partial"),
             finished_at=_now(),
             provenance=prov,
-            leakage={"ok": not leaky_folds and not spec.leaky, "checked_folds": len(folds),
-                     "checks": leakage_checks(spec.protocol),
-                     "overlapping_folds": leaky_folds, "protocol_leaky": spec.leaky},
+            leakage={
+                "ok": not leaky_folds and not spec.leaky,
+                "checked_folds": len(folds),
+                "checks": leakage_checks(spec.protocol),
+                "overlapping_folds": leaky_folds,
+                "protocol_leaky": spec.leaky,
+            },
         )
         if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:
-            log.warning("run %s used randomly initialised weights (no local weights path given): %s",
-                        run_id, prov.get("weights_source"))
+            log.warning(
+                "run %s used randomly initialised weights (no local weights path given): %s",
+                run_id,
+                prov.get("weights_source"),
+            )
         return store.get_run(run_id)
 
     def _scoring_context(self) -> ScoringContext:
-        return ScoringContext(index=getattr(self, "index", None), post_processing=self.cfg.events,
-                              video_aggregation=self.method_cls.meta.video_aggregation, seed=self.cfg.seed)
+        return ScoringContext(
+            index=getattr(self, "index", None),
+            post_processing=self.cfg.events,
+            video_aggregation=self.method_cls.meta.video_aggregation,
+        )
 
     def _provenance(self, stored: dict[str, Any], folds, classes, scored, extra, cache_s: float, total_s: float):
         """The run's provenance after this session: code, versions, timings, scoring and isolation."""
@@ -851,13 +1004,18 @@ class Runner:
         prov.pop("process", None)  # only a running run needs it
         prov.update(
             code=method_code(self.method_cls),
-            versions=package_versions(), git_commit=git_commit(), hardware=hardware(self.device),
-            device=self.device, command=command_line(),
-            timings={"total_s": round(before.get("total_s", 0.0) + total_s, 2),
-                     "windows_s": round(before.get("windows_s", 0.0) + cache_s, 2),
-                     "sessions": int(before.get("sessions", 0)) + 1,
-                     "fit_s": round(sum(f.fit_seconds for f in folds), 2),
-                     "predict_s": round(sum(f.predict_seconds for f in folds), 2)},
+            versions=package_versions(),
+            git_commit=git_commit(),
+            hardware=hardware(self.device),
+            device=self.device,
+            command=command_line(),
+            timings={
+                "total_s": round(before.get("total_s", 0.0) + total_s, 2),
+                "windows_s": round(before.get("windows_s", 0.0) + cache_s, 2),
+                "sessions": int(before.get("sessions", 0)) + 1,
+                "fit_s": round(sum(f.fit_seconds for f in folds), 2),
+                "predict_s": round(sum(f.predict_seconds for f in folds), 2),
+            },
             window={"window_s": self.window.window_s, "stride_s": self.window.stride_s},
             valid_fraction=self.cfg.valid_fraction,
             execution=getattr(self, "execution", None)
@@ -884,10 +1042,19 @@ def contextual_table(index: RecordingIndex, window: WindowParams) -> dict[str, p
             if n <= 0:
                 continue
             starts = np.round(window.stride_s * np.arange(n), 6)
-            rows.append(pd.DataFrame({"patient": patient.patient_id, "recording": item.video_id,
-                                      "start": starts, "end": np.round(starts + window.window_s, 6),
-                                      "label": -1, "unit": f"{patient.patient_id}/{item.video_id}",
-                                      "extra": False}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "patient": patient.patient_id,
+                        "recording": item.video_id,
+                        "start": starts,
+                        "end": np.round(starts + window.window_s, 6),
+                        "label": -1,
+                        "unit": f"{patient.patient_id}/{item.video_id}",
+                        "extra": False,
+                    }
+                )
+            )
         if rows:
             out[patient.patient_id] = pd.concat(rows, ignore_index=True)
     return out
@@ -937,4 +1104,4 @@ def _check_overrides(cls, budget: str, overrides: dict[str, Any]) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -32,8 +32,8 @@ import glob
 import logging
 import os
 import pickle
-import signal
 import shutil
+import signal
 import site
 import subprocess
 import sys
@@ -55,11 +55,26 @@ ISOLATION_CHOICES = ("auto", "sandbox", "none")
 ISOLATION_ENV = "SEIZURE_BENCH_ISOLATION"
 ISOLATED, TRUSTED = "isolated", "trusted"
 # Files of /etc the dynamic linker, Python and torch read; nothing else of /etc is shown.
-_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf", "hosts",
-        "alternatives")
+_ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "alternatives",
+)
 # Thread settings passed on to the worker (the environment is otherwise cleared).
-_PASS_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-             "CUDA_VISIBLE_DEVICES", "CUBLAS_WORKSPACE_CONFIG")
+_PASS_ENV = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES",
+    "CUBLAS_WORKSPACE_CONFIG",
+)
 FOLD = "/fold"
 #: Fold folders left behind (no fold holds their lock) are removed once they are this old.
 SWEEP_AFTER_S = 600
@@ -69,8 +84,10 @@ def requested_isolation(value: str | None) -> str:
     """``--isolation`` as given, else ``$SEIZURE_BENCH_ISOLATION``, else ``auto``; refused in one line if unknown."""
     chosen = value or os.environ.get(ISOLATION_ENV) or "auto"
     if chosen not in ISOLATION_CHOICES:
-        raise BenchmarkError(f"unknown isolation '{chosen}'; choose one of {', '.join(ISOLATION_CHOICES)} "
-                             f"(--isolation or ${ISOLATION_ENV}).")
+        raise BenchmarkError(
+            f"unknown isolation '{chosen}'; choose one of {', '.join(ISOLATION_CHOICES)} "
+            f"(--isolation or ${ISOLATION_ENV})."
+        )
     return chosen
 
 
@@ -82,7 +99,7 @@ def bwrap_version() -> str:
         return "bubblewrap"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sandbox_problem() -> str | None:
     """Why this process cannot start sandboxed workers, or ``None`` when it can (checked once)."""
     if not _which("bwrap"):
@@ -104,11 +121,15 @@ def resolve_isolation(requested: str) -> tuple[str, str]:
         return TRUSTED, "--isolation none: the method ran with the harness's own access to files"
     problem = sandbox_problem()
     if problem is None:
-        return ISOLATED, (f"{bwrap_version()}: no network, read-only code and Python, only the fold's window "
-                          "arrays and pseudonymous window sets")
+        return ISOLATED, (
+            f"{bwrap_version()}: no network, read-only code and Python, only the fold's window "
+            "arrays and pseudonymous window sets"
+        )
     if requested == "sandbox":
-        raise BenchmarkError(f"--isolation sandbox: {problem}; install it (apt-get install bubblewrap) or run "
-                             "with --isolation none (the run is then marked trusted).")
+        raise BenchmarkError(
+            f"--isolation sandbox: {problem}; install it (apt-get install bubblewrap) or run "
+            "with --isolation none (the run is then marked trusted)."
+        )
     return TRUSTED, f"--isolation auto without a sandbox ({problem}): the method ran with the harness's access"
 
 
@@ -159,8 +180,24 @@ def _python_dirs() -> list[Path]:
 
 def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: str) -> list[str]:
     """The bwrap command line up to the program; ``binds`` maps sandbox path -> (host path, writable)."""
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    args = [
+        "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/dev/shm",
+    ]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         target = Path("/") / name
         if target.is_symlink():
@@ -181,17 +218,30 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
     for inside, (host, writable) in binds.items():
         args += ["--bind" if writable else "--ro-bind", host, inside]
     roots = sorted({str(d.parent) for d in code})
-    env = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-           "PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-           "MPLCONFIGDIR": "/tmp"}
+    env = {
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join(roots),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "MPLCONFIGDIR": "/tmp",
+    }
     env.update({k: os.environ[k] for k in _PASS_ENV if k in os.environ})
     for k, v in env.items():
         args += ["--setenv", k, v]
     return args
 
 
-def run_task(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | None = None,
-             scratch: Path | None = None, private_arrays: bool = False) -> AdapterOutput:
+def run_task(
+    task: AdapterTask,
+    mode: str,
+    timeout: float | None,
+    plugin: Path | None = None,
+    scratch: Path | None = None,
+    private_arrays: bool = False,
+) -> AdapterOutput:
     """Run the method part of a fold: in a sandboxed worker (``mode == "isolated"``), in a plain
     worker process (trusted, with a timeout), or in this process (trusted, no timeout).
 
@@ -216,8 +266,9 @@ def run_task(task: AdapterTask, mode: str, timeout: float | None, plugin: Path |
             return _run_in(task, mode, timeout, plugin, Path(tmp), private_arrays)
 
 
-def _run_in(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | None, folder: Path,
-            private_arrays: bool = False) -> AdapterOutput:
+def _run_in(
+    task: AdapterTask, mode: str, timeout: float | None, plugin: Path | None, folder: Path, private_arrays: bool = False
+) -> AdapterOutput:
     """:func:`run_task` in the fold's folder."""
     (folder / "out").mkdir()
     code = code_dirs([plugin] if plugin else [])
@@ -227,10 +278,16 @@ def _run_in(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | 
             inner = fold_arrays(task, folder / "data", share=not private_arrays)
         except OSError as exc:
             why = "no space left" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
-            return AdapterOutput(error=f"could not lay out the isolated fold's arrays in {folder.parent} ({why}); "
-                                       "free space there (--cache-dir) or run with --isolation none")
-        inner = replace(inner, sources=[f"{FOLD}/data/src{i}.npy" for i in range(len(inner.sources))],
-                        work_dir=f"{FOLD}/work", cache_dir=f"{FOLD}/cache" if task.cache_dir else None)
+            return AdapterOutput(
+                error=f"could not lay out the isolated fold's arrays in {folder.parent} ({why}); "
+                "free space there (--cache-dir) or run with --isolation none"
+            )
+        inner = replace(
+            inner,
+            sources=[f"{FOLD}/data/src{i}.npy" for i in range(len(inner.sources))],
+            work_dir=f"{FOLD}/work",
+            cache_dir=f"{FOLD}/cache" if task.cache_dir else None,
+        )
         binds[f"{FOLD}/data"] = (str(folder / "data"), False)
         # Local pretrained weights named by the run's settings, read-only at their own absolute path.
         shown = weights_paths(task.overrides or {})
@@ -248,22 +305,32 @@ def _run_in(task: AdapterTask, mode: str, timeout: float | None, plugin: Path | 
         binds[f"{FOLD}/job.pkl"] = (str(folder / "job.pkl"), False)
         binds[f"{FOLD}/out"] = (str(folder / "out"), True)
         _write_job(inner, folder / "job.pkl")
-        cmd = _bwrap_args(code, binds, task.device) + ["--chdir", f"{FOLD}/work", sys.executable, "-m",
-                                                      "benchmark.fold_worker", FOLD]
+        cmd = _bwrap_args(code, binds, task.device) + [
+            "--chdir",
+            f"{FOLD}/work",
+            sys.executable,
+            "-m",
+            "benchmark.fold_worker",
+            FOLD,
+        ]
         env = None
     else:
         _write_job(task, folder / "job.pkl")
         cmd = [sys.executable, "-m", "benchmark.fold_worker", str(folder)]
         roots = [str(d.parent) for d in code]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(roots + [os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(roots + [os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        }
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         code_ = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(proc)
-        return AdapterOutput(error=f"fold exceeded --fold-timeout {timeout:g} s and was stopped",
-                             fit_seconds=float(timeout))
+        return AdapterOutput(
+            error=f"fold exceeded --fold-timeout {timeout:g} s and was stopped", fit_seconds=float(timeout)
+        )
     except BaseException:  # Ctrl-C or SIGTERM of the harness: the worker must not outlive it
         _kill(proc)
         raise
@@ -344,8 +411,14 @@ def fold_arrays(task: AdapterTask, data: Path, share: bool = True) -> AdapterTas
     for r in refs.values():
         r[:, 0] = new_src[r[:, 0]]
     new = {k: (refs[k], *sets[k][1:]) for k in refs}
-    return replace(task, sources=[task.sources[i] for i in order], train=new["train"], test=new["test"],
-                   valid=new.get("valid"), unlabelled=new.get("unlabelled"))
+    return replace(
+        task,
+        sources=[task.sources[i] for i in order],
+        train=new["train"],
+        test=new["test"],
+        valid=new.get("valid"),
+        unlabelled=new.get("unlabelled"),
+    )
 
 
 def _check_space(task: AdapterTask, rows_of: dict[int, np.ndarray], data: Path, copied: list[int]) -> None:
@@ -364,7 +437,7 @@ def _copy_rows(src: Path, dest: Path, rows: np.ndarray, place: np.ndarray, chunk
     out = np.lib.format.open_memmap(dest, mode="w+", dtype=arr.dtype, shape=(len(rows), *arr.shape[1:]))
     step = max(1, chunk_bytes // max(1, arr[:1].nbytes))
     for s in range(0, len(rows), step):
-        out[place[s:s + step]] = arr[rows[s:s + step]]
+        out[place[s : s + step]] = arr[rows[s : s + step]]
     out.flush()
     del out
 
@@ -418,7 +491,14 @@ def describe_plugin(name: str, module: str, qualname: str, timeout: float = PROB
     what = f"plug-in '{name}' ({module}:{qualname})"
     path = plugin_path(module)
     cmd = _bwrap_args(code_dirs([path] if path else []), {}, "cpu") + [
-        "--chdir", "/tmp", sys.executable, "-m", "benchmark.fold_worker", "--describe", f"{module}:{qualname}"]
+        "--chdir",
+        "/tmp",
+        sys.executable,
+        "-m",
+        "benchmark.fold_worker",
+        "--describe",
+        f"{module}:{qualname}",
+    ]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -428,8 +508,10 @@ def describe_plugin(name: str, module: str, qualname: str, timeout: float = PROB
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(proc)
-            raise BenchmarkError(f"{what}: importing it in the sandbox took more than {timeout:g} s; "
-                                 "fix its import-time code or run it with --isolation none (trusted)") from None
+            raise BenchmarkError(
+                f"{what}: importing it in the sandbox took more than {timeout:g} s; "
+                "fix its import-time code or run it with --isolation none (trusted)"
+            ) from None
         except BaseException:
             _kill(proc)
             raise
@@ -447,6 +529,8 @@ def describe_plugin(name: str, module: str, qualname: str, timeout: float = PROB
         raise BenchmarkError(f"{what} cannot be loaded: {' '.join(result['error'].split())[:300]}")
     if not isinstance(result, dict) or not isinstance(result.get("meta"), dict):
         why = (" ".join(errors[-1].split())[:300] if errors else "") or f"exit code {proc.returncode}"
-        raise BenchmarkError(f"{what}: its sandboxed import gave no readable description ({why}); "
-                             f"check it with 'seizure-bench check-adapter {name}'")
+        raise BenchmarkError(
+            f"{what}: its sandboxed import gave no readable description ({why}); "
+            f"check it with 'seizure-bench check-adapter {name}'"
+        )
     return result["meta"]

@@ -14,9 +14,7 @@ from benchmark.index import Patient, Seizure
 __all__ = ["lead_seizures"]
 
 
-def lead_seizures(
-    patient: Patient, sop_s: float, sph_s: float = 0.0
-) -> list[tuple[float, float, str, Seizure]]:
+def lead_seizures(patient: Patient, sop_s: float, sph_s: float = 0.0) -> list[tuple[float, float, str, Seizure]]:
     """The patient's lead seizures for a given SOP and SPH.
 
     A seizure is a lead seizure when no earlier seizure ends (or is still going on) within

@@ -3,18 +3,19 @@
 ``freeze_standard`` writes the standard settings of a dataset: every protocol, and for every task
 of the dataset's modality the parameters the task freezes by default (prediction: SOP 10, 15 and
 30 min at the default 4-h inter-ictal gap, plus the ResNet-LSTM paper's 3-h gap for ``loocv``;
-seizure type where the dataset has typed seizures; video classification of each label column). ``verify_all`` re-checks every file's own sha256
-and that no fold leaks and, when the dataset can be loaded, that the file was frozen on the same
-dataset version and is reproduced exactly from it (:func:`benchmark.splits.verify_split`, which
-``run`` and ``plan`` apply too).
+seizure type where the dataset has typed seizures; video classification of each label column).
+``verify_all`` re-checks every file's own sha256 and that no fold leaks and, when the dataset can be
+loaded, that the file was frozen on the same dataset version and is reproduced exactly from it
+(:func:`benchmark.splits.verify_split`, which ``run`` and ``plan`` apply too).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
@@ -31,30 +32,42 @@ from benchmark.tasks import all_tasks, get_task, make_labels, make_params
 
 log = logging.getLogger(__name__)
 
-def standard_settings(index, task: str | None = None, protocol: str | None = None, sops=None, gaps=None):
+
+def standard_settings(index, task: str | None = None, protocol: str | None = None, choices: dict | None = None):
     """``(task, params, protocol)`` triples frozen by default for ``index``: every task of the
     dataset's modality (or ``task``), each with the parameters it freezes for each protocol
-    (:meth:`benchmark.tasks.Task.standard_params`)."""
+    (:meth:`benchmark.tasks.Task.standard_params`, narrowed by ``choices``: ``{parameter: values}``)."""
     tasks = [get_task(task)] if task else [t for t in all_tasks() if t.metadata.modality == index.modality]
     protocols = [get_protocol(protocol)] if protocol else all_protocols()
-    return [(t.name, params, proto.name) for t in tasks for proto in protocols
-            for params in t.standard_params(index, proto, sops, gaps)]
+    return [
+        (t.name, params, proto.name)
+        for t in tasks
+        for proto in protocols
+        for params in t.standard_params(index, proto, choices)
+    ]
 
 
-def freeze_standard(dataset: str, data_dir: Path | None, splits_dir: Path, *, task=None, protocol=None,
-                    sops=None, gaps=None) -> list[Path]:
+def freeze_standard(
+    dataset: str, data_dir: Path | None, splits_dir: Path, *, task=None, protocol=None, choices: dict | None = None
+) -> list[Path]:
     if protocol is not None:
         get_protocol(protocol)  # an unknown name fails before any data is read
     index = load_dataset(dataset, data_dir)
     paths = []
     labels_cache: dict[Any, Any] = {}
-    for t, params, proto in standard_settings(index, task, protocol, sops, gaps):
+    for t, params, proto in standard_settings(index, task, protocol, choices):
         key = (t, params)
         try:
             if key not in labels_cache:
                 labels_cache[key] = make_labels(index, t, params)
-            spec = make_split(labels_cache[key], proto, dataset=dataset, index_hash=index.content_hash(),
-                              seed=params.seed, synthetic=index.synthetic)
+            spec = make_split(
+                labels_cache[key],
+                proto,
+                dataset=dataset,
+                index_hash=index.content_hash(),
+                seed=params.seed,
+                synthetic=index.synthetic,
+            )
         except BenchmarkError as exc:
             log.warning("skipped %s %s %s: %s", t, params.slug(), proto, exc)
             continue
@@ -78,7 +91,13 @@ def _default_data_dir(dataset: str) -> Path | None:
 def verify_all(splits_dir: Path, datasets: Iterable[str] | None = None, data_dir: Path | None = None) -> list[dict]:
     """Verify split files; returns one ``{"file", "status", "detail"}`` per file."""
     splits_dir = Path(splits_dir)
-    names = list(datasets) if datasets else sorted(p.name for p in splits_dir.iterdir() if p.is_dir()) if splits_dir.is_dir() else []
+    names = (
+        list(datasets)
+        if datasets
+        else sorted(p.name for p in splits_dir.iterdir() if p.is_dir())
+        if splits_dir.is_dir()
+        else []
+    )
     if not names:
         raise BenchmarkError(f"no split files under {splits_dir}; run 'seizure-bench splits freeze --dataset NAME'.")
     results = []
@@ -108,11 +127,17 @@ def _verify_one(path: Path, index, labels_cache) -> dict:
         leak = split_leak(spec)  # needs no data
         if leak:
             return {"file": str(path), "status": "FAILED", "detail": f"leaks: {leak}"}
-        return {"file": str(path), "status": "ok",
-                "detail": "sha256 ok, no fold leaks; dataset not available, index hash not checked"}
+        return {
+            "file": str(path),
+            "status": "ok",
+            "detail": "sha256 ok, no fold leaks; dataset not available, index hash not checked",
+        }
     if spec.index_hash != index.content_hash():
-        return {"file": str(path), "status": "FAILED",
-                "detail": f"frozen on dataset version {spec.index_hash[:12]}, data is {index.content_hash()[:12]}"}
+        return {
+            "file": str(path),
+            "status": "FAILED",
+            "detail": f"frozen on dataset version {spec.index_hash[:12]}, data is {index.content_hash()[:12]}",
+        }
     try:
         key = (spec.task, make_params(spec.task, **spec.task_params))
         if key not in labels_cache:
@@ -121,5 +146,3 @@ def _verify_one(path: Path, index, labels_cache) -> dict:
     except BenchmarkError as exc:
         return {"file": str(path), "status": "FAILED", "detail": str(exc)}
     return {"file": str(path), "status": "ok", "detail": f"sha256 ok, dataset {spec.index_hash[:12]} ok, reproduced"}
-
-

@@ -23,9 +23,17 @@ import pandas as pd
 
 from benchmark.errors import BenchmarkError, SplitError
 from benchmark.index import Exclusion
-from benchmark.protocols import (BALANCED_CHUNK_S, RANDOM_CHUNK_S, Fold, LeaveOneSubjectOut,  # noqa: F401 (re-exported)
-                                 PatientLeaveOneUnitOut, RandomChunkKFold, SubjectStratifiedKFold, all_protocols,
-                                 get_protocol)
+from benchmark.protocols import (  # noqa: F401 (re-exported)
+    BALANCED_CHUNK_S,
+    RANDOM_CHUNK_S,
+    Fold,
+    LeaveOneSubjectOut,
+    PatientLeaveOneUnitOut,
+    RandomChunkKFold,
+    SubjectStratifiedKFold,
+    all_protocols,
+    get_protocol,
+)
 from benchmark.tasks import Segment, TaskLabels, Unit, get_task, make_labels, make_params
 
 log = logging.getLogger(__name__)
@@ -99,7 +107,7 @@ class SplitSpec:
         return json.dumps(d, indent=1)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SplitSpec":
+    def from_dict(cls, d: dict[str, Any]) -> SplitSpec:
         units = {
             uid: Unit(
                 uid,
@@ -144,8 +152,9 @@ def _sha(content: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def make_split(labels: TaskLabels, protocol: str, *, dataset: str, index_hash: str, seed: int = 0,
-               synthetic: bool = False) -> SplitSpec:
+def make_split(
+    labels: TaskLabels, protocol: str, *, dataset: str, index_hash: str, seed: int = 0, synthetic: bool = False
+) -> SplitSpec:
     """Apply ``protocol`` to the task's units and return the split, with its exclusions."""
     proto = get_protocol(protocol)
     proto.check(labels.task)
@@ -240,8 +249,14 @@ def rederive(spec: SplitSpec, index, labels: TaskLabels | None = None) -> SplitS
     params = make_params(spec.task, **spec.task_params)
     if labels is None:
         labels = make_labels(index, spec.task, params)
-    return make_split(labels, spec.protocol, dataset=spec.dataset, index_hash=index.content_hash(),
-                      seed=params.seed, synthetic=index.synthetic)
+    return make_split(
+        labels,
+        spec.protocol,
+        dataset=spec.dataset,
+        index_hash=index.content_hash(),
+        seed=params.seed,
+        synthetic=index.synthetic,
+    )
 
 
 def _plain(x: Any) -> Any:
@@ -264,8 +279,19 @@ def split_difference(derived: SplitSpec, spec: SplitSpec) -> str | None:
     a, b = _plain(derived.content()), _plain(spec.content())
     if a == b:
         return None
-    for key in ("format", "dataset", "index_hash", "synthetic", "task", "task_params", "protocol", "seed",
-                "leaky", "random_chunk_s", "classes"):
+    for key in (
+        "format",
+        "dataset",
+        "index_hash",
+        "synthetic",
+        "task",
+        "task_params",
+        "protocol",
+        "seed",
+        "leaky",
+        "random_chunk_s",
+        "classes",
+    ):
         if a.get(key) != b.get(key):
             return f"{key} is {b.get(key)!r}, the data give {a.get(key)!r}"
     ua, ub = a["units"], b["units"]
@@ -283,12 +309,14 @@ def split_difference(derived: SplitSpec, spec: SplitSpec) -> str | None:
             derived_side, given_side = set(fa[fid][side]), set(fb[fid][side])
             extra = [u for u in fb[fid][side] if u not in derived_side]
             if extra:
-                return (f"fold {fid}: unit {extra[0]} is in {side}, "
-                        "where the split derived from the data does not put it")
+                return (
+                    f"fold {fid}: unit {extra[0]} is in {side}, where the split derived from the data does not put it"
+                )
             lost = [u for u in fa[fid][side] if u not in given_side]
             if lost:
-                return (f"fold {fid}: unit {lost[0]} is missing from {side}, "
-                        "where the split derived from the data puts it")
+                return (
+                    f"fold {fid}: unit {lost[0]} is missing from {side}, where the split derived from the data puts it"
+                )
         if fa[fid] != fb[fid]:
             return f"fold {fid} differs from the one derived from the data"
     if list(fa) != list(fb):
@@ -298,8 +326,9 @@ def split_difference(derived: SplitSpec, spec: SplitSpec) -> str | None:
     return "content differs from the split derived from the data"
 
 
-def verify_split(spec: SplitSpec, index, path: Path | str = "", *, committed: bool = True,
-                 labels: TaskLabels | None = None) -> None:
+def verify_split(
+    spec: SplitSpec, index, path: Path | str = "", *, committed: bool = True, labels: TaskLabels | None = None
+) -> None:
     """Refuse a split that is not exactly the one ``index`` gives, in one line naming the file and
     the first difference: another dataset version, a fold that leaks (:func:`split_leak`), or any
     difference from the split re-derived from the index (a hand-edited file whose sha256 was
@@ -345,11 +374,15 @@ def fold_leak(spec: SplitSpec, fold: Fold) -> str | None:
     if both:
         return f"fold {fold.fold_id}: unit {both[0]} in train and test"
     if proto.cross_patient:
-        keys = (("recording", lambda u: {f"{u.patient}/{s.recording}" for s in u.segments}),
-                ("patient", lambda u: {u.patient}), ("subject", lambda u: {u.group}))
+        keys = (
+            ("recording", lambda u: {f"{u.patient}/{s.recording}" for s in u.segments}),
+            ("patient", lambda u: {u.patient}),
+            ("subject", lambda u: {u.group}),
+        )
         for what, of in keys:
-            shared = sorted(set().union(*(of(spec.units[u]) for u in train))
-                            & set().union(*(of(spec.units[u]) for u in test)))
+            shared = sorted(
+                set().union(*(of(spec.units[u]) for u in train)) & set().union(*(of(spec.units[u]) for u in test))
+            )
             if shared:
                 return f"fold {fold.fold_id}: {what} {shared[0]} in train and test"
     return None
@@ -391,5 +424,7 @@ def check_leakage(train: pd.DataFrame, test: pd.DataFrame, max_report: int = 5) 
         if n:
             n_bad += n
             for i in np.flatnonzero(overlap)[: max(0, max_report - len(examples))]:
-                examples.append({"recording": "/".join(map(str, rec)), "train_start": float(s[i]), "train_end": float(e[i])})
+                examples.append(
+                    {"recording": "/".join(map(str, rec)), "train_start": float(s[i]), "train_end": float(e[i])}
+                )
     return {"ok": n_bad == 0, "n_overlaps": n_bad, "examples": examples}

@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -188,7 +188,7 @@ _FOLD_FIELDS = tuple(f.name for f in fields(FoldResult))
 
 def utc_now() -> str:
     """Current UTC time as an ISO-8601 string with seconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _jsonable(obj: Any) -> Any:
@@ -244,8 +244,8 @@ def effective_status(rec: RunRecord, now: datetime | None = None) -> str:
     except (TypeError, ValueError):
         return "running"
     if seen.tzinfo is None:
-        seen = seen.replace(tzinfo=timezone.utc)
-    age = ((now or datetime.now(timezone.utc)) - seen).total_seconds()
+        seen = seen.replace(tzinfo=UTC)
+    age = ((now or datetime.now(UTC)) - seen).total_seconds()
     return "interrupted" if age > STALE_RUNNING_S else "running"
 
 
@@ -396,8 +396,7 @@ class ResultStore:
             tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
             if tables:
                 raise StoreError(
-                    f"{self.path} is a SQLite database but not a seizure-bench results store; "
-                    "choose another store path"
+                    f"{self.path} is a SQLite database but not a seizure-bench results store; choose another store path"
                 )
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -428,7 +427,7 @@ class ResultStore:
         """Close the connection (idempotent)."""
         self._conn.close()
 
-    def __enter__(self) -> "ResultStore":
+    def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -502,8 +501,7 @@ class ResultStore:
             conn.execute(f"INSERT OR IGNORE INTO runs ({cols}) VALUES ({marks})", self._run_values(rec))
         return self.get_run(rec.run_id)
 
-    def set_process(self, run_id: str, process: dict[str, Any],
-                    fold_isolation: dict[str, str] | None = None) -> None:
+    def set_process(self, run_id: str, process: dict[str, Any], fold_isolation: dict[str, str] | None = None) -> None:
         """Record the process writing a run and its heartbeat in ``provenance["process"]``
         (read by :func:`effective_status`), and how newly stored folds ran
         (``provenance["fold_isolation"]``, so an interrupted session's folds keep theirs)."""
@@ -594,20 +592,19 @@ class ResultStore:
             if len(hits) == 1:
                 return hits[0]
             if hits:
-                raise StoreError(
-                    f"'{ref}' names {len(hits)} reported result sets; use a run id: {_listing(hits)}"
-                )
+                raise StoreError(f"'{ref}' names {len(hits)} reported result sets; use a run id: {_listing(hits)}")
         hits = [r for r in runs if r.run_id.startswith(ref)]
         if len(hits) == 1:
             return hits[0]
         if hits:
-            raise StoreError(
-                f"'{ref}' is the prefix of {len(hits)} run ids; type more of one: {_listing(hits)}"
-            )
+            raise StoreError(f"'{ref}' is the prefix of {len(hits)} run ids; type more of one: {_listing(hits)}")
         names = [r.run_id for r in runs] + [r.display_name for r in reported]
         close = _closest(ref, names)
-        known = ((f" Closest: {', '.join(close)}." if close else "") + " `seizure-bench results list` shows all."
-                 if runs else " The store is empty.")
+        known = (
+            (f" Closest: {', '.join(close)}." if close else "") + " `seizure-bench results list` shows all."
+            if runs
+            else " The store is empty."
+        )
         raise StoreError(f"unknown run '{ref}': no result set '{ref}' in {self.path}.{known}")
 
     # -- folds and scores ----------------------------------------------------------------------
@@ -647,9 +644,7 @@ class ResultStore:
             try:
                 conn.execute(f"INSERT INTO folds VALUES ({', '.join('?' * len(values))})", values)
             except sqlite3.IntegrityError as e:
-                raise StoreError(
-                    f"cannot save fold '{fold.fold_id}': no run '{run_id}' in {self.path} ({e})"
-                ) from e
+                raise StoreError(f"cannot save fold '{fold.fold_id}': no run '{run_id}' in {self.path} ({e})") from e
             if scores is not None and len(scores):
                 conn.executemany(
                     "INSERT INTO scores "
@@ -722,15 +717,11 @@ class ResultStore:
             try:
                 conn.executemany("INSERT INTO patient_metrics VALUES (?, ?, ?, ?)", rows)
             except sqlite3.IntegrityError as e:
-                raise StoreError(
-                    f"cannot save per-patient metrics: no run '{run_id}' in {self.path} ({e})"
-                ) from e
+                raise StoreError(f"cannot save per-patient metrics: no run '{run_id}' in {self.path} ({e})") from e
 
     def patient_metrics(self, run_id: str) -> pd.DataFrame:
         """Per-patient metrics of a run: index patient (sorted), metrics as columns, NULL as NaN."""
-        cur = self._conn.execute(
-            "SELECT patient, metric, value FROM patient_metrics WHERE run_id = ?", (run_id,)
-        )
+        cur = self._conn.execute("SELECT patient, metric, value FROM patient_metrics WHERE run_id = ?", (run_id,))
         long = pd.DataFrame(cur.fetchall(), columns=["patient", "metric", "value"])
         if long.empty:
             return pd.DataFrame(index=pd.Index([], name="patient"), dtype=float)
@@ -798,8 +789,7 @@ def _closest(ref: str, names: list[str], n: int = 5) -> list[str]:
     import difflib
 
     def score(name: str) -> float:
-        return max(difflib.SequenceMatcher(None, ref.lower(), x.lower()).ratio()
-                   for x in (name, name[:len(ref)]))
+        return max(difflib.SequenceMatcher(None, ref.lower(), x.lower()).ratio() for x in (name, name[: len(ref)]))
 
     scored = sorted(((score(x), x) for x in dict.fromkeys(names) if x), key=lambda t: (-t[0], t[1]))
     return [f"'{x}'" for s, x in scored[:n] if s >= 0.6]

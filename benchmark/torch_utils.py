@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,7 +71,7 @@ class InputScaler(nn.Module):
         self.register_buffer("scale", torch.ones(n_chans))
 
     @torch.no_grad()
-    def fit(self, train: WindowSet, batch_size: int = 256) -> "InputScaler":
+    def fit(self, train: WindowSet, batch_size: int = 256) -> InputScaler:
         """Set ``scale`` to the median, over training windows, of each channel's standard deviation."""
         stds = []
         for x, _ in train.iter_batches(batch_size):
@@ -357,7 +358,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     ``{"state_dict": ...}``, ``{"model_state": ...}`` (PySlowFast/TimeSformer) or ``{"model": ...}``."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"weights file {path} not found; give the path of a local state dict ({', '.join(WEIGHT_SUFFIXES)}).")
+        raise DataError(
+            f"weights file {path} not found; give the path of a local state dict ({', '.join(WEIGHT_SUFFIXES)})."
+        )
     suffix = path.suffix.lower()
     if suffix not in WEIGHT_SUFFIXES:
         raise DataError(f"weights file {path.name} has an unknown suffix; use one of {', '.join(WEIGHT_SUFFIXES)}.")
@@ -428,17 +431,26 @@ def load_weights(
     own = module.state_dict()
     if convert is not None:
         state = convert(state, own)
-    hits = {p: sum(1 for k in state if k.startswith(p) and k[len(p):] in own) for p in _KEY_PREFIXES}
+    hits = {p: sum(1 for k in state if k.startswith(p) and k[len(p) :] in own) for p in _KEY_PREFIXES}
     prefix = max(_KEY_PREFIXES, key=hits.get)
-    renamed = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    renamed = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
     missing = [k for k in own if k not in renamed and not k.endswith(_OPTIONAL_KEYS)]
-    unexpected = [k for k in state if not k.startswith(prefix) or (
-        k[len(prefix):] not in own and not k[len(prefix):].startswith(ignore))]
-    shapes = [f"{k} {tuple(renamed[k].shape)} (model {tuple(own[k].shape)})" for k in own
-              if k in renamed and tuple(renamed[k].shape) != tuple(own[k].shape)]
+    unexpected = [
+        k
+        for k in state
+        if not k.startswith(prefix) or (k[len(prefix) :] not in own and not k[len(prefix) :].startswith(ignore))
+    ]
+    shapes = [
+        f"{k} {tuple(renamed[k].shape)} (model {tuple(own[k].shape)})"
+        for k in own
+        if k in renamed and tuple(renamed[k].shape) != tuple(own[k].shape)
+    ]
     if missing or unexpected or shapes:
-        problems = [f"{what} {_preview(keys)}" for what, keys in
-                    (("missing", missing), ("unexpected", unexpected), ("other shapes:", shapes)) if keys]
+        problems = [
+            f"{what} {_preview(keys)}"
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("other shapes:", shapes))
+            if keys
+        ]
         raise DataError(
             f"weights file {path.name} does not fit {type(module).__name__}: {'; '.join(problems)}; is it a "
             "checkpoint of another architecture or size?"

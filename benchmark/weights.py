@@ -134,7 +134,10 @@ def budget_label(budget: str | None, weights_source: Any) -> str:
     if budget == "paper" and isinstance(weights_source, str) and NOT_THE_PAPERS_SETTING in weights_source:
         stand_in = _STAND_IN.search(weights_source)
         if stand_in:
-            return f"paper budget, {stand_in.group(1).strip()} instead of {stand_in.group(2).strip()} ({NOT_THE_PAPERS_SETTING})"
+            return (
+                f"paper budget, {stand_in.group(1).strip()} instead of {stand_in.group(2).strip()} "
+                f"({NOT_THE_PAPERS_SETTING})"
+            )
         return f"paper budget, random init ({NOT_THE_PAPERS_SETTING})"
     return budget
 

@@ -161,8 +161,11 @@ def window_table(spec: SplitSpec, index: RecordingIndex, wp: WindowParams) -> pd
     classes = spec.class_names()
     for uid, unit in spec.units.items():
         for seg in unit.segments:
-            n = (video_clip_count(seg.end - seg.start, wp) if unit.kind == "video"
-                 else int(np.floor((seg.end - seg.start - wp.window_s) / wp.stride_s + eps)) + 1)
+            n = (
+                video_clip_count(seg.end - seg.start, wp)
+                if unit.kind == "video"
+                else int(np.floor((seg.end - seg.start - wp.window_s) / wp.stride_s + eps)) + 1
+            )
             if n <= 0:
                 continue
             starts = np.round(seg.start + wp.stride_s * np.arange(n), 6)
@@ -420,8 +423,9 @@ def check_entry(entry: Path, full: bool = False) -> str | None:
                     return "the checksum of every byte of X.npy (xxh3-128) does not match (altered bytes)"
             elif _crc_file(data, header_bytes) != rec["crc32"]:
                 return "the checksum of every byte of X.npy (CRC-32) does not match (altered bytes)"
-        elif (rec.get("sample") != [SAMPLE_BLOCKS, SAMPLE_BYTES]
-              or _sampled_digest(data, size) != rec["sampled_blake2b"]):
+        elif (
+            rec.get("sample") != [SAMPLE_BLOCKS, SAMPLE_BYTES] or _sampled_digest(data, size) != rec["sampled_blake2b"]
+        ):
             return "the sampled checksum of X.npy does not match (altered bytes)"
     except (OSError, ValueError, KeyError, TypeError) as err:
         return f"its files cannot be read ({type(err).__name__}: {err})"
@@ -480,8 +484,16 @@ class WindowCache:
             path = root / recording_file(index, patient, rec_id)
             st = path.stat() if path.exists() else None
             files[rec_id] = [st.st_size, st.st_mtime_ns] if st else None
-        key = _hash({"version": CACHE_VERSION, "index": index.content_hash(), "patient": patient,
-                     "windows": table_hash, "prep": prep.key(), "files": files})
+        key = _hash(
+            {
+                "version": CACHE_VERSION,
+                "index": index.content_hash(),
+                "patient": patient,
+                "windows": table_hash,
+                "prep": prep.key(),
+                "files": files,
+            }
+        )
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in patient)[:40]
         return self.root / "windows" / f"{safe}-{key}"
 
@@ -561,15 +573,16 @@ class WindowCache:
 def _build_clips(index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress) -> None:
     """Video clips of one patient as uint8 ``(n, frames, 3, size, size)``; 4x smaller than float32,
     and :meth:`WindowSet.get` scales them to [0, 1]."""
-    from benchmark.video_io import read_clips
-
     from benchmark.errors import BenchmarkError
+    from benchmark.video_io import read_clips
 
     vp = video_params(prep.representation_params)
     clip_s = float(table["end"].iloc[0] - table["start"].iloc[0])
     if abs(clip_s - vp["n_frames"] / vp["fps"]) > CLIP_TOLERANCE_S:  # the rule of video_window
-        raise BenchmarkError(f"video windows of {clip_s:g} s cannot hold clips of {vp['n_frames']} frames at "
-                             f"{vp['fps']:g} fps ({vp['n_frames'] / vp['fps']:g} s); cut them with video_window().")
+        raise BenchmarkError(
+            f"video windows of {clip_s:g} s cannot hold clips of {vp['n_frames']} frames at "
+            f"{vp['fps']:g} fps ({vp['n_frames'] / vp['fps']:g} s); cut them with video_window()."
+        )
     shape = (len(table), vp["n_frames"], 3, vp["size"], vp["size"])
     arr = np.lib.format.open_memmap(out, mode="w+", dtype=np.uint8, shape=shape)
     root = Path(index.root or ".")
@@ -584,8 +597,12 @@ def _build_clips(index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing
             boxes = boxes_all[boxes_all["video_id"] == rec_id]
             boxes = boxes if len(boxes) else None
         arr[rows.index.to_numpy()] = read_clips(
-            root / recording_file(index, patient, rec_id), rows["start"].to_numpy(float),
-            n_frames=vp["n_frames"], size=vp["size"], fps=vp["fps"], boxes=boxes,
+            root / recording_file(index, patient, rec_id),
+            rows["start"].to_numpy(float),
+            n_frames=vp["n_frames"],
+            size=vp["size"],
+            fps=vp["fps"],
+            boxes=boxes,
         )
         if progress is not None:
             progress.update(len(rows))
@@ -616,8 +633,10 @@ def bandpass_filter(x: np.ndarray, sfreq: float, band: tuple[float, float], orde
 
 def _per_recording(prep: Preprocessing) -> bool:
     """Whether ``prep`` z-scores each channel over its whole recording (raw ``zscore="recording"``)."""
-    return prep.representation == "raw" and features.zscore_mode(
-        prep.representation_params.get("zscore", False)) == "recording"
+    return (
+        prep.representation == "raw"
+        and features.zscore_mode(prep.representation_params.get("zscore", False)) == "recording"
+    )
 
 
 def _read_pad(native: float, prep: Preprocessing) -> float:
@@ -674,8 +693,14 @@ def recording_channel_stats(reader, prep: Preprocessing) -> tuple[np.ndarray, np
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def _fill(reader, rows: pd.DataFrame, arr: np.ndarray, prep: Preprocessing, n_times: int,
-          stats: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+def _fill(
+    reader,
+    rows: pd.DataFrame,
+    arr: np.ndarray,
+    prep: Preprocessing,
+    n_times: int,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     """Read ``rows``' windows from one recording in bounded spans and write their representation.
 
     ``stats``: per-channel (mean, std) of the recording, applied to each span before windowing.

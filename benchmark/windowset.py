@@ -10,8 +10,8 @@ identifiers and times of every set a method gets are pseudonymous (:mod:`benchma
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -114,7 +114,7 @@ class WindowSet:
             idx = order[i : i + batch_size]
             yield self.get(idx), (None if self.y is None else self.y[idx])
 
-    def subset(self, idx) -> "WindowSet":
+    def subset(self, idx) -> WindowSet:
         idx = np.asarray(idx)
         return WindowSet(
             sources=self.sources,
@@ -125,12 +125,12 @@ class WindowSet:
             info=dict(self.info),
         )
 
-    def without_labels(self) -> "WindowSet":
+    def without_labels(self) -> WindowSet:
         """The same windows with labels removed: what an adapter sees at test time."""
         return WindowSet(self.sources, self.refs, self.meta.copy(), None, self.classes, dict(self.info))
 
     @staticmethod
-    def concat(sets: Sequence["WindowSet"]) -> "WindowSet":
+    def concat(sets: Sequence[WindowSet]) -> WindowSet:
         """Concatenate window sets (sharing sources where they are the same objects)."""
         sets = [s for s in sets if len(s)]
         if not sets:

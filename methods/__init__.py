@@ -6,7 +6,9 @@ denoising-pretrained video Transformer and the patient/video-level contrastive T
 added here as their adapters land.
 """
 
-from methods import resnet_lstm_supcon  # noqa: F401  (importing registers the methods)
-from methods import distilclip_eeg  # noqa: F401
-from methods import pv_contrastive_timesformer  # noqa: F401
-from methods import video_ssl_transformer  # noqa: F401
+from methods import (
+    distilclip_eeg,  # noqa: F401
+    pv_contrastive_timesformer,  # noqa: F401
+    resnet_lstm_supcon,  # noqa: F401  (importing registers the methods)
+    video_ssl_transformer,  # noqa: F401
+)

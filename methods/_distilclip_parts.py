@@ -54,10 +54,11 @@ from __future__ import annotations
 import math
 import os
 import string
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -217,9 +218,15 @@ class PatchEmbedding(nn.Module):
     """
 
     def __init__(
-        self, n_chans: int, n_filters: int, embed_dim: int, filter_time_length: int, pool_time_length: int,
-        pool_time_stride: int, dropout: float,
-    ):  # fmt: skip
+        self,
+        n_chans: int,
+        n_filters: int,
+        embed_dim: int,
+        filter_time_length: int,
+        pool_time_length: int,
+        pool_time_stride: int,
+        dropout: float,
+    ):
         super().__init__()
         self.temporal = nn.Conv2d(1, n_filters, (1, filter_time_length))
         self.spatial = nn.Conv2d(n_filters, n_filters, (n_chans, 1))
@@ -318,9 +325,14 @@ class PromptConformer(nn.Module):
                 "smaller filter_time_length / pool_time_length."
             )
         self.patch = PatchEmbedding(
-            n_chans, cfg.n_filters, cfg.embed_dim, cfg.filter_time_length, cfg.pool_time_length,
-            cfg.pool_time_stride, cfg.conv_dropout,
-        )  # fmt: skip
+            n_chans,
+            cfg.n_filters,
+            cfg.embed_dim,
+            cfg.filter_time_length,
+            cfg.pool_time_length,
+            cfg.pool_time_stride,
+            cfg.conv_dropout,
+        )
         self.blocks = nn.ModuleList(
             TransformerBlock(cfg.embed_dim, cfg.heads, cfg.ff_expansion, cfg.dropout) for _ in range(cfg.depth)
         )
@@ -401,8 +413,11 @@ def text_encoder_shape(path: Path, n_layers: int | None = None) -> dict[str, int
 
     try:
         config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
-        shape = {"layers": int(config["num_hidden_layers"]), "hidden_size": int(config["hidden_size"]),
-                 "attention_heads": int(config["num_attention_heads"])}
+        shape = {
+            "layers": int(config["num_hidden_layers"]),
+            "hidden_size": int(config["hidden_size"]),
+            "attention_heads": int(config["num_attention_heads"]),
+        }
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DataError(f"cannot read the BERT configuration (config.json) in {path}: {exc}") from exc
     if n_layers is not None:
@@ -431,9 +446,12 @@ def load_bert(path: Path, dropout: float, n_layers: int | None = None):
     with _offline_quiet():
         try:
             model = AutoModel.from_pretrained(
-                str(path), local_files_only=True, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
+                str(path),
+                local_files_only=True,
+                hidden_dropout_prob=dropout,
+                attention_probs_dropout_prob=dropout,
                 attn_implementation="eager",
-            )  # fmt: skip
+            )
             tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         except (OSError, ValueError, KeyError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -529,9 +547,15 @@ class TeacherNet(nn.Module):
     """
 
     def __init__(
-        self, eeg: PromptConformer, text: BertLP | None, n_classes: int, fusion: str = "concat",
-        scale_init: float = 1 / 0.07, max_scale: float = 100.0, text_hidden: int | None = None,
-    ):  # fmt: skip
+        self,
+        eeg: PromptConformer,
+        text: BertLP | None,
+        n_classes: int,
+        fusion: str = "concat",
+        scale_init: float = 1 / 0.07,
+        max_scale: float = 100.0,
+        text_hidden: int | None = None,
+    ):
         super().__init__()
         dim = eeg.cfg.embed_dim
         self.eeg = eeg
@@ -638,9 +662,13 @@ def clip_loss(f_eeg: torch.Tensor, f_txt: torch.Tensor, codes: torch.Tensor, sca
 
 
 def distillation_loss(
-    student_logits: torch.Tensor, teacher_logits: torch.Tensor, y: torch.Tensor, alpha: float, temperature: float,
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    y: torch.Tensor,
+    alpha: float,
+    temperature: float,
     weight: torch.Tensor | None = None,
-) -> torch.Tensor:  # fmt: skip
+) -> torch.Tensor:
     """Algorithm 2: ``alpha * CE(student, y) + (1 - alpha) * t^2 * KL(p_teacher^t || p_student^t)``.
 
     ``p^t = softmax(logits / t)``; the KL divergence is averaged over the batch and scaled by

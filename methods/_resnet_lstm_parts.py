@@ -175,7 +175,7 @@ class SpectrogramScaler(nn.Module):
         self.register_buffer("std", torch.ones(n_chans, 1, n_freqs))
 
     @torch.no_grad()
-    def fit(self, train: WindowSet, batch_size: int = 512) -> "SpectrogramScaler":
+    def fit(self, train: WindowSet, batch_size: int = 512) -> SpectrogramScaler:
         total = sq = None
         count = 0
         for x, _ in train.iter_batches(batch_size):
@@ -255,7 +255,9 @@ class SequenceClassifier(nn.Module):
     def __init__(self, encoder: Encoder, n_classes: int, lstm_hidden: int | None, dropout: float):
         super().__init__()
         self.encoder = encoder
-        self.lstm = None if lstm_hidden is None else nn.LSTM(EMBED_DIM, lstm_hidden, num_layers=LSTM_LAYERS, batch_first=True)
+        self.lstm = (
+            None if lstm_hidden is None else nn.LSTM(EMBED_DIM, lstm_hidden, num_layers=LSTM_LAYERS, batch_first=True)
+        )
         width = EMBED_DIM if lstm_hidden is None else lstm_hidden
         self.head = nn.Sequential(nn.Dropout(dropout), nn.ReLU(), nn.Linear(width, n_classes))
 

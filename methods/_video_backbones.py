@@ -48,8 +48,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +71,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # --------------------------------------------------------------------------------------------
 # I3D
 # --------------------------------------------------------------------------------------------
+
 
 def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow 'SAME' padding (front, back) so that the output has ``ceil(size / stride)`` steps."""
@@ -187,9 +188,24 @@ class InceptionI3d(nn.Module):
         Dropout before the logits (the paper keeps 0.5).
     """
 
-    STAGES = ("Conv3d_1a_7x7", "pool_2a", "Conv3d_2b_1x1", "Conv3d_2c_3x3", "pool_3a",
-              "Mixed_3b", "Mixed_3c", "pool_4a", "Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e",
-              "Mixed_4f", "pool_5a", "Mixed_5b", "Mixed_5c")  # fmt: skip
+    STAGES = (
+        "Conv3d_1a_7x7",
+        "pool_2a",
+        "Conv3d_2b_1x1",
+        "Conv3d_2c_3x3",
+        "pool_3a",
+        "Mixed_3b",
+        "Mixed_3c",
+        "pool_4a",
+        "Mixed_4b",
+        "Mixed_4c",
+        "Mixed_4d",
+        "Mixed_4e",
+        "Mixed_4f",
+        "pool_5a",
+        "Mixed_5b",
+        "Mixed_5c",
+    )
     feature_dim = 1024
 
     def __init__(self, num_classes: int = 400, in_channels: int = 3, dropout: float = 0.5):
@@ -259,6 +275,7 @@ def build_i3d(num_classes: int = 400, in_channels: int = 3, dropout: float = 0.5
 # R(2+1)D-18
 # --------------------------------------------------------------------------------------------
 
+
 class R2Plus1D18(VideoResNet):
     """torchvision's R(2+1)D-18 with a ``features`` method (global average pool, 512 values).
 
@@ -289,6 +306,7 @@ def build_r2plus1d_18(pretrained_path: str | Path | None = None, num_classes: in
 # --------------------------------------------------------------------------------------------
 # TimeSformer (divided space-time attention)
 # --------------------------------------------------------------------------------------------
+
 
 class DividedSpaceTimeBlock(nn.Module):
     """One TimeSformer block: temporal attention, then spatial attention, then the MLP.
@@ -448,6 +466,7 @@ class TimeSformer(nn.Module):
 # Per-frame 2D encoder
 # --------------------------------------------------------------------------------------------
 
+
 class FrameEncoder(nn.Module):
     """A timm image network applied to every frame: ``(B, T, 3, H, W)`` -> ``(B, T, feature_dim)``.
 
@@ -482,6 +501,7 @@ def build_resnet152_frames(pretrained_path: str | Path | None = None, model_name
 # Sequence heads
 # --------------------------------------------------------------------------------------------
 
+
 class FeatureStandardizer(nn.Module):
     """Per-feature standardisation with a mean and scale fitted on training features (buffers).
 
@@ -495,7 +515,7 @@ class FeatureStandardizer(nn.Module):
         self.register_buffer("scale", torch.ones(dim))
 
     @torch.no_grad()
-    def fit(self, features: torch.Tensor) -> "FeatureStandardizer":
+    def fit(self, features: torch.Tensor) -> FeatureStandardizer:
         """Fit on ``(..., dim)`` features (every leading axis is pooled)."""
         flat = features.reshape(-1, features.shape[-1]).double()
         std = flat.std(dim=0, unbiased=False)
@@ -608,14 +628,14 @@ def timesformer_state(state: dict[str, torch.Tensor], own: dict[str, torch.Tenso
     """
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
-        name = key[len("timesformer."):] if key.startswith("timesformer.") else key
+        name = key[len("timesformer.") :] if key.startswith("timesformer.") else key
         if name in _HF_GLOBAL:
             name = _HF_GLOBAL[name]
         elif name.startswith("encoder.layer."):
-            index, rest = name[len("encoder.layer."):].split(".", 1)
+            index, rest = name[len("encoder.layer.") :].split(".", 1)
             for old, new in _HF_BLOCK:
                 if rest.startswith(old):
-                    rest = new + rest[len(old):]
+                    rest = new + rest[len(old) :]
                     break
             name = f"blocks.{index}.{rest}"
         out[name] = value
@@ -623,8 +643,9 @@ def timesformer_state(state: dict[str, torch.Tensor], own: dict[str, torch.Tenso
         target = own.get("time_embed")
         te = out[key]
         if target is not None and te.dim() == 3 and te.shape[2] == target.shape[2] and te.shape[1] != target.shape[1]:
-            out[key] = F.interpolate(te.transpose(1, 2).float(), size=target.shape[1], mode="linear",
-                                     align_corners=False).transpose(1, 2).to(te.dtype)
+            out[key] = (
+                F.interpolate(te.transpose(1, 2).float(), size=target.shape[1], mode="linear", align_corners=False)
+                .transpose(1, 2)
+                .to(te.dtype)
+            )
     return out
-
-

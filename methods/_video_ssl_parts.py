@@ -26,9 +26,9 @@ import hashlib
 import json
 import os
 import pickle
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -174,9 +174,17 @@ class DenoisingTransformer(nn.Module):
     """
 
     def __init__(
-        self, in_dim: int, n_classes: int, d_model: int = 1024, heads: int = 8, layers: int = 6,
-        ff_dim: int = 4096, max_positions: int = 256, dropout: float = 0.1, classifier_dropout: float = 0.5,
-    ):  # fmt: skip
+        self,
+        in_dim: int,
+        n_classes: int,
+        d_model: int = 1024,
+        heads: int = 8,
+        layers: int = 6,
+        ff_dim: int = 4096,
+        max_positions: int = 256,
+        dropout: float = 0.1,
+        classifier_dropout: float = 0.5,
+    ):
         super().__init__()
         from methods._video_backbones import FeatureStandardizer
 
@@ -304,9 +312,14 @@ def pretraining_loss(
 
 
 def grouped_batches(
-    patients: np.ndarray, videos: np.ndarray, rng: np.random.Generator, batch_size: int,
-    videos_per_patient: int, clips_per_video: int, n_batches: int,
-) -> Iterator[np.ndarray]:  # fmt: skip
+    patients: np.ndarray,
+    videos: np.ndarray,
+    rng: np.random.Generator,
+    batch_size: int,
+    videos_per_patient: int,
+    clips_per_video: int,
+    n_batches: int,
+) -> Iterator[np.ndarray]:
     """Batches built so that every clip has positives at both levels.
 
     Uniformly random batches of 8 clips out of thousands rarely hold two clips of one video, which
@@ -434,8 +447,9 @@ def best_state_tracker():
 
     def update(net: nn.Module, loss: float, epoch: int) -> None:
         if loss < best["loss"]:
-            best.update(loss=loss, epoch=epoch,
-                        state={k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()})
+            best.update(
+                loss=loss, epoch=epoch, state={k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
+            )
 
     def restore(net: nn.Module) -> int | None:
         if best["state"] is not None:

@@ -82,12 +82,12 @@ BERT-LP
     paper used a 12-layer, 768-wide BERT: pass its folder, ``--set text_encoder=/path``). Any other
     encoder than a 12-layer, 768-wide one is named in ``weights_source`` as standing in for the
     paper's (:func:`text_source`), so the boards never show such a ``paper`` run as the paper's.
-    Attention and hidden dropout 0.2 (paper). Features are mean-pooled token outputs (MiniLM's pooling; the paper gives none),
-    projected linearly into the EEG embedding space. ``text_finetune="all"`` trains BERT and
-    prompts, as Algorithm 1 back-propagates into ``E_txt``; ``"prompts"`` freezes BERT; ``"none"``
-    freezes both, and BERT-LP's outputs are then computed once per fit (in evaluation mode) with
-    only the projection trained. Texts are tokenised once per fit and each distinct text of a
-    batch is encoded once.
+    Attention and hidden dropout 0.2 (paper). Features are mean-pooled token outputs (MiniLM's
+    pooling; the paper gives none), projected linearly into the EEG embedding space.
+    ``text_finetune="all"`` trains BERT and prompts, as Algorithm 1 back-propagates into ``E_txt``;
+    ``"prompts"`` freezes BERT; ``"none"`` freezes both, and BERT-LP's outputs are then computed
+    once per fit (in evaluation mode) with only the projection trained. Texts are tokenised once per
+    fit and each distinct text of a batch is encoded once.
 Logit scale sigma
     Learnable, stored as its logarithm, initialised to 1/0.07 and clamped at 100 (CLIP).
 Loss weights and distillation
@@ -224,29 +224,69 @@ DEFAULT_TEMPLATE = (
 
 _TEACHER_PAPER: dict[str, Any] = {
     # EEG encoder (Conformer)
-    "embed_dim": 540, "depth": 8, "heads": 10, "ff_expansion": 4, "dropout": 0.3, "eeg_prompts": 8,
-    "n_filters": 40, "filter_time_length": 25, "pool_time_length": 75, "pool_time_stride": 15, "conv_dropout": 0.3,
+    "embed_dim": 540,
+    "depth": 8,
+    "heads": 10,
+    "ff_expansion": 4,
+    "dropout": 0.3,
+    "eeg_prompts": 8,
+    "n_filters": 40,
+    "filter_time_length": 25,
+    "pool_time_length": 75,
+    "pool_time_stride": 15,
+    "conv_dropout": 0.3,
     "normalisation": "recording",
     # text encoder (BERT-LP) and descriptions
-    "text_encoder": "minilm", "text_layers": None, "text_prompts": 8, "text_dropout": 0.2, "text_finetune": "all",
-    "text_max_tokens": 128, "text_template": DEFAULT_TEMPLATE,
+    "text_encoder": "minilm",
+    "text_layers": None,
+    "text_prompts": 8,
+    "text_dropout": 0.2,
+    "text_finetune": "all",
+    "text_max_tokens": 128,
+    "text_template": DEFAULT_TEMPLATE,
     # CLIP objective
-    "fusion": "concat", "alpha": 0.5, "logit_scale_init": 1 / 0.07, "logit_scale_max": 100.0,
+    "fusion": "concat",
+    "alpha": 0.5,
+    "logit_scale_init": 1 / 0.07,
+    "logit_scale_max": 100.0,
     # optimisation
-    "epochs": 400, "lr": 1e-5, "batch_size": 32, "weight_decay": 1e-4, "betas": [0.9, 0.999], "balance": True,
-    "lr_schedule": "constant", "max_windows_per_epoch": None,
-}  # fmt: skip
+    "epochs": 400,
+    "lr": 1e-5,
+    "batch_size": 32,
+    "weight_decay": 1e-4,
+    "betas": [0.9, 0.999],
+    "balance": True,
+    "lr_schedule": "constant",
+    "max_windows_per_epoch": None,
+}
 _STUDENT_PAPER: dict[str, Any] = {
-    "student_embed_dim": 540, "student_depth": 4, "student_epochs": 100, "student_lr": 1e-5, "kd_alpha": 0.5,
+    "student_embed_dim": 540,
+    "student_depth": 4,
+    "student_epochs": 100,
+    "student_lr": 1e-5,
+    "kd_alpha": 0.5,
     "temperature": 1.0,
-}  # fmt: skip
+}
 _SMOKE: dict[str, Any] = {
-    "embed_dim": 40, "depth": 2, "n_filters": 10, "dropout": 0.0, "conv_dropout": 0.0, "eeg_prompts": 4,
-    "text_prompts": 0, "text_finetune": "none", "text_max_tokens": 64,
-    "epochs": 18, "lr": 3e-3, "lr_schedule": "cosine", "max_windows_per_epoch": 512,
-    "student_embed_dim": 40, "student_depth": 1, "student_epochs": 12, "student_lr": 3e-3,
+    "embed_dim": 40,
+    "depth": 2,
+    "n_filters": 10,
+    "dropout": 0.0,
+    "conv_dropout": 0.0,
+    "eeg_prompts": 4,
+    "text_prompts": 0,
+    "text_finetune": "none",
+    "text_max_tokens": 64,
+    "epochs": 18,
+    "lr": 3e-3,
+    "lr_schedule": "cosine",
+    "max_windows_per_epoch": 512,
+    "student_embed_dim": 40,
+    "student_depth": 1,
+    "student_epochs": 12,
+    "student_lr": 3e-3,
     "normalisation": "window",
-}  # fmt: skip
+}
 
 
 def _budgets(student: bool) -> dict[str, dict[str, Any]]:
@@ -266,8 +306,11 @@ def text_source(params: dict[str, Any]) -> str:
     shape = text_encoder_shape(path, params["text_layers"])
     if shape == PAPER_TEXT_ENCODER:
         return origin
-    used = "MiniLM-L6" if params["text_encoder"] == MINILM else (
-        f"a {shape['layers']}-layer {shape['hidden_size']}-wide BERT")
+    used = (
+        "MiniLM-L6"
+        if params["text_encoder"] == MINILM
+        else (f"a {shape['layers']}-layer {shape['hidden_size']}-wide BERT")
+    )
     return f"{stand_in_source(used, PAPER_TEXT)} from {origin}"
 
 
@@ -278,7 +321,9 @@ def stated_settings(params: dict[str, Any], student: bool) -> dict[str, Any]:
 
     shape = text_encoder_shape(resolve_text_encoder(str(params["text_encoder"]))[0], params["text_layers"])
     out: dict[str, Any] = {
-        "optimizer": "adam", "bandpass": BANDPASS, "mixed_precision": True,  # autocast on CUDA
+        "optimizer": "adam",
+        "bandpass": BANDPASS,
+        "mixed_precision": True,  # autocast on CUDA
         # the epoch of lowest class-balanced validation cross-entropy is kept (not the paper's F1)
         "selection_metric": "cross_entropy",
         "text_prompts.every_layer": int(params["text_prompts"]) > 0,
@@ -351,12 +396,17 @@ class _DistilClipBase(MethodAdapter):
         p = self.params
         return ConformerConfig(
             embed_dim=int(p["student_embed_dim" if student else "embed_dim"]),
-            depth=int(p["student_depth" if student else "depth"]), heads=int(p["heads"]),
-            ff_expansion=int(p["ff_expansion"]), dropout=float(p["dropout"]), n_prompts=int(p["eeg_prompts"]),
-            n_filters=int(p["n_filters"]), filter_time_length=int(p["filter_time_length"]),
-            pool_time_length=int(p["pool_time_length"]), pool_time_stride=int(p["pool_time_stride"]),
+            depth=int(p["student_depth" if student else "depth"]),
+            heads=int(p["heads"]),
+            ff_expansion=int(p["ff_expansion"]),
+            dropout=float(p["dropout"]),
+            n_prompts=int(p["eeg_prompts"]),
+            n_filters=int(p["n_filters"]),
+            filter_time_length=int(p["filter_time_length"]),
+            pool_time_length=int(p["pool_time_length"]),
+            pool_time_stride=int(p["pool_time_stride"]),
             conv_dropout=float(p["conv_dropout"]),
-        )  # fmt: skip
+        )
 
     def _windows(self, ws: WindowSet, idx: np.ndarray) -> np.ndarray:
         """Windows ``idx`` of ``ws`` as the network sees them (see ``normalisation``).
@@ -554,9 +604,12 @@ class _DistilClipBase(MethodAdapter):
         state.restore(net)
         net.eval()
         context.logger.info(
-            "%s: teacher trained, %d epochs in %.1f s (kept %s)", self.meta.name, int(p["epochs"]),
-            time.perf_counter() - t0, state.describe(),
-        )  # fmt: skip
+            "%s: teacher trained, %d epochs in %.1f s (kept %s)",
+            self.meta.name,
+            int(p["epochs"]),
+            time.perf_counter() - t0,
+            state.describe(),
+        )
 
     # -- shared training helpers ----------------------------------------------------------------------------
     def _loss_weight(self, y: np.ndarray, n_classes: int, device):
@@ -792,9 +845,13 @@ class DistilClipEEGStudent(_DistilClipBase):
         state.restore(student)
         student.eval()
         context.logger.info(
-            "%s: student distilled, %d epochs in %.1f s (kept %s; teacher %s)", self.meta.name,
-            int(p["student_epochs"]), time.perf_counter() - t0, state.describe(), self.teacher_origin_,
-        )  # fmt: skip
+            "%s: student distilled, %d epochs in %.1f s (kept %s; teacher %s)",
+            self.meta.name,
+            int(p["student_epochs"]),
+            time.perf_counter() - t0,
+            state.describe(),
+            self.teacher_origin_,
+        )
 
     def _student_logits(self, ws: WindowSet) -> np.ndarray:
         import torch
@@ -831,9 +888,13 @@ class DistilClipEEGStudent(_DistilClipBase):
 
 
 def efficiency(
-    adapter: _DistilClipBase, window_shape: tuple[int, ...], n_classes: int = 2, include_text: bool = True,
-    latency_batch: int = 32, latency_repeats: int = 5,
-) -> dict[str, Any]:  # fmt: skip
+    adapter: _DistilClipBase,
+    window_shape: tuple[int, ...],
+    n_classes: int = 2,
+    include_text: bool = True,
+    latency_batch: int = 32,
+    latency_repeats: int = 5,
+) -> dict[str, Any]:
     """Size, compute and latency of a DistilCLIP-EEG adapter's per-window inference path.
 
     Uses the fitted networks when the adapter was fitted, otherwise untrained ones built from its

@@ -30,9 +30,10 @@ Clips (``representation="video"``, :data:`REPRESENTATION`)
     pixels" on "non-overlapping clips, each lasting 10 seconds": 96 frames over 10 s, that is
     9.6 fps, 224 x 224 (the network reads the number of frames from the clips). The harness cuts a
     video run's windows to the method's clip, ``n_frames / fps`` seconds, back to back. Each clip
-    is 14.5 MB in the clip cache (uint8); ``seizure-bench plan`` gives the total. The paper's Mask R-CNN crop around the hospital bed is the dataset's bounding boxes, when
-    it has them. Frames are resized to ``img_size`` and normalised with the reference TimeSformer's
-    statistics (mean 0.45, std 0.225).
+    is 14.5 MB in the clip cache (uint8); ``seizure-bench plan`` gives the total. The paper's Mask
+    R-CNN crop around the hospital bed is the dataset's bounding boxes, when it has them. Frames are
+    resized to ``img_size`` and normalised with the reference TimeSformer's statistics (mean 0.45,
+    std 0.225).
 Encoder
     Divided space-time attention, patch 16, 12 blocks of 12 heads, width 768
     (:class:`methods._video_backbones.TimeSformer`, 121.3 M parameters without a classifier); the
@@ -130,24 +131,54 @@ TASK_DEFAULTS = {"classification": {"target": "focus"}}
 
 _PAPER: dict[str, Any] = {
     # TimeSformer encoder
-    "img_size": 224, "patch_size": 16, "embed_dim": 768, "depth": 12, "heads": 12, "backbone_weights": None, "init_seed": 0,
+    "img_size": 224,
+    "patch_size": 16,
+    "embed_dim": 768,
+    "depth": 12,
+    "heads": 12,
+    "backbone_weights": None,
+    "init_seed": 0,
     "feature_batch": 8,
     # contrastive pre-training
-    "temperature": 0.1, "pretrain_epochs": 5, "pretrain_batch_size": 8, "pretrain_lr": 1e-4,
-    "pretrain_weight_decay": 1e-4, "videos_per_patient": 2, "clips_per_video": 2,
-    "max_pretrain_batches_per_epoch": None, "pretrain_on_training_clips": True,
+    "temperature": 0.1,
+    "pretrain_epochs": 5,
+    "pretrain_batch_size": 8,
+    "pretrain_lr": 1e-4,
+    "pretrain_weight_decay": 1e-4,
+    "videos_per_patient": 2,
+    "clips_per_video": 2,
+    "max_pretrain_batches_per_epoch": None,
+    "pretrain_on_training_clips": True,
     # head
-    "head_hidden": [256, 64], "epochs": 10, "lr": 1e-3, "batch_size": 8, "weight_decay": 0.0,
-}  # fmt: skip
+    "head_hidden": [256, 64],
+    "epochs": 10,
+    "lr": 1e-3,
+    "batch_size": 8,
+    "weight_decay": 0.0,
+}
 _SMOKE: dict[str, Any] = {
-    "img_size": 32, "patch_size": 8, "embed_dim": 64, "depth": 2, "heads": 4, "backbone_weights": "random",
-    "pretrain_epochs": 2, "pretrain_lr": 1e-3,
-    "max_pretrain_batches_per_epoch": 16, "head_hidden": [32, 16],
-}  # fmt: skip
+    "img_size": 32,
+    "patch_size": 8,
+    "embed_dim": 64,
+    "depth": 2,
+    "heads": 4,
+    "backbone_weights": "random",
+    "pretrain_epochs": 2,
+    "pretrain_lr": 1e-3,
+    "max_pretrain_batches_per_epoch": 16,
+    "head_hidden": [32, 16],
+}
 _NO_PRETRAIN_KEYS = {
-    "temperature", "pretrain_epochs", "pretrain_batch_size", "pretrain_lr", "pretrain_weight_decay",
-    "videos_per_patient", "clips_per_video", "max_pretrain_batches_per_epoch", "pretrain_on_training_clips",
-}  # fmt: skip
+    "temperature",
+    "pretrain_epochs",
+    "pretrain_batch_size",
+    "pretrain_lr",
+    "pretrain_weight_decay",
+    "videos_per_patient",
+    "clips_per_video",
+    "max_pretrain_batches_per_epoch",
+    "pretrain_on_training_clips",
+}
 
 
 def _budgets(pretrain: bool) -> dict[str, dict[str, Any]]:
@@ -195,10 +226,13 @@ class _PVContrastiveBase(MethodAdapter):
 
         # Refused here, when the harness first builds the adapter: before any data is read.
         self.weights_path_ = torch_utils.weights_file(
-            p["backbone_weights"], method=self.meta.name, setting="backbone_weights",
+            p["backbone_weights"],
+            method=self.meta.name,
+            setting="backbone_weights",
             needs="Kinetics-400 TimeSformer weights",
-            example="TimeSformer_divST_96x4_224_K400.pyth (the reference TimeSformer-L file) or a Hugging Face TimeSformer folder",
-        )  # fmt: skip
+            example="TimeSformer_divST_96x4_224_K400.pyth (the reference TimeSformer-L file) "
+            "or a Hugging Face TimeSformer folder",
+        )
         self.pretrain_note_ = "no contrastive pre-training" if not self.LEVELS else "not pre-trained"
 
     # -- encoder ------------------------------------------------------------------------------------------------------
@@ -220,12 +254,18 @@ class _PVContrastiveBase(MethodAdapter):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(p["init_seed"]))
             encoder = vb.TimeSformer(
-                img_size=int(p["img_size"]), patch_size=int(p["patch_size"]), num_frames=n_frames,
-                embed_dim=int(p["embed_dim"]), depth=int(p["depth"]), num_heads=int(p["heads"]), num_classes=0,
-            )  # fmt: skip
+                img_size=int(p["img_size"]),
+                patch_size=int(p["patch_size"]),
+                num_frames=n_frames,
+                embed_dim=int(p["embed_dim"]),
+                depth=int(p["depth"]),
+                num_heads=int(p["heads"]),
+                num_classes=0,
+            )
         if self.weights_path_ is not None:
-            self.encoder_origin_ = vb.load_weights(encoder, self.weights_path_, ignore=vb.TIMESFORMER_HEAD,
-                                                   convert=vb.timesformer_state)
+            self.encoder_origin_ = vb.load_weights(
+                encoder, self.weights_path_, ignore=vb.TIMESFORMER_HEAD, convert=vb.timesformer_state
+            )
         else:
             self.encoder_origin_ = f"random-init:{int(p['init_seed'])}"
         return encoder
@@ -257,10 +297,16 @@ class _PVContrastiveBase(MethodAdapter):
 
         cache_dir = self.cache_dir_ if not self.LEVELS else None  # a fold's pre-trained encoder is its own
         extractor = {
-            "name": "timesformer-cls", "weights": self.encoder_origin_, "img_size": int(p["img_size"]),
-            "patch_size": int(p["patch_size"]), "embed_dim": int(p["embed_dim"]), "depth": int(p["depth"]),
-            "heads": int(p["heads"]), "normalisation": "kinetics", "version": 1,
-        }  # fmt: skip
+            "name": "timesformer-cls",
+            "weights": self.encoder_origin_,
+            "img_size": int(p["img_size"]),
+            "patch_size": int(p["patch_size"]),
+            "embed_dim": int(p["embed_dim"]),
+            "depth": int(p["depth"]),
+            "heads": int(p["heads"]),
+            "normalisation": "kinetics",
+            "version": 1,
+        }
         out = cached_features(ws, extractor, compute, cache_dir, int(p["feature_batch"]))
         encoder.eval()
         return out
@@ -290,7 +336,6 @@ class _PVContrastiveBase(MethodAdapter):
         """
         if self.pretrained_:
             return
-        import torch
 
         from benchmark import torch_utils
         from methods import _video_ssl_parts as parts
@@ -314,17 +359,25 @@ class _PVContrastiveBase(MethodAdapter):
         if contextual is None or not len(contextual):
             context.logger.warning(
                 "%s: no unlabelled contextual clips in this fold; contrastive pre-training on the %d training clips "
-                "without their labels only", self.meta.name, len(unlabelled),
-            )  # fmt: skip
+                "without their labels only",
+                self.meta.name,
+                len(unlabelled),
+            )
         data = WindowSet.concat(sets) if len(sets) > 1 else sets[0]
         objective = " + ".join({"video": "L_vc", "patient": "L_pc"}[lv] for lv in self.LEVELS)
         self.pretrain_note_ = f"contrastive pre-training ({objective}) on {' and '.join(parts_note)}"
         config = {
-            **{k: p[k] for k in sorted(p) if k not in ("epochs", "lr", "batch_size", "weight_decay", "head_hidden",
-                                                       "feature_batch")},
-            "levels": list(self.LEVELS), "weights": self.encoder_origin_, "n_frames": n_frames,
-            "clips": parts.windows_fingerprint(data.meta), "n_clips": len(data),
-        }  # fmt: skip
+            **{
+                k: p[k]
+                for k in sorted(p)
+                if k not in ("epochs", "lr", "batch_size", "weight_decay", "head_hidden", "feature_batch")
+            },
+            "levels": list(self.LEVELS),
+            "weights": self.encoder_origin_,
+            "n_frames": n_frames,
+            "clips": parts.windows_fingerprint(data.meta),
+            "n_clips": len(data),
+        }
         cache = None if context.work_dir is None else Path(context.work_dir) / CHECKPOINT
         if cache is not None and cache.exists():
             saved, why = parts.load_checkpoint(cache, _FORMAT, config)
@@ -333,8 +386,12 @@ class _PVContrastiveBase(MethodAdapter):
                 self.pretrained_ = True
                 context.logger.info("%s: loaded the fold's pre-trained encoder from %s", self.meta.name, cache)
                 return
-            context.logger.warning("%s: cannot use %s (%s); pre-training again", self.meta.name, cache,
-                                   why or "it does not fit this encoder")
+            context.logger.warning(
+                "%s: cannot use %s (%s); pre-training again",
+                self.meta.name,
+                cache,
+                why or "it does not fit this encoder",
+            )
         torch_utils.seed_everything(parts.stage_seed(context.seed, _PRETRAIN_STAGE))
         self._contrast(data, context)
         if cache is not None:
@@ -361,8 +418,9 @@ class _PVContrastiveBase(MethodAdapter):
         if p["max_pretrain_batches_per_epoch"] is not None:
             n_batches = min(n_batches, int(p["max_pretrain_batches_per_epoch"]))
         epochs = int(p["pretrain_epochs"])
-        opt = torch.optim.AdamW(encoder.parameters(), lr=float(p["pretrain_lr"]),
-                                weight_decay=float(p["pretrain_weight_decay"]))  # fmt: skip
+        opt = torch.optim.AdamW(
+            encoder.parameters(), lr=float(p["pretrain_lr"]), weight_decay=float(p["pretrain_weight_decay"])
+        )
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs * n_batches))
         amp, grad_scaler = torch_utils._autocast(device)
         rng = np.random.default_rng([context.seed, _PRETRAIN_STAGE])
@@ -370,15 +428,19 @@ class _PVContrastiveBase(MethodAdapter):
         encoder.train()
         for epoch in self._epochs(epochs, context, "pre-training"):
             total, steps = 0.0, 0
-            for rows in parts.grouped_batches(patients, videos, rng, batch, int(p["videos_per_patient"]),
-                                              int(p["clips_per_video"]), n_batches):  # fmt: skip
+            for rows in parts.grouped_batches(
+                patients, videos, rng, batch, int(p["videos_per_patient"]), int(p["clips_per_video"]), n_batches
+            ):
                 x = torch_utils.to_device(data.get(rows), device)
                 with amp:
                     z = self._embed(x)
                 loss = parts.pretraining_loss(
-                    z, torch.from_numpy(videos[rows]).to(device), torch.from_numpy(patients[rows]).to(device),
-                    self.LEVELS, float(p["temperature"]),
-                )  # fmt: skip
+                    z,
+                    torch.from_numpy(videos[rows]).to(device),
+                    torch.from_numpy(patients[rows]).to(device),
+                    self.LEVELS,
+                    float(p["temperature"]),
+                )
                 torch_utils.optimizer_step(opt, loss, grad_scaler)
                 sched.step()
                 total, steps = total + float(loss.detach()), steps + 1
@@ -387,9 +449,13 @@ class _PVContrastiveBase(MethodAdapter):
         encoder.eval()
         self.pretrain_history_ = losses
         context.logger.info(
-            "%s: %s, %d epochs in %.1f s (loss %s)", self.meta.name, self.pretrain_note_, len(losses),
-            time.perf_counter() - t0, f"{losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "n/a",
-        )  # fmt: skip
+            "%s: %s, %d epochs in %.1f s (loss %s)",
+            self.meta.name,
+            self.pretrain_note_,
+            len(losses),
+            time.perf_counter() - t0,
+            f"{losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "n/a",
+        )
 
     # -- stage 2: the classification head ------------------------------------------------------------------------------
     def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
@@ -445,9 +511,12 @@ class _PVContrastiveBase(MethodAdapter):
         kept = restore(head)
         self.head_ = head.eval()
         context.logger.info(
-            "%s: head trained %d epochs in %.1f s (kept %s)", self.meta.name, len(self.history_),
-            time.perf_counter() - t0, "the last epoch" if kept is None else f"epoch {kept}, lowest validation loss",
-        )  # fmt: skip
+            "%s: head trained %d epochs in %.1f s (kept %s)",
+            self.meta.name,
+            len(self.history_),
+            time.perf_counter() - t0,
+            "the last epoch" if kept is None else f"epoch {kept}, lowest validation loss",
+        )
 
     def predict_proba(self, test: WindowSet) -> np.ndarray:
         import torch
@@ -475,7 +544,6 @@ class _PVContrastiveBase(MethodAdapter):
         return int(sum(prm.numel() for prm in enc.parameters()) + sum(prm.numel() for prm in head.parameters()))
 
     def weights_source(self) -> str:
-        p = self.params
         from benchmark import torch_utils
 
         if self.weights_path_ is not None:
@@ -544,10 +612,11 @@ class PVContrastiveTimeSformer(_PVContrastiveBase):
 
     LEVELS = ("video", "patient")
     meta = _meta(
-        "pv_contrastive_timesformer", True,
+        "pv_contrastive_timesformer",
+        True,
         "TimeSformer clip encoder pre-trained with video- and patient-level contrastive losses on unlabelled "
         "videos, frozen, with a linear-layer head (TLE vs exTLE by default); videos by majority vote.",
-    )  # fmt: skip
+    )
 
 
 @register
@@ -556,7 +625,8 @@ class PVContrastiveTimeSformerVideoOnly(_PVContrastiveBase):
 
     LEVELS = ("video",)
     meta = _meta(
-        "pv_contrastive_timesformer_video_only", True,
+        "pv_contrastive_timesformer_video_only",
+        True,
         "Ablation of pv_contrastive_timesformer: pre-training with the video-level contrastive loss only.",
     )
 
@@ -567,7 +637,8 @@ class PVContrastiveTimeSformerPatientOnly(_PVContrastiveBase):
 
     LEVELS = ("patient",)
     meta = _meta(
-        "pv_contrastive_timesformer_patient_only", True,
+        "pv_contrastive_timesformer_patient_only",
+        True,
         "Ablation of pv_contrastive_timesformer: pre-training with the patient-level contrastive loss only.",
     )
 
@@ -578,7 +649,8 @@ class PVContrastiveTimeSformerNoPretrain(_PVContrastiveBase):
 
     LEVELS = ()
     meta = _meta(
-        "pv_contrastive_timesformer_nopretrain", False,
+        "pv_contrastive_timesformer_nopretrain",
+        False,
         "Ablation of pv_contrastive_timesformer: no contrastive pre-training, head on the frozen initial "
         "TimeSformer (Kinetics-400 weights, as in the paper, from --set backbone_weights=PATH).",
     )

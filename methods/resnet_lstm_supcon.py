@@ -155,17 +155,32 @@ _LOAD_ERRORS = (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingEr
 
 _NETWORK = {"stem": "paper", "dropout": 0.5, "encoder_weights": None}
 _PRETRAIN = {
-    "pretrain_epochs": 300, "pretrain_lr": 0.05, "pretrain_batch_size": 512, "temperature": 0.1,
-    "projection_dim": 128, "bandstop_hz": 10.0, "cutout_s": 6.0, "augment": "either",
-}  # fmt: skip
+    "pretrain_epochs": 300,
+    "pretrain_lr": 0.05,
+    "pretrain_batch_size": 512,
+    "temperature": 0.1,
+    "projection_dim": 128,
+    "bandstop_hz": 10.0,
+    "cutout_s": 6.0,
+    "augment": "either",
+}
 _DOWNSTREAM = {
-    "epochs": 100, "lr": 0.01, "batch_size": 512, "momentum": 0.9, "weight_decay": 1e-4,
-    "balance": True, "max_windows_per_epoch": None,
-}  # fmt: skip
+    "epochs": 100,
+    "lr": 0.01,
+    "batch_size": 512,
+    "momentum": 0.9,
+    "weight_decay": 1e-4,
+    "balance": True,
+    "max_windows_per_epoch": None,
+}
 _SMOKE = {
-    "stem": "torchvision", "pretrain_epochs": 12, "pretrain_batch_size": 32, "epochs": 4, "batch_size": 32,
+    "stem": "torchvision",
+    "pretrain_epochs": 12,
+    "pretrain_batch_size": 32,
+    "epochs": 4,
+    "batch_size": 32,
     "max_windows_per_epoch": 128,
-}  # fmt: skip
+}
 
 
 def _budgets(pretrain: bool, lstm: bool) -> dict[str, dict[str, Any]]:
@@ -363,13 +378,15 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         encoder.eval()
         self.pretrain_history_ = losses
         context.logger.info(
-            "%s: SupCon pre-training, %d epochs in %.1f s (loss %s)", self.meta.name, len(losses),
-            time.perf_counter() - t0, f"{losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "n/a",
-        )  # fmt: skip
+            "%s: SupCon pre-training, %d epochs in %.1f s (loss %s)",
+            self.meta.name,
+            len(losses),
+            time.perf_counter() - t0,
+            f"{losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "n/a",
+        )
 
     # -- stage 2: downstream classifier ---------------------------------------------------------------
     def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
-        import torch
 
         from benchmark import torch_utils
         from methods import _resnet_lstm_parts as parts
@@ -401,8 +418,14 @@ class _ResNetSpectrogramMethod(MethodAdapter):
             return 1
         window_s, stride_s = parts.window_geometry(train.meta)
         n = parts.context_windows(float(self.params["lstm_context_s"]), window_s, stride_s)
-        context.logger.info("%s: LSTM context %g s = %d windows of %g s every %g s", self.meta.name,
-                            self.params["lstm_context_s"], n, window_s, stride_s)
+        context.logger.info(
+            "%s: LSTM context %g s = %d windows of %g s every %g s",
+            self.meta.name,
+            self.params["lstm_context_s"],
+            n,
+            window_s,
+            stride_s,
+        )
         return n
 
     def plan_notes(self, window_s: float, stride_s: float) -> list[str]:
@@ -412,8 +435,10 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         if not self.USE_LSTM:
             return []
         n = parts.context_windows(float(self.params["lstm_context_s"]), window_s, stride_s)
-        return [f"LSTM context {self.params['lstm_context_s']:g} s of EEG = {n} consecutive windows of "
-                f"{window_s:g} s every {stride_s:g} s per classified window"]
+        return [
+            f"LSTM context {self.params['lstm_context_s']:g} s of EEG = {n} consecutive windows of "
+            f"{window_s:g} s every {stride_s:g} s per classified window"
+        ]
 
     def _finetune(self) -> bool:
         return bool(self.params.get("finetune_encoder", True)) or not self.PRETRAIN
@@ -477,8 +502,9 @@ class _ResNetSpectrogramMethod(MethodAdapter):
             record = {"epoch": epoch, "train_loss": total / norm if norm else float("nan")}
             if use_valid:
                 proba = self._predict(valid)
-                record["valid_loss"] = float(-np.average(np.log(proba[np.arange(len(valid)), valid.y] + 1e-12),
-                                                         weights=weights[valid.y]))
+                record["valid_loss"] = float(
+                    -np.average(np.log(proba[np.arange(len(valid)), valid.y] + 1e-12), weights=weights[valid.y])
+                )
                 if record["valid_loss"] < best_loss:
                     best_loss = record["valid_loss"]
                     best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
@@ -489,9 +515,13 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         model.eval()
         self.history_ = history
         context.logger.info(
-            "%s: %d epochs in %.1f s (encoder %s, %s)", self.meta.name, len(history), time.perf_counter() - t0,
-            "fine-tuned" if finetune else "frozen", self.encoder_origin_,
-        )  # fmt: skip
+            "%s: %d epochs in %.1f s (encoder %s, %s)",
+            self.meta.name,
+            len(history),
+            time.perf_counter() - t0,
+            "fine-tuned" if finetune else "frozen",
+            self.encoder_origin_,
+        )
 
     # -- inference ----------------------------------------------------------------------------------------
     def _encode_all(self, ws: WindowSet):
@@ -551,8 +581,6 @@ class _ResNetSpectrogramMethod(MethodAdapter):
     def weights_source(self) -> str:
         weights = self.params.get("encoder_weights")
         return str(Path(str(weights)).expanduser()) if weights else "random init"
-
-
 
 
 def _full_precision(device):

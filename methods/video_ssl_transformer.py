@@ -23,10 +23,11 @@ Clips (``representation="video"``, :data:`REPRESENTATION`)
     length of the model" to 256: 250 frames, padded to 256 with PAD. It does not state the
     fine-tuning clip length (only that whole videos are tested by "temporally averaging the
     predictive results"); we use the same 10-s clips, which the 256 positions hold. The 30-frame
-    span relocation then runs on 250-frame clips, as in the paper. The harness crops frames to the patient's bounding box when the dataset has boxes (the paper's
-    SSD detector crop) and resizes them to a square; the paper's resize to 128 x 171 followed by a
-    112 x 112 crop (random in pre-training, central in fine-tuning) is not repeated: features of the
-    frozen ResNet are computed once per clip and cached, which a random crop would defeat.
+    span relocation then runs on 250-frame clips, as in the paper. The harness crops frames to the
+    patient's bounding box when the dataset has boxes (the paper's SSD detector crop) and resizes
+    them to a square; the paper's resize to 128 x 171 followed by a 112 x 112 crop (random in
+    pre-training, central in fine-tuning) is not repeated: features of the frozen ResNet are
+    computed once per clip and cached, which a random crop would defeat.
 Frame encoder
     timm ResNet-152 without its classifier, frozen, on frames resized to ``frame_size`` and
     normalised with ImageNet statistics. The ``paper`` budget needs ``backbone_weights``, a local
@@ -34,8 +35,9 @@ Frame encoder
     key names; its classifier is dropped), as in the paper; nothing is downloaded, and a paper run
     without it is refused before any data is read. ``backbone_weights=random`` (what ``smoke``
     holds) keeps a random initialisation drawn from ``backbone_seed`` (the same in every fold, so
-    cached features are shared), which is not the paper's setting. ``weights_source()`` says which. Frame features are cached per clip
-    (:class:`benchmark.feature_cache.ClipFeatureCache` in ``FitContext.cache_dir``).
+    cached features are shared), which is not the paper's setting. ``weights_source()`` says which.
+    Frame features are cached per clip (:class:`benchmark.feature_cache.ClipFeatureCache` in
+    ``FitContext.cache_dir``).
 MASK and PAD
     "Tensors with the shape of image tensors but filled with fixed values of -1.0 and 0.0": images
     of the ResNet's (normalised) input filled with -1.0 and 0.0. Since the ResNet is frozen, masking
@@ -172,25 +174,61 @@ SCALER_CLIPS = 512
 
 _PAPER: dict[str, Any] = {
     # frozen frame encoder and what it sees / what the Transformer gets (paper: RGB frames, raw features)
-    "backbone": "resnet152", "backbone_weights": None, "backbone_seed": 0, "frame_size": 112, "feature_batch": 8,
-    "frame_input": "frames", "difference_gain": 4.0, "clip_standardise": False, "delta_features": False,
+    "backbone": "resnet152",
+    "backbone_weights": None,
+    "backbone_seed": 0,
+    "frame_size": 112,
+    "feature_batch": 8,
+    "frame_input": "frames",
+    "difference_gain": 4.0,
+    "clip_standardise": False,
+    "delta_features": False,
     # Transformer
-    "d_model": 1024, "heads": 8, "layers": 6, "ff_dim": 4096, "max_positions": 256, "input_length": 256,
-    "dropout": 0.1, "classifier_dropout": 0.5,
+    "d_model": 1024,
+    "heads": 8,
+    "layers": 6,
+    "ff_dim": 4096,
+    "max_positions": 256,
+    "input_length": 256,
+    "dropout": 0.1,
+    "classifier_dropout": 0.5,
     # denoising pre-training
-    "span": 30, "mask_fraction": 0.15, "mask_value": -1.0, "pad_value": 0.0,
-    "pretrain_epochs": 60, "pretrain_lr": 0.01, "pretrain_batch_size": 16, "max_pretrain_clips_per_epoch": None,
+    "span": 30,
+    "mask_fraction": 0.15,
+    "mask_value": -1.0,
+    "pad_value": 0.0,
+    "pretrain_epochs": 60,
+    "pretrain_lr": 0.01,
+    "pretrain_batch_size": 16,
+    "max_pretrain_clips_per_epoch": None,
     # fine-tuning
-    "epochs": 50, "lr": 0.005, "batch_size": 16, "weight_decay": 1e-4, "class_weighted": True,
+    "epochs": 50,
+    "lr": 0.005,
+    "batch_size": 16,
+    "weight_decay": 1e-4,
+    "class_weighted": True,
     "max_clips_per_epoch": None,
-}  # fmt: skip
+}
 _SMOKE: dict[str, Any] = {
-    "backbone": "resnet10t", "backbone_weights": "random", "frame_size": 32,
-    "frame_input": "differences", "clip_standardise": True, "delta_features": True,
-    "d_model": 64, "heads": 4, "layers": 2, "ff_dim": 128, "max_positions": 64, "input_length": None,
-    "pretrain_epochs": 3, "pretrain_lr": 1e-3, "max_pretrain_clips_per_epoch": 128,
-    "epochs": 15, "lr": 1e-3, "max_clips_per_epoch": 256,
-}  # fmt: skip
+    "backbone": "resnet10t",
+    "backbone_weights": "random",
+    "frame_size": 32,
+    "frame_input": "differences",
+    "clip_standardise": True,
+    "delta_features": True,
+    "d_model": 64,
+    "heads": 4,
+    "layers": 2,
+    "ff_dim": 128,
+    "max_positions": 64,
+    "input_length": None,
+    "pretrain_epochs": 3,
+    "pretrain_lr": 1e-3,
+    "max_pretrain_clips_per_epoch": 128,
+    "epochs": 15,
+    "lr": 1e-3,
+    "max_clips_per_epoch": 256,
+}
 FRAME_INPUTS = ("frames", "differences")
 _STD_EPS = 1e-6  # clip standardisation: a feature constant over the clip becomes 0, not NaN
 
@@ -285,9 +323,12 @@ class VideoSSLTransformer(MethodAdapter):
 
         # Refused here, when the harness first builds the adapter: before any data is read.
         self.weights_path_ = torch_utils.weights_file(
-            p["backbone_weights"], method=self.meta.name, setting="backbone_weights",
-            needs="ImageNet ResNet-152 weights", example="resnet152-f82ba261.pth (torchvision's file)",
-        )  # fmt: skip
+            p["backbone_weights"],
+            method=self.meta.name,
+            setting="backbone_weights",
+            needs="ImageNet ResNet-152 weights",
+            example="resnet152-f82ba261.pth (torchvision's file)",
+        )
 
     # -- frame encoder ---------------------------------------------------------------------------------------------
     def _frame_encoder(self):
@@ -350,10 +391,14 @@ class VideoSSLTransformer(MethodAdapter):
         encoder.to(device)
         p = self.params
         extractor = {
-            "name": f"frames-{p['backbone']}", "backbone": p["backbone"], "weights": self.backbone_origin_,
-            "frame_size": int(p["frame_size"]), "normalisation": "imagenet", "version": 1,
+            "name": f"frames-{p['backbone']}",
+            "backbone": p["backbone"],
+            "weights": self.backbone_origin_,
+            "frame_size": int(p["frame_size"]),
+            "normalisation": "imagenet",
+            "version": 1,
             "input": p["frame_input"],
-        }  # fmt: skip
+        }
         if p["frame_input"] == "differences":
             extractor["difference_gain"] = float(p["difference_gain"])
 
@@ -367,8 +412,10 @@ class VideoSSLTransformer(MethodAdapter):
         raw = cached_features(ws, extractor, compute, self.cache_dir_, int(p["feature_batch"]))
         if not (p["clip_standardise"] or p["delta_features"]):
             return raw
-        out = [self._descriptors_torch(torch.from_numpy(np.asarray(raw[i : i + PREDICT_BATCH], dtype=np.float32)))
-               for i in range(0, len(raw), PREDICT_BATCH)]
+        out = [
+            self._descriptors_torch(torch.from_numpy(np.asarray(raw[i : i + PREDICT_BATCH], dtype=np.float32)))
+            for i in range(0, len(raw), PREDICT_BATCH)
+        ]
         if out:
             return torch.cat(out).numpy()
         width = raw.shape[-1] * (2 if p["delta_features"] else 1)
@@ -389,8 +436,12 @@ class VideoSSLTransformer(MethodAdapter):
         size = int(p["frame_size"])
         device = next(encoder.parameters()).device
         with torch.inference_mode():
-            images = torch.stack([torch.full((3, size, size), float(p["mask_value"])),
-                                  torch.full((3, size, size), float(p["pad_value"]))]).to(device)
+            images = torch.stack(
+                [
+                    torch.full((3, size, size), float(p["mask_value"])),
+                    torch.full((3, size, size), float(p["pad_value"])),
+                ]
+            ).to(device)
             mask_tok, pad_tok = encoder(images).float().cpu()
         dim = mask_tok.shape[-1] * (2 if p["delta_features"] else 1)
         if p["clip_standardise"]:
@@ -432,19 +483,50 @@ class VideoSSLTransformer(MethodAdapter):
 
         p = self.params
         return parts.DenoisingTransformer(
-            in_dim, n_classes, d_model=int(p["d_model"]), heads=int(p["heads"]), layers=int(p["layers"]),
-            ff_dim=int(p["ff_dim"]), max_positions=int(p["max_positions"]), dropout=float(p["dropout"]),
+            in_dim,
+            n_classes,
+            d_model=int(p["d_model"]),
+            heads=int(p["heads"]),
+            layers=int(p["layers"]),
+            ff_dim=int(p["ff_dim"]),
+            max_positions=int(p["max_positions"]),
+            dropout=float(p["dropout"]),
             classifier_dropout=float(p["classifier_dropout"]),
-        )  # fmt: skip
+        )
 
     def _config(self, fingerprint: str, n_clips: int) -> dict:
         """What a saved pre-trained Transformer depends on (settings, frame encoder, clips)."""
-        keys = ("backbone", "frame_size", "frame_input", "difference_gain", "clip_standardise", "delta_features",
-                "d_model", "heads", "layers", "ff_dim", "max_positions", "input_length",
-                "dropout", "span", "mask_fraction", "mask_value", "pad_value", "pretrain_epochs", "pretrain_lr",
-                "pretrain_batch_size", "max_pretrain_clips_per_epoch", "weight_decay")  # fmt: skip
-        return {**{k: self.params[k] for k in keys}, "weights": self.backbone_origin_, "clips": fingerprint,
-                "n_clips": int(n_clips), "source": self.pretrain_note_}
+        keys = (
+            "backbone",
+            "frame_size",
+            "frame_input",
+            "difference_gain",
+            "clip_standardise",
+            "delta_features",
+            "d_model",
+            "heads",
+            "layers",
+            "ff_dim",
+            "max_positions",
+            "input_length",
+            "dropout",
+            "span",
+            "mask_fraction",
+            "mask_value",
+            "pad_value",
+            "pretrain_epochs",
+            "pretrain_lr",
+            "pretrain_batch_size",
+            "max_pretrain_clips_per_epoch",
+            "weight_decay",
+        )
+        return {
+            **{k: self.params[k] for k in keys},
+            "weights": self.backbone_origin_,
+            "clips": fingerprint,
+            "n_clips": int(n_clips),
+            "source": self.pretrain_note_,
+        }
 
     # -- stage 1: denoising pre-training -------------------------------------------------------------------------------
     def pretrain(self, unlabelled: WindowSet, context: FitContext) -> None:
@@ -475,8 +557,10 @@ class VideoSSLTransformer(MethodAdapter):
             )
             context.logger.warning(
                 "%s: no unlabelled contextual clips in this fold; pre-training on the %d training clips without "
-                "their labels instead", self.meta.name, len(data),
-            )  # fmt: skip
+                "their labels instead",
+                self.meta.name,
+                len(data),
+            )
         self._check_clips(data)
         feats = self._features(data)
         length = self._length(feats.shape[1])
@@ -557,9 +641,13 @@ class VideoSSLTransformer(MethodAdapter):
         model.eval()
         self.pretrain_history_ = losses
         context.logger.info(
-            "%s: %s, %d epochs in %.1f s (loss %s)", self.meta.name, self.pretrain_note_, len(losses),
-            time.perf_counter() - t0, f"{losses[0]:.3g} -> {losses[-1]:.3g}" if losses else "n/a",
-        )  # fmt: skip
+            "%s: %s, %d epochs in %.1f s (loss %s)",
+            self.meta.name,
+            self.pretrain_note_,
+            len(losses),
+            time.perf_counter() - t0,
+            f"{losses[0]:.3g} -> {losses[-1]:.3g}" if losses else "n/a",
+        )
 
     # -- stage 2: fine-tuning ----------------------------------------------------------------------------------------
     def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
@@ -584,11 +672,13 @@ class VideoSSLTransformer(MethodAdapter):
         device = torch.device(context.device)
         torch_utils.seed_everything(parts.stage_seed(context.seed, _FIT_STAGE))
         model = self.model_
-        model.classifier = nn.Sequential(nn.Dropout(float(p["classifier_dropout"])),
-                                         nn.Linear(int(p["d_model"]), train.n_classes))
+        model.classifier = nn.Sequential(
+            nn.Dropout(float(p["classifier_dropout"])), nn.Linear(int(p["d_model"]), train.n_classes)
+        )
         model.to(device)
-        weights = (parts.class_weight_reciprocal(train.y, train.n_classes) if p["class_weighted"]
-                   else np.ones(train.n_classes))  # fmt: skip
+        weights = (
+            parts.class_weight_reciprocal(train.y, train.n_classes) if p["class_weighted"] else np.ones(train.n_classes)
+        )
         weight = torch.tensor(weights, dtype=torch.float32, device=device)
         batch = int(p["batch_size"])
         cap = p["max_clips_per_epoch"]
@@ -627,9 +717,12 @@ class VideoSSLTransformer(MethodAdapter):
         kept = restore(model)
         model.eval()
         context.logger.info(
-            "%s: fine-tuned %d epochs in %.1f s (kept %s)", self.meta.name, len(self.history_),
-            time.perf_counter() - t0, "the last epoch" if kept is None else f"epoch {kept}, lowest validation loss",
-        )  # fmt: skip
+            "%s: fine-tuned %d epochs in %.1f s (kept %s)",
+            self.meta.name,
+            len(self.history_),
+            time.perf_counter() - t0,
+            "the last epoch" if kept is None else f"epoch {kept}, lowest validation loss",
+        )
 
     def _padded(self, feats: np.ndarray, device):
         """Uncorrupted sequences padded with ``r(PAD)`` to the input length, and the padding mask."""

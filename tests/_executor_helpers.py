@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
-
 from fakes import harness_fold_id
 
 from benchmark.adapters import REGISTRY, MethodAdapter, MethodMeta
@@ -37,7 +36,10 @@ class CentroidAdapter(MethodAdapter):
     """Nearest class centroid on band powers: cheap, deterministic, and its scores depend on the data."""
 
     meta = MethodMeta(
-        name="centroid_exec_test", modality="eeg", tasks=("prediction", "detection"), representation="bandpower",
+        name="centroid_exec_test",
+        modality="eeg",
+        tasks=("prediction", "detection"),
+        representation="bandpower",
         budgets={"smoke": {"marker_dir": ""}, "paper": {"marker_dir": ""}},
     )
 
@@ -60,7 +62,9 @@ class KillsItsWorkerOnce(CentroidAdapter):
     """
 
     meta = MethodMeta(
-        name="kills_worker_once_test", modality="eeg", tasks=("prediction", "detection"),
+        name="kills_worker_once_test",
+        modality="eeg",
+        tasks=("prediction", "detection"),
         representation="bandpower",
         budgets={"smoke": {"marker_dir": "", "kill_fold": ""}, "paper": {"marker_dir": "", "kill_fold": ""}},
     )
@@ -78,7 +82,10 @@ class SleepsPerFold(MethodAdapter):
     """Fold-bound work for the speed-up benchmark: fit takes ``sleep_s`` seconds, whatever the data."""
 
     meta = MethodMeta(
-        name="sleeps_per_fold_test", modality="eeg", tasks=("prediction", "detection"), representation="bandpower",
+        name="sleeps_per_fold_test",
+        modality="eeg",
+        tasks=("prediction", "detection"),
+        representation="bandpower",
         budgets={"smoke": {"sleep_s": 1.0}, "paper": {"sleep_s": 1.0}},
     )
 

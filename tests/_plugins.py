@@ -9,7 +9,12 @@ import importlib
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmark.adapters import ENTRY_POINT_GROUP, REGISTRY
+from benchmark.sandbox import sandbox_problem
+
+needs_sandbox = pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox here: {sandbox_problem()}")
 
 
 def _forget_entry_points() -> None:
@@ -39,3 +44,22 @@ def installed_plugin(tmp_path: Path, module: str, source: str, method: str, attr
             REGISTRY._methods.pop(name, None)
             REGISTRY._origin.pop(name, None)
         _forget_entry_points()
+
+
+def _plugin(tmp_path, name: str, source: str):
+    """Write a plug-in module to its own folder, import and register its adapter; yield its name."""
+    folder = tmp_path / f"plugin_{name}"
+    folder.mkdir()
+    (folder / f"{name}.py").write_text(source)
+    sys.path.insert(0, str(folder))
+    REGISTRY.names()
+    try:
+        module = importlib.import_module(name)
+        cls = next(v for v in vars(module).values() if isinstance(v, type) and getattr(v, "__module__", "") == name)
+        REGISTRY.add(cls)
+        yield cls
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop(name, None)
+        REGISTRY._methods.pop(cls.meta.name, None)
+        REGISTRY._origin.pop(cls.meta.name, None)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # Folds run in-process in the test suite (a sandboxed worker per fold costs an interpreter start and
-# a torch import); tests/test_integrity_isolation.py runs them sandboxed. Users' default stays auto.
+# a torch import); tests/integrity/test_integrity_isolation.py runs them sandboxed. Users' default stays auto.
 os.environ.setdefault("SEIZURE_BENCH_ISOLATION", "none")
 
 # The small real data files sit in shared/data beside the repository clone.

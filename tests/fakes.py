@@ -18,10 +18,14 @@ __all__ = ["DEFAULT_CLASSES", "make_labels", "make_raw_windows", "make_windowset
 
 def run_config(tmp_path, data, **kw) -> RunConfig:
     base = dict(
-        method="bandpower_logreg", dataset="chbmit-synthetic", data_dir=data,
-        store_path=tmp_path / "r.sqlite", splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache",
+        method="bandpower_logreg",
+        dataset="chbmit-synthetic",
+        data_dir=data,
+        store_path=tmp_path / "r.sqlite",
+        splits_dir=tmp_path / "splits",
+        cache_dir=tmp_path / "cache",
         progress=False,
-    )  # fmt: skip
+    )
     base.update(kw)
     return RunConfig(**base)
 

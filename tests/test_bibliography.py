@@ -19,11 +19,25 @@ ROOT = Path(__file__).resolve().parents[1]
 NO_PAPER = {"chance"}
 #: SHA-256 of these methods' ``meta.citation`` texts, which are stored with each of their runs.
 PINNED_METHODS = (
-    "bandpower_logreg", "bandpower_rf", "chance", "distilclip_eeg_student", "distilclip_eeg_teacher", "eegnet",
-    "i3d_lstm", "perez_garcia", "pv_contrastive_timesformer", "pv_contrastive_timesformer_nopretrain",
-    "pv_contrastive_timesformer_patient_only", "pv_contrastive_timesformer_video_only", "r2plus1d_lstm",
-    "resnet_lstm", "resnet_lstm_supcon", "resnet_supcon", "shallow_convnet", "video_ssl_transformer",
-)  # fmt: skip
+    "bandpower_logreg",
+    "bandpower_rf",
+    "chance",
+    "distilclip_eeg_student",
+    "distilclip_eeg_teacher",
+    "eegnet",
+    "i3d_lstm",
+    "perez_garcia",
+    "pv_contrastive_timesformer",
+    "pv_contrastive_timesformer_nopretrain",
+    "pv_contrastive_timesformer_patient_only",
+    "pv_contrastive_timesformer_video_only",
+    "r2plus1d_lstm",
+    "resnet_lstm",
+    "resnet_lstm_supcon",
+    "resnet_supcon",
+    "shallow_convnet",
+    "video_ssl_transformer",
+)
 STORED_CITATIONS_SHA256 = "e13537074f2613fddd0aec467d2153895e21ca2e8d41254eeea2b05410b99188"
 
 

@@ -22,19 +22,29 @@ from pathlib import Path
 
 import edfio
 import pytest
+from conftest import tiny_config
 
 from benchmark import cli
 from benchmark.datasets import load_dataset
 from benchmark.datasets.synthetic import SyntheticConfig, generate
-from conftest import tiny_config
 from benchmark.store import ResultStore
 
 TINY = tiny_config()
 ERROR_PREFIX = "seizure-bench: error: "
 SUBCOMMANDS = (
-    "list", "data", "splits", "run", "results", "report", "import-reported", "import-bundled",
-    "compare", "check-adapter", "reproduce", "plan",
-)  # fmt: skip
+    "list",
+    "data",
+    "splits",
+    "run",
+    "results",
+    "report",
+    "import-reported",
+    "import-bundled",
+    "compare",
+    "check-adapter",
+    "reproduce",
+    "plan",
+)
 VALID_REPORTED = "patient,sensitivity,specificity,accuracy\nchb01,0.8,0.9,0.85\nchb02,0.6,0.7,0.65\n"
 
 
@@ -56,18 +66,41 @@ def seeded_store(tmp_path_factory, tiny) -> Path:
     """A store with one finished ``chance`` run on ``tiny`` and one reported result set."""
     root = tmp_path_factory.mktemp("seeded")
     store = root / "r.sqlite"
-    rc = cli.main([
-        "--store", str(store), "run", "--method", "chance", "--dataset", "chbmit-synthetic",
-        "--data-dir", str(tiny), "--splits-dir", str(root / "splits"), "--cache-dir", str(root / "cache"),
-        "--no-progress",
-    ])  # fmt: skip
+    rc = cli.main(
+        [
+            "--store",
+            str(store),
+            "run",
+            "--method",
+            "chance",
+            "--dataset",
+            "chbmit-synthetic",
+            "--data-dir",
+            str(tiny),
+            "--splits-dir",
+            str(root / "splits"),
+            "--cache-dir",
+            str(root / "cache"),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     csv = root / "paper.csv"
     csv.write_text(VALID_REPORTED)
-    rc = cli.main([
-        "--store", str(store), "import-reported", str(csv), "--name", "paper-x",
-        "--dataset", "chbmit-synthetic", "--task", "prediction",
-    ])  # fmt: skip
+    rc = cli.main(
+        [
+            "--store",
+            str(store),
+            "import-reported",
+            str(csv),
+            "--name",
+            "paper-x",
+            "--dataset",
+            "chbmit-synthetic",
+            "--task",
+            "prediction",
+        ]
+    )
     assert rc == 0
     return store
 
@@ -94,10 +127,18 @@ class Cli:
 
     def run_args(self, data_dir: Path, *extra: str, dataset: str = "chbmit-synthetic", splits: Path | None = None):
         return (
-            "run", "--dataset", dataset, "--data-dir", str(data_dir),
-            "--splits-dir", str(splits or self.tmp / "splits"), "--cache-dir", str(self.tmp / "cache"),
-            "--no-progress", *extra,
-        )  # fmt: skip
+            "run",
+            "--dataset",
+            dataset,
+            "--data-dir",
+            str(data_dir),
+            "--splits-dir",
+            str(splits or self.tmp / "splits"),
+            "--cache-dir",
+            str(self.tmp / "cache"),
+            "--no-progress",
+            *extra,
+        )
 
     def fails(self, *argv: str, expect: tuple[str, ...]) -> str:
         """Run a command that must fail as a user error; return its error line."""
@@ -159,8 +200,14 @@ def test_top_level_help_lists_every_subcommand(capsys):
 @pytest.mark.parametrize(
     "path",
     [(c,) for c in SUBCOMMANDS]
-    + [("data", "describe"), ("data", "generate"), ("splits", "freeze"), ("splits", "verify"),
-       ("results", "list"), ("results", "export")],
+    + [
+        ("data", "describe"),
+        ("data", "generate"),
+        ("splits", "freeze"),
+        ("splits", "verify"),
+        ("results", "list"),
+        ("results", "export"),
+    ],
     ids=" ".join,
 )
 def test_subcommand_help(path, capsys):
@@ -173,52 +220,99 @@ def test_subcommand_help(path, capsys):
 
 # -- unknown names --------------------------------------------------------------------------------
 def test_unknown_method_suggests_close_name(sb, tiny):
-    sb.fails(*sb.run_args(tiny, "--method", "chanse"),
-             expect=("unknown method 'chanse'", "Did you mean 'chance'?", "seizure-bench list methods"))
+    sb.fails(
+        *sb.run_args(tiny, "--method", "chanse"),
+        expect=("unknown method 'chanse'", "Did you mean 'chance'?", "seizure-bench list methods"),
+    )
 
 
 def test_unknown_dataset(sb, tiny):
-    sb.fails("run", "--method", "chance", "--dataset", "chbmit-synth", "--data-dir", tiny,
-             expect=("unknown dataset 'chbmit-synth'", "Did you mean 'chbmit-synthetic'?", "chbmit, "))
+    sb.fails(
+        "run",
+        "--method",
+        "chance",
+        "--dataset",
+        "chbmit-synth",
+        "--data-dir",
+        tiny,
+        expect=("unknown dataset 'chbmit-synth'", "Did you mean 'chbmit-synthetic'?", "chbmit, "),
+    )
 
 
 def test_video_options_outside_video_classification(sb, tiny):
-    sb.fails("run", "--method", "chance", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
-             "--task", "detection", "--target", "focus",
-             expect=("--target applies to the classification task only",))
-    sb.fails("run", "--method", "i3d_lstm", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
-             "--task", "classification",
-             expect=("method 'i3d_lstm' takes video but dataset 'chbmit-synthetic' is eeg",))
-    sb.fails("plan", "--method", "i3d_lstm", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny),
-             "--task", "classification", "--sop", "10",
-             expect=("--sop applies to the prediction task only",))
+    sb.fails(
+        "run",
+        "--method",
+        "chance",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        str(tiny),
+        "--task",
+        "detection",
+        "--target",
+        "focus",
+        expect=("--target applies to the classification task only",),
+    )
+    sb.fails(
+        "run",
+        "--method",
+        "i3d_lstm",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        str(tiny),
+        "--task",
+        "classification",
+        expect=("method 'i3d_lstm' takes video but dataset 'chbmit-synthetic' is eeg",),
+    )
+    sb.fails(
+        "plan",
+        "--method",
+        "i3d_lstm",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        str(tiny),
+        "--task",
+        "classification",
+        "--sop",
+        "10",
+        expect=("--sop applies to the prediction task only",),
+    )
 
 
 def test_unknown_protocol(sb, tiny):
-    sb.fails(*sb.run_args(tiny, "--method", "chance", "--protocol", "losso"),
-             expect=("unknown protocol 'losso'", "Did you mean 'loso'?", "kfold5-random"))
+    sb.fails(
+        *sb.run_args(tiny, "--method", "chance", "--protocol", "losso"),
+        expect=("unknown protocol 'losso'", "Did you mean 'loso'?", "kfold5-random"),
+    )
 
 
 def test_unknown_task(sb, tiny):
-    sb.fails(*sb.run_args(tiny, "--method", "chance", "--task", "predicton"),
-             expect=("unknown task 'predicton'", "Did you mean 'prediction'?"))
+    sb.fails(
+        *sb.run_args(tiny, "--method", "chance", "--task", "predicton"),
+        expect=("unknown task 'predicton'", "Did you mean 'prediction'?"),
+    )
 
 
 def test_unknown_budget(sb, tiny):
-    sb.fails(*sb.run_args(tiny, "--method", "chance", "--budget", "full"),
-             expect=("no budget 'full'", "'smoke'", "'paper'"))
+    sb.fails(
+        *sb.run_args(tiny, "--method", "chance", "--budget", "full"), expect=("no budget 'full'", "'smoke'", "'paper'")
+    )
 
 
 def test_malformed_set(sb, tiny):
-    sb.fails(*sb.run_args(tiny, "--method", "chance", "--set", "lr0.1"),
-             expect=("--set expects KEY=VALUE", "'lr0.1'"))
+    sb.fails(*sb.run_args(tiny, "--method", "chance", "--set", "lr0.1"), expect=("--set expects KEY=VALUE", "'lr0.1'"))
 
 
 # -- data directories -----------------------------------------------------------------------------
 def test_missing_data_directory_says_where_and_how_to_get_data(sb, tmp_path):
     missing = tmp_path / "no-such-chbmit"
-    sb.fails(*sb.run_args(missing, "--method", "chance", dataset="chbmit"),
-             expect=(str(missing), "does not exist", "physionet.org/content/chbmit", "chbmit-synthetic"))
+    sb.fails(
+        *sb.run_args(missing, "--method", "chance", dataset="chbmit"),
+        expect=(str(missing), "does not exist", "physionet.org/content/chbmit", "chbmit-synthetic"),
+    )
     assert not missing.exists()
 
 
@@ -229,8 +323,10 @@ def test_data_dir_not_given_for_a_dataset_that_needs_one(sb):
 def test_data_dir_without_summaries(sb, tmp_path):
     empty = tmp_path / "empty"
     (empty / "chb01").mkdir(parents=True)
-    sb.fails(*sb.run_args(empty, "--method", "chance", dataset="chbmit"),
-             expect=("no chbNN/chbNN-summary.txt found under", str(empty), "physionet.org"))
+    sb.fails(
+        *sb.run_args(empty, "--method", "chance", dataset="chbmit"),
+        expect=("no chbNN/chbNN-summary.txt found under", str(empty), "physionet.org"),
+    )
 
 
 def test_synthetic_data_dir_holding_other_files_is_not_overwritten(sb, tmp_path):
@@ -273,15 +369,29 @@ def test_edf_missing_when_windows_are_read(sb, tiny, tmp_path):
     data = _copy(tiny, tmp_path)
     edf = _seizure_edf(data)
     edf.unlink()
-    sb.fails(*sb.run_args(data, "--method", "chance", dataset="chbmit"),
-             expect=("EDF files this run reads are missing", f"{edf.parent.name}/{edf.name}", "--data-dir"))
+    sb.fails(
+        *sb.run_args(data, "--method", "chance", dataset="chbmit"),
+        expect=("EDF files this run reads are missing", f"{edf.parent.name}/{edf.name}", "--data-dir"),
+    )
 
 
 # -- split files ----------------------------------------------------------------------------------
 def _freeze(sb: Cli, data: Path, splits: Path) -> list[Path]:
     rc, out, err = sb(
-        "splits", "freeze", "--dataset", "chbmit-synthetic", "--data-dir", data, "--splits-dir", splits,
-        "--task", "prediction", "--protocol", "loocv", "--sop", "10",
+        "splits",
+        "freeze",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        data,
+        "--splits-dir",
+        splits,
+        "--task",
+        "prediction",
+        "--protocol",
+        "loocv",
+        "--sop",
+        "10",
     )
     assert rc == 0, err
     files = sorted((splits / "chbmit-synthetic").glob("*.json"))
@@ -299,14 +409,20 @@ def test_edited_split_file_is_refused_by_run_and_verify(sb, tiny, tmp_path):
     unit["segments"][0][2] += 10.0  # hand edit: stretch one segment, keep the recorded sha256
     target.write_text(json.dumps(doc, indent=1))
 
-    sb.fails(*sb.run_args(tiny, "--method", "chance", splits=splits),
-             expect=(str(target), "was modified", "sha256", "re-freeze"))
+    sb.fails(
+        *sb.run_args(tiny, "--method", "chance", splits=splits),
+        expect=(str(target), "was modified", "sha256", "re-freeze"),
+    )
 
     before = _dump(sb.store)
     rc, out, err = sb("splits", "verify", "--dataset", "chbmit-synthetic", "--data-dir", tiny, "--splits-dir", splits)
     line = assert_one_error_line(rc, err)
     assert "1 split file(s) failed verification" in line
-    status = {Path(row.split()[1]).name: row.split()[0] for row in out.splitlines() if row.strip().startswith(("ok", "FAILED"))}
+    status = {
+        Path(row.split()[1]).name: row.split()[0]
+        for row in out.splitlines()
+        if row.strip().startswith(("ok", "FAILED"))
+    }
     assert status[target.name] == "FAILED"
     assert [s for name, s in status.items() if name != target.name] == ["ok"] * (len(files) - 1)
     assert _dump(sb.store) == before
@@ -324,8 +440,10 @@ def test_split_frozen_on_another_dataset_version(sb, tiny, other_version, tmp_pa
     now = load_dataset("chbmit-synthetic", data).content_hash()[:12]
     assert now != frozen_on
 
-    sb.fails(*sb.run_args(data, "--method", "chance", splits=splits),
-             expect=(f"frozen on dataset version {frozen_on}", f"version {now}", "re-freeze"))
+    sb.fails(
+        *sb.run_args(data, "--method", "chance", splits=splits),
+        expect=(f"frozen on dataset version {frozen_on}", f"version {now}", "re-freeze"),
+    )
     rc, out, err = sb("splits", "verify", "--dataset", "chbmit-synthetic", "--data-dir", data, "--splits-dir", splits)
     assert_one_error_line(rc, err)
     assert f"frozen on dataset version {frozen_on}, data is {now}" in out
@@ -335,30 +453,65 @@ def test_split_frozen_on_another_dataset_version(sb, tiny, other_version, tmp_pa
 def test_import_reported_with_percentages(sb, tmp_path):
     csv = tmp_path / "percent.csv"
     csv.write_text("patient,sensitivity,specificity\nchb01,85.0,0.9\nchb02,70,0.8\n")
-    sb.fails("import-reported", csv, "--name", "pct", "--dataset", "chbmit", "--task", "prediction",
-             expect=("percent.csv", "sensitivity of chb01 is 85", "fractions in [0, 1]", "divide them by 100"))
+    sb.fails(
+        "import-reported",
+        csv,
+        "--name",
+        "pct",
+        "--dataset",
+        "chbmit",
+        "--task",
+        "prediction",
+        expect=("percent.csv", "sensitivity of chb01 is 85", "fractions in [0, 1]", "divide them by 100"),
+    )
 
 
 def test_import_reported_with_unknown_metric_column(sb, tmp_path):
     csv = tmp_path / "typo.csv"
     csv.write_text("patient,sensitivty\nchb01,0.85\n")
-    sb.fails("import-reported", csv, "--name", "typo", "--dataset", "chbmit", "--task", "prediction",
-             expect=("typo.csv", "unknown column 'sensitivty'", "Did you mean 'sensitivity'?", "Allowed columns"))
+    sb.fails(
+        "import-reported",
+        csv,
+        "--name",
+        "typo",
+        "--dataset",
+        "chbmit",
+        "--task",
+        "prediction",
+        expect=("typo.csv", "unknown column 'sensitivty'", "Did you mean 'sensitivity'?", "Allowed columns"),
+    )
 
 
 def test_compare_unknown_result_set(sb):
-    sb.fails("compare", "paper-x", "no-such-set", "--metric", "accuracy",
-             expect=("unknown run 'no-such-set'", str(sb.store), "`seizure-bench results list` shows all"))
+    sb.fails(
+        "compare",
+        "paper-x",
+        "no-such-set",
+        "--metric",
+        "accuracy",
+        expect=("unknown run 'no-such-set'", str(sb.store), "`seizure-bench results list` shows all"),
+    )
 
 
 def test_compare_unknown_metric(sb):
-    sb.fails("compare", "paper-x", "paper-x", "--metric", "acuracy",
-             expect=("unknown metric 'acuracy'", "Did you mean 'accuracy'?"))
+    sb.fails(
+        "compare",
+        "paper-x",
+        "paper-x",
+        "--metric",
+        "acuracy",
+        expect=("unknown metric 'acuracy'", "Did you mean 'accuracy'?"),
+    )
 
 
 def test_export_unknown_run(sb):
-    sb.fails("results", "export", "--run", "chance-chbmit-synthetic-x",
-             expect=("unknown run 'chance-chbmit-synthetic-x'", "Closest: 'chance-", "results list` shows all"))
+    sb.fails(
+        "results",
+        "export",
+        "--run",
+        "chance-chbmit-synthetic-x",
+        expect=("unknown run 'chance-chbmit-synthetic-x'", "Closest: 'chance-", "results list` shows all"),
+    )
 
 
 def test_the_seeded_store_answers_when_asked_correctly(sb):
@@ -371,7 +524,11 @@ def test_the_seeded_store_answers_when_asked_correctly(sb):
 
 # -- as a real process ----------------------------------------------------------------------------
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "SEIZURE_BENCH_CACHE": str(tmp_path / "cache"), "SEIZURE_BENCH_SPLITS": str(tmp_path / "splits")}
+    return {
+        **os.environ,
+        "SEIZURE_BENCH_CACHE": str(tmp_path / "cache"),
+        "SEIZURE_BENCH_SPLITS": str(tmp_path / "splits"),
+    }
 
 
 def test_no_traceback_reaches_the_user_of_the_console_script(sb, tiny, tmp_path):
@@ -383,7 +540,10 @@ def test_no_traceback_reaches_the_user_of_the_console_script(sb, tiny, tmp_path)
     before = _dump(sb.store)
     proc = subprocess.run(
         [*cmd, "--store", str(sb.store), *sb.run_args(data, "--method", "chance")],
-        capture_output=True, text=True, env=_env(tmp_path), timeout=120,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -399,7 +559,10 @@ def test_no_traceback_reaches_the_user_of_the_console_script(sb, tiny, tmp_path)
 def test_no_traceback_with_python_dash_m(sb, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "benchmark.cli", "--store", str(sb.store), "compare", "paper-x", "nope"],
-        capture_output=True, text=True, env=_env(tmp_path), timeout=120,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
     )
     assert proc.returncode == 2
     line = assert_one_error_line(proc.returncode, proc.stderr)
@@ -423,13 +586,26 @@ def test_unusable_run_options(sb, tiny, extra, expect):
 
 
 def test_unknown_hyper_parameter_is_refused(sb, tiny):
-    sb.fails(*sb.run_args(tiny, "--method", "eegnet", "--set", "epoch=3"),
-             expect=("no hyper-parameter(s) ['epoch']", "'epochs'"))
+    sb.fails(
+        *sb.run_args(tiny, "--method", "eegnet", "--set", "epoch=3"),
+        expect=("no hyper-parameter(s) ['epoch']", "'epochs'"),
+    )
 
 
 def test_freeze_with_unknown_protocol(sb, tiny, tmp_path):
-    sb.fails("splits", "freeze", "--dataset", "chbmit-synthetic", "--data-dir", tiny, "--splits-dir", tmp_path / "s",
-             "--protocol", "bogus", expect=("unknown protocol 'bogus'",))
+    sb.fails(
+        "splits",
+        "freeze",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        tiny,
+        "--splits-dir",
+        tmp_path / "s",
+        "--protocol",
+        "bogus",
+        expect=("unknown protocol 'bogus'",),
+    )
     assert not (tmp_path / "s").exists()
 
 
@@ -455,19 +631,31 @@ def _usage_error(capsys, *argv: str) -> str:
 @pytest.mark.parametrize(
     "argv, expect",
     [
-        (("run", "--method", "chance", "--dataset", "synthetic", "--isolation", "bogus"),
-         ("--isolation", "'bogus'", "auto, sandbox, none", "see `seizure-bench run --help`")),
-        (("run", "--method", "chance", "--dataset", "synthetic", "--fold-timeout", "abc"),
-         ("--fold-timeout", "'abc' is not a number", "see `seizure-bench run --help`")),
-        (("run", "--method", "chance", "--dataset", "synthetic", "--isolaton", "none"),
-         ("unrecognized arguments: --isolaton", "did you mean '--isolation'?", "see `seizure-bench run --help`")),
+        (
+            ("run", "--method", "chance", "--dataset", "synthetic", "--isolation", "bogus"),
+            ("--isolation", "'bogus'", "auto, sandbox, none", "see `seizure-bench run --help`"),
+        ),
+        (
+            ("run", "--method", "chance", "--dataset", "synthetic", "--fold-timeout", "abc"),
+            ("--fold-timeout", "'abc' is not a number", "see `seizure-bench run --help`"),
+        ),
+        (
+            ("run", "--method", "chance", "--dataset", "synthetic", "--isolaton", "none"),
+            ("unrecognized arguments: --isolaton", "did you mean '--isolation'?", "see `seizure-bench run --help`"),
+        ),
         (("rnu",), ("'rnu'", "did you mean 'run'?", "check-adapter", "see `seizure-bench --help`")),
-        (("results", "export", "--format", "xml"),
-         ("--format", "'xml'", "csv, json", "see `seizure-bench results export --help`")),
-        (("data", "describe", "chbmit", "--sph", "ten"),
-         ("--sph", "'ten' is not a number", "see `seizure-bench data describe --help`")),
-        (("reproduce", "lee2024", "--dataset", "chbmit-synthetic", "--isolation", "bogus"),
-         ("--isolation", "'bogus'", "auto, sandbox, none", "see `seizure-bench reproduce --help`")),
+        (
+            ("results", "export", "--format", "xml"),
+            ("--format", "'xml'", "csv, json", "see `seizure-bench results export --help`"),
+        ),
+        (
+            ("data", "describe", "chbmit", "--sph", "ten"),
+            ("--sph", "'ten' is not a number", "see `seizure-bench data describe --help`"),
+        ),
+        (
+            ("reproduce", "lee2024", "--dataset", "chbmit-synthetic", "--isolation", "bogus"),
+            ("--isolation", "'bogus'", "auto, sandbox, none", "see `seizure-bench reproduce --help`"),
+        ),
     ],
     ids=["isolation", "fold-timeout", "misspelt-option", "subcommand", "export-format", "describe-sph", "reproduce"],
 )
@@ -507,8 +695,17 @@ def test_item11_compare_unknown_run_names_at_most_five_close_ones(tmp_path):
     path = tmp_path / "many.sqlite"
     with ResultStore(path) as store:
         for i in range(40):
-            store.create_run(RunRecord(f"chance-chbmit-synthetic-prediction-{i:03d}", "run", "chance",
-                                       "chbmit-synthetic", "prediction", "loocv", status="complete"))
+            store.create_run(
+                RunRecord(
+                    f"chance-chbmit-synthetic-prediction-{i:03d}",
+                    "run",
+                    "chance",
+                    "chbmit-synthetic",
+                    "prediction",
+                    "loocv",
+                    status="complete",
+                )
+            )
         with pytest.raises(StoreError) as far:
             store.resolve("nosuch")
         with pytest.raises(StoreError) as near:
@@ -525,8 +722,9 @@ def test_item11_compare_unknown_run_is_one_short_line(tmp_path, capsys):
     path = tmp_path / "many.sqlite"
     with ResultStore(path) as store:
         for i in range(120):
-            store.create_run(RunRecord(f"eegnet-chbmit-{i:03d}", "run", "eegnet", "chbmit", "prediction", "loocv",
-                                       status="complete"))
+            store.create_run(
+                RunRecord(f"eegnet-chbmit-{i:03d}", "run", "eegnet", "chbmit", "prediction", "loocv", status="complete")
+            )
     before = _dump(path)
     rc = cli.main(["--store", str(path), "compare", "nosuch", "other"])
     line = assert_one_error_line(rc, capsys.readouterr().err)
@@ -540,8 +738,18 @@ def test_item11_reproduce_takes_the_execution_options_of_run(monkeypatch, capsys
         parser = next(p for p in cli._subparsers(cli.build_parser()) if p.prog == f"seizure-bench {name}")
         return {o for a in parser._actions for o in a.option_strings}
 
-    execution = {"--jobs", "--executor", "--scheduler", "--threads", "--device", "--cache-dir", "--no-progress",
-                 "--fail-fast", "--isolation", "--fold-timeout"}
+    execution = {
+        "--jobs",
+        "--executor",
+        "--scheduler",
+        "--threads",
+        "--device",
+        "--cache-dir",
+        "--no-progress",
+        "--fail-fast",
+        "--isolation",
+        "--fold-timeout",
+    }
     assert execution <= options("run") and execution <= options("reproduce")
     seen = {}
 
@@ -553,8 +761,23 @@ def test_item11_reproduce_takes_the_execution_options_of_run(monkeypatch, capsys
 
     monkeypatch.setattr(benchmark.recipes, "run_grid", fake_grid)
     monkeypatch.setattr("benchmark.reported.import_bundled", lambda *a, **k: [])
-    assert cli.main(["--store", str(tmp_path / "r.sqlite"), "reproduce", "lee2024", "--dataset", "chbmit-synthetic",
-                     "--isolation", "none", "--fold-timeout", "30"]) == 0
+    assert (
+        cli.main(
+            [
+                "--store",
+                str(tmp_path / "r.sqlite"),
+                "reproduce",
+                "lee2024",
+                "--dataset",
+                "chbmit-synthetic",
+                "--isolation",
+                "none",
+                "--fold-timeout",
+                "30",
+            ]
+        )
+        == 0
+    )
     assert seen["isolation"] == "none" and seen["fold_timeout"] == 30.0
     capsys.readouterr()
     rc = cli.main(["reproduce", "lee2024", "--dataset", "chbmit-synthetic", "--fold-timeout", "0"])

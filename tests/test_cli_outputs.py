@@ -15,9 +15,24 @@ from benchmark import cli
 def chance_store(tmp_path_factory, tiny_synthetic):
     root = tmp_path_factory.mktemp("outputs")
     store = root / "r.sqlite"
-    rc = cli.main(["--store", str(store), "run", "--method", "chance", "--dataset", "chbmit-synthetic",
-                   "--data-dir", str(tiny_synthetic), "--splits-dir", str(root / "splits"),
-                   "--cache-dir", str(root / "cache"), "--no-progress"])
+    rc = cli.main(
+        [
+            "--store",
+            str(store),
+            "run",
+            "--method",
+            "chance",
+            "--dataset",
+            "chbmit-synthetic",
+            "--data-dir",
+            str(tiny_synthetic),
+            "--splits-dir",
+            str(root / "splits"),
+            "--cache-dir",
+            str(root / "cache"),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     return store
 
@@ -44,12 +59,39 @@ def test_list_commands(capsys):
 
 
 def test_splits_freeze_then_verify(tiny_synthetic, tmp_path, capsys):
-    args = ["splits", "freeze", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny_synthetic),
-            "--splits-dir", str(tmp_path), "--task", "prediction", "--protocol", "loso", "--sop", "10"]
+    args = [
+        "splits",
+        "freeze",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        str(tiny_synthetic),
+        "--splits-dir",
+        str(tmp_path),
+        "--task",
+        "prediction",
+        "--protocol",
+        "loso",
+        "--sop",
+        "10",
+    ]
     assert cli.main(args) == 0
     assert (tmp_path / "chbmit-synthetic" / "prediction-sop10-sph0-gap4h-loso.json").exists()
-    assert cli.main(["splits", "verify", "--dataset", "chbmit-synthetic", "--data-dir", str(tiny_synthetic),
-                     "--splits-dir", str(tmp_path)]) == 0
+    assert (
+        cli.main(
+            [
+                "splits",
+                "verify",
+                "--dataset",
+                "chbmit-synthetic",
+                "--data-dir",
+                str(tiny_synthetic),
+                "--splits-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert "1 ok, 0 failed" in capsys.readouterr().out
 
 
@@ -69,8 +111,23 @@ def test_results_export_csv_and_json(chance_store, capsys):
 def test_compare_json_has_the_paired_statistics(chance_store, tmp_path, capsys):
     csv = tmp_path / "paper.csv"
     csv.write_text("patient,accuracy,sensitivity\nchb01,0.9,0.8\nchb02,0.7,0.6\n")
-    assert cli.main(["--store", str(chance_store), "import-reported", str(csv), "--name", "Paper X",
-                     "--dataset", "chbmit-synthetic", "--task", "prediction"]) == 0
+    assert (
+        cli.main(
+            [
+                "--store",
+                str(chance_store),
+                "import-reported",
+                str(csv),
+                "--name",
+                "Paper X",
+                "--dataset",
+                "chbmit-synthetic",
+                "--task",
+                "prediction",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert cli.main(["--store", str(chance_store), "results", "export", "--format", "json"]) == 0
     chance = next(r["run_id"] for r in json.loads(capsys.readouterr().out) if r["kind"] == "run")
@@ -90,11 +147,30 @@ def _stale_and_isolated(path):
         for run_id, method, dataset, status, prov in [
             ("run-trusted", "chance", "chbmit-synthetic", "complete", {"isolation": "trusted"}),
             ("run-isolated", "eegnet", "chbmit-synthetic", "complete", {"isolation": "isolated"}),
-            ("run-stale", "eegnet", "tusz-synthetic", "running",
-             {"isolation": "isolated", "process": {"host": "gone-host", "pid": 1, "heartbeat": "2020-01-01T00:00:00+00:00"}}),
+            (
+                "run-stale",
+                "eegnet",
+                "tusz-synthetic",
+                "running",
+                {
+                    "isolation": "isolated",
+                    "process": {"host": "gone-host", "pid": 1, "heartbeat": "2020-01-01T00:00:00+00:00"},
+                },
+            ),
         ]:
-            store.create_run(RunRecord(run_id, "run", method, dataset, "prediction", "loocv", status=status,
-                                       synthetic=True, provenance=prov))
+            store.create_run(
+                RunRecord(
+                    run_id,
+                    "run",
+                    method,
+                    dataset,
+                    "prediction",
+                    "loocv",
+                    status=status,
+                    synthetic=True,
+                    provenance=prov,
+                )
+            )
             store.save_patient_metrics(run_id, patients)
 
 
@@ -102,8 +178,17 @@ def _listed(capsys, store, *extra) -> dict[str, list[str]]:
     capsys.readouterr()
     assert cli.main(["--store", str(store), "results", "list", *extra]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["run", "kind", "method", "dataset", "task", "protocol", "status", "isolation",
-                                "synthetic"]
+    assert lines[0].split() == [
+        "run",
+        "kind",
+        "method",
+        "dataset",
+        "task",
+        "protocol",
+        "status",
+        "isolation",
+        "synthetic",
+    ]
     return {line.split()[0]: line.split() for line in lines[1:]}
 
 

@@ -39,9 +39,26 @@ def test_committed_synthetic_splits_verify_and_the_main_job_runs_on_them(default
 
     store = tmp_path / "r.sqlite"
     before = {p: p.read_bytes() for p in (SPLITS / "chbmit-synthetic").glob("*.json")}
-    rc = cli.main(["--store", str(store), "run", "--method", "bandpower_logreg", "--dataset", "chbmit-synthetic",
-                   "--task", "prediction", "--protocol", "loocv", "--budget", "smoke",
-                   "--splits-dir", str(SPLITS), "--no-progress"])
+    rc = cli.main(
+        [
+            "--store",
+            str(store),
+            "run",
+            "--method",
+            "bandpower_logreg",
+            "--dataset",
+            "chbmit-synthetic",
+            "--task",
+            "prediction",
+            "--protocol",
+            "loocv",
+            "--budget",
+            "smoke",
+            "--splits-dir",
+            str(SPLITS),
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "SYNTHETIC" in out

@@ -60,8 +60,11 @@ def test_compare_errors(store):
 
 
 def test_item16_compare_refuses_different_settings_unless_forced(store):
-    with pytest.raises(DataError, match=r"not comparable: task setting sop_minutes: A has SOP 10 min, "
-                                        r"B has SOP 30 min;.*use --force"):
+    with pytest.raises(
+        DataError,
+        match=r"not comparable: task setting sop_minutes: A has SOP 10 min, "
+        r"B has SOP 30 min;.*use --force",
+    ):
         compare(store, "Lee2024 Table 2 (SOP 10)", "Lee2024 Table 3 (SOP 30)", "accuracy")
     res = compare(store, "Lee2024 Table 2 (SOP 10)", "Lee2024 Table 3 (SOP 30)", "accuracy", force=True)
     assert res["forced"] is True
@@ -77,11 +80,22 @@ def test_item16_compare_refuses_synthetic_against_real_in_one_line(store, tmp_pa
     with ResultStore(path) as s:
         import_bundled(s)
         params = {"sop_minutes": 10.0, "sph_minutes": 0.0, "interictal_gap_hours": 4.0, "seed": 0}
-        s.create_run(RunRecord("syn-run", "run", "resnet_lstm_supcon", dataset="chbmit-synthetic",
-                               task="prediction", protocol="loocv", task_params=params, synthetic=True,
-                               status="complete"))
-        pm = pd.DataFrame({"accuracy": [0.5, 0.6, 0.55, 0.7]},
-                          index=pd.Index(["chb01", "chb02", "chb03", "chb04"], name="patient"))
+        s.create_run(
+            RunRecord(
+                "syn-run",
+                "run",
+                "resnet_lstm_supcon",
+                dataset="chbmit-synthetic",
+                task="prediction",
+                protocol="loocv",
+                task_params=params,
+                synthetic=True,
+                status="complete",
+            )
+        )
+        pm = pd.DataFrame(
+            {"accuracy": [0.5, 0.6, 0.55, 0.7]}, index=pd.Index(["chb01", "chb02", "chb03", "chb04"], name="patient")
+        )
         s.save_patient_metrics("syn-run", pm)
         s.save_summary("syn-run", summarize(pm, n_boot=50))
     argv = ["--store", str(path), "compare", "syn-run", "Lee2024 Table 3 (SOP 10)", "--metric", "accuracy"]
@@ -104,8 +118,20 @@ def test_readme_table6_example_still_compares_with_p_0009(tmp_path, capsys):
     path = tmp_path / "r.db"
     assert main(["--store", str(path), "import-bundled"]) == 0
     capsys.readouterr()
-    assert main(["--store", str(path), "compare", "Lee2024 Table 2 (SOP 10)", "Lee2024 Table 3 (SOP 10)",
-                 "--metric", "accuracy"]) == 0
+    assert (
+        main(
+            [
+                "--store",
+                str(path),
+                "compare",
+                "Lee2024 Table 2 (SOP 10)",
+                "Lee2024 Table 3 (SOP 10)",
+                "--metric",
+                "accuracy",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "p = 0.009" in out and "NOT COMPARABLE" not in out
 

@@ -281,8 +281,9 @@ def _flagged(cls, check: str) -> str:
 
 
 def test_item03_check_adapter_flags_subprocess():
-    detail = _flagged(_escaping("test_subprocess", lambda: subprocess.run(["cat", os.devnull], check=True)),
-                      "no_process")
+    detail = _flagged(
+        _escaping("test_subprocess", lambda: subprocess.run(["cat", os.devnull], check=True)), "no_process"
+    )
     assert f"started a process: cat {os.devnull} (subprocess.Popen)" in detail
 
 
@@ -325,8 +326,9 @@ def test_item03_check_adapter_flags_listdir_outside_roots(tmp_path):
     detail = _flagged(_escaping("test_listdir", lambda: os.listdir(tmp_path)), "no_directory_listing")
     assert f"listed directory {tmp_path} (os.listdir)" in detail
     # A glob lists every folder it walks; the check names the pattern and each folder.
-    detail = _flagged(_escaping("test_glob", lambda: glob.glob(str(tmp_path / "*" / "*-summary.txt"))),
-                      "no_directory_listing")
+    detail = _flagged(
+        _escaping("test_glob", lambda: glob.glob(str(tmp_path / "*" / "*-summary.txt"))), "no_directory_listing"
+    )
     assert f"in {tmp_path} (glob.glob/2)" in detail and f"listed directory {tmp_path / 'chb01'}" in detail
 
 
@@ -362,8 +364,11 @@ def test_item03_check_adapter_flags_copying_and_mapping_a_file_outside_roots(tmp
         shutil.copyfile(answers, tmp_path / "copy.txt")
 
     detail = _flagged(_escaping("test_copy_map", copy_and_map), "no_file_access")
-    for line in (f"opened file {answers} (open)", f"mapped file {answers} (mmap.__new__)",
-                 f"copied file {answers} (shutil.copyfile)"):
+    for line in (
+        f"opened file {answers} (open)",
+        f"mapped file {answers} (mmap.__new__)",
+        f"copied file {answers} (shutil.copyfile)",
+    ):
         assert line in detail
 
 
@@ -374,9 +379,16 @@ def test_item03_what_a_library_does_while_imported_is_allowed_but_not_the_method
     own = Path(site.getsitepackages()[0]) / "hostile_plugin_pkg"
     uname = dict(check="no_process", event="subprocess.Popen", text="started a process: uname -p")
     library = [Access(**uname, importing=platform.__file__), Access(**uname, importing=np.__file__)]
-    mine = [Access(**uname, importing=str(own / "__init__.py")),
-            Access(check="no_directory_listing", event="os.listdir", text="listed directory /", path="/",
-                   importing=str(own / "evil.py"))]
+    mine = [
+        Access(**uname, importing=str(own / "__init__.py")),
+        Access(
+            check="no_directory_listing",
+            event="os.listdir",
+            text="listed directory /",
+            path="/",
+            importing=str(own / "evil.py"),
+        ),
+    ]
     assert reported(library, roots=[], own=own) == {c: [] for c in WATCH_CHECKS}
     found = reported(library + mine, roots=[], own=own)
     assert found["no_process"] == ["started a process: uname -p (subprocess.Popen)"]
@@ -402,8 +414,12 @@ def test_each_check_runs_on_its_own_on_a_trial():
     with trial(PeeksAtLabels, synthetic_windows(PeeksAtLabels)) as t:
         assert not check_no_label_access(t).ok
     with trial(WrongShape, synthetic_windows(WrongShape)) as t:
-        assert [r.name for r in check_outputs(t) if not r.ok] == ["output_shape", "finite", "unit_interval",
-                                                                  "rows_sum_to_one"]
+        assert [r.name for r in check_outputs(t) if not r.ok] == [
+            "output_shape",
+            "finite",
+            "unit_interval",
+            "rows_sum_to_one",
+        ]
     with trial(FitFails, synthetic_windows(FitFails)) as t:
         assert check_predict_proba(t) == CheckResult("predict_proba", False, "not run: fit failed")
         assert check_fit(t) == CheckResult("fit", False, "RuntimeError: boom")

@@ -251,24 +251,28 @@ def _recording_rows(patient, recording, duration, positive_spans):
     score = np.zeros_like(starts)
     for a, b in positive_spans:
         score[(starts >= a) & (starts < b)] = 0.95
-    return pd.DataFrame({
-        "patient": patient,
-        "recording": recording,
-        "start": starts,
-        "end": starts + 10.0,
-        "score": score,
-    })
+    return pd.DataFrame(
+        {
+            "patient": patient,
+            "recording": recording,
+            "start": starts,
+            "end": starts + 10.0,
+            "score": score,
+        }
+    )
 
 
 def _pooled_table():
-    table = pd.concat([
-        # Patient A, recording 1: seizure (1000, 1060) detected; a false alarm at (2000, 2010).
-        _recording_rows("A", "A_r1", HOUR, [(1000, 1060), (2000, 2010)]),
-        # Patient A, recording 2 (2 h, no seizure): one false alarm.
-        _recording_rows("A", "A_r2", 2 * HOUR, [(500, 510)]),
-        # Patient B: seizure (300, 400) missed, nothing detected.
-        _recording_rows("B", "B_r1", HOUR, []),
-    ]).sample(frac=1.0, random_state=0)  # row order must not matter
+    table = pd.concat(
+        [
+            # Patient A, recording 1: seizure (1000, 1060) detected; a false alarm at (2000, 2010).
+            _recording_rows("A", "A_r1", HOUR, [(1000, 1060), (2000, 2010)]),
+            # Patient A, recording 2 (2 h, no seizure): one false alarm.
+            _recording_rows("A", "A_r2", 2 * HOUR, [(500, 510)]),
+            # Patient B: seizure (300, 400) missed, nothing detected.
+            _recording_rows("B", "B_r1", HOUR, []),
+        ]
+    ).sample(frac=1.0, random_state=0)  # row order must not matter
     reference = {"A_r1": [(1000.0, 1060.0)], "A_r2": [], "B_r1": [(300.0, 400.0)]}
     durations = {"A_r1": HOUR, "A_r2": 2 * HOUR, "B_r1": HOUR}
     return table, reference, durations

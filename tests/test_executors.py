@@ -16,15 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from _executor_helpers import HELPERS, CentroidAdapter, registered
+from fakes import run_config
+
 from benchmark import cli
 from benchmark import runner as runner_mod
 from benchmark.adapters import REGISTRY
 from benchmark.errors import BenchmarkError
 from benchmark.executors import DaskExecutor, LocalExecutor, check_options, make_executor, public_address
 from benchmark.runner import RunConfig, Runner
-from fakes import run_config
 from benchmark.store import ResultStore
 
 distributed = pytest.importorskip("distributed")
@@ -36,7 +36,11 @@ config = run_config
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
         preload=[HELPERS],  # registers the test adapters in every worker, restarted ones too
     ) as lc:
         yield lc
@@ -61,8 +65,10 @@ def assert_same_results(a: RunConfig, b: RunConfig, run_id: str) -> None:
     assert all(f.status == "ok" for f in fb)
     assert [f.metrics for f in fa] == [f.metrics for f in fb]
     key = ["fold_id", "patient", "recording", "start"]
-    pd.testing.assert_frame_equal(sa.scores(run_id).sort_values(key).reset_index(drop=True),
-                                  sb.scores(run_id).sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        sa.scores(run_id).sort_values(key).reset_index(drop=True),
+        sb.scores(run_id).sort_values(key).reset_index(drop=True),
+    )
     pd.testing.assert_frame_equal(sa.patient_metrics(run_id), sb.patient_metrics(run_id))
 
 
@@ -71,8 +77,14 @@ def test_dask_run_stores_the_sequential_results(tmp_path, tiny_synthetic, cluste
     # than numpy in the workers (sklearn alone takes seconds to import on a busy 2-core runner).
     seq = config(tmp_path / "seq", tiny_synthetic, method="centroid_exec_test")
     ref = Runner(seq).run()
-    dsk = config(tmp_path / "dask", tiny_synthetic, method="centroid_exec_test", cache_dir=seq.cache_dir,
-                 executor="dask", scheduler=cluster.scheduler_address)
+    dsk = config(
+        tmp_path / "dask",
+        tiny_synthetic,
+        method="centroid_exec_test",
+        cache_dir=seq.cache_dir,
+        executor="dask",
+        scheduler=cluster.scheduler_address,
+    )
     rec = Runner(dsk).run()
     assert rec.run_id == ref.run_id and rec.status == "complete"
     assert_same_results(seq, dsk, rec.run_id)
@@ -89,14 +101,24 @@ def test_a_worker_dying_mid_fold_loses_nothing(tmp_path, tiny_synthetic, cluster
     markers = tmp_path / "markers"
     markers.mkdir()
     victim = "chb01"  # loso: one fold per patient
-    kw = dict(method="kills_worker_once_test", method_overrides={"marker_dir": str(markers), "kill_fold": victim},
-              task="detection", protocol="loso")
+    kw = dict(
+        method="kills_worker_once_test",
+        method_overrides={"marker_dir": str(markers), "kill_fold": victim},
+        task="detection",
+        protocol="loso",
+    )
     seq = config(tmp_path / "seq", tiny_synthetic, **kw)
     ref = Runner(seq).run()  # in this process: nothing is killed
     assert victim in {f.fold_id for f in ResultStore(seq.store_path).folds(ref.run_id)}
     assert not list(markers.iterdir())
-    dsk = config(tmp_path / "dask", tiny_synthetic, cache_dir=seq.cache_dir, executor="dask",
-                 scheduler=cluster.scheduler_address, **kw)
+    dsk = config(
+        tmp_path / "dask",
+        tiny_synthetic,
+        cache_dir=seq.cache_dir,
+        executor="dask",
+        scheduler=cluster.scheduler_address,
+        **kw,
+    )
     rec = Runner(dsk).run()
     # the first attempt at the fold killed its worker process; the fold was re-run to the end
     marker = markers / f"{victim}.killed"
@@ -157,8 +179,10 @@ def test_a_worker_that_cannot_see_the_window_cache_says_so(tmp_path):
 
 def test_dask_task_errors_are_retried_then_reported(tmp_path, cluster):
     with DaskExecutor(cluster.scheduler_address, retries=2) as ex:
-        outs = {o.item: o for o in ex.map(_fails_on_odd, [(str(tmp_path), i) for i in range(4)],
-                                          key=lambda it: f"item{it[1]}")}
+        outs = {
+            o.item: o
+            for o in ex.map(_fails_on_odd, [(str(tmp_path), i) for i in range(4)], key=lambda it: f"item{it[1]}")
+        }
     assert [outs[(str(tmp_path), i)].value for i in (0, 2)] == [0, 4]
     for i in (1, 3):
         out = outs[(str(tmp_path), i)]
@@ -247,8 +271,20 @@ def test_executor_options_fail_early_with_one_line(tmp_path):
 def test_cli_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, tiny_synthetic, capsys):
     store = tmp_path / "r.sqlite"
     port = free_port()
-    base = ["--store", str(store), "run", "--method", "chance", "--dataset", "chbmit-synthetic",
-            "--data-dir", str(tiny_synthetic), "--cache-dir", str(tmp_path / "cache"), "--no-progress"]
+    base = [
+        "--store",
+        str(store),
+        "run",
+        "--method",
+        "chance",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        str(tiny_synthetic),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--no-progress",
+    ]
     for extra, expected in [
         (["--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{port}"], "could not reach the Dask scheduler"),
         (["--scheduler", f"tcp://127.0.0.1:{port}"], "--scheduler needs --executor dask"),
@@ -317,8 +353,9 @@ class _NotDask:
 
 
 @pytest.mark.parametrize("mode", ["http", "garbage", "silent"])
-def test_item11_a_service_that_is_not_dask_fails_in_one_line_within_bounded_time(tmp_path, tiny_synthetic, capsys,
-                                                                                 mode):
+def test_item11_a_service_that_is_not_dask_fails_in_one_line_within_bounded_time(
+    tmp_path, tiny_synthetic, capsys, mode
+):
     import time
 
     with _NotDask(mode) as srv:
@@ -328,9 +365,28 @@ def test_item11_a_service_that_is_not_dask_fails_in_one_line_within_bounded_time
             DaskExecutor(address, timeout=1.0)
         assert "check --scheduler" in str(err.value) and len(str(err.value).splitlines()) == 1
         store = tmp_path / "r.sqlite"
-        rc = cli.main(["--store", str(store), "run", "--method", "chance", "--dataset", "chbmit-synthetic",
-                       "--data-dir", str(tiny_synthetic), "--cache-dir", str(tmp_path / "cache"), "--no-progress",
-                       "--threads", "1", "--executor", "dask", "--scheduler", address])
+        rc = cli.main(
+            [
+                "--store",
+                str(store),
+                "run",
+                "--method",
+                "chance",
+                "--dataset",
+                "chbmit-synthetic",
+                "--data-dir",
+                str(tiny_synthetic),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--no-progress",
+                "--threads",
+                "1",
+                "--executor",
+                "dask",
+                "--scheduler",
+                address,
+            ]
+        )
         elapsed = time.monotonic() - t0
     err = capsys.readouterr().err
     assert rc != 0 and len(err.strip().splitlines()) == 1, err

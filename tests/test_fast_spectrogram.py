@@ -55,7 +55,9 @@ def test_span_spectrogram_edge_frames_see_each_windows_own_padding():
 def test_compute_span_of_other_representations_is_per_window(representation):
     span, offsets = _span(2, 3000), np.array([0, 100, 440])
     out = features.compute_span(representation, span, offsets, 2560, 256, {})
-    np.testing.assert_array_equal(out, features.compute(representation, np.stack([span[:, o : o + 2560] for o in offsets]), 256))
+    np.testing.assert_array_equal(
+        out, features.compute(representation, np.stack([span[:, o : o + 2560] for o in offsets]), 256)
+    )
 
 
 def test_npy_writer_writes_rows_in_any_order(tmp_path):
@@ -98,8 +100,10 @@ def cached(tmp_path):
     import edfio
 
     rng = np.random.default_rng(1)
-    sig = [edfio.EdfSignal(rng.standard_normal(256 * 60) * 20, 256, label=c, physical_range=(-500, 500))
-           for c in ("C3", "C4")]  # fmt: skip
+    sig = [
+        edfio.EdfSignal(rng.standard_normal(256 * 60) * 20, 256, label=c, physical_range=(-500, 500))
+        for c in ("C3", "C4")
+    ]
     edfio.Edf(sig).write(tmp_path / "r.edf")
     rec = Recording("r", "r.edf", 0.0, 60.0, 256.0, ("C3", "C4"))
     index = RecordingIndex("tiny", (Patient("p", (rec,)),), channels=("C3", "C4"), synthetic=True, root=str(tmp_path))
@@ -174,8 +178,10 @@ def test_a_replaced_edf_file_is_never_served_from_the_cache(cached, tmp_path):
 
     old, _, old_entry = cached()
     rng = np.random.default_rng(2)  # new content, same name, same length and channels
-    sig = [edfio.EdfSignal(rng.standard_normal(256 * 60) * 20, 256, label=c, physical_range=(-500, 500))
-           for c in ("C3", "C4")]  # fmt: skip
+    sig = [
+        edfio.EdfSignal(rng.standard_normal(256 * 60) * 20, 256, label=c, physical_range=(-500, 500))
+        for c in ("C3", "C4")
+    ]
     edfio.Edf(sig).write(tmp_path / "r.edf")
     new, reused, new_entry = cached()
     assert not reused and new_entry != old_entry

@@ -18,11 +18,21 @@ EXTRACTOR = {"name": "toy", "weights": "random-init:0", "input_size": 4}
 def clips(seed: int = 0, n_frames: int = 2, size: int = 4) -> WindowSet:
     """Nine SYNTHETIC uint8 clips: two patients, three videos of 4, 3 and 2 clips."""
     videos = [("p1", "v1", 4), ("p1", "v2", 3), ("p2", "v3", 2)]
-    rows = [{"patient": p, "recording": v, "start": 2.0 * k, "end": 2.0 * k + 2.0, "unit": v}
-            for p, v, n in videos for k in range(n)]  # fmt: skip
+    rows = [
+        {"patient": p, "recording": v, "start": 2.0 * k, "end": 2.0 * k + 2.0, "unit": v}
+        for p, v, n in videos
+        for k in range(n)
+    ]
     data = np.random.default_rng(seed).integers(0, 256, size=(len(rows), n_frames, 3, size, size), dtype=np.uint8)
-    info = {"representation": "video", "n_frames": n_frames, "size": size, "fps": 25.0, "window_s": 2.0,
-            "dataset": "toy-synthetic", "synthetic": True}  # fmt: skip
+    info = {
+        "representation": "video",
+        "n_frames": n_frames,
+        "size": size,
+        "fps": 25.0,
+        "window_s": 2.0,
+        "dataset": "toy-synthetic",
+        "synthetic": True,
+    }
     refs = np.column_stack([np.zeros(len(rows), dtype=np.int64), np.arange(len(rows))])
     return WindowSet([data], refs, pd.DataFrame(rows), None, ("a", "b"), info)
 

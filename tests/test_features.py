@@ -176,14 +176,15 @@ def test_item06_a_512hz_recording_cached_at_256hz_is_scipys_resample_poly_of_it(
     assert rate == 256.0 and features.target_sfreq({"zscore": False}, 512.0) == 512.0
     prep = Preprocessing(tuple(index.channels), rate, "raw", params)
     starts = np.array([20.0, 21.5, 100.0, float(rec.duration) - 30.0])
-    table = pd.DataFrame({"patient": patient.patient_id, "recording": rec.recording_id, "start": starts,
-                          "end": starts + 1})
+    table = pd.DataFrame(
+        {"patient": patient.patient_id, "recording": rec.recording_id, "start": starts, "end": starts + 1}
+    )
     got = np.asarray(WindowCache(tmp_path / "cache").get(index, patient.patient_id, table, prep)[0])
     assert got.shape == (4, len(index.channels), 256)
     with EdfReader(Path(index.root) / rec.file, prep.channels) as reader:
         signal = reader.read(0.0, reader.n_samples / reader.sfreq).astype(np.float64)
     ref = scipy.signal.resample_poly(signal, 1, 2, axis=-1)
-    expected = np.stack([ref[:, int(s * 256): int(s * 256) + 256] for s in starts])
+    expected = np.stack([ref[:, int(s * 256) : int(s * 256) + 256] for s in starts])
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3 * np.abs(expected).max())
     # one cache entry per target rate; a bad rate is one line
     assert features.representation_key("raw", params) != features.representation_key("raw", {"zscore": False})

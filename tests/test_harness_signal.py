@@ -17,8 +17,8 @@ from benchmark import runner as runner_mod
 from benchmark.datasets import load_dataset
 from benchmark.edf import EdfReader
 from benchmark.events import PostProcessing
-from benchmark.index import Patient, Recording, RecordingIndex
-from benchmark.runner import RunConfig, Runner, window_metadata
+from benchmark.index import RecordingIndex
+from benchmark.runner import RunConfig, Runner
 from benchmark.store import _SCHEMA, SCHEMA_VERSION, FoldResult, ResultStore, RunRecord
 from benchmark.windows import Preprocessing, WindowCache, bandpass_filter
 
@@ -122,11 +122,15 @@ def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
     assert v1 != _SCHEMA and "probs" not in v1
     conn = sqlite3.connect(path)
     conn.executescript(v1)
-    conn.execute("INSERT INTO runs (run_id, kind, method, dataset, task, protocol, status) "
-                 "VALUES ('old', 'run', 'chance', 'chbmit', 'detection', 'loso', 'complete')")  # fmt: skip
+    conn.execute(
+        "INSERT INTO runs (run_id, kind, method, dataset, task, protocol, status) "
+        "VALUES ('old', 'run', 'chance', 'chbmit', 'detection', 'loso', 'complete')"
+    )
     conn.execute("INSERT INTO folds (run_id, fold_id, status, n_test) VALUES ('old', 'chb01', 'ok', 1)")
-    conn.execute('INSERT INTO scores (run_id, fold_id, patient, recording, start, "end", label, score, pred) '
-                 "VALUES ('old', 'chb01', 'chb01', 'chb01_03', 10.0, 11.0, 1, 0.25, 0)")  # fmt: skip
+    conn.execute(
+        'INSERT INTO scores (run_id, fold_id, patient, recording, start, "end", label, score, pred) '
+        "VALUES ('old', 'chb01', 'chb01', 'chb01_03', 10.0, 11.0, 1, 0.25, 0)"
+    )
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -141,20 +145,36 @@ def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
     assert store.get_run("old").status == "complete"
     scores = store.scores("old")
     assert scores.to_dict("records") == [
-        {"fold_id": "chb01", "patient": "chb01", "recording": "chb01_03", "start": 10.0, "end": 11.0,
-         "label": 1, "score": 0.25, "pred": 0}
-    ]  # fmt: skip
+        {
+            "fold_id": "chb01",
+            "patient": "chb01",
+            "recording": "chb01_03",
+            "start": 10.0,
+            "end": 11.0,
+            "label": 1,
+            "score": 0.25,
+            "pred": 0,
+        }
+    ]
     assert store.scores("old", probs=True)["probs"].tolist() == [None]
 
 
 def test_probs_round_trip_in_a_v2_store(tmp_path):
     store = ResultStore(tmp_path / "r.sqlite")
     store.create_run(RunRecord("mc", "run", "chance", "tusz", "seizure-type", "kfold5"))
-    scores = pd.DataFrame({
-        "fold_id": "fold0", "patient": ["p", "p"], "recording": "r", "start": [0.0, 1.0], "end": [1.0, 2.0],
-        "label": [0, 2], "score": [0.6, 0.5], "pred": [0, 2],
-        "probs": [np.array([0.6, 0.1, 0.3]), np.array([1 / 3, 1 / 6, 0.5])],
-    })  # fmt: skip
+    scores = pd.DataFrame(
+        {
+            "fold_id": "fold0",
+            "patient": ["p", "p"],
+            "recording": "r",
+            "start": [0.0, 1.0],
+            "end": [1.0, 2.0],
+            "label": [0, 2],
+            "score": [0.6, 0.5],
+            "pred": [0, 2],
+            "probs": [np.array([0.6, 0.1, 0.3]), np.array([1 / 3, 1 / 6, 0.5])],
+        }
+    )
     store.save_fold("mc", FoldResult("fold0", None, "ok"), scores)
     got = store.scores("mc", probs=True)["probs"].tolist()
     assert got[0] == [0.6, 0.1, 0.3]
@@ -164,9 +184,16 @@ def test_probs_round_trip_in_a_v2_store(tmp_path):
 # -- detection runs: event metrics ----------------------------------------------------------------
 def _cfg(root: Path, data: Path, **kw) -> RunConfig:
     base = dict(
-        method="bandpower_logreg", dataset="chbmit-synthetic", task="detection", protocol="loso", data_dir=data,
-        store_path=root / "r.sqlite", splits_dir=root / "splits", cache_dir=root.parent / "cache", progress=False,
-    )  # fmt: skip
+        method="bandpower_logreg",
+        dataset="chbmit-synthetic",
+        task="detection",
+        protocol="loso",
+        data_dir=data,
+        store_path=root / "r.sqlite",
+        splits_dir=root / "splits",
+        cache_dir=root.parent / "cache",
+        progress=False,
+    )
     base.update(kw)
     return RunConfig(**base)
 
@@ -200,8 +227,12 @@ def test_detection_runs_add_szcore_event_metrics(detection_runs):
         assert (per_patient["fa_per_24h"] >= 0).all()
         assert {"event_sensitivity", "fa_per_24h"} <= set(store.summary(rec.run_id).index)
         scoring = rec.provenance["event_scoring"]
-        assert scoring["post_processing"] == {"threshold": 0.5, "smooth_windows": 1, "min_duration_s": 0.0,
-                                              "merge_gap_s": 0.0}  # fmt: skip
+        assert scoring["post_processing"] == {
+            "threshold": 0.5,
+            "smooth_windows": 1,
+            "min_duration_s": 0.0,
+            "merge_gap_s": 0.0,
+        }
         totals = scoring["totals"]
         assert set(totals) == {"event_tp", "event_fp", "event_n_ref", "hours"}
         assert totals["event_n_ref"] == 4  # two lead seizures x two patients, each in its own recording
@@ -270,11 +301,25 @@ def test_adapters_get_the_metadata_in_window_set_info(runs_root, tiny_synthetic,
 )
 def test_cli_option_errors_are_one_line(tmp_path, tiny_synthetic, capsys, extra, fragment):
     store = tmp_path / "r.sqlite"
-    rc = cli.main([
-        "--store", str(store), "run", "--method", "chance", "--dataset", "chbmit-synthetic",
-        "--data-dir", str(tiny_synthetic), "--splits-dir", str(tmp_path / "splits"),
-        "--cache-dir", str(tmp_path / "cache"), "--no-progress", *extra,
-    ])  # fmt: skip
+    rc = cli.main(
+        [
+            "--store",
+            str(store),
+            "run",
+            "--method",
+            "chance",
+            "--dataset",
+            "chbmit-synthetic",
+            "--data-dir",
+            str(tiny_synthetic),
+            "--splits-dir",
+            str(tmp_path / "splits"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--no-progress",
+            *extra,
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2
     lines = err.strip().splitlines()

@@ -224,13 +224,28 @@ def test_item05_a_distilclip_runs_columns_line_up_with_the_bundled_wang_sets(tmp
         for patient in ("p1", "p2", "p3"):
             y = rng.integers(0, 2, 200)
             s = np.clip(0.5 + 0.3 * (y - 0.5) + rng.normal(0, 0.2, 200), 0, 1)
-            rows.append(pd.DataFrame({"fold_id": "fold0", "patient": patient, "label": y, "score": s,
-                                      "pred": (s >= 0.5).astype(int)}))
+            rows.append(
+                pd.DataFrame(
+                    {"fold_id": "fold0", "patient": patient, "label": y, "score": s, "pred": (s >= 0.5).astype(int)}
+                )
+            )
         per_patient = patient_metrics(pd.concat(rows, ignore_index=True))
         params = {"seed": 0, "window_s": 1.0, "stride_s": 1.0, "label": "ictal vs non-ictal"}
-    store.create_run(RunRecord("run-teacher", "run", "distilclip_eeg_teacher", dataset, task,
-                               "kfold5-random-balanced", task_params=params, status="complete", budget="paper",
-                               seed=0, created_at="2026-01-01T00:00:00+00:00"))
+    store.create_run(
+        RunRecord(
+            "run-teacher",
+            "run",
+            "distilclip_eeg_teacher",
+            dataset,
+            task,
+            "kfold5-random-balanced",
+            task_params=params,
+            status="complete",
+            budget="paper",
+            seed=0,
+            created_at="2026-01-01T00:00:00+00:00",
+        )
+    )
     store.save_patient_metrics("run-teacher", per_patient)
     store.save_summary("run-teacher", summarize(per_patient, n_boot=20))
     entries = [_entry(store, run) for run in store.list_runs()]

@@ -51,4 +51,5 @@ def test_item04_paper_budget_runs_every_setting_the_paper_states(recipe_name, ro
     text = paper_text(recipe)
     if text is not None:
         assert quote_in_text(row["quote"], text), (
-            f"{recipe_name}: the quote for {row['setting']} is not in {recipe.paper_text}: \"{row['quote']}\"")
+            f'{recipe_name}: the quote for {row["setting"]} is not in {recipe.paper_text}: "{row["quote"]}"'
+        )

@@ -13,8 +13,8 @@ import pytest
 from benchmark import features
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError
-from benchmark.plan import format_plan, human_bytes, human_count, plan_run
 from benchmark.fold_windows import balance, hold_out_units
+from benchmark.plan import format_plan, human_bytes, human_count, plan_run
 from benchmark.runner import RunConfig, fold_seed
 from benchmark.splits import load_split, make_split, save_split, split_path
 from benchmark.tasks import make_labels, make_params
@@ -49,8 +49,15 @@ def no_file_reads(monkeypatch):
 
 
 def config(tmp_path: Path, data: Path, **kw) -> RunConfig:
-    base = dict(method="eegnet", dataset="chbmit-synthetic", data_dir=data, store_path=tmp_path / "r.sqlite",
-                splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache", progress=False)
+    base = dict(
+        method="eegnet",
+        dataset="chbmit-synthetic",
+        data_dir=data,
+        store_path=tmp_path / "r.sqlite",
+        splits_dir=tmp_path / "splits",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
     base.update(kw)
     return RunConfig(**base)
 
@@ -58,8 +65,9 @@ def config(tmp_path: Path, data: Path, **kw) -> RunConfig:
 def in_memory_split(index, task: str, protocol: str, **params):
     p = make_params(task, **params)
     labels = make_labels(index, task, p)
-    return make_split(labels, protocol, dataset=index.dataset, index_hash=index.content_hash(), seed=p.seed,
-                      synthetic=index.synthetic)
+    return make_split(
+        labels, protocol, dataset=index.dataset, index_hash=index.content_hash(), seed=p.seed, synthetic=index.synthetic
+    )
 
 
 def test_windows_hours_and_cache_match_the_harness(tmp_path, tiny_synthetic, no_file_reads):
@@ -73,21 +81,27 @@ def test_windows_hours_and_cache_match_the_harness(tmp_path, tiny_synthetic, no_
     extra = table["extra"].astype(bool)
     assert plan.synthetic and plan.windows == len(table) > 0
     assert plan.extra_windows == int(extra.sum()) > 0
-    assert plan.windows_per_class == {c: int((table.loc[~extra, "label"] == i).sum()) for i, c in enumerate(plan.classes)}
+    assert plan.windows_per_class == {
+        c: int((table.loc[~extra, "label"] == i).sum()) for i, c in enumerate(plan.classes)
+    }
     assert sum(plan.windows_per_class.values()) + plan.extra_windows == plan.windows
     sfreq = index.patients[0].recordings[0].sfreq
     shape = features.output_shape("raw", len(index.channels), int(round(sfreq)), sfreq, {})
     assert plan.window_shape == shape and plan.bytes_per_window == int(np.prod(shape)) * 4
     assert plan.cache_bytes == plan.windows * plan.bytes_per_window
     assert plan.dataset_hours == pytest.approx(index.hours)
-    assert plan.task_hours == pytest.approx(sum(s.end - s.start for u in spec.units.values() for s in u.segments) / 3600)
+    assert plan.task_hours == pytest.approx(
+        sum(s.end - s.start for u in spec.units.values() for s in u.segments) / 3600
+    )
     assert plan.n_folds == len(spec.folds) and plan.split_source.startswith("built in memory")
     # Nothing written: no ad-hoc split frozen, no cache entry.
     assert not cfg.splits_dir.exists() and not cfg.cache_dir.exists()
 
 
-@pytest.mark.parametrize("task, protocol, valid", [("detection", "loso", 0.0), ("prediction", "loocv", 0.5),
-                                                   ("detection", "kfold5-random", 0.0)])
+@pytest.mark.parametrize(
+    "task, protocol, valid",
+    [("detection", "loso", 0.0), ("prediction", "loocv", 0.5), ("detection", "kfold5-random", 0.0)],
+)
 def test_fold_counts_mirror_the_runners_selection(tmp_path, tiny_synthetic, task, protocol, valid):
     plan = plan_run(config(tmp_path, tiny_synthetic, task=task, protocol=protocol, valid_fraction=valid))
     index = load_dataset("chbmit-synthetic", tiny_synthetic, check_edf=False)
@@ -110,7 +124,9 @@ def test_fold_counts_mirror_the_runners_selection(tmp_path, tiny_synthetic, task
         assert fp.train_windows == len(train) and fp.test_windows == len(test)
         expected = balance(train.reset_index(drop=True), fold_seed(0, fold.fold_id)) if task == "detection" else train
         assert fp.balanced_train_windows == len(expected)
-        assert fp.balanced_train_per_class == {c: int((expected["label"] == i).sum()) for i, c in enumerate(plan.classes)}
+        assert fp.balanced_train_per_class == {
+            c: int((expected["label"] == i).sum()) for i, c in enumerate(plan.classes)
+        }
 
 
 def plan_window(task: str) -> WindowParams:
@@ -120,16 +136,28 @@ def plan_window(task: str) -> WindowParams:
 
 
 def test_steps_read_the_budgets_keys(tmp_path, tiny_synthetic):
-    cfg = config(tmp_path, tiny_synthetic, task="detection", protocol="loso",
-                 method_overrides={"epochs": 3, "batch_size": 7, "max_windows_per_epoch": None})
+    cfg = config(
+        tmp_path,
+        tiny_synthetic,
+        task="detection",
+        protocol="loso",
+        method_overrides={"epochs": 3, "batch_size": 7, "max_windows_per_epoch": None},
+    )
     plan = plan_run(cfg)
     assert plan.step_keys == {"fit": {"epochs": 3, "batch_size": 7}}
     for f in plan.folds:
         assert f.steps == {"fit": 3 * math.ceil(f.balanced_train_windows / 7)}
     assert plan.total_steps == sum(f.total_steps for f in plan.folds) > 0
 
-    capped = plan_run(config(tmp_path, tiny_synthetic, task="detection", protocol="loso",
-                             method_overrides={"epochs": 3, "batch_size": 7, "max_windows_per_epoch": 10}))
+    capped = plan_run(
+        config(
+            tmp_path,
+            tiny_synthetic,
+            task="detection",
+            protocol="loso",
+            method_overrides={"epochs": 3, "batch_size": 7, "max_windows_per_epoch": 10},
+        )
+    )
     assert capped.step_keys["fit"]["max_windows_per_epoch"] == 10
     assert all(f.steps == {"fit": 3 * math.ceil(min(10, f.balanced_train_windows) / 7)} for f in capped.folds)
 
@@ -153,8 +181,10 @@ def test_a_frozen_split_is_read_not_rebuilt_nor_rewritten(tmp_path, tiny_synthet
     spec.folds = spec.folds[1:]
     save_split(spec, path)
     before = path.read_bytes(), sorted(cfg.splits_dir.rglob("*"))
-    with pytest.raises(BenchmarkError, match=f"fold {in_memory_split(index, 'prediction', 'loocv').folds[0].fold_id} "
-                                             "derived from the data is missing"):
+    with pytest.raises(
+        BenchmarkError,
+        match=f"fold {in_memory_split(index, 'prediction', 'loocv').folds[0].fold_id} derived from the data is missing",
+    ):
         plan_run(cfg)
     assert (path.read_bytes(), sorted(cfg.splits_dir.rglob("*"))) == before
     assert not cfg.cache_dir.exists()
@@ -169,8 +199,16 @@ def test_whole_chbmit_from_its_summaries(tmp_path, shared_data, no_file_reads):
     data = shared_data / "chbmit"
     splits = REPO / "splits"
     listing = sorted(p.name for p in splits.rglob("*"))
-    cfg = RunConfig(method="resnet_lstm_supcon", dataset="chbmit", task="prediction", protocol="loocv",
-                    data_dir=data, splits_dir=splits, cache_dir=tmp_path / "cache", store_path=tmp_path / "r.sqlite")
+    cfg = RunConfig(
+        method="resnet_lstm_supcon",
+        dataset="chbmit",
+        task="prediction",
+        protocol="loocv",
+        data_dir=data,
+        splits_dir=splits,
+        cache_dir=tmp_path / "cache",
+        store_path=tmp_path / "r.sqlite",
+    )
     plan = plan_run(cfg)
     index = load_dataset("chbmit", data, check_edf=False)
     frozen = split_path(splits, "chbmit", "prediction", make_params("prediction"), "loocv")
@@ -198,8 +236,24 @@ def test_human_units():
 def test_plan_command_prints_json_of_the_whole_dataset(tmp_path, shared_data, capsys):
     from benchmark.cli import main
 
-    rc = main(["plan", "--dataset", "chbmit", "--data-dir", str(shared_data / "chbmit"), "--method", "eegnet",
-               "--task", "detection", "--protocol", "loso", "--cache-dir", str(tmp_path / "cache"), "--json"])
+    rc = main(
+        [
+            "plan",
+            "--dataset",
+            "chbmit",
+            "--data-dir",
+            str(shared_data / "chbmit"),
+            "--method",
+            "eegnet",
+            "--task",
+            "detection",
+            "--protocol",
+            "loso",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--json",
+        ]
+    )
     assert rc == 0
     import json
 
@@ -210,9 +264,15 @@ def test_plan_command_prints_json_of_the_whole_dataset(tmp_path, shared_data, ca
     assert out["cache_bytes"] == out["windows"] * out["bytes_per_window"]
 
 
-@pytest.mark.parametrize("task, protocol, valid, ictal", [
-    ("detection", "kfold5-random-balanced", 0.0, 0.5), ("detection", "loso", 0.3, 0.5),
-    ("prediction", "loocv", 0.5, None), ("detection", "kfold5-random", 0.0, None)])
+@pytest.mark.parametrize(
+    "task, protocol, valid, ictal",
+    [
+        ("detection", "kfold5-random-balanced", 0.0, 0.5),
+        ("detection", "loso", 0.3, 0.5),
+        ("prediction", "loocv", 0.5, None),
+        ("detection", "kfold5-random", 0.0, None),
+    ],
+)
 def test_plan_counts_are_the_runs_own_fold_windows(tmp_path, tiny_synthetic, task, protocol, valid, ictal):
     """Plan and run share one selection rule (benchmark.fold_windows): every fold's train, balanced
     and test figures equal the windows the runner hands the method, the balanced pool included."""

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tiny_config
 
 from benchmark import cli
 from benchmark.adapters import REGISTRY
 from benchmark.conformance import check_adapter, format_results
-from benchmark.datasets.synthetic import SyntheticConfig, generate
-from conftest import tiny_config
 from benchmark.runner import RunConfig, Runner
 from benchmark.store import ResultStore
 
@@ -84,9 +83,14 @@ def test_seizure_bench_lists_it(example, capsys):
 
 def test_example_runs_end_to_end(example, tiny, tmp_path):
     cfg = RunConfig(
-        method=NAME, dataset="chbmit-synthetic", data_dir=tiny, store_path=tmp_path / "r.sqlite",
-        splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache", progress=False,
-    )  # fmt: skip
+        method=NAME,
+        dataset="chbmit-synthetic",
+        data_dir=tiny,
+        store_path=tmp_path / "r.sqlite",
+        splits_dir=tmp_path / "splits",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
     rec = Runner(cfg).run()
     assert rec.status == "complete"
     assert rec.synthetic and rec.method == NAME

@@ -46,7 +46,9 @@ def test_lee2024_grid_is_three_methods_by_three_sops_loocv():
         assert (c.dataset, c.task, c.protocol, c.window_s, c.budget) == ("chbmit", "prediction", "loocv", 10.0, "paper")
         sop = float(c.row[3:])
         assert dict(c.task_params) == {"sop_minutes": sop, "sph_minutes": 0, "interictal_gap_hours": 3}
-    assert [c.method for c in LEE.cells("chbmit", methods=["resnet_lstm_supcon"], rows=["sop15"])] == ["resnet_lstm_supcon"]
+    assert [c.method for c in LEE.cells("chbmit", methods=["resnet_lstm_supcon"], rows=["sop15"])] == [
+        "resnet_lstm_supcon"
+    ]
 
 
 def test_bundled_tables_match_the_grid_parameters():
@@ -57,8 +59,13 @@ def test_bundled_tables_match_the_grid_parameters():
         assert method in LEE.methods
         for dataset, table in per_dataset.items():
             for sop in (r.key for r in LEE.rows):
-                hits = [d for d in bundled if d["dataset"] == dataset and d["table"] == table
-                        and d["task_params"] == LEE.task_params(sop, dataset)]
+                hits = [
+                    d
+                    for d in bundled
+                    if d["dataset"] == dataset
+                    and d["table"] == table
+                    and d["task_params"] == LEE.task_params(sop, dataset)
+                ]
                 assert len(hits) == 1, (method, dataset, table, sop)
                 assert (hits[0]["task"], hits[0]["protocol"]) == (LEE.task, LEE.protocol)
 
@@ -69,7 +76,14 @@ def test_run_command_of_a_cell_gives_the_cells_run(tmp_path):
     args = cli.build_parser().parse_args(cell.run_command(3, tmp_path).split()[1:])
     cfg = cell.run_config(seed=3, data_dir=tmp_path)
     assert (args.method, args.dataset, args.task, args.protocol, args.budget, args.seed, args.data_dir) == (
-        cfg.method, cfg.dataset, cfg.task, cfg.protocol, cfg.budget, cfg.seed, cfg.data_dir)
+        cfg.method,
+        cfg.dataset,
+        cfg.task,
+        cfg.protocol,
+        cfg.budget,
+        cfg.seed,
+        cfg.data_dir,
+    )
     assert cli._task_params(args) == cfg.task_params == {"sop_minutes": 30, "sph_minutes": 0, "interictal_gap_hours": 3}
     assert (cli._window(args) or default_window("prediction")) == cfg.window
 
@@ -90,16 +104,19 @@ def test_unknown_names_are_one_line_errors_with_a_suggestion():
 def test_cli_unknown_recipe(tmp_path, capsys):
     assert cli.main(["--store", str(tmp_path / "r.sqlite"), "reproduce", "lee2023", "--dataset", "chbmit"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["seizure-bench: error: unknown recipe 'lee2023'. Did you mean 'lee2024'? "
-                   f"Known recipes: {', '.join(RECIPES)}."]
+    assert err == [
+        f"seizure-bench: error: unknown recipe 'lee2023'. Did you mean 'lee2024'? Known recipes: {', '.join(RECIPES)}."
+    ]
     assert not (tmp_path / "r.sqlite").exists()
 
 
 def test_cli_dry_run_prints_the_plan_and_writes_nothing(tmp_path, capsys):
     store = tmp_path / "r.sqlite"
-    rc = cli.main(["--store", str(store), "reproduce", "lee2024", "--dataset", "chbmit", "--budget", "paper", "--dry-run"])
+    rc = cli.main(
+        ["--store", str(store), "reproduce", "lee2024", "--dataset", "chbmit", "--budget", "paper", "--dry-run"]
+    )
     assert rc == 0
-    lines = [l for l in capsys.readouterr().out.splitlines() if l.lstrip().startswith("[")]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.lstrip().startswith("[")]
     assert len(lines) == 9
     for line, cell in zip(lines, LEE.cells("chbmit")):
         assert cell.method in line and cell.row_label in line and line.endswith(cell.run_command())
@@ -141,23 +158,39 @@ def _p_cell(cells: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else ""
 
 
-def test_reproduce_runs_the_grid_resumes_and_the_report_lays_it_out(tmp_path, tiny_synthetic, stand_ins, capsys, monkeypatch):
+def test_reproduce_runs_the_grid_resumes_and_the_report_lays_it_out(
+    tmp_path, tiny_synthetic, stand_ins, capsys, monkeypatch
+):
     store_path = tmp_path / "r.sqlite"
-    argv = ["--store", str(store_path), "reproduce", "lee2024", "--dataset", "chbmit-synthetic",
-            "--data-dir", str(tiny_synthetic), "--splits-dir", str(tmp_path / "splits"),
-            "--cache-dir", str(tmp_path / "cache"), "--no-progress"]  # fmt: skip
+    argv = [
+        "--store",
+        str(store_path),
+        "reproduce",
+        "lee2024",
+        "--dataset",
+        "chbmit-synthetic",
+        "--data-dir",
+        str(tiny_synthetic),
+        "--splits-dir",
+        str(tmp_path / "splits"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--no-progress",
+    ]
     # The tiny dataset only has lead seizures for SOP 10: the six other cells fail, the rest goes on.
     assert cli.main(argv) == 3
     out = capsys.readouterr().out
-    lines = [l for l in out.splitlines() if l.lstrip().startswith("[")]
+    lines = [line for line in out.splitlines() if line.lstrip().startswith("[")]
     assert len(lines) == 9
-    assert all(" complete " in l and "[SYNTHETIC DATA]" in l for l in lines[:3])
-    assert all(" failed " in l and "has no folds" in l for l in lines[3:])
+    assert all(" complete " in line and "[SYNTHETIC DATA]" in line for line in lines[:3])
+    assert all(" failed " in line and "has no folds" in line for line in lines[3:])
     assert "3 of 9 run(s) complete; loaded 12 reported result sets" in out
     store = ResultStore(store_path)
     runs = {r.method: r for r in store.list_runs(kind="run")}
     assert set(runs) == set(STAND_INS.values())
-    assert all(r.status == "complete" and r.synthetic and r.task_params["interictal_gap_hours"] == 3 for r in runs.values())
+    assert all(
+        r.status == "complete" and r.synthetic and r.task_params["interictal_gap_hours"] == 3 for r in runs.values()
+    )
 
     # Running the same command again trains nothing: every stored run is found finished.
     def no_training(job):
@@ -189,7 +222,10 @@ def test_reproduce_runs_the_grid_resumes_and_the_report_lays_it_out(tmp_path, ti
         # Cells that failed show the command that would fill them.
         for sop in (15, 30):
             assert "not run: <code>" in rows[f"SOP {sop} min"]
-            assert html.escape(stand_ins.command("chbmit-synthetic", "smoke", [STAND_INS[a]], [f"sop{sop}"])) in rows[f"SOP {sop} min"]
+            assert (
+                html.escape(stand_ins.command("chbmit-synthetic", "smoke", [STAND_INS[a]], [f"sop{sop}"]))
+                in rows[f"SOP {sop} min"]
+            )
             assert _p_cell(rows[f"SOP {sop} min"]) == ""
 
     # The paper: Table 3 against Table 2 recomputed from the bundled per-patient tables gives
@@ -208,18 +244,40 @@ def test_reproduce_runs_the_grid_resumes_and_the_report_lays_it_out(tmp_path, ti
 
 
 # -- the page from a hand-made store -------------------------------------------------------------
-def _add_run(store, run_id, method, *, accuracy, created, status="complete", gap=3, budget="smoke", dataset="chbmit",
-             stride=None):
+def _add_run(
+    store, run_id, method, *, accuracy, created, status="complete", gap=3, budget="smoke", dataset="chbmit", stride=None
+):
     patients = [f"chb{i:02d}" for i in range(1, 7)]
     acc = np.asarray(accuracy, dtype=float)
     per_patient = pd.DataFrame(
         {"sensitivity": acc, "specificity": acc, "accuracy": acc, "fpr": 1 - acc},
         index=pd.Index(patients, name="patient"),
     )
-    params = {"sop_minutes": 10, "sph_minutes": 0, "interictal_gap_hours": gap, "min_preictal_fraction": 0.5,
-              "seed": 0, "window_s": 10.0, "stride_s": stride or (1.0 if budget == "paper" else 10.0), "label": "x"}
-    store.create_run(RunRecord(run_id, "run", method, dataset, "prediction", "loocv", task_params=params,
-                               status=status, budget=budget, created_at=created, seed=0))
+    params = {
+        "sop_minutes": 10,
+        "sph_minutes": 0,
+        "interictal_gap_hours": gap,
+        "min_preictal_fraction": 0.5,
+        "seed": 0,
+        "window_s": 10.0,
+        "stride_s": stride or (1.0 if budget == "paper" else 10.0),
+        "label": "x",
+    }
+    store.create_run(
+        RunRecord(
+            run_id,
+            "run",
+            method,
+            dataset,
+            "prediction",
+            "loocv",
+            task_params=params,
+            status=status,
+            budget=budget,
+            created_at=created,
+            seed=0,
+        )
+    )
     store.save_patient_metrics(run_id, per_patient)
     store.save_summary(run_id, summarize(per_patient, n_boot=50))
 
@@ -235,15 +293,24 @@ def test_page_picks_the_complete_newest_run_per_cell_and_ignores_other_settings(
     _add_run(store, "b-gap4", "resnet_lstm_supcon", accuracy=np.zeros(6), created="2025-01-04", gap=4)
     _add_run(store, "b-paper", "resnet_lstm_supcon", accuracy=better, created="2025-01-05", budget="paper")
     # A paper-budget run with non-overlapping windows is not the paper's experiment (1-s stride).
-    _add_run(store, "b-paper-stride10", "resnet_lstm_supcon", accuracy=better, created="2025-01-06", budget="paper",
-             stride=10.0)
+    _add_run(
+        store,
+        "b-paper-stride10",
+        "resnet_lstm_supcon",
+        accuracy=better,
+        created="2025-01-06",
+        budget="paper",
+        stride=10.0,
+    )
     index = build_report(store, tmp_path / "site")  # default recipes, no reported sets imported
     page = (index.parent / "papers" / "lee2024.html").read_text(encoding="utf-8")
     assert "not in this results store" in page and "Paper · CHB-MIT" not in page
     assert 'class="banner synthetic"' not in page
     rows = _rows(_tbody(page, "pretraining", "Ours · chbmit · budget smoke"))
-    expected = paired_tests(pd.Series(base, index=[f"chb{i:02d}" for i in range(1, 7)]),
-                            pd.Series(better, index=[f"chb{i:02d}" for i in range(1, 7)]))
+    expected = paired_tests(
+        pd.Series(base, index=[f"chb{i:02d}" for i in range(1, 7)]),
+        pd.Series(better, index=[f"chb{i:02d}" for i in range(1, 7)]),
+    )
     assert _p_cell(rows["SOP 10 min"]) == f"{expected['p_value']:.3f} (n=6)"
     assert "runs/a-new.html" in rows["SOP 10 min"] and "a-partial" not in rows["SOP 10 min"]
     delta = (np.mean(better) - np.mean(base)) * 100
@@ -269,7 +336,10 @@ def test_reported_sets_alone_make_the_page(tmp_path):
     page = (index.parent / "papers" / "lee2024.html").read_text(encoding="utf-8")
     assert "None of our runs matches this grid yet" in page
     assert [_p_cell(c) for c in _rows(_tbody(page, "pretraining", "Paper · CHB-MIT")).values()] == [
-        "0.009 (n=24)", "0.024 (n=24)", "0.002 (n=23)"]
+        "0.009 (n=24)",
+        "0.024 (n=24)",
+        "0.002 (n=23)",
+    ]
 
 
 # -- issue 13: windows per budget, overrides, rows over datasets, settings tables ------------------
@@ -308,19 +378,33 @@ def _run_id(cfg):
 
 
 def test_item01_printed_run_command_gives_the_cells_run_id_with_windows_and_overrides(tmp_path, tiny_synthetic):
-    ablation = GridRow("sop10-nodrop", "SOP 10 min, no dropout",
-                       Settings(task_params={"sop_minutes": 10}, overrides={"resnet_lstm_supcon": {"dropout": 0.0}}))
+    ablation = GridRow(
+        "sop10-nodrop",
+        "SOP 10 min, no dropout",
+        Settings(task_params={"sop_minutes": 10}, overrides={"resnet_lstm_supcon": {"dropout": 0.0}}),
+    )
     recipe = replace(LEE, rows=LEE.rows + (ablation,))
-    cells = (recipe.cells("chbmit-synthetic", methods=["resnet_lstm_supcon"], rows=["sop10", "sop10-nodrop"])
-             + recipe.cells("chbmit-synthetic", methods=["resnet_lstm_supcon"], rows=["sop10"], budget="smoke"))
-    assert '--set dropout=0.0' in cells[1].run_command() and "--set" not in cells[0].run_command()
+    cells = recipe.cells(
+        "chbmit-synthetic", methods=["resnet_lstm_supcon"], rows=["sop10", "sop10-nodrop"]
+    ) + recipe.cells("chbmit-synthetic", methods=["resnet_lstm_supcon"], rows=["sop10"], budget="smoke")
+    assert "--set dropout=0.0" in cells[1].run_command() and "--set" not in cells[0].run_command()
     where = dict(splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache", store_path=tmp_path / "r.sqlite")
     ids = set()
     for cell in cells:
         args = cli.build_parser().parse_args(cell.run_command(0, tiny_synthetic).split()[1:])
-        typed = RunConfig(method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol,
-                          budget=args.budget, seed=args.seed, data_dir=args.data_dir, task_params=cli._task_params(args),
-                          window=cli._window(args), method_overrides=cli._overrides(args.set), **where)
+        typed = RunConfig(
+            method=args.method,
+            dataset=args.dataset,
+            task=args.task,
+            protocol=args.protocol,
+            budget=args.budget,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            task_params=cli._task_params(args),
+            window=cli._window(args),
+            method_overrides=cli._overrides(args.set),
+            **where,
+        )
         run_id = _run_id(cell.run_config(data_dir=tiny_synthetic, **where))
         assert run_id == _run_id(typed), cell.label
         ids.add(run_id)
@@ -330,12 +414,29 @@ def test_item01_printed_run_command_gives_the_cells_run_id_with_windows_and_over
 def _demo_recipe() -> Recipe:
     """Rows over datasets with a per-dataset ictal stride, an ablation row, a coarser smoke budget."""
     return Recipe(
-        name="demo", title="Demo", citation="Demo et al.", description="demo", methods=("bandpower_logreg", "chance"),
-        method_labels={}, task="detection", protocol="kfold5", tables=(),
-        rows=(GridRow("chbmit", "CHB-MIT", dataset="chbmit"), GridRow("tusz", "TUSZ", dataset="tusz"),
-              GridRow("tusz-c01", "TUSZ, C 0.1", dataset="tusz", methods=("bandpower_logreg",),
-                      settings=Settings(overrides={"bandpower_logreg": {"C": 0.1}}))),
-        paper_datasets={"chbmit": "CHB-MIT", "tusz": "TUSZ"}, window_s=1.0, row_header="Dataset",
+        name="demo",
+        title="Demo",
+        citation="Demo et al.",
+        description="demo",
+        methods=("bandpower_logreg", "chance"),
+        method_labels={},
+        task="detection",
+        protocol="kfold5",
+        tables=(),
+        rows=(
+            GridRow("chbmit", "CHB-MIT", dataset="chbmit"),
+            GridRow("tusz", "TUSZ", dataset="tusz"),
+            GridRow(
+                "tusz-c01",
+                "TUSZ, C 0.1",
+                dataset="tusz",
+                methods=("bandpower_logreg",),
+                settings=Settings(overrides={"bandpower_logreg": {"C": 0.1}}),
+            ),
+        ),
+        paper_datasets={"chbmit": "CHB-MIT", "tusz": "TUSZ"},
+        window_s=1.0,
+        row_header="Dataset",
         dataset_settings={"chbmit": Settings(ictal_stride_s=0.5), "tusz": Settings(ictal_stride_s=0.25)},
         budgets={"smoke": Settings(ictal_stride_s=1.0, note="no ictal oversampling")},
         deviations={"window.ictal_stride_s@tusz": "the harness cannot do it (demo)"},
@@ -346,8 +447,12 @@ def test_item01_rows_over_datasets_per_dataset_settings_and_ablation_overrides()
     demo = _demo_recipe()
     cells = demo.cells(None)
     assert [(c.row, c.method, c.dataset) for c in cells] == [
-        ("chbmit", "bandpower_logreg", "chbmit"), ("chbmit", "chance", "chbmit"),
-        ("tusz", "bandpower_logreg", "tusz"), ("tusz", "chance", "tusz"), ("tusz-c01", "bandpower_logreg", "tusz")]
+        ("chbmit", "bandpower_logreg", "chbmit"),
+        ("chbmit", "chance", "chbmit"),
+        ("tusz", "bandpower_logreg", "tusz"),
+        ("tusz", "chance", "tusz"),
+        ("tusz-c01", "bandpower_logreg", "tusz"),
+    ]
     assert [c.window.ictal_stride_s for c in cells] == [0.5, 0.5, 0.25, 0.25, 0.25]
     assert cells[-1].overrides == {"C": 0.1} and "--set C=0.1" in cells[-1].run_command()
     assert "--ictal-stride 0.25" in cells[2].run_command()
@@ -370,9 +475,17 @@ def test_item01_rows_over_datasets_per_dataset_settings_and_ablation_overrides()
 
 def test_item01_report_page_matches_ablation_runs_by_their_overrides():
     demo = _demo_recipe()
-    base = RunRecord("x", "run", "bandpower_logreg", "tusz", "detection", "kfold5", budget="paper",
-                     task_params={"seed": 0, "window_s": 1.0, "stride_s": 1.0, "ictal_stride_s": 0.25},
-                     method_config={"C": 1.0, "max_iter": 5000})
+    base = RunRecord(
+        "x",
+        "run",
+        "bandpower_logreg",
+        "tusz",
+        "detection",
+        "kfold5",
+        budget="paper",
+        task_params={"seed": 0, "window_s": 1.0, "stride_s": 1.0, "ictal_stride_s": 0.25},
+        method_config={"C": 1.0, "max_iter": 5000},
+    )
     assert demo.cell_of(base).row == "tusz"
     assert demo.cell_of(replace(base, method_config={"C": 0.1, "max_iter": 5000})).row == "tusz-c01"
     assert demo.cell_of(replace(base, method_config={"C": 5.0, "max_iter": 5000})) is None
@@ -386,15 +499,16 @@ def test_item04_check_setting_names_mismatches_unknown_names_and_stale_deviation
     row = {"setting": "window.window_s", "value": "1", "quote": "1-s windows", "section": "II.A"}
     assert check_setting(demo, resolved, row) is None
     wrong = check_setting(demo, resolved, {**row, "value": "2"})
-    assert "window.window_s is 1 but the paper states 2 (II.A: \"1-s windows\")" in wrong
+    assert 'window.window_s is 1 but the paper states 2 (II.A: "1-s windows")' in wrong
     assert "Did you mean" in check_setting(demo, resolved, {**row, "setting": "window.windows"})
     # A listed deviation passes while it differs, and must be removed once it no longer does.
     deviation = {**row, "setting": "window.ictal_stride_s@tusz", "value": "0.125"}
     assert check_setting(demo, resolved, deviation) is None
     assert "remove it from Recipe.deviations" in check_setting(demo, resolved, {**deviation, "value": "0.25"})
     assert check_setting(demo, resolved, {**row, "setting": "task.seed", "value": "0"}) is None
-    assert "but the paper states" in check_setting(LEE, resolve_settings(LEE), {
-        "setting": "window.stride_s", "value": "10", "quote": "q", "section": "s"})
+    assert "but the paper states" in check_setting(
+        LEE, resolve_settings(LEE), {"setting": "window.stride_s", "value": "10", "quote": "q", "section": "s"}
+    )
 
 
 def test_item05_dry_run_prints_the_windows_of_each_budget(tmp_path, capsys):
@@ -405,8 +519,8 @@ def test_item05_dry_run_prints_the_windows_of_each_budget(tmp_path, capsys):
     assert "windows, budget paper: 10-s windows every 1 s; as in the paper" in out
     assert "windows, budget smoke (this run): 10-s windows every 10 s; non-overlapping windows, coarser" in out
     assert "windows, cache and steps of a run: seizure-bench plan --method resnet_lstm_supcon" in out
-    lines = [l for l in out.splitlines() if l.lstrip().startswith("[")]
-    assert len(lines) == 3 and all("SOP 15 min" in l for l in lines)
+    lines = [line for line in out.splitlines() if line.lstrip().startswith("[")]
+    assert len(lines) == 3 and all("SOP 15 min" in line for line in lines)
     assert cli.main(argv[:-2] + ["--rows", "sop30", "--budget", "paper"]) == 0
     out = capsys.readouterr().out
     assert "windows, budget paper (this run)" in out and "--stride 1" in out and "SOP 30 min" in out
@@ -430,7 +544,8 @@ def test_item06_wang2025_grid_strides_256hz_and_the_minilm_deviation_label():
         assert c.window.ictal_stride_s == {"chbmit": 0.5, "helsinki": 0.5, "tusz": 0.25}[c.dataset]
         assert c.task == ("seizure-type" if c.dataset == "tusz" else "detection")
     assert sorted(next(c for c in cells if c.dataset == "tusz").task_params["types"]) == sorted(
-        ["FNSZ", "GNSZ", "ABSZ", "CPSZ", "TCSZ", "TNSZ", "SPSZ"])  # MYSZ left out
+        ["FNSZ", "GNSZ", "ABSZ", "CPSZ", "TCSZ", "TNSZ", "SPSZ"]
+    )  # MYSZ left out
     # a synthetic stand-in takes its real dataset's settings
     assert {c.window.ictal_stride_s for c in wang.cells("tusz-synthetic", budget="smoke")} == {0.25}
     # 256 Hz in the paper cells; smoke keeps the dataset's rate
@@ -443,7 +558,8 @@ def test_item06_wang2025_grid_strides_256hz_and_the_minilm_deviation_label():
         source = cls.from_budget("paper").weights_source()
         assert "MiniLM-L6 instead of the paper's 12-layer 768-wide BERT" in source
         assert budget_label("paper", source) == (
-            "paper budget, MiniLM-L6 instead of the paper's 12-layer 768-wide BERT (not the paper's setting)")
+            "paper budget, MiniLM-L6 instead of the paper's 12-layer 768-wide BERT (not the paper's setting)"
+        )
         assert budget_label("smoke", source) == "smoke"
 
 
@@ -455,8 +571,9 @@ def test_item06_wang2025_with_a_local_12_layer_bert_is_the_papers_setting(tmp_pa
 
     bert = tmp_path / "bert-base"
     bert.mkdir()
-    (bert / "config.json").write_text(json.dumps(
-        {"model_type": "bert", "num_hidden_layers": 12, "hidden_size": 768, "num_attention_heads": 12}))
+    (bert / "config.json").write_text(
+        json.dumps({"model_type": "bert", "num_hidden_layers": 12, "hidden_size": 768, "num_attention_heads": 12})
+    )
     params = {**DistilClipEEGTeacher.meta.budgets["paper"], "text_encoder": str(bert)}
     settings = stated_settings(params, student=False)
     assert (settings["text_encoder.layers"], settings["text_encoder.hidden_size"]) == (12, 768)
@@ -476,16 +593,23 @@ def test_item06_cli_dry_run_prints_the_wang2025_grid(capsys):
 
 
 # -- issue 13 item 10: the video papers' recipes -----------------------------------------------------------
-LI_METHODS = ["i3d_lstm", "r2plus1d_lstm", "perez_garcia", "pv_contrastive_timesformer_nopretrain",
-              "pv_contrastive_timesformer_video_only", "pv_contrastive_timesformer_patient_only",
-              "pv_contrastive_timesformer"]
+LI_METHODS = [
+    "i3d_lstm",
+    "r2plus1d_lstm",
+    "perez_garcia",
+    "pv_contrastive_timesformer_nopretrain",
+    "pv_contrastive_timesformer_video_only",
+    "pv_contrastive_timesformer_patient_only",
+    "pv_contrastive_timesformer",
+]
 
 
 def test_item10_hou2024_and_li2024_dry_runs_print_their_grids_without_window_options(tmp_path, capsys):
     store = tmp_path / "r.sqlite"
     for name, methods, protocol, task_opts in (
-            ("hou2024", ["video_ssl_transformer"], "loso", "--target label --classes PNES,ES"),
-            ("li2024", LI_METHODS, "kfold5", "--target focus --classes TLE,exTLE")):
+        ("hou2024", ["video_ssl_transformer"], "loso", "--target label --classes PNES,ES"),
+        ("li2024", LI_METHODS, "kfold5", "--target focus --classes TLE,exTLE"),
+    ):
         assert cli.main(["--store", str(store), "reproduce", name, "--dataset", "video-synthetic", "--dry-run"]) == 0
         out = capsys.readouterr().out
         runs = [line for line in out.splitlines() if "seizure-bench run " in line]
@@ -504,17 +628,45 @@ def test_item10_paper_budget_without_weights_refuses_in_one_line_and_set_passes_
     assert "video_ssl_transformer needs ImageNet ResNet-152 weights" in err and "--set backbone_weights=" in err
     assert not store.exists()
     # Li's grid loads four kinds of checkpoint: each method missing one is named, in one line.
-    rc = cli.main(["--store", str(store), "reproduce", "li2024", "--dataset", "video-synthetic", "--budget", "paper",
-                   "--set", "pv_contrastive_timesformer:backbone_weights=random"])
+    rc = cli.main(
+        [
+            "--store",
+            str(store),
+            "reproduce",
+            "li2024",
+            "--dataset",
+            "video-synthetic",
+            "--budget",
+            "paper",
+            "--set",
+            "pv_contrastive_timesformer:backbone_weights=random",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert rc != 0 and len(err.splitlines()) == 1
     assert "i3d_lstm needs Kinetics-400 I3D weights" in err and "TimeSformer_divST_96x4_224_K400.pyth" in err
     assert "of pv_contrastive_timesformer needs" not in err and "--set METHOD:KEY=VALUE" in err
     # The dry run of the same grid prints the refusal as a note and the --set overrides in each command.
-    assert cli.main(["--store", str(store), "reproduce", "hou2024", "--dataset", "video-synthetic", "--budget",
-                     "paper", "--set", "backbone_weights=random", "--dry-run"]) == 0
+    assert (
+        cli.main(
+            [
+                "--store",
+                str(store),
+                "reproduce",
+                "hou2024",
+                "--dataset",
+                "video-synthetic",
+                "--budget",
+                "paper",
+                "--set",
+                "backbone_weights=random",
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "--set backbone_weights=\"random\"" in out or "--set 'backbone_weights=\"random\"'" in out
+    assert '--set backbone_weights="random"' in out or "--set 'backbone_weights=\"random\"'" in out
     assert "would be refused" not in out
     assert not store.exists()
 
@@ -523,17 +675,31 @@ def test_item10_li2024_smoke_cell_printed_command_gives_the_cells_run_id(tmp_pat
     cell = RECIPES["li2024"].cells("video-synthetic", methods=["pv_contrastive_timesformer"], budget="smoke")[0]
     where = dict(splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache", store_path=tmp_path / "r.sqlite")
     args = cli.build_parser().parse_args(cell.run_command().split()[1:])
-    typed = RunConfig(method=args.method, dataset=args.dataset, task=args.task, protocol=args.protocol,
-                      budget=args.budget, seed=args.seed, data_dir=args.data_dir, task_params=cli._task_params(args),
-                      window=cli._window(args), method_overrides=cli._overrides(args.set), **where)
+    typed = RunConfig(
+        method=args.method,
+        dataset=args.dataset,
+        task=args.task,
+        protocol=args.protocol,
+        budget=args.budget,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        task_params=cli._task_params(args),
+        window=cli._window(args),
+        method_overrides=cli._overrides(args.set),
+        **where,
+    )
     assert typed.window is None and cell.window is None
     assert _run_id(cell.run_config(**where)) == _run_id(typed)
 
 
 def test_item10_weights_rows_need_the_paper_budget_to_require_a_local_file():
     recipe = RECIPES["hou2024"]
-    row = {"setting": "method.video_ssl_transformer.backbone_weights", "value": "imagenet-resnet152",
-           "quote": "q", "section": "s"}
+    row = {
+        "setting": "method.video_ssl_transformer.backbone_weights",
+        "value": "imagenet-resnet152",
+        "quote": "q",
+        "section": "s",
+    }
     assert check_setting(recipe, {row["setting"]: None}, row) is None
     assert "must leave it unset" in check_setting(recipe, {row["setting"]: "random"}, row)
 
@@ -545,8 +711,12 @@ def test_item10_paper_page_lays_out_every_method_of_li_table_i_and_hou_tables_2_
     li = (index.parent / "papers" / "li2024.html").read_text(encoding="utf-8")
     table = li.split('id="grid-methods"')[1].split("</table>")[0]
     # Each method's row holds its own reported set (not another method's of the same table).
-    for label, acc in (("Karácsony et al. (I3D)", "0.796"), ("Pérez-García et al.", "0.771"),
-                       ("Ours - w/o pretraining", "0.825"), ("Ours - Video+patient", "0.930")):
+    for label, acc in (
+        ("Karácsony et al. (I3D)", "0.796"),
+        ("Pérez-García et al.", "0.771"),
+        ("Ours - w/o pretraining", "0.825"),
+        ("Ours - Video+patient", "0.930"),
+    ):
         row = html.unescape(table).split(label)[1].split("</tr>")[0]
         assert acc in row, label
     assert "ablation-nopretrain" in li
@@ -560,8 +730,12 @@ def test_item10_a_reference_with_the_other_class_order_is_not_shown_beside_a_boa
 
     from benchmark.report.leaderboard import _is_reference_for
 
-    hou = SimpleNamespace(dataset="marseille-emu-video-private", task="classification", protocol="loso",
-                          task_params={"target": "label", "classes": ["PNES", "ES"]})
+    hou = SimpleNamespace(
+        dataset="marseille-emu-video-private",
+        task="classification",
+        protocol="loso",
+        task_params={"target": "label", "classes": ["PNES", "ES"]},
+    )
     where = ("marseille-emu-video-private", "classification", "loso")
     assert _is_reference_for(hou, *where, {"target": "label", "classes": ["PNES", "ES"]})
     # ES negative: F1 and sensitivity are of the other class, so the paper's figures do not compare.
@@ -589,25 +763,64 @@ def test_item01_wang2025_paper_page_shows_table_i_columns_per_task(tmp_path):
     wang = RECIPES["wang2025"]
     headers = [h for _, h, _, _ in columns_of(wang)]
     assert "FPR" not in headers and "FPR" not in [h.split(" (")[0] for h in headers]
-    assert {"Accuracy", "Precision", "Precision (weighted)", "Sensitivity", "Specificity", "F1",
-            "F1 (weighted)", "AUC of hard pred. (macro)", "AUC of hard pred. (micro)"} <= set(headers)
+    assert {
+        "Accuracy",
+        "Precision",
+        "Precision (weighted)",
+        "Sensitivity",
+        "Specificity",
+        "F1",
+        "F1 (weighted)",
+        "AUC of hard pred. (macro)",
+        "AUC of hard pred. (micro)",
+    } <= set(headers)
     store = ResultStore(tmp_path / "r.sqlite")
     patients = [f"p{i}" for i in range(1, 6)]
-    binary = {"accuracy": 0.91, "precision": 0.92, "sensitivity": 0.93, "specificity": 0.89, "f1": 0.925,
-              "roc_auc_hard": 0.91}
-    multi = {"accuracy": 0.81, "precision_weighted": 0.82, "recall_macro": 0.71, "specificity_macro": 0.97,
-             "f1_weighted": 0.815, "roc_auc_hard_macro": 0.84, "roc_auc_hard_micro": 0.89}
+    binary = {
+        "accuracy": 0.91,
+        "precision": 0.92,
+        "sensitivity": 0.93,
+        "specificity": 0.89,
+        "f1": 0.925,
+        "roc_auc_hard": 0.91,
+    }
+    multi = {
+        "accuracy": 0.81,
+        "precision_weighted": 0.82,
+        "recall_macro": 0.71,
+        "specificity_macro": 0.97,
+        "f1_weighted": 0.815,
+        "roc_auc_hard_macro": 0.84,
+        "roc_auc_hard_micro": 0.89,
+    }
     for row, values in (("chbmit", binary), ("tusz", multi)):
         for cell in wang.cells(row, rows=[row], budget="smoke"):
             cfg = cell.run_config()
-            params = {**cfg.task_params, "window_s": cell.window.window_s, "stride_s": cell.window.stride_s,
-                      "ictal_stride_s": cell.window.ictal_stride_s}
+            params = {
+                **cfg.task_params,
+                "window_s": cell.window.window_s,
+                "stride_s": cell.window.stride_s,
+                "ictal_stride_s": cell.window.ictal_stride_s,
+            }
             run_id = f"{cell.method}-{row}"
-            store.create_run(RunRecord(run_id, "run", cell.method, cell.dataset, cell.task, cell.protocol,
-                                       task_params=params, status="complete", budget="smoke",
-                                       created_at="2025-01-01", seed=0))
-            per_patient = pd.DataFrame({m: [v] * 5 for m, v in values.items()},
-                                       index=pd.Index(patients, name="patient"))
+            store.create_run(
+                RunRecord(
+                    run_id,
+                    "run",
+                    cell.method,
+                    cell.dataset,
+                    cell.task,
+                    cell.protocol,
+                    task_params=params,
+                    status="complete",
+                    budget="smoke",
+                    created_at="2025-01-01",
+                    seed=0,
+                )
+            )
+            per_patient = pd.DataFrame(
+                {m: [v] * 5 for m, v in values.items()}, index=pd.Index(patients, name="patient")
+            )
             store.save_patient_metrics(run_id, per_patient)
             store.save_summary(run_id, summarize(per_patient, n_boot=20))
     index = build_report(store, tmp_path / "site")

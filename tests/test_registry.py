@@ -24,7 +24,7 @@ from benchmark.errors import UnknownNameError
 
 BASELINES = ("bandpower_logreg", "bandpower_rf", "chance", "eegnet", "shallow_convnet")
 
-PLUGIN_SOURCE = '''
+PLUGIN_SOURCE = """
 import numpy as np
 
 from benchmark.adapters import MethodAdapter, MethodMeta{import_register}
@@ -45,12 +45,18 @@ from benchmark.adapters import MethodAdapter, MethodMeta{import_register}
 
     def predict_proba(self, test):
         return np.full((len(test), 2), 0.5)
-'''
+"""
 
 
 def _meta(name: str) -> MethodMeta:
-    return MethodMeta(name=name, modality="eeg", tasks=("detection",), representation="bandpower",
-                      budgets={"smoke": {}, "paper": {}}, citation="test")
+    return MethodMeta(
+        name=name,
+        modality="eeg",
+        tasks=("detection",),
+        representation="bandpower",
+        budgets={"smoke": {}, "paper": {}},
+        citation="test",
+    )
 
 
 def _adapter_class(name: str) -> type[MethodAdapter]:

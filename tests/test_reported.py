@@ -141,7 +141,9 @@ def test_wang_table5_multiclass_auc(dataset):
         a, pc = auc.loc[row], per_class.loc[row]
         assert a[[f"roc_auc_hard:{c}" for c in classes]].mean() == pytest.approx(a["roc_auc_hard_macro"], abs=ROUND)
         for c in classes:  # AUC of hard predictions: (recall + specificity) / 2
-            assert (pc[f"recall:{c}"] + pc[f"specificity:{c}"]) / 2 == pytest.approx(a[f"roc_auc_hard:{c}"], abs=ROUND), c
+            assert (pc[f"recall:{c}"] + pc[f"specificity:{c}"]) / 2 == pytest.approx(
+                a[f"roc_auc_hard:{c}"], abs=ROUND
+            ), c
         acc = pc["accuracy"]
         assert (acc + 1 - (1 - acc) / (k - 1)) / 2 == pytest.approx(a["roc_auc_hard_micro"], abs=1.5 * ROUND)
 
@@ -172,7 +174,7 @@ def _seed_tables() -> dict[str, list[list[str]]]:
         m = re.match(r"TABLE (I|II|III|IV|V):", line)
         if m:
             block = []
-            for nxt in lines[i + 1:]:
+            for nxt in lines[i + 1 :]:
                 if block and not nxt.strip():
                     break
                 if nxt.strip():
@@ -204,7 +206,7 @@ def test_wang_csvs_match_the_paper_text():
                     paper_order = OVERALL
                 paper_order = [m for m in paper_order if m in csvs[d].columns]
                 got = [round(v, 6) for v in csvs[d].iloc[k][paper_order]]
-                assert got == [_pct(c) for c in cells[1 + width * j: 1 + width * (j + 1)]], (numeral, cells[0], d)
+                assert got == [_pct(c) for c in cells[1 + width * j : 1 + width * (j + 1)]], (numeral, cells[0], d)
     for numeral, dataset in (("III", "tusz"), ("IV", "aubmc")):
         t = read_reported_csv(REPORTED_DIR / PER_CLASS_CSV[dataset], level="dataset")
         body = tables[numeral][1:]
@@ -251,8 +253,17 @@ def test_import_reported_roundtrip(store, tmp_path, caplog):
         "p1,0.9,0.05,N/A\np2,0.7,,0.8\np3,1,0.1,0.9\nAverage,0.87,0.075,0.85\n",
     )
     with caplog.at_level(logging.INFO, logger="benchmark.reported"):
-        run_id = import_reported(store, path, "Foo2023 Table 1", "chbmit", "prediction", "loocv",
-                                 {"sop_minutes": 30}, citation="Foo et al. 2023", source="Table 1")
+        run_id = import_reported(
+            store,
+            path,
+            "Foo2023 Table 1",
+            "chbmit",
+            "prediction",
+            "loocv",
+            {"sop_minutes": 30},
+            citation="Foo et al. 2023",
+            source="Table 1",
+        )
     assert "Average" in caplog.text
     assert run_id == reported_run_id("Foo2023 Table 1", "chbmit", "prediction", "loocv", {"sop_minutes": 30})
     assert run_id.startswith("reported-foo2023-table-1-")
@@ -276,9 +287,18 @@ def test_import_dataset_level_merges_tables(store, tmp_path):
     per_class = _write(
         tmp_path, "row,accuracy,Recall:FNSZ,f1:background,roc_auc_micro\nours,0.9,0.85,0.95,0.97\n", "t3.csv"
     )
-    run_id = import_reported(store, [overall, per_class], "Foo2025 ours (TUSZ)", "tusz", "seizure-type",
-                             "kfold5-random", level="dataset", row="ours", role="proposed",
-                             metric_notes={"recall": "per-class Acc is recall", "roc_auc": "unused here"})
+    run_id = import_reported(
+        store,
+        [overall, per_class],
+        "Foo2025 ours (TUSZ)",
+        "tusz",
+        "seizure-type",
+        "kfold5-random",
+        level="dataset",
+        row="ours",
+        role="proposed",
+        metric_notes={"recall": "per-class Acc is recall", "roc_auc": "unused here"},
+    )
     rec = store.get_run(run_id)
     assert rec.provenance["level"] == "dataset" and rec.provenance["row"] == "ours"
     assert rec.provenance["csv"] == ["t1.csv", "t3.csv"] and len(rec.provenance["csv_sha256"]) == 2
@@ -414,7 +434,10 @@ def test_import_bundled(store):
     comparison = store.resolve("Wang2025 Table I: EEGNet [39] (CHB-MIT)")
     assert comparison.provenance["role"] == "comparison" and comparison.method == "EEGNet [39]"
     assert dict(store.summary(comparison.run_id)["mean"]) == {
-        "sensitivity": 0.9312, "accuracy": 0.8959, "precision": 0.8698, "f1": 0.8995
+        "sensitivity": 0.9312,
+        "accuracy": 0.8959,
+        "precision": 0.8698,
+        "f1": 0.8995,
     }
     for d in WANG:
         rid = reported_run_id(d["name"], d["dataset"], d["task"], d["protocol"], d["task_params"])

@@ -66,8 +66,11 @@ def test_the_video_sets_describe_private_corpora_with_their_protocols():
         assert d["task_params"] == {"target": "focus", "classes": ["TLE", "exTLE"]}  # exTLE positive
         assert "EMBC" in d["citation"] and d["level"] == "dataset"
     roles = {d["row"]: d["role"] for d in LI}
-    assert roles == {**{r: "comparison" for r in LI_BASELINES}, **{r: "ablation" for r in LI_OURS[:3]},
-                     LI_OURS[3]: "proposed"}  # fmt: skip
+    assert roles == {
+        **{r: "comparison" for r in LI_BASELINES},
+        **{r: "ablation" for r in LI_OURS[:3]},
+        LI_OURS[3]: "proposed",
+    }
     methods = {d["row"]: d["benchmark_method"] for d in LI}
     assert methods[LI_OURS[3]] == "pv_contrastive_timesformer"
     assert methods[LI_OURS[0]] == "pv_contrastive_timesformer_nopretrain"
@@ -116,8 +119,9 @@ def test_hou_confusion_matrix_against_the_data_set_and_the_printed_figures():
     }
     readings["macro"] = (readings["ES positive"] + readings["PNES positive"]) / 2
     readings["weighted"] = (235 * readings["ES positive"] + 48 * readings["PNES positive"]) / 283
-    assert readings == pytest.approx({"ES positive": 0.8399, "PNES positive": 0.4889, "macro": 0.6644,
-                                      "weighted": 0.7804}, abs=1e-4)  # fmt: skip
+    assert readings == pytest.approx(
+        {"ES positive": 0.8399, "PNES positive": 0.4889, "macro": 0.6644, "weighted": 0.7804}, abs=1e-4
+    )
     # No reading gives the printed 0.82 (documented); ES positive is the nearest.
     assert all(abs(v - values["video_f1"]) > 0.01 for v in readings.values())
     assert min(readings, key=lambda k: abs(readings[k] - values["video_f1"])) == "ES positive"
@@ -201,14 +205,21 @@ def test_import_of_the_video_sets(store):
     assert len(ids) == len(set(ids)) == 8
     hou = store.resolve("Hou2022 self-supervised Transformer (ES vs PNES, LOSO)")
     assert hou.provenance["level"] == "dataset" and hou.provenance["role"] == "proposed"
-    assert hou.provenance["video_level"] == {"aggregation": "mean", "classes": ["PNES", "ES"],
-                                             "confusion": [[33, 15], [54, 181]], "n_videos": 283}  # fmt: skip
+    assert hou.provenance["video_level"] == {
+        "aggregation": "mean",
+        "classes": ["PNES", "ES"],
+        "confusion": [[33, 15], [54, 181]],
+        "n_videos": 283,
+    }
     assert set(hou.provenance["metric_notes"]) == {"video_accuracy", "video_f1"}
     assert dict(store.summary(hou.run_id)["mean"]) == {"video_accuracy": 0.75, "video_f1": 0.82}
     assert "Tables 2, 3" in hou.source and store.patient_metrics(hou.run_id).empty
     li = store.resolve("Li2024 contrastive TimeSformer (video+patient)")
     assert (li.dataset, li.protocol, li.task_params) == (
-        "taipei-vgh-video-private", "kfold5", {"target": "focus", "classes": ["TLE", "exTLE"]})
+        "taipei-vgh-video-private",
+        "kfold5",
+        {"target": "focus", "classes": ["TLE", "exTLE"]},
+    )
     assert dict(store.summary(li.run_id)["mean"]) == {"video_accuracy": 0.93, "video_f1": 0.882}
     assert "video_level" not in li.provenance and "Table I" in li.source
     for d in LI:

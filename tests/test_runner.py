@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from fakes import harness_fold_id, run_config
 
 from benchmark import runner as runner_mod
 from benchmark.adapters import REGISTRY, MethodAdapter, MethodMeta
 from benchmark.runner import RunConfig, Runner
-from fakes import harness_fold_id, run_config
 from benchmark.store import ResultStore
 from benchmark.windows import WindowCache
-
 
 config = run_config
 
@@ -56,15 +55,15 @@ def test_same_seed_same_numbers_and_cache_reuse(tmp_path, tiny_synthetic, monkey
     rec_a = Runner(a).run()
     built = []
     monkeypatch.setattr(WindowCache, "_build", lambda *args, **kw: built.append(1))
-    b = config(tmp_path / "b", tiny_synthetic, method="eegnet", method_overrides={"epochs": 1},
-               cache_dir=a.cache_dir)
+    b = config(tmp_path / "b", tiny_synthetic, method="eegnet", method_overrides={"epochs": 1}, cache_dir=a.cache_dir)
     rec_b = Runner(b).run()
     assert not built, "the second run must reuse the window cache"
     assert rec_a.run_id == rec_b.run_id
     sa, sb = stored(a, rec_a.run_id)[1], stored(b, rec_b.run_id)[1]
     pd.testing.assert_frame_equal(sa, sb)
-    c = config(tmp_path / "c", tiny_synthetic, method="eegnet", method_overrides={"epochs": 1}, seed=1,
-               cache_dir=a.cache_dir)
+    c = config(
+        tmp_path / "c", tiny_synthetic, method="eegnet", method_overrides={"epochs": 1}, seed=1, cache_dir=a.cache_dir
+    )
     rec_c = Runner(c).run()
     assert rec_c.run_id != rec_a.run_id
     assert not np.allclose(stored(c, rec_c.run_id)[1]["score"], sa["score"])
@@ -107,7 +106,10 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, tiny_synt
 
 class FailsOnChb02(MethodAdapter):
     meta = MethodMeta(
-        name="fails_on_chb02_test", modality="eeg", tasks=("prediction",), representation="bandpower",
+        name="fails_on_chb02_test",
+        modality="eeg",
+        tasks=("prediction",),
+        representation="bandpower",
         budgets={"smoke": {}, "paper": {}},
     )
 
@@ -179,7 +181,10 @@ def test_leaky_protocol_is_flagged_and_detection_runs(tmp_path, tiny_synthetic):
 
 class RecordsValid(MethodAdapter):
     meta = MethodMeta(
-        name="records_valid_test", modality="eeg", tasks=("prediction",), representation="bandpower",
+        name="records_valid_test",
+        modality="eeg",
+        tasks=("prediction",),
+        representation="bandpower",
         budgets={"smoke": {}, "paper": {}},
     )
 

@@ -87,9 +87,7 @@ def test_update_and_list_runs(store):
     store.create_run(_run("r1"))
     store.create_run(_run("r2", dataset="siena"))
     store.create_run(_run("r3", kind="reported", status="reported", task="detection"))
-    updated = store.update_run(
-        "r1", status="complete", finished_at="2025-01-01T00:00:00+00:00", leakage={"ok": False}
-    )
+    updated = store.update_run("r1", status="complete", finished_at="2025-01-01T00:00:00+00:00", leakage={"ok": False})
     assert updated.status == "complete" and updated.leakage == {"ok": False}
     assert store.get_run("r1").finished_at.startswith("2025")
     assert [r.run_id for r in store.list_runs(dataset="chbmit")] == ["r1", "r3"]
@@ -107,11 +105,20 @@ def test_update_and_list_runs(store):
 
 def test_folds_and_scores_roundtrip(store):
     store.create_run(_run())
-    ok = FoldResult("chb01-s0", "chb01", "ok", metrics={"accuracy": 0.75, "roc_auc": float("nan")},
-                    n_train=100, n_test=4, fit_seconds=1.5, predict_seconds=0.25)
+    ok = FoldResult(
+        "chb01-s0",
+        "chb01",
+        "ok",
+        metrics={"accuracy": 0.75, "roc_auc": float("nan")},
+        n_train=100,
+        n_test=4,
+        fit_seconds=1.5,
+        predict_seconds=0.25,
+    )
     store.save_fold("run-abc123", ok, _scores("chb01-s0", "chb01"))
-    bad = FoldResult("chb01-s1", "chb01", "failed", error="CUDA out of memory", traceback="Traceback ...",
-                     leakage_ok=False)
+    bad = FoldResult(
+        "chb01-s1", "chb01", "failed", error="CUDA out of memory", traceback="Traceback ...", leakage_ok=False
+    )
     store.save_fold("run-abc123", bad, None)
     no_fold_column = _scores("chb02-s0", "chb02").drop(columns="fold_id")
     store.save_fold("run-abc123", FoldResult("chb02-s0", "chb02", "ok"), no_fold_column)

@@ -10,6 +10,7 @@ import pytest
 
 from benchmark.errors import BenchmarkError, SplitError, UnknownNameError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
+from benchmark.seizures import lead_seizures
 from benchmark.splits import (
     RandomChunkKFold,
     check_against_index,
@@ -19,15 +20,15 @@ from benchmark.splits import (
     save_split,
     split_path,
 )
-from benchmark.seizures import lead_seizures
 from benchmark.tasks import make_labels, make_params
 
 H = 3600.0
 
 
 def rec(rid, start_h, dur_h, seizures=(), channels=("A-B", "B-C")):
-    return Recording(rid, f"p/{rid}.edf", start_h * H, dur_h * H, 256.0, channels,
-                     tuple(Seizure(a, b) for a, b in seizures))
+    return Recording(
+        rid, f"p/{rid}.edf", start_h * H, dur_h * H, 256.0, channels, tuple(Seizure(a, b) for a, b in seizures)
+    )
 
 
 def patient(pid, recordings, group=""):
@@ -37,16 +38,19 @@ def patient(pid, recordings, group=""):
 @pytest.fixture
 def index():
     # p1: three seizures spread over a day, plus far-away inter-ictal recordings.
-    p1 = patient("p1", [
-        rec("p1_01", 0, 1),                       # inter-ictal (far from seizures)
-        rec("p1_02", 6, 1, [(1800, 1860)]),       # seizure at 6.5 h
-        rec("p1_03", 7, 0.2, [(600, 640)]),       # 7:10, 39 min after the previous one: lead for SOP 30
-        rec("p1_04", 7.4, 0.5, [(60, 90)]),       # 7:25, 14 min after the previous one: lead for SOP 10 only
-        rec("p1_05", 14, 1, [(3000, 3030)]),      # lead
-        rec("p1_06", 20, 2),                      # inter-ictal
-    ])
+    p1 = patient(
+        "p1",
+        [
+            rec("p1_01", 0, 1),  # inter-ictal (far from seizures)
+            rec("p1_02", 6, 1, [(1800, 1860)]),  # seizure at 6.5 h
+            rec("p1_03", 7, 0.2, [(600, 640)]),  # 7:10, 39 min after the previous one: lead for SOP 30
+            rec("p1_04", 7.4, 0.5, [(60, 90)]),  # 7:25, 14 min after the previous one: lead for SOP 10 only
+            rec("p1_05", 14, 1, [(3000, 3030)]),  # lead
+            rec("p1_06", 20, 2),  # inter-ictal
+        ],
+    )
     p2 = patient("p2", [rec("p2_01", 0, 1, [(300, 320)]), rec("p2_02", 10, 1)])
-    p3 = patient("p3", [rec("p3_01", 0, 2)])      # no seizures
+    p3 = patient("p3", [rec("p3_01", 0, 2)])  # no seizures
     return RecordingIndex("toy", (p1, p2, p3), channels=("A-B", "B-C"))
 
 
@@ -99,10 +103,16 @@ def test_loocv_has_one_fold_per_unit_and_excludes_single_unit_patients(index):
 
 
 def test_loso_never_splits_a_subject():
-    recs = lambda pid: [rec(f"{pid}_01", 0, 1, [(1800, 1830)]), rec(f"{pid}_02", 6, 1, [(1800, 1830)]),
-                        rec(f"{pid}_03", 12, 1)]
-    idx = RecordingIndex("toy", (patient("a", recs("a"), "s1"), patient("b", recs("b"), "s1"),
-                                 patient("c", recs("c"), "s2")))
+    def recs(pid):
+        return [
+            rec(f"{pid}_01", 0, 1, [(1800, 1830)]),
+            rec(f"{pid}_02", 6, 1, [(1800, 1830)]),
+            rec(f"{pid}_03", 12, 1),
+        ]
+
+    idx = RecordingIndex(
+        "toy", (patient("a", recs("a"), "s1"), patient("b", recs("b"), "s1"), patient("c", recs("c"), "s2"))
+    )
     labels = make_labels(idx, "prediction")
     spec = make_split(labels, "loso", dataset="toy", index_hash=idx.content_hash())
     assert sorted(f.fold_id for f in spec.folds) == ["s1", "s2"]
@@ -152,8 +162,12 @@ def test_split_is_deterministic(index):
     a = make_split(make_labels(index, "prediction"), "loocv", dataset="toy", index_hash=index.content_hash())
     b = make_split(make_labels(index, "prediction"), "loocv", dataset="toy", index_hash=index.content_hash())
     assert a.sha256() == b.sha256()
-    c = make_split(make_labels(index, "prediction", make_params("prediction", seed=1)), "loocv",
-                   dataset="toy", index_hash=index.content_hash())
+    c = make_split(
+        make_labels(index, "prediction", make_params("prediction", seed=1)),
+        "loocv",
+        dataset="toy",
+        index_hash=index.content_hash(),
+    )
     assert c.sha256() != a.sha256()  # the seed places inter-ictal blocks
 
 
@@ -188,8 +202,9 @@ def test_leakage_guard_finds_overlaps_only_within_a_recording():
 
 
 def test_excluded_recordings_are_not_used(index):
-    idx = RecordingIndex(index.dataset, index.patients, index.channels,
-                         (Exclusion("recording", "p1", "missing channel X", "p1_01"),))
+    idx = RecordingIndex(
+        index.dataset, index.patients, index.channels, (Exclusion("recording", "p1", "missing channel X", "p1_01"),)
+    )
     labels = make_labels(idx, "prediction")
     used = {s.recording for u in labels.units for s in u.segments}
     assert "p1_01" not in used
@@ -203,8 +218,11 @@ def test_sph_moves_the_preictal_block_away_from_onset(index):
     exact = 0
     for u in labels.units_of("p1"):
         onset = lead[int(u.unit_id.split("-sz")[1])][0]
-        pre = [(index.recording("p1", s.recording).start + s.start, index.recording("p1", s.recording).start + s.end)
-               for s in u.segments if s.label == 1]
+        pre = [
+            (index.recording("p1", s.recording).start + s.start, index.recording("p1", s.recording).start + s.end)
+            for s in u.segments
+            if s.label == 1
+        ]
         assert min(a for a, _ in pre) >= onset - sph - sop - 1e-6
         assert max(b for _, b in pre) <= onset - sph + 1e-6
         exact += abs(max(b for _, b in pre) - (onset - sph)) < 1e-3
@@ -212,7 +230,9 @@ def test_sph_moves_the_preictal_block_away_from_onset(index):
 
 
 def test_recording_names_may_repeat_across_patients():
-    recs = lambda: [rec("r1", 0, 1, [(1800, 1830)]), rec("r2", 8, 1)]
+    def recs():
+        return [rec("r1", 0, 1, [(1800, 1830)]), rec("r2", 8, 1)]
+
     idx = RecordingIndex("toy", (patient("a", recs()), patient("b", recs()), patient("c", recs())))
     labels = make_labels(idx, "detection")
     assert len({u.unit_id for u in labels.units}) == 6

@@ -179,9 +179,13 @@ def test_mkv_round_trip_is_lossless_and_writing_is_deterministic(tmp_path):
     write_video(tmp_path / "a.mkv", frames, 25)
     back = read_clips(tmp_path / "a.mkv", np.array([0.0]), n_frames=6, size=16, fps=25, boxes=None)[0]
     crop = read_clips(
-        tmp_path / "a.mkv", np.array([0.0]), n_frames=6, size=16, fps=25,
+        tmp_path / "a.mkv",
+        np.array([0.0]),
+        n_frames=6,
+        size=16,
+        fps=25,
         boxes=pd.DataFrame({"frame": [0], "x0": [8], "y0": [0], "x1": [24], "y1": [16]}),
-    )[0]  # fmt: skip
+    )[0]
     np.testing.assert_array_equal(crop.transpose(0, 2, 3, 1), frames[:, :, 8:])  # a 16 x 16 box: no resizing
     assert back.shape == (6, 3, 16, 16)
     for name in ("b.mp4", "c.mp4"):

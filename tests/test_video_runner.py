@@ -20,21 +20,31 @@ SEEN: list[dict] = []
 
 class VideoSpy(MethodAdapter):
     meta = MethodMeta(
-        name="video_spy_test", modality="video", tasks=("classification",), representation="video",
-        budgets={"smoke": {}, "paper": {}}, citation="test", is_baseline=True,
-        representation_params={"n_frames": 4, "size": 16}, video_aggregation="vote",
+        name="video_spy_test",
+        modality="video",
+        tasks=("classification",),
+        representation="video",
+        budgets={"smoke": {}, "paper": {}},
+        citation="test",
+        is_baseline=True,
+        representation_params={"n_frames": 4, "size": 16},
+        video_aggregation="vote",
         task_defaults={"classification": {"target": "focus"}},
     )
 
     def fit(self, train, valid, ctx):
         unl = ctx.unlabelled
-        SEEN.append({
-            "train_patients": set(train.meta["patient"]), "shape": train.window_shape,
-            "range": (float(train.get(np.arange(len(train))).min()), float(train.get(np.arange(len(train))).max())),
-            "unlabelled_patients": set() if unl is None else set(unl.meta["patient"]),
-            "unlabelled_y": None if unl is None else unl.y, "classes": train.classes,
-            "cache_dir": ctx.cache_dir,
-        })
+        SEEN.append(
+            {
+                "train_patients": set(train.meta["patient"]),
+                "shape": train.window_shape,
+                "range": (float(train.get(np.arange(len(train))).min()), float(train.get(np.arange(len(train))).max())),
+                "unlabelled_patients": set() if unl is None else set(unl.meta["patient"]),
+                "unlabelled_y": None if unl is None else unl.y,
+                "classes": train.classes,
+                "cache_dir": ctx.cache_dir,
+            }
+        )
 
     def predict_proba(self, test):
         SEEN[-1]["test_patients"] = set(test.meta["patient"])
@@ -49,9 +59,18 @@ def video_folder(tmp_path_factory):
     from benchmark.datasets.synthetic.video import VideoSyntheticConfig, generate_video_synthetic
 
     out = tmp_path_factory.mktemp("vids") / "ds"
-    generate_video_synthetic(out, VideoSyntheticConfig(n_patients=6, videos_per_patient=(2, 3),
-                                                       contextual_per_patient=1, video_s=(4, 6),
-                                                       contextual_s=(4, 4), size=32, seed=3))
+    generate_video_synthetic(
+        out,
+        VideoSyntheticConfig(
+            n_patients=6,
+            videos_per_patient=(2, 3),
+            contextual_per_patient=1,
+            video_s=(4, 6),
+            contextual_s=(4, 4),
+            size=32,
+            seed=3,
+        ),
+    )
     return out
 
 
@@ -66,9 +85,17 @@ def spy():
 
 
 def _run(folder, tmp_path, **kw):
-    cfg = RunConfig(method="video_spy_test", dataset="video-folder", data_dir=folder, task="classification",
-                    store_path=tmp_path / "r.sqlite", cache_dir=tmp_path / "cache",
-                    splits_dir=tmp_path / "splits", progress=False, **kw)
+    cfg = RunConfig(
+        method="video_spy_test",
+        dataset="video-folder",
+        data_dir=folder,
+        task="classification",
+        store_path=tmp_path / "r.sqlite",
+        cache_dir=tmp_path / "cache",
+        splits_dir=tmp_path / "splits",
+        progress=False,
+        **kw,
+    )
     return Runner(cfg).run()
 
 
@@ -88,8 +115,11 @@ def test_loso_video_run_stores_clip_and_video_level_results(video_folder, tmp_pa
         assert seen["cache_dir"] is not None
     # Video-level votes recomputed by hand from the stored clips.
     k = scores.sort_values("start").groupby(["patient", "recording"]).cumcount()
-    votes = scores.assign(k=k).groupby(["patient", "recording"]).agg(
-        label=("label", "first"), ones=("k", lambda s: int((s % 2 == 1).sum())), n=("k", "size"))
+    votes = (
+        scores.assign(k=k)
+        .groupby(["patient", "recording"])
+        .agg(label=("label", "first"), ones=("k", lambda s: int((s % 2 == 1).sum())), n=("k", "size"))
+    )
     share1 = votes["ones"] / votes["n"]
     # A tie (even clip count) goes to the higher mean probability: p1 mean = 0.55 > 0.5 -> class 1.
     pred = (share1 >= 0.5).astype(int)
@@ -112,8 +142,15 @@ def test_kfold5_random_keeps_each_video_in_one_fold(video_folder, tmp_path, spy)
 
 
 def test_an_eeg_method_on_a_video_dataset_fails_in_one_line(video_folder, tmp_path):
-    cfg = RunConfig(method="eegnet", dataset="video-folder", data_dir=video_folder, task="detection",
-                    store_path=tmp_path / "r.sqlite", cache_dir=tmp_path / "cache", progress=False)
+    cfg = RunConfig(
+        method="eegnet",
+        dataset="video-folder",
+        data_dir=video_folder,
+        task="detection",
+        store_path=tmp_path / "r.sqlite",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
     with pytest.raises(BenchmarkError, match="method 'eegnet' takes eeg but dataset 'video-folder' is video"):
         Runner(cfg).run()
     assert not (tmp_path / "r.sqlite").exists() or not ResultStore(tmp_path / "r.sqlite").list_runs()
@@ -128,8 +165,15 @@ def test_item08_a_video_run_cuts_its_windows_to_the_methods_clip(video_folder, t
     assert (rec.task_params["window_s"], rec.task_params["stride_s"]) == (1.0, 1.0)
     scores = ResultStore(tmp_path / "r.sqlite").scores(rec.run_id)
     assert np.allclose(scores["end"] - scores["start"], 1.0)
-    cfg = dict(method="video_spy_test", dataset="video-folder", data_dir=video_folder, task="classification",
-               store_path=tmp_path / "r.sqlite", cache_dir=tmp_path / "cache", progress=False)
+    cfg = dict(
+        method="video_spy_test",
+        dataset="video-folder",
+        data_dir=video_folder,
+        task="classification",
+        store_path=tmp_path / "r.sqlite",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
     with pytest.raises(BenchmarkError) as err:
         Runner(RunConfig(**cfg, window=WindowParams(2.0, 2.0)))
     msg = str(err.value)
@@ -139,14 +183,17 @@ def test_item08_a_video_run_cuts_its_windows_to_the_methods_clip(video_folder, t
     assert Runner(RunConfig(**cfg, window=WindowParams(1.0004, 0.5))).window == WindowParams(1.0, 0.5)
 
 
-@pytest.mark.parametrize("name, seconds, frames, fps", [
-    ("video_ssl_transformer", 10.0, 250, 25.0),  # Hou et al.: 10-s clips at 25 fps, input length 256
-    ("pv_contrastive_timesformer", 10.0, 96, 9.6),  # Li et al.: TimeSformer-L, 96 frames, 10-s clips
-    ("pv_contrastive_timesformer_nopretrain", 10.0, 96, 9.6),
-    ("perez_garcia", 8 / 15, 8, 15.0),  # GESTURES: 8-frame snippets at 15 fps
-    ("i3d_lstm", 2.0, 48, 24.0),  # Karácsony et al.: 2-s samples
-    ("r2plus1d_lstm", 2.0, 32, 16.0),
-])
+@pytest.mark.parametrize(
+    "name, seconds, frames, fps",
+    [
+        ("video_ssl_transformer", 10.0, 250, 25.0),  # Hou et al.: 10-s clips at 25 fps, input length 256
+        ("pv_contrastive_timesformer", 10.0, 96, 9.6),  # Li et al.: TimeSformer-L, 96 frames, 10-s clips
+        ("pv_contrastive_timesformer_nopretrain", 10.0, 96, 9.6),
+        ("perez_garcia", 8 / 15, 8, 15.0),  # GESTURES: 8-frame snippets at 15 fps
+        ("i3d_lstm", 2.0, 48, 24.0),  # Karácsony et al.: 2-s samples
+        ("r2plus1d_lstm", 2.0, 32, 16.0),
+    ],
+)
 def test_item08_paper_budgets_ask_for_the_papers_clips_in_frames_per_second(name, seconds, frames, fps):
     from benchmark.adapters import get_method
     from benchmark.windows import clip_seconds, video_window
@@ -164,8 +211,14 @@ def test_item08_stride_alone_keeps_the_methods_clip_length():
 
     from benchmark.cli import _window
 
-    args = Namespace(window=None, stride=5.0, ictal_stride=None, task="classification",
-                     method="video_ssl_transformer", budget="paper")
+    args = Namespace(
+        window=None,
+        stride=5.0,
+        ictal_stride=None,
+        task="classification",
+        method="video_ssl_transformer",
+        budget="paper",
+    )
     w = _window(args)
     assert (w.window_s, w.stride_s) == (10.0, 5.0)
 
@@ -181,9 +234,18 @@ def test_item08_a_video_shorter_than_a_clip_gives_one_clip_not_none():
 def test_item08_plan_shows_frames_fps_clips_and_cache_size(video_folder, tmp_path, spy):
     from benchmark.plan import format_plan, plan_run
 
-    plan = plan_run(RunConfig(method="video_spy_test", dataset="video-folder", data_dir=video_folder,
-                              task="classification", protocol="loso", splits_dir=tmp_path / "splits",
-                              cache_dir=tmp_path / "cache", progress=False))
+    plan = plan_run(
+        RunConfig(
+            method="video_spy_test",
+            dataset="video-folder",
+            data_dir=video_folder,
+            task="classification",
+            protocol="loso",
+            splits_dir=tmp_path / "splits",
+            cache_dir=tmp_path / "cache",
+            progress=False,
+        )
+    )
     assert plan.clip == {"n_frames": 4, "fps": 4.0, "size": 16} and plan.window_s == 1.0
     assert plan.cache_bytes == (plan.windows + plan.unlabelled_windows) * 4 * 3 * 16 * 16
     text = format_plan(plan)
@@ -217,5 +279,8 @@ def test_item08_paper_settings_tables_give_the_clips_the_paper_budgets_ask_for(p
         assert get_method(method).meta.representation_params_for("paper")[name] == pytest.approx(float(rows[key])), key
     methods = {k.split(".")[1] for k in clip_rows}
     for method in methods:
-        n, fps = float(rows[f"method.{method}.representation.n_frames"]), float(rows[f"method.{method}.representation.fps"])
+        n, fps = (
+            float(rows[f"method.{method}.representation.n_frames"]),
+            float(rows[f"method.{method}.representation.fps"]),
+        )
         assert n / fps == pytest.approx(float(rows["window.window_s"]))

@@ -17,9 +17,10 @@ Each dataset is a loader that turns a folder into a :class:`~benchmark.index.Rec
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from benchmark.datasets.bids_eeg import load_bids
 from benchmark.datasets.chbmit import CHBMIT_CHANNELS, load_chbmit
@@ -67,6 +68,10 @@ class DatasetSpec:
     stands_in_for
         For a synthetic dataset, the real dataset(s) whose layout and task it imitates; results
         reported in papers on them are shown beside it as a labelled, untested reference.
+    index_from_text
+        Whether the index (and its content hash) comes from text files alone, so that the loader's
+        EDF header check (``check_edf=False``) can be skipped without changing the dataset version
+        (``plan`` reads no EDF file of such a dataset).
     """
 
     name: str
@@ -75,6 +80,7 @@ class DatasetSpec:
     needs_data_dir: bool
     synthetic: bool
     stands_in_for: str | tuple[str, ...] | None = None
+    index_from_text: bool = False
 
 
 def _load_chbmit_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
@@ -112,6 +118,7 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
             load_chbmit,
             needs_data_dir=True,
             synthetic=False,
+            index_from_text=True,
         ),
         "chbmit-synthetic": DatasetSpec(
             "chbmit-synthetic",
@@ -120,6 +127,7 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
             needs_data_dir=False,
             synthetic=True,
             stands_in_for="chbmit",
+            index_from_text=True,
         ),
         "edf-folder": DatasetSpec(
             "edf-folder",
@@ -130,7 +138,8 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
         ),
         "tusz": DatasetSpec(
             "tusz",
-            "TUH EEG Seizure Corpus v2 (edf/<split>/<subject>/<session>/<montage>/*.edf + .csv/.csv_bi), typed seizures",
+            "TUH EEG Seizure Corpus v2 (edf/<split>/<subject>/<session>/<montage>/*.edf + .csv/.csv_bi), "
+            "typed seizures",
             load_tusz,
             needs_data_dir=True,
             synthetic=False,
@@ -206,20 +215,15 @@ def load_dataset(name: str, data_dir=None, **options: Any) -> RecordingIndex:
     """
     spec = DATASETS.get(name)
     if spec is None:
-        raise UnknownNameError(
-            f"unknown dataset '{name}'; known: {', '.join(DATASETS)}.{did_you_mean(name, DATASETS)}"
-        )
+        raise UnknownNameError(f"unknown dataset '{name}'; known: {', '.join(DATASETS)}.{did_you_mean(name, DATASETS)}")
     if data_dir is None and spec.needs_data_dir:
         raise DataError(
-            f"dataset '{name}' needs its data folder: pass --data-dir PATH "
-            "(or try --dataset chbmit-synthetic)"
+            f"dataset '{name}' needs its data folder: pass --data-dir PATH (or try --dataset chbmit-synthetic)"
         )
     return spec.loader(data_dir, **options)
 
 
-def excluded_recordings(
-    index: RecordingIndex, *, needs_timeline: bool = False
-) -> set[tuple[str, str]]:
+def excluded_recordings(index: RecordingIndex, *, needs_timeline: bool = False) -> set[tuple[str, str]]:
     """``(patient_id, recording_id)`` of recordings that tasks must skip.
 
     Parameters
@@ -255,8 +259,7 @@ def _describe_patient(p, excluded: set, sops: tuple[float, ...], sph_minutes: fl
         "hours": p.hours,
         "seizures": p.n_seizures,
         "lead_seizures": {
-            sop: (len(lead_seizures(p, sop * 60.0, sph_minutes * 60.0)) if on_timeline else None)
-            for sop in sops
+            sop: (len(lead_seizures(p, sop * 60.0, sph_minutes * 60.0)) if on_timeline else None) for sop in sops
         },
     }
 
@@ -301,9 +304,7 @@ def describe(
         "recordings_off_timeline": sum(p["recordings_off_timeline"] for p in patients),
         "hours": index.hours,
         "seizures": index.n_seizures,
-        "lead_seizures": {
-            sop: sum(p["lead_seizures"][sop] or 0 for p in patients) for sop in sops
-        },
+        "lead_seizures": {sop: sum(p["lead_seizures"][sop] or 0 for p in patients) for sop in sops},
     }
     return {
         "dataset": index.dataset,
@@ -344,15 +345,39 @@ def describe_videos(index: RecordingIndex) -> dict[str, Any]:
                 counts[column][value] += 1
         context = p.contextual
         seconds = sum(r.duration or 0.0 for r in p.recordings) + sum(c.duration for c in context)
-        patients.append({"patient_id": p.patient_id, "subject_id": p.group, "videos": len(p.recordings),
-                         "contextual": len(context), "minutes": seconds / 60.0, "labels": counts})
-    totals = {"patients": len(patients), "subjects": len({p["subject_id"] for p in patients}),
-              "videos": sum(p["videos"] for p in patients), "contextual": sum(p["contextual"] for p in patients),
-              "minutes": sum(p["minutes"] for p in patients),
-              "labels": {c: {v: sum(p["labels"].get(c, {}).get(v, 0) for p in patients)
-                             for v in sorted({v for p in patients for v in p["labels"].get(c, {})})}
-                         for c in sorted(columns)}}
-    return {"dataset": index.dataset, "synthetic": index.synthetic, "modality": index.modality,
-            "content_hash": index.content_hash(), "label_columns": sorted(columns), "patients": patients,
-            "totals": totals, "exclusions": [vars(e) for e in index.exclusions],
-            "notes": list(index.notes), "conflicts": list(index.conflicts)}
+        patients.append(
+            {
+                "patient_id": p.patient_id,
+                "subject_id": p.group,
+                "videos": len(p.recordings),
+                "contextual": len(context),
+                "minutes": seconds / 60.0,
+                "labels": counts,
+            }
+        )
+    totals = {
+        "patients": len(patients),
+        "subjects": len({p["subject_id"] for p in patients}),
+        "videos": sum(p["videos"] for p in patients),
+        "contextual": sum(p["contextual"] for p in patients),
+        "minutes": sum(p["minutes"] for p in patients),
+        "labels": {
+            c: {
+                v: sum(p["labels"].get(c, {}).get(v, 0) for p in patients)
+                for v in sorted({v for p in patients for v in p["labels"].get(c, {})})
+            }
+            for c in sorted(columns)
+        },
+    }
+    return {
+        "dataset": index.dataset,
+        "synthetic": index.synthetic,
+        "modality": index.modality,
+        "content_hash": index.content_hash(),
+        "label_columns": sorted(columns),
+        "patients": patients,
+        "totals": totals,
+        "exclusions": [vars(e) for e in index.exclusions],
+        "notes": list(index.notes),
+        "conflicts": list(index.conflicts),
+    }

@@ -17,8 +17,9 @@ import io
 import logging
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, RecordingIndex
@@ -115,7 +116,12 @@ def _log_summary(index: RecordingIndex, detail: str, noun: str) -> None:
         log.info("%s: %s", index.dataset, line)
     log.info(
         "%s%s: %d %s, %d recordings, %d seizures, %d exclusions",
-        index.dataset, detail, len(index.patients), noun, index.n_recordings, index.n_seizures,
+        index.dataset,
+        detail,
+        len(index.patients),
+        noun,
+        index.n_recordings,
+        index.n_seizures,
         len(index.exclusions),
     )
 

@@ -15,9 +15,10 @@ same one-line messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from benchmark.datasets._common import finish_index
 from benchmark.edf import EdfHeader, match_channels, read_header
@@ -91,17 +92,25 @@ def check_edf_header(
         needed = [c for c in wanted if not match_channels(listed, [c])[1]]
         _, lacking = match_channels(h.channels, needed)
         if lacking:
-            raise DataError(f"{path}: EDF lacks channel(s) {', '.join(lacking)} that {source} names; "
-                            f"fix {source} or re-download the file")
+            raise DataError(
+                f"{path}: EDF lacks channel(s) {', '.join(lacking)} that {source} names; "
+                f"fix {source} or re-download the file"
+            )
     if one_rate and len(rates) > 1:
-        raise DataError(f"{path}: the benchmark channels have different sampling rates ({_rates_text(rates)} "
-                        "Hz); re-download the file or choose channels of one rate")
+        raise DataError(
+            f"{path}: the benchmark channels have different sampling rates ({_rates_text(rates)} "
+            "Hz); re-download the file or choose channels of one rate"
+        )
     if sfreq is not None and any(abs(r - sfreq) > _EPS for r in rates or (h.sfreq,)):
-        raise DataError(f"{path}: EDF sampling rate {_rates_text(rates or (h.sfreq,))} Hz, {source} says "
-                        f"{sfreq:g} Hz; fix {source} or re-download the file")
+        raise DataError(
+            f"{path}: EDF sampling rate {_rates_text(rates or (h.sfreq,))} Hz, {source} says "
+            f"{sfreq:g} Hz; fix {source} or re-download the file"
+        )
     if duration is not None and abs(h.duration - duration) > DURATION_TOLERANCE_S:
-        raise DataError(f"{path}: EDF holds {h.duration:g} s but {source} says {duration:g} s; "
-                        "re-download the file (a partial download?)")
+        raise DataError(
+            f"{path}: EDF holds {h.duration:g} s but {source} says {duration:g} s; "
+            "re-download the file (a partial download?)"
+        )
     return HeaderCheck(h, tuple(missing), rates)
 
 
@@ -121,8 +130,7 @@ class DatasetLoader:
     noun = "patients"
     how_to_get = ""
 
-    def __init__(self, data_dir, *, dataset_name: str | None = None, synthetic: bool = False,
-                 check_edf: bool = True):
+    def __init__(self, data_dir, *, dataset_name: str | None = None, synthetic: bool = False, check_edf: bool = True):
         self.root = Path(data_dir).expanduser()
         self.dataset_name = dataset_name or self.default_name
         self.synthetic = synthetic
@@ -165,8 +173,14 @@ class DatasetLoader:
     def finish(self, patients: Iterable[Patient], **options: Any) -> RecordingIndex:
         options = {"synthetic": self.synthetic, "layout": self.layout, "noun": self.noun, **options}
         return finish_index(
-            self.dataset_name, patients, root=self.root, channels=options.pop("channels", self.channels),
-            exclusions=self.exclusions, notes=self.notes, conflicts=self.conflicts, **options,
+            self.dataset_name,
+            patients,
+            root=self.root,
+            channels=options.pop("channels", self.channels),
+            exclusions=self.exclusions,
+            notes=self.notes,
+            conflicts=self.conflicts,
+            **options,
         )
 
     # -- shared steps the hooks call ---------------------------------------------------------

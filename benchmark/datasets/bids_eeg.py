@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from benchmark.datasets._common import parse_seconds, read_text, text_stream
 from benchmark.datasets.base import DatasetLoader, check_edf_header
@@ -57,7 +58,6 @@ from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError, did_you_mean
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-
 __all__ = ["BIDS_CHANNELS", "SZCORE_EVENT_COLUMNS", "load_bids"]
 
 #: Default channels: the 19 10-20 electrodes (SzCORE files label them ``Fp1-Avg`` etc.).
@@ -65,9 +65,17 @@ BIDS_CHANNELS: tuple[str, ...] = TEN_TWENTY_CHANNELS
 
 #: Columns of an SzCORE ``events.tsv``; the loader needs the first three.
 SZCORE_EVENT_COLUMNS: tuple[str, ...] = (
-    "onset", "duration", "eventType", "lateralization", "localization", "vigilance",
-    "confidence", "channels", "dateTime", "recordingDuration",
-)  # fmt: skip
+    "onset",
+    "duration",
+    "eventType",
+    "lateralization",
+    "localization",
+    "vigilance",
+    "confidence",
+    "channels",
+    "dateTime",
+    "recordingDuration",
+)
 _REQUIRED_EVENT_COLUMNS = SZCORE_EVENT_COLUMNS[:3]
 _MISSING = ("", "n/a")
 _DURATION_TOLERANCE_S = 2.0
@@ -147,9 +155,7 @@ def _read_events(path: Path) -> _Events:
         try:
             out.date_time = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise DataError(
-                f"{path}: dateTime {text!r} is not a date-time like 2021-03-04 22:15:00"
-            ) from None
+            raise DataError(f"{path}: dateTime {text!r} is not a date-time like 2021-03-04 22:15:00") from None
     text = _one_value(df, "recordingDuration", path)
     if text is not None:
         out.recording_duration = parse_seconds(text, "recordingDuration", str(path))
@@ -160,9 +166,7 @@ def _read_channels_tsv(path: Path) -> tuple[tuple[str, ...], set[str]]:
     """Channel names in file order and the names whose status is ``bad``."""
     df = _read_tsv(path)
     if "name" not in df.columns:
-        raise DataError(
-            f"{path} lacks the column 'name' that BIDS requires in channels.tsv; fix the file"
-        )
+        raise DataError(f"{path} lacks the column 'name' that BIDS requires in channels.tsv; fix the file")
     names = tuple(df["name"])
     bad = set(df.loc[df["status"].str.lower() == "bad", "name"]) if "status" in df.columns else set()
     return names, bad
@@ -227,8 +231,9 @@ def _channel_list(channels: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(channels)
 
 
-def _place_subject(pid: str, recordings: list[Recording], stamps: dict[str, dt.datetime],
-                   exclusions: list[Exclusion]) -> list[Recording]:
+def _place_subject(
+    pid: str, recordings: list[Recording], stamps: dict[str, dt.datetime], exclusions: list[Exclusion]
+) -> list[Recording]:
     """Starts from ``dateTime`` on the subject's timeline; overlapping recordings go off it."""
     if not stamps:
         return recordings
@@ -236,12 +241,10 @@ def _place_subject(pid: str, recordings: list[Recording], stamps: dict[str, dt.d
         first = min(stamps.values())
     except TypeError:
         raise DataError(
-            f"{pid}: dateTime values mix entries with and without a time zone; give all or none "
-            "a UTC offset"
+            f"{pid}: dateTime values mix entries with and without a time zone; give all or none a UTC offset"
         ) from None
     placed = [
-        replace(r, start=(stamps[r.recording_id] - first).total_seconds())
-        if r.recording_id in stamps else r
+        replace(r, start=(stamps[r.recording_id] - first).total_seconds()) if r.recording_id in stamps else r
         for r in recordings
     ]
     spans = sorted((r.start, r.end, r.recording_id) for r in placed if r.on_timeline)
@@ -263,8 +266,9 @@ def _place_subject(pid: str, recordings: list[Recording], stamps: dict[str, dt.d
     return [replace(r, start=None) for r in placed]
 
 
-def _check_header(path: Path, labels: tuple[str, ...], wanted: Sequence[str], chan_path, sfreq, duration,
-                  events_path: Path):
+def _check_header(
+    path: Path, labels: tuple[str, ...], wanted: Sequence[str], chan_path, sfreq, duration, events_path: Path
+):
     """Channel labels, rate and duration from the EDF header, checked against each sidecar."""
     header = read_header(path)
     labels = labels or header.channels
@@ -320,7 +324,7 @@ class BidsLoader(DatasetLoader):
         self.edf_names = {p.basename for p in data_files if p.extension.lower() == ".edf"}
         if not self.edf_names:
             raise DataError(
-                f"no EEG recordings (sub-*/[ses-*/]eeg/*_eeg.edf"
+                "no EEG recordings (sub-*/[ses-*/]eeg/*_eeg.edf"
                 + (f" of task {task!r}" if task else "")
                 + f") under {root}; {_HOW_TO_FIX}"
             )
@@ -384,24 +388,30 @@ class BidsLoader(DatasetLoader):
         events, events_path = self._events(bp, pid, rid, rel)
         chan_path = bp.find_matching_sidecar(suffix="channels", extension=".tsv", on_error="ignore")
         labels, bad = _read_channels_tsv(Path(chan_path)) if chan_path else ((), set())
-        sfreq = _sampling_frequency(
-            bp.find_matching_sidecar(suffix="eeg", extension=".json", on_error="ignore")
-        )
+        sfreq = _sampling_frequency(bp.find_matching_sidecar(suffix="eeg", extension=".json", on_error="ignore"))
         duration = events.recording_duration
         if self.check_edf and not bp.fpath.is_file():
             self.absent += 1
         elif self.check_edf:
             self.checked += 1
             labels, sfreq, duration = _check_header(
-                bp.fpath, labels, self.wanted, chan_path, sfreq, duration, events_path)
+                bp.fpath, labels, self.wanted, chan_path, sfreq, duration, events_path
+            )
         seizures = self._seizures(events, duration, events_path)
         self._channel_exclusion(pid, rid, rel, labels, bad)
         if events.date_time is not None:
             self.stamps.setdefault(pid, {})[rid] = events.date_time
         else:
             self.no_datetime.append(rid)
-        return pid, Recording(recording_id=rid, file=rel, start=None, duration=duration, sfreq=sfreq,
-                              channels=tuple(labels), seizures=tuple(seizures))
+        return pid, Recording(
+            recording_id=rid,
+            file=rel,
+            start=None,
+            duration=duration,
+            sfreq=sfreq,
+            channels=tuple(labels),
+            seizures=tuple(seizures),
+        )
 
     def build_patients(self, data_files: list, participants: dict) -> list[Patient]:
         by_subject: dict[str, list[Recording]] = {}
@@ -431,7 +441,8 @@ class BidsLoader(DatasetLoader):
         if self.no_datetime:
             notes.append(
                 f"{len(self.no_datetime)} recording(s) without dateTime are off the timeline: "
-                + ", ".join(self.no_datetime[:10]) + (" ..." if len(self.no_datetime) > 10 else "")
+                + ", ".join(self.no_datetime[:10])
+                + (" ..." if len(self.no_datetime) > 10 else "")
             )
         if self.other_types:
             notes.append(f"events other than bckg/sz* ignored: {', '.join(sorted(self.other_types))}")
@@ -446,7 +457,8 @@ class BidsLoader(DatasetLoader):
             self.note_unlisted(patients, participants, "participants.tsv entry (age, sex)")
         notes.append(
             f"EDF headers checked: {self.checked} present, {self.absent} absent (not checked)"
-            if self.check_edf else "EDF headers not read"
+            if self.check_edf
+            else "EDF headers not read"
         )
 
 
@@ -493,5 +505,6 @@ def load_bids(
         sidecar or events file is malformed, a wanted channel is in no recording, or an EDF header
         disagrees with its sidecars.
     """
-    return BidsLoader(data_dir, channels=channels, task=task, dataset_name=dataset_name, synthetic=synthetic,
-                      check_edf=check_edf).load()
+    return BidsLoader(
+        data_dir, channels=channels, task=task, dataset_name=dataset_name, synthetic=synthetic, check_edf=check_edf
+    ).load()

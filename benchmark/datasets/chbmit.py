@@ -41,17 +41,29 @@ from benchmark.edf import match_channels
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-
 __all__ = ["CHBMIT_CHANNELS", "SAME_SUBJECT", "load_chbmit", "place_on_timeline"]
 
 #: The 18 bipolar channels (double banana) present in (nearly) every CHB-MIT file, in this order.
 CHBMIT_CHANNELS: tuple[str, ...] = (
-    "FP1-F7", "F7-T7", "T7-P7", "P7-O1",
-    "FP1-F3", "F3-C3", "C3-P3", "P3-O1",
-    "FP2-F4", "F4-C4", "C4-P4", "P4-O2",
-    "FP2-F8", "F8-T8", "T8-P8", "P8-O2",
-    "FZ-CZ", "CZ-PZ",
-)  # fmt: skip
+    "FP1-F7",
+    "F7-T7",
+    "T7-P7",
+    "P7-O1",
+    "FP1-F3",
+    "F3-C3",
+    "C3-P3",
+    "P3-O1",
+    "FP2-F4",
+    "F4-C4",
+    "C4-P4",
+    "P4-O2",
+    "FP2-F8",
+    "F8-T8",
+    "T8-P8",
+    "P8-O2",
+    "FZ-CZ",
+    "CZ-PZ",
+)
 
 #: Cases that are the same person: chb21 was recorded from chb01's subject 1.5 years later.
 SAME_SUBJECT: dict[str, str] = {"chb21": "chb01"}
@@ -167,8 +179,9 @@ def _find_summaries(data_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _summary_names(pid: str, summary: Summary, record_names: list[str] | None, with_seizures: set[str],
-                   notes: list[str]) -> list[str]:
+def _summary_names(
+    pid: str, summary: Summary, record_names: list[str] | None, with_seizures: set[str], notes: list[str]
+) -> list[str]:
     """File names of a case: the summary's, and those RECORDS adds (taken as seizure-free)."""
     names = [f.name for f in summary.files]
     if record_names is None:
@@ -221,8 +234,15 @@ def _exclude_off_timeline(pid: str, recordings: list[Recording], exclusions: lis
         )
 
 
-def _recording(pid: str, name: str, f: SummaryFile | None, summary: Summary, start: float | None,
-               default_channels: tuple[str, ...], exclusions: list[Exclusion]) -> Recording:
+def _recording(
+    pid: str,
+    name: str,
+    f: SummaryFile | None,
+    summary: Summary,
+    start: float | None,
+    default_channels: tuple[str, ...],
+    exclusions: list[Exclusion],
+) -> Recording:
     rid = name[:-4] if name.lower().endswith(".edf") else name
     channels = f.channels if f is not None else default_channels
     lacking = [c for c in CHBMIT_CHANNELS if match_channels(channels, [c])[1]]
@@ -280,9 +300,7 @@ def _patient(
     ]
     _exclude_off_timeline(pid, recordings, exclusions)
     # Chronological where known; files without times after, by name.
-    recordings.sort(
-        key=lambda r: (r.start is None, r.start or 0.0, natural_key(r.recording_id))
-    )
+    recordings.sort(key=lambda r: (r.start is None, r.start or 0.0, natural_key(r.recording_id)))
     return Patient(
         patient_id=pid,
         recordings=tuple(recordings),
@@ -345,8 +363,9 @@ class ChbmitLoader(DatasetLoader):
             for r in p.recordings:
                 # Channels the benchmark reads must really be there; other labels (placeholders,
                 # the chb12 '01' typo) only get noted.
-                check = self.check_header(self.root / r.file, source="the summary", listed=r.channels,
-                                          sfreq=r.sfreq, duration=r.duration)
+                check = self.check_header(
+                    self.root / r.file, source="the summary", listed=r.channels, sfreq=r.sfreq, duration=r.duration
+                )
                 if check and [c.upper() for c in check.header.channels] != [c.upper() for c in r.channels]:
                     label_mismatch.append(r.recording_id)
         self.notes.append(f"EDF headers checked: {self.checked} present, {self.absent} absent (not checked)")
@@ -422,7 +441,9 @@ def annotation_conflicts(data_dir: Path, patients: list[Patient]) -> list[str]:
                 onsets = [s / fs for s, sym in zip(ann.sample, ann.symbol) if sym == "["]
                 offsets = [s / fs for s, sym in zip(ann.sample, ann.symbol) if sym == "]"]
             except Exception as err:  # wfdb raises many types for a damaged file
-                out.append(f"{r.file}.seizures cannot be read ({type(err).__name__}); not compared, the summary is used")
+                out.append(
+                    f"{r.file}.seizures cannot be read ({type(err).__name__}); not compared, the summary is used"
+                )
                 continue
             listed = [(s.onset, s.offset) for s in r.seizures]
             if len(onsets) != len(offsets) or len(onsets) != len(listed):
@@ -439,7 +460,6 @@ def annotation_conflicts(data_dir: Path, patients: list[Patient]) -> list[str]:
                 ]
                 if diffs:
                     out.append(
-                        f"{r.recording_id} seizure {k}: summary " + "; summary ".join(diffs)
-                        + "; the summary is used"
+                        f"{r.recording_id} seizure {k}: summary " + "; summary ".join(diffs) + "; the summary is used"
                     )
     return out

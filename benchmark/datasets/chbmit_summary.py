@@ -150,8 +150,7 @@ class _FileBuilder:
             raise DataError(f"{where}: seizure end time without a start time")
         if seconds <= self.open_onset:
             raise DataError(
-                f"{where}: seizure ends at {seconds:g} s, not after its start "
-                f"{self.open_onset:g} s; fix the summary"
+                f"{where}: seizure ends at {seconds:g} s, not after its start {self.open_onset:g} s; fix the summary"
             )
         self.seizures.append((self.open_onset, seconds))
         self.open_onset = None
@@ -163,15 +162,10 @@ class _FileBuilder:
         if self.declared is None:
             raise DataError(f"{where}: no 'Number of Seizures in File' line; fix the summary")
         if self.declared != len(self.seizures):
-            raise DataError(
-                f"{where}: says {self.declared} seizures but lists {len(self.seizures)}; "
-                "fix the summary"
-            )
+            raise DataError(f"{where}: says {self.declared} seizures but lists {len(self.seizures)}; fix the summary")
         if (self.start is None) != (self.end is None):
             raise DataError(f"{where}: has a start time without an end time or vice versa")
-        return SummaryFile(
-            self.name, self.start, self.end, tuple(self.seizures), self.channels
-        )
+        return SummaryFile(self.name, self.start, self.end, tuple(self.seizures), self.channels)
 
 
 def parse_summary(text: str, *, source: str = "summary") -> Summary:

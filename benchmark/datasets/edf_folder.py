@@ -25,18 +25,22 @@ import csv
 import datetime as dt
 import json
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from benchmark.datasets._common import (
-    parse_seconds, safe_dataset_name, safe_relpath, text_stream, read_text,
+    parse_seconds,
+    read_text,
+    safe_dataset_name,
+    safe_relpath,
+    text_stream,
 )
 from benchmark.datasets.base import DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError
 from benchmark.index import Patient, Recording, RecordingIndex, Seizure
-
 
 __all__ = ["CONFIG_NAMES", "load_edf_folder"]
 
@@ -61,7 +65,7 @@ def _read_config(data_dir: Path) -> tuple[dict[str, Any], str | None]:
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
             raise DataError(f"{path} is not valid {name.rsplit('.', 1)[1].upper()}: {err}") from None
         if not isinstance(cfg, dict):
-            raise DataError(f"{path} must hold an object like {{\"channels\": [...]}}")
+            raise DataError(f'{path} must hold an object like {{"channels": [...]}}')
         return cfg, str(path)
     return {}, None
 
@@ -76,8 +80,7 @@ def _resolve_config(
     unknown = set(config) - _CONFIG_KEYS
     if unknown:
         raise DataError(
-            f"unknown key(s) {', '.join(sorted(unknown))} in {source}; allowed: "
-            f"{', '.join(sorted(_CONFIG_KEYS))}"
+            f"unknown key(s) {', '.join(sorted(unknown))} in {source}; allowed: {', '.join(sorted(_CONFIG_KEYS))}"
         )
     if channels is not None:
         chans, source = channels, "channels argument"
@@ -100,9 +103,7 @@ def _resolve_config(
 def _read_table(path: Path, required: Sequence[str], what: str) -> list[tuple[int, dict[str, str]]]:
     """CSV rows as dicts with stripped keys and values, with their line numbers."""
     if not path.is_file():
-        raise DataError(
-            f"{what} {path} not found; write a CSV with columns {', '.join(required)}"
-        )
+        raise DataError(f"{what} {path} not found; write a CSV with columns {', '.join(required)}")
     with text_stream(path) as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]
@@ -124,9 +125,7 @@ def _parse_time(text: str, where: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise DataError(
-            f"{where}: start_time {text!r} is not an ISO date-time like 2021-03-04T22:15:00"
-        ) from None
+        raise DataError(f"{where}: start_time {text!r} is not an ISO date-time like 2021-03-04T22:15:00") from None
 
 
 class EdfFolderLoader(DatasetLoader):
@@ -135,9 +134,16 @@ class EdfFolderLoader(DatasetLoader):
     default_name = "edf-folder"
     layout = "edf-folder"
 
-    def __init__(self, data_dir, *, manifest: str = "manifest.csv", annotations: str = "seizures.csv",
-                 channels: Sequence[str] | None = None, dataset_name: str = "edf-folder",
-                 config: dict | None = None):
+    def __init__(
+        self,
+        data_dir,
+        *,
+        manifest: str = "manifest.csv",
+        annotations: str = "seizures.csv",
+        channels: Sequence[str] | None = None,
+        dataset_name: str = "edf-folder",
+        config: dict | None = None,
+    ):
         super().__init__(data_dir, dataset_name=dataset_name)
         self.manifest, self.annotations = manifest, annotations
         self.chosen, self.config = channels, config
@@ -256,9 +262,7 @@ class EdfFolderLoader(DatasetLoader):
                 )
         subjects = {e["subject"] for _, e in recs if e["subject"]}
         if len(subjects) > 1:
-            raise DataError(
-                f"{manifest_path}: patient {pid} has several subjects ({', '.join(sorted(subjects))})"
-            )
+            raise DataError(f"{manifest_path}: patient {pid} has several subjects ({', '.join(sorted(subjects))})")
         return Patient(pid, tuple(recordings), subject_id=subjects.pop() if subjects else pid)
 
     def build_patients(self, entries, facts) -> list[Patient]:
@@ -306,5 +310,11 @@ def load_edf_folder(
         seizure list; a seizure outside its recording; overlapping recordings of one patient;
         a configured channel absent from every file; mixed sampling rates within a recording.
     """
-    return EdfFolderLoader(data_dir, manifest=manifest, annotations=annotations, channels=channels,
-                           dataset_name=dataset_name, config=config).load()
+    return EdfFolderLoader(
+        data_dir,
+        manifest=manifest,
+        annotations=annotations,
+        channels=channels,
+        dataset_name=dataset_name,
+        config=config,
+    ).load()

@@ -67,7 +67,6 @@ from benchmark.edf import EdfHeader
 from benchmark.errors import DataError, UnknownNameError, did_you_mean
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
 
-
 __all__ = [
     "ANNOTATORS",
     "CLINICAL_COLUMNS",
@@ -82,10 +81,26 @@ __all__ = [
 
 #: The 19 electrodes of the international 10-20 system (older T3/T4/T5/T6 names), in this order.
 TEN_TWENTY_CHANNELS: tuple[str, ...] = (
-    "FP1", "FP2", "F7", "F3", "FZ", "F4", "F8",
-    "T3", "C3", "CZ", "C4", "T4",
-    "T5", "P3", "PZ", "P4", "T6", "O1", "O2",
-)  # fmt: skip
+    "FP1",
+    "FP2",
+    "F7",
+    "F3",
+    "FZ",
+    "F4",
+    "F8",
+    "T3",
+    "C3",
+    "CZ",
+    "C4",
+    "T4",
+    "T5",
+    "P3",
+    "PZ",
+    "P4",
+    "T6",
+    "O1",
+    "O2",
+)
 
 #: Channels the benchmark reads from the Helsinki files (stored there as ``EEG Fp1-REF`` etc.).
 HELSINKI_CHANNELS: tuple[str, ...] = TEN_TWENTY_CHANNELS
@@ -183,9 +198,7 @@ def _read_text_csv(path: Path):
     try:
         return pd.read_csv(text_stream(path), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(
-            f"{path} is not a readable CSV file ({type(err).__name__}); re-download it"
-        ) from None
+        raise DataError(f"{path} is not a readable CSV file ({type(err).__name__}); re-download it") from None
 
 
 def _read_annotations(path: Path) -> dict[int, np.ndarray]:
@@ -277,9 +290,7 @@ def _read_clinical(path: Path, notes: list[str]) -> dict[str, dict[str, Any]]:
     return info
 
 
-def _header_checked(
-    pid: str, path: Path, exclusions: list[Exclusion]
-) -> tuple[EdfHeader, float]:
+def _header_checked(pid: str, path: Path, exclusions: list[Exclusion]) -> tuple[EdfHeader, float]:
     """Header and sampling rate of the benchmark channels; a recording lacking some gets an exclusion."""
     check = check_edf_header(path, source="the annotations", wanted=HELSINKI_CHANNELS, one_rate=True)
     if check.missing:
@@ -289,8 +300,7 @@ def _header_checked(
                 patient=pid,
                 recording=pid,
                 reason=(
-                    f"{pid}.edf lacks channel(s) {', '.join(check.missing)}; the benchmark uses the 19 "
-                    "10-20 electrodes"
+                    f"{pid}.edf lacks channel(s) {', '.join(check.missing)}; the benchmark uses the 19 10-20 electrodes"
                 ),
             )
         )
@@ -307,10 +317,7 @@ def _seizures(pid: str, labels: np.ndarray, duration: float, exclusions: list[Ex
                     scope="seizure",
                     patient=pid,
                     recording=pid,
-                    reason=(
-                        f"seizure at {first}-{end} s is annotated beyond the end of {pid}.edf "
-                        f"({duration:g} s)"
-                    ),
+                    reason=(f"seizure at {first}-{end} s is annotated beyond the end of {pid}.edf ({duration:g} s)"),
                 )
             )
             continue
@@ -337,9 +344,7 @@ class HelsinkiLoader(DatasetLoader):
     def find_recordings(self) -> dict[str, dict[int, np.ndarray]]:
         """The annotations of the experts the rule needs (the EDF files are found later)."""
         data_dir, experts, consensus = self.root, self.experts, self.consensus
-        missing_files = [
-            annotation_file(e) for e in experts if not (data_dir / annotation_file(e)).is_file()
-        ]
+        missing_files = [annotation_file(e) for e in experts if not (data_dir / annotation_file(e)).is_file()]
         if missing_files:
             raise DataError(
                 f"{', '.join(missing_files)} not found in {data_dir} (consensus {consensus!r} needs "
@@ -390,8 +395,7 @@ class HelsinkiLoader(DatasetLoader):
                 patients.append(patient)
         if not patients:
             raise DataError(
-                f"no neonate in {self.root} has annotations from expert(s) {', '.join(self.experts)}; "
-                f"{_HOW_TO_GET}"
+                f"no neonate in {self.root} has annotations from expert(s) {', '.join(self.experts)}; {_HOW_TO_GET}"
             )
         return patients
 
@@ -399,11 +403,15 @@ class HelsinkiLoader(DatasetLoader):
         """The experts' columns of one neonate, or ``None`` (excluded) when one is missing."""
         lacking = [e for e in self.experts if number not in annotations[e]]
         if lacking:
-            self.exclude("patient", pid, (
-                f"no annotations for {pid} in "
-                f"{', '.join(annotation_file(e) for e in lacking)}; consensus "
-                f"{self.consensus!r} needs expert(s) {', '.join(self.experts)}"
-            ))
+            self.exclude(
+                "patient",
+                pid,
+                (
+                    f"no annotations for {pid} in "
+                    f"{', '.join(annotation_file(e) for e in lacking)}; consensus "
+                    f"{self.consensus!r} needs expert(s) {', '.join(self.experts)}"
+                ),
+            )
             return None
         columns = {e: annotations[e][number] for e in self.experts}
         lengths = {e: len(c) for e, c in columns.items()}
@@ -471,8 +479,9 @@ class HelsinkiLoader(DatasetLoader):
         else:
             self.notes.append("EDF headers not read: durations from the annotations, channels unknown")
         if clinical:
-            self.note_unlisted(patients, clinical, "clinical_information.csv row",
-                               empty=lambda p: set(p.info) == {"consensus"})
+            self.note_unlisted(
+                patients, clinical, "clinical_information.csv row", empty=lambda p: set(p.info) == {"consensus"}
+            )
 
     def finish(self, patients, **options) -> RecordingIndex:
         return super().finish(patients, detail=f" (consensus {self.consensus})", **options)
@@ -520,5 +529,6 @@ def load_helsinki(
         The folder or an annotation file the rule needs is missing or malformed, or an EDF file
         is unreadable.
     """
-    return HelsinkiLoader(data_dir, consensus=consensus, dataset_name=dataset_name, synthetic=synthetic,
-                          check_edf=check_edf).load()
+    return HelsinkiLoader(
+        data_dir, consensus=consensus, dataset_name=dataset_name, synthetic=synthetic, check_edf=check_edf
+    ).load()

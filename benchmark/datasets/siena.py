@@ -63,20 +63,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark.datasets._common import read_text, safe_relpath, text_stream
-from benchmark.datasets.chbmit import natural_key, place_on_timeline
 from benchmark.datasets.base import DatasetLoader, check_edf_header
+from benchmark.datasets.chbmit import natural_key, place_on_timeline
 from benchmark.edf import match_channels
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
-
 
 __all__ = ["SIENA_CHANNELS", "SeizureList", "load_siena", "parse_seizure_list"]
 
 #: The 19 10-20 electrodes read from Siena, old nomenclature (as in its files).
 SIENA_CHANNELS: tuple[str, ...] = (
-    "FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ",
-    "C4", "T4", "T5", "P3", "PZ", "P4", "T6", "O1", "O2",
-)  # fmt: skip
+    "FP1",
+    "FP2",
+    "F7",
+    "F3",
+    "FZ",
+    "F4",
+    "F8",
+    "T3",
+    "C3",
+    "CZ",
+    "C4",
+    "T4",
+    "T5",
+    "P3",
+    "PZ",
+    "P4",
+    "T6",
+    "O1",
+    "O2",
+)
 
 _DAY = 86400
 _TOLERANCE_S = 2.0
@@ -205,10 +221,7 @@ def _field_line(line: str, where: str, n: int, blocks: list) -> bool:
     else:
         return False
     if not blocks:
-        raise DataError(
-            f"{where}: {line!r} comes before the first 'Seizure n' line; restore the "
-            "original seizure list"
-        )
+        raise DataError(f"{where}: {line!r} comes before the first 'Seizure n' line; restore the original seizure list")
     fields = blocks[-1][1]
     if key in fields:
         raise DataError(
@@ -279,8 +292,7 @@ def _registration(fields: dict, name: str, where: str, source: str) -> tuple[int
     if missing:
         raise DataError(f"{where}: the seizure block lacks {missing[0]!r}; complete it")
     return tuple(
-        _clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}")
-        for k in ("reg_start", "reg_end")
+        _clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}") for k in ("reg_start", "reg_end")
     )
 
 
@@ -290,38 +302,24 @@ def _add_block(out: SeizureList, start_line: int, fields: dict) -> None:
     where = f"{source}, line {start_line}"
     lacking = [_FIELD_WORDS[k] for k in ("file", "start", "end") if k not in fields]
     if lacking:
-        raise DataError(
-            f"{where}: the seizure block lacks {', '.join(repr(w) for w in lacking)}; "
-            "complete it"
-        )
+        raise DataError(f"{where}: the seizure block lacks {', '.join(repr(w) for w in lacking)}; complete it")
     name, name_line = fields["file"]
     if "/" in name or "\\" in name or not name.lower().endswith(".edf") or " " in name:
         raise DataError(
-            f"{source}, line {name_line}: file name {name!r} is not an EDF file name like "
-            f"{patient}-1.edf; fix the line"
+            f"{source}, line {name_line}: file name {name!r} is not an EDF file name like {patient}-1.edf; fix the line"
         )
     reg = _registration(fields, name, where, source)
     known = out.registrations.get(name)
     if reg is None and known is None:
-        raise DataError(
-            f"{where}: no registration start and end time for {name}; add them to its "
-            "first seizure block"
-        )
+        raise DataError(f"{where}: no registration start and end time for {name}; add them to its first seizure block")
     if reg is not None and known is not None and reg != known:
-        raise DataError(
-            f"{where}: registration times of {name} differ from an earlier block's; "
-            "make them agree"
-        )
+        raise DataError(f"{where}: registration times of {name} differ from an earlier block's; make them agree")
     if reg is not None and reg[0] == reg[1]:
         raise DataError(
-            f"{source}, line {fields['reg_end'][1]}: registration of {name} ends when it "
-            "starts; fix the times"
+            f"{source}, line {fields['reg_end'][1]}: registration of {name} ends when it starts; fix the times"
         )
     out.registrations.setdefault(name, reg or known)
-    start, end = (
-        _clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}")
-        for k in ("start", "end")
-    )
+    start, end = (_clock(fields[k][0], _FIELD_WORDS[k], f"{source}, line {fields[k][1]}") for k in ("start", "end"))
     out.seizures.append(ListedSeizure(name, start, end, fields["start"][1]))
 
 
@@ -337,10 +335,7 @@ def _read_subject_info(path: Path) -> dict[str, dict]:
         required = ("patient_id", "age_years", "gender", "seizure")
         missing = [c for c in required if c not in header]
         if missing:
-            raise DataError(
-                f"{path} lacks column(s) {', '.join(missing)}; restore the original "
-                "subject_info.csv"
-            )
+            raise DataError(f"{path} lacks column(s) {', '.join(missing)}; restore the original subject_info.csv")
         col = {name: i for i, name in enumerate(header)}
         for row in reader:
             where = f"{path}, line {reader.line_num}"
@@ -348,9 +343,7 @@ def _read_subject_info(path: Path) -> dict[str, dict]:
             if not any(row):
                 continue
             if len(row) != len(header):
-                raise DataError(
-                    f"{where}: {len(row)} fields, the header has {len(header)}; fix the line"
-                )
+                raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}; fix the line")
             value = {name: row[i] for name, i in col.items()}
             pid = value["patient_id"].upper()
             if not _PATIENT_DIR.match(pid):
@@ -358,9 +351,7 @@ def _read_subject_info(path: Path) -> dict[str, dict]:
             try:
                 age = float(value["age_years"])
             except ValueError:
-                raise DataError(
-                    f"{where}: age_years {value['age_years']!r} is not a number"
-                ) from None
+                raise DataError(f"{where}: age_years {value['age_years']!r} is not a number") from None
             sex = _SEX.get(value["gender"].lower())
             if sex is None:
                 raise DataError(f"{where}: gender {value['gender']!r} is not Male or Female")
@@ -378,8 +369,7 @@ def _read_subject_info(path: Path) -> dict[str, dict]:
             for name in ("localization", "lateralization"):
                 if value.get(name):
                     info[name] = value[name]
-            for name, key in (("number_seizures", "n_seizures_reported"),
-                              ("rec_time_minutes", "rec_minutes_reported")):
+            for name, key in (("number_seizures", "n_seizures_reported"), ("rec_time_minutes", "rec_minutes_reported")):
                 if value.get(name, "").isdigit():
                     info[key] = int(value[name])
             if pid in out:
@@ -402,9 +392,7 @@ def _find_lists(data_dir: Path) -> dict[str, Path]:
         pid = m["pid"].upper()
         other = found.get(pid)
         if other is not None and other.read_bytes() != path.read_bytes():
-            raise DataError(
-                f"two different seizure lists for {pid}: {other} and {path}; keep one"
-            )
+            raise DataError(f"two different seizure lists for {pid}: {other} and {path}; keep one")
         # The patient folder's copy wins over one at the top level.
         if other is None or path.parent.name == pid:
             found[pid] = path
@@ -439,9 +427,7 @@ def _listed_drafts(slist: SeizureList, kind: str | None, exclude) -> dict[str, _
     """The seizure list's registrations, with their seizures in seconds from each start."""
     drafts: dict[str, _Draft] = {}
     for name, (reg_start, reg_end) in slist.registrations.items():
-        drafts[name] = _Draft(
-            name, reg_start, float((reg_end - reg_start) % _DAY), slist.sfreq, slist.channels
-        )
+        drafts[name] = _Draft(name, reg_start, float((reg_end - reg_start) % _DAY), slist.sfreq, slist.channels)
     for sz in slist.seizures:
         d = drafts[sz.file]
         onset = float((sz.start_clock - d.clock) % _DAY)
@@ -459,8 +445,7 @@ def _listed_drafts(slist: SeizureList, kind: str | None, exclude) -> dict[str, _
                 f"ends ({d.duration:g} s after its start); left out",
                 scope="seizure",
             )
-            exclude(sz.file, "a listed seizure lies outside the registration times, so its "
-                    "labels cannot be trusted")
+            exclude(sz.file, "a listed seizure lies outside the registration times, so its labels cannot be trusted")
             continue
         if offset > d.duration + _TOLERANCE_S:
             exclude(
@@ -475,16 +460,16 @@ def _listed_drafts(slist: SeizureList, kind: str | None, exclude) -> dict[str, _
     return drafts
 
 
-def _add_unlisted(data_dir: Path, pid: str, drafts: dict[str, _Draft], check_edf: bool, exclude,
-                  counts: dict[str, int]) -> None:
+def _add_unlisted(
+    data_dir: Path, pid: str, drafts: dict[str, _Draft], check_edf: bool, exclude, counts: dict[str, int]
+) -> None:
     """EDF files no list mentions: seizure-free recordings described by their headers."""
     for name in _edfs_on_disk(data_dir, pid):
         if name in drafts:
             continue
         if not check_edf:
             drafts[name] = _Draft(name, None, None, None, (), listed=False)
-            exclude(name, "not in the seizure list and its EDF header was not read "
-                    "(check_edf=False): duration unknown")
+            exclude(name, "not in the seizure list and its EDF header was not read (check_edf=False): duration unknown")
             continue
         check = check_edf_header(data_dir / pid / name, source="the seizure list", wanted=SIENA_CHANNELS)
         h = check.header
@@ -502,8 +487,11 @@ def _exclude_twins(drafts: dict[str, _Draft], exclude) -> set[str]:
             continue
         twin = next((o for o in listed if _clock_overlap(d, o)), None)
         if twin is not None:
-            exclude(d.name, f"not in the seizure list, and its clock time overlaps {twin.name}'s "
-                    "registration: possibly the same recording under another name")
+            exclude(
+                d.name,
+                f"not in the seizure list, and its clock time overlaps {twin.name}'s "
+                "registration: possibly the same recording under another name",
+            )
             twins.add(d.name)
             d.clock = None
     return twins
@@ -513,12 +501,13 @@ def _check_drafts(pid: str, order: list[_Draft], starts: dict, twins: set[str], 
     """Note unlisted files off the timeline; exclude recordings lacking benchmark channels."""
     for d in order:
         if not d.listed and d.name not in starts and d.duration is not None and d.name not in twins:
-            notes.append(f"{pid}/{d.name}: EDF header has no start time, so the recording is "
-                         "off the timeline (usable only where no timeline is needed)")
+            notes.append(
+                f"{pid}/{d.name}: EDF header has no start time, so the recording is "
+                "off the timeline (usable only where no timeline is needed)"
+            )
         lacking = match_channels(d.channels, SIENA_CHANNELS)[1] if d.channels else []
         if lacking:
-            exclude(d.name, f"lacks channel(s) {', '.join(lacking)}; the benchmark reads the 19 "
-                    "10-20 electrodes")
+            exclude(d.name, f"lacks channel(s) {', '.join(lacking)}; the benchmark reads the 19 10-20 electrodes")
         elif not d.channels and d.listed:
             exclude(d.name, "the seizure list gives no channel list, so the electrodes are unknown")
 
@@ -535,11 +524,7 @@ def _patient(
     pid = slist.patient
 
     def exclude(name: str, reason: str, scope: str = "recording") -> None:
-        exclusions.append(
-            Exclusion(
-                scope=scope, patient=pid, recording=name[:-4], reason=f"{pid}/{name}: {reason}"
-            )
-        )
+        exclusions.append(Exclusion(scope=scope, patient=pid, recording=name[:-4], reason=f"{pid}/{name}: {reason}"))
 
     drafts = _listed_drafts(slist, info.get("seizure_class"), exclude)
     _add_unlisted(data_dir, pid, drafts, check_edf, exclude, counts)
@@ -600,19 +585,26 @@ def _check_edfs(data_dir, pid, drafts, exclude, notes, counts) -> None:
             counts["absent"] += 1
             continue
         counts["checked"] += 1
-        h = check_edf_header(path, source="the seizure list", wanted=SIENA_CHANNELS, listed=d.channels,
-                             sfreq=d.sfreq).header
+        h = check_edf_header(
+            path, source="the seizure list", wanted=SIENA_CHANNELS, listed=d.channels, sfreq=d.sfreq
+        ).header
         clock = _header_clock(h)
         if clock is not None:
             off = (clock - d.clock) % _DAY
             off = min(off, _DAY - off)
             if off > _TOLERANCE_S:
-                exclude(d.name, f"EDF starts at {_fmt(clock)} but the registration at "
-                        f"{_fmt(d.clock)}, so seizure times would be misplaced")
+                exclude(
+                    d.name,
+                    f"EDF starts at {_fmt(clock)} but the registration at "
+                    f"{_fmt(d.clock)}, so seizure times would be misplaced",
+                )
         if h.duration < d.duration - _TOLERANCE_S:
-            exclude(d.name, f"EDF holds {h.duration:g} s of the {d.duration:g} s the registration "
-                    "times give (a cut excerpt or partial download): windows past its end cannot "
-                    "be read")
+            exclude(
+                d.name,
+                f"EDF holds {h.duration:g} s of the {d.duration:g} s the registration "
+                "times give (a cut excerpt or partial download): windows past its end cannot "
+                "be read",
+            )
         elif h.duration > d.duration + _TOLERANCE_S:
             notes.append(
                 f"{pid}/{d.name}: EDF holds {h.duration:g} s, the registration times "
@@ -652,8 +644,7 @@ class SienaLoader(DatasetLoader):
             safe_relpath(self.root, f"{pid}/{name}", where=str(path), what="file name")
         if slist.patient != pid:
             raise DataError(
-                f"{path} is named for {pid} but its first line says {slist.patient}; restore the "
-                "original seizure list"
+                f"{path} is named for {pid} but its first line says {slist.patient}; restore the original seizure list"
             )
         if slist.o1_typo:
             self.notes.append(f"{pid}: channel label '1' in the seizure list read as O1")
@@ -675,8 +666,7 @@ class SienaLoader(DatasetLoader):
             reported = patient.info.get("n_seizures_reported")
             if reported is not None and reported != patient.n_seizures:
                 self.notes.append(
-                    f"{pid}: subject_info.csv reports {reported} seizures, the seizure list gives "
-                    f"{patient.n_seizures}"
+                    f"{pid}: subject_info.csv reports {reported} seizures, the seizure list gives {patient.n_seizures}"
                 )
             patients.append(patient)
         return patients
@@ -691,8 +681,7 @@ class SienaLoader(DatasetLoader):
         unlisted = sorted(set(facts) - {p.patient_id for p in patients}, key=natural_key)
         if unlisted:
             self.notes.append(
-                "subject_info.csv lists patients without a seizure list (not loaded): "
-                + ", ".join(unlisted)
+                "subject_info.csv lists patients without a seizure list (not loaded): " + ", ".join(unlisted)
             )
         if self.check_edf:
             c = self.counts

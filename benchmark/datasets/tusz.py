@@ -47,16 +47,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from benchmark.datasets._common import read_text
 from benchmark.datasets.base import DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
-
 
 __all__ = [
     "TUSZ_CHANNELS",
@@ -68,9 +67,26 @@ __all__ = [
 
 #: The 19 referential 10-20 electrodes read from TUSZ, in the old nomenclature TUSZ uses.
 TUSZ_CHANNELS: tuple[str, ...] = (
-    "FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ",
-    "C4", "T4", "T5", "P3", "PZ", "P4", "T6", "O1", "O2",
-)  # fmt: skip
+    "FP1",
+    "FP2",
+    "F7",
+    "F3",
+    "FZ",
+    "F4",
+    "F8",
+    "T3",
+    "C3",
+    "CZ",
+    "C4",
+    "T4",
+    "T5",
+    "P3",
+    "PZ",
+    "P4",
+    "T6",
+    "O1",
+    "O2",
+)
 
 #: Seizure-type codes of TUSZ v2 (after Shah et al., 2018), for documentation and notes;
 #: a label outside this table is still taken as a type, and the index notes list it.
@@ -154,9 +170,7 @@ def read_tusz_csv(path: str | Path) -> TuszAnnotation:
     path = Path(path)
     term_level = path.suffix.lower() == ".csv_bi"
     if not path.is_file():
-        raise DataError(
-            f"TUSZ annotation file {path} does not exist; check the data folder"
-        )
+        raise DataError(f"TUSZ annotation file {path} does not exist; check the data folder")
     text = read_text(path)
     header: dict[str, str] = {}
     columns_seen = False
@@ -214,10 +228,7 @@ def _header_duration(path: Path, header: dict[str, str], columns_seen: bool) -> 
             "restore the original TUSZ annotation file"
         )
     if not columns_seen:
-        raise DataError(
-            f"{path} has no column line {','.join(_COLUMNS)!r}; restore the original TUSZ "
-            "annotation file"
-        )
+        raise DataError(f"{path} has no column line {','.join(_COLUMNS)!r}; restore the original TUSZ annotation file")
     return duration
 
 
@@ -242,15 +253,13 @@ def _parse_row(fields: list[str], line: int, where: str, term_level: bool) -> Tu
         raise DataError(f"{where}: empty channel field; fix the line")
     if not 0 <= start < stop:
         raise DataError(
-            f"{where}: event {start:g}-{stop:g} s must start at or after 0 and end after it "
-            "starts; fix the times"
+            f"{where}: event {start:g}-{stop:g} s must start at or after 0 and end after it starts; fix the times"
         )
     if not 0 <= confidence <= 1:
         raise DataError(f"{where}: confidence {confidence:g} is outside 0-1; fix the line")
     if not _LABEL.match(label):
         raise DataError(
-            f"{where}: label {label!r} is not a lower-case TUSZ label such as 'bckg' or 'fnsz'; "
-            "fix the line"
+            f"{where}: label {label!r} is not a lower-case TUSZ label such as 'bckg' or 'fnsz'; fix the line"
         )
     if term_level and (channel.upper() != _TERM or label not in (_SEIZURE, _BACKGROUND)):
         raise DataError(
@@ -301,9 +310,7 @@ def write_tusz_annotations(
     end = 0.0
     for a, b, lab in ordered:
         if not (end <= a < b <= duration_s):
-            raise ValueError(
-                f"seizure {a:g}-{b:g} s overlaps another or lies outside 0-{duration_s:g} s"
-            )
+            raise ValueError(f"seizure {a:g}-{b:g} s overlaps another or lies outside 0-{duration_s:g} s")
         if not _LABEL.match(lab) or lab == _BACKGROUND:
             raise ValueError(f"seizure label {lab!r} must be a lower-case type such as 'fnsz'")
         end = b
@@ -366,9 +373,7 @@ def _union(typed: list[TuszEvent]) -> list[tuple[float, float]]:
     return [(a, b) for a, b in spans]
 
 
-def _seizures(
-    bi: TuszAnnotation | None, ch: TuszAnnotation | None
-) -> tuple[list[Seizure], int]:
+def _seizures(bi: TuszAnnotation | None, ch: TuszAnnotation | None) -> tuple[list[Seizure], int]:
     """Seizures of one recording and how many of them found no typed channel event."""
     typed = [e for e in ch.events if e.label != _BACKGROUND] if ch else []
     if bi is not None:
@@ -450,17 +455,16 @@ def _read_pair(files: _Files) -> tuple[TuszAnnotation | None, TuszAnnotation | N
     return bi, ch
 
 
-def _edf_fields(
-    edf: Path, ann: TuszAnnotation, exclude: Callable[[str], None]
-) -> tuple[float, tuple[str, ...]]:
+def _edf_fields(edf: Path, ann: TuszAnnotation, exclude: Callable[[str], None]) -> tuple[float, tuple[str, ...]]:
     """Sampling rate and labels from an EDF header, checked against its annotation."""
     check = check_edf_header(edf, source=str(ann.path), wanted=TUSZ_CHANNELS, duration=ann.duration)
     if check.missing:
-        exclude(f"lacks channel(s) {', '.join(check.missing)}; the benchmark reads the 19 referential "
-                "10-20 electrodes")
+        exclude(f"lacks channel(s) {', '.join(check.missing)}; the benchmark reads the 19 referential 10-20 electrodes")
     elif len(check.rates) > 1:
-        exclude(f"the 19 electrodes have different sampling rates "
-                f"({', '.join(f'{r:g}' for r in check.rates)} Hz), so they cannot be read together")
+        exclude(
+            f"the 19 electrodes have different sampling rates "
+            f"({', '.join(f'{r:g}' for r in check.rates)} Hz), so they cannot be read together"
+        )
     return check.sfreq, check.header.channels
 
 
@@ -495,14 +499,14 @@ class TuszLoader(DatasetLoader):
             self.exclusions.append(Exclusion(scope, subject, f"{rel_edf}: {reason}", stem))
 
         if files.csv is None and files.csv_bi is None:
-            exclude("no .csv or .csv_bi annotation beside it: its seizures are unknown, so it "
-                    "is left out of the index")
+            exclude("no .csv or .csv_bi annotation beside it: its seizures are unknown, so it is left out of the index")
             return None
         bi, ch = _read_pair(files)
         main = bi or ch
         if ch:
             self.unknown_labels |= {
-                e.label.upper() for e in ch.events
+                e.label.upper()
+                for e in ch.events
                 if e.label != _BACKGROUND and e.label.upper() not in TUSZ_SEIZURE_TYPES
             }
         seizures, n_untyped = _seizures(bi, ch)
@@ -511,19 +515,31 @@ class TuszLoader(DatasetLoader):
         kept = [s for s in seizures if s.type is None or s.type not in drop]
         for s in seizures:
             if s not in kept:
-                exclude(f"{s.type} seizure at {s.onset:g}-{s.offset:g} s dropped (drop_types="
-                        f"{','.join(sorted(drop))}: too rare to learn)", scope="seizure")
+                exclude(
+                    f"{s.type} seizure at {s.onset:g}-{s.offset:g} s dropped (drop_types="
+                    f"{','.join(sorted(drop))}: too rare to learn)",
+                    scope="seizure",
+                )
         if len(kept) < len(seizures):
-            exclude(f"holds seizure(s) of a dropped type ({','.join(sorted(drop))}); left out "
-                    "so that their ictal EEG is not taken as background")
+            exclude(
+                f"holds seizure(s) of a dropped type ({','.join(sorted(drop))}); left out "
+                "so that their ictal EEG is not taken as background"
+            )
         sfreq, channels = None, ()
         if files.edf is None:
             self.counts["no_edf"] += 1
         elif self.check_edf:
             self.counts["checked"] += 1
             sfreq, channels = _edf_fields(files.edf, main, exclude)
-        return Recording(recording_id=stem, file=rel_edf, start=None, duration=main.duration, sfreq=sfreq,
-                         channels=channels, seizures=tuple(kept))
+        return Recording(
+            recording_id=stem,
+            file=rel_edf,
+            start=None,
+            duration=main.duration,
+            sfreq=sfreq,
+            channels=channels,
+            seizures=tuple(kept),
+        )
 
     def build_patients(self, found: dict[str, _Files], facts: dict) -> list[Patient]:
         recordings: dict[str, list[Recording]] = {}
@@ -540,8 +556,7 @@ class TuszLoader(DatasetLoader):
             pinfo["sets"].update(p for p in files.folder.relative_to(self.root).parts if p in _SETS)
         if not recordings:
             raise DataError(
-                f"no TUSZ annotation file (<subject>_sNNN_tNNN.csv or .csv_bi) found under "
-                f"{self.root}; {_HOW_TO_GET}"
+                f"no TUSZ annotation file (<subject>_sNNN_tNNN.csv or .csv_bi) found under {self.root}; {_HOW_TO_GET}"
             )
         return [
             Patient(
@@ -557,19 +572,15 @@ class TuszLoader(DatasetLoader):
         counts = self.counts
         if self.check_edf:
             self.notes.append(
-                f"EDF headers checked: {counts['checked']} present, {counts['no_edf']} absent "
-                "(not checked)"
+                f"EDF headers checked: {counts['checked']} present, {counts['no_edf']} absent (not checked)"
             )
         else:
             self.notes.append("EDF headers not read (check_edf=False): sampling rates and channels unknown")
         if counts["untyped"]:
-            self.notes.append(
-                f"{counts['untyped']} seizure(s) overlap no typed .csv channel event: type unknown"
-            )
+            self.notes.append(f"{counts['untyped']} seizure(s) overlap no typed .csv channel event: type unknown")
         if self.unknown_labels:
             self.notes.append(
-                "seizure labels outside the TUSZ v2 table kept as types: "
-                + ", ".join(sorted(self.unknown_labels))
+                "seizure labels outside the TUSZ v2 table kept as types: " + ", ".join(sorted(self.unknown_labels))
             )
 
 
@@ -618,5 +629,6 @@ def load_tusz(
         the two annotation files of a recording disagree on its duration, a recording appears
         twice, or (``check_edf``) an EDF header disagrees with its annotations.
     """
-    return TuszLoader(data_dir, dataset_name=dataset_name, synthetic=synthetic, check_edf=check_edf,
-                      drop_types=drop_types).load()
+    return TuszLoader(
+        data_dir, dataset_name=dataset_name, synthetic=synthetic, check_edf=check_edf, drop_types=drop_types
+    ).load()

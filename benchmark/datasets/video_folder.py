@@ -149,8 +149,10 @@ def _duplicate_videos(data_dir: Path, entries: list[dict[str, Any]]) -> dict[str
                     "two patients would be in training and test data; list it under one patient only"
                 )
             if "labels" in e and "labels" in first:
-                out[vid] = (f"{e['file']} is identical to video {first['video_id']} ({first['file']}); "
-                            "the second copy is left out")
+                out[vid] = (
+                    f"{e['file']} is identical to video {first['video_id']} ({first['file']}); "
+                    "the second copy is left out"
+                )
     return out
 
 
@@ -195,8 +197,9 @@ def _read_boxes(path: Path, videos: dict[str, dict[str, Any]]) -> set[str]:
     return set(last.index)
 
 
-def _patient_info(pid: str, videos: list[dict], context: list[dict], with_boxes: set[str], facts: dict,
-                  manifest: Path) -> tuple[str, dict[str, Any]]:
+def _patient_info(
+    pid: str, videos: list[dict], context: list[dict], with_boxes: set[str], facts: dict, manifest: Path
+) -> tuple[str, dict[str, Any]]:
     """The subject and ``Patient.info`` of one patient: labels, contextual videos, boxes, facts."""
     info: dict[str, Any] = {
         "labels": {e["video_id"]: e["labels"] for e in videos},
@@ -213,8 +216,9 @@ def _patient_info(pid: str, videos: list[dict], context: list[dict], with_boxes:
         try:
             known["age"] = float(known["age"])
         except ValueError:
-            raise DataError(f"{manifest}: age '{known['age']}' of patient {pid} is not a number; "
-                            "give years, e.g. 34 or 0.5") from None
+            raise DataError(
+                f"{manifest}: age '{known['age']}' of patient {pid} is not a number; give years, e.g. 34 or 0.5"
+            ) from None
     info.update(known)
     return subject, info
 
@@ -241,7 +245,8 @@ class VideoFolderLoader(DatasetLoader):
         data_dir, manifest = self.root, self.root / MANIFEST
         if not manifest.is_file():
             raise DataError(
-                f"{manifest} not found; write it with columns video_id,patient_id,file,label (one row per labelled video)"
+                f"{manifest} not found; write it with columns video_id,patient_id,file,label "
+                "(one row per labelled video)"
             )
         header, rows = _read_table(manifest, (*_ID_COLUMNS, "label"))
         self.label_columns = [c for c in header if c and c not in _ID_COLUMNS and c not in _FACT_COLUMNS]
@@ -260,8 +265,9 @@ class VideoFolderLoader(DatasetLoader):
         _check_ids(labelled + contextual)
         return labelled, contextual
 
-    def _by_patient(self, labelled: list[dict], contextual: list[dict],
-                    copies: dict[str, str]) -> dict[str, dict[str, list]]:
+    def _by_patient(
+        self, labelled: list[dict], contextual: list[dict], copies: dict[str, str]
+    ) -> dict[str, dict[str, list]]:
         """Usable labelled and contextual videos per patient; copies and unlabelled rows excluded."""
         by_patient: dict[str, dict[str, list]] = {}
         for e in labelled:
@@ -271,9 +277,13 @@ class VideoFolderLoader(DatasetLoader):
             elif "label" in e["labels"]:
                 slot["labelled"].append(e)
             else:
-                self.exclude("recording", e["patient_id"],
-                             f"{e['file']} has no label in {MANIFEST}; fill in its label, or list it in "
-                             f"{CONTEXTUAL} to use it unlabelled", e["video_id"])
+                self.exclude(
+                    "recording",
+                    e["patient_id"],
+                    f"{e['file']} has no label in {MANIFEST}; fill in its label, or list it in "
+                    f"{CONTEXTUAL} to use it unlabelled",
+                    e["video_id"],
+                )
         for e in contextual:
             by_patient.setdefault(e["patient_id"], {"labelled": [], "contextual": []})["contextual"].append(e)
         return by_patient
@@ -291,8 +301,14 @@ class VideoFolderLoader(DatasetLoader):
             videos = sorted(by_patient[pid]["labelled"], key=lambda e: natural_key(e["video_id"]))
             context = sorted(by_patient[pid]["contextual"], key=lambda e: natural_key(e["video_id"]))
             recordings = tuple(
-                Recording(recording_id=e["video_id"], file=e["file"], start=None, duration=e["info"].duration,
-                          sfreq=e["info"].fps, channels=())
+                Recording(
+                    recording_id=e["video_id"],
+                    file=e["file"],
+                    start=None,
+                    duration=e["info"].duration,
+                    sfreq=e["info"].fps,
+                    channels=(),
+                )
                 for e in videos
             )
             subject, info = _patient_info(pid, videos, context, self.with_boxes, facts, self.root / MANIFEST)
@@ -322,9 +338,14 @@ class VideoFolderLoader(DatasetLoader):
         )
         log.info(
             "%s%s: %d patients, %d labelled videos, %d contextual videos, %.1f min of video, %d excluded",
-            self.dataset_name, " (SYNTHETIC)" if synthetic else "", len(patients),
-            sum(len(p.recordings) for p in patients), self.n_contextual, self.minutes, len(self.exclusions),
-        )  # fmt: skip
+            self.dataset_name,
+            " (SYNTHETIC)" if synthetic else "",
+            len(patients),
+            sum(len(p.recordings) for p in patients),
+            self.n_contextual,
+            self.minutes,
+            len(self.exclusions),
+        )
         return index
 
 

@@ -27,22 +27,22 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import LOWER_IS_BETTER
-from benchmark.store import effective_status
-from benchmark.weights import is_random_init
 from benchmark.report.classes import class_names, confusion_from_counts, per_class_table, video_level
-from benchmark.report.papers import build_paper_pages
 from benchmark.report.leaderboard import (
     Entry,
     Leaderboard,
     build_leaderboards,
-    protocol_gaps,
     is_baseline,
     metric_stats,
     ordered_metrics,
+    protocol_gaps,
     safe_name,
     task_params_label,
     task_phrase,
 )
+from benchmark.report.papers import build_paper_pages
+from benchmark.store import effective_status
+from benchmark.weights import is_random_init
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,10 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=
     _prepare(out_dir)
 
     # A "running" run whose process is gone is shown as interrupted (one rule: store.effective_status).
-    runs = sorted((dataclasses.replace(r, status=effective_status(r)) for r in store.list_runs()),
-                  key=lambda r: (r.created_at or "", r.run_id))
+    runs = sorted(
+        (dataclasses.replace(r, status=effective_status(r)) for r in store.list_runs()),
+        key=lambda r: (r.created_at or "", r.run_id),
+    )
     entries = [_entry(store, run) for run in runs]
     boards = build_leaderboards(entries, stand_ins=_stand_ins())
     boards_of: dict[str, list[Leaderboard]] = {}
@@ -228,8 +230,9 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
         "fold_metrics": fold_metrics,
         "n_failed": sum(f.status != "ok" for f in folds),
         # Shown in their own sections above; listing them again would only repeat them.
-        "provenance_shown": {k: v for k, v in provenance.items()
-                             if k not in ("pooled_metrics", "video_level", "source_conflicts")},
+        "provenance_shown": {
+            k: v for k, v in provenance.items() if k not in ("pooled_metrics", "video_level", "source_conflicts")
+        },
         "provenance": provenance,
         "random_init": is_random_init(weights),
         "leakage": run.leakage or {},

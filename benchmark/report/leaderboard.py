@@ -19,15 +19,16 @@ import json
 import logging
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
 from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, VIDEO_METRICS, summarize
 from benchmark.protocols import all_protocols
-from benchmark.tasks import find_task
 from benchmark.stats import holm, paired_tests
+from benchmark.tasks import find_task
 from benchmark.weights import budget_label
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,18 @@ BASELINE_METHODS = frozenset({"chance", "bandpower_logreg", "bandpower_rf", "eeg
 
 # Unit suffixes of task-parameter names, as seconds per unit.
 _UNIT_SECONDS = {
-    "s": 1, "sec": 1, "secs": 1, "seconds": 1,
-    "m": 60, "min": 60, "mins": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hrs": 3600, "hours": 3600,
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "hours": 3600,
 }
 # Task-parameter entries computed from the others; showing them would repeat them.
 _DERIVED_PARAMS = frozenset({"label", "slug"})
@@ -180,8 +190,14 @@ class Leaderboard:
     @property
     def efficiency(self) -> list[tuple[Entry, dict]]:
         """Entries whose runs measured model size, FLOPs and latency per window."""
-        keys = ("window_shape", "n_params_total", "n_params_eeg_encoder", "flops_per_window", "model_size_mb",
-                "inference_ms_per_window")
+        keys = (
+            "window_shape",
+            "n_params_total",
+            "n_params_eeg_encoder",
+            "flops_per_window",
+            "model_size_mb",
+            "inference_ms_per_window",
+        )
         out = []
         for e in self.entries:
             eff = (e.run.provenance or {}).get("efficiency")
@@ -210,8 +226,7 @@ class Leaderboard:
         """``(run_id, header label)`` of each baseline column; the run id tells apart repeats."""
         names = [b.name for b in self.baselines]
         return [
-            (b.run.run_id, b.name if names.count(b.name) == 1 else f"{b.name} [{b.run.run_id}]")
-            for b in self.baselines
+            (b.run.run_id, b.name if names.count(b.name) == 1 else f"{b.name} [{b.run.run_id}]") for b in self.baselines
         ]
 
     @property
@@ -242,8 +257,11 @@ class Leaderboard:
     def baselines_command(self) -> str:
         """The command that adds the missing baselines: a run's own command with ``--with-baselines``
         (same data, task settings, protocol and seed), else one built from the board's settings."""
-        runs = sorted((e.run for e in self.entries if e.run.kind == "run"),
-                      key=lambda r: (r.created_at or "", r.run_id), reverse=True)
+        runs = sorted(
+            (e.run for e in self.entries if e.run.kind == "run"),
+            key=lambda r: (r.created_at or "", r.run_id),
+            reverse=True,
+        )
         for run in runs:
             command = str((run.provenance or {}).get("command") or "")
             words = command.split()
@@ -251,15 +269,32 @@ class Leaderboard:
                 words = [w for w in words if w != "--with-baselines"]
                 return " ".join(["seizure-bench", *words[1:], "--with-baselines"])
         missing = self.missing_baselines
-        words = ["seizure-bench", "run", "--method", missing[0] if missing else "chance",
-                 "--dataset", self.dataset, "--task", self.task, "--protocol", self.protocol]
+        words = [
+            "seizure-bench",
+            "run",
+            "--method",
+            missing[0] if missing else "chance",
+            "--dataset",
+            self.dataset,
+            "--task",
+            self.task,
+            "--protocol",
+            self.protocol,
+        ]
         if not self.all_synthetic and "synthetic" not in self.dataset:
             words += ["--data-dir", "DIR"]
+        flags = _run_flags()
         for key, value in sorted(self.task_params.items()):
-            flag = _RUN_FLAGS.get(key)
+            flag = flags.get(key)
             if flag and value is not None:
-                words += [flag, ",".join(map(str, value)) if isinstance(value, (list, tuple)) else f"{value:g}"
-                          if isinstance(value, float) else str(value)]
+                words += [
+                    flag,
+                    ",".join(map(str, value))
+                    if isinstance(value, (list, tuple))
+                    else f"{value:g}"
+                    if isinstance(value, float)
+                    else str(value),
+                ]
         return " ".join([*words, "--with-baselines"])
 
     @property
@@ -268,12 +303,18 @@ class Leaderboard:
 
 
 # Task parameter -> the `seizure-bench run` option that sets it.
-_RUN_FLAGS = {"seed": "--seed", "sop_minutes": "--sop", "sph_minutes": "--sph", "interictal_gap_hours": "--interictal-gap",
-              "window_s": "--window", "stride_s": "--stride", "ictal_stride_s": "--ictal-stride", "types": "--types",
-              "target": "--target", "classes": "--classes"}
+# Flags of a run's recorded parameters that are not task options (those come from the tasks).
+_HARNESS_FLAGS = {"seed": "--seed", "window_s": "--window", "stride_s": "--stride", "ictal_stride_s": "--ictal-stride"}
 
 
-@functools.lru_cache(maxsize=None)
+def _run_flags() -> dict[str, str]:
+    """``{recorded parameter: run flag}``: the harness's, and every registered task's options."""
+    from benchmark.tasks import all_tasks
+
+    return {**_HARNESS_FLAGS, **{o.param: o.flag for t in all_tasks() for o in t.options}}
+
+
+@functools.cache
 def compatible_baselines(task: str) -> tuple[str, ...]:
     """Registered baseline methods (``MethodMeta.is_baseline``) that support ``task``, by name: the
     suite's own and any registered by code, never an installed plug-in (listing them would import
@@ -365,6 +406,7 @@ def metric_stats(patient_metrics: pd.DataFrame, summary: pd.DataFrame | None) ->
         summary = pd.concat([summary, extra]) if len(summary) else extra
     out: dict[str, Stat] = {}
     for metric, row in summary.iterrows():
+
         def get(k: str) -> float:
             return float(row[k]) if k in row and pd.notna(row[k]) else math.nan
 
@@ -436,20 +478,28 @@ def with_derived_metrics(entry: Entry, task: str) -> Entry:
     known = find_task(task)
     meta = known.metadata if known else None
     two_fixed = meta is not None and meta.classes is not None and len(meta.classes) == 2
-    if (two_fixed and "balanced_accuracy" in meta.ranking_metrics and "balanced_accuracy" not in pm.columns
-            and {"sensitivity", "specificity"} <= set(pm.columns)):
+    if (
+        two_fixed
+        and "balanced_accuracy" in meta.ranking_metrics
+        and "balanced_accuracy" not in pm.columns
+        and {"sensitivity", "specificity"} <= set(pm.columns)
+    ):
         pm = pm.copy()
-        pm["balanced_accuracy"] = (pd.to_numeric(pm["sensitivity"], errors="coerce")
-                                   + pd.to_numeric(pm["specificity"], errors="coerce")) / 2
+        pm["balanced_accuracy"] = (
+            pd.to_numeric(pm["sensitivity"], errors="coerce") + pd.to_numeric(pm["specificity"], errors="coerce")
+        ) / 2
         stats.update(metric_stats(pm[["balanced_accuracy"]], None))
         derived["balanced_accuracy"] = "(sensitivity + specificity) / 2 per patient, from the stored values"
     if meta is not None and VIDEO_CLASS_BALANCED in meta.ranking_metrics and VIDEO_CLASS_BALANCED not in stats:
         sens, spec = stats.get("video_sensitivity"), stats.get("video_specificity")
         if sens is not None and spec is not None and _finite(sens.mean) and _finite(spec.mean):
-            stats[VIDEO_CLASS_BALANCED] = Stat((sens.mean + spec.mean) / 2, math.nan, math.nan, math.nan,
-                                               max(sens.n, spec.n))
-            derived[VIDEO_CLASS_BALANCED] = ("mean over patients of video sensitivity and of video specificity, "
-                                             "averaged (no per-patient value, so no paired test)")
+            stats[VIDEO_CLASS_BALANCED] = Stat(
+                (sens.mean + spec.mean) / 2, math.nan, math.nan, math.nan, max(sens.n, spec.n)
+            )
+            derived[VIDEO_CLASS_BALANCED] = (
+                "mean over patients of video sensitivity and of video specificity, "
+                "averaged (no per-patient value, so no paired test)"
+            )
     if not derived:
         return entry
     return dataclasses.replace(entry, patient_metrics=pm, stats=stats, derived={**entry.derived, **derived})
@@ -547,6 +597,7 @@ def differences(a, b) -> list[str]:
     states every setting a run records, so a reported set's unstated settings are not differences.
     Each item names what differs and how, with ``A`` for ``a`` and ``B`` for ``b``.
     """
+
     def kind(run) -> str:
         return "synthetic" if on_synthetic_data(run) else "real"
 
@@ -572,11 +623,13 @@ def differences(a, b) -> list[str]:
                 continue  # the paper does not say
             other = "B" if missing == "A" else "A"
             value = vb if missing == "A" else va
-            out.append(f"task setting {key}: {other} has {task_params_label({key: value}) or value}, "
-                       f"{missing} does not set it")
+            out.append(
+                f"task setting {key}: {other} has {task_params_label({key: value}) or value}, {missing} does not set it"
+            )
         elif not _same_value(va, vb):
-            out.append(f"task setting {key}: A has {task_params_label({key: va})}, "
-                       f"B has {task_params_label({key: vb})}")
+            out.append(
+                f"task setting {key}: A has {task_params_label({key: va})}, B has {task_params_label({key: vb})}"
+            )
     la, lb = (str((r.provenance or {}).get("level", "patient")) for r in (a, b))
     if la != lb:
         out.append(f"level: A has {la}-level results, B {lb}-level ones (only per-patient results are paired)")
@@ -624,23 +677,8 @@ def build_leaderboards(
         or tested.
     """
     stand_ins = dict(stand_ins or {})
-    groups: dict[tuple[str, str, str, str, str], list[Entry]] = {}
     reported = [e for e in entries if e.run.kind == "reported"]
-    for entry in entries:
-        if entry.run.kind != "reported":
-            groups.setdefault(group_key(entry.run), []).append(entry)
-    run_keys = list(groups)
-    for entry in reported:
-        # A paper rarely states every parameter we record (e.g. the placement seed), so a reported
-        # set sits beside every group of runs it may be compared with (one rule: differences()).
-        # Dataset-level figures are shown beside boards as printed, never tested, so their level is
-        # and neither is their source's data, since they are never paired with our patients.
-        figures_only = entry.level == "dataset"
-        homes = [key for key in run_keys if not differences(
-            _as_patient_level(entry.run, synthetic=on_synthetic_data(groups[key][0].run) if figures_only else None),
-            groups[key][0].run)]
-        for key in homes or [group_key(entry.run)]:
-            groups.setdefault(key, []).append(entry)
+    groups = _group_entries(entries, reported)
     boards = []
     for key in sorted(groups):
         dataset, task, protocol, params_json, data_kind = key
@@ -674,8 +712,12 @@ def build_leaderboards(
         reals = (reals,) if isinstance(reals, str) else tuple(reals)
         # Only each paper's own method(s): its comparison and ablation rows stay on the real board.
         board.references = sorted(
-            (e for e in reported if e.role in ("", "proposed")
-             and any(_is_reference_for(e.run, real, task, protocol, board.task_params) for real in reals)),
+            (
+                e
+                for e in reported
+                if e.role in ("", "proposed")
+                and any(_is_reference_for(e.run, real, task, protocol, board.task_params) for real in reals)
+            ),
             key=lambda e: (e.name, e.run.run_id),
         )
         if reals:
@@ -683,6 +725,32 @@ def build_leaderboards(
             board.reference_dataset = " / ".join(shown or reals)
         boards.append(board)
     return boards
+
+
+def _group_entries(entries: list[Entry], reported: list[Entry]) -> dict[tuple[str, str, str, str, str], list[Entry]]:
+    """Entries by board key; a reported set joins every group of runs it may be compared with."""
+    groups: dict[tuple[str, str, str, str, str], list[Entry]] = {}
+    for entry in entries:
+        if entry.run.kind != "reported":
+            groups.setdefault(group_key(entry.run), []).append(entry)
+    run_keys = list(groups)
+    for entry in reported:
+        # A paper rarely states every parameter we record (e.g. the placement seed), so a reported
+        # set sits beside every group of runs it may be compared with (one rule: differences()).
+        # Dataset-level figures are shown beside boards as printed, never tested, so their level is
+        # and neither is their source's data, since they are never paired with our patients.
+        figures_only = entry.level == "dataset"
+        homes = [
+            key
+            for key in run_keys
+            if not differences(
+                _as_patient_level(entry.run, synthetic=on_synthetic_data(groups[key][0].run) if figures_only else None),
+                groups[key][0].run,
+            )
+        ]
+        for key in homes or [group_key(entry.run)]:
+            groups.setdefault(key, []).append(entry)
+    return groups
 
 
 def _rank(entries: list[Entry], metric: str) -> list[Entry]:
@@ -698,8 +766,9 @@ def _rank(entries: list[Entry], metric: str) -> list[Entry]:
 
 
 # -- random vs patient-wise protocols --------------------------------------------------------------
-# Protocols whose folds keep a patient's windows of one unit on one side (not window-level).
-PATIENT_WISE = tuple(p.name for p in all_protocols() if not p.window_level)
+def _patient_wise() -> tuple[str, ...]:
+    """Protocols whose folds keep each unit's windows on one side (not window-level), registered now."""
+    return tuple(p.name for p in all_protocols() if not p.window_level)
 
 
 @dataclass
@@ -745,12 +814,15 @@ def protocol_gaps(boards: list[Leaderboard]) -> list[ProtocolGap]:
 
 def _protocol_gap(dataset: str, task: str, members: list[Leaderboard], runs: dict, random_protocol: str):
     """The :class:`ProtocolGap` of one random protocol against the patient-wise ones, or ``None``."""
-    protocols = [p for p in (random_protocol, *PATIENT_WISE) if runs.get(p)]
+    protocols = [p for p in (random_protocol, *_patient_wise()) if runs.get(p)]
     if random_protocol not in protocols or len(protocols) < 2:
         return None
     metric = next(
-        (m for m in ("balanced_accuracy", "accuracy", "roc_auc")
-         if all(any(m in e.stats for e in runs[p]) for p in protocols)),
+        (
+            m
+            for m in ("balanced_accuracy", "accuracy", "roc_auc")
+            if all(any(m in e.stats for e in runs[p]) for p in protocols)
+        ),
         "",
     )
     if not metric:
@@ -765,9 +837,17 @@ def _protocol_gap(dataset: str, task: str, members: list[Leaderboard], runs: dic
             if latest:
                 e = max(latest, key=lambda e: (e.run.created_at or "", e.run.run_id))
                 cells[p] = (e.stats[metric], slug[p])
-        wise = [cells[p][0].mean for p in PATIENT_WISE if p in cells and _finite(cells[p][0].mean)]
+        wise = [cells[p][0].mean for p in _patient_wise() if p in cells and _finite(cells[p][0].mean)]
         random_ = cells.get(random_protocol)
         gap = random_[0].mean - float(sum(wise) / len(wise)) if random_ and wise else math.nan
         rows.append((method, cells, gap))
-    return ProtocolGap(dataset, task, members[0].params_label, metric, protocols, rows,
-                       any(b.any_synthetic for b in members), random_protocol)
+    return ProtocolGap(
+        dataset,
+        task,
+        members[0].params_label,
+        metric,
+        protocols,
+        rows,
+        any(b.any_synthetic for b in members),
+        random_protocol,
+    )

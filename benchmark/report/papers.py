@@ -295,8 +295,14 @@ def _paper_cells(recipe: Recipe, bundled: list[dict[str, Any]], by_id: Mapping[s
                 if (d.get("task"), d.get("protocol")) != (recipe.task, recipe.protocol):
                     continue
                 params = d.get("task_params") or {}
-                row = next((r.key for r in recipe.rows if (r.dataset in (None, dataset))
-                            and _agrees(params, recipe.task_params(r.key, dataset))), None)
+                row = next(
+                    (
+                        r.key
+                        for r in recipe.rows
+                        if (r.dataset in (None, dataset)) and _agrees(params, recipe.task_params(r.key, dataset))
+                    ),
+                    None,
+                )
                 if row is None:
                     continue
                 run_id = reported_run_id(d["name"], dataset, d["task"], d["protocol"], params)
@@ -349,12 +355,19 @@ def _method_groups(recipe: Recipe, ours, paper) -> list[MethodGroup]:
         for m in recipe.methods:
             e = cells.get((m, row.key))
             if e is None:
-                rows.append(MethodRow(m, recipe.label(m), missing_reason="not run",
-                                      command=recipe.command(dataset, budget or None, [m], [row.key])))
+                rows.append(
+                    MethodRow(
+                        m,
+                        recipe.label(m),
+                        missing_reason="not run",
+                        command=recipe.command(dataset, budget or None, [m], [row.key]),
+                    )
+                )
             else:
                 rows.append(MethodRow(m, recipe.label(m), _pooled(e, recipe.metrics), e, _confusion(e)))
-        groups.append(MethodGroup("ours", dataset, _ours_title(dataset, budget), rows, synthetic=synthetic,
-                                  budget=budget))
+        groups.append(
+            MethodGroup("ours", dataset, _ours_title(dataset, budget), rows, synthetic=synthetic, budget=budget)
+        )
     for dataset, label in recipe.paper_datasets.items():
         cells = paper.get(dataset)
         if not cells:
@@ -363,12 +376,21 @@ def _method_groups(recipe: Recipe, ours, paper) -> list[MethodGroup]:
         for m in recipe.methods:
             found = next((v for (mm, _), v in cells.items() if mm == m), None)
             if found is not None:
-                rows.append(MethodRow(m, recipe.label(m), _pooled(found[0], recipe.metrics), found[0],
-                                      _confusion(found[0]), source=found[1]))
+                rows.append(
+                    MethodRow(
+                        m,
+                        recipe.label(m),
+                        _pooled(found[0], recipe.metrics),
+                        found[0],
+                        _confusion(found[0]),
+                        source=found[1],
+                    )
+                )
             else:
                 rows.append(MethodRow(m, recipe.label(m), **_not_reported(recipe, m, dataset)))
-        groups.append(MethodGroup("paper", dataset, f"Paper · {label}", rows,
-                                  paper_table=recipe.method_table.get(dataset, "")))
+        groups.append(
+            MethodGroup("paper", dataset, f"Paper · {label}", rows, paper_table=recipe.method_table.get(dataset, ""))
+        )
     return groups
 
 
@@ -405,8 +427,9 @@ def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> T
                 elif r.methods is not None and m not in r.methods:
                     sides.append(Side(m, missing_reason="not in the paper's grid"))
                 else:
-                    sides.append(Side(m, missing_reason="not run",
-                                      command=recipe.command(dataset, budget or None, [m], [r.key])))
+                    sides.append(
+                        Side(m, missing_reason="not run", command=recipe.command(dataset, budget or None, [m], [r.key]))
+                    )
             boards = [b for s in sides if s.entry is not None for b in boards_of.get(s.entry.run.run_id, [])]
             rows.append(_row(recipe, table, r, *sides, None, _unique(boards)))
         groups.append(Group("ours", dataset, _ours_title(dataset, budget), rows, synthetic=synthetic, budget=budget))
@@ -431,7 +454,9 @@ def _table_view(recipe: Recipe, table: PairedTable, ours, paper, boards_of) -> T
                     sides.append(Side(m, **_not_reported(recipe, m, dataset)))
             printed_p = table.printed_p.get(dataset, {}).get(r.key)
             rows.append(_row(recipe, table, r, *sides, printed_p, []))
-        groups.append(Group("paper", dataset, f"Paper · {label}", rows, paper_table=table.paper_tables.get(dataset, "")))
+        groups.append(
+            Group("paper", dataset, f"Paper · {label}", rows, paper_table=table.paper_tables.get(dataset, ""))
+        )
     return TableView(table, recipe.label(table.method_a), recipe.label(table.method_b), groups)
 
 

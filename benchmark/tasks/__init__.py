@@ -39,21 +39,57 @@ from benchmark.tasks.base import (
     unregister_task,
     window_labels,
 )
+
 # Imported in this order so that listings show the EEG tasks first.
 from benchmark.tasks.prediction import Prediction, PredictionParams  # isort: skip
 from benchmark.tasks.detection import Detection, DetectionParams  # isort: skip
 from benchmark.tasks.seizure_type import SeizureType, SeizureTypeParams, seizure_types  # isort: skip
-from benchmark.tasks.classification import (DEFAULT_CLASS_ORDER, Classification,  # isort: skip
-                                            ClassificationParams, default_classes, label_columns, video_labels)
+from benchmark.tasks.classification import (
+    DEFAULT_CLASS_ORDER,
+    Classification,  # isort: skip
+    ClassificationParams,
+    default_classes,
+    label_columns,
+    video_labels,
+)
 
 DEFAULT_TASK = Prediction.metadata.name
 
 __all__ = [
     "DEFAULT_TASK",
-    "BACKGROUND", "BY_OVERLAP", "BY_TYPE", "DEFAULT_CLASS_ORDER", "Classification", "ClassificationParams",
-    "Detection", "DetectionParams", "Prediction", "PredictionParams", "Scored", "ScoringContext", "Segment",
-    "SeizureType", "SeizureTypeParams", "Task", "TaskLabels", "TaskMetadata", "TaskOption", "Unit", "all_tasks",
-    "default_classes", "find_task", "get_task", "label_columns", "make_labels", "make_params", "params_dict",
-    "params_hash", "register_task", "seizure_types", "task_names", "unregister_task", "video_labels",
+    "BACKGROUND",
+    "BY_OVERLAP",
+    "BY_TYPE",
+    "DEFAULT_CLASS_ORDER",
+    "Classification",
+    "ClassificationParams",
+    "Detection",
+    "DetectionParams",
+    "Prediction",
+    "PredictionParams",
+    "Scored",
+    "ScoringContext",
+    "Segment",
+    "SeizureType",
+    "SeizureTypeParams",
+    "Task",
+    "TaskLabels",
+    "TaskMetadata",
+    "TaskOption",
+    "Unit",
+    "all_tasks",
+    "default_classes",
+    "find_task",
+    "get_task",
+    "label_columns",
+    "make_labels",
+    "make_params",
+    "params_dict",
+    "params_hash",
+    "register_task",
+    "seizure_types",
+    "task_names",
+    "unregister_task",
+    "video_labels",
     "window_labels",
 ]

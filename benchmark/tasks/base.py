@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable, ClassVar
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -155,7 +154,6 @@ class ScoringContext:
     index: RecordingIndex | None
     post_processing: Any = None  # benchmark.events.PostProcessing of event scoring
     video_aggregation: str = "mean"
-    seed: int = 0
 
 
 @dataclass
@@ -193,9 +191,16 @@ class Task:
     def check_params(self, params) -> None:
         """Refuse parameter values the task cannot label with (one line); the default takes all."""
 
-    def standard_params(self, index: RecordingIndex, protocol, sops=None, gaps=None) -> list:
-        """The parameter records ``splits freeze`` freezes for ``protocol`` by default."""
+    def standard_params(self, index: RecordingIndex, protocol, choices: dict[str, list] | None = None) -> list:
+        """The parameter records ``splits freeze`` freezes for ``protocol`` by default; ``choices``
+        (``{parameter: values}``, e.g. ``{"sop_minutes": [10]}``) narrows the task's own defaults."""
         return [self.make_params()]
+
+    def balance_multiclass(self, classes: tuple[str, ...]) -> bool:
+        """Whether class balancing keeps every seizure window and as many background windows
+        (``True``) rather than cutting every class to the rarest one (:func:`benchmark.fold_windows.balance_quota`):
+        for more than two classes."""
+        return len(classes) > 2
 
     # -- labels -------------------------------------------------------------------------------
     def make_labels(self, index: RecordingIndex, params=None) -> TaskLabels:
@@ -234,10 +239,13 @@ class Task:
             return Scored(pd.DataFrame(columns=names), {})
         if multiclass:
             proba = np.asarray(scores["probs"].tolist(), dtype=float)
-            return Scored(M.multiclass_patient_metrics(scores, proba, classes),
-                          M.multiclass_metrics(scores["label"].to_numpy(), proba, classes))
-        pooled = M.binary_metrics(scores["label"].to_numpy(), scores["score"].to_numpy(),
-                                  pred=scores["pred"].to_numpy())
+            return Scored(
+                M.multiclass_patient_metrics(scores, proba, classes),
+                M.multiclass_metrics(scores["label"].to_numpy(), proba, classes),
+            )
+        pooled = M.binary_metrics(
+            scores["label"].to_numpy(), scores["score"].to_numpy(), pred=scores["pred"].to_numpy()
+        )
         return Scored(M.patient_metrics(scores), pooled)
 
     def rescore_needed(self, provenance: dict[str, Any], ctx: ScoringContext) -> bool:
@@ -268,8 +276,9 @@ def get_task(name: str) -> Task:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownNameError(f"unknown task '{name}'.{did_you_mean(str(name), _REGISTRY)} "
-                               f"Choose one of {sorted(_REGISTRY)}.") from None
+        raise UnknownNameError(
+            f"unknown task '{name}'.{did_you_mean(str(name), _REGISTRY)} Choose one of {sorted(_REGISTRY)}."
+        ) from None
 
 
 def find_task(name: str) -> Task | None:
@@ -310,8 +319,7 @@ def usable_recordings(index: RecordingIndex, patient: Patient) -> list:
     from benchmark.datasets import excluded_recordings
 
     excluded = excluded_recordings(index)
-    return [r for r in patient.recordings
-            if r.on_timeline and (patient.patient_id, r.recording_id) not in excluded]
+    return [r for r in patient.recordings if r.on_timeline and (patient.patient_id, r.recording_id) not in excluded]
 
 
 def timed_recordings(index: RecordingIndex, patient: Patient) -> list:
@@ -319,8 +327,9 @@ def timed_recordings(index: RecordingIndex, patient: Patient) -> list:
     from benchmark.datasets import excluded_recordings
 
     excluded = excluded_recordings(index)
-    return [r for r in patient.recordings
-            if r.duration is not None and (patient.patient_id, r.recording_id) not in excluded]
+    return [
+        r for r in patient.recordings if r.duration is not None and (patient.patient_id, r.recording_id) not in excluded
+    ]
 
 
 def listed_by_loader(index: RecordingIndex, patient: Patient) -> bool:
@@ -346,9 +355,7 @@ def subtract(intervals: list[tuple[float, float]], holes: list[tuple[float, floa
     return out
 
 
-def window_labels(
-    seizures, starts: np.ndarray, ends: np.ndarray, mode: int, classes: tuple[str, ...]
-) -> np.ndarray:
+def window_labels(seizures, starts: np.ndarray, ends: np.ndarray, mode: int, classes: tuple[str, ...]) -> np.ndarray:
     """Labels of windows ``[starts, ends)`` of one recording for a by-seizure segment label.
 
     ``mode`` :data:`BY_OVERLAP` gives 1 for windows overlapping any seizure; :data:`BY_TYPE` gives

@@ -8,14 +8,21 @@ prediction per video (the method's ``video_aggregation``), scored per patient an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from benchmark.errors import BenchmarkError
 from benchmark.index import Exclusion, RecordingIndex
-from benchmark.tasks.base import (Scored, ScoringContext, Segment, Task, TaskLabels, TaskMetadata, TaskOption, Unit,
-                                  register_task)
+from benchmark.tasks.base import (
+    Scored,
+    ScoringContext,
+    Segment,
+    Task,
+    TaskLabels,
+    TaskMetadata,
+    TaskOption,
+    Unit,
+    register_task,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,15 +70,25 @@ class Classification(Task):
     )
     params_cls = ClassificationParams
     options = (
-        TaskOption("--target", "target", str, "COLUMN",
-                   "classification (video): the manifest's label column to classify, e.g. label (ES vs PNES) or "
-                   "focus (TLE vs exTLE); default: the method's, else label"),
-        TaskOption("--classes", "classes", str, "A,B",
-                   "classification: the labels to keep, in order (for two, the second is the positive class)",
-                   as_list=True),
+        TaskOption(
+            "--target",
+            "target",
+            str,
+            "COLUMN",
+            "classification (video): the manifest's label column to classify, e.g. label (ES vs PNES) or "
+            "focus (TLE vs exTLE); default: the method's, else label",
+        ),
+        TaskOption(
+            "--classes",
+            "classes",
+            str,
+            "A,B",
+            "classification: the labels to keep, in order (for two, the second is the positive class)",
+            as_list=True,
+        ),
     )
 
-    def standard_params(self, index: RecordingIndex, protocol, sops=None, gaps=None) -> list:
+    def standard_params(self, index: RecordingIndex, protocol, choices: dict[str, list] | None = None) -> list:
         """One split per label column of the manifest. A patient-specific protocol (leave one seizure
         out) has no meaning for whole videos, and balancing clips before the split would cut videos
         apart."""
@@ -110,7 +127,9 @@ def video_level(scores: pd.DataFrame, classes, aggregation: str) -> tuple[pd.Dat
         proba = np.column_stack([1.0 - p1, p1])
     videos = M.aggregate_videos(scores, proba, aggregation)
     record = {
-        "aggregation": aggregation, "classes": list(classes), "n_videos": int(len(videos)),
+        "aggregation": aggregation,
+        "classes": list(classes),
+        "n_videos": int(len(videos)),
         "confusion": M.confusion(videos["label"], videos["pred"], len(classes)),
         "metrics": M.video_metrics(videos, classes),
     }
@@ -133,14 +152,14 @@ def default_classes(target: str, present) -> tuple[str, ...]:
 
 def label_columns(index: RecordingIndex) -> list[str]:
     """The label columns of a video dataset's manifest (each a possible ``--target``)."""
-    return sorted({k for pt in index.patients for v in (pt.info or {}).get("labels", {}).values() for k in v})
+    return sorted({k for pt in index.patients for v in pt.video_labels.values() for k in v})
 
 
 def video_labels(index: RecordingIndex, target: str) -> dict[tuple[str, str], str]:
     """``{(patient, video): label}`` of every labelled video that has a value for ``target``."""
     out = {}
     for patient in index.patients:
-        labels = (patient.info or {}).get("labels", {})
+        labels = patient.video_labels
         for rec in patient.recordings:
             value = labels.get(rec.recording_id, {}).get(target)
             if value not in (None, ""):
@@ -170,8 +189,10 @@ def _classification(index: RecordingIndex, p: ClassificationParams) -> TaskLabel
             )
     classes = tuple(p.classes) if p.classes else default_classes(p.target, present)
     if len(classes) < 2:
-        raise BenchmarkError(f"label column '{p.target}' of '{index.dataset}' has one class only ({present}); "
-                             "classification needs two or more.")
+        raise BenchmarkError(
+            f"label column '{p.target}' of '{index.dataset}' has one class only ({present}); "
+            "classification needs two or more."
+        )
     units: list[Unit] = []
     excl: list[Exclusion] = []
     for patient in index.patients:
@@ -182,14 +203,23 @@ def _classification(index: RecordingIndex, p: ClassificationParams) -> TaskLabel
                 excl.append(Exclusion("recording", pid, f"no value in label column '{p.target}'", rec.recording_id))
                 continue
             if value not in classes:
-                excl.append(Exclusion("recording", pid, f"label '{value}' is not a class of this task", rec.recording_id))
+                excl.append(
+                    Exclusion("recording", pid, f"label '{value}' is not a class of this task", rec.recording_id)
+                )
                 continue
             if not rec.duration:
                 excl.append(Exclusion("recording", pid, "video duration unknown", rec.recording_id))
                 continue
             k = classes.index(value)
             # One unit per video: clips of one video never end up on both sides of a split.
-            units.append(Unit(f"{pid}/{rec.recording_id}", pid, patient.group,
-                              (Segment(pid, rec.recording_id, 0.0, round(float(rec.duration), 3), k),),
-                              "video", k))
+            units.append(
+                Unit(
+                    f"{pid}/{rec.recording_id}",
+                    pid,
+                    patient.group,
+                    (Segment(pid, rec.recording_id, 0.0, round(float(rec.duration), 3), k),),
+                    "video",
+                    k,
+                )
+            )
     return TaskLabels(Classification.metadata.name, p, classes, units, excl)

@@ -11,8 +11,19 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from benchmark.index import Exclusion, RecordingIndex
-from benchmark.tasks.base import (BY_OVERLAP, Scored, ScoringContext, Segment, Task, TaskLabels, TaskMetadata, Unit,
-                                  listed_by_loader, register_task, timed_recordings)
+from benchmark.tasks.base import (
+    BY_OVERLAP,
+    Scored,
+    ScoringContext,
+    Segment,
+    Task,
+    TaskLabels,
+    TaskMetadata,
+    Unit,
+    listed_by_loader,
+    register_task,
+    timed_recordings,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,8 +52,15 @@ class Detection(Task):
         balance_training=True,
         extra_ictal_windows=True,
         ranking_metrics=("balanced_accuracy", "roc_auc"),
-        summary_metrics=("sensitivity", "specificity", "balanced_accuracy", "roc_auc", "event_sensitivity",
-                         "event_f1", "fa_per_24h"),
+        summary_metrics=(
+            "sensitivity",
+            "specificity",
+            "balanced_accuracy",
+            "roc_auc",
+            "event_sensitivity",
+            "event_f1",
+            "fa_per_24h",
+        ),
         claim="seizure detection on real EEG",
     )
     params_cls = DetectionParams
@@ -58,11 +76,16 @@ class Detection(Task):
                     excl.append(Exclusion("patient", pid, "no recording with a known duration and all channels"))
                 continue
             for r in recs:
-                units.append(Unit(
-                    f"{pid}/{r.recording_id}",  # recording names need not be unique across patients
-                    pid, patient.group, (Segment(pid, r.recording_id, 0.0, float(r.duration), BY_OVERLAP),),
-                    "recording", int(bool(r.seizures)),
-                ))
+                units.append(
+                    Unit(
+                        f"{pid}/{r.recording_id}",  # recording names need not be unique across patients
+                        pid,
+                        patient.group,
+                        (Segment(pid, r.recording_id, 0.0, float(r.duration), BY_OVERLAP),),
+                        "recording",
+                        int(bool(r.seizures)),
+                    )
+                )
         return TaskLabels(self.name, params, self.metadata.classes, units, excl)
 
     def score(self, scores: pd.DataFrame, classes: tuple[str, ...], ctx: ScoringContext) -> Scored:
@@ -77,7 +100,8 @@ class Detection(Task):
         events = event_metrics(scores, ctx.index, ctx.post_processing)
         scored.per_patient = scored.per_patient.join(events[list(M.EVENT_METRICS)], how="left")
         scored.provenance["event_scoring"] = {
-            "post_processing": asdict(ctx.post_processing), "szcore": asdict(SzcoreParams()),
+            "post_processing": asdict(ctx.post_processing),
+            "szcore": asdict(SzcoreParams()),
             "totals": {k: float(events[k].sum()) for k in ("event_tp", "event_fp", "event_n_ref", "hours")},
         }
         return scored

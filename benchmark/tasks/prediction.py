@@ -17,8 +17,18 @@ import numpy as np
 from benchmark.errors import BenchmarkError
 from benchmark.index import Exclusion, RecordingIndex
 from benchmark.seizures import lead_seizures
-from benchmark.tasks.base import (Segment, Task, TaskLabels, TaskMetadata, TaskOption, Unit, listed_by_loader,
-                                  register_task, subtract, usable_recordings)
+from benchmark.tasks.base import (
+    Segment,
+    Task,
+    TaskLabels,
+    TaskMetadata,
+    TaskOption,
+    Unit,
+    listed_by_loader,
+    register_task,
+    subtract,
+    usable_recordings,
+)
 
 DEFAULT_SOPS = (10.0, 15.0, 30.0)
 DEFAULT_GAP_H = 4.0
@@ -74,29 +84,41 @@ class Prediction(Task):
     )
     params_cls = PredictionParams
     options = (
-        TaskOption("--sop", "sop_minutes", float, "MIN", "seizure occurrence period / pre-ictal length in minutes "
-                   "(default 10)"),
+        TaskOption(
+            "--sop", "sop_minutes", float, "MIN", "seizure occurrence period / pre-ictal length in minutes (default 10)"
+        ),
         TaskOption("--sph", "sph_minutes", float, "MIN", "seizure prediction horizon in minutes (default 0)"),
-        TaskOption("--interictal-gap", "interictal_gap_hours", float, "H",
-                   "inter-ictal EEG is farther than H hours from any seizure (default 4)"),
+        TaskOption(
+            "--interictal-gap",
+            "interictal_gap_hours",
+            float,
+            "H",
+            "inter-ictal EEG is farther than H hours from any seizure (default 4)",
+        ),
     )
 
     def check_params(self, params: PredictionParams) -> None:
         if params.sop_minutes <= 0 or params.sph_minutes < 0 or params.interictal_gap_hours <= 0:
             raise BenchmarkError("prediction needs SOP > 0 min, SPH >= 0 min and an inter-ictal gap > 0 h.")
 
-    def standard_params(self, index: RecordingIndex, protocol, sops=None, gaps=None) -> list:
+    def standard_params(self, index: RecordingIndex, protocol, choices: dict[str, list] | None = None) -> list:
         """Every SOP of the literature (10, 15, 30 min) at the 4-h gap, and at Lee et al.'s 3-h gap
-        for the patient-specific protocol they used."""
+        for the patient-specific protocol they used (``choices``: ``sop_minutes``, ``interictal_gap_hours``)."""
+        sops = (choices or {}).get("sop_minutes")
+        gaps = (choices or {}).get("interictal_gap_hours")
         gap_list = list(gaps) if gaps else [DEFAULT_GAP_H] + ([PAPER_GAP_H] if protocol.patient_specific else [])
-        return [self.make_params(sop_minutes=sop, interictal_gap_hours=gap)
-                for gap in gap_list for sop in (sops or DEFAULT_SOPS)]
+        return [
+            self.make_params(sop_minutes=sop, interictal_gap_hours=gap)
+            for gap in gap_list
+            for sop in (sops or DEFAULT_SOPS)
+        ]
 
     def labels(self, index: RecordingIndex, params: PredictionParams) -> TaskLabels:
         return _prediction(index, params)
 
-    def usable_units(self, index: RecordingIndex, sops=DEFAULT_SOPS, sph_minutes: float = 0.0,
-                     gap_hours: float = DEFAULT_GAP_H) -> dict:
+    def usable_units(
+        self, index: RecordingIndex, sops=DEFAULT_SOPS, sph_minutes: float = 0.0, gap_hours: float = DEFAULT_GAP_H
+    ) -> dict:
         """Per SOP: usable units per patient and the exclusions the task and ``loocv`` add.
 
         This is what ``data describe`` shows beside the loader's own exclusions, so that nothing a
@@ -108,8 +130,7 @@ class Prediction(Task):
         for sop in sops:
             params = self.make_params(sop_minutes=sop, sph_minutes=sph_minutes, interictal_gap_hours=gap_hours)
             labels = self.make_labels(index, params)
-            spec = make_split(labels, "loocv", dataset=index.dataset, index_hash=index.content_hash(),
-                              seed=params.seed)
+            spec = make_split(labels, "loocv", dataset=index.dataset, index_hash=index.content_hash(), seed=params.seed)
             units: dict[str, int] = {}
             for u in labels.units:
                 units[u.patient] = units.get(u.patient, 0) + 1
@@ -158,20 +179,21 @@ def _prediction(index: RecordingIndex, p: PredictionParams) -> TaskLabels:
                 Exclusion(
                     "seizure",
                     pid,
-                    f"{n_nonlead} seizure(s) follow another within SOP+SPH ({(sop + sph) / 60:g} min): not lead seizures",
+                    f"{n_nonlead} seizure(s) follow another within SOP+SPH ({(sop + sph) / 60:g} min): "
+                    "not lead seizures",
                 )
             )
         if not preictal:
             excl.append(Exclusion("patient", pid, f"no lead seizure with enough pre-ictal EEG for {p.label()}"))
             continue
         # Inter-ictal pool: recorded time farther than `gap` from any seizure.
-        pool = subtract(
-            [(r.start, r.end) for r in recs], [(on - gap, off + gap) for on, off, _, _ in all_sz]
-        )
+        pool = subtract([(r.start, r.end) for r in recs], [(on - gap, off + gap) for on, off, _, _ in all_sz])
         pool_total = sum(b - a for a, b in pool)
         if pool_total <= 0:
             excl.append(
-                Exclusion("patient", pid, f"no inter-ictal EEG farther than {p.interictal_gap_hours:g} h from a seizure")
+                Exclusion(
+                    "patient", pid, f"no inter-ictal EEG farther than {p.interictal_gap_hours:g} h from a seizure"
+                )
             )
             continue
         blocks = _matched_interictal(pool, [c for _, _, c in preictal], p.seed, pid)
@@ -179,9 +201,7 @@ def _prediction(index: RecordingIndex, p: PredictionParams) -> TaskLabels:
             inter = []
             for lo, hi in block:
                 inter.extend(_intersect(recs, lo, hi, pid, 0))
-            units.append(
-                Unit(f"{pid}-sz{k:02d}", pid, patient.group, tuple(segs) + tuple(inter), "seizure", 1)
-            )
+            units.append(Unit(f"{pid}-sz{k:02d}", pid, patient.group, tuple(segs) + tuple(inter), "seizure", 1))
     return TaskLabels("prediction", p, Prediction.metadata.classes, units, excl)
 
 

@@ -12,8 +12,20 @@ from dataclasses import dataclass
 
 from benchmark.errors import BenchmarkError
 from benchmark.index import Exclusion, RecordingIndex
-from benchmark.tasks.base import (BACKGROUND, BY_TYPE, Segment, Task, TaskLabels, TaskMetadata, TaskOption, Unit,
-                                  listed_by_loader, register_task, subtract, timed_recordings)
+from benchmark.tasks.base import (
+    BACKGROUND,
+    BY_TYPE,
+    Segment,
+    Task,
+    TaskLabels,
+    TaskMetadata,
+    TaskOption,
+    Unit,
+    listed_by_loader,
+    register_task,
+    subtract,
+    timed_recordings,
+)
 
 
 @dataclass(frozen=True)
@@ -55,9 +67,15 @@ class SeizureType(Task):
     )
     params_cls = SeizureTypeParams
     options = (
-        TaskOption("--types", "types", str, "T1,T2",
-                   "seizure-type: the seizure types to classify (default: every type in the dataset)",
-                   as_list=True, empty="--types needs at least one seizure type, e.g. --types FNSZ,GNSZ."),
+        TaskOption(
+            "--types",
+            "types",
+            str,
+            "T1,T2",
+            "seizure-type: the seizure types to classify (default: every type in the dataset)",
+            as_list=True,
+            empty="--types needs at least one seizure type, e.g. --types FNSZ,GNSZ.",
+        ),
     )
 
     def labels(self, index: RecordingIndex, params: SeizureTypeParams) -> TaskLabels:
@@ -66,8 +84,15 @@ class SeizureType(Task):
 
 def seizure_types(index: RecordingIndex) -> list[str]:
     """Sorted seizure types carried by the seizures of usable recordings (``None`` types left out)."""
-    return sorted({sz.type for patient in index.patients for r in timed_recordings(index, patient)
-                   for sz in r.seizures if sz.type})
+    return sorted(
+        {
+            sz.type
+            for patient in index.patients
+            for r in timed_recordings(index, patient)
+            for sz in r.seizures
+            if sz.type
+        }
+    )
 
 
 def _seizure_type(index: RecordingIndex, p: SeizureTypeParams) -> TaskLabels:
@@ -80,9 +105,7 @@ def _seizure_type(index: RecordingIndex, p: SeizureTypeParams) -> TaskLabels:
     if p.types:
         missing = [t for t in p.types if t not in present]
         if missing:
-            raise BenchmarkError(
-                f"seizure type(s) {missing} do not occur in '{index.dataset}'; it has {present}."
-            )
+            raise BenchmarkError(f"seizure type(s) {missing} do not occur in '{index.dataset}'; it has {present}.")
     kept = list(p.types) if p.types else present
     classes = (BACKGROUND, *kept)
     units: list[Unit] = []
@@ -100,8 +123,9 @@ def _seizure_type(index: RecordingIndex, p: SeizureTypeParams) -> TaskLabels:
                 if sz.type not in kept:
                     holes.append((float(sz.onset), float(sz.offset)))
                     why = "has no seizure type" if not sz.type else f"type {sz.type} is not a class of this task"
-                    excl.append(Exclusion("seizure", pid, f"seizure at {sz.onset:g}-{sz.offset:g} s {why}",
-                                          r.recording_id))
+                    excl.append(
+                        Exclusion("seizure", pid, f"seizure at {sz.onset:g}-{sz.offset:g} s {why}", r.recording_id)
+                    )
             spans = subtract([(0.0, float(r.duration))], holes)
             if not spans:
                 continue
@@ -110,8 +134,9 @@ def _seizure_type(index: RecordingIndex, p: SeizureTypeParams) -> TaskLabels:
                     f"{pid}/{r.recording_id}",
                     pid,
                     patient.group,
-                    tuple(Segment(pid, r.recording_id, round(float(a), 3), round(float(b), 3), BY_TYPE)
-                          for a, b in spans),
+                    tuple(
+                        Segment(pid, r.recording_id, round(float(a), 3), round(float(b), 3), BY_TYPE) for a, b in spans
+                    ),
                     "recording",
                     int(any(sz.type in kept for sz in r.seizures)),
                 )

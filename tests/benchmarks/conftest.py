@@ -9,9 +9,9 @@ only on the number of channels, samples and windows. Everything here is SYNTHETI
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd

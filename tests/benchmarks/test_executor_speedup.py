@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import time
 from itertools import count
-from pathlib import Path
 
 import pytest
-
 from _executor_helpers import HELPERS, registered
+
 from benchmark.runner import RunConfig, Runner
 
 distributed = pytest.importorskip("distributed")
@@ -57,27 +56,41 @@ def _warm_up() -> None:
 
 @pytest.fixture
 def cluster():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-        preload=[HELPERS],
-    ) as lc, distributed.Client(lc) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            preload=[HELPERS],
+        ) as lc,
+        distributed.Client(lc) as client,
+    ):
         client.run(_warm_up)
         yield lc, client
 
 
 @pytest.mark.heavy
 @pytest.mark.parametrize("workload", list(WORKLOADS))
-def test_two_dask_workers_speed_up_a_fold_bound_run(benchmark, bench_summary, tmp_path, tiny_synthetic, cluster,
-                                                    workload):
+def test_two_dask_workers_speed_up_a_fold_bound_run(
+    benchmark, bench_summary, tmp_path, tiny_synthetic, cluster, workload
+):
     lc, client = cluster
     fresh = count()
 
     def config() -> RunConfig:
         return RunConfig(
-            dataset="chbmit-synthetic", data_dir=tiny_synthetic, store_path=tmp_path / f"r{next(fresh)}.sqlite",
-            splits_dir=tmp_path / "splits", cache_dir=tmp_path / "cache", executor="dask",
-            scheduler=lc.scheduler_address, progress=False, **WORKLOADS[workload],
-        )  # fmt: skip
+            dataset="chbmit-synthetic",
+            data_dir=tiny_synthetic,
+            store_path=tmp_path / f"r{next(fresh)}.sqlite",
+            splits_dir=tmp_path / "splits",
+            cache_dir=tmp_path / "cache",
+            executor="dask",
+            scheduler=lc.scheduler_address,
+            progress=False,
+            **WORKLOADS[workload],
+        )
 
     def run(cfg: RunConfig) -> float:
         t0 = time.perf_counter()
@@ -97,13 +110,20 @@ def test_two_dask_workers_speed_up_a_fold_bound_run(benchmark, bench_summary, tm
         one = run(config())
 
     speedup = one / two
-    benchmark.extra_info.update({
-        "workload": workload, "folds": N_FOLDS, "wall_s_1_worker": round(one, 3),
-        "wall_s_2_workers": round(two, 3), "speedup": round(speedup, 3), "synthetic": True,
-    })  # fmt: skip
+    benchmark.extra_info.update(
+        {
+            "workload": workload,
+            "folds": N_FOLDS,
+            "wall_s_1_worker": round(one, 3),
+            "wall_s_2_workers": round(two, 3),
+            "speedup": round(speedup, 3),
+            "synthetic": True,
+        }
+    )
     what = f"{N_FOLDS} folds x {SLEEP_S:g} s sleep" if workload == "sleep" else f"{N_FOLDS} eegnet smoke folds"
-    line = (f"dask executor, {what}: 1 worker {one:.2f} s, 2 workers {two:.2f} s, "
-            f"speed-up {speedup:.2f}x (SYNTHETIC data)")
+    line = (
+        f"dask executor, {what}: 1 worker {one:.2f} s, 2 workers {two:.2f} s, speed-up {speedup:.2f}x (SYNTHETIC data)"
+    )
     print(line)
     bench_summary.append(line)
     if workload == "sleep":

@@ -87,9 +87,17 @@ def _scipy_spectrogram(volts: np.ndarray) -> np.ndarray:
     """The per-window definition of :func:`benchmark.features.spectrogram` with scipy's STFT."""
     win = int(PARAMS["win_s"] * SFREQ)
     _, _, z = scipy.signal.stft(
-        volts * np.float32(1e6), fs=SFREQ, window="hann", nperseg=win, noverlap=win // 2,
-        boundary="even", padded=False, detrend="constant", scaling="psd", axis=-1,
-    )  # fmt: skip
+        volts * np.float32(1e6),
+        fs=SFREQ,
+        window="hann",
+        nperseg=win,
+        noverlap=win // 2,
+        boundary="even",
+        padded=False,
+        detrend="constant",
+        scaling="psd",
+        axis=-1,
+    )
     n_freqs = int(PARAMS["fmax"] * PARAMS["win_s"])
     power = 2.0 * (z.real**2 + z.imag**2)[:, 1 : n_freqs + 1, :]  # one-sided density, DC dropped
     return np.log10(power + features.LOG_FLOOR).transpose(0, 2, 1).astype(np.float32)
@@ -227,9 +235,13 @@ def write_long_recording(path: Path, hours: float, seed: int, chunk_s: int = 600
     n_sig = len(FILE_CHANNELS)
     one = [
         edfio.EdfSignal.from_digital(
-            np.zeros(SFREQ, np.int16), SFREQ, label=label, physical_dimension="uV",
-            physical_range=(-_PHYS_UV, _PHYS_UV), digital_range=(-_DIG, _DIG),
-        )  # fmt: skip
+            np.zeros(SFREQ, np.int16),
+            SFREQ,
+            label=label,
+            physical_dimension="uV",
+            physical_range=(-_PHYS_UV, _PHYS_UV),
+            digital_range=(-_DIG, _DIG),
+        )
         for label in FILE_CHANNELS
     ]
     buf = io.BytesIO()
@@ -292,12 +304,20 @@ print(json.dumps({"reused": reused, "n_windows": int(arr.shape[0]), "cache_gb": 
 def _probe(edf: Path, hours: float, cache: Path, channels) -> dict:
     from benchmark.datasets.synthetic.eeg import CHBMIT_CHANNELS as FILE_CHANNELS
 
-    args = {"edf": str(edf), "hours": hours, "cache": str(cache), "channels": list(channels),
-            "file_channels": list(FILE_CHANNELS), "sfreq": float(SFREQ),
-            "window_s": WINDOW.window_s, "stride_s": WINDOW.stride_s}  # fmt: skip
+    args = {
+        "edf": str(edf),
+        "hours": hours,
+        "cache": str(cache),
+        "channels": list(channels),
+        "file_channels": list(FILE_CHANNELS),
+        "sfreq": float(SFREQ),
+        "window_s": WINDOW.window_s,
+        "stride_s": WINDOW.stride_s,
+    }
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True, text=True,
-                              timeout=600, check=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True, text=True, timeout=600, check=True
+        )
     except subprocess.CalledProcessError as err:
         pytest.fail(f"RSS probe for {hours} h failed:\n{err.stderr[-3000:]}")
     finally:
@@ -330,9 +350,13 @@ def test_peak_rss_is_flat_in_hours(benchmark, bench_data: BenchData, bench_summa
 
     short, long = series
     benchmark.extra_info.update(
-        {"window_s": WINDOW.window_s, "stride_s": WINDOW.stride_s, "synthetic": True,
-         "series": [{k: round(v, 3) if isinstance(v, float) else v for k, v in p.items()} for p in series]}
-    )  # fmt: skip
+        {
+            "window_s": WINDOW.window_s,
+            "stride_s": WINDOW.stride_s,
+            "synthetic": True,
+            "series": [{k: round(v, 3) if isinstance(v, float) else v for k, v in p.items()} for p in series],
+        }
+    )
     for p in series:
         line = (
             f"peak RSS {p['eeg_hours']:4.0f} h ({p['n_windows']} spectrogram windows, cache {p['cache_gb']:.2f} GB): "

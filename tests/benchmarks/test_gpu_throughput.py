@@ -3,11 +3,12 @@
 Issue 6's GPU requirement. The ``cuda`` case is skipped without CUDA (this project's CI has none);
 run it on a lent GPU machine as DEVELOPERS.md describes. The ``cpu`` case runs the same code with a
 small batch and few steps, so the benchmark itself is exercised wherever the suite runs (on CPU no
-pinned memory or mixed precision is involved, and its figure says nothing about a GPU). SYNTHETIC inputs: a memmap-backed window set of the
-ResNet-LSTM's STFT images (18 x 21 x 60), read batch by batch as the runner hands them to the
-adapter, moved with :func:`benchmark.torch_utils.to_device` (pinned host memory, non-blocking copy)
-and trained with the ResNet-18 encoder of ``resnet_lstm_supcon`` under
-``benchmark.torch_utils._autocast`` (bf16 where supported, else fp16 with a gradient scaler).
+pinned memory or mixed precision is involved, and its figure says nothing about a GPU). SYNTHETIC
+inputs: a memmap-backed window set of the ResNet-LSTM's STFT images (18 x 21 x 60), read batch by
+batch as the runner hands them to the adapter, moved with :func:`benchmark.torch_utils.to_device`
+(pinned host memory, non-blocking copy) and trained with the ResNet-18 encoder of
+``resnet_lstm_supcon`` under ``benchmark.torch_utils._autocast`` (bf16 where supported, else fp16
+with a gradient scaler).
 
 Reported in ``extra_info``: samples per second of whole steps (loader + transfer + step), the
 loader's share of a step, the precision used and the GPU's name. The loader must stay under 10 % of
@@ -43,10 +44,22 @@ def test_training_samples_per_second(benchmark, tmp_path, bench_summary, device_
     data.flush()
     import pandas as pd
 
-    meta = pd.DataFrame({"patient": "p", "recording": "r", "start": np.arange(n, dtype=float),
-                         "end": np.arange(n, dtype=float) + 10, "unit": "u"})
-    ws = WindowSet([np.load(tmp_path / "X.npy", mmap_mode="r")], np.column_stack([np.zeros(n, int), np.arange(n)]),
-                   meta, np.arange(n) % 2, ("a", "b"))
+    meta = pd.DataFrame(
+        {
+            "patient": "p",
+            "recording": "r",
+            "start": np.arange(n, dtype=float),
+            "end": np.arange(n, dtype=float) + 10,
+            "unit": "u",
+        }
+    )
+    ws = WindowSet(
+        [np.load(tmp_path / "X.npy", mmap_mode="r")],
+        np.column_stack([np.zeros(n, int), np.arange(n)]),
+        meta,
+        np.arange(n) % 2,
+        ("a", "b"),
+    )
     device = torch.device(device_type)
     sync = torch.cuda.synchronize if device_type == "cuda" else (lambda: None)
     model = torch.nn.Sequential(parts.resnet18_encoder(SHAPE[0]), torch.nn.Linear(parts.EMBED_DIM, 2)).to(device)
@@ -78,10 +91,20 @@ def test_training_samples_per_second(benchmark, tmp_path, bench_summary, device_
         name, precision = torch.cuda.get_device_name(0), "bf16" if scaler is None else "fp16+scaler"
     else:
         name, precision = f"({torch.get_num_threads()} threads)", "fp32"
-    benchmark.extra_info.update({"samples_per_s": round(rate, 1), "loader_share": round(share, 4),
-                                 "precision": precision, "device": name, "batch": batch, "synthetic": True})
-    line = (f"{'GPU' if device_type == 'cuda' else 'CPU'} {name}: {rate:.0f} training samples/s ({precision}), "
-            f"loader {share:.1%} of a step")
+    benchmark.extra_info.update(
+        {
+            "samples_per_s": round(rate, 1),
+            "loader_share": round(share, 4),
+            "precision": precision,
+            "device": name,
+            "batch": batch,
+            "synthetic": True,
+        }
+    )
+    line = (
+        f"{'GPU' if device_type == 'cuda' else 'CPU'} {name}: {rate:.0f} training samples/s ({precision}), "
+        f"loader {share:.1%} of a step"
+    )
     bench_summary.append(line)
     print(line)
     assert share < 0.10, line

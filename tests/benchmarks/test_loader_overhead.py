@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -48,10 +48,10 @@ import torch
 from torch.nn import functional as F
 
 from benchmark.datasets.chbmit import CHBMIT_CHANNELS
+from benchmark.torch_utils import optimizer_step as _step
 from benchmark.windows import Preprocessing, WindowCache, WindowParams
 from benchmark.windowset import WindowSet
 from methods import _resnet_lstm_parts as parts
-from benchmark.torch_utils import optimizer_step as _step
 from methods.resnet_lstm_supcon import ResNetLSTMSupCon
 
 from .conftest import SFREQ, BenchData
@@ -90,8 +90,9 @@ def cached_windows(bench_data: BenchData, tmp_path_factory: pytest.TempPathFacto
     meta = ResNetLSTMSupCon.meta
     table = bench_data.table(HOURS, WINDOW)
     pid = table["patient"].iloc[0]
-    prep = Preprocessing(tuple(bench_data.index.channels), float(SFREQ), meta.representation,
-                         dict(meta.representation_params))  # fmt: skip
+    prep = Preprocessing(
+        tuple(bench_data.index.channels), float(SFREQ), meta.representation, dict(meta.representation_params)
+    )
     root = tmp_path_factory.mktemp("loader-cache")
 
     t0 = time.perf_counter()
@@ -143,8 +144,9 @@ class _Pretrain(_Stage):
         super().__init__(train, params, rng)
         self.head = parts.projection_head(parts.EMBED_DIM, params["projection_dim"])
         trainable = [*self.encoder.backbone.parameters(), *self.head.parameters()]
-        self.opt = torch.optim.SGD(trainable, lr=params["pretrain_lr"], momentum=params["momentum"],
-                                   weight_decay=params["weight_decay"])  # fmt: skip
+        self.opt = torch.optim.SGD(
+            trainable, lr=params["pretrain_lr"], momentum=params["momentum"], weight_decay=params["weight_decay"]
+        )
         self.band_bins, self.cut_frames = adapter._augmentation_sizes(self.n_frames, self.n_freqs)
         self.encoder.train()
         self.head.train()
@@ -155,8 +157,9 @@ class _Pretrain(_Stage):
         y = torch.from_numpy(self.train.y[batch])
         with torch.no_grad():
             xn = self.encoder.scaler(x)
-        views = torch.cat([parts.augment(xn, self.rng, self.band_bins, self.cut_frames, self.p["augment"])
-                           for _ in range(2)])  # fmt: skip
+        views = torch.cat(
+            [parts.augment(xn, self.rng, self.band_bins, self.cut_frames, self.p["augment"]) for _ in range(2)]
+        )
         return views, y, batch
 
     def step(self, batch) -> None:
@@ -175,8 +178,9 @@ class _Finetune(_Stage):
     def __init__(self, train: WindowSet, params: dict, rng: np.random.Generator):
         super().__init__(train, params, rng)
         self.model = parts.SequenceClassifier(self.encoder, train.n_classes, params["lstm_hidden"], params["dropout"])
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=params["lr"], momentum=params["momentum"],
-                                   weight_decay=params["weight_decay"])  # fmt: skip
+        self.opt = torch.optim.SGD(
+            self.model.parameters(), lr=params["lr"], momentum=params["momentum"], weight_decay=params["weight_decay"]
+        )
         self.weight = torch.ones(train.n_classes)  # balanced sampling: unweighted loss
         self.seq_len = parts.context_windows(float(params["lstm_context_s"]), *parts.window_geometry(train.meta))
         self.seqs = parts.sequence_index(train.meta, self.seq_len)  # once per fit in the adapter
@@ -283,7 +287,8 @@ def _measure(benchmark, bench_summary, cw: CachedWindows, stage: str) -> None:
             "budget": BUDGET,
             "batch_size": params["pretrain_batch_size" if stage == "pretrain" else "batch_size"],
             "seq_len": parts.context_windows(float(params["lstm_context_s"]), *parts.window_geometry(train.meta))
-            if stage == "finetune" else 1,
+            if stage == "finetune"
+            else 1,
             "stem": params["stem"],
             "window_shape": list(train.window_shape),
             "windows_read_per_batch": float(np.median(n_windows[-LOADER_ROUNDS:])),

@@ -31,9 +31,7 @@ ROUNDS = 3
     ("representation", "min_windows_per_s"),
     [("raw", 50.0), ("bandpower", 25.0), ("spectrogram", 25.0)],
 )
-def test_cache_build_throughput(
-    benchmark, bench_data, bench_summary, tmp_path, representation, min_windows_per_s
-):
+def test_cache_build_throughput(benchmark, bench_data, bench_summary, tmp_path, representation, min_windows_per_s):
     table = bench_data.table(HOURS, WINDOW)
     pid = table["patient"].iloc[0]
     prep = bench_data.preprocessing(representation)

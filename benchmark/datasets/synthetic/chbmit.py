@@ -125,11 +125,15 @@ class SyntheticConfig(GeneratorConfig):
             (self.preictal_scale >= 0, "preictal_scale must be >= 0"),
         ]
         self._check(checks)
-        self._check([(
-            self._max_span_s() <= _MAX_SPAN_S,
-            f"one patient's recordings would span more than {_MAX_SPAN_S // _HOUR} h; use fewer seizures "
-            "or inter-ictal recordings, or shorter ones",
-        )])
+        self._check(
+            [
+                (
+                    self._max_span_s() <= _MAX_SPAN_S,
+                    f"one patient's recordings would span more than {_MAX_SPAN_S // _HOUR} h; use fewer seizures "
+                    "or inter-ictal recordings, or shorter ones",
+                )
+            ]
+        )
 
     def _max_span_s(self) -> float:
         n_long = min(self.long_seizure_recordings, self.seizures_per_patient)

@@ -42,22 +42,57 @@ from benchmark.datasets.synthetic._setup import smoothstep as _smoothstep
 #: Unipolar electrodes simulated, with approximate 2-D scalp positions (x to the right, y to the
 #: nose, unit radius at the T7/T8 circle; FT9/FT10 sit below it).
 ELECTRODES: dict[str, tuple[float, float]] = {
-    "FP1": (-0.31, 0.95), "FP2": (0.31, 0.95),
-    "F7": (-0.81, 0.59), "F3": (-0.40, 0.53), "FZ": (0.0, 0.50), "F4": (0.40, 0.53), "F8": (0.81, 0.59),
-    "FT9": (-1.08, 0.33), "FT10": (1.08, 0.33),
-    "T7": (-1.0, 0.0), "C3": (-0.50, 0.0), "CZ": (0.0, 0.0), "C4": (0.50, 0.0), "T8": (1.0, 0.0),
-    "P7": (-0.81, -0.59), "P3": (-0.40, -0.53), "PZ": (0.0, -0.50), "P4": (0.40, -0.53), "P8": (0.81, -0.59),
-    "O1": (-0.31, -0.95), "O2": (0.31, -0.95),
-}  # fmt: skip
+    "FP1": (-0.31, 0.95),
+    "FP2": (0.31, 0.95),
+    "F7": (-0.81, 0.59),
+    "F3": (-0.40, 0.53),
+    "FZ": (0.0, 0.50),
+    "F4": (0.40, 0.53),
+    "F8": (0.81, 0.59),
+    "FT9": (-1.08, 0.33),
+    "FT10": (1.08, 0.33),
+    "T7": (-1.0, 0.0),
+    "C3": (-0.50, 0.0),
+    "CZ": (0.0, 0.0),
+    "C4": (0.50, 0.0),
+    "T8": (1.0, 0.0),
+    "P7": (-0.81, -0.59),
+    "P3": (-0.40, -0.53),
+    "PZ": (0.0, -0.50),
+    "P4": (0.40, -0.53),
+    "P8": (0.81, -0.59),
+    "O1": (-0.31, -0.95),
+    "O2": (0.31, -0.95),
+}
 ELECTRODE_NAMES: tuple[str, ...] = tuple(ELECTRODES)
 
 #: The 23 channels of most CHB-MIT EDF files, in file order. ``T8-P8`` really appears twice
 #: (channels 15 and 23), which loaders must handle.
 CHBMIT_CHANNELS: tuple[str, ...] = (
-    "FP1-F7", "F7-T7", "T7-P7", "P7-O1", "FP1-F3", "F3-C3", "C3-P3", "P3-O1",
-    "FP2-F4", "F4-C4", "C4-P4", "P4-O2", "FP2-F8", "F8-T8", "T8-P8", "P8-O2",
-    "FZ-CZ", "CZ-PZ", "P7-T7", "T7-FT9", "FT9-FT10", "FT10-T8", "T8-P8",
-)  # fmt: skip
+    "FP1-F7",
+    "F7-T7",
+    "T7-P7",
+    "P7-O1",
+    "FP1-F3",
+    "F3-C3",
+    "C3-P3",
+    "P3-O1",
+    "FP2-F4",
+    "F4-C4",
+    "C4-P4",
+    "P4-O2",
+    "FP2-F8",
+    "F8-T8",
+    "T8-P8",
+    "P8-O2",
+    "FZ-CZ",
+    "CZ-PZ",
+    "P7-T7",
+    "T7-FT9",
+    "FT9-FT10",
+    "FT10-T8",
+    "T8-P8",
+)
 
 #: Candidate seizure foci (electrode whose neighbourhood starts the seizure).
 FOCI: tuple[str, ...] = ("T7", "F8", "P3", "C4", "F3", "T8", "P4", "F7", "O1", "C3")

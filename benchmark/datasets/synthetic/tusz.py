@@ -65,7 +65,7 @@ TUSZ seizure-type papers (MYSZ left out):
 
 The ictal patterns are added to each channel as seen against a quiet reference. Every type can
 be told from the others in 1-s windows by its spectrum, spatial extent and
-amplitude relative to the patient's background (see ``tests/test_tusz_synthetic.py``), but
+amplitude relative to the patient's background (see ``tests/datasets/test_tusz_synthetic.py``), but
 not from a single feature that is the same for every patient.
 
 The default config (10 subjects, two 4-min recordings each, 40 seizures) writes about 50 MB
@@ -168,15 +168,16 @@ class Morphology:
 MORPHOLOGIES: dict[str, Morphology] = {
     m.code: m
     for m in (
-        Morphology(
-            "ABSZ", "generalized 3-Hz spike-and-wave, abrupt, short", (5.0, 15.0), (2.8, 3.6), "generalized"
-        ),
+        Morphology("ABSZ", "generalized 3-Hz spike-and-wave, abrupt, short", (5.0, 15.0), (2.8, 3.6), "generalized"),
         Morphology("CPSZ", "temporal rhythm evolving from ~8 Hz to 2-3 Hz", (30.0, 80.0), (7.0, 9.0), "temporal"),
         Morphology("FNSZ", "focal rhythmic theta over neighbouring electrodes", (15.0, 50.0), (5.0, 7.0), "focal"),
         Morphology("GNSZ", "generalized rhythmic sharply contoured theta", (15.0, 45.0), (5.0, 7.5), "generalized"),
         Morphology("SPSZ", "focal low-amplitude low-beta rhythm, short", (8.0, 25.0), (12.0, 16.0), "focal"),
         Morphology(
-            "TCSZ", "tonic fast rhythm and muscle, then clonic polyspike-wave bursts", (40.0, 80.0), (9.0, 11.0),
+            "TCSZ",
+            "tonic fast rhythm and muscle, then clonic polyspike-wave bursts",
+            (40.0, 80.0),
+            (9.0, 11.0),
             "generalized",
         ),
         Morphology(
@@ -194,9 +195,29 @@ _XY = np.array([ELECTRODES[_NEW_NAME.get(c, c)] for c in TUSZ_CHANNELS])
 _N_CH = len(TUSZ_CHANNELS)
 #: The 22 channels of the TCP bipolar montage, on which TUSZ ``.csv`` files list channel events.
 TCP_CHANNELS: tuple[str, ...] = (
-    "FP1-F7", "F7-T3", "T3-T5", "T5-O1", "FP2-F8", "F8-T4", "T4-T6", "T6-O2", "A1-T3", "T3-C3", "C3-CZ",
-    "CZ-C4", "C4-T4", "T4-A2", "FP1-F3", "F3-C3", "C3-P3", "P3-O1", "FP2-F4", "F4-C4", "C4-P4", "P4-O2",
-)  # fmt: skip
+    "FP1-F7",
+    "F7-T3",
+    "T3-T5",
+    "T5-O1",
+    "FP2-F8",
+    "F8-T4",
+    "T4-T6",
+    "T6-O2",
+    "A1-T3",
+    "T3-C3",
+    "C3-CZ",
+    "CZ-C4",
+    "C4-T4",
+    "T4-A2",
+    "FP1-F3",
+    "F3-C3",
+    "C3-P3",
+    "P3-O1",
+    "FP2-F4",
+    "F4-C4",
+    "C4-P4",
+    "P4-O2",
+)
 #: Signals of every EDF, in file order: the 19 electrodes, then the ear electrodes A1 and A2
 #: (present in real TUSZ files and needed by the TCP montage; the benchmark does not read them).
 EDF_CHANNELS: tuple[str, ...] = (*TUSZ_CHANNELS, "A1", "A2")
@@ -606,8 +627,14 @@ def _cpsz(s: _Ictal) -> None:
 
 
 _RENDER: dict[str, Callable[[_Ictal], None]] = {
-    "ABSZ": _absz, "CPSZ": _cpsz, "FNSZ": _fnsz, "GNSZ": _gnsz, "SPSZ": _spsz, "TCSZ": _tcsz, "TNSZ": _tnsz,
-}  # fmt: skip
+    "ABSZ": _absz,
+    "CPSZ": _cpsz,
+    "FNSZ": _fnsz,
+    "GNSZ": _gnsz,
+    "SPSZ": _spsz,
+    "TCSZ": _tcsz,
+    "TNSZ": _tnsz,
+}
 
 
 def _render_seizure(

@@ -270,23 +270,36 @@ def _draw_style(rng: np.random.Generator, role: str) -> _Style:
     amp, speed, side = float(rng.uniform(0.6, 1.4)), float(rng.uniform(0.88, 1.12)), int(rng.choice([-1, 1]))
     p = {
         # ES
-        "clonic_f0": rng.uniform(2.6, 3.4), "clonic_f1": rng.uniform(0.8, 1.3),
+        "clonic_f0": rng.uniform(2.6, 3.4),
+        "clonic_f1": rng.uniform(0.8, 1.3),
         # hyperkinetic frontal seizures are brief and evolve less often into clonic jerking
         "clonic_frac": rng.uniform(*((0.3, 0.55) if role == "exTLE" else (0.4, 0.7))),
-        "clonic_legs": rng.uniform(0.3, 0.9), "clonic_head": rng.uniform(0.3, 1.0),
-        "chew_hz": rng.uniform(1.0, 1.8), "fumble_hz": rng.uniform(1.5, 3.0), "version": rng.uniform(0.6, 1.0),
-        "dystonia": rng.uniform(0.4, 1.0), "pedal_hz": rng.uniform(1.2, 2.2), "flail": rng.uniform(0.8, 1.3),
-        "rock_hz": rng.uniform(0.6, 1.2), "bimanual": float(rng.random() < 0.5), "leg_autom": float(rng.random() < 0.4),
+        "clonic_legs": rng.uniform(0.3, 0.9),
+        "clonic_head": rng.uniform(0.3, 1.0),
+        "chew_hz": rng.uniform(1.0, 1.8),
+        "fumble_hz": rng.uniform(1.5, 3.0),
+        "version": rng.uniform(0.6, 1.0),
+        "dystonia": rng.uniform(0.4, 1.0),
+        "pedal_hz": rng.uniform(1.2, 2.2),
+        "flail": rng.uniform(0.8, 1.3),
+        "rock_hz": rng.uniform(0.6, 1.2),
+        "bimanual": float(rng.random() < 0.5),
+        "leg_autom": float(rng.random() < 0.4),
         # PNES
-        "pnes_hz": rng.uniform(1.5, 4.0), "wax_hz": rng.uniform(0.15, 0.45),
-        "head_shake": float(rng.random() < 0.65), "shake_hz": rng.uniform(0.8, 1.8),
-        "thrust": float(rng.random() < 0.35), "thrust_hz": rng.uniform(0.8, 1.6),
+        "pnes_hz": rng.uniform(1.5, 4.0),
+        "wax_hz": rng.uniform(0.15, 0.45),
+        "head_shake": float(rng.random() < 0.65),
+        "shake_hz": rng.uniform(0.8, 1.8),
+        "thrust": float(rng.random() < 0.35),
+        "thrust_hz": rng.uniform(0.8, 1.6),
         # limb weights: left arm, right arm, left leg, right leg (asymmetric: one side stronger)
-        "w_la": rng.uniform(0.2, 1.0), "w_ra": rng.uniform(0.2, 1.0),
-        "w_ll": rng.uniform(0.1, 0.8), "w_rl": rng.uniform(0.1, 0.8),
+        "w_la": rng.uniform(0.2, 1.0),
+        "w_ra": rng.uniform(0.2, 1.0),
+        "w_ll": rng.uniform(0.1, 0.8),
+        "w_rl": rng.uniform(0.1, 0.8),
         # contextual
         "bite_s": rng.uniform(2.5, 4.0),
-    }  # fmt: skip
+    }
     return _Style(amp, speed, side, {k: float(v) for k, v in p.items()})
 
 
@@ -340,8 +353,23 @@ def _slow(rng: np.random.Generator, t: np.ndarray, period_s: tuple[float, float]
     return np.sin(2 * np.pi * freqs * t[:, None] + phases) @ (np.ones(n) / np.sqrt(n))
 
 
-_JOINTS = ("sh_l", "sh_r", "el_l", "el_r", "hip_l", "hip_r", "leg_l", "leg_r",
-           "head_turn", "head_u", "trunk_u", "trunk_v", "mouth", "eyes", "breath")  # fmt: skip
+_JOINTS = (
+    "sh_l",
+    "sh_r",
+    "el_l",
+    "el_r",
+    "hip_l",
+    "hip_r",
+    "leg_l",
+    "leg_r",
+    "head_turn",
+    "head_u",
+    "trunk_u",
+    "trunk_v",
+    "mouth",
+    "eyes",
+    "breath",
+)
 
 
 def _baseline(rng: np.random.Generator, t: np.ndarray, fps: float, eyes_open: bool = True) -> dict[str, np.ndarray]:
