@@ -302,16 +302,7 @@ def _add_data_commands(sub) -> None:
     s.add_argument("--data-dir", type=Path)
     s.add_argument("--task", choices=task_names())
     s.add_argument("--protocol")
-    s.add_argument(
-        "--sop", type=float, action="append", metavar="MIN", help="SOP(s) to freeze (repeatable; default 10, 15, 30)"
-    )
-    s.add_argument(
-        "--interictal-gap",
-        type=float,
-        action="append",
-        metavar="H",
-        help="gap(s) in hours (default 4, and 3 for loocv as in the ResNet-LSTM paper)",
-    )
+    _add_freeze_choices(s)
     s.add_argument("--splits-dir", type=Path)
     s = ssub.add_parser(
         "verify",
@@ -321,6 +312,21 @@ def _add_data_commands(sub) -> None:
     s.add_argument("--dataset", action="append", help="dataset(s) to verify (default: all under splits/)")
     s.add_argument("--data-dir", type=Path, help="data directory (for a single --dataset)")
     s.add_argument("--splits-dir", type=Path)
+
+
+def _add_freeze_choices(s: argparse.ArgumentParser) -> None:
+    """Every registered task's single-valued options, repeatable: the values ``splits freeze`` freezes
+    instead of the task's defaults (prediction: SOP 10, 15, 30 min; gap 4 h, and 3 h for loocv as in
+    the ResNet-LSTM paper)."""
+    from benchmark.tasks import all_tasks
+
+    g = s.add_argument_group("task parameters to freeze (repeatable; default: each task's standard settings)")
+    seen: set[str] = set()
+    for task in all_tasks():
+        for o in task.options:
+            if not o.as_list and o.flag not in seen:
+                seen.add(o.flag)
+                g.add_argument(o.flag, type=o.type, action="append", metavar=o.metavar, help=f"{task.name}: {o.help}")
 
 
 def _add_run_commands(sub) -> None:

@@ -799,6 +799,19 @@ class Runner:
         (local executor; Dask workers decide for themselves) and warns when ``auto`` falls back."""
         if getattr(self, "_isolation", None) is None:
             requested = requested_isolation(self.cfg.isolation)
+            if requested != "none" and self.method_cls.__module__ == "__main__":
+                # A class defined in the running script cannot be imported by a sandboxed worker.
+                if requested == "sandbox":
+                    raise BenchmarkError(
+                        f"method '{self.cfg.method}' is defined in the running script, which a sandboxed fold "
+                        "cannot import; define it in a module (or an entry point), or use --isolation none."
+                    )
+                log.warning(
+                    "method '%s' is defined in the running script: its folds run in this process "
+                    "and the run is marked trusted",
+                    self.cfg.method,
+                )
+                requested = "none"
             if self.cfg.executor == "local" and requested != "none":
                 mode, detail = resolve_isolation(requested)
                 if mode == TRUSTED:

@@ -161,7 +161,7 @@ def make_split(
     units = list(labels.units)
     folds = proto.folds(units, seed)
     used = {uid for f in folds for uid in f.train + f.test}
-    return SplitSpec(
+    spec = SplitSpec(
         dataset=dataset,
         index_hash=index_hash,
         task=labels.task,
@@ -176,6 +176,10 @@ def make_split(
         random_chunk_s=proto.chunk_s(labels.task),
         classes=get_task(labels.task).stored_classes(labels.classes),
     )
+    leak = split_leak(spec)
+    if leak:  # the protocol's own folds leak: no file is written, no run starts
+        raise SplitError(f"protocol {protocol} gives folds that leak ({leak}); fix its splitter or fold_name.")
+    return spec
 
 
 # -- files ------------------------------------------------------------------------------------

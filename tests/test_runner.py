@@ -209,3 +209,31 @@ def test_valid_fraction_holds_out_whole_training_units(tmp_path, tiny_synthetic)
     finally:
         REGISTRY._methods.pop("records_valid_test", None)
         REGISTRY._origin.pop("records_valid_test", None)
+
+
+def test_a_method_defined_in_the_running_script_runs_in_process_and_is_trusted(tmp_path, tiny_synthetic):
+    """A sandboxed worker cannot import a class of ``__main__``: under ``auto`` its folds run in this
+    process (trusted), and ``--isolation sandbox`` is refused in one line before anything is stored."""
+    import dataclasses
+
+    from baselines.chance import ChanceAdapter
+    from benchmark.errors import BenchmarkError
+
+    class ScriptChance(ChanceAdapter):
+        meta = dataclasses.replace(ChanceAdapter.meta, name="script-chance")
+
+    ScriptChance.__module__ = "__main__"
+    REGISTRY.add(ScriptChance)
+    try:
+        cfg = run_config(
+            tmp_path, tiny_synthetic, method="script-chance", task="detection", protocol="loso", isolation="auto"
+        )
+        rec = Runner(cfg).run()
+        assert rec.status == "complete" and rec.provenance["isolation"] == "trusted"
+        strict = dataclasses.replace(cfg, isolation="sandbox", store_path=tmp_path / "strict.sqlite")
+        with pytest.raises(BenchmarkError, match="defined in the running script.*--isolation none"):
+            Runner(strict).run()
+        assert not ResultStore(tmp_path / "strict.sqlite").list_runs()
+    finally:
+        REGISTRY._methods.pop("script-chance", None)
+        REGISTRY._origin.pop("script-chance", None)

@@ -15,6 +15,7 @@ A new task is one module with one class decorated by :func:`register_task`.
 
 from __future__ import annotations
 
+from benchmark.index import Exclusion  # what a task's labels list beside its units
 from benchmark.tasks.base import (
     BACKGROUND,
     BY_OVERLAP,
@@ -30,13 +31,17 @@ from benchmark.tasks.base import (
     all_tasks,
     find_task,
     get_task,
+    listed_by_loader,
     make_labels,
     make_params,
     params_dict,
     params_hash,
     register_task,
+    subtract,
     task_names,
+    timed_recordings,
     unregister_task,
+    usable_recordings,
     window_labels,
 )
 
@@ -57,6 +62,11 @@ DEFAULT_TASK = Prediction.metadata.name
 
 __all__ = [
     "DEFAULT_TASK",
+    "Exclusion",
+    "listed_by_loader",
+    "subtract",
+    "timed_recordings",
+    "usable_recordings",
     "BACKGROUND",
     "BY_OVERLAP",
     "BY_TYPE",

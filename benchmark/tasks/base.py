@@ -13,6 +13,7 @@ Registering a task is one decorator (:func:`register_task`) on its class; :func:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -193,8 +194,11 @@ class Task:
 
     def standard_params(self, index: RecordingIndex, protocol, choices: dict[str, list] | None = None) -> list:
         """The parameter records ``splits freeze`` freezes for ``protocol`` by default; ``choices``
-        (``{parameter: values}``, e.g. ``{"sop_minutes": [10]}``) narrows the task's own defaults."""
-        return [self.make_params()]
+        (``{parameter: values}``, e.g. ``{"sop_minutes": [10]}``) narrows the task's own defaults: by
+        default every combination of the given values of the task's own parameters."""
+        own = {f.name for f in fields(self.params_cls)}
+        picked = {k: list(v) for k, v in (choices or {}).items() if k in own and v}
+        return [self.make_params(**dict(zip(picked, combo))) for combo in itertools.product(*picked.values())]
 
     def balance_multiclass(self, classes: tuple[str, ...]) -> bool:
         """Whether class balancing keeps every seizure window and as many background windows

@@ -103,14 +103,18 @@ class Prediction(Task):
 
     def standard_params(self, index: RecordingIndex, protocol, choices: dict[str, list] | None = None) -> list:
         """Every SOP of the literature (10, 15, 30 min) at the 4-h gap, and at Lee et al.'s 3-h gap
-        for the patient-specific protocol they used (``choices``: ``sop_minutes``, ``interictal_gap_hours``)."""
-        sops = (choices or {}).get("sop_minutes")
-        gaps = (choices or {}).get("interictal_gap_hours")
+        for the patient-specific protocol they used (``choices``: ``sop_minutes``, ``sph_minutes``,
+        ``interictal_gap_hours``)."""
+        choices = dict(choices or {})
+        gaps = choices.pop("interictal_gap_hours", None)
         gap_list = list(gaps) if gaps else [DEFAULT_GAP_H] + ([PAPER_GAP_H] if protocol.patient_specific else [])
+        sops = choices.pop("sop_minutes", None) or DEFAULT_SOPS
+        sphs = choices.pop("sph_minutes", None) or [None]
         return [
-            self.make_params(sop_minutes=sop, interictal_gap_hours=gap)
+            self.make_params(sop_minutes=sop, interictal_gap_hours=gap, sph_minutes=sph)
             for gap in gap_list
-            for sop in (sops or DEFAULT_SOPS)
+            for sop in sops
+            for sph in sphs
         ]
 
     def labels(self, index: RecordingIndex, params: PredictionParams) -> TaskLabels:

@@ -176,11 +176,16 @@ def test_toy_task_and_protocol_run_end_to_end_through_plan_run_freeze_and_report
                 "toy-out",
                 "--splits-dir",
                 str(tmp_path / "frozen"),
+                "--lead-s",  # the task's own option, repeatable for freezing
+                "10",
+                "--lead-s",
+                "20",
             ]
         )
         == 0
     )
-    assert (tmp_path / "frozen" / "chbmit-synthetic" / f"{TOY}-lead30-toy-out.json").is_file()
+    frozen = sorted(p.name for p in (tmp_path / "frozen" / "chbmit-synthetic").iterdir())
+    assert frozen == [f"{TOY}-lead10-toy-out.json", f"{TOY}-lead20-toy-out.json"]
 
     assert cli.main([*common, "report", "--out", str(tmp_path / "site"), "--no-bundled"]) == 0
     pages = "\n".join(p.read_text() for p in (tmp_path / "site").rglob("*.html"))
@@ -243,3 +248,63 @@ def test_a_boards_suggested_command_carries_the_toy_tasks_own_option(toy_registe
     words = board.baselines_command.split()
     assert words[words.index("--lead-s") + 1] == "20" and words[words.index("--window") + 1] == "2"
     assert words[words.index("--task") + 1] == TOY and words[words.index("--protocol") + 1] == "toy-out"
+
+
+class LeakyProtocol(Protocol):
+    """A broken toy protocol: every fold tests on a unit it also trains on."""
+
+    name = "toy-leaky"
+    description = "toy: leaks on purpose"
+
+    def folds(self, units, seed=0):
+        from benchmark.protocols import Fold
+
+        ids = [u.unit_id for u in units]
+        return [Fold("all", ids, ids[:1])]
+
+
+def test_a_protocol_whose_folds_leak_is_refused_before_any_file_or_run(
+    toy_registered, tiny_synthetic, tmp_path, capsys
+):
+    register_protocol(LeakyProtocol)
+    try:
+        args = [
+            "--method",
+            "chance",
+            "--dataset",
+            "chbmit-synthetic",
+            "--data-dir",
+            str(tiny_synthetic),
+            "--task",
+            "detection",
+            "--protocol",
+            "toy-leaky",
+            "--splits-dir",
+            str(tmp_path / "splits"),
+        ]
+        rc = cli.main(["--store", str(tmp_path / "r.sqlite"), "plan", *args, "--cache-dir", str(tmp_path / "c")])
+        err = capsys.readouterr().err.strip()
+        assert rc != 0 and len(err.splitlines()) == 1
+        assert "protocol toy-leaky gives folds that leak (fold all: unit" in err and "fix its splitter" in err
+        assert (
+            cli.main(
+                [
+                    "splits",
+                    "freeze",
+                    "--dataset",
+                    "chbmit-synthetic",
+                    "--data-dir",
+                    str(tiny_synthetic),
+                    "--task",
+                    "detection",
+                    "--protocol",
+                    "toy-leaky",
+                    "--splits-dir",
+                    str(tmp_path / "f"),
+                ]
+            )
+            != 0
+        )
+        assert not (tmp_path / "f").exists() or not any((tmp_path / "f").rglob("*.json"))
+    finally:
+        unregister_protocol("toy-leaky")
