@@ -737,8 +737,9 @@ def _group_entries(entries: list[Entry], reported: list[Entry]) -> dict[tuple[st
     for entry in reported:
         # A paper rarely states every parameter we record (e.g. the placement seed), so a reported
         # set sits beside every group of runs it may be compared with (one rule: differences()).
-        # Dataset-level figures are shown beside boards as printed, never tested, so their level is
-        # and neither is their source's data, since they are never paired with our patients.
+        # Dataset-level figures are shown beside boards as printed and never tested, so neither their
+        # level nor their source's data (real or synthetic) keeps them off a board: they are never
+        # paired with our patients.
         figures_only = entry.level == "dataset"
         homes = [
             key
