@@ -1,6 +1,6 @@
 """Baseline methods shipped with seizure-bench.
 
-Importing this package registers every baseline with :data:`benchmark.adapters.REGISTRY`:
+Importing this package declares every baseline with :data:`benchmark.adapters.REGISTRY`:
 
 - ``chance``: the training class prior for every window.
 - ``bandpower_logreg``, ``bandpower_rf``: log band power with logistic regression / random forest.
@@ -8,7 +8,14 @@ Importing this package registers every baseline with :data:`benchmark.adapters.R
 - ``i3d_lstm``, ``r2plus1d_lstm``, ``perez_garcia``: video baselines (frozen spatiotemporal CNN
   features and a recurrent head) from Li et al.'s comparison table.
 
-Baselines import scikit-learn and braindecode only when fitted, so ``import baselines`` stays cheap.
+Importing this package reads only their light metadata modules (``_<module>_meta.py``); a
+baseline's module is imported when the registry first needs its class, and it imports scikit-learn
+and braindecode only when fitted.
 """
 
-from baselines import bandpower, braindecode_nets, chance, video_baselines  # noqa: F401  (imports register the methods)
+from baselines import (  # noqa: F401  (importing declares the methods)
+    _bandpower_meta,
+    _braindecode_nets_meta,
+    _chance_meta,
+    _video_baselines_meta,
+)

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
-from benchmark.bibliography import short
+from baselines import _bandpower_meta
+from benchmark.adapters import FitContext, MethodAdapter, register
 from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 # scikit-learn is imported inside _make_estimator: importing it costs seconds that listing the
 # registered methods should not pay.
-TASKS = ("prediction", "detection", "seizure-type")
 BATCH = 4096  # windows per read; band-power windows are a few hundred bytes each
 
 
@@ -90,23 +89,7 @@ class BandPowerLogReg(_SklearnBandPower):
     in each band, the classical spectral seizure feature (Mormann et al. 2007; Shoeb & Guttag 2010).
     """
 
-    meta = MethodMeta(
-        name="bandpower_logreg",
-        modality="eeg",
-        tasks=TASKS,
-        representation="bandpower",
-        budgets={
-            "smoke": {"C": 1.0, "max_iter": 1000},
-            "paper": {"C": 1.0, "max_iter": 5000},
-        },
-        version="1",
-        citation=(
-            f"Log spectral band power ({short('mormann2007')}; {short('shoeb2010')}) with "
-            f"logistic regression (scikit-learn, {short('pedregosa2011')})."
-        ),
-        description="Log band power (5 bands x channels), standardised, balanced logistic regression.",
-        is_baseline=True,
-    )
+    meta = _bandpower_meta.BANDPOWER_LOGREG
 
     def _make_estimator(self, context: FitContext) -> ClassifierMixin:
         from sklearn.linear_model import LogisticRegression
@@ -138,23 +121,7 @@ class BandPowerRF(_SklearnBandPower):
     Non-linear in the band powers and insensitive to their scale, so no standardisation is needed.
     """
 
-    meta = MethodMeta(
-        name="bandpower_rf",
-        modality="eeg",
-        tasks=TASKS,
-        representation="bandpower",
-        budgets={
-            "smoke": {"n_estimators": 100, "min_samples_leaf": 1, "max_features": "sqrt"},
-            "paper": {"n_estimators": 500, "min_samples_leaf": 1, "max_features": "sqrt"},
-        },
-        version="1",
-        citation=(
-            f"Log spectral band power ({short('mormann2007')}) with a random forest "
-            f"({short('breiman2001')}; scikit-learn, {short('pedregosa2011')})."
-        ),
-        description="Log band power (5 bands x channels), balanced random forest.",
-        is_baseline=True,
-    )
+    meta = _bandpower_meta.BANDPOWER_RF
 
     def _make_estimator(self, context: FitContext) -> ClassifierMixin:
         from sklearn.ensemble import RandomForestClassifier

@@ -33,12 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
-from benchmark.bibliography import cite
+from baselines import _braindecode_nets_meta
+from benchmark.adapters import FitContext, MethodAdapter, register
 from benchmark.errors import DataError
 from benchmark.windowset import WindowSet
 
-TASKS = ("prediction", "detection", "seizure-type")
 # Budget keys consumed by the training loop; every other key parameterises the network.
 TRAIN_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "patience", "max_windows_per_epoch")
 PREDICT_BATCH = 256
@@ -114,46 +113,7 @@ class EEGNetAdapter(_BraindecodeNet):
     Batch size 64 is our choice. Pass a ``patience`` override to stop early and bound compute.
     """
 
-    meta = MethodMeta(
-        name="eegnet",
-        modality="eeg",
-        tasks=TASKS,
-        representation="raw",
-        budgets={
-            "smoke": {
-                "epochs": 4,
-                "lr": 1e-3,
-                "batch_size": 64,
-                "weight_decay": 0.0,
-                "patience": None,
-                "max_windows_per_epoch": 2048,
-                "kernel_length": 64,
-                "F1": 8,
-                "D": 2,
-                "drop_prob": 0.25,
-                "batch_norm_momentum": 0.1,
-                "final_layer_with_constraint": True,
-            },
-            "paper": {
-                "epochs": 500,
-                "lr": 1e-3,
-                "batch_size": 64,
-                "weight_decay": 0.0,
-                "patience": None,
-                "max_windows_per_epoch": None,
-                "kernel_length": "auto",
-                "F1": 8,
-                "D": 2,
-                "drop_prob": 0.25,
-                "batch_norm_momentum": 0.01,
-                "final_layer_with_constraint": True,
-            },
-        },
-        version="1",
-        citation=cite("lawhern2018"),
-        description="braindecode EEGNet on raw windows, trained from scratch.",
-        is_baseline=True,
-    )
+    meta = _braindecode_nets_meta.EEGNET
 
     def _build_net(self, n_chans: int, n_outputs: int, n_times: int, sfreq: float | None):
         p = self._net_params()
@@ -186,36 +146,7 @@ class ShallowConvNetAdapter(_BraindecodeNet):
     early stopping.
     """
 
-    meta = MethodMeta(
-        name="shallow_convnet",
-        modality="eeg",
-        tasks=TASKS,
-        representation="raw",
-        budgets={
-            "smoke": {
-                "epochs": 4,
-                "lr": 1e-3,
-                "batch_size": 64,
-                "weight_decay": 0.0,
-                "patience": None,
-                "max_windows_per_epoch": 2048,
-                "drop_prob": 0.5,
-            },
-            "paper": {
-                "epochs": 300,
-                "lr": 6.25e-4,
-                "batch_size": 60,
-                "weight_decay": 0.0,
-                "patience": None,
-                "max_windows_per_epoch": None,
-                "drop_prob": 0.5,
-            },
-        },
-        version="1",
-        citation=cite("schirrmeister2017"),
-        description="braindecode ShallowFBCSPNet (Shallow ConvNet) on raw windows, trained from scratch.",
-        is_baseline=True,
-    )
+    meta = _braindecode_nets_meta.SHALLOW_CONVNET
 
     def _build_net(self, n_chans: int, n_outputs: int, n_times: int, sfreq: float | None):
         return _braindecode_models().ShallowFBCSPNet(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.adapters import FitContext, MethodAdapter, MethodMeta, register
+from baselines import _chance_meta
+from benchmark.adapters import FitContext, MethodAdapter, register
 from benchmark.windowset import WindowSet
 
 
@@ -25,17 +26,7 @@ class ChanceAdapter(MethodAdapter):
     every window or none, i.e. the majority-class rule.
     """
 
-    meta = MethodMeta(
-        name="chance",
-        modality="eeg",
-        tasks=("prediction", "detection", "seizure-type"),
-        representation="bandpower",
-        budgets={"smoke": {}, "paper": {}},
-        version="1",
-        citation="Class-prior (no-information) baseline.",
-        description="Training class prior for every window; the floor every method must beat.",
-        is_baseline=True,
-    )
+    meta = _chance_meta.CHANCE
 
     def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
         counts = np.bincount(train.y, minlength=train.n_classes).astype(np.float64)

@@ -5,7 +5,10 @@ needs (modality, tasks, input representation, hyper-parameters per budget); the 
 splits, seeds, device, timing and logging, and hands the adapter :class:`~benchmark.windowset.WindowSet`
 objects. Test windows reach :meth:`MethodAdapter.predict_proba` without labels.
 
-Register in-tree with :func:`register`; other packages register through the entry-point group
+Register in-tree with :func:`register`; an in-tree package may :func:`declare` its methods first
+(name, module, class name and a ``MethodMeta`` kept in a light module), so listing and planning read
+the metadata without importing the method's module, which is imported when :meth:`Registry.get`
+needs the class. Other packages register through the entry-point group
 ``seizure_bench.methods`` (each entry point names a ``MethodAdapter`` subclass, and its name is the
 method's ``meta.name``).
 """
@@ -14,18 +17,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
 import logging
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from benchmark.errors import BenchmarkError, UnknownNameError, did_you_mean
-from benchmark.windowset import WindowSet
+
+if TYPE_CHECKING:  # windowset imports pandas: only the annotations need it, not the commands that list
+    from benchmark.windowset import WindowSet
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +198,20 @@ class MethodAdapter(ABC):
         return "random init"
 
 
+@dataclass(frozen=True)
+class DeclaredMethod:
+    """An in-tree method known by its metadata before its module is imported (see :func:`declare`)."""
+
+    module: str
+    qualname: str
+    meta: MethodMeta
+
+
 class Registry:
     """Methods by name: in-tree ones registered with :func:`register`, plus entry points.
+
+    In-tree methods may be declared first (:meth:`declare`): their ``meta`` is known without
+    importing their module, which :meth:`get` imports when the class is needed.
 
     Entry points are kept unloaded: importing a plug-in runs its code with the user's access, so
     :meth:`get` loads only the one asked for (its entry-point name must equal its ``meta.name``),
@@ -203,6 +221,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._methods: dict[str, type[MethodAdapter]] = {}
+        self._declared: dict[str, DeclaredMethod] = {}
         self._origin: dict[str, str] = {}
         self._entry_points: dict[str, metadata.EntryPoint] | None = None
         self._loaded_entry_points = False
@@ -211,14 +230,43 @@ class Registry:
         name = cls.meta.name
         if name in self._methods and self._methods[name] is not cls:
             raise ValueError(f"method name '{name}' registered twice")
+        declared = self._declared.get(name)
+        if declared is not None and (cls.__module__, cls.__qualname__) != (declared.module, declared.qualname):
+            raise ValueError(f"method name '{name}' registered twice")
+        if declared is not None and cls.meta != declared.meta:
+            raise ValueError(f"method '{name}': its class's meta differs from the one declared for it")
         self._methods[name] = cls
         self._origin[name] = origin
         return cls
 
+    def declare(self, meta: MethodMeta, module: str, qualname: str) -> None:
+        """Make the in-tree method ``meta.name`` known without importing ``module``; :meth:`get`
+        imports it, and its ``@register`` class ``qualname`` must carry this very ``meta``."""
+        known = self._declared.get(meta.name)
+        entry = DeclaredMethod(module, qualname, meta)
+        if (known is not None and known != entry) or meta.name in self._methods:
+            raise ValueError(f"method name '{meta.name}' registered twice")
+        self._declared[meta.name] = entry
+
     def _load_builtin(self) -> None:
-        # Importing the packages runs their @register decorators.
+        # The packages import only their light metadata modules, which declare every method.
         import baselines  # noqa: F401
         import methods  # noqa: F401
+
+    def _import_declared(self, name: str) -> type[MethodAdapter]:
+        """Import a declared method's module (its ``@register`` adds the class) and return the class."""
+        declared = self._declared[name]
+        importlib.import_module(declared.module)
+        if name not in self._methods:
+            raise ValueError(f"module {declared.module} does not register the declared method '{name}'")
+        return self._methods[name]
+
+    def meta(self, name: str) -> MethodMeta:
+        """The ``MethodMeta`` of ``name``; a declared in-tree method's module is not imported."""
+        self._load_builtin()
+        if name not in self._methods and name in self._declared:
+            return self._declared[name].meta
+        return self.get(name).meta
 
     def entry_points(self) -> dict[str, metadata.EntryPoint]:
         """The installed entry points of the group by name, not loaded (read once)."""
@@ -241,7 +289,7 @@ class Registry:
             raise ValueError(f"entry point {ep.name} ({ep.value}) names a class without a MethodMeta 'meta'")
         name = cls.meta.name
         registered = self._methods.get(name) is cls  # the plug-in also used @register (as the README's example)
-        if name in self._methods and not registered:
+        if (name in self._methods or name in self._declared) and not registered:
             raise ValueError(
                 f"entry point {ep.name} ({ep.value}) names method '{name}', which is already "
                 f"registered ({self._origin[name]})"
@@ -272,23 +320,23 @@ class Registry:
         """Every method's name; imports every installed plug-in (listing only)."""
         self._load_builtin()
         self._load_entry_points()
-        return sorted(self._methods)
+        return sorted(set(self._methods) | set(self._declared))
 
     def in_tree_names(self) -> list[str]:
         """Names of the methods registered without loading any entry point (in-tree, or added by code)."""
         self._load_builtin()
-        return sorted(self._methods)
+        return sorted(set(self._methods) | set(self._declared))
 
     def has(self, name: str) -> bool:
         """Whether ``name`` is registered or installed as an entry point, without loading plug-ins."""
         self._load_builtin()
-        return name in self._methods or name in self.entry_points()
+        return name in self._methods or name in self._declared or name in self.entry_points()
 
     def unloaded_entry_point(self, name: str) -> metadata.EntryPoint | None:
         """The entry point of ``name`` when its plug-in's code has not run in this process (neither
         registered, nor its top-level module imported), else ``None``."""
         self._load_builtin()
-        if name in self._methods:
+        if name in self._methods or name in self._declared:
             return None
         ep = self.entry_points().get(name)
         if ep is None or ep.module.split(".")[0] in sys.modules:
@@ -301,19 +349,24 @@ class Registry:
         self._load_builtin()
         if name in self._methods:
             return self._methods[name]
+        if name in self._declared:
+            return self._import_declared(name)
         ep = self.entry_points().get(name)
         if ep is not None:
             try:
                 return self._load_entry_point(ep)
             except ValueError as exc:  # installed but unusable: no method of that name
                 raise UnknownNameError(f"{exc}; fix or uninstall that plug-in.") from None
-        known = sorted(set(self._methods) | set(self.entry_points()))
+        known = sorted(set(self._methods) | set(self._declared) | set(self.entry_points()))
         raise UnknownNameError(
             f"unknown method '{name}'.{did_you_mean(name, known)} "
             "Run 'seizure-bench list methods' to see the registered ones."
         )
 
     def origin(self, name: str) -> str:
+        self._load_builtin()
+        if name not in self._methods and name in self._declared:
+            return "in-tree"
         self.get(name)
         return self._origin[name]
 
@@ -400,6 +453,12 @@ REGISTRY = Registry()
 def register(cls: type[MethodAdapter]) -> type[MethodAdapter]:
     """Class decorator that adds an in-tree method to the registry."""
     return REGISTRY.add(cls)
+
+
+def declare(meta: MethodMeta, module: str, qualname: str) -> MethodMeta:
+    """Declare an in-tree method by its metadata (see :meth:`Registry.declare`); returns ``meta``."""
+    REGISTRY.declare(meta, module, qualname)
+    return meta
 
 
 def get_method(name: str) -> type[MethodAdapter]:

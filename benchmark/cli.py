@@ -182,8 +182,8 @@ def _add_execution_args(p: argparse.ArgumentParser, *, fail_fast: str) -> None:
         "--threads",
         type=int,
         metavar="N",
-        help="torch CPU threads per fold (default: torch's choice, or cores/jobs with --jobs); "
-        "1 is often fastest on a busy small machine",
+        help="torch CPU threads per fold (default: the cores this process may use, its affinity and cgroup "
+        "quota, shared between --jobs; idle threads wait passively, so a busy machine is shared fairly)",
     )
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument(
@@ -503,8 +503,7 @@ def cmd_list(args) -> int:
 
         rows = []
         for name in REGISTRY.names():
-            cls = REGISTRY.get(name)
-            m = cls.meta
+            m = REGISTRY.meta(name)  # in-tree: read without importing the method's module
             kind = "baseline" if m.is_baseline else "method"
             rows.append((name, kind, m.modality, ",".join(m.tasks), m.representation, REGISTRY.origin(name)))
         _table(["name", "kind", "modality", "tasks", "input", "origin"], rows)
@@ -787,8 +786,7 @@ def cmd_run(args) -> int:
 
 
 def _print_run_summary(store_path: Path, rec) -> None:
-    from benchmark.report.leaderboard import run_isolation
-    from benchmark.store import ResultStore
+    from benchmark.store import ResultStore, run_isolation
     from benchmark.tasks import TaskMetadata, find_task
 
     store = ResultStore(store_path)
@@ -827,7 +825,7 @@ def _print_run_summary(store_path: Path, rec) -> None:
         )
 
 
-# What each isolation mark (benchmark.report.leaderboard.run_isolation) means, for the CLI.
+# What each isolation mark (benchmark.store.run_isolation) means, for the CLI.
 ISOLATION_MEANING = {
     "isolated": "every fold's method ran in a sandbox that saw only its window arrays",
     "trusted": "the method ran with your file access and could have read the annotations",

@@ -15,7 +15,6 @@ is retried ``retries`` times; one that still fails comes back as an :class:`Outc
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import socket
 import struct
@@ -31,6 +30,7 @@ from multiprocessing import get_context
 from typing import Any
 from urllib.parse import urlsplit
 
+import benchmark.threads as thread_rule
 from benchmark.errors import BenchmarkError
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,14 @@ class LocalExecutor(Executor):
     jobs
         Processes; 1 runs every item in this process, one after the other.
     threads
-        torch threads per fold; with ``jobs > 1`` the default shares the cores between the processes.
+        torch threads per fold (``--threads``); by default the cores available to this process
+        shared between the ``jobs`` processes (:func:`benchmark.threads.threads_per_fold`).
     """
 
     def __init__(self, jobs: int = 1, threads: int | None = None):
         self.jobs = jobs
         self.threads = threads
-        self.threads_per_fold = threads if jobs <= 1 else (threads or max(1, (os.cpu_count() or 1) // jobs))
+        self.threads_per_fold = thread_rule.threads_per_fold(jobs, threads)
 
     def map(self, fn, items, key=None):
         if self.jobs <= 1:
@@ -120,7 +121,14 @@ class LocalExecutor(Executor):
                     fut.cancel()
 
     def describe(self):
-        return {"executor": "local", "jobs": self.jobs, "threads_per_fold": self.threads}
+        # threads_per_fold: --threads as given (None: the default rule); threads: what each fold used.
+        return {
+            "executor": "local",
+            "jobs": self.jobs,
+            "threads_per_fold": self.threads,
+            "threads": self.threads_per_fold,
+            "omp_wait_policy": thread_rule.wait_policy(),
+        }
 
 
 class DaskExecutor(Executor):

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.errors import DataError, did_you_mean
-from benchmark.report.leaderboard import run_isolation
-from benchmark.store import RUN_STATUSES, ResultStore, effective_status
+from benchmark.store import RUN_STATUSES, ResultStore, effective_status, run_isolation
 
 ID_COLUMNS = ["run_id", "kind", "method", "dataset", "task", "protocol", "budget", "seed", "synthetic"]
 

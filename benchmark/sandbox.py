@@ -46,6 +46,7 @@ import numpy as np
 
 from benchmark.errors import BenchmarkError
 from benchmark.fold_worker import AdapterOutput, AdapterTask, fit_predict, read_output
+from benchmark.threads import WAIT_POLICY_ENV
 from benchmark.weights import weights_paths
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ _ETC = (
     "hosts",
     "alternatives",
 )
-# Thread settings passed on to the worker (the environment is otherwise cleared).
+# Thread settings passed on to the worker (the environment is otherwise cleared); the OpenMP wait
+# policy is the harness's (benchmark.threads), so a user's own setting reaches the fold too.
 _PASS_ENV = (
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
@@ -74,6 +76,7 @@ _PASS_ENV = (
     "NUMEXPR_NUM_THREADS",
     "CUDA_VISIBLE_DEVICES",
     "CUBLAS_WORKSPACE_CONFIG",
+    *WAIT_POLICY_ENV,
 )
 FOLD = "/fold"
 #: Fold folders left behind (no fold holds their lock) are removed once they are this old.

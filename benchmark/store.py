@@ -249,6 +249,19 @@ def effective_status(rec: RunRecord, now: datetime | None = None) -> str:
     return "interrupted" if age > STALE_RUNNING_S else "running"
 
 
+def run_isolation(run) -> str:
+    """How a result set's adapter ran, as every board, the report and the CLI show it:
+    ``"isolated"`` (every fold sandboxed), ``"trusted"`` (in-process, or a run resumed across
+    modes), ``"unknown"`` (recorded before isolation was recorded: it ran as trusted) or ``""``
+    (a reported set, not run here)."""
+    if run.kind == "reported":
+        return ""
+    value = (run.provenance or {}).get("isolation")
+    if isinstance(value, dict):  # tolerate a richer record: {"mode": "isolated", ...}
+        value = value.get("mode")
+    return value if value in ("isolated", "trusted") else "unknown"
+
+
 # Stores whose quick_check passed in this process (resolved paths): checked once per process.
 _CHECKED: set[str] = set()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -53,7 +54,18 @@ def seed_everything(seed: int) -> None:
     # Some CPU kernels (scatter/index accumulation in backward passes) add in thread-dependent
     # order unless asked not to; same seed must mean same numbers. Warn, never fail, where an op
     # has no deterministic variant.
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _deterministic_algorithms()
+
+
+def _deterministic_algorithms() -> None:
+    """``torch.use_deterministic_algorithms(True, warn_only=True)`` without its import of
+    ``torch._inductor.config`` (and ``torch._dynamo``, about 6 s per training process): the kernels'
+    flag is set directly; inductor's, which only compiled graphs read, only where inductor is loaded."""
+    set_flag = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if set_flag is None or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return
+    set_flag(True, warn_only=True)
 
 
 class InputScaler(nn.Module):

@@ -26,6 +26,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.executors import DaskExecutor, LocalExecutor, check_options, make_executor, public_address
 from benchmark.runner import RunConfig, Runner
 from benchmark.store import ResultStore
+from benchmark.threads import available_cores, threads_per_fold, wait_policy
 
 distributed = pytest.importorskip("distributed")
 
@@ -299,9 +300,15 @@ def test_cli_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, tiny
 def test_local_executor_runs_serially_or_in_processes():
     assert [o.value for o in LocalExecutor(1).map(abs, [-1, -2, 3])] == [1, 2, 3]
     assert sorted(o.value for o in LocalExecutor(2).map(abs, [-1, -2, 3])) == [1, 2, 3]
-    assert LocalExecutor(2, threads=None).threads_per_fold >= 1
-    assert LocalExecutor(1, threads=None).threads_per_fold is None
-    assert LocalExecutor(2, threads=3).describe() == {"executor": "local", "jobs": 2, "threads_per_fold": 3}
+    assert LocalExecutor(2, threads=None).threads_per_fold == threads_per_fold(2)
+    assert LocalExecutor(1, threads=None).threads_per_fold == available_cores()
+    assert LocalExecutor(2, threads=3).describe() == {
+        "executor": "local",
+        "jobs": 2,
+        "threads_per_fold": 3,
+        "threads": 3,
+        "omp_wait_policy": wait_policy(),
+    }
 
 
 class _NotDask:

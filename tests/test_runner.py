@@ -161,7 +161,9 @@ def test_threads_option_sets_torch_threads_and_is_recorded(tmp_path, tiny_synthe
         cfg = config(tmp_path, tiny_synthetic, method="chance", threads=1)
         rec = Runner(cfg).run()
         assert torch.get_num_threads() == 1  # serial folds run in this process
-        assert rec.provenance["execution"] == {"executor": "local", "jobs": 1, "threads_per_fold": 1}
+        execution = rec.provenance["execution"]
+        assert execution["threads_per_fold"] == 1 and execution["threads"] == 1  # --threads as given, and used
+        assert execution["omp_wait_policy"]["OMP_WAIT_POLICY"] == "PASSIVE"
         assert rec.provenance["hardware"]["torch_threads"] == 1
     finally:
         torch.set_num_threads(before)

@@ -28,6 +28,7 @@ import pandas as pd
 from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, VIDEO_METRICS, summarize
 from benchmark.protocols import all_protocols
 from benchmark.stats import holm, paired_tests
+from benchmark.store import run_isolation
 from benchmark.tasks import find_task
 from benchmark.weights import budget_label
 
@@ -70,19 +71,6 @@ class Stat:
     ci_low: float
     ci_high: float
     n: int
-
-
-def run_isolation(run) -> str:
-    """How a result set's adapter ran, as every board, the report and the CLI show it:
-    ``"isolated"`` (every fold sandboxed), ``"trusted"`` (in-process, or a run resumed across
-    modes), ``"unknown"`` (recorded before isolation was recorded: it ran as trusted) or ``""``
-    (a reported set, not run here)."""
-    if run.kind == "reported":
-        return ""
-    value = (run.provenance or {}).get("isolation")
-    if isinstance(value, dict):  # tolerate a richer record: {"mode": "isolated", ...}
-        value = value.get("mode")
-    return value if value in ("isolated", "trusted") else "unknown"
 
 
 def task_phrase(task: str) -> str:
