@@ -11,16 +11,16 @@ Data flow, one way: dataset (:mod:`benchmark.datasets`) -> task labels (:mod:`be
 import os as _os
 from importlib import metadata as _metadata
 
-from benchmark.threads import use_passive_wait as _use_passive_wait
+from benchmark.threads import choose_wait_policy as _choose_wait_policy
 
 # Same seed, same numbers on CPU: by default MKL picks its thread count from the machine's load and
 # its code path from the CPU, so sums may be ordered differently from run to run. These must be set
 # before torch loads MKL, hence here; a user's own settings win.
 _os.environ.setdefault("MKL_DYNAMIC", "FALSE")
 _os.environ.setdefault("MKL_CBWR", "AUTO")
-# Idle OpenMP threads sleep instead of spinning, so a run on a busy machine does not burn the CPU
-# its own working threads need (benchmark.threads, which imports only the standard library).
-_use_passive_wait()
+# On a busy machine idle OpenMP threads sleep instead of spinning, so a run does not burn the CPU
+# other work and its own working threads need (benchmark.threads, which imports only the standard library).
+_choose_wait_policy()
 
 try:
     __version__ = _metadata.version("seizure-bench")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,8 +103,31 @@ _PROBE = (
 )
 
 
-def test_a_fold_worker_process_waits_passively_before_torch_loads():
-    out = subprocess.run([sys.executable, "-c", _PROBE], env=_fresh_env(), capture_output=True, text=True, check=True)
+def test_the_wait_policy_is_passive_only_when_other_work_runs(tmp_path):
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("0.50 0.40 0.30 1/345 999\n")  # only this process runs
+    assert threads.others_running(samples=2, interval_s=0, path=loadavg) == 0
+    loadavg.write_text("2.10 1.90 1.50 3/345 999\n")  # two other busy threads
+    assert threads.others_running(samples=2, interval_s=0, path=loadavg) == 2
+    loadavg.write_text("garbled")
+    assert threads.others_running(samples=2, interval_s=0, path=loadavg) == 0
+    idle: dict[str, str] = {}
+    assert threads.choose_wait_policy(idle, busy=False) is False and idle == {}
+    busy: dict[str, str] = {}
+    assert threads.choose_wait_policy(busy, busy=True) is True and busy == threads.WAIT_POLICY_ENV
+
+
+def test_a_fold_worker_process_on_a_busy_machine_waits_passively_before_torch_loads():
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        time.sleep(0.5)
+        out = subprocess.run(
+            [sys.executable, "-c", _PROBE], env=_fresh_env(), capture_output=True, text=True, check=True
+        )
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
     assert out.stdout.split() == ["PASSIVE", "0", "False"]
     mine = _fresh_env(OMP_WAIT_POLICY="ACTIVE", GOMP_SPINCOUNT="1000")
     out = subprocess.run([sys.executable, "-c", _PROBE], env=mine, capture_output=True, text=True, check=True)
@@ -120,7 +144,9 @@ def test_the_sandbox_passes_the_wait_policy_to_the_worker(monkeypatch):
 
 
 @needs_sandbox
-def test_a_sandboxed_worker_sees_the_passive_wait_policy():
+def test_a_sandboxed_worker_sees_the_passive_wait_policy(monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # as the harness chose on a busy machine
+    monkeypatch.setenv("GOMP_SPINCOUNT", "0")
     probe = "import os; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
     cmd = _bwrap_args(code_dirs(), {}, "cpu") + [sys.executable, "-c", probe]  # before any benchmark import
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=True)

@@ -21,7 +21,6 @@ COMMANDS = (
     ("list", "datasets"),
     ("list", "tasks"),
     ("list", "protocols"),
-    ("results", "list"),
 )
 # Printed after the command's own output: whether the process imported torch.
 _PROBE = (
