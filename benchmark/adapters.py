@@ -292,7 +292,7 @@ class Registry:
         if (name in self._methods or name in self._declared) and not registered:
             raise ValueError(
                 f"entry point {ep.name} ({ep.value}) names method '{name}', which is already "
-                f"registered ({self._origin[name]})"
+                f"registered ({self._origin.get(name, 'in-tree')})"
             )
         try:
             check_entry_point_name(ep, name)
