@@ -25,7 +25,30 @@ from benchmark.edf import EdfHeader, match_channels, read_header
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, RecordingIndex
 
-__all__ = ["DatasetLoader", "HeaderCheck", "check_edf_header"]
+__all__ = ["TEN_TWENTY_CHANNELS", "DatasetLoader", "HeaderCheck", "check_edf_header"]
+
+#: The 19 electrodes of the international 10-20 system (older T3/T4/T5/T6 names), in this order.
+TEN_TWENTY_CHANNELS: tuple[str, ...] = (
+    "FP1",
+    "FP2",
+    "F7",
+    "F3",
+    "FZ",
+    "F4",
+    "F8",
+    "T3",
+    "C3",
+    "CZ",
+    "C4",
+    "T4",
+    "T5",
+    "P3",
+    "PZ",
+    "P4",
+    "T6",
+    "O1",
+    "O2",
+)
 
 #: Seconds an EDF file's length may differ from what its annotations say.
 DURATION_TOLERANCE_S = 2.0

@@ -51,9 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.datasets._common import parse_seconds, read_text, text_stream
-from benchmark.datasets.base import DatasetLoader, check_edf_header
+from benchmark.datasets.base import TEN_TWENTY_CHANNELS, DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
-from benchmark.datasets.helsinki import TEN_TWENTY_CHANNELS
 from benchmark.edf import match_channels, read_header
 from benchmark.errors import DataError, did_you_mean
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.datasets._common import text_stream
-from benchmark.datasets.base import DatasetLoader, check_edf_header
+from benchmark.datasets.base import TEN_TWENTY_CHANNELS, DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
 from benchmark.edf import EdfHeader
 from benchmark.errors import DataError, UnknownNameError, did_you_mean
@@ -79,28 +79,6 @@ __all__ = [
     "seizure_runs",
 ]
 
-#: The 19 electrodes of the international 10-20 system (older T3/T4/T5/T6 names), in this order.
-TEN_TWENTY_CHANNELS: tuple[str, ...] = (
-    "FP1",
-    "FP2",
-    "F7",
-    "F3",
-    "FZ",
-    "F4",
-    "F8",
-    "T3",
-    "C3",
-    "CZ",
-    "C4",
-    "T4",
-    "T5",
-    "P3",
-    "PZ",
-    "P4",
-    "T6",
-    "O1",
-    "O2",
-)
 
 #: Channels the benchmark reads from the Helsinki files (stored there as ``EEG Fp1-REF`` etc.).
 HELSINKI_CHANNELS: tuple[str, ...] = TEN_TWENTY_CHANNELS

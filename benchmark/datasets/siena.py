@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark.datasets._common import read_text, safe_relpath, text_stream
-from benchmark.datasets.base import DatasetLoader, check_edf_header
+from benchmark.datasets.base import TEN_TWENTY_CHANNELS, DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key, place_on_timeline
 from benchmark.edf import match_channels
 from benchmark.errors import DataError
@@ -72,27 +72,7 @@ from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizu
 __all__ = ["SIENA_CHANNELS", "SeizureList", "load_siena", "parse_seizure_list"]
 
 #: The 19 10-20 electrodes read from Siena, old nomenclature (as in its files).
-SIENA_CHANNELS: tuple[str, ...] = (
-    "FP1",
-    "FP2",
-    "F7",
-    "F3",
-    "FZ",
-    "F4",
-    "F8",
-    "T3",
-    "C3",
-    "CZ",
-    "C4",
-    "T4",
-    "T5",
-    "P3",
-    "PZ",
-    "P4",
-    "T6",
-    "O1",
-    "O2",
-)
+SIENA_CHANNELS: tuple[str, ...] = TEN_TWENTY_CHANNELS
 
 _DAY = 86400
 _TOLERANCE_S = 2.0

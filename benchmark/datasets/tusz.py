@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.datasets._common import read_text
-from benchmark.datasets.base import DatasetLoader, check_edf_header
+from benchmark.datasets.base import TEN_TWENTY_CHANNELS, DatasetLoader, check_edf_header
 from benchmark.datasets.chbmit import natural_key
 from benchmark.errors import DataError
 from benchmark.index import Exclusion, Patient, Recording, RecordingIndex, Seizure
@@ -66,27 +66,7 @@ __all__ = [
 ]
 
 #: The 19 referential 10-20 electrodes read from TUSZ, in the old nomenclature TUSZ uses.
-TUSZ_CHANNELS: tuple[str, ...] = (
-    "FP1",
-    "FP2",
-    "F7",
-    "F3",
-    "FZ",
-    "F4",
-    "F8",
-    "T3",
-    "C3",
-    "CZ",
-    "C4",
-    "T4",
-    "T5",
-    "P3",
-    "PZ",
-    "P4",
-    "T6",
-    "O1",
-    "O2",
-)
+TUSZ_CHANNELS: tuple[str, ...] = TEN_TWENTY_CHANNELS
 
 #: Seizure-type codes of TUSZ v2 (after Shah et al., 2018), for documentation and notes;
 #: a label outside this table is still taken as a type, and the index notes list it.
