@@ -21,6 +21,7 @@ import importlib
 import logging
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -198,6 +199,10 @@ class MethodAdapter(ABC):
         return "random init"
 
 
+#: ``plan_notes(params, window_s, stride_s) -> lines`` of a declared method (see :meth:`Registry.declare`).
+PlanNotes = Callable[[dict[str, Any], float, float], list[str]]
+
+
 @dataclass(frozen=True)
 class DeclaredMethod:
     """An in-tree method known by its metadata before its module is imported (see :func:`declare`)."""
@@ -205,6 +210,8 @@ class DeclaredMethod:
     module: str
     qualname: str
     meta: MethodMeta
+    # The class's ``plan_notes`` as ``plan_notes(params, window_s, stride_s)``, readable without its module.
+    plan_notes: PlanNotes | None = None
 
 
 class Registry:
@@ -239,11 +246,13 @@ class Registry:
         self._origin[name] = origin
         return cls
 
-    def declare(self, meta: MethodMeta, module: str, qualname: str) -> None:
+    def declare(self, meta: MethodMeta, module: str, qualname: str, plan_notes: PlanNotes | None = None) -> None:
         """Make the in-tree method ``meta.name`` known without importing ``module``; :meth:`get`
-        imports it, and its ``@register`` class ``qualname`` must carry this very ``meta``."""
+        imports it, and its ``@register`` class ``qualname`` must carry this very ``meta``.
+        ``plan_notes(params, window_s, stride_s)``, when the method has notes for ``plan``, is what
+        its class's ``plan_notes`` returns, readable without the module."""
         known = self._declared.get(meta.name)
-        entry = DeclaredMethod(module, qualname, meta)
+        entry = DeclaredMethod(module, qualname, meta, plan_notes)
         if (known is not None and known != entry) or meta.name in self._methods:
             raise ValueError(f"method name '{meta.name}' registered twice")
         self._declared[meta.name] = entry
@@ -267,6 +276,16 @@ class Registry:
         if name not in self._methods and name in self._declared:
             return self._declared[name].meta
         return self.get(name).meta
+
+    def stand_in(self, name: str) -> type[MethodAdapter] | None:
+        """What needs only a method's metadata (``plan``) takes for its class: for a declared in-tree
+        method whose module is not imported, a stand-in with its declared ``meta`` and ``plan_notes``
+        that cannot fit or predict (the module, torch included, stays unimported); the class itself
+        once imported; ``None`` for any other name (plug-ins, unknown names: see :meth:`get`)."""
+        self._load_builtin()
+        if name in self._methods or name not in self._declared:
+            return self._methods.get(name)
+        return declared_stand_in(self._declared[name])
 
     def entry_points(self) -> dict[str, metadata.EntryPoint]:
         """The installed entry points of the group by name, not loaded (read once)."""
@@ -408,6 +427,30 @@ def plugin_proxy(meta: MethodMeta, module: str, qualname: str, path: Path | None
     return cls
 
 
+def declared_stand_in(declared: DeclaredMethod) -> type[MethodAdapter]:
+    """A class with a declared method's ``meta`` whose instances give its declared ``plan_notes``;
+    named as the real class, which alone can fit and predict."""
+
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError(f"method '{declared.meta.name}': its module {declared.module} is not imported")
+
+    def plan_notes(self, window_s: float, stride_s: float) -> list[str]:
+        return [] if declared.plan_notes is None else list(declared.plan_notes(self.params, window_s, stride_s))
+
+    return type(
+        declared.qualname.rsplit(".", 1)[-1],
+        (MethodAdapter,),
+        {
+            "meta": declared.meta,
+            "fit": refuse,
+            "predict_proba": refuse,
+            "plan_notes": plan_notes,
+            "__module__": declared.module,
+            "__qualname__": declared.qualname,
+        },
+    )
+
+
 def meta_from_dict(d: Any, what: str) -> MethodMeta:
     """A :class:`MethodMeta` from its :meth:`MethodMeta.to_dict` form, checked field by field;
     ``ValueError`` naming ``what`` otherwise."""
@@ -455,9 +498,9 @@ def register(cls: type[MethodAdapter]) -> type[MethodAdapter]:
     return REGISTRY.add(cls)
 
 
-def declare(meta: MethodMeta, module: str, qualname: str) -> MethodMeta:
+def declare(meta: MethodMeta, module: str, qualname: str, plan_notes: PlanNotes | None = None) -> MethodMeta:
     """Declare an in-tree method by its metadata (see :meth:`Registry.declare`); returns ``meta``."""
-    REGISTRY.declare(meta, module, qualname)
+    REGISTRY.declare(meta, module, qualname, plan_notes)
     return meta
 
 

@@ -248,11 +248,11 @@ def _window(args):
         raise BenchmarkError(f"--ictal-stride applies to the {' and '.join(takes)} tasks only.")
     w = args.window if args.window is not None else default_window(args.task).window_s
     if args.window is None and task.metadata.modality == "video" and getattr(args, "method", None):
-        from benchmark.runner import resolve_method
+        from benchmark.runner import method_for_metadata
         from benchmark.windows import clip_seconds
 
         # A video window is the method's clip: n_frames / fps (a plug-in of an isolated run is not imported).
-        meta = resolve_method(args.method, getattr(args, "isolation", None))[0].meta
+        meta = method_for_metadata(args.method, getattr(args, "isolation", None)).meta
         if args.budget in meta.budgets and meta.representation == "video":
             w = clip_seconds(meta.representation_params_for(args.budget))
     return WindowParams(w, args.stride if args.stride is not None else w, ictal)
@@ -374,6 +374,13 @@ def _add_run_commands(sub) -> None:
     _add_run_args(p)
     p.add_argument("--cache-dir", type=Path, help="where ad-hoc frozen splits are looked up (nothing is written)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--time",
+        action="store_true",
+        help="also estimate the run's time on this machine's CPU from short probes of the window cache and "
+        "the method on synthetic windows (imports torch; takes seconds to a minute)",
+    )
+    p.add_argument("--threads", type=int, metavar="N", help="with --time: torch threads per fold, as for run")
     _add_task_args(p)
 
 
@@ -722,9 +729,10 @@ def cmd_plan(args) -> int:
         valid_fraction=args.valid_fraction,
         splits_dir=args.splits_dir or _default_splits(),
         cache_dir=args.cache_dir,
+        threads=args.threads,
         progress=False,
     )
-    plan = plan_run(cfg)
+    plan = plan_run(cfg, measure_time=args.time)
     print(json.dumps(plan.to_dict(), indent=1) if args.json else format_plan(plan))
     return 0
 

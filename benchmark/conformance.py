@@ -153,7 +153,8 @@ def _digest(ws: WindowSet) -> str:
     """Fingerprint of everything in a window set an adapter could modify."""
     h = hashlib.sha256()
     for src in ws.sources:
-        h.update(np.ascontiguousarray(src).tobytes())
+        for arr in src.arrays() if hasattr(src, "arrays") else [src]:
+            h.update(np.ascontiguousarray(arr).tobytes())
     h.update(ws.refs.tobytes())
     y = None if isinstance(ws, LabelGuardedWindowSet) else ws.y
     h.update(b"none" if y is None else np.asarray(y).tobytes())

@@ -72,6 +72,19 @@ class EdfHeader:
     start: dt.datetime | None
     n_records: int
     record_duration: float
+    #: Per signal in ``channels``: ``(digital_min, digital_max, physical_min, physical_max,
+    #: dimension)`` as the header gives them (sample ``d`` is ``physical_min + (d - digital_min) *
+    #: (physical_max - physical_min) / (digital_max - digital_min)`` in ``dimension``).
+    scaling: tuple[tuple[float, float, float, float, str], ...] = ()
+    #: Bytes per stored sample: 2 for EDF, 3 for BDF.
+    bytes_per_sample: int = 2
+
+    def microvolts_per_unit(self, i: int) -> float | None:
+        """Microvolts per physical unit of signal ``i`` (``uV`` 1, ``mV`` 1000, ``V`` 1e6), or ``None``."""
+        if not self.scaling:
+            return None
+        unit = self.scaling[i][4].replace("\u00b5", "u").replace("\u03bc", "u").lower()
+        return {"uv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}.get(unit)
 
 
 def _field(raw: bytes) -> str:
@@ -191,7 +204,17 @@ def _read_header(path: Path) -> EdfHeader:
         start=_parse_start(_field(fixed[168:176]), _field(fixed[176:184])),
         n_records=n_records,
         record_duration=record_duration,
+        scaling=_scaling(column, keep),
+        bytes_per_sample=bytes_per_sample,
     )
+
+
+def _scaling(column, keep) -> tuple[tuple[float, float, float, float, str], ...]:
+    """``(digital_min, digital_max, physical_min, physical_max, dimension)`` of the kept signals
+    (fields checked finite by :func:`_check_scaling`)."""
+    dmin, dmax, pmin, pmax = ([float(v) for v in column(offset, 8)] for offset in (120, 128, 104, 112))
+    unit = column(96, 8)
+    return tuple((dmin[i], dmax[i], pmin[i], pmax[i], unit[i]) for i in keep)
 
 
 def _check_scaling(path: Path, labels, samples, keep, column) -> None:
@@ -326,6 +349,8 @@ class EdfReader:
         self.n_samples = int(round(self.header.duration * self.sfreq))
         self.duration = self.n_samples / self.sfreq
         self._labels = [self.header.channels[i] for i in idx]
+        #: Position in ``header.channels`` (and ``header.scaling``) of each requested channel.
+        self.indices = tuple(int(i) for i in idx)
         self._raw = self._open()
         # MNE keeps the file's signal order (annotations removed) for the channels we included.
         wanted = set(self._labels)

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from benchmark.errors import DataError, did_you_mean
 from benchmark.store import RUN_STATUSES, ResultStore, effective_status, run_isolation
@@ -106,6 +105,8 @@ def export_results(store_path: Path, run: str | None = None, fmt: str = "csv") -
                 frames.append(row.assign(level=stat, patient="", **ids))
     if not frames:
         return ""
+    import pandas as pd  # here, not at the top: `results list` must answer at once without pandas
+
     df = pd.concat(frames, ignore_index=True)
     lead = ID_COLUMNS + ["status", "isolation", "level", "patient"]
     df = df[lead + [c for c in df.columns if c not in lead]]

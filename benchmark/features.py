@@ -41,8 +41,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.fft
-import scipy.signal
 
 from benchmark.errors import BenchmarkError, DataError, UnknownNameError, did_you_mean
 
@@ -105,6 +103,9 @@ def _psd_frames(frames: np.ndarray, sfreq: float, bins: tuple[int, int] | None =
     """
     win = frames.shape[-1]
     lo, hi = (0, win // 2 + 1) if bins is None else bins
+    import scipy.fft  # imported where used: reading windows or planning needs no scipy
+    import scipy.signal
+
     taper = scipy.signal.get_window("hann", win, fftbins=True).astype(np.float32)
     centred = frames - frames.mean(axis=-1, keepdims=True)
     centred *= taper
@@ -219,6 +220,7 @@ def spectrogram(
     fmax: float = 60.0,
     log: bool = True,
     mode: str = "power",
+    edges: str = "reflect",
 ) -> np.ndarray:
     """Short-time Fourier transform of each channel, Hann window, centred frames.
 
@@ -245,6 +247,10 @@ def spectrogram(
         Return ``log10`` of the values (with a small floor) instead of the values.
     mode
         ``"power"``: one-sided power spectral density (µV²/Hz); ``"magnitude"``: its square root.
+    edges
+        What the frames centred on a window's first and last samples see beyond the window (see
+        :data:`FRAME_EDGES`). A window given alone, as here, is all the signal there is: both
+        reflect it. The window cache gives ``"signal"`` windows their neighbouring EEG.
 
     Returns
     -------
@@ -252,6 +258,7 @@ def spectrogram(
         float32 array ``(n, n_chans, n_frames, n_freqs)``.
     """
     x = _check_windows(x)
+    _check_edges(edges)
     if mode not in ("power", "magnitude"):
         raise ValueError(f"mode must be 'power' or 'magnitude', got {mode!r}")
     n, n_chans, n_times = x.shape
@@ -262,6 +269,20 @@ def spectrogram(
         raise DataError(f"windows of {n_times} samples are too short for {win}-sample STFT frames; lower win_s.")
     padded = np.pad(np.asarray(x, dtype=np.float32), ((0, 0), (0, 0), (pad, win - pad)), mode="reflect")
     return _finish_frames(_frames(padded, win, np.arange(n_frames) * hop), sfreq, n_freqs, mode, log)
+
+
+#: ``edges`` of the spectrogram: ``"reflect"`` (the default) reflects each window at its own ends,
+#: as ``torch.stft(center=True)`` of the cut window does, so its first and last frames belong to it
+#: alone; ``"signal"`` takes the EEG around the window (reflected only at the recording's ends), so
+#: every frame is a frame of the recording's one STFT and overlapping windows share all of theirs:
+#: the cache stores each frame once. Different numbers in those two frames; same shape.
+FRAME_EDGES = ("reflect", "signal")
+
+
+def _check_edges(edges: Any) -> str:
+    if edges not in FRAME_EDGES:
+        raise BenchmarkError(f"spectrogram edges must be one of {list(FRAME_EDGES)}, got {edges!r}.")
+    return edges
 
 
 def _spectrogram_frame_sets(
@@ -291,6 +312,7 @@ def spectrogram_span(
     fmax: float = 60.0,
     log: bool = True,
     mode: str = "power",
+    edges: str = "reflect",
 ) -> np.ndarray:
     """:func:`spectrogram` of the windows ``span[:, o : o + n_times]``, sharing frames between windows.
 
@@ -324,6 +346,13 @@ def spectrogram_span(
     span, offsets = _checked_span(span, offsets, n_times, mode)
     win, hop, n_frames = _stft_framing(n_times, sfreq, win_s, overlap)
     n_freqs = _n_freqs(sfreq, win_s, fmax)
+    if _check_edges(edges) == "signal":  # the span stands for the recording: reflected at its ends
+        pad = win // 2
+        padded = np.pad(span, ((0, 0), (pad, win - pad)), mode="reflect")
+        first = (offsets[:, None] + hop * np.arange(n_frames)[None, :]).reshape(-1)
+        frames = _finish_frames(_frames(padded, win, first), sfreq, n_freqs, mode, log)
+        frames = frames.reshape(span.shape[0], len(offsets), n_frames, n_freqs)
+        return np.ascontiguousarray(frames.transpose(1, 0, 2, 3))
     head, interior, tail = _spectrogram_frame_sets(n_times, win, hop, n_frames)
     if n_times <= win or len(np.intersect1d(head, tail)) or len(offsets) == 0:
         # Windows hardly longer than a frame share nothing; the plain definition is simplest.
@@ -339,6 +368,80 @@ def spectrogram_span(
     _fill_interior_frames(out, span, offsets, interior, win, hop, finish)
     _fill_edge_frames(out, span, offsets, (head, tail), n_times, win, hop, finish)
     return out
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    """How the STFT frames of one spectrogram window lie in its signal (see :func:`spectrogram`).
+
+    Frame ``k`` is centred on window sample ``k * hop``; ``interior`` frames lie wholly inside the
+    window, so any window holding their samples has the same numbers for them; ``head`` and
+    ``tail`` frames reach into the window's own reflected padding.
+    """
+
+    win: int
+    hop: int
+    n_frames: int
+    n_freqs: int
+    head: np.ndarray
+    interior: np.ndarray
+    tail: np.ndarray
+    signal: bool = False  # edges="signal": every frame is a frame of the recording's STFT
+
+    @property
+    def shareable(self) -> bool:
+        """Whether interior frames can be shared between windows on one hop grid."""
+        if self.signal:
+            return len(self.interior) > 0
+        parts = (self.head, self.interior, self.tail)
+        return all(len(p) for p in parts) and not len(np.intersect1d(self.head, self.tail))
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Frame numbers of the head and tail frames, in window order."""
+        return np.concatenate([self.head, self.tail])
+
+
+def frame_layout(n_times: int, sfreq: float, params: Mapping[str, Any] | None = None) -> FrameLayout:
+    """The :class:`FrameLayout` of spectrogram windows of ``n_times`` samples with ``params``."""
+    merged = _function_params("spectrogram", params)
+    win, hop, n_frames = _stft_framing(n_times, sfreq, merged["win_s"], merged["overlap"])
+    n_freqs = _n_freqs(sfreq, merged["win_s"], merged["fmax"])
+    if _check_edges(merged["edges"]) == "signal":
+        none = np.zeros(0, dtype=np.int64)
+        return FrameLayout(win, hop, n_frames, n_freqs, none, np.arange(n_frames), none, signal=True)
+    head, interior, tail = _spectrogram_frame_sets(n_times, win, hop, n_frames)
+    if n_times <= win:
+        interior = interior[:0]
+    return FrameLayout(win, hop, n_frames, n_freqs, head, interior, tail)
+
+
+def spectrogram_frames(
+    signal: np.ndarray, first: np.ndarray, sfreq: float, params: Mapping[str, Any] | None = None
+) -> np.ndarray:
+    """Spectrogram values ``(n_chans, len(first), n_freqs)`` of the frames of ``signal`` (channels,
+    samples) whose first samples are ``first``: the numbers :func:`spectrogram` gives a window's
+    interior frames, computed once for every window that holds them."""
+    merged = _function_params("spectrogram", params)
+    win = int(round(merged["win_s"] * sfreq))
+    n_freqs = _n_freqs(sfreq, merged["win_s"], merged["fmax"])
+    frames = _frames(np.asarray(signal, dtype=np.float32), win, np.asarray(first, dtype=np.int64))
+    return _finish_frames(frames, sfreq, n_freqs, merged["mode"], merged["log"])
+
+
+def spectrogram_edge_frames(
+    span: np.ndarray, offsets: np.ndarray, n_times: int, sfreq: float, params: Mapping[str, Any] | None = None
+) -> np.ndarray:
+    """The head and tail frames ``(len(offsets), n_chans, n_edges, n_freqs)`` of the spectrogram
+    windows ``span[:, o : o + n_times]``, in :attr:`FrameLayout.edges` order."""
+    merged = _function_params("spectrogram", params)
+    span, offsets = _checked_span(span, offsets, n_times, merged["mode"])
+    lay = frame_layout(n_times, sfreq, params)
+    finish = functools.partial(_finish_frames, sfreq=sfreq, n_freqs=lay.n_freqs, mode=merged["mode"], log=merged["log"])
+    out = np.empty((len(offsets), span.shape[0], lay.n_frames, lay.n_freqs), dtype=np.float32)
+    if len(offsets):
+        _fill_edge_frames(out, span, offsets, (lay.head, lay.tail), n_times, lay.win, lay.hop, finish)
+    return np.ascontiguousarray(out[:, :, lay.edges, :])
 
 
 def _checked_span(span: np.ndarray, offsets: np.ndarray, n_times: int, mode: str) -> tuple[np.ndarray, np.ndarray]:
@@ -517,7 +620,7 @@ REPRESENTATIONS: dict[str, Representation] = {
         "spectrogram",
         spectrogram,
         _spectrogram_shape,
-        {"win_s": 1.0, "overlap": 0.5, "fmax": 60.0, "log": True, "mode": "power"},
+        {"win_s": 1.0, "overlap": 0.5, "fmax": 60.0, "log": True, "mode": "power", "edges": "reflect"},
         "STFT power (channels, frames, frequencies), log10 µV²/Hz",
     ),
 }
@@ -639,4 +742,6 @@ def representation_key(representation: str, params: Mapping[str, Any] | None = N
             merged[k] = float(v)  # 1 and 1.0 must give the same key
     if representation == "raw":
         merged["zscore"] = zscore_mode(merged["zscore"])  # "window" and True compute the same numbers
+    if merged.get("edges") == "reflect":
+        del merged["edges"]  # the default, and the only choice before there was one: keys stay as they were
     return {"representation": representation, "params": dict(sorted(merged.items())), "version": FEATURES_VERSION}

@@ -101,8 +101,9 @@ def fit_predict(task: AdapterTask) -> AdapterOutput:
     out = AdapterOutput()
     try:
         from benchmark.torch_utils import seed_everything
+        from benchmark.window_store import open_windows
 
-        sources = [np.load(p, mmap_mode="r") for p in task.sources]
+        sources = [open_windows(p) for p in task.sources]
         info = task.info
         train = WindowSet(sources, task.train[0], task.train[1], task.train[2], task.classes, dict(info))
         test = WindowSet(sources, task.test[0], task.test[1], None, task.classes, dict(info))

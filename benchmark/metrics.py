@@ -25,10 +25,12 @@ same columns as their reported sets (Wang et al. 2025, DistilCLIP-EEG, Tables I-
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from benchmark.stats import bootstrap_ci
+import numpy as np
+
+if TYPE_CHECKING:  # pandas (and scipy, via stats) are imported where used: `results list` must answer at once
+    import pandas as pd
 
 METRICS = (
     "sensitivity",
@@ -166,6 +168,8 @@ def fold_metrics(scores: pd.DataFrame) -> pd.DataFrame:
         Columns ``fold_id``, ``patient`` and the metrics, one row per fold in ``fold_id`` order.
         ``patient`` is the fold's test patient, or ``None`` when a fold tests several patients.
     """
+    import pandas as pd
+
     rows = []
     for fold_id, group in scores.groupby("fold_id", sort=True):
         patients = group["patient"].unique()
@@ -185,6 +189,8 @@ def patient_metrics(scores: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Index ``patient`` (sorted), one column per metric of :data:`METRICS`.
     """
+    import pandas as pd
+
     rows = {patient: _metrics_of(group) for patient, group in scores.groupby("patient", sort=True)}
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS))
     out.index.name = "patient"
@@ -213,6 +219,10 @@ def summarize(per_patient: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> p
         Index ``metric`` (known metrics in :data:`METRICS` order, then any others), columns
         ``mean``, ``std`` (ddof=1), ``ci_low``, ``ci_high``, ``n`` (patients used).
     """
+    import pandas as pd
+
+    from benchmark.stats import bootstrap_ci
+
     cols = [m for m in METRICS if m in per_patient.columns]
     cols += [c for c in per_patient.columns if c not in METRICS]
     rows = {}
@@ -315,6 +325,8 @@ def multiclass_patient_metrics(scores: pd.DataFrame, proba: np.ndarray, classes)
 
     ``proba`` has one row per row of ``scores`` (same order).
     """
+    import pandas as pd
+
     names = multiclass_metric_names(classes)
     rows = {}
     for patient, idx in scores.groupby("patient", sort=True).indices.items():
@@ -358,6 +370,8 @@ def aggregate_videos(scores: pd.DataFrame, proba: np.ndarray, aggregation: str) 
         Columns ``patient``, ``recording``, ``label``, ``n_clips``, ``pred`` and ``probs`` (a list per
         row), sorted by patient and video.
     """
+    import pandas as pd
+
     if aggregation not in ("mean", "vote"):
         raise ValueError(f"aggregation must be 'mean' or 'vote', got {aggregation!r}")
     proba = np.asarray(proba, dtype=float)
@@ -418,6 +432,8 @@ def video_metrics(videos: pd.DataFrame, classes) -> dict[str, float]:
 
 def video_patient_metrics(videos: pd.DataFrame, classes) -> pd.DataFrame:
     """:data:`VIDEO_METRICS` per patient over that patient's videos (index ``patient``)."""
+    import pandas as pd
+
     rows = {patient: video_metrics(g, classes) for patient, g in videos.groupby("patient", sort=True)}
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(VIDEO_METRICS))
     out.index.name = "patient"

@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,14 +31,18 @@ from benchmark.fold_windows import (
     balance,
     balance_quota,
     chunk_assignment,
+    common_sfreq,
     hold_out_units,
     rows_by_patient,
     select_units,
 )
 from benchmark.index import RecordingIndex
-from benchmark.runner import RunConfig, Runner, contextual_table, fold_seed
+from benchmark.runner import RunConfig, Runner, contextual_table, fold_seed, method_for_metadata
 from benchmark.splits import SplitSpec
-from benchmark.windows import video_params, window_table
+from benchmark.windows import entry_bytes, stored_dtype, video_params, window_table
+
+if TYPE_CHECKING:
+    from benchmark.plan_timing import TimeEstimate
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,12 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     # Video: the method's clip, {"n_frames", "fps", "size"} (a clip lasts n_frames / fps seconds).
     clip: dict[str, Any] | None = None
+    # How the cache stores the windows (each sample or STFT frame once; int16 EDF samples where
+    # lossless) and the bytes of the EDF files they are cut from (None when not all are on disk).
+    cache_layout: str = ""
+    source_bytes: int | None = None
+    # Seconds measured by probes on this machine (`plan --time`); None when not asked for.
+    timing: TimeEstimate | None = None
 
     @property
     def n_folds(self) -> int:
@@ -165,11 +176,13 @@ class Plan:
         )
         for row, fold in zip(d["folds"], self.folds):
             row["total_steps"] = fold.total_steps
+        if self.timing is not None:
+            d["timing"].update(folds_s=self.timing.folds_s, total_s=self.timing.total_s)
         return json.loads(json.dumps(d, default=str))
 
 
 # -- planning ---------------------------------------------------------------------------------
-def plan_run(cfg: RunConfig) -> Plan:
+def plan_run(cfg: RunConfig, measure_time: bool = False) -> Plan:
     """Estimate the size of the run ``cfg`` describes, reading the dataset index only.
 
     Parameters
@@ -178,7 +191,9 @@ def plan_run(cfg: RunConfig) -> Plan:
         The run's configuration, as for :class:`~benchmark.runner.Runner` (method, dataset, task,
         protocol, budget, task parameters, window, overrides, ``valid_fraction``, ``seed``;
         ``splits_dir`` and ``cache_dir`` are where frozen splits are looked up). The execution
-        settings (device, jobs, store) play no part.
+        settings (device, jobs, store) play no part, except ``threads`` with ``measure_time``.
+    measure_time
+        Also measure the run's seconds here (:func:`benchmark.plan_timing.estimate_time`; imports torch).
 
     Returns
     -------
@@ -201,7 +216,7 @@ def plan_run(cfg: RunConfig) -> Plan:
     CHB-MIT's index is built from its summary files, so its EDF headers are not read; other
     datasets are loaded as a run loads them, which may read EDF headers but never signals.
     """
-    runner = Runner(replace(cfg, device="cpu"))  # validates names, budget and overrides
+    runner = _runner(cfg, measure_time)  # validates names, budget and overrides
     meta = runner.method_cls.meta
     index, notes = _load_index(runner)
     spec, source = find_split(runner, index)
@@ -215,7 +230,7 @@ def plan_run(cfg: RunConfig) -> Plan:
     notes += _step_notes(runner, stage_keys, params, window, spec)
     if unlabelled:
         notes.append(f"{unlabelled} unlabelled contextual clips are cached too (video pre-training)")
-    return Plan(
+    plan = Plan(
         method=meta.name,
         synthetic=index.synthetic,
         modality=index.modality,
@@ -232,7 +247,7 @@ def plan_run(cfg: RunConfig) -> Plan:
         window_shape=tuple(int(d) for d in shape),
         window_dtype=str(np.dtype(dtype)),
         bytes_per_window=per_window,
-        cache_bytes=(len(table) + unlabelled) * per_window,
+        **_cache_figures(runner, index, table, unlabelled, per_window),
         split_source=source,
         folds=_fold_plans(runner, spec, table, classes, stage_keys),
         step_keys=stage_keys,
@@ -243,6 +258,25 @@ def plan_run(cfg: RunConfig) -> Plan:
             else None
         ),
     )
+    return _with_timing(plan, runner, index) if measure_time else plan
+
+
+def _with_timing(plan: Plan, runner: Runner, index: RecordingIndex) -> Plan:
+    """``plan`` with the seconds probes measure on this machine, and what they leave out."""
+    from benchmark.plan_timing import NOT_MODELLED, estimate_time  # imports torch
+
+    plan.timing = estimate_time(runner, index, plan, runner.cfg.threads)
+    plan.notes.append(NOT_MODELLED)
+    return plan
+
+
+def _runner(cfg: RunConfig, measure_time: bool) -> Runner:
+    """The run's :class:`Runner` on the CPU. For the smoke budget its method class is the declared
+    metadata's stand-in (:func:`~benchmark.runner.method_for_metadata`), so the method's module (torch)
+    is not imported; other budgets and ``--time`` import the method, whose own checks (e.g. a paper
+    budget's pretrained weights) then refuse a plan as they would refuse the run."""
+    light = not measure_time and cfg.budget == "smoke"
+    return Runner(replace(cfg, device="cpu"), method_for_metadata(cfg.method, cfg.isolation) if light else None)
 
 
 def _load_index(runner: Runner) -> tuple[RecordingIndex, list[str]]:
@@ -319,6 +353,33 @@ def find_split(runner: Runner, index: RecordingIndex) -> tuple[SplitSpec, str]:
         return spec, str(path)
     spec = runner.build_split(index)
     return spec, "built in memory (no frozen split for these settings; nothing written)"
+
+
+def _cache_figures(
+    runner: Runner, index: RecordingIndex, table: pd.DataFrame, unlabelled: int, per_window: int
+) -> dict[str, Any]:
+    """``cache_bytes``, ``cache_layout`` and ``source_bytes`` of the run's window cache: what
+    :func:`benchmark.windows.entry_bytes` says each patient's entry holds."""
+    if index.modality == "video":  # one uint8 clip per window
+        return {"cache_bytes": (len(table) + unlabelled) * (per_window + 4), "cache_layout": "one clip per window"}
+    prep = runner.preprocessing(index)
+    native = common_sfreq(index)
+    root = Path(index.root or ".")
+    total, sizes, kinds = 0, [], set()
+    for pid, rows in table.groupby("patient", sort=False):
+        files = [index.recording(pid, r).file for r in rows["recording"].unique()]
+        bdf = any(str(f).lower().endswith(".bdf") for f in files)
+        nbytes, kind = entry_bytes(rows, prep, native, bdf)
+        total += nbytes
+        kinds.add((kind, str(stored_dtype(prep, native, bdf))))
+        sizes += [(root / f).stat().st_size if (root / f).is_file() else None for f in files]
+    kind, dtype = sorted(kinds)[0] if kinds else ("rows", "float32")
+    layout = {
+        "samples": f"{dtype} samples, each stored once",
+        "frames": "float32 STFT frames, each interior frame stored once",
+    }.get(kind, "one row per window")
+    source = None if not sizes or None in sizes else int(sum(sizes))
+    return {"cache_bytes": int(total), "cache_layout": layout, "source_bytes": source}
 
 
 def _window_layout(runner: Runner, index: RecordingIndex) -> tuple[tuple[int, ...], str, int]:
@@ -502,7 +563,13 @@ def format_plan(plan: Plan) -> str:
             else ""
         ),
         f"  cache        {human_bytes(plan.cache_bytes)} ({human_bytes(plan.bytes_per_window)} per window: "
-        f"{plan.window_dtype} {'x'.join(map(str, plan.window_shape))})",
+        f"{plan.window_dtype} {'x'.join(map(str, plan.window_shape))}; stored as {plan.cache_layout})"
+        + (
+            f"; {plan.cache_bytes / plan.source_bytes:.2f}x the {human_bytes(plan.source_bytes)} "
+            "of the EDF files they come from"
+            if plan.source_bytes
+            else ""
+        ),
         f"  split        {plan.split_source}",
         f"  folds        {plan.n_folds}",
     ]
@@ -513,10 +580,28 @@ def format_plan(plan: Plan) -> str:
             f"{s}: " + ", ".join(f"{k}={v}" for k, v in keys.items()) for s, keys in plan.step_keys.items()
         )
         lines.append(f"  steps        {human_count(plan.total_steps)} in all ({used})")
+    if plan.timing is not None:
+        lines.append(_timing_line(plan.timing))
     lines.append("")
     lines += _fold_table(plan)
     lines += [f"note: {n}" for n in plan.notes]
     return "\n".join(lines)
+
+
+def human_seconds(s: float) -> str:
+    """``42 s``, ``3.5 min``, ``2.1 h``."""
+    if s < 60:
+        return f"{s:.0f} s" if s >= 10 else f"{s:.1f} s"
+    return f"{s / 60:.1f} min" if s < 3600 else f"{s / 3600:.1f} h"
+
+
+def _timing_line(t: TimeEstimate) -> str:
+    per = f"{human_seconds(t.folds_s / len(t.fold_s))} per fold" if t.fold_s else "no folds"
+    return (
+        f"  time         ~{human_seconds(t.total_s)} (estimate for this machine's CPU, {t.threads} thread"
+        f"{'s' if t.threads != 1 else ''}): cache ~{human_seconds(t.cache_s)}, folds ~{human_seconds(t.folds_s)} "
+        f"({per}; probes took {human_seconds(t.rates.get('probe_s', 0.0))})"
+    )
 
 
 def _fold_table(plan: Plan) -> list[str]:

@@ -71,6 +71,8 @@ def hardware(device: str) -> dict[str, Any]:
 
 def resolve_device(device: str = "auto") -> str:
     """``auto`` picks CUDA when present, else CPU; an unusable device is a one-line error."""
+    if device == "cpu":
+        return device  # without importing torch: plan asks for the CPU
     import re
 
     import torch
@@ -79,8 +81,6 @@ def resolve_device(device: str = "auto") -> str:
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu":
-        return device
     if re.fullmatch(r"cuda(:\d+)?", device):
         if not torch.cuda.is_available():
             raise BenchmarkError(f"--device {device}: no CUDA GPU is visible to PyTorch; use --device cpu or auto.")

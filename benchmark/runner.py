@@ -154,7 +154,7 @@ class FoldJob:
     seed: int
     device: str
     work_dir: str
-    sources: list[str]  # memmap paths
+    sources: list[str]  # window-cache entry folders (benchmark.window_store)
     train_refs: np.ndarray
     train_meta: pd.DataFrame
     train_y: np.ndarray
@@ -262,6 +262,13 @@ def resolve_method(name: str, isolation: str | None) -> tuple[type, str | None]:
     if getattr(cls, "plugin_source", None) is not None or cls.__module__.split(".")[0] in IN_TREE_PACKAGES:
         return cls, None
     return cls, HARNESS_IMPORTED
+
+
+def method_for_metadata(name: str, isolation: str | None) -> type:
+    """The method class for what reads only its metadata and ``plan_notes`` (``plan``, a video run's
+    default window): a declared in-tree method's stand-in, so that its module (torch) is not imported;
+    else as :func:`resolve_method` (plug-ins, unknown names)."""
+    return REGISTRY.stand_in(name) or resolve_method(name, isolation)[0]
 
 
 def adapter_task(job: FoldJob) -> tuple[AdapterTask, Path | None]:
@@ -386,10 +393,14 @@ def lost_fold(job: FoldJob, error: BaseException, trace: str = "") -> FoldResult
 class Runner:
     """Executes a :class:`RunConfig`; see the module docstring for the guarantees."""
 
-    def __init__(self, cfg: RunConfig):
+    def __init__(self, cfg: RunConfig, method_cls: type | None = None):
+        """``method_cls``: the method's class as the caller resolved it (``plan`` passes
+        :func:`method_for_metadata`'s, which cannot run); by default :func:`resolve_method`'s."""
         self.cfg = cfg
         # Why the run cannot be isolated, if so (an isolated run never imports a plug-in here).
-        self.method_cls, self.not_isolable = resolve_method(cfg.method, cfg.isolation)
+        self.method_cls, self.not_isolable = (
+            (method_cls, None) if method_cls is not None else resolve_method(cfg.method, cfg.isolation)
+        )
         meta = self.method_cls.meta
         # The method's defaults for this task (e.g. the label column a video method classifies),
         # then what the user gave.
@@ -629,14 +640,14 @@ class Runner:
                 arr, reused = cache.get(index, pid, ptab, prep, progress=bar)
                 if reused:
                     bar.update(len(ptab))
-                sources[pid] = str(Path(arr.filename))
+                sources[pid] = arr.filename
                 rows_of[pid] = ptab
                 del arr
         self.unlabelled_of: dict[str, pd.DataFrame] = {}
         if index.modality == "video":
             for pid, ctab in contextual_table(index, self.window).items():
                 arr, _ = cache.get(index, pid, ctab, prep)
-                sources[f"{pid}#contextual"] = str(Path(arr.filename))
+                sources[f"{pid}#contextual"] = arr.filename
                 self.unlabelled_of[pid] = ctab
                 del arr
         return rows_of, sources

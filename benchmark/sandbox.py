@@ -48,6 +48,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.fold_worker import AdapterOutput, AdapterTask, fit_predict, read_output
 from benchmark.threads import WAIT_POLICY_ENV
 from benchmark.weights import weights_paths
+from benchmark.window_store import WINDOW_FILES, copy_bytes, copy_rows, copy_windows
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ def _run_in(
             )
         inner = replace(
             inner,
-            sources=[f"{FOLD}/data/src{i}.npy" for i in range(len(inner.sources))],
+            sources=[f"{FOLD}/data/{_source_name(i, Path(p))}" for i, p in enumerate(inner.sources)],
             work_dir=f"{FOLD}/work",
             cache_dir=f"{FOLD}/cache" if task.cache_dir else None,
         )
@@ -398,16 +399,20 @@ def fold_arrays(task: AdapterTask, data: Path, share: bool = True) -> AdapterTas
     rows_of = {i: np.unique(np.concatenate([r[r[:, 0] == i, 1] for r in refs.values()])) for i in used}
     _check_space(task, rows_of, data, [i for i in used if i in hidden or not share])
     for j, i in enumerate(order):
-        src, dest = Path(task.sources[i]), data / f"src{j}.npy"
+        src = Path(task.sources[i])
+        dest = data / _source_name(j, src)
         if share and i not in hidden:
             try:
-                os.link(src.resolve(), dest)
+                _link_entry(src, dest)
                 continue
             except OSError:  # another file system: a copy of the referenced rows instead
-                pass
+                shutil.rmtree(dest, ignore_errors=True) if dest.is_dir() else dest.unlink(missing_ok=True)
         rows = rows_of[i]
         place = rng.permutation(len(rows))  # row rows[k] goes to place[k]
-        _copy_rows(src, dest, rows, place)
+        if src.is_dir():
+            copy_windows(src, dest, rows, place)
+        else:
+            copy_rows(np.load(src, mmap_mode="r"), dest, rows, place)
         for r in refs.values():
             mine = r[:, 0] == i
             r[mine, 1] = place[np.searchsorted(rows, r[mine, 1])]
@@ -426,23 +431,26 @@ def fold_arrays(task: AdapterTask, data: Path, share: bool = True) -> AdapterTas
 
 def _check_space(task: AdapterTask, rows_of: dict[int, np.ndarray], data: Path, copied: list[int]) -> None:
     """Refuse (``ENOSPC``) before writing copies the file system has no room for."""
-    need = 0
-    for i in copied:
-        arr = np.load(task.sources[i], mmap_mode="r")
-        need += len(rows_of[i]) * (arr[:1].nbytes if len(arr) else 0)
+    need = sum(copy_bytes(task.sources[i], rows_of[i]) for i in copied)
     if need and shutil.disk_usage(data).free < need + (64 << 20):
         raise OSError(errno.ENOSPC, "no space left", str(data))
 
 
-def _copy_rows(src: Path, dest: Path, rows: np.ndarray, place: np.ndarray, chunk_bytes: int = 64 << 20) -> None:
-    """Write ``src[rows[k]]`` to row ``place[k]`` of a new ``.npy`` at ``dest``, a chunk at a time."""
-    arr = np.load(src, mmap_mode="r")
-    out = np.lib.format.open_memmap(dest, mode="w+", dtype=arr.dtype, shape=(len(rows), *arr.shape[1:]))
-    step = max(1, chunk_bytes // max(1, arr[:1].nbytes))
-    for s in range(0, len(rows), step):
-        out[place[s : s + step]] = arr[rows[s : s + step]]
-    out.flush()
-    del out
+def _source_name(j: int, src: Path) -> str:
+    """Name of the fold's ``j``-th array: a cache entry is a folder, a plain array of rows a .npy file."""
+    return f"src{j}" if src.is_dir() else f"src{j}.npy"
+
+
+def _link_entry(src: Path, dest: Path) -> None:
+    """Hard-link the arrays of the cache entry ``src`` into a new folder ``dest`` (only those: its
+    other files name the recordings and times the fold's pseudonyms hide); a plain array file to ``dest``."""
+    if not src.is_dir():
+        os.link(src.resolve(), dest)
+        return
+    dest.mkdir()
+    for name in WINDOW_FILES:
+        if (src / name).exists():
+            os.link((src / name).resolve(), dest / name)
 
 
 def _write_job(task: AdapterTask, path: Path) -> None:

@@ -27,14 +27,16 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
-import pandas as pd
 
 from benchmark.errors import StoreError
 from benchmark.metrics import METRICS, SCORE_COLUMNS, SUMMARY_COLUMNS
+
+if TYPE_CHECKING:  # pandas is imported where frames are built: `results list` must answer at once without it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -692,6 +694,8 @@ class ResultStore:
         With ``probs``, a ``probs`` column holds each window's class probabilities (a list) for
         multi-class runs and ``None`` for binary ones.
         """
+        import pandas as pd
+
         extra = ", probs" if probs else ""
         cur = self._conn.execute(
             f'SELECT fold_id, patient, recording, start, "end", label, score, pred{extra} FROM scores '
@@ -710,6 +714,8 @@ class ResultStore:
         Counted by SQLite (``GROUP BY``), so a run of millions of windows gives its confusion
         matrix without loading its scores.
         """
+        import pandas as pd
+
         cur = self._conn.execute(
             "SELECT label, pred, COUNT(*) FROM scores WHERE run_id = ? GROUP BY label, pred ORDER BY label, pred",
             (run_id,),
@@ -720,6 +726,8 @@ class ResultStore:
 
     def save_patient_metrics(self, run_id: str, df: pd.DataFrame) -> None:
         """Replace a run's per-patient metrics (index patient, one column per metric)."""
+        import pandas as pd
+
         rows = []
         for patient, rec in df.iterrows():
             for metric, value in rec.items():
@@ -734,6 +742,8 @@ class ResultStore:
 
     def patient_metrics(self, run_id: str) -> pd.DataFrame:
         """Per-patient metrics of a run: index patient (sorted), metrics as columns, NULL as NaN."""
+        import pandas as pd
+
         cur = self._conn.execute("SELECT patient, metric, value FROM patient_metrics WHERE run_id = ?", (run_id,))
         long = pd.DataFrame(cur.fetchall(), columns=["patient", "metric", "value"])
         if long.empty:
@@ -748,6 +758,8 @@ class ResultStore:
 
     def save_summary(self, run_id: str, df: pd.DataFrame) -> None:
         """Replace a run's summary (index metric; columns mean, std, ci_low, ci_high, n)."""
+        import pandas as pd
+
         missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
         if missing:
             raise ValueError(f"summary lacks columns {missing}")
@@ -764,6 +776,8 @@ class ResultStore:
 
     def summary(self, run_id: str) -> pd.DataFrame:
         """A run's summary: index metric (in saved order), columns mean, std, ci_low, ci_high, n."""
+        import pandas as pd
+
         cur = self._conn.execute(
             "SELECT metric, mean, std, ci_low, ci_high, n FROM summary WHERE run_id = ? ORDER BY rowid",
             (run_id,),
@@ -774,6 +788,8 @@ class ResultStore:
 
 def _score_rows(run_id: str, fold_id: str, scores: pd.DataFrame) -> Iterator[tuple]:
     """Rows for the scores table; raises ValueError on missing columns or a foreign fold id."""
+    import pandas as pd
+
     needed = [c for c in SCORE_COLUMNS if c != "fold_id"]
     missing = [c for c in needed if c not in scores.columns]
     if missing:

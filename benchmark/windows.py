@@ -1,11 +1,12 @@
 """Windowing of split units and the on-disk window cache.
 
-Units of a split are cut into fixed-length windows (``window_s`` long, every ``stride_s``); each
-window's representation (raw samples, band power, spectrogram, see :mod:`benchmark.features`) is
-computed once, streaming recording by recording from the EDF files, and stored in a ``.npy`` memmap
-per patient. The cache key is (dataset index hash, preprocessing config, window table), so a second
-run with the same data and preprocessing reuses it, and anything that changes the windows makes a
-new entry. Memory stays bounded by one read span, whatever the hours of EEG.
+Units of a split are cut into fixed-length windows (``window_s`` long, every ``stride_s``); the
+cache keeps, per patient, what the windows are cut from, computed once, streaming recording by
+recording from the EDF files: each sample (raw) or interior STFT frame (spectrogram) of a stretch
+of recording once, or one row per window for the other representations (layout and reading in
+:mod:`benchmark.window_store`). The cache key is (dataset index hash, preprocessing config, window
+table), so a second run with the same data and preprocessing reuses it, and anything that changes
+the windows makes a new entry. Memory stays bounded by one read span, whatever the hours of EEG.
 """
 
 from __future__ import annotations
@@ -30,11 +31,26 @@ from benchmark import features
 from benchmark.index import RecordingIndex
 from benchmark.splits import SplitSpec
 from benchmark.tasks import BY_OVERLAP, BY_TYPE, get_task, window_labels
+from benchmark.window_store import (
+    DATA_FILE,
+    EDGES_FILE,
+    INDEX_FILE,
+    INT16_RANGE,
+    LAYOUT_FILE,
+    LUT_FILE,
+    LUT_FORMULAS,
+    PART_FILES,
+    WindowStore,
+    layout_record,
+    plan_layout,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_READ_S = 120.0  # longest stretch of EEG read from disk at once
-CACHE_VERSION = 1  # bump when reading, resampling or windowing changes what a cache entry holds
+NPY_HEADER_BYTES = 128  # what np.save writes before the data of a small-shaped array
+# Bump when reading, resampling or windowing changes what a cache entry holds.
+CACHE_VERSION = 2  # 2: each sample or STFT frame stored once (benchmark.window_store)
 
 
 @dataclass(frozen=True)
@@ -285,6 +301,30 @@ class NpyWriter:
         self._wait()
         self._pending = self._pool.submit(self._write, rows, values)
 
+    def write_block(self, first: int, values: np.ndarray) -> None:
+        """Write ``values`` to ``[:, first : first + m]`` (along the second axis: one positioned write
+        per index of the first; the file's checksum is then computed from the file at close)."""
+        values = np.ascontiguousarray(values, dtype=self.dtype)
+        if values.shape[0] != self.shape[0] or values.shape[2:] != self.shape[2:]:
+            raise ValueError(f"a block of shape {values.shape} does not fit an array of shape {self.shape}")
+        if values.shape[1] == 0:
+            return
+        self._wait()
+        self._pending = self._pool.submit(self._write_block, int(first), values)
+
+    def _write_block(self, first: int, values: np.ndarray) -> None:
+        m = values.shape[1]
+        if first < 0 or first + m > self.shape[1]:
+            raise IndexError(f"columns {first}..{first + m - 1} outside an array of {self.shape[1]}")
+        inner = self.row_bytes // self.shape[1]  # bytes of one [i, j] element block
+        for i in range(self.shape[0]):
+            buf = memoryview(values[i]).cast("B")
+            offset = self.header_bytes + i * self.row_bytes + first * inner
+            while len(buf):
+                n = os.pwrite(self._fh.fileno(), buf, offset)
+                buf, offset = buf[n:], offset + n
+        self._in_order = False
+
     def _wait(self) -> None:
         if self._pending is not None:
             pending, self._pending = self._pending, None
@@ -399,6 +439,29 @@ def _integrity_record(path: Path, shape, dtype, header_bytes: int, digest: str) 
     }
 
 
+def _part_record(path: Path) -> dict[str, Any]:
+    """Size and checksums of one of an entry's other files (``windows.npy``, ``E.npy``, ...)."""
+    size = path.stat().st_size
+    return {"file_bytes": int(size), "xxh3_128": _hash_file(path), "sampled_blake2b": _sampled_digest(path, size)}
+
+
+def _check_parts(entry: Path, parts: dict[str, Any], full: bool) -> str | None:
+    """Why one of the entry's other files does not match its record, or ``None``."""
+    for name in PART_FILES:
+        rec = parts.get(name)
+        path = entry / name
+        if rec is None:
+            if path.exists():
+                return f"{name} is not in its integrity record"
+            continue
+        size = path.stat().st_size
+        if size != rec["file_bytes"]:
+            return f"{name} holds {size} bytes, {rec['file_bytes']} expected (truncated or overwritten)"
+        if (_hash_file(path) != rec["xxh3_128"]) if full else (_sampled_digest(path, size) != rec["sampled_blake2b"]):
+            return f"the checksum of {name} does not match (altered bytes)"
+    return None
+
+
 def check_entry(entry: Path, full: bool = False) -> str | None:
     """Why the cache entry at ``entry`` cannot be used, or ``None`` when it checks out.
 
@@ -427,6 +490,9 @@ def check_entry(entry: Path, full: bool = False) -> str | None:
             rec.get("sample") != [SAMPLE_BLOCKS, SAMPLE_BYTES] or _sampled_digest(data, size) != rec["sampled_blake2b"]
         ):
             return "the sampled checksum of X.npy does not match (altered bytes)"
+        if "parts" not in rec:
+            return "its integrity record predates the current entry layout"
+        return _check_parts(entry, rec["parts"], full)
     except (OSError, ValueError, KeyError, TypeError) as err:
         return f"its files cannot be read ({type(err).__name__}: {err})"
     return None
@@ -435,7 +501,7 @@ def check_entry(entry: Path, full: bool = False) -> str | None:
 def _file_state(entry: Path) -> tuple:
     """What changes when X.npy or its record is rewritten, replaced or touched."""
     out = []
-    for name in ("X.npy", INTEGRITY_FILE):
+    for name in ("X.npy", INTEGRITY_FILE, LAYOUT_FILE, INDEX_FILE):
         st = (entry / name).stat()
         out.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     return tuple(out)
@@ -499,8 +565,8 @@ class WindowCache:
 
     def get(
         self, index: RecordingIndex, patient: str, table: pd.DataFrame, prep: Preprocessing, progress=None
-    ) -> tuple[np.ndarray, bool]:
-        """Return ``(memmap, reused)`` of the patient's windows in ``table`` order, building it if needed.
+    ) -> tuple[WindowStore, bool]:
+        """Return ``(windows, reused)`` of the patient's windows in ``table`` order, building them if needed.
 
         An existing entry is used only when it passes :func:`check_entry` (size, header and the
         checksum of every byte; sampled blocks only with ``verify="sampled"``), checked once per
@@ -508,11 +574,10 @@ class WindowCache:
         """
         table = table.reset_index(drop=True)
         entry = self.entry_dir(index, patient, table, prep)
-        data = entry / "X.npy"
         if (entry / "COMPLETE").exists():
             problem = self._check(entry)
             if problem is None:
-                return np.load(data, mmap_mode="r"), True
+                return WindowStore(entry), True
             log.warning("window cache entry %s is damaged: %s; rebuilding it", entry, problem)
             stale = entry.with_name(f".stale-{entry.name}-{os.getpid()}")
             try:
@@ -524,7 +589,7 @@ class WindowCache:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
         try:
-            record = self._build(index, table, prep, tmp / "X.npy", progress)
+            record = self._build(index, table, prep, tmp, progress)
             # Written before COMPLETE: an entry marked complete always has its integrity record.
             (tmp / INTEGRITY_FILE).write_text(json.dumps(record, indent=1))
             table[["recording", "start", "end"]].to_csv(tmp / "windows.csv", index=False)
@@ -537,37 +602,292 @@ class WindowCache:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return np.load(data, mmap_mode="r"), False
+        return WindowStore(entry), False
 
     def _build(
         self, index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress
     ) -> dict[str, Any]:
-        """Write the windows to ``out``; returns its integrity record."""
+        """Write the entry's arrays into the folder ``out``; returns their integrity record."""
+        lay = plan_layout(table, prep)
+        extra: dict[str, Any] = {}
         if prep.representation == "video":
-            _build_clips(index, table, prep, out, progress)
-            shape, _, dtype, header_bytes = _npy_header(out)
-            return _integrity_record(out, shape, dtype, header_bytes, _hash_file(out))
-        from benchmark.edf import EdfReader
+            _build_clips(index, table, prep, out / DATA_FILE, progress)
+            shape, _, dtype, header_bytes = _npy_header(out / DATA_FILE)
+            digest = _hash_file(out / DATA_FILE)
+        elif lay.kind == "rows":
+            shape, dtype, header_bytes, digest = _build_rows(index, table, prep, out / DATA_FILE, progress)
+        else:
+            shape, dtype, header_bytes, digest, extra = _build_strided(index, table, prep, lay, out, progress)
+        np.save(out / INDEX_FILE, lay.index())
+        (out / LAYOUT_FILE).write_text(json.dumps(layout_record(lay, prep, extra)))
+        record = _integrity_record(out / DATA_FILE, shape, dtype, header_bytes, digest)
+        record["parts"] = {name: _part_record(out / name) for name in PART_FILES if (out / name).exists()}
+        return record
 
-        n_times = int(round(float(table["end"].iloc[0] - table["start"].iloc[0]) * prep.sfreq))
-        shape = features.output_shape(
-            prep.representation, len(prep.channels), n_times, prep.sfreq, prep.representation_params
-        )
-        writer = NpyWriter(out, (len(table), *shape), np.float32)
+
+def _build_rows(
+    index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress
+) -> tuple[tuple[int, ...], np.dtype, int, str]:
+    """One stored row per window (representations whose windows share nothing)."""
+    from benchmark.edf import EdfReader
+
+    n_times = int(round(float(table["end"].iloc[0] - table["start"].iloc[0]) * prep.sfreq))
+    shape = features.output_shape(
+        prep.representation, len(prep.channels), n_times, prep.sfreq, prep.representation_params
+    )
+    writer = NpyWriter(out, (len(table), *shape), np.float32)
+    try:
+        root = Path(index.root or ".")
+        for rec_id, rows in table.groupby("recording", sort=False):
+            patient = rows["patient"].iloc[0]
+            rec = index.recording(patient, rec_id)
+            with EdfReader(root / rec.file, prep.channels) as reader:
+                stats = recording_channel_stats(reader, prep) if _per_recording(prep) else None
+                # _fill reads bounded spans of windows in time order; rows keep their table positions.
+                _fill(reader, rows.sort_values("start", kind="stable"), writer, prep, n_times, stats)
+            if progress is not None:
+                progress.update(len(rows))
+    finally:
+        digest = writer.close()
+    # No fsync: a file cut short by a crash fails the size/checksum test and is rebuilt.
+    return writer.shape, writer.dtype, writer.header_bytes, digest
+
+
+#: Microvolts per physical unit tried for a signal whose dimension the header does not name.
+UNIT_CANDIDATES = (1.0, 1e3, 1e6, 1e-3)
+
+
+class _NotLossless(Exception):
+    """The signal is not the EDF's 16-bit integers under one scaling per channel: store float32."""
+
+
+class _Digital:
+    """EDF integers of a patient's signal, and the microvolt value each integer reads as.
+
+    ``encode`` turns float32 microvolts into the int16 samples of the EDF (from the header's
+    scaling) and records, per channel, the exact float32 each integer was read as; a value that
+    disagrees with one recorded for the same integer (another scaling, a resampled or filtered
+    signal) raises :class:`_NotLossless`. The table therefore reproduces the reader's numbers bit
+    for bit.
+    """
+
+    def __init__(self, n_chans: int):
+        self.bits = np.zeros((n_chans, INT16_RANGE), dtype=np.uint32)
+        self.seen = np.zeros((n_chans, INT16_RANGE), dtype=bool)
+        self.scale: np.ndarray | None = None
+
+    def use(self, reader, prep: Preprocessing) -> None:
+        """Take the scaling of ``reader``'s channels; refuse what is not stored losslessly as int16."""
+        head = reader.header
+        if reader.sfreq != prep.sfreq or head.bytes_per_sample != 2 or not head.scaling:
+            raise _NotLossless("resampled, or not 16-bit EDF")
+        scale = []
+        for i in reader.indices:
+            dmin, dmax, pmin, pmax, _ = head.scaling[i]
+            gain = (pmax - pmin) / (dmax - dmin)
+            scale.append((gain, pmin - dmin * gain, head.microvolts_per_unit(i) or 0.0))
+        self.scale = np.asarray(scale, dtype=np.float64)
+        self.units: np.ndarray | None = None
+
+    def _units(self, sig: np.ndarray) -> np.ndarray:
+        """Microvolts per header unit of each channel: the dimension's, else the one under which
+        the samples fall on the integers (the reader's conversion of an unnamed unit)."""
+        out = []
+        for c, (gain, offset, known) in enumerate(self.scale):
+            for unit in ((known,) if known else ()) + UNIT_CANDIDATES:
+                r = (sig[c].astype(np.float64) - offset * unit) / (gain * unit)
+                if np.all(np.abs(r - np.rint(r)) < 0.01):
+                    out.append(unit)
+                    break
+            else:
+                raise _NotLossless("samples that are not the EDF's integers")
+        return np.asarray(out)
+
+    def encode(self, sig: np.ndarray) -> np.ndarray:
+        """``(n_chans, n)`` int16 EDF samples of ``sig`` ``(n_chans, n)`` µV."""
+        if self.units is None:
+            self.units = self._units(sig)
+        gain, offset = (self.scale[:, :1] * self.units[:, None]), (self.scale[:, 1:2] * self.units[:, None])
+        d = np.rint((sig.astype(np.float64) - offset) / gain)
+        if d.size and (d.min() < -32768 or d.max() > 32767):
+            raise _NotLossless("samples outside the 16-bit range")
+        flat = d.astype(np.int64) + 32768 + (np.arange(len(sig)) * INT16_RANGE)[:, None]
+        bits = np.ascontiguousarray(sig, dtype=np.float32).view(np.uint32)
+        table, seen = self.bits.reshape(-1), self.seen.reshape(-1)
+        new = ~seen[flat]
+        table[flat[new]] = bits[new]
+        seen[flat] = True
+        if not np.array_equal(table[flat], bits):
+            raise _NotLossless("an integer reads as two values")
+        return d.astype(np.int16)
+
+    def save(self, path: Path) -> dict[str, Any]:
+        """Describe each channel's integers from its lowest to its highest seen: by a formula of the
+        EDF scaling when one gives every recorded value exactly, else as a table written to ``path``."""
+        rec: dict[str, Any] = {"dlo": [], "dhi": []}
+        for c in range(len(self.bits)):
+            idx = np.flatnonzero(self.seen[c])
+            lo, hi = (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (INT16_RANGE // 2, INT16_RANGE // 2)
+            rec["dlo"].append(lo - INT16_RANGE // 2)
+            rec["dhi"].append(hi - INT16_RANGE // 2)
+        if self.units is None:  # nothing was encoded
+            self.units = np.ones(len(self.bits))
+        formulas = [self._formula(c) for c in range(len(self.bits))]
+        if all(f is not None for f in formulas):
+            rec["formula"] = formulas
+            return rec
+        parts = [
+            self.bits[c, lo + 32768 : hi + 32768].view(np.float32)
+            for c, (lo, hi) in enumerate(zip(rec["dlo"], rec["dhi"]))
+        ]
+        np.save(path, np.concatenate(parts) if parts else np.zeros(0, np.float32))
+        return rec
+
+    def _formula(self, c: int) -> list | None:
+        """``[name, gain, offset]`` of a :data:`LUT_FORMULAS` entry that gives channel ``c``'s recorded
+        values bit for bit, or ``None``."""
+        idx = np.flatnonzero(self.seen[c])
+        d = (idx - INT16_RANGE // 2).astype(np.float64)
+        args = (float(self.scale[c, 0]), float(self.scale[c, 1]), float(self.units[c]))
+        for name, f in LUT_FORMULAS.items():
+            if np.array_equal(f(d.copy(), *args).astype(np.float32).view(np.uint32), self.bits[c, idx]):
+                return [name, *args]
+        return None
+
+
+def stored_dtype(prep: Preprocessing, native_sfreq: float, bdf: bool = False) -> np.dtype:
+    """dtype of a ``samples`` entry's ``X.npy``: the EDF's int16 samples when windows are cut from
+    them unchanged (no resampling, band-pass or recording z-score), else float32."""
+    unchanged = prep.sfreq == native_sfreq and prep.bandpass is None and not _per_recording(prep)
+    return np.dtype(np.int16 if prep.representation == "raw" and unchanged and not bdf else np.float32)
+
+
+def entry_bytes(table: pd.DataFrame, prep: Preprocessing, native_sfreq: float, bdf: bool = False) -> tuple[int, str]:
+    """Bytes of the arrays of the cache entry of ``table``'s windows (one patient) and its layout's
+    kind, from the window table alone: what :meth:`WindowCache.get` writes, a per-channel table of
+    integer values aside (a few numbers per channel when the EDF scaling gives them, the rule)."""
+    lay = plan_layout(table.reset_index(drop=True), prep)
+    dtype = stored_dtype(prep, native_sfreq, bdf) if lay.kind == "samples" else np.float32
+    files = 3 if lay.kind == "frames" and len(lay.frames.edges) else 2  # X, windows (and E)
+    return lay.nbytes(dtype) + NPY_HEADER_BYTES * files, lay.kind
+
+
+def _build_strided(
+    index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, lay, out: Path, progress
+) -> tuple[tuple[int, ...], np.dtype, int, str, dict[str, Any]]:
+    """Write a ``samples`` or ``frames`` entry; int16 samples when lossless, else float32."""
+    # Whether the samples are the EDF's integers is checked while reading (rate, 16 bits, scaling).
+    if lay.kind == "samples" and stored_dtype(prep, prep.sfreq) == np.int16:
         try:
-            root = Path(index.root or ".")
-            for rec_id, rows in table.groupby("recording", sort=False):
-                patient = rows["patient"].iloc[0]
-                rec = index.recording(patient, rec_id)
-                with EdfReader(root / rec.file, prep.channels) as reader:
-                    stats = recording_channel_stats(reader, prep) if _per_recording(prep) else None
-                    _fill(reader, rows, writer, prep, n_times, stats)
-                if progress is not None:
-                    progress.update(len(rows))
-        finally:
-            digest = writer.close()
-        # No fsync: a file cut short by a crash fails the size/checksum test and is rebuilt.
-        return _integrity_record(out, writer.shape, writer.dtype, writer.header_bytes, digest)
+            return _write_strided(index, table, prep, lay, out, progress, _Digital(len(prep.channels)))
+        except _NotLossless as why:
+            log.info("window cache stores float32 samples (%s)", why)
+            for name in (DATA_FILE, EDGES_FILE, LUT_FILE):
+                (out / name).unlink(missing_ok=True)
+    return _write_strided(index, table, prep, lay, out, progress, None)
+
+
+def _write_strided(index, table, prep, lay, out: Path, progress, digital: _Digital | None):
+    from benchmark.edf import EdfReader
+
+    dtype = np.int16 if digital is not None else np.float32
+    writer = NpyWriter(out / DATA_FILE, lay.data_shape, dtype)
+    edges = None
+    if lay.kind == "frames" and len(lay.frames.edges):
+        n_edges = len(lay.frames.edges)
+        edges = NpyWriter(
+            out / EDGES_FILE, (lay.n_windows, lay.window_shape[0], n_edges, lay.frames.n_freqs), np.float32
+        )
+    root = Path(index.root or ".")
+    patient = table["patient"].iloc[0]
+    try:
+        next_edge = 0
+        for rec_id in dict.fromkeys(span.recording for span in lay.spans):
+            with EdfReader(root / index.recording(patient, rec_id).file, prep.channels) as reader:
+                if digital is not None:
+                    digital.use(reader, prep)
+                stats = recording_channel_stats(reader, prep) if _per_recording(prep) else None
+                for span in (sp for sp in lay.spans if sp.recording == rec_id):
+                    next_edge = _write_span(reader, span, lay, prep, stats, writer, edges, next_edge, digital)
+                    if progress is not None:
+                        progress.update(len(span.rows))
+    finally:
+        digest = writer.close()
+        if edges is not None:
+            edges.close()
+    extra = {"lut": digital.save(out / LUT_FILE)} if digital is not None else {}
+    return writer.shape, writer.dtype, writer.header_bytes, digest, extra
+
+
+def _write_span(reader, span, lay, prep, stats, writer, edges, next_edge: int, digital) -> int:
+    """Write one span's units (and its windows' edge frames), reading bounded groups of windows."""
+    written = span.lo  # first unit of the span not written yet
+    length = lay.units_per_window
+    n = len(span.rows)
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and span.starts[j] + lay.n_times - span.starts[i] <= MAX_READ_S * prep.sfreq:
+            j += 1
+        lo, hi = int(span.starts[i]), int(span.starts[i:j].max()) + lay.n_times
+        upto = int((span.first[i:j] + length).max())
+        if lay.kind == "samples":
+            a = max(written, lo)
+            if upto > a:
+                sig = _read_samples(reader, a, upto, prep, stats)
+                writer.write_block(a - span.lo + span.base, sig if digital is None else digital.encode(sig))
+        elif lay.frames.signal:
+            a = max(written, int(span.first[i]))
+            if upto > a:
+                _write_signal_frames(reader, span, lay, prep, stats, writer, a, upto)
+        else:
+            sig = _read_samples(reader, lo, hi, prep, stats)
+            a = max(written, int(span.first[i]))
+            if upto > a:
+                hop, pad = lay.frames.hop, lay.frames.win // 2
+                first = span.phase + np.arange(a, upto) * hop - pad - lo
+                vals = features.spectrogram_frames(sig, first, prep.sfreq, prep.representation_params)
+                writer.write_block(a - span.lo + span.base, vals)
+            offs = span.starts[i:j] - lo
+            edges[np.arange(next_edge, next_edge + j - i)] = features.spectrogram_edge_frames(
+                sig, offs, lay.n_times, prep.sfreq, prep.representation_params
+            )
+            next_edge += j - i
+        written = max(written, upto)
+        i = j
+    return next_edge
+
+
+def _write_signal_frames(reader, span, lay, prep: Preprocessing, stats, writer, a: int, b: int) -> None:
+    """Frames ``[a, b)`` of the span's hop grid from the EEG around them (``edges="signal"``): the
+    recording's own STFT, reflected only at the recording's ends."""
+    hop, win = lay.frames.hop, lay.frames.win
+    first = span.phase + np.arange(a, b) * hop - win // 2
+    lo, hi = int(first[0]), int(first[-1]) + win
+    n_total = round(reader.n_samples * prep.sfreq / float(reader.sfreq))
+    inside_lo, inside_hi = max(0, lo), min(n_total, hi)
+    sig = _read_samples(reader, inside_lo, inside_hi, prep, stats)
+    sig = np.pad(sig, ((0, 0), (inside_lo - lo, hi - inside_hi)), mode="reflect")
+    vals = features.spectrogram_frames(sig, first - lo, prep.sfreq, prep.representation_params)
+    writer.write_block(a - span.lo + span.base, vals)
+
+
+def _read_samples(reader, a: int, b: int, prep: Preprocessing, stats) -> np.ndarray:
+    """Samples ``[a, b)`` (at ``prep.sfreq``) of the recording, resampled, band-passed and z-scored
+    by ``stats`` as windows are; the filters settle in padding read on each side."""
+    native = float(reader.sfreq)
+    pad = _read_pad(native, prep)
+    total_s = reader.n_samples / native
+    lo_s, hi_s = a / prep.sfreq, b / prep.sfreq
+    read_lo, read_hi = max(0.0, lo_s - pad), min(total_s, hi_s + pad)
+    raw = _read_signal(reader, read_lo, read_hi, prep)
+    if stats is not None:
+        raw = features.zscore_channels(raw, *stats)
+    off = int(round((lo_s - read_lo) * prep.sfreq))
+    out = raw[:, off : off + (b - a)]
+    if out.shape[-1] < b - a:  # rounding at the recording's end: repeat its last sample
+        out = np.pad(out, ((0, 0), (0, b - a - out.shape[-1])), mode="edge")
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def _build_clips(index: RecordingIndex, table: pd.DataFrame, prep: Preprocessing, out: Path, progress) -> None:

@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from benchmark.windowset import WindowSet
+from methods._resnet_lstm_supcon_meta import context_windows as context_windows  # re-exported: plan reads it light
 
 EMBED_DIM = 512  # width of ResNet-18's pooled features
 STEMS = ("paper", "torchvision")
@@ -330,15 +331,6 @@ def window_geometry(meta: pd.DataFrame) -> tuple[float, float]:
     steps = np.diff(start[order])[same]
     steps = steps[steps > 1e-6]
     return length, float(np.round(steps.min(), 6)) if steps.size else length
-
-
-def context_windows(context_s: float, window_s: float, stride_s: float) -> int:
-    """Number of consecutive windows whose EEG spans ``context_s`` seconds: ``n`` windows of
-    ``window_s`` every ``stride_s`` cover ``window_s + (n - 1) * stride_s`` seconds (at least one
-    window). E.g. 15 s is 6 windows of 10 s every 1 s, and 30 s is 3 windows of 10 s every 10 s."""
-    if context_s <= 0 or window_s <= 0 or stride_s <= 0:
-        raise ValueError(f"context, window and stride must be positive, got {context_s}, {window_s}, {stride_s}")
-    return max(1, int(np.floor((context_s - window_s) / stride_s + 1e-6)) + 1)
 
 
 def balanced_sample(

@@ -3,6 +3,7 @@ methods' module."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from benchmark.adapters import MethodMeta, declare
@@ -54,6 +55,24 @@ def _budgets(pretrain: bool, lstm: bool) -> dict[str, dict[str, Any]]:
     return {"smoke": smoke, "paper": paper}
 
 
+def context_windows(context_s: float, window_s: float, stride_s: float) -> int:
+    """Number of consecutive windows whose EEG spans ``context_s`` seconds: ``n`` windows of
+    ``window_s`` every ``stride_s`` cover ``window_s + (n - 1) * stride_s`` seconds (at least one
+    window). E.g. 15 s is 6 windows of 10 s every 1 s, and 30 s is 3 windows of 10 s every 10 s."""
+    if context_s <= 0 or window_s <= 0 or stride_s <= 0:
+        raise ValueError(f"context, window and stride must be positive, got {context_s}, {window_s}, {stride_s}")
+    return max(1, math.floor((context_s - window_s) / stride_s + 1e-6) + 1)
+
+
+def lstm_plan_notes(params: dict[str, Any], window_s: float, stride_s: float) -> list[str]:
+    """What ``seizure-bench plan`` says about an LSTM method's context at these windows."""
+    n = context_windows(float(params["lstm_context_s"]), window_s, stride_s)
+    return [
+        f"LSTM context {params['lstm_context_s']:g} s of EEG = {n} consecutive windows of "
+        f"{window_s:g} s every {stride_s:g} s per classified window"
+    ]
+
+
 RESNET_LSTM_SUPCON = declare(
     MethodMeta(
         name="resnet_lstm_supcon",
@@ -68,6 +87,7 @@ RESNET_LSTM_SUPCON = declare(
     ),
     "methods.resnet_lstm_supcon",
     "ResNetLSTMSupCon",
+    lstm_plan_notes,
 )
 RESNET_LSTM = declare(
     MethodMeta(
@@ -83,6 +103,7 @@ RESNET_LSTM = declare(
     ),
     "methods.resnet_lstm_supcon",
     "ResNetLSTM",
+    lstm_plan_notes,
 )
 RESNET_SUPCON = declare(
     MethodMeta(

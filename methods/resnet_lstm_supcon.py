@@ -385,16 +385,9 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         return n
 
     def plan_notes(self, window_s: float, stride_s: float) -> list[str]:
-        """What ``seizure-bench plan`` says about this configuration at these windows."""
-        from methods import _resnet_lstm_parts as parts
-
-        if not self.USE_LSTM:
-            return []
-        n = parts.context_windows(float(self.params["lstm_context_s"]), window_s, stride_s)
-        return [
-            f"LSTM context {self.params['lstm_context_s']:g} s of EEG = {n} consecutive windows of "
-            f"{window_s:g} s every {stride_s:g} s per classified window"
-        ]
+        """What ``seizure-bench plan`` says about this configuration at these windows (declared with
+        the metadata, so that ``plan`` reads it without this module)."""
+        return _resnet_lstm_supcon_meta.lstm_plan_notes(self.params, window_s, stride_s) if self.USE_LSTM else []
 
     def _finetune(self) -> bool:
         return bool(self.params.get("finetune_encoder", True)) or not self.PRETRAIN

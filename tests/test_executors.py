@@ -234,7 +234,7 @@ def test_fold_jobs_carry_paths_not_window_data(tmp_path, tiny_synthetic, monkeyp
     Runner(cfg).run()
     assert jobs
     for job in jobs:
-        assert all(isinstance(p, str) and Path(p).is_file() for p in job.sources)
+        assert all(isinstance(p, str) and (Path(p) / "X.npy").is_file() for p in job.sources)
         for name, value in vars(job).items():
             if isinstance(value, np.ndarray):
                 assert value.dtype.kind == "i", f"{name} is {value.dtype}: window data must not travel with a job"

@@ -137,7 +137,8 @@ def test_damaged_entry_is_rebuilt_with_a_warning(cached, damage, caplog):
         raw[len(raw) // 2] ^= 0xFF  # small entries are hashed whole
         data.write_bytes(raw)
     elif damage == "header":
-        data.write_bytes(raw.replace(b"'shape': (51,", b"'shape': (50,").ljust(len(raw), b"\0"))
+        n = len(np.load(data, mmap_mode="r"))
+        data.write_bytes(raw.replace(f"'shape': ({n},".encode(), f"'shape': ({n - 1},".encode()).ljust(len(raw), b"\0"))
     else:
         (entry / INTEGRITY_FILE).unlink()
     assert check_entry(entry) is not None
@@ -159,8 +160,8 @@ def test_a_version_bump_never_reuses_an_entry_of_the_old_version(cached, monkeyp
     else:
         # New feature code: its output differs, and it declares a new FEATURES_VERSION.
         monkeypatch.setattr(features, "FEATURES_VERSION", features.FEATURES_VERSION + ".1")
-        compute_span = features.compute_span
-        monkeypatch.setattr(features, "compute_span", lambda *a, **k: compute_span(*a, **k) + 1.0)
+        for name in ("spectrogram_frames", "spectrogram_edge_frames"):
+            monkeypatch.setattr(features, name, lambda *a, _f=getattr(features, name), **k: _f(*a, **k) + 1.0)
     new, reused, new_entry = cached()
     assert not reused and new_entry != old_entry and check_entry(new_entry, full=True) is None
     if bump == "feature code":
@@ -203,6 +204,7 @@ def test_full_verification_catches_damage_between_sampled_blocks(tmp_path, monke
     import json
 
     rec = windows._integrity_record(entry / "X.npy", values.shape, np.float32, w.header_bytes, crc)
+    rec["parts"] = {}  # an entry of X.npy alone
     (entry / INTEGRITY_FILE).write_text(json.dumps(rec))
     assert check_entry(entry, full=True) is None
     raw = bytearray((entry / "X.npy").read_bytes())

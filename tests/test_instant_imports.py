@@ -1,41 +1,91 @@
 """Commands that answer at once: listing reads method metadata without importing the methods'
-modules, and no listing imports torch; deterministic-algorithm setup stays cheap."""
+modules, and no listing imports torch; ``results list`` imports neither pandas nor scipy; ``plan``
+reads the declared metadata (plan notes included) and imports no torch; deterministic-algorithm
+setup stays cheap."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from benchmark.adapters import REGISTRY, MethodMeta, Registry
+from benchmark.adapters import REGISTRY, MethodMeta, Registry, declared_stand_in
+from benchmark.store import ResultStore, RunRecord
 
 SNAPSHOT = Path(__file__).parent / "data" / "method_metas.json"
 HEAVY = ("torch", "timm", "braindecode", "sklearn", "methods.resnet_lstm_supcon", "baselines.video_baselines")
 
 
-def _modules_after(argv: list[str]) -> dict[str, bool]:
-    """Which heavy modules a fresh process holds after ``seizure-bench ARGV``."""
+def _modules_after(argv: list[str], modules=HEAVY, env=None) -> tuple[dict[str, bool], str]:
+    """Which of ``modules`` a fresh process holds after ``seizure-bench ARGV``, and what it printed."""
     code = (
         "import contextlib, io, json, sys\n"
         "from benchmark.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
         "    try:\n"
         f"        main({argv!r})\n"
         "    except SystemExit:\n"
         "        pass\n"
-        f"print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))\n"
+        "print(out.getvalue())\n"
+        f"print(json.dumps({{m: m in sys.modules for m in {tuple(modules)!r}}}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120, env=env
+    )
+    *printed, loaded = done.stdout.strip().splitlines()
+    return json.loads(loaded), "\n".join(printed)
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["list", "methods"], ["list", "datasets"], ["list", "tasks"]])
 def test_listing_commands_import_no_torch_nor_method_modules(argv):
-    loaded = _modules_after(argv)
+    loaded, _ = _modules_after(argv)
     assert not any(loaded.values()), f"seizure-bench {' '.join(argv)} imported {[m for m, v in loaded.items() if v]}"
+
+
+def test_results_list_imports_neither_torch_nor_pandas_nor_scipy(tmp_path):
+    store = ResultStore(tmp_path / "results.sqlite")
+    for i, status in enumerate(("complete", "running", "reported")):
+        kind = "reported" if status == "reported" else "run"
+        store.create_run(
+            RunRecord(f"r{i}", kind, "eegnet", "chbmit-synthetic", "detection", "loso", status=status, synthetic=True)
+        )
+    store.close()
+    env = {**os.environ, "SEIZURE_BENCH_STORE": str(tmp_path / "results.sqlite")}
+    loaded, printed = _modules_after(["results", "list"], (*HEAVY, "pandas", "scipy"), env)
+    assert not any(loaded.values()), f"results list imported {[m for m, v in loaded.items() if v]}"
+    assert [line.split()[0] for line in printed.splitlines()[1:]] == ["r0", "r1", "r2"]
+
+
+def test_plan_imports_no_torch_nor_the_method_module_and_keeps_its_notes(tmp_path, tiny_synthetic):
+    argv = ["plan", "--method", "resnet_lstm_supcon", "--dataset", "chbmit-synthetic", "--stride", "5"]
+    argv += ["--data-dir", str(tiny_synthetic), "--splits-dir", str(tmp_path / "s"), "--cache-dir", str(tmp_path / "c")]
+    loaded, printed = _modules_after(argv)
+    assert not any(loaded.values()), f"plan imported {[m for m, v in loaded.items() if v]}"
+    assert "note: LSTM context 30 s of EEG = 5 consecutive windows of 10 s every 5 s" in printed
+
+
+CASES = [("smoke", {}, 10, 10), ("paper", {}, 10, 1), ("smoke", {"lstm_context_s": 60}, 10, 3)]
+
+
+@pytest.mark.parametrize("name", ["resnet_lstm_supcon", "resnet_lstm", "resnet_supcon", "eegnet"])
+def test_stand_in_gives_the_meta_and_plan_notes_of_the_class(name):
+    meta = REGISTRY.meta(name)  # declares the in-tree methods
+    stand_in = declared_stand_in(REGISTRY._declared[name])
+    assert stand_in.meta is meta
+    with pytest.raises(RuntimeError, match="not imported"):
+        stand_in.from_budget("smoke").fit(None, None, None)
+    real = REGISTRY.get(name)
+    for budget, over, window, stride in CASES:
+        over = over if "lstm_context_s" in real.meta.budgets[budget] else {}
+        light = stand_in.from_budget(budget, over).plan_notes(window, stride)
+        assert light == getattr(real.from_budget(budget, over), "plan_notes", lambda *a: [])(window, stride)
+    assert REGISTRY.stand_in(name) is real  # once imported, the class itself
+    assert REGISTRY.stand_in("no_such_method") is None
 
 
 def test_every_method_meta_is_as_before_the_metadata_moved():

@@ -88,7 +88,9 @@ def test_windows_hours_and_cache_match_the_harness(tmp_path, tiny_synthetic, no_
     sfreq = index.patients[0].recordings[0].sfreq
     shape = features.output_shape("raw", len(index.channels), int(round(sfreq)), sfreq, {})
     assert plan.window_shape == shape and plan.bytes_per_window == int(np.prod(shape)) * 4
-    assert plan.cache_bytes == plan.windows * plan.bytes_per_window
+    # Raw EDF samples are stored once as int16 (the extra ictal windows overlap regular ones).
+    assert plan.cache_layout == "int16 samples, each stored once"
+    assert plan.cache_bytes < plan.windows * (plan.bytes_per_window // 2 + 16) + 1024
     assert plan.dataset_hours == pytest.approx(index.hours)
     assert plan.task_hours == pytest.approx(
         sum(s.end - s.start for u in spec.units.values() for s in u.segments) / 3600
@@ -217,7 +219,8 @@ def test_whole_chbmit_from_its_summaries(tmp_path, shared_data, no_file_reads):
     assert plan.split_source == str(frozen) and plan.n_folds == len(load_split(frozen).folds)
     assert plan.windows == sum(plan.windows_per_class.values()) and plan.extra_windows == 0
     assert set(plan.step_keys) == {"pretrain", "fit"} and plan.step_keys["pretrain"]["pretrain_epochs"] > 0
-    assert plan.cache_bytes == plan.windows * plan.bytes_per_window
+    # Windows one after another share no interior frame: every frame of every window is stored.
+    assert plan.cache_bytes == pytest.approx(plan.windows * (plan.bytes_per_window + 8), rel=1e-4)
     text = format_plan(plan)
     assert f"{plan.dataset_hours:.1f} h in the dataset" in text and "SYNTHETIC" not in text
     # chb24's summary gives no file times: its 22 files are named, not silently left out of the hours.
@@ -261,7 +264,8 @@ def test_plan_command_prints_json_of_the_whole_dataset(tmp_path, shared_data, ca
     index = load_dataset("chbmit", shared_data / "chbmit", check_edf=False)
     assert out["dataset_hours"] == pytest.approx(index.hours)
     assert out["n_folds"] == len({p.group for p in index.patients}) - 1  # chb24: durations unknown, so 22 subjects
-    assert out["cache_bytes"] == out["windows"] * out["bytes_per_window"]
+    # 1-s windows every second: each EDF sample of the 18 channels once, as int16.
+    assert out["cache_bytes"] == pytest.approx(out["windows"] * (out["bytes_per_window"] // 2 + 4), rel=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -293,3 +297,24 @@ def test_plan_counts_are_the_runs_own_fold_windows(tmp_path, tiny_synthetic, tas
         assert fp.balanced_train_windows == len(train), fold.fold_id
         assert fp.balanced_train_per_class == {c: int((train["label"] == i).sum()) for i, c in enumerate(plan.classes)}
         assert fp.test_windows == len(test) and fp.valid_windows == (0 if valid_w is None else len(valid_w))
+
+
+@pytest.mark.parametrize(
+    "method, task, protocol",
+    [
+        ("resnet_lstm_supcon", "prediction", "loocv"),
+        ("eegnet", "detection", "loso"),
+        ("resnet_supcon", "prediction", "loocv"),
+    ],
+)
+def test_plan_from_the_declared_metadata_equals_the_plan_from_the_method_class(
+    tmp_path, tiny_synthetic, monkeypatch, method, task, protocol
+):
+    import benchmark.plan as plan_module
+    from benchmark.adapters import REGISTRY
+
+    cfg = config(tmp_path, tiny_synthetic, method=method, task=task, protocol=protocol, method_overrides={})
+    light = plan_run(cfg)
+    monkeypatch.setattr(plan_module, "method_for_metadata", lambda name, isolation: REGISTRY.get(name))
+    assert light.to_dict() == plan_run(cfg).to_dict() and format_plan(light) == format_plan(plan_run(cfg))
+    assert any("LSTM context" in n for n in light.notes) == (method == "resnet_lstm_supcon")

@@ -247,7 +247,7 @@ def test_item08_plan_shows_frames_fps_clips_and_cache_size(video_folder, tmp_pat
         )
     )
     assert plan.clip == {"n_frames": 4, "fps": 4.0, "size": 16} and plan.window_s == 1.0
-    assert plan.cache_bytes == (plan.windows + plan.unlabelled_windows) * 4 * 3 * 16 * 16
+    assert plan.cache_bytes == (plan.windows + plan.unlabelled_windows) * (4 * 3 * 16 * 16 + 4)  # clip + index
     text = format_plan(plan)
     assert "of 1 s every 1 s" in text and "each clip 4 frames at 4 fps, 16x16 px" in text
 

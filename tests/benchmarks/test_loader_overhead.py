@@ -6,7 +6,7 @@ Issue 3's performance requirement: on CPU, the time the loader adds to each trai
 Set-up (SYNTHETIC EEG). The 2-h recording of the benchmark data (``conftest.bench_data``) is cut
 into 720 10-s windows and turned into the adapter's own STFT images (18 x 21 x 60, the
 representation parameters of ``resnet_lstm_supcon``) by :class:`benchmark.windows.WindowCache`,
-then reopened as a memmap-backed :class:`benchmark.windowset.WindowSet` as the runner does. A
+then reopened as a :class:`benchmark.windowset.WindowSet` of the cache entry as a fold does. A
 second ``get`` from a fresh cache object, with building disabled, must reuse that entry. The last
 third of the recording is labelled pre-ictal so that class-balanced sampling has two classes.
 
@@ -49,6 +49,7 @@ from torch.nn import functional as F
 
 from benchmark.datasets.chbmit import CHBMIT_CHANNELS
 from benchmark.torch_utils import optimizer_step as _step
+from benchmark.window_store import WindowStore, open_windows
 from benchmark.windows import Preprocessing, WindowCache, WindowParams
 from benchmark.windowset import WindowSet
 from methods import _resnet_lstm_parts as parts
@@ -112,7 +113,7 @@ def cached_windows(bench_data: BenchData, tmp_path_factory: pytest.TempPathFacto
     n = len(table)
     y = (table["start"].to_numpy() >= PREICTAL_FROM * HOURS * 3600).astype(np.int64)
     train = WindowSet(
-        sources=[np.load(path, mmap_mode="r")],  # reopened per fold, as benchmark.runner does
+        sources=[open_windows(path)],  # reopened per fold, as benchmark.fold_worker does
         refs=np.column_stack([np.zeros(n, np.int64), np.arange(n)]),
         meta=table[["patient", "recording", "start", "end", "unit"]].copy(),
         y=y,
@@ -213,7 +214,7 @@ def test_loader_adds_under_10_percent_of_a_training_step(benchmark, cached_windo
     assert cw.second_reused, "the second look-up did not reuse the cache entry of the first"
     assert cw.same_entry, "the second look-up returned another cache entry"
     train = cw.train
-    assert isinstance(train.sources[0], np.memmap)
+    assert isinstance(train.sources[0], WindowStore) and train.sources[0].kind == "frames"
     assert train.window_shape == (len(CHBMIT_CHANNELS), 21, 60)  # the paper's 18 x 21 x 60 image
 
     threads = torch.get_num_threads()

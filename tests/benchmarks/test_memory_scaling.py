@@ -39,6 +39,7 @@ MAX_GROWTH_MIB = 32.0  # allowed peak-memory growth (MiB) from the shortest to t
 # the baseline so that only the build itself is measured.
 _PROBE = r"""
 import json, sys, threading, time, tracemalloc
+import numpy as np
 from pathlib import Path
 
 from benchmark.edf import EdfReader
@@ -109,7 +110,8 @@ rss_peak = status_kb("VmHWM")
 print(json.dumps({
     "reused": reused,
     "n_windows": int(arr.shape[0]),
-    "cache_mib": arr.nbytes / 2**20,
+    "window_bytes": int(np.prod(arr.shape[1:])) * 4,
+    "cache_mib": sum(f.stat().st_size for f in Path(arr.filename).glob("*.npy")) / 2**20,
     "seconds": seconds,
     "heap_peak_mib": heap_peak / 2**20,
     "anon_peak_mib": None if base_anon is None else (peak_anon[0] - base_anon) / 2**10,
@@ -174,8 +176,9 @@ def test_peak_memory_does_not_grow_with_hours(benchmark, bench_data, bench_summa
         assert not p["reused"]
         assert p["n_windows"] == int(p["eeg_hours"] * 3600 / STRIDE_S)
     short, long = series[0], series[-1]
-    # The data must grow enough for a leak proportional to it to show above the allowance.
-    assert long["cache_mib"] - short["cache_mib"] > 100
+    # The data must grow enough for a leak proportional to it to show above the allowance: the
+    # float32 windows built (the cache itself holds int16 samples, each once).
+    assert (long["n_windows"] - short["n_windows"]) * long["window_bytes"] / 2**20 > 100
     growth = long["heap_peak_mib"] - short["heap_peak_mib"]
     assert growth < MAX_GROWTH_MIB, (
         f"peak heap grew by {growth:.1f} MiB from {short['eeg_hours']} h to {long['eeg_hours']} h of EEG "
