@@ -375,7 +375,8 @@ def _cache_figures(
         sizes += [(root / f).stat().st_size if (root / f).is_file() else None for f in files]
     kind, dtype = sorted(kinds)[0] if kinds else ("rows", "float32")
     layout = {
-        "samples": f"{dtype} samples, each stored once",
+        "samples": f"{dtype} samples, each stored once"
+        + (" (float32 for a patient whose recordings' EDF scalings differ)" if dtype == "int16" else ""),
         "frames": "float32 STFT frames, each interior frame stored once",
     }.get(kind, "one row per window")
     source = None if not sizes or None in sizes else int(sum(sizes))

@@ -410,7 +410,7 @@ def fold_arrays(task: AdapterTask, data: Path, share: bool = True) -> AdapterTas
         rows = rows_of[i]
         place = rng.permutation(len(rows))  # row rows[k] goes to place[k]
         if src.is_dir():
-            copy_windows(src, dest, rows, place)
+            copy_windows(src, dest, rows, place, rng=rng)
         else:
             copy_rows(np.load(src, mmap_mode="r"), dest, rows, place)
         for r in refs.values():

@@ -32,7 +32,6 @@ writes the private copy of some windows an isolated fold gets.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -416,9 +415,18 @@ def _covering(first: np.ndarray, length: int) -> list[tuple[int, int]]:
     return out
 
 
-def copy_windows(src: str | Path, dest: Path, rows: np.ndarray, place: np.ndarray, chunk_bytes: int = 64 << 20) -> None:
+def copy_windows(
+    src: str | Path,
+    dest: Path,
+    rows: np.ndarray,
+    place: np.ndarray,
+    chunk_bytes: int = 64 << 20,
+    rng: np.random.Generator | None = None,
+) -> None:
     """Write an entry at ``dest`` holding only windows ``rows`` of ``src``, window ``rows[k]`` as
-    window ``place[k]``: the stored samples or frames no referenced window covers are left out."""
+    window ``place[k]``: the stored samples or frames no referenced window covers are left out, the
+    stretches kept are laid out in a random order (``rng``), and EDF integers decoded by a table
+    (whose entries would tell which values occur in windows left out) are written as float32."""
     src, dest = Path(src), Path(dest)
     rows, place = np.asarray(rows, np.int64), np.asarray(place, np.int64)
     store = WindowStore(src)
@@ -436,21 +444,31 @@ def copy_windows(src: str | Path, dest: Path, rows: np.ndarray, place: np.ndarra
         first = store.index[rows, 0]
         ranges = _covering(first, length)
         starts = np.array([a for a, _ in ranges], dtype=np.int64)
-        bases = np.cumsum([0] + [b - a for a, b in ranges])
-        shape = (store.X.shape[0], int(bases[-1]), *store.X.shape[2:])
-        out = np.lib.format.open_memmap(dest / DATA_FILE, "w+", store.X.dtype, shape)
-        for (a, b), base in zip(ranges, bases[:-1].tolist()):
-            out[:, base : base + b - a] = store.X[:, a:b]
+        order = (rng or np.random.default_rng()).permutation(len(ranges))  # range order[j] goes j-th
+        sizes = np.array([b - a for a, b in ranges], dtype=np.int64)
+        bases = np.empty(len(ranges), dtype=np.int64)
+        bases[order] = np.concatenate([[0], np.cumsum(sizes[order])[:-1]])
+        decode = store._lut is not None
+        dtype = np.float32 if decode else store.X.dtype
+        shape = (store.X.shape[0], int(sizes.sum()), *store.X.shape[2:])
+        out = np.lib.format.open_memmap(dest / DATA_FILE, "w+", dtype, shape)
+        for (a, b), base in zip(ranges, bases.tolist()):
+            part = store.X[:, a:b]
+            if decode:
+                table, zero = store._lut
+                part = table[part.astype(np.int64) + zero[:, None]]
+            out[:, base : base + b - a] = part
         out.flush()
         del out
+        if decode:
+            layout.pop("lut")
         k = np.searchsorted(starts, first, side="right") - 1
         index[place, 0] = bases[k] + (first - starts[k])
         if store.E is not None:
             copy_rows(store.E, dest / EDGES_FILE, store.index[rows, 1], place, chunk_bytes)
             index[place, 1] = place
     np.save(dest / INDEX_FILE, index)
-    if (src / LUT_FILE).exists():
-        shutil.copyfile(src / LUT_FILE, dest / LUT_FILE)
+
     (dest / LAYOUT_FILE).write_text(json.dumps(layout))
 
 

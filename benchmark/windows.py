@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import features
+from benchmark.errors import DataError
 from benchmark.index import RecordingIndex
 from benchmark.splits import SplitSpec
 from benchmark.tasks import BY_OVERLAP, BY_TYPE, get_task, window_labels
@@ -501,7 +503,10 @@ def check_entry(entry: Path, full: bool = False) -> str | None:
 def _file_state(entry: Path) -> tuple:
     """What changes when X.npy or its record is rewritten, replaced or touched."""
     out = []
-    for name in ("X.npy", INTEGRITY_FILE, LAYOUT_FILE, INDEX_FILE):
+    for name in ("X.npy", INTEGRITY_FILE, *PART_FILES):
+        if name in (EDGES_FILE, LUT_FILE) and not (entry / name).exists():
+            out.append(None)  # optional parts; one that appears later changes the state too
+            continue
         st = (entry / name).stat()
         out.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     return tuple(out)
@@ -804,10 +809,12 @@ def _write_strided(index, table, prep, lay, out: Path, progress, digital: _Digit
         next_edge = 0
         for rec_id in dict.fromkeys(span.recording for span in lay.spans):
             with EdfReader(root / index.recording(patient, rec_id).file, prep.channels) as reader:
+                spans = [sp for sp in lay.spans if sp.recording == rec_id]
+                _check_within(reader, spans, lay.n_times, prep)
                 if digital is not None:
                     digital.use(reader, prep)
                 stats = recording_channel_stats(reader, prep) if _per_recording(prep) else None
-                for span in (sp for sp in lay.spans if sp.recording == rec_id):
+                for span in spans:
                     next_edge = _write_span(reader, span, lay, prep, stats, writer, edges, next_edge, digital)
                     if progress is not None:
                         progress.update(len(span.rows))
@@ -817,6 +824,27 @@ def _write_strided(index, table, prep, lay, out: Path, progress, digital: _Digit
             edges.close()
     extra = {"lut": digital.save(out / LUT_FILE)} if digital is not None else {}
     return writer.shape, writer.dtype, writer.header_bytes, digest, extra
+
+
+def _check_within(reader, spans, n_times: int, prep: Preprocessing) -> None:
+    """Refuse windows that run past the recording's end (an index that says a recording is longer
+    than its EDF file), rather than inventing samples for them."""
+    n_total = reader.n_samples * prep.sfreq / float(reader.sfreq)
+    end = max(int(sp.starts.max()) + n_times for sp in spans)
+    if end > n_total + 1:  # one sample of rounding
+        raise DataError(
+            f"{reader.path}: windows reach {end / prep.sfreq:g} s but the file holds {reader.duration:g} s; "
+            "the dataset index says the recording is longer than its EDF file: re-download the file or fix the index"
+        )
+
+
+def _on_common_grid(t: float, native: float, target: float) -> float:
+    """``t`` rounded down to an instant that is a sample at both rates (integer rates), so that a
+    resampled read puts its samples at the same times whichever block it starts."""
+    if float(native).is_integer() and float(target).is_integer():
+        period = 1.0 / math.gcd(int(native), int(target))
+        return math.floor(t / period + 1e-9) * period
+    return t
 
 
 def _write_span(reader, span, lay, prep, stats, writer, edges, next_edge: int, digital) -> int:
@@ -880,6 +908,8 @@ def _read_samples(reader, a: int, b: int, prep: Preprocessing, stats) -> np.ndar
     total_s = reader.n_samples / native
     lo_s, hi_s = a / prep.sfreq, b / prep.sfreq
     read_lo, read_hi = max(0.0, lo_s - pad), min(total_s, hi_s + pad)
+    if native != prep.sfreq:
+        read_lo = _on_common_grid(read_lo, native, prep.sfreq)
     raw = _read_signal(reader, read_lo, read_hi, prep)
     if stats is not None:
         raw = features.zscore_channels(raw, *stats)

@@ -372,3 +372,61 @@ def test_reading_an_entry_imports_no_scipy(tmp_path):
 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.split() == ["(3,", "2,", "512)", "False", "False"]
+
+
+def test_windows_past_the_end_of_the_edf_are_refused_in_one_line(tmp_path):
+    setup = _Setup(tmp_path)  # a 60-s EDF ...
+    rec = setup.index.patients[0].recordings[0]
+    longer = Recording(rec.recording_id, rec.file, 0.0, 70.0, SFREQ, setup.chans)  # ... its index says 70 s
+    setup.index = RecordingIndex(
+        "tiny", (Patient("p", (longer,)),), channels=setup.chans, synthetic=True, root=str(tmp_path)
+    )
+    with pytest.raises(features.DataError) as err:
+        setup.get(_table(_grid(2.0, 2.0, seconds=70.0), 2.0), Preprocessing(setup.chans, SFREQ, "raw", {}))
+    assert "windows reach 70 s but the file holds 60 s" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_resampled_windows_do_not_depend_on_where_a_read_block_starts(tmp_path):
+    from scipy.signal import resample_poly
+
+    setup = _Setup(tmp_path, recordings={"r": {"seconds": 300.0}})
+    rate = 250.0  # 256 -> 250 Hz: the two rates share a sample every 0.5 s only
+    prep = Preprocessing(setup.chans, rate, "raw", {"sfreq": rate})
+    # Reads go in blocks of up to 120 s; with 2.1-s windows a block starts at a window's end, off the
+    # 0.5-s grid.
+    table = _table(_grid(2.1, 0.25, seconds=300.0), 2.1)
+    got = np.asarray(setup.get(table, prep))
+    with EdfReader(setup.edf(), setup.chans) as reader:
+        whole = resample_poly(reader.read(0.0, reader.duration), 125, 128, axis=-1).astype(np.float32)
+    n = got.shape[-1]
+    want = np.stack([whole[:, o : o + n] for o in np.rint(table["start"].to_numpy() * rate).astype(int)])
+    # Blocks on the rates' common grid give the whole recording's resampled values (the filter's ends
+    # lie 10 s away); a block off it is shifted by part of a sample, far beyond this tolerance.
+    np.testing.assert_allclose(got, want, atol=0.05)
+
+
+def test_a_copy_of_a_table_decoded_entry_holds_float32_values_and_no_table(tmp_path, monkeypatch):
+    import benchmark.windows as windows
+
+    monkeypatch.setattr(windows, "LUT_FORMULAS", {})  # no formula fits: the entry keeps a value table
+    setup = _Setup(tmp_path)
+    src = setup.get(_table(_grid(2.0, 1.0), 2.0), Preprocessing(setup.chans, SFREQ, "raw", {}))
+    assert src.X.dtype == np.int16 and (Path(src.path) / "lut.npy").exists()
+    rows = np.array([3, 40])
+    copy_windows(src.path, tmp_path / "copy", rows, np.array([1, 0]))
+    dest = WindowStore(tmp_path / "copy")
+    assert dest.X.dtype == np.float32 and not (tmp_path / "copy" / "lut.npy").exists()
+    np.testing.assert_array_equal(dest[np.array([1, 0])], src[rows])
+
+
+def test_a_copy_lays_its_stretches_out_in_a_random_order(tmp_path):
+    setup = _Setup(tmp_path)
+    src = setup.get(_table(_grid(2.0, 1.0), 2.0), Preprocessing(setup.chans, SFREQ, "raw", {}))
+    rows = np.array([0, 10, 20, 30, 40, 50])  # six stretches that share no sample
+    orders = set()
+    for k in range(12):
+        copy_windows(src.path, tmp_path / f"c{k}", rows, np.arange(6), rng=np.random.default_rng(k))
+        dest = WindowStore(tmp_path / f"c{k}")
+        np.testing.assert_array_equal(np.asarray(dest), src[rows])
+        orders.add(tuple(np.argsort(dest.index[:, 0])))
+    assert len(orders) > 1  # the file order of the stretches is not the windows' order
