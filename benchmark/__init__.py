@@ -9,6 +9,8 @@ Data flow, one way: dataset (:mod:`benchmark.datasets`) -> task labels (:mod:`be
 """
 
 import os as _os
+import sys as _sys
+import types as _types
 from importlib import metadata as _metadata
 
 from benchmark.threads import choose_wait_policy as _choose_wait_policy
@@ -26,3 +28,39 @@ try:
     __version__ = _metadata.version("seizure-bench")
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
+
+# The Python API (benchmark.api) needs pandas, so it is imported on first use: `import benchmark`
+# and the instant commands stay light.
+_API = ("evaluate", "load_results", "compare", "load_index")
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from benchmark import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))
+
+
+class _Package(_types.ModuleType):
+    # benchmark/compare.py is also a submodule named `compare`; importing it sets the package's
+    # attribute to the module, which would hide the API's compare(). This property wins over the
+    # attribute, so `benchmark.compare` is the function whatever was imported first (the submodule
+    # itself stays importable: `from benchmark.compare import compare_many`).
+    @property
+    def compare(self):
+        from benchmark.api import compare
+
+        return compare
+
+    @compare.setter
+    def compare(self, value) -> None:
+        pass  # the import system's setattr of the submodule
+
+
+_sys.modules[__name__].__class__ = _Package

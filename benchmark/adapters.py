@@ -270,9 +270,25 @@ class Registry:
             raise ValueError(f"module {declared.module} does not register the declared method '{name}'")
         return self._methods[name]
 
+    def known_names(self) -> list[str]:
+        """Every method's name, installed plug-ins included, without loading any plug-in."""
+        self._load_builtin()
+        return sorted(set(self._methods) | set(self._declared) | set(self.entry_points()))
+
+    def resolve_name(self, name: str) -> str:
+        """The registered spelling of ``name``: ``name`` itself when it is registered, else the one
+        name equal to it ignoring case (``EEGNet`` -> ``eegnet``); ``name`` unchanged when no name or
+        several names match (then :meth:`get` says it is unknown). Loads no plug-in."""
+        self._load_builtin()
+        if name in self._methods or name in self._declared or name in self.entry_points():
+            return name
+        same = [k for k in self.known_names() if k.casefold() == name.casefold()]
+        return same[0] if len(same) == 1 else name
+
     def meta(self, name: str) -> MethodMeta:
         """The ``MethodMeta`` of ``name``; a declared in-tree method's module is not imported."""
         self._load_builtin()
+        name = self.resolve_name(name)
         if name not in self._methods and name in self._declared:
             return self._declared[name].meta
         return self.get(name).meta
@@ -283,6 +299,7 @@ class Registry:
         that cannot fit or predict (the module, torch included, stays unimported); the class itself
         once imported; ``None`` for any other name (plug-ins, unknown names: see :meth:`get`)."""
         self._load_builtin()
+        name = self.resolve_name(name)
         if name in self._methods or name not in self._declared:
             return self._methods.get(name)
         return declared_stand_in(self._declared[name])
@@ -347,14 +364,16 @@ class Registry:
         return sorted(set(self._methods) | set(self._declared))
 
     def has(self, name: str) -> bool:
-        """Whether ``name`` is registered or installed as an entry point, without loading plug-ins."""
+        """Whether ``name`` (in any case) is registered or installed as an entry point, without loading plug-ins."""
         self._load_builtin()
+        name = self.resolve_name(name)
         return name in self._methods or name in self._declared or name in self.entry_points()
 
     def unloaded_entry_point(self, name: str) -> metadata.EntryPoint | None:
         """The entry point of ``name`` when its plug-in's code has not run in this process (neither
         registered, nor its top-level module imported), else ``None``."""
         self._load_builtin()
+        name = self.resolve_name(name)
         if name in self._methods or name in self._declared:
             return None
         ep = self.entry_points().get(name)
@@ -363,9 +382,11 @@ class Registry:
         return ep
 
     def get(self, name: str) -> type[MethodAdapter]:
-        """The method named ``name``: registered (in-tree first), else the entry point of that name,
-        loading only that one."""
+        """The method named ``name`` (matched ignoring case where that is unambiguous, see
+        :meth:`resolve_name`): registered (in-tree first), else the entry point of that name, loading
+        only that one."""
         self._load_builtin()
+        name = self.resolve_name(name)
         if name in self._methods:
             return self._methods[name]
         if name in self._declared:
@@ -376,14 +397,15 @@ class Registry:
                 return self._load_entry_point(ep)
             except ValueError as exc:  # installed but unusable: no method of that name
                 raise UnknownNameError(f"{exc}; fix or uninstall that plug-in.") from None
-        known = sorted(set(self._methods) | set(self._declared) | set(self.entry_points()))
+        known = self.known_names()
         raise UnknownNameError(
-            f"unknown method '{name}'.{did_you_mean(name, known)} "
-            "Run 'seizure-bench list methods' to see the registered ones."
+            f"unknown method '{name}'.{did_you_mean(name.casefold(), known)} Known: {', '.join(known)} "
+            "('seizure-bench list methods' describes them)."
         )
 
     def origin(self, name: str) -> str:
         self._load_builtin()
+        name = self.resolve_name(name)
         if name not in self._methods and name in self._declared:
             return "in-tree"
         self.get(name)

@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
+from benchmark.errors import BenchmarkError, StoreError
 
 log = logging.getLogger("seizure_bench")
 
@@ -32,6 +32,18 @@ EPILOG = """examples:
 
 def _default_store() -> Path:
     return Path(os.environ.get("SEIZURE_BENCH_STORE", "results/results.sqlite"))
+
+
+def _existing_store(args) -> Path:
+    """The store a read-only command reads; one that does not exist is refused, never created."""
+    path = args.store
+    if path.exists():
+        return path
+    given = getattr(args, "store_from", "from --store")
+    raise StoreError(
+        f"no results store at {path.resolve()} ({given}); run a method to make one, or point at yours with "
+        "--store PATH or SEIZURE_BENCH_STORE=PATH."
+    )
 
 
 def _default_splits() -> Path:
@@ -53,6 +65,21 @@ class _Parser(argparse.ArgumentParser):
     (the option, the bad value, the valid choices, where the help is) and exit code 2."""
 
     strict = False  # set on subcommands: an unknown option is reported by the subcommand itself
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._help_later: list[tuple[argparse.Action, object]] = []
+
+    def help_later(self, action: argparse.Action, make) -> None:
+        """Give ``action`` the help text ``make()`` returns, made only when help is printed: names
+        read from the registries cost the other commands nothing."""
+        self._help_later.append((action, make))
+
+    def format_help(self) -> str:
+        for action, make in self._help_later:
+            action.help = make()
+        self._help_later = []
+        return super().format_help()
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, extras = super().parse_known_args(args, namespace)
@@ -131,27 +158,68 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _method_help() -> str:
+    from benchmark.adapters import REGISTRY
+
+    # In-tree names only: listing installed plug-ins' names is for `list methods`.
+    return (
+        f"method to run, by name, in any case: {', '.join(REGISTRY.in_tree_names())}, or an installed plug-in's "
+        "(`seizure-bench list methods` describes them all)"
+    )
+
+
+def _dataset_help() -> str:
+    from benchmark.datasets import DATASETS
+
+    synthetic = [n for n, s in DATASETS.items() if s.synthetic]
+    return (
+        f"dataset name: {', '.join(DATASETS)} (synthetic: {', '.join(synthetic)}; "
+        "`seizure-bench list datasets` describes them)"
+    )
+
+
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     """What defines a run, shared by ``run`` and ``plan`` (so a plan is of exactly that run)."""
-    p.add_argument("--method", required=True)
-    p.add_argument("--dataset", required=True)
+    from benchmark.adapters import BUDGETS
     from benchmark.protocols import DEFAULT_PROTOCOL, all_protocols
-    from benchmark.tasks import DEFAULT_TASK, all_tasks
+    from benchmark.tasks import DEFAULT_TASK, all_tasks, task_names
 
+    p.help_later(p.add_argument("--method", required=True, metavar="NAME"), _method_help)
+    p.help_later(p.add_argument("--dataset", required=True, metavar="NAME"), _dataset_help)
     p.add_argument(
         "--task",
         default=DEFAULT_TASK,
+        choices=task_names(),
+        metavar="TASK",
         help=", ".join(f"{t.name} ({t.metadata.modality})" for t in all_tasks()) + f"; default {DEFAULT_TASK}",
     )
     p.add_argument(
         "--protocol",
         default=DEFAULT_PROTOCOL,
+        choices=[p.name for p in all_protocols()],
+        metavar="PROTOCOL",
         help=", ".join(p.name + (" (leaky)" if p.leaky else "") for p in all_protocols())
-        + f"; default {DEFAULT_PROTOCOL}",
+        + f"; default {DEFAULT_PROTOCOL} (`seizure-bench list protocols` describes them)",
     )
-    p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU, default) or paper")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", type=Path)
+    p.add_argument(
+        "--budget",
+        default="smoke",
+        choices=BUDGETS,
+        help="smoke (minutes on 2 CPU cores, default) or paper (the paper's settings)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the folds' initialisation and sampling; the same seed gives the same numbers on CPU (default 0)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="the dataset's folder (needed for real datasets; synthetic ones are generated in the cache by default)",
+    )
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a method hyper-parameter (JSON value)"
     )
@@ -162,12 +230,19 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
         metavar="F",
         help="hold out this share of each fold's training units as validation data (default 0: none)",
     )
-    p.add_argument("--splits-dir", type=Path)
+    p.add_argument(
+        "--splits-dir",
+        type=Path,
+        metavar="DIR",
+        help="frozen split files (default: ./splits when present, else the installed ones, or $SEIZURE_BENCH_SPLITS)",
+    )
 
 
 def _add_execution_args(p: argparse.ArgumentParser, *, fail_fast: str) -> None:
     """How folds are executed, shared by ``run`` and ``reproduce`` (so a grid cell runs as ``run`` would)."""
-    p.add_argument("--jobs", type=int, default=1, help="folds trained in parallel processes (--executor local)")
+    p.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="folds trained in parallel processes (--executor local)"
+    )
     p.add_argument(
         "--executor",
         choices=["local", "dask"],
@@ -187,9 +262,12 @@ def _add_execution_args(p: argparse.ArgumentParser, *, fail_fast: str) -> None:
     )
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     p.add_argument(
-        "--cache-dir", type=Path, help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)"
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="window cache (default ~/.cache/seizure-bench or $SEIZURE_BENCH_CACHE)",
     )
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (for logs and batch jobs)")
     p.add_argument("--fail-fast", action="store_true", help=fail_fast)
     p.add_argument(
         "--isolation",
@@ -283,13 +361,13 @@ def _add_data_commands(sub) -> None:
     from benchmark.tasks import task_names
 
     p = sub.add_parser("list", help="list methods, datasets, tasks or protocols")
-    p.add_argument("what", choices=["methods", "datasets", "tasks", "protocols"])
+    p.add_argument("what", choices=["methods", "datasets", "tasks", "protocols"], help="what to list")
 
     p = sub.add_parser("data", help="dataset tools: describe, generate")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     d = dsub.add_parser("describe", help="patients, recordings, hours, seizures, lead seizures, exclusions")
-    d.add_argument("dataset")
-    d.add_argument("--data-dir", type=Path)
+    d.help_later(d.add_argument("dataset"), _dataset_help)
+    d.add_argument("--data-dir", type=Path, metavar="DIR", help="the dataset's folder (needed for real datasets)")
     d.add_argument("--json", action="store_true", help="machine-readable output")
     d.add_argument("--sph", type=float, default=0.0, metavar="MIN", help="SPH used to count lead seizures (default 0)")
     d = dsub.add_parser("generate", help="generate the chbmit-synthetic dataset (done automatically by run)")
@@ -298,12 +376,12 @@ def _add_data_commands(sub) -> None:
     p = sub.add_parser("splits", help="freeze or verify split files")
     ssub = p.add_subparsers(dest="splits_command", metavar="ACTION", required=True)
     s = ssub.add_parser("freeze", help="write split files for a dataset (all standard settings by default)")
-    s.add_argument("--dataset", required=True)
-    s.add_argument("--data-dir", type=Path)
-    s.add_argument("--task", choices=task_names())
-    s.add_argument("--protocol")
+    s.help_later(s.add_argument("--dataset", required=True, metavar="NAME"), _dataset_help)
+    s.add_argument("--data-dir", type=Path, metavar="DIR", help="the dataset's folder (needed for real datasets)")
+    s.add_argument("--task", choices=task_names(), help="only this task (default: every task the dataset supports)")
+    s.add_argument("--protocol", help="only this protocol (default: every standard protocol)")
     _add_freeze_choices(s)
-    s.add_argument("--splits-dir", type=Path)
+    s.add_argument("--splits-dir", type=Path, metavar="DIR", help="where to write them (default ./splits)")
     s = ssub.add_parser(
         "verify",
         help="check split files: content sha256 and leaks, and when the data is available "
@@ -311,7 +389,7 @@ def _add_data_commands(sub) -> None:
     )
     s.add_argument("--dataset", action="append", help="dataset(s) to verify (default: all under splits/)")
     s.add_argument("--data-dir", type=Path, help="data directory (for a single --dataset)")
-    s.add_argument("--splits-dir", type=Path)
+    s.add_argument("--splits-dir", type=Path, metavar="DIR", help="the split files (default ./splits)")
 
 
 def _add_freeze_choices(s: argparse.ArgumentParser) -> None:
@@ -384,9 +462,37 @@ def _add_run_commands(sub) -> None:
     _add_task_args(p)
 
 
+def _add_export_parser(rsub) -> None:
+    """``results export``: the tables it writes are documented here, for `--help`."""
+    r = rsub.add_parser(
+        "export",
+        help="per-patient metrics and summaries as CSV or JSON, with each run's settings and provenance",
+        description="Write stored results as a complete record of each run. CSV is tidy (long): with "
+        "--what patients, one row per run, patient and metric (columns patient, metric, value); with "
+        "--what summary, one row per run and metric (columns metric, mean, std, ci_low, ci_high, n). Every "
+        "row carries the run's settings (method, dataset, task, protocol, budget, seed, synthetic, status, "
+        "isolation, split hash, ...), its task parameters as task_params.* columns and its provenance "
+        "(versions, parameter count, weights source, efficiency, hardware, timings) as provenance.* "
+        "columns; pandas.read_csv and R's read.csv read it as is, empty cells are missing values. JSON "
+        "nests all of it per run, with the folds and each fold's isolation.",
+        epilog="example: seizure-bench results export --what summary --out summary.csv",
+    )
+    r.add_argument("--run", help="run id (or unique prefix, or reported name); default all")
+    r.add_argument("--format", choices=["csv", "json"], default="csv", help="csv (default) or json")
+    r.add_argument(
+        "--what",
+        choices=["patients", "summary"],
+        help="CSV table: patients (default; one row per run, patient and metric) or summary "
+        "(one row per run and metric with mean, std and 95%% CI); JSON always holds both",
+    )
+    r.add_argument("--out", type=Path, help="file to write (default stdout)")
+
+
 def _add_result_commands(sub) -> None:
     """``results``, ``report``, ``import-reported``, ``import-bundled``, ``compare`` and ``check-adapter``."""
+    from benchmark.adapters import BUDGETS
     from benchmark.protocols import DEFAULT_PROTOCOL
+    from benchmark.tasks import task_names
 
     p = sub.add_parser("results", help="list or export stored results")
     rsub = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
@@ -398,13 +504,12 @@ def _add_result_commands(sub) -> None:
         help="only runs with this status: complete, partial, failed, interrupted, running "
         "or reported (as shown: a running run whose process is gone is interrupted)",
     )
-    r = rsub.add_parser("export", help="per-patient metrics and summaries as CSV or JSON")
-    r.add_argument("--run", help="run id (or unique prefix, or reported name); default all")
-    r.add_argument("--format", choices=["csv", "json"], default="csv")
-    r.add_argument("--out", type=Path, help="file to write (default stdout)")
+    _add_export_parser(rsub)
 
     p = sub.add_parser("report", help="build the static HTML site (leaderboards, run pages)")
-    p.add_argument("--out", type=Path, default=Path("reports/site"))
+    p.add_argument(
+        "--out", type=Path, default=Path("reports/site"), metavar="DIR", help="site folder (default reports/site)"
+    )
     p.add_argument(
         "--no-bundled",
         action="store_true",
@@ -412,22 +517,29 @@ def _add_result_commands(sub) -> None:
     )
 
     p = sub.add_parser("import-reported", help="load a paper's per-patient table as a 'reported' result set")
-    p.add_argument("file", type=Path)
-    p.add_argument("--name", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--task", required=True)
-    p.add_argument("--protocol", default=DEFAULT_PROTOCOL)
-    p.add_argument("--citation", default="")
+    p.add_argument("file", type=Path, help="CSV with a 'patient' column and one column per metric")
+    p.add_argument("--name", required=True, help="name of the result set on the boards, e.g. 'Lee2024 Table 2'")
+    p.help_later(p.add_argument("--dataset", required=True, metavar="NAME"), _dataset_help)
+    p.add_argument("--task", required=True, choices=task_names(), metavar="TASK", help=", ".join(task_names()))
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL, help=f"protocol the paper used (default {DEFAULT_PROTOCOL})")
+    p.add_argument("--citation", default="", help="reference shown with the set on the boards")
     p.add_argument("--source", default="", help="where in the paper (e.g. 'Table 3')")
     _add_task_args(p)
 
     p = sub.add_parser("import-bundled", help="load every reported result set shipped in reports/reported/")
 
-    p = sub.add_parser("compare", help="paired t-test and Wilcoxon test between two result sets")
-    p.add_argument("a")
-    p.add_argument("b")
-    p.add_argument("--metric", default="accuracy")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "compare",
+        help="paired t-test and Wilcoxon test between two result sets",
+        description="Compare two result sets patient by patient on the patients they share: a paired t-test "
+        "and a Wilcoxon signed-rank test of one metric.",
+        epilog='example: seizure-bench compare eegnet-chbmit-synthetic "Lee2024 Table 2 (SOP 10)" --metric accuracy',
+    )
+    ref = "a run id, a unique prefix of one, or a reported set's name (`seizure-bench results list` shows them)"
+    p.add_argument("a", help=f"first result set: {ref}")
+    p.add_argument("b", help="second result set, given as A")
+    p.help_later(p.add_argument("--metric", default="accuracy"), _metric_help)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument(
         "--force",
         action="store_true",
@@ -436,11 +548,15 @@ def _add_result_commands(sub) -> None:
     )
 
     p = sub.add_parser("check-adapter", help="run the adapter conformance suite on a tiny dataset")
-    p.add_argument("name")
-    p.add_argument("--budget", default="smoke")
+    p.help_later(p.add_argument("name"), _method_help)
+    p.add_argument(
+        "--budget", default="smoke", choices=BUDGETS, help="budget whose settings are checked (default smoke)"
+    )
 
 
 def _add_reproduce_parser(sub) -> None:
+    from benchmark.adapters import BUDGETS
+
     p = sub.add_parser(
         "reproduce",
         help="run a paper's whole grid (methods x settings) and load its reported tables",
@@ -459,9 +575,14 @@ def _add_reproduce_parser(sub) -> None:
         help="dataset of the runs; for recipes whose rows are datasets, selects their rows "
         "(a synthetic dataset selects the rows of the dataset it stands in for)",
     )
-    p.add_argument("--data-dir", type=Path)
-    p.add_argument("--budget", default="smoke", help="smoke (minutes on CPU per run, default) or paper")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="the dataset's folder (needed for real datasets)")
+    p.add_argument(
+        "--budget",
+        default="smoke",
+        choices=BUDGETS,
+        help="smoke (minutes on CPU per run, default) or paper (the paper's settings)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of every run of the grid (default 0)")
     p.add_argument("--methods", metavar="M1,M2", help="comma-separated subset of the recipe's methods")
     p.add_argument(
         "--rows",
@@ -491,10 +612,17 @@ def _add_reproduce_parser(sub) -> None:
         help="override a hyper-parameter (JSON value) of every method of the grid that has it, or of "
         "METHOD only, e.g. --set backbone_weights=PATH (paper budgets of video methods need one)",
     )
-    p.add_argument("--splits-dir", type=Path)
+    p.add_argument("--splits-dir", type=Path, metavar="DIR", help="frozen split files, as for run")
     _add_execution_args(
         p, fail_fast="stop at the first failed fold, and the grid at the first run that is not complete"
     )
+
+
+def _metric_help() -> str:
+    from benchmark.metrics import METRICS, MULTICLASS_METRICS, VIDEO_METRICS
+
+    names = dict.fromkeys((*METRICS, *MULTICLASS_METRICS, *VIDEO_METRICS))
+    return f"metric compared per patient (default accuracy): {', '.join(names)}"
 
 
 def _recipe_names() -> list[str]:
@@ -716,7 +844,7 @@ def cmd_plan(args) -> int:
     from benchmark.runner import RunConfig
 
     cfg = RunConfig(
-        method=args.method,
+        method=_registered_name(args.method),
         dataset=args.dataset,
         task=args.task,
         protocol=args.protocol,
@@ -737,19 +865,27 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def _registered_name(method: str) -> str:
+    """A method name as registered (``EEGNet`` -> ``eegnet``), so the run id and the boards use one spelling."""
+    from benchmark.adapters import REGISTRY
+
+    return REGISTRY.resolve_name(method)
+
+
 def _fold_timeout(seconds: float | None) -> float | None:
     if seconds is not None and not 0 < seconds < float("inf"):
         raise BenchmarkError(f"--fold-timeout must be a positive, finite number of seconds, got {seconds:g}.")
     return seconds
 
 
-def cmd_run(args) -> int:
+def run_config(args):
+    """The ``RunConfig`` of the run that ``args`` of `run` describe; :func:`benchmark.api.evaluate` builds
+    its run here too, so the API runs what the command runs, with the same run id."""
     from benchmark.events import PostProcessing
-    from benchmark.runner import RunConfig, Runner
+    from benchmark.runner import RunConfig
 
-    overrides = _overrides(args.set)
-    cfg = RunConfig(
-        method=args.method,
+    return RunConfig(
+        method=_registered_name(args.method),
         dataset=args.dataset,
         task=args.task,
         protocol=args.protocol,
@@ -758,7 +894,7 @@ def cmd_run(args) -> int:
         data_dir=args.data_dir,
         task_params=_task_params(args),
         window=_window(args),
-        method_overrides=overrides,
+        method_overrides=_overrides(args.set),
         valid_fraction=args.valid_fraction,
         store_path=args.store,
         splits_dir=args.splits_dir or _default_splits(),
@@ -776,6 +912,12 @@ def cmd_run(args) -> int:
             threshold=args.event_threshold, smooth_windows=args.event_smooth, min_duration_s=args.event_min_duration
         ),
     )
+
+
+def cmd_run(args) -> int:
+    from benchmark.runner import Runner
+
+    cfg = run_config(args)
     rec = Runner(cfg).run()
     _print_run_summary(args.store, rec)
     statuses = [rec.status]
@@ -786,7 +928,7 @@ def cmd_run(args) -> int:
 
         # Same data, task settings, protocol, budget and seed: the baselines land on the method's board.
         for name in compatible_baselines(args.task):
-            if name != args.method:
+            if name != cfg.method:
                 base = Runner(dataclasses.replace(cfg, method=name, method_overrides={})).run()
                 _print_run_summary(args.store, base)
                 statuses.append(base.status)
@@ -844,13 +986,21 @@ ISOLATION_MEANING = {
 def cmd_results(args) -> int:
     from benchmark.export import export_results, list_results
 
+    try:
+        _existing_store(args)
+    except StoreError as exc:
+        if args.results_command != "list":
+            raise
+        # Nothing stored yet is no error for a listing, but the user must see where it looked.
+        print(f"seizure-bench: {exc}", file=sys.stderr)
+        return 0
     if args.results_command == "list":
         _table(
             ["run", "kind", "method", "dataset", "task", "protocol", "status", "isolation", "synthetic"],
             list_results(args.store, method=args.method, dataset=args.dataset, status=args.status),
         )
         return 0
-    text = export_results(args.store, run=args.run, fmt=args.format)
+    text = export_results(args.store, run=args.run, fmt=args.format, what=args.what)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
@@ -864,7 +1014,9 @@ def cmd_report(args) -> int:
     from benchmark.report import build_report
     from benchmark.store import ResultStore
 
-    store = ResultStore(args.store)
+    # With the bundled papers' result sets the report writes them into the store (made if need be);
+    # with --no-bundled it only reads one.
+    store = ResultStore(_existing_store(args) if args.no_bundled else args.store)
     # An unusable output folder must fail before the store is touched.
     if args.out.exists() and not args.out.is_dir():
         raise BenchmarkError(f"report output {args.out} is a file; pass --out a folder path.")
@@ -922,7 +1074,7 @@ def cmd_compare(args) -> int:
     from benchmark.compare import compare
     from benchmark.store import ResultStore
 
-    res = compare(ResultStore(args.store), args.a, args.b, args.metric, force=args.force)
+    res = compare(ResultStore(_existing_store(args)), args.a, args.b, args.metric, force=args.force)
     if args.json:
         print(json.dumps(res, indent=1, default=_json_default))
         return 0
@@ -947,7 +1099,7 @@ def _json_default(o):
 def cmd_check_adapter(args) -> int:
     from benchmark.conformance import check_adapter
 
-    results = check_adapter(args.name, budget=args.budget)
+    results = check_adapter(_registered_name(args.name), budget=args.budget)
     for r in results:
         print(f"{'PASS' if r.ok else 'FAIL'}  {r.name}" + (f"  ({r.detail})" if r.detail else ""))
     failed = [r for r in results if not r.ok]
@@ -956,14 +1108,12 @@ def cmd_check_adapter(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from benchmark.adapters import BUDGETS
+    from benchmark.adapters import REGISTRY
     from benchmark.recipes import get_recipe, missing_weights, run_grid, with_overrides
     from benchmark.weights import MissingWeightsError
 
     recipe = get_recipe(args.recipe)
-    if args.budget not in BUDGETS:
-        raise BenchmarkError(f"unknown budget '{args.budget}'; choose one of {', '.join(BUDGETS)}.")
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    methods = [REGISTRY.resolve_name(m.strip()) for m in args.methods.split(",") if m.strip()] if args.methods else None
     if args.rows and args.sop:
         raise BenchmarkError("give --rows or --sop, not both.")
     rows = recipe.rows_with("sop_minutes", args.sop) if args.sop else args.rows
@@ -1089,6 +1239,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.store is None:
         args.store = _default_store()
+        # Said when a read-only command finds no store: where the path came from.
+        env = "SEIZURE_BENCH_STORE" in os.environ
+        args.store_from = "from $SEIZURE_BENCH_STORE" if env else "the default, relative to the current folder"
     stop = {}
 
     def on_sigterm(signum, frame):

@@ -219,11 +219,39 @@ def test_subcommand_help(path, capsys):
 
 
 # -- unknown names --------------------------------------------------------------------------------
-def test_unknown_method_suggests_close_name(sb, tiny):
-    sb.fails(
+def test_unknown_method_suggests_close_name_and_lists_the_valid_ones(sb, tiny):
+    from benchmark.adapters import REGISTRY
+
+    line = sb.fails(
         *sb.run_args(tiny, "--method", "chanse"),
-        expect=("unknown method 'chanse'", "Did you mean 'chance'?", "seizure-bench list methods"),
+        expect=("unknown method 'chanse'", "Did you mean 'chance'?", "seizure-bench list methods", "Known: "),
     )
+    assert all(name in line for name in REGISTRY.in_tree_names())
+
+
+def test_method_names_match_ignoring_case_where_unambiguous():
+    from benchmark.adapters import REGISTRY, MethodMeta, Registry
+    from benchmark.errors import UnknownNameError
+
+    assert REGISTRY.resolve_name("EEGNet") == "eegnet" and REGISTRY.get("EEGNet") is REGISTRY.get("eegnet")
+    assert REGISTRY.has("CHANCE") and REGISTRY.meta("Chance").name == "chance"
+    args = cli.build_parser().parse_args(["run", "--method", "EEGNet", "--dataset", "chbmit-synthetic"])
+    args.store = Path("unused.sqlite")
+    assert cli.run_config(args).method == "eegnet"  # one spelling in the run id and on the boards
+
+    def meta(name: str) -> MethodMeta:
+        return MethodMeta(name, "eeg", ("detection",), "raw", {"smoke": {}, "paper": {}})
+
+    reg = Registry()
+    reg._load_builtin = lambda: None  # only what the test declares
+    reg._entry_points = {}
+    reg.declare(meta("demo"), "json", "Demo")
+    reg.declare(meta("Demo"), "json", "Demo2")
+    reg.declare(meta("solo_Net"), "json", "Solo")
+    assert reg.resolve_name("SOLO_net") == "solo_Net"
+    assert reg.resolve_name("demo") == "demo" and reg.resolve_name("DEMO") == "DEMO"  # two match: none chosen
+    with pytest.raises(UnknownNameError, match="unknown method 'DEMO'.*Known: Demo, demo, solo_Net"):
+        reg.get("DEMO")
 
 
 def test_unknown_dataset(sb, tiny):
@@ -282,24 +310,25 @@ def test_video_options_outside_video_classification(sb, tiny):
     )
 
 
-def test_unknown_protocol(sb, tiny):
-    sb.fails(
-        *sb.run_args(tiny, "--method", "chance", "--protocol", "losso"),
-        expect=("unknown protocol 'losso'", "Did you mean 'loso'?", "kfold5-random"),
-    )
+@pytest.mark.parametrize(
+    "option, value, expect",
+    [
+        ("--protocol", "losso", ("--protocol: invalid value 'losso'", "(did you mean 'loso'?)", "kfold5-random")),
+        ("--task", "predicton", ("--task: invalid value 'predicton'", "(did you mean 'prediction'?)", "detection")),
+        ("--budget", "smok", ("--budget: invalid value 'smok'", "(did you mean 'smoke'?)", "smoke, paper")),
+        ("--budget", "full", ("--budget: invalid value 'full'", "choose one of: smoke, paper")),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "plan"])
+def test_unknown_task_protocol_or_budget_names_the_choices(capsys, command, option, value, expect):
+    line = _usage_error(capsys, command, "--method", "chance", "--dataset", "chbmit-synthetic", option, value)
+    for fragment in (*expect, f"see `seizure-bench {command} --help`"):
+        assert fragment in line, f"{fragment!r} not in {line!r}"
 
 
-def test_unknown_task(sb, tiny):
-    sb.fails(
-        *sb.run_args(tiny, "--method", "chance", "--task", "predicton"),
-        expect=("unknown task 'predicton'", "Did you mean 'prediction'?"),
-    )
-
-
-def test_unknown_budget(sb, tiny):
-    sb.fails(
-        *sb.run_args(tiny, "--method", "chance", "--budget", "full"), expect=("no budget 'full'", "'smoke'", "'paper'")
-    )
+def test_reproduce_and_check_adapter_refuse_an_unknown_budget_with_a_suggestion(capsys):
+    for argv in (("reproduce", "lee2024", "--budget", "papr"), ("check-adapter", "chance", "--budget", "papr")):
+        assert "(did you mean 'paper'?)" in _usage_error(capsys, *argv)
 
 
 def test_malformed_set(sb, tiny):
@@ -676,12 +705,14 @@ def test_item11_every_subcommand_refuses_an_unknown_option_in_one_line(capsys):
 
 def test_item11_global_options_work_before_and_after_the_subcommand(tmp_path, capsys):
     before, after = tmp_path / "before.sqlite", tmp_path / "after.sqlite"
+    ResultStore(before).close()
+    capsys.readouterr()
     assert cli.main(["results", "list", "--store", str(after), "-v"]) == 0
-    assert after.exists()
-    after.unlink()
+    assert str(after) in capsys.readouterr().err  # looked for there
     # After the subcommand overrides before it.
     assert cli.main(["--store", str(before), "results", "list", "--store", str(after)]) == 0
-    assert after.exists() and not before.exists()
+    assert f"no results store at {after} (from --store)" in capsys.readouterr().err
+    assert not after.exists()
     args = cli.build_parser().parse_args(["--store", str(before), "-v", "data", "describe", "x", "-vv"])
     assert args.store == before and args.verbose == 2
     args = cli.build_parser().parse_args(["--store", str(before), "list", "methods"])
@@ -782,3 +813,30 @@ def test_item11_reproduce_takes_the_execution_options_of_run(monkeypatch, capsys
     capsys.readouterr()
     rc = cli.main(["reproduce", "lee2024", "--dataset", "chbmit-synthetic", "--fold-timeout", "0"])
     assert "--fold-timeout must be a positive" in assert_one_error_line(rc, capsys.readouterr().err)
+
+
+# -- read-only commands and a missing store -------------------------------------------------------
+@pytest.mark.parametrize(
+    "argv",
+    [("results", "export"), ("compare", "a", "b"), ("report", "--no-bundled")],
+    ids=" ".join,
+)
+def test_read_only_command_refuses_a_missing_store_and_creates_none(tmp_path, monkeypatch, capsys, argv):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEIZURE_BENCH_STORE", raising=False)
+    rc = cli.main(list(argv))
+    line = assert_one_error_line(rc, capsys.readouterr().err)
+    default = tmp_path / "results" / "results.sqlite"
+    assert f"no results store at {default} (the default, relative to the current folder)" in line
+    assert "--store PATH or SEIZURE_BENCH_STORE=PATH" in line
+    assert list(tmp_path.iterdir()) == [], "a read-only command created files"
+
+
+def test_results_list_without_a_store_says_where_it_looked_and_creates_none(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEIZURE_BENCH_STORE", "elsewhere/r.sqlite")
+    assert cli.main(["results", "list"]) == 0  # nothing stored is no error for a listing
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert f"no results store at {tmp_path / 'elsewhere' / 'r.sqlite'} (from $SEIZURE_BENCH_STORE)" in err
+    assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -98,14 +99,32 @@ def test_splits_freeze_then_verify(tiny_synthetic, tmp_path, capsys):
 def test_results_export_csv_and_json(chance_store, capsys):
     assert cli.main(["--store", str(chance_store), "results", "export", "--format", "csv"]) == 0
     df = pd.read_csv(io.StringIO(capsys.readouterr().out))
-    assert set(df.loc[df["level"] == "patient", "patient"]) == {"chb01", "chb02"}
-    assert {"mean", "std", "ci_low", "ci_high"} <= set(df["level"])
-    assert df["synthetic"].all() and "sensitivity" in df.columns
+    assert set(df["patient"]) == {"chb01", "chb02"} and "sensitivity" in set(df["metric"])
+    assert df["synthetic"].all() and df["value"].dtype == float
+    assert cli.main(["--store", str(chance_store), "results", "export", "--format", "csv", "--what", "summary"]) == 0
+    summary = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("metric")
+    assert summary.loc["accuracy", "mean"] == pytest.approx(df.loc[df["metric"] == "accuracy", "value"].mean())
     assert cli.main(["--store", str(chance_store), "results", "export", "--format", "json"]) == 0
     runs = json.loads(capsys.readouterr().out)
     assert runs[0]["synthetic"] is True and set(runs[0]["per_patient"]) == {"chb01", "chb02"}
     per_patient = [v["accuracy"] for v in runs[0]["per_patient"].values()]
     assert runs[0]["summary"]["accuracy"]["mean"] == pytest.approx(sum(per_patient) / len(per_patient))
+
+
+def test_item13_export_of_a_real_run_carries_its_provenance(chance_store, capsys):
+    from benchmark.store import ResultStore
+
+    rec = ResultStore(chance_store).list_runs(kind="run")[0]
+    assert cli.main(["--store", str(chance_store), "results", "export", "--run", rec.run_id, "--format", "json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["provenance"] == rec.provenance and run["method_version"] == rec.method_version
+    assert run["provenance"]["versions"]["numpy"] and run["provenance"]["weights_source"]
+    assert cli.main(["--store", str(chance_store), "results", "export", "--run", rec.run_id]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert set(df["provenance.versions.numpy"]) == {rec.provenance["versions"]["numpy"]}
+    assert set(df["provenance.weights_source"]) == {rec.provenance["weights_source"]}
+    assert set(df["task_params.sop_minutes"]) == {rec.task_params["sop_minutes"]}
+    assert set(df["split_hash"]) == {rec.split_hash} and set(df["seed"]) == {rec.seed}
 
 
 def test_compare_json_has_the_paired_statistics(chance_store, tmp_path, capsys):
@@ -233,3 +252,58 @@ def test_item03_run_summary_says_isolated_or_trusted(chance_store, tmp_path, cap
     _stale_and_isolated(store)
     cli._print_run_summary(store, ResultStore(store).get_run("run-isolated"))
     assert "isolation: isolated" in capsys.readouterr().out
+
+
+# -- help -------------------------------------------------------------------------------------------
+def test_every_option_of_every_subcommand_has_help():
+    import argparse
+
+    for parser in cli._subparsers(cli.build_parser()):
+        parser.format_help()  # help read from the registries is made here
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help, f"{parser.prog} {'/'.join(action.option_strings) or action.dest} has no help"
+
+
+def test_run_help_lists_the_choices_without_importing_torch():
+    import subprocess
+    import sys
+
+    from benchmark.adapters import REGISTRY
+    from benchmark.datasets import DATASETS
+    from benchmark.protocols import all_protocols
+    from benchmark.tasks import task_names
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from benchmark.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    main(['run', '--help'])\n"
+        "print(' '.join(out.getvalue().split()))\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    text, torch_loaded = done.stdout.strip().splitlines()
+    assert torch_loaded == "False"
+    options = re.split(r" (?=--[a-z])", text.partition(" options: ")[2])
+    help_of = {o.split()[0]: o for o in options}
+    # The formatter may break a long name at a hyphen: compare without the spaces it adds.
+    assert all(n in help_of["--method"].replace(" ", "") for n in REGISTRY.in_tree_names())
+    assert all(n in help_of["--dataset"].replace(" ", "") for n in DATASETS)
+    assert all(n in help_of["--task"] for n in task_names())
+    assert all(p.name in help_of["--protocol"] for p in all_protocols())
+    assert "smoke" in help_of["--budget"] and "paper" in help_of["--budget"]
+    for option in ("--seed", "--data-dir", "--no-progress", "--splits-dir", "--cache-dir"):
+        assert len(help_of[option].split()) > 3, f"{option} has no help text"
+
+
+def test_compare_help_documents_its_arguments(capsys):
+    from benchmark.metrics import METRICS
+
+    with pytest.raises(SystemExit):
+        cli.main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "first result set: a run id, a unique prefix of one, or a reported set's name" in text
+    assert "second result set" in text and "machine-readable output" in text
+    assert all(m in text for m in METRICS)

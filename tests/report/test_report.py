@@ -629,6 +629,7 @@ def test_report_command_adds_bundled_reported_sets_once(tmp_path, capsys):
     assert "added" not in capsys.readouterr().out
     with ResultStore(store_path) as store:
         assert {r.run_id: r.finished_at for r in store.list_runs()} == first  # untouched, not re-dated
+    ResultStore(tmp_path / "bare.sqlite").close()  # --no-bundled only reads: the store must exist
     assert cli.main(["--store", str(tmp_path / "bare.sqlite"), "report", "--no-bundled", "--out", str(out)]) == 0
     with ResultStore(tmp_path / "bare.sqlite") as store:
         assert store.list_runs() == []
