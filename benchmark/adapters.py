@@ -233,8 +233,16 @@ class Registry:
         self._entry_points: dict[str, metadata.EntryPoint] | None = None
         self._loaded_entry_points = False
 
+    def _refuse_case_variant(self, name: str) -> None:
+        # Names are matched ignoring case on the command line: two that differ only in case would
+        # let one take over the other's name.
+        taken = [k for k in (*self._methods, *self._declared) if k != name and k.casefold() == name.casefold()]
+        if taken:
+            raise ValueError(f"method name '{name}' differs from the registered '{taken[0]}' only in case")
+
     def add(self, cls: type[MethodAdapter], origin: str = "in-tree") -> type[MethodAdapter]:
         name = cls.meta.name
+        self._refuse_case_variant(name)
         if name in self._methods and self._methods[name] is not cls:
             raise ValueError(f"method name '{name}' registered twice")
         declared = self._declared.get(name)
@@ -251,6 +259,7 @@ class Registry:
         imports it, and its ``@register`` class ``qualname`` must carry this very ``meta``.
         ``plan_notes(params, window_s, stride_s)``, when the method has notes for ``plan``, is what
         its class's ``plan_notes`` returns, readable without the module."""
+        self._refuse_case_variant(meta.name)
         known = self._declared.get(meta.name)
         entry = DeclaredMethod(module, qualname, meta, plan_notes)
         if (known is not None and known != entry) or meta.name in self._methods:
@@ -280,10 +289,13 @@ class Registry:
         name equal to it ignoring case (``EEGNet`` -> ``eegnet``); ``name`` unchanged when no name or
         several names match (then :meth:`get` says it is unknown). Loads no plug-in."""
         self._load_builtin()
-        if name in self._methods or name in self._declared or name in self.entry_points():
-            return name
         same = [k for k in self.known_names() if k.casefold() == name.casefold()]
-        return same[0] if len(same) == 1 else name
+        if len(same) > 1:  # e.g. an installed plug-in named like an in-tree method but for case
+            raise UnknownNameError(
+                f"methods {' and '.join(repr(k) for k in same)} differ only in case, so neither name is safe to "
+                "use; uninstall or rename the plug-in."
+            )
+        return same[0] if same else name
 
     def meta(self, name: str) -> MethodMeta:
         """The ``MethodMeta`` of ``name``; a declared in-tree method's module is not imported."""

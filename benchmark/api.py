@@ -20,8 +20,7 @@ from benchmark.adapters import REGISTRY, MethodAdapter
 from benchmark.compare import compare as _compare_two
 from benchmark.compare import compare_many as _compare_many
 from benchmark.errors import BenchmarkError, StoreError, UnknownNameError, did_you_mean
-from benchmark.report.leaderboard import on_synthetic_data
-from benchmark.store import ResultStore, RunRecord
+from benchmark.store import ResultStore, RunRecord, effective_status, on_synthetic_data
 
 __all__ = ["compare", "evaluate", "load_index", "load_results"]
 
@@ -154,6 +153,7 @@ def _rows(store: ResultStore, runs: list[RunRecord]) -> pd.DataFrame:
             continue
         table = table.rename_axis("patient").reset_index()
         facts = {c: getattr(rec, c) for c in RUN_COLUMNS if c != "synthetic"}
+        facts["status"] = effective_status(rec)  # as the boards show it (a dead "running" run is interrupted)
         facts["method"] = rec.label  # a reported set by the name the boards show
         facts["synthetic"] = on_synthetic_data(rec)
         for i, (column, value) in enumerate(facts.items()):

@@ -15,9 +15,9 @@ import pandas as pd
 
 from benchmark.errors import DataError, StoreError, did_you_mean
 from benchmark.metrics import LOWER_IS_BETTER, METRICS
-from benchmark.report.leaderboard import differences, on_synthetic_data
+from benchmark.report.leaderboard import differences
 from benchmark.stats import holm, paired_tests
-from benchmark.store import ResultStore, RunRecord
+from benchmark.store import ResultStore, RunRecord, on_synthetic_data
 
 log = logging.getLogger(__name__)
 

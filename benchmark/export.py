@@ -11,7 +11,7 @@ import numpy as np
 
 from benchmark.errors import BenchmarkError, DataError, did_you_mean
 from benchmark.metrics import SUMMARY_COLUMNS
-from benchmark.store import RUN_STATUSES, ResultStore, effective_status, run_isolation
+from benchmark.store import RUN_STATUSES, ResultStore, effective_status, on_synthetic_data, run_isolation
 
 ID_COLUMNS = ["run_id", "kind", "method", "dataset", "task", "protocol", "budget", "seed", "synthetic"]
 # The first columns of every CSV row: who ran what, on what, and how it is shown.
@@ -21,6 +21,20 @@ LEAD_COLUMNS = [*ID_COLUMNS[:3], "display_name", *ID_COLUMNS[3:], "status", "iso
 def _shown(r) -> dict:
     """Status and isolation as the board shows them (one rule each: effective_status, run_isolation)."""
     return {"status": effective_status(r), "isolation": run_isolation(r)}
+
+
+def _ids(r, columns) -> dict:
+    """``columns`` of a run, ``synthetic`` as the boards say it (:func:`on_synthetic_data`)."""
+    out = {c: getattr(r, c) for c in columns}
+    if "synthetic" in out:
+        out["synthetic"] = on_synthetic_data(r)
+    return out
+
+
+def _provenance(r) -> dict:
+    # The process that ran it (host, pid, start) serves resuming on this machine; it is no
+    # result's provenance and would name the machine in a shared file.
+    return {k: v for k, v in (r.provenance or {}).items() if k != "process"}
 
 
 def list_results(
@@ -53,7 +67,7 @@ def list_results(
                 r.protocol,
                 shown["status"],
                 shown["isolation"] or "-",
-                "SYNTHETIC" if r.synthetic else "",
+                "SYNTHETIC" if on_synthetic_data(r) else "",
             )
         )
     return rows
@@ -117,7 +131,7 @@ def _json_record(store: ResultStore, r) -> dict:
     sm = store.summary(r.run_id)
     return _nan_to_none(
         {
-            **{c: getattr(r, c) for c in ID_COLUMNS},
+            **_ids(r, ID_COLUMNS),
             "display_name": r.display_name,
             "task_params": r.task_params,
             **_shown(r),
@@ -138,17 +152,17 @@ def _json_record(store: ResultStore, r) -> dict:
             ],
             **{c: getattr(r, c) for c in RUN_FIELDS},
             "method_config": r.method_config,
-            "provenance": r.provenance,
+            "provenance": _provenance(r),
         }
     )
 
 
 def _run_columns(r) -> tuple[dict, dict]:
     """A run's lead columns (identity, status, isolation) and its flattened settings and provenance."""
-    lead = {**{c: getattr(r, c) for c in LEAD_COLUMNS[:-2]}, **_shown(r)}
+    lead = {**_ids(r, LEAD_COLUMNS[:-2]), **_shown(r)}
     rest = {c: getattr(r, c) for c in RUN_FIELDS}
     for group in FLATTENED:
-        rest.update(_flatten(group, getattr(r, group) or {}))
+        rest.update(_flatten(group, _provenance(r) if group == "provenance" else getattr(r, group) or {}))
     return lead, rest
 
 

@@ -251,6 +251,18 @@ def effective_status(rec: RunRecord, now: datetime | None = None) -> str:
     return "interrupted" if age > STALE_RUNNING_S else "running"
 
 
+def on_synthetic_data(run) -> bool:
+    """Whether a result set is on synthetic data: flagged so (a run on a folder holding
+    ``SYNTHETIC.json``), or stated on a dataset that is synthetic by definition (a table
+    imported as results on ``chbmit-synthetic`` is about synthetic recordings too)."""
+    if run.synthetic:
+        return True
+    from benchmark.datasets import DATASETS
+
+    spec = DATASETS.get(run.dataset)
+    return bool(spec is not None and spec.synthetic)
+
+
 def run_isolation(run) -> str:
     """How a result set's adapter ran, as every board, the report and the CLI show it:
     ``"isolated"`` (every fold sandboxed), ``"trusted"`` (in-process, or a run resumed across

@@ -168,3 +168,34 @@ def test_item19_help_documents_the_tables_the_export_knows(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "{" + ",".join(EXPORT_TABLES) + "}" in out.replace(" ", "")
     assert "one row per run, patient and metric" in out and "provenance.*" in out and "task_params.*" in out
+
+
+def test_export_names_no_machine_and_labels_sets_on_synthetic_datasets(tmp_path):
+    path = tmp_path / "r.sqlite"
+    with ResultStore(path) as s:
+        process = {"host": "lab-node-7", "pid": 4242, "started": "2026-01-01T00:00:00"}
+        s.create_run(
+            RunRecord(
+                "run-p",
+                "run",
+                "chance",
+                "chbmit-synthetic",
+                "detection",
+                "loso",
+                synthetic=True,
+                status="complete",
+                provenance={"isolation": "trusted", "process": process},
+            )
+        )
+        s.save_patient_metrics("run-p", pd.DataFrame({"accuracy": [0.5]}, index=pd.Index(["chb01"], name="patient")))
+        # A paper's table stated on the synthetic dataset: not flagged itself, synthetic by its dataset.
+        s.create_run(RunRecord("paper-set", "reported", "chance", "chbmit-synthetic", "detection", "loso"))
+        s.save_patient_metrics(
+            "paper-set", pd.DataFrame({"accuracy": [0.6]}, index=pd.Index(["chb01"], name="patient"))
+        )
+    for fmt in ("json", "csv"):
+        text = export_results(path, fmt=fmt)
+        assert "lab-node-7" not in text and "4242" not in text  # the process that ran it is no provenance
+    runs = {r["run_id"]: r for r in json.loads(export_results(path, fmt="json"))}
+    assert runs["paper-set"]["synthetic"] is True
+    assert set(_csv(path)["synthetic"]) == {True}

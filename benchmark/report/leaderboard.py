@@ -28,7 +28,7 @@ import pandas as pd
 from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, VIDEO_METRICS, summarize
 from benchmark.protocols import all_protocols
 from benchmark.stats import holm, paired_tests
-from benchmark.store import run_isolation
+from benchmark.store import on_synthetic_data, run_isolation
 from benchmark.tasks import find_task
 from benchmark.weights import budget_label
 
@@ -559,18 +559,6 @@ def group_key(run) -> tuple[str, str, str, str, str]:
     """Runs sharing this key belong to the same leaderboard (see :func:`differences`)."""
     params = json.dumps(run.task_params or {}, sort_keys=True, default=str)
     return (run.dataset, run.task, run.protocol, params, "synthetic" if on_synthetic_data(run) else "real")
-
-
-def on_synthetic_data(run) -> bool:
-    """Whether a result set is on synthetic data: flagged so (a run on a folder holding
-    ``SYNTHETIC.json``), or stated on a dataset that is synthetic by definition (a table
-    imported as results on ``chbmit-synthetic`` is about synthetic recordings too)."""
-    if run.synthetic:
-        return True
-    from benchmark.datasets import DATASETS
-
-    spec = DATASETS.get(run.dataset)
-    return bool(spec is not None and spec.synthetic)
 
 
 _NOT_STATED = object()
