@@ -301,7 +301,7 @@ class WindowStore:
             raise IndexError(f"window index out of range for {len(self)} windows")
         if self.kind == "rows":
             order = np.argsort(rows, kind="stable")  # sorted rows read a memmap sequentially
-            out[dest[order]] = _scaled(np.asarray(self.X[rows[order]]))
+            out[dest[order]] = scaled(np.asarray(self.X[rows[order]]))
             return
         length = int(self.layout["units_per_window"])
         first = self.index[rows, 0].tolist()
@@ -366,7 +366,7 @@ class _Decoder:
         return out
 
 
-def _scaled(block: np.ndarray) -> np.ndarray:
+def scaled(block: np.ndarray) -> np.ndarray:
     """Stored rows as float32; video clips, cached as uint8 pixels, scaled to [0, 1]."""
     if block.dtype == np.uint8:
         return block.astype(np.float32) * np.float32(1.0 / 255.0)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from benchmark.window_store import scaled
+
 
 @dataclass
 class WindowSet:
@@ -78,7 +80,7 @@ class WindowSet:
         """
         refs = self.refs[idx]
         if refs.ndim == 1:
-            return self._scaled(np.asarray(self.sources[refs[0]][refs[1]]))
+            return scaled(np.asarray(self.sources[refs[0]][refs[1]]))
         out = np.empty((len(refs), *self.window_shape), dtype=np.float32)
         for s in np.unique(refs[:, 0]):
             mask = refs[:, 0] == s
@@ -89,16 +91,10 @@ class WindowSet:
                 continue
             # Fancy indexing on a memmap needs sorted rows to read sequentially.
             order = np.argsort(rows, kind="stable")
-            block = self._scaled(np.asarray(self.sources[s][rows[order]]))
+            block = scaled(np.asarray(self.sources[s][rows[order]]))
             dest = np.flatnonzero(mask)[order]
             out[dest] = block
         return out
-
-    @staticmethod
-    def _scaled(block: np.ndarray) -> np.ndarray:
-        if block.dtype == np.uint8:
-            return block.astype(np.float32) * np.float32(1.0 / 255.0)
-        return block.astype(np.float32, copy=False)
 
     def load(self) -> np.ndarray:
         """All windows in memory. Fine for small sets; prefer :meth:`iter_batches` otherwise."""
