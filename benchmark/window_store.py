@@ -52,13 +52,15 @@ PART_FILES = (INDEX_FILE, EDGES_FILE, LUT_FILE, LAYOUT_FILE)
 #: Everything :class:`WindowStore` reads (an isolated fold gets these and nothing else).
 WINDOW_FILES = (DATA_FILE, *PART_FILES)
 INT16_RANGE = 1 << 16
-DECODE_CHUNK = 1 << 17  # samples decoded at once (a float64 temporary of 1 MiB)
 #: How a channel's EDF integer ``d`` becomes microvolts: float64 arithmetic, in place on ``d`` (a
 #: float64 array), then rounded to float32, given the header's scaling ``gain`` and ``offset`` (its
 #: physical unit per integer, and at 0) and the microvolts per physical ``unit``. An entry names, per
 #: channel, the first that gives every value the reader gave bit for bit; ``lut.npy`` (a table of
 #: values) is written only when none does.
 LUT_FORMULAS = {
+    # First because it is one multiplication, read straight into the float32 window (symmetric ranges
+    # in microvolts, the rule, have offset 0).
+    "scale": lambda d, gain, offset, unit: np.multiply(d, gain * unit, out=d),
     "microvolts": lambda d, gain, offset, unit: np.add(np.multiply(d, gain * unit, out=d), offset * unit, out=d),
     "unit-last": lambda d, gain, offset, unit: np.multiply(
         np.add(np.multiply(d, gain, out=d), offset, out=d), unit, out=d
@@ -245,6 +247,7 @@ class WindowStore:
         self.layout = json.loads((self.path / LAYOUT_FILE).read_text())
         self.kind = self.layout["kind"]
         self.X = np.load(self.path / DATA_FILE, mmap_mode="r")
+        self._x = self.X.view(np.ndarray)  # slices of a plain view skip np.memmap's per-slice Python
         self.index = np.load(self.path / INDEX_FILE).astype(np.int64, copy=False)
         self.index.setflags(write=False)  # read-only like the memmaps: windows cannot be re-pointed
         self.E = np.load(self.path / EDGES_FILE, mmap_mode="r") if (self.path / EDGES_FILE).exists() else None
@@ -314,56 +317,67 @@ class WindowStore:
             return
         interior = np.asarray(self.layout["interior"])
         lo, hi = int(interior[0]), int(interior[-1]) + 1
+        x = self._x
         for w, o in zip(dest.tolist(), first):
-            out[w, :, lo:hi, :] = self.X[:, o : o + length, :]
+            out[w, :, lo:hi, :] = x[:, o : o + length, :]
         if self.E is None:  # edges="signal": every frame is in X
             return
         edge_rows = self.index[rows, 1]
-        order = np.argsort(edge_rows, kind="stable")
-        out[dest[order][:, None], :, np.asarray(self.layout["edges"])[None, :], :] = np.asarray(
-            self.E[edge_rows[order]]
-        ).transpose(0, 2, 1, 3)
+        order = np.argsort(edge_rows, kind="stable")  # sorted rows read the memmap sequentially
+        frames = self.E.view(np.ndarray)[edge_rows[order]]  # (k, n_chans, n_edges, n_freqs)
+        at = dest[order]
+        for j, e in enumerate(self.layout["edges"]):
+            out[at, :, e, :] = frames[:, :, j, :]
 
     def _samples_into(self, first: list[int], length: int, out: np.ndarray, dest: np.ndarray) -> None:
-        if self.X.dtype == np.float32:
+        x = self._x
+        if x.dtype == np.float32:
             for w, o in zip(dest.tolist(), first):
-                out[w] = self.X[:, o : o + length]
+                out[w] = x[:, o : o + length]
             return
-        blocks = np.stack([self.X[:, o : o + length] for o in first])  # (k, n_chans, n_times) int16
         if self._decoder is not None:
-            out[dest] = self._decoder(blocks)
+            # One window at a time through a float64 buffer that stays in the CPU cache (per call:
+            # an adapter may read from several threads).
+            tmp = np.empty((x.shape[0], length))
+            for w, o in zip(dest.tolist(), first):
+                self._decoder.into(x[:, o : o + length], out[w], tmp)
             return
+        blocks = np.stack([x[:, o : o + length] for o in first])  # (k, n_chans, n_times) int16
         table, zero = self._lut
         out[dest] = table[blocks.astype(np.int64) + zero[None, :, None]]
 
 
 class _Decoder:
     """Microvolts of stored EDF integers by the formula (:data:`LUT_FORMULAS`) each channel's
-    values were verified against when the entry was built: float64 arithmetic on the whole batch,
-    then float32, the reader's numbers bit for bit."""
+    values were verified against when the entry was built: float64 arithmetic, then float32, the
+    reader's numbers bit for bit."""
 
     def __init__(self, formulas: list):
-        self.groups = {}
+        groups: dict[str, list] = {}
         for c, (name, gain, offset, unit) in enumerate(formulas):
-            self.groups.setdefault(name, []).append((c, gain, offset, unit))
+            groups.setdefault(name, []).append((c, gain, offset, unit))
+        self.n_chans = len(formulas)
+        #: ``(formula, channels or None for all, gain, offset, unit)``, the last three ``(n, 1)``.
+        self.groups = [
+            (
+                LUT_FORMULAS[name],
+                None if len(chans) == len(formulas) else np.asarray([c for c, *_ in chans]),
+                *(np.asarray([ch[i] for ch in chans], dtype=np.float64)[:, None] for i in (1, 2, 3)),
+            )
+            for name, chans in groups.items()
+        ]
 
-    def __call__(self, blocks: np.ndarray) -> np.ndarray:
-        out = np.empty(blocks.shape, dtype=np.float32)
-        # A few windows at a time: float64 temporaries stay in the CPU cache (whole-batch ones cost
-        # page faults that take longer than the arithmetic).
-        step = max(1, DECODE_CHUNK // max(1, blocks[0].size))
-        for name, chans in self.groups.items():
-            idx = [c for c, *_ in chans]
-            gain, offset, unit = (np.asarray([ch[i] for ch in chans])[:, None] for i in (1, 2, 3))
-            every = len(idx) == blocks.shape[1]  # the rule: one formula for all channels
-            for i in range(0, len(blocks), step):
-                part = blocks[i : i + step] if every else blocks[i : i + step, idx, :]
-                values = LUT_FORMULAS[name](part.astype(np.float64), gain, offset, unit)
-                if every:
-                    out[i : i + step] = values
-                else:
-                    out[i : i + step, idx, :] = values
-        return out
+    def into(self, block: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+        """Decode one window's ``(n_chans, n_times)`` integers into ``out`` (float32), in ``tmp``
+        (float64, the same shape)."""
+        np.copyto(tmp, block)
+        for formula, idx, gain, offset, unit in self.groups:
+            if idx is None:
+                formula(tmp, gain, offset, unit)
+            else:
+                part = tmp[idx]
+                tmp[idx] = formula(part, gain, offset, unit)
+        np.copyto(out, tmp, casting="same_kind")
 
 
 def scaled(block: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark import features
+from benchmark import features, window_store
 from benchmark.edf import EdfReader
 from benchmark.fold_worker import AdapterTask
 from benchmark.index import Patient, Recording, RecordingIndex
@@ -403,6 +403,51 @@ def test_resampled_windows_do_not_depend_on_where_a_read_block_starts(tmp_path):
     # Blocks on the rates' common grid give the whole recording's resampled values (the filter's ends
     # lie 10 s away); a block off it is shifted by part of a sample, far beyond this tolerance.
     np.testing.assert_allclose(got, want, atol=0.05)
+
+
+def _write_mixed_scaling_edf(path: Path, chans) -> None:
+    """Channel 0 with a symmetric range (offset 0, as Siena files), the rest as CHB-MIT's 12-bit
+    integers for +-800 uV (offset about 0.195 uV)."""
+    import edfio
+
+    rng = np.random.default_rng(3)
+    n = int(SECONDS * SFREQ)
+    sig = [
+        edfio.EdfSignal(
+            rng.standard_normal(n) * 20,
+            SFREQ,
+            label=lab,
+            physical_dimension="uV",
+            physical_range=(-4096, 4095.875) if c == 0 else (-800, 800),
+            digital_range=(-32768, 32767) if c == 0 else (-2048, 2047),
+        )
+        for c, lab in enumerate(chans)
+    ]
+    edfio.Edf(sig).write(path)
+
+
+@pytest.mark.parametrize("only", [None, *window_store.LUT_FORMULAS])
+def test_every_decoding_of_edf_integers_gives_the_readers_values_bit_for_bit(tmp_path, monkeypatch, only):
+    import benchmark.windows as windows
+
+    if only is not None:  # this formula alone, else the value table
+        monkeypatch.setattr(windows, "LUT_FORMULAS", {only: window_store.LUT_FORMULAS[only]})
+    setup = _Setup(tmp_path, chans=("C3", "C4", "Cz"))
+    _write_mixed_scaling_edf(setup.edf(), setup.chans)
+    table = _table(_grid(2.0, 0.75, extra=(5.25,)), 2.0)
+    prep = Preprocessing(setup.chans, SFREQ, "raw", {})
+    store = setup.get(table, prep)
+    assert store.X.dtype == np.int16
+    lut = store.layout["lut"]
+    names = [f[0] for f in lut["formula"]] if "formula" in lut else ["table"]
+    if only is None:  # the default: the one-multiplication formula where the offset is 0
+        assert names == ["scale", "microvolts", "microvolts"]
+    else:
+        assert set(names) <= {only, "table"}
+    want = _direct(setup, table, prep)
+    np.testing.assert_array_equal(np.asarray(store).view(np.uint32), want.view(np.uint32))
+    rows = np.array([7, 0, 3])
+    np.testing.assert_array_equal(store[rows].view(np.uint32), want[rows].view(np.uint32))
 
 
 def test_a_copy_of_a_table_decoded_entry_holds_float32_values_and_no_table(tmp_path, monkeypatch):
