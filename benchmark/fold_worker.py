@@ -54,6 +54,7 @@ class AdapterTask:
     unlabelled: tuple[np.ndarray, pd.DataFrame] | None = None
     n_threads: int | None = None
     measure_efficiency: bool = False
+    progress: bool = False  # show the method's epoch bars (FitContext.progress)
     label: str = "fold"  # for log lines only; never the fold id (it can name the test patient)
 
 
@@ -124,6 +125,7 @@ def fit_predict(task: AdapterTask) -> AdapterOutput:
             work_dir=Path(task.work_dir),
             unlabelled=unlabelled,
             cache_dir=Path(task.cache_dir) if task.cache_dir else None,
+            progress=task.progress,
         )
         adapter.pretrain(train, ctx)
         adapter.fit(train, valid, ctx)

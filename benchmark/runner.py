@@ -178,6 +178,8 @@ class FoldJob:
     # Secret per-fold salt of the pseudonyms the method sees (benchmark.pseudonyms); never sent to it.
     salt: bytes = b""
     isolation: str = "auto"  # as requested: auto, sandbox or none (resolved where the fold runs)
+    # Epoch bars inside the fold: only when folds run one at a time here (parallel bars would mix).
+    progress: bool = False
     fold_timeout: float | None = None
     # Where an isolated fold's folder (its arrays, job and output) is made: in the window cache, so
     # the arrays can be hard-linked.
@@ -299,6 +301,7 @@ def adapter_task(job: FoldJob) -> tuple[AdapterTask, Path | None]:
         cache_dir=job.cache_dir,
         n_threads=job.n_threads,
         measure_efficiency=job.measure_efficiency,
+        progress=job.progress,
     )
     return task, plugin
 
@@ -571,7 +574,7 @@ class Runner:
         # Settings the method itself refuses (e.g. a paper budget without its pretrained weights)
         # stop the run here, before any data is read or windows are cut.
         self.method_cls.from_budget(cfg.budget, cfg.method_overrides)
-        index = load_dataset(cfg.dataset, cfg.data_dir)
+        index = load_dataset(cfg.dataset, cfg.data_dir, progress=cfg.progress)
         self.index = index
         meta = self.method_cls.meta
         if index.modality != meta.modality:
@@ -785,6 +788,7 @@ class Runner:
                 job.n_threads = executor.threads_per_fold
                 job.isolation = self._isolation_request()
                 job.fold_timeout = cfg.fold_timeout
+                job.progress = cfg.progress and cfg.executor == "local" and local_jobs == 1
                 job.method_source = method_source(self.method_cls)
             self.fold_isolation: dict[str, tuple[str, str]] = {}
             for out in executor.map(run_fold, jobs, key=lambda j: j.fold_id):

@@ -242,3 +242,48 @@ def test_a_method_defined_in_the_running_script_runs_in_process_and_is_trusted(t
     finally:
         REGISTRY._methods.pop("script-chance", None)
         REGISTRY._origin.pop("script-chance", None)
+
+
+class RecordsProgress(MethodAdapter):
+    """Remembers whether the harness asked it to show its epoch bars."""
+
+    meta = MethodMeta(
+        name="records_progress_test",
+        modality="eeg",
+        tasks=("prediction",),
+        representation="bandpower",
+        budgets={"smoke": {}, "paper": {}},
+    )
+    seen: list[bool] = []
+
+    def fit(self, train, valid, context):
+        RecordsProgress.seen.append(context.progress)
+
+    def predict_proba(self, test):
+        return np.tile([0.5, 0.5], (len(test), 1))
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_folds_run_one_at_a_time_show_the_methods_progress_when_the_run_does(tmp_path, tiny_synthetic, progress):
+    REGISTRY.names()
+    REGISTRY.add(RecordsProgress)
+    RecordsProgress.seen = []
+    try:
+        rec = Runner(config(tmp_path, tiny_synthetic, method=RecordsProgress.meta.name, progress=progress)).run()
+    finally:
+        REGISTRY._methods.pop(RecordsProgress.meta.name, None)
+        REGISTRY._origin.pop(RecordsProgress.meta.name, None)
+    assert rec.status == "complete"
+    assert RecordsProgress.seen and set(RecordsProgress.seen) == {progress}
+
+
+def test_the_synthetic_dataset_shows_a_progress_bar_while_a_run_generates_it(tmp_path, capsys):
+    from conftest import tiny_config
+
+    from benchmark.datasets import load_dataset
+
+    index = load_dataset("chbmit-synthetic", tmp_path / "ds", config=tiny_config(), progress=True)
+    assert index.synthetic
+    assert "h of synthetic EEG" in capsys.readouterr().err
+    load_dataset("chbmit-synthetic", tmp_path / "ds", progress=True)  # already there: nothing to show
+    assert "synthetic EEG" not in capsys.readouterr().err

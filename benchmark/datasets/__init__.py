@@ -83,18 +83,18 @@ class DatasetSpec:
     index_from_text: bool = False
 
 
-def _load_chbmit_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
+def _load_chbmit_synthetic(data_dir=None, *, config=None, progress=False, **options) -> RecordingIndex:
     # Imported here: generating data pulls in code that loading real data never needs.
     from benchmark.datasets.synthetic import ensure_synthetic
 
-    path = ensure_synthetic(data_dir, config)
+    path = ensure_synthetic(data_dir, config, progress=progress)
     return load_chbmit(path, dataset_name="chbmit-synthetic", synthetic=True, **options)
 
 
-def _load_tusz_synthetic(data_dir=None, *, config=None, **options) -> RecordingIndex:
+def _load_tusz_synthetic(data_dir=None, *, config=None, progress=False, **options) -> RecordingIndex:
     from benchmark.datasets.synthetic.tusz import load_tusz_synthetic
 
-    return load_tusz_synthetic(data_dir, config=config, **options)
+    return load_tusz_synthetic(data_dir, config=config, progress=progress, **options)
 
 
 def _load_video_folder(data_dir, **options) -> RecordingIndex:
@@ -104,10 +104,10 @@ def _load_video_folder(data_dir, **options) -> RecordingIndex:
     return load_video_folder(data_dir, **options)
 
 
-def _load_video_synthetic(data_dir=None, *, config=None) -> RecordingIndex:
+def _load_video_synthetic(data_dir=None, *, config=None, progress=False) -> RecordingIndex:
     from benchmark.datasets.synthetic.video import load_video_synthetic
 
-    return load_video_synthetic(data_dir, config=config)
+    return load_video_synthetic(data_dir, config=config, progress=progress)
 
 
 DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
@@ -194,7 +194,7 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(
 )
 
 
-def load_dataset(name: str, data_dir=None, **options: Any) -> RecordingIndex:
+def load_dataset(name: str, data_dir=None, *, progress: bool = False, **options: Any) -> RecordingIndex:
     """Load a dataset by name.
 
     Parameters
@@ -203,6 +203,8 @@ def load_dataset(name: str, data_dir=None, **options: Any) -> RecordingIndex:
         A key of :data:`DATASETS`.
     data_dir
         The dataset folder; optional for ``chbmit-synthetic`` (a default cache folder is used).
+    progress
+        Show a progress bar while a synthetic dataset is generated (real data is only read).
     **options
         Passed to the loader (e.g. ``check_edf=False``).
 
@@ -220,6 +222,8 @@ def load_dataset(name: str, data_dir=None, **options: Any) -> RecordingIndex:
         raise DataError(
             f"dataset '{name}' needs its data folder: pass --data-dir PATH (or try --dataset chbmit-synthetic)"
         )
+    if spec.synthetic:
+        options["progress"] = progress
     return spec.loader(data_dir, **options)
 
 

@@ -770,7 +770,9 @@ def _ground_truth(patients: list[_PlannedPatient]) -> dict[str, Any]:
     }
 
 
-def ensure_tusz_synthetic(data_dir: Path | None = None, config: TuszSyntheticConfig | None = None) -> Path:
+def ensure_tusz_synthetic(
+    data_dir: Path | None = None, config: TuszSyntheticConfig | None = None, progress: bool = False
+) -> Path:
     """Return a folder holding the complete synthetic TUSZ-layout dataset, generating it if needed.
 
     Parameters
@@ -783,6 +785,8 @@ def ensure_tusz_synthetic(data_dir: Path | None = None, config: TuszSyntheticCon
     config
         Dataset size and seed; default: the config recorded in ``data_dir`` when it already
         holds a tusz-synthetic dataset, else :class:`TuszSyntheticConfig()`.
+    progress
+        Show a progress bar while generating.
 
     Notes
     -----
@@ -798,19 +802,19 @@ def ensure_tusz_synthetic(data_dir: Path | None = None, config: TuszSyntheticCon
         data_dir,
         config,
         TuszSyntheticConfig,
-        generate_tusz_synthetic,
+        lambda tmp, cfg: generate_tusz_synthetic(tmp, cfg, progress=progress),
         lambda cfg: f"{cfg.hours():.2f} h of synthetic EEG",
     )
 
 
 def load_tusz_synthetic(
-    data_dir: Path | None = None, *, config: TuszSyntheticConfig | None = None, **options: Any
+    data_dir: Path | None = None, *, config: TuszSyntheticConfig | None = None, progress: bool = False, **options: Any
 ) -> RecordingIndex:
     """Generate (or reuse) the synthetic dataset and load it with the real TUSZ loader.
 
     Parameters
     ----------
-    data_dir, config
+    data_dir, config, progress
         As :func:`ensure_tusz_synthetic`.
     **options
         Passed to :func:`benchmark.datasets.tusz.load_tusz` (e.g. ``check_edf=False``).
@@ -820,5 +824,5 @@ def load_tusz_synthetic(
     RecordingIndex
         Named ``tusz-synthetic``, with ``synthetic=True``.
     """
-    path = ensure_tusz_synthetic(data_dir, config)
+    path = ensure_tusz_synthetic(data_dir, config, progress)
     return load_tusz(path, dataset_name=DATASET_NAME, synthetic=True, **options)

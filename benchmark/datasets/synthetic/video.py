@@ -89,7 +89,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from benchmark.datasets.synthetic._setup import GeneratorConfig, ensure_generated, prepare_out_dir, write_marker
+from benchmark.datasets.synthetic._setup import (
+    GeneratorConfig,
+    ensure_generated,
+    prepare_out_dir,
+    progress_bar,
+    write_marker,
+)
 from benchmark.datasets.synthetic._setup import seeded_rng as _rng
 from benchmark.datasets.synthetic._setup import smoothstep as _smoothstep
 from benchmark.datasets.video_folder import load_video_folder
@@ -835,7 +841,7 @@ def _readme_text(config: VideoSyntheticConfig, patients: list[_PlannedPatient], 
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
-def generate_video_synthetic(out_dir: Path, config: VideoSyntheticConfig | None = None) -> Path:
+def generate_video_synthetic(out_dir: Path, config: VideoSyntheticConfig | None = None, progress: bool = False) -> Path:
     """Write the SYNTHETIC seizure-video dataset of ``config`` into ``out_dir``.
 
     Parameters
@@ -844,6 +850,8 @@ def generate_video_synthetic(out_dir: Path, config: VideoSyntheticConfig | None 
         Target folder; created, and must not exist or be empty.
     config
         Size and seed; default :class:`VideoSyntheticConfig()`.
+    progress
+        Show a progress bar (one step per video).
 
     Returns
     -------
@@ -861,17 +869,20 @@ def generate_video_synthetic(out_dir: Path, config: VideoSyntheticConfig | None 
     manifest, contextual, boxes = [], [], []
     truth: dict[str, dict[str, Any]] = {}
     seconds = 0.0
-    for p in patients:
-        for video in p.videos:
-            frames, box, truth[video.video_id] = _render(p, video, config)
-            write_video(out_dir / video.rel_path, frames, config.fps)
-            seconds += video.duration
-            if video.kind in ("ES", "PNES"):
-                manifest.append([video.video_id, p.pid, video.rel_path, video.kind, video.focus or ""])
-            else:
-                contextual.append([video.video_id, p.pid, video.rel_path])
-            boxes += [[video.video_id, j, *np.round(box[j], 1).tolist()] for j in range(0, len(box), _BOX_EVERY)]
-            log.debug("wrote %s", video.rel_path)
+    n_videos = sum(len(p.videos) for p in patients)
+    with progress_bar(progress, n_videos, f"{DATASET_NAME}: synthetic videos") as step:
+        for p in patients:
+            for video in p.videos:
+                frames, box, truth[video.video_id] = _render(p, video, config)
+                write_video(out_dir / video.rel_path, frames, config.fps)
+                seconds += video.duration
+                if video.kind in ("ES", "PNES"):
+                    manifest.append([video.video_id, p.pid, video.rel_path, video.kind, video.focus or ""])
+                else:
+                    contextual.append([video.video_id, p.pid, video.rel_path])
+                boxes += [[video.video_id, j, *np.round(box[j], 1).tolist()] for j in range(0, len(box), _BOX_EVERY)]
+                log.debug("wrote %s", video.rel_path)
+                step()
     _write_csv(out_dir / "manifest.csv", ["video_id", "patient_id", "file", "label", "focus"], manifest)
     _write_csv(out_dir / "contextual.csv", ["video_id", "patient_id", "file"], contextual)
     if config.boxes:
@@ -898,7 +909,9 @@ def _ground_truth(patients: list[_PlannedPatient], truth: dict[str, dict[str, An
     }
 
 
-def ensure_video_synthetic(data_dir: Path | None = None, config: VideoSyntheticConfig | None = None) -> Path:
+def ensure_video_synthetic(
+    data_dir: Path | None = None, config: VideoSyntheticConfig | None = None, progress: bool = False
+) -> Path:
     """Return a folder holding the complete synthetic video dataset, generating it if needed.
 
     Parameters
@@ -922,12 +935,16 @@ def ensure_video_synthetic(data_dir: Path | None = None, config: VideoSyntheticC
         ``data_dir`` exists but holds something else (another config, or not this dataset).
     """
     return ensure_generated(
-        data_dir, config, VideoSyntheticConfig, generate_video_synthetic, lambda cfg: "synthetic videos"
+        data_dir,
+        config,
+        VideoSyntheticConfig,
+        lambda tmp, cfg: generate_video_synthetic(tmp, cfg, progress=progress),
+        lambda cfg: "synthetic videos",
     )
 
 
 def load_video_synthetic(
-    data_dir: Path | None = None, *, config: VideoSyntheticConfig | dict | None = None
+    data_dir: Path | None = None, *, config: VideoSyntheticConfig | dict | None = None, progress: bool = False
 ) -> RecordingIndex:
     """Generate (or reuse) the synthetic video dataset and load it with the video-folder loader.
 
@@ -948,5 +965,5 @@ def load_video_synthetic(
             config = VideoSyntheticConfig(**config)
         except TypeError as err:
             raise BenchmarkError(f"invalid video-synthetic config: {err}") from None
-    path = ensure_video_synthetic(data_dir, config)
+    path = ensure_video_synthetic(data_dir, config, progress)
     return load_video_folder(path, dataset_name=DATASET_NAME, synthetic=True)
