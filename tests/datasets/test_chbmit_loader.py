@@ -239,14 +239,14 @@ def test_synthetic_dataset_is_loaded_lazily_and_labelled(mini, monkeypatch):
     calls = []
     fake = types.ModuleType("benchmark.datasets.synthetic")
 
-    def ensure_synthetic(data_dir=None, config=None):
-        calls.append((data_dir, config))
+    def ensure_synthetic(data_dir=None, config=None, progress=False):
+        calls.append((data_dir, config, progress))
         return mini
 
     fake.ensure_synthetic = ensure_synthetic
     monkeypatch.setitem(sys.modules, "benchmark.datasets.synthetic", fake)
     index = load_dataset("chbmit-synthetic", config="cfg")
-    assert calls == [(None, "cfg")]
+    assert calls == [(None, "cfg", False)]
     assert index.synthetic and index.dataset == "chbmit-synthetic"
     assert index.content_hash() != load_chbmit(mini).content_hash()  # the name is hashed
 
