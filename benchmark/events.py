@@ -29,6 +29,11 @@ inexactly; its tolerance edges are rounded to the tick by the library (float err
 1e-12 s, far below half a tick). Parameters in seconds are read as the decimals they print as
 (90.0 -> 900 ticks) and must be multiples of 0.1 s. Post-processing (:func:`windows_to_events`)
 compares times in whole microseconds, the resolution of window times.
+
+SzCORE also defines sample-based scoring (:func:`score_recording_samples`): both event lists become
+binary masks of :attr:`SampleParams.fs` samples per second (1 Hz, SzCORE's choice), and
+``timescoring``'s ``SampleScoring`` counts the samples; sensitivity, precision, F1 and false-positive
+samples per 24 h follow from the pooled counts as for events.
 """
 
 from __future__ import annotations
@@ -36,13 +41,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 from timescoring.annotations import Annotation
-from timescoring.scoring import EventScoring
+from timescoring.scoring import EventScoring, SampleScoring
 
 from benchmark.errors import BenchmarkError, DataError
 
@@ -66,6 +71,18 @@ EVENT_COLUMNS = (
     "event_fp",
     "event_n_ref",
     "hours",
+)
+
+#: Columns :func:`score_windows` adds with sample-based scoring (``samples=``); counts are in samples.
+SAMPLE_COLUMNS = (
+    "sample_sensitivity",
+    "sample_precision",
+    "sample_f1",
+    "sample_fp_per_24h",
+    "sample_tp",
+    "sample_fp",
+    "sample_n_ref",
+    "sample_hours",
 )
 
 Event = tuple[float, float]
@@ -418,7 +435,7 @@ def score_recording(
 
 
 def sum_counts(counts: Iterable[EventCounts]) -> EventCounts:
-    """Pool event counts (e.g. all recordings of one patient); ratios are recomputed from sums.
+    """Pool event (or sample) counts, e.g. all recordings of one patient; ratios are recomputed from sums.
 
     An empty iterable gives zero counts and zero duration, whose ratios are all NaN.
     """
@@ -432,17 +449,71 @@ def sum_counts(counts: Iterable[EventCounts]) -> EventCounts:
     return EventCounts(tp=tp, fp=fp, n_ref=n_ref, duration_s=duration)
 
 
+@dataclass(frozen=True)
+class SampleParams:
+    """Sample-based scoring settings; the default is SzCORE's.
+
+    Parameters
+    ----------
+    fs
+        Samples per second of the binary masks compared sample by sample (SzCORE: 1 Hz).
+    """
+
+    fs: int = 1
+
+    def __post_init__(self):
+        if isinstance(self.fs, bool) or not isinstance(self.fs, (int, np.integer)) or self.fs < 1:
+            raise BenchmarkError(f"sample scoring fs must be a whole number of samples per second >= 1, got {self.fs}.")
+
+
+def score_recording_samples(
+    reference: Sequence[Event],
+    hypothesis: Sequence[Event],
+    duration_s: float,
+    params: SampleParams = SampleParams(),
+) -> EventCounts:
+    """Sample-based SzCORE scores of one recording, as counts of mask samples.
+
+    Both event lists are checked, clipped and snapped as for event scoring, then drawn on masks of
+    ``round(duration_s * fs)`` samples (``timescoring.annotations.Annotation``, which rounds event
+    edges to the nearest sample) and compared by ``timescoring.scoring.SampleScoring``. In the
+    returned counts ``tp`` and ``fp`` are hypothesis samples inside and outside a seizure, ``n_ref``
+    the seizure samples, and ``duration_s`` the masks' length in seconds (the library's
+    false-positive-rate denominator).
+
+    Raises
+    ------
+    DataError
+        If ``duration_s`` is not a positive number of at least one sample, or an event is malformed.
+    """
+    duration_s = float(duration_s)
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise DataError(f"recording duration must be a positive number of seconds, got {duration_s}.")
+    fs = int(params.fs)
+    n = round(duration_s * fs)
+    if n == 0:
+        raise DataError(f"recording of {duration_s} s is shorter than one scoring sample ({1 / fs} s).")
+    n_ticks = round(duration_s * SCORING_FS)
+    ref, hyp = (
+        Annotation([(a / SCORING_FS, b / SCORING_FS) for a, b in _prepare(events, n_ticks, what)], fs, n)
+        for events, what in ((reference, "reference"), (hypothesis, "hypothesis"))
+    )
+    scoring = SampleScoring(ref, hyp, fs)
+    return EventCounts(tp=int(scoring.tp), fp=int(scoring.fp), n_ref=int(scoring.refTrue), duration_s=n / fs)
+
+
 def score_windows(
     table: pd.DataFrame,
     reference: Mapping[str, Sequence[Event]],
     durations: Mapping[str, float],
     post: PostProcessing = PostProcessing(),
     params: SzcoreParams = SzcoreParams(),
+    samples: SampleParams | None = None,
 ) -> pd.DataFrame:
     """Per-patient SzCORE event scores from a table of window scores.
 
     Each recording's windows are post-processed into events (:func:`windows_to_events`) and
-    scored (:func:`score_recording`); the counts of a patient's recordings are pooled
+    scored (:func:`score_events`); the counts of a patient's recordings are pooled
     (:func:`sum_counts`) before ratios are taken.
 
     Parameters
@@ -459,12 +530,15 @@ def score_windows(
         these durations.
     post, params
         Post-processing and scoring parameters.
+    samples
+        Sample-based scoring settings; when given, the columns of :data:`SAMPLE_COLUMNS` are added.
 
     Returns
     -------
     pandas.DataFrame
         One row per patient (index ``patient``, sorted) with the columns of
-        :data:`EVENT_COLUMNS`; ``hours`` is the pooled recording duration in hours.
+        :data:`EVENT_COLUMNS` (and :data:`SAMPLE_COLUMNS`); ``hours`` is the pooled recording
+        duration in hours.
 
     Raises
     ------
@@ -477,26 +551,71 @@ def score_windows(
     if missing:
         raise DataError(f"window table lacks column(s) {', '.join(missing)} needed for event scoring.")
 
-    per_patient: dict[str, list[EventCounts]] = {}
+    hypotheses: dict[str, list[Event]] = {}
+    patients: dict[str, str] = {}
     for recording, rows in table.groupby("recording", sort=True):
-        patient = _recording_patient(recording, rows, reference, durations)
-        events = windows_to_events(rows["start"], rows["end"], rows["score"], post)
-        counts = score_recording(reference[recording], events, durations[recording], params)
-        per_patient.setdefault(patient, []).append(counts)
+        patients[recording] = _recording_patient(recording, rows)
+        _check_known(recording, reference, durations)
+        hypotheses[recording] = windows_to_events(rows["start"], rows["end"], rows["score"], post)
+    return score_events(hypotheses, patients, reference, durations, params, samples)
 
-    records = [_patient_record(patient, sum_counts(per_patient[patient])) for patient in sorted(per_patient)]
-    columns = ["patient", *EVENT_COLUMNS]
+
+def score_events(
+    hypotheses: Mapping[str, Sequence[Event]],
+    patients: Mapping[str, str],
+    reference: Mapping[str, Sequence[Event]],
+    durations: Mapping[str, float],
+    params: SzcoreParams = SzcoreParams(),
+    samples: SampleParams | None = None,
+) -> pd.DataFrame:
+    """Per-patient SzCORE scores of predicted events, pooled over each patient's recordings.
+
+    The one scoring step of window scores (:func:`score_windows`) and of hypothesis files made by
+    other tools (:mod:`benchmark.szcore`), so both give the same numbers for the same events.
+
+    Parameters
+    ----------
+    hypotheses
+        Predicted events ``[(start, end), ...]`` per recording id (every recording scored).
+    patients
+        The patient of each recording in ``hypotheses``.
+    reference, durations, params, samples
+        As for :func:`score_windows`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`score_windows`.
+    """
+    events: dict[str, list[EventCounts]] = {}
+    sampled: dict[str, list[EventCounts]] = {}
+    for recording in sorted(hypotheses):
+        _check_known(recording, reference, durations)
+        patient, hyp, duration = patients[recording], hypotheses[recording], durations[recording]
+        events.setdefault(patient, []).append(score_recording(reference[recording], hyp, duration, params))
+        if samples is not None:
+            counts = score_recording_samples(reference[recording], hyp, duration, samples)
+            sampled.setdefault(patient, []).append(counts)
+
+    records = [
+        _patient_record(p, sum_counts(events[p]), sum_counts(sampled[p]) if samples is not None else None)
+        for p in sorted(events)
+    ]
+    columns = ["patient", *EVENT_COLUMNS, *(SAMPLE_COLUMNS if samples is not None else ())]
     out = pd.DataFrame.from_records(records, columns=columns).set_index("patient")
-    return out.astype({"event_tp": int, "event_fp": int, "event_n_ref": int})
+    return out.astype({c: int for c in out.columns if c.endswith(("_tp", "_fp", "_n_ref"))})
 
 
-def _recording_patient(
-    recording: str, rows: pd.DataFrame, reference: Mapping[str, Sequence[Event]], durations: Mapping[str, float]
-) -> str:
-    """The one patient of a recording's windows, after checking it has a reference and a duration."""
+def _recording_patient(recording: str, rows: pd.DataFrame) -> str:
+    """The one patient of a recording's windows."""
     patients = rows["patient"].unique()
     if len(patients) != 1:
         raise DataError(f"recording {recording!r} appears under several patients ({', '.join(map(str, patients))}).")
+    return str(patients[0])
+
+
+def _check_known(recording: str, reference: Mapping[str, Sequence[Event]], durations: Mapping[str, float]) -> None:
+    """Refuse a recording without a reference (an empty list means no seizures) or a duration."""
     if recording not in reference:
         raise DataError(
             f"no seizure annotation given for recording {recording!r}; pass an empty list "
@@ -504,12 +623,11 @@ def _recording_patient(
         )
     if recording not in durations:
         raise DataError(f"no duration given for recording {recording!r}.")
-    return str(patients[0])
 
 
-def _patient_record(patient: str, c: EventCounts) -> dict[str, object]:
-    """One row of :func:`score_windows`' table from a patient's pooled counts."""
-    return {
+def _patient_record(patient: str, c: EventCounts, samples: EventCounts | None = None) -> dict[str, object]:
+    """One row of :func:`score_events`' table from a patient's pooled event (and sample) counts."""
+    row: dict[str, object] = {
         "patient": patient,
         "event_sensitivity": c.sensitivity,
         "event_precision": c.precision,
@@ -520,3 +638,48 @@ def _patient_record(patient: str, c: EventCounts) -> dict[str, object]:
         "event_n_ref": c.n_ref,
         "hours": c.duration_s / 3600.0,
     }
+    if samples is not None:
+        row.update(
+            sample_sensitivity=samples.sensitivity,
+            sample_precision=samples.precision,
+            sample_f1=samples.f1,
+            sample_fp_per_24h=samples.fa_per_24h,
+            sample_tp=samples.tp,
+            sample_fp=samples.fp,
+            sample_n_ref=samples.n_ref,
+            sample_hours=samples.duration_s / 3600.0,
+        )
+    return row
+
+
+def scoring_records(
+    table: pd.DataFrame,
+    post: PostProcessing | None,
+    params: SzcoreParams = SzcoreParams(),
+    samples: SampleParams = SampleParams(),
+) -> dict[str, dict]:
+    """What a result set's provenance records of its SzCORE scoring: the settings, the totals and
+    each patient's counts (the counts behind the ratios, which the szcore-evaluation JSON export
+    reports), from a table of :func:`score_events` with sample columns.
+
+    ``post`` is the post-processing that made events from window scores, or ``None`` for events
+    read from hypothesis files.
+    """
+    event_counts = {"tp": "event_tp", "fp": "event_fp", "n_ref": "event_n_ref", "hours": "hours"}
+    sample_counts = {"tp": "sample_tp", "fp": "sample_fp", "n_ref": "sample_n_ref", "hours": "sample_hours"}
+
+    def per_patient(names: dict[str, str]) -> dict[str, dict[str, float]]:
+        return {str(p): {k: float(row[c]) for k, c in names.items()} for p, row in table.iterrows()}
+
+    events = {
+        **({"post_processing": asdict(post)} if post is not None else {}),
+        "szcore": asdict(params),
+        "totals": {c: float(table[c].sum()) for c in event_counts.values()},
+        "per_patient": per_patient(event_counts),
+    }
+    sampled = {
+        "szcore": asdict(samples),
+        "totals": {c: float(table[c].sum()) for c in sample_counts.values()},
+        "per_patient": per_patient(sample_counts),
+    }
+    return {"event_scoring": events, "sample_scoring": sampled}

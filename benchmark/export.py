@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,40 +38,68 @@ def _provenance(r) -> dict:
     return {k: v for k, v in (r.provenance or {}).items() if k != "process"}
 
 
-def list_results(
-    store_path: Path, *, method: str | None = None, dataset: str | None = None, status: str | None = None
-) -> list[tuple]:
-    """One row per result set: id, kind, name, dataset, task, protocol, status, isolation, synthetic.
+# `results list --kind`: the user's runs (the default), the papers' reported sets, or both (runs first).
+LIST_KINDS = ("run", "reported", "all")
+RUN_HEADERS = ("run", "score", "status", "isolation", "data")
+REPORTED_HEADERS = ("reported set", "dataset", "task", "protocol", "score", "data")
 
-    ``method`` matches the method or a reported set's name; ``status`` the status as shown.
+
+@dataclass
+class Listing:
+    """What ``results list`` shows: rows of runs and of reported sets (``RUN_HEADERS`` and
+    ``REPORTED_HEADERS``), and how many reported sets matched the filters but were not asked for."""
+
+    runs: list[tuple] = field(default_factory=list)
+    reported: list[tuple] = field(default_factory=list)
+    reported_not_listed: int = 0
+
+
+def list_results(
+    store_path: Path,
+    *,
+    method: str | None = None,
+    dataset: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+) -> Listing:
+    """The stored result sets matching every filter, the user's runs first, each with its score: the
+    metric its board ranks it by (:func:`benchmark.ranking.primary_score`) and its mean over patients.
+
+    ``method`` matches the method or a reported set's name and ``dataset`` the dataset, ignoring case
+    as the command line does; ``status`` the status as shown; ``kind`` one of :data:`LIST_KINDS`
+    (default ``run``: reported sets are only counted; ``reported`` with ``status="reported"``).
     """
-    if status is not None and status not in RUN_STATUSES:
-        raise DataError(
-            f"unknown --status '{status}';{did_you_mean(status, RUN_STATUSES)} "
-            f"choose one of: {', '.join(RUN_STATUSES)}."
-        )
-    store = ResultStore(store_path)
-    rows = []
-    for r in store.list_runs(dataset=dataset):
-        shown = _shown(r)
-        if method is not None and method not in (r.method, r.display_name):
-            continue
-        if status is not None and shown["status"] != status:
-            continue
-        rows.append(
-            (
-                r.run_id,
-                r.kind,
-                r.display_name or r.method,
-                r.dataset,
-                r.task,
-                r.protocol,
-                shown["status"],
-                shown["isolation"] or "-",
-                "SYNTHETIC" if on_synthetic_data(r) else "",
+    from benchmark.ranking import primary_score
+
+    for name, value, choices in (("status", status, RUN_STATUSES), ("kind", kind, LIST_KINDS)):
+        if value is not None and value not in choices:
+            raise DataError(
+                f"unknown --{name} '{value}';{did_you_mean(value, choices)} choose one of: {', '.join(choices)}."
             )
-        )
-    return rows
+    kind = kind or ("reported" if status == "reported" else "run")  # only reported sets have that status
+    store = ResultStore(store_path)
+    means = store.summary_means()
+    out = Listing()
+    for r in store.list_runs():
+        shown = _shown(r)
+        if method is not None and method.casefold() not in (r.method.casefold(), r.display_name.casefold()):
+            continue
+        if (dataset is not None and dataset.casefold() != r.dataset.casefold()) or (
+            status is not None and shown["status"] != status
+        ):
+            continue
+        metric, value = primary_score(r.task, means.get(r.run_id, {}))
+        score = f"{metric}={value:.3f}" if metric else "-"
+        data = "synthetic" if on_synthetic_data(r) else "real"
+        if r.kind in ("run", "scored"):  # a scored hypothesis folder is listed like a run
+            out.runs.append((r.run_id, score, shown["status"], shown["isolation"] or "-", data))
+        elif kind == "run":
+            out.reported_not_listed += 1
+        else:
+            out.reported.append((r.run_id, r.dataset, r.task, r.protocol, score, data))
+    if kind == "reported":
+        out.runs = []
+    return out
 
 
 def _runs(store: ResultStore, run: str | None):

@@ -64,7 +64,9 @@ WEIGHTED_METRICS = ("precision_weighted", "f1_weighted")
 PER_CLASS_METRICS = ("recall", "precision", "specificity", "f1", "roc_auc", "roc_auc_hard")
 # Event-based (SzCORE) detection metrics, added to detection runs by benchmark.events.
 EVENT_METRICS = ("event_sensitivity", "event_precision", "event_f1", "fa_per_24h")
-LOWER_IS_BETTER = frozenset({"fpr", "fa_per_24h"})
+# Sample-based (SzCORE, 1-s masks) detection metrics, beside the event ones; fp per 24 h counts samples.
+SAMPLE_METRICS = ("sample_sensitivity", "sample_precision", "sample_f1", "sample_fp_per_24h")
+LOWER_IS_BETTER = frozenset({"fpr", "fa_per_24h", "sample_fp_per_24h"})
 SUMMARY_COLUMNS = ("mean", "std", "ci_low", "ci_high", "n")
 SCORE_COLUMNS = ("fold_id", "patient", "recording", "start", "end", "label", "score", "pred")
 

@@ -89,32 +89,30 @@ class Detection(Task):
         return TaskLabels(self.name, params, self.metadata.classes, units, excl)
 
     def score(self, scores: pd.DataFrame, classes: tuple[str, ...], ctx: ScoringContext) -> Scored:
-        """Window metrics, joined per patient by SzCORE event metrics; the event scoring's settings
-        and totals go to the run's provenance."""
+        """Window metrics, joined per patient by SzCORE event and sample metrics; the scoring's
+        settings, totals and per-patient counts go to the run's provenance."""
         from benchmark import metrics as M
-        from benchmark.events import SzcoreParams
+        from benchmark.events import scoring_records
 
         scored = super().score(scores, classes, ctx)
         if not len(scores):
             return scored
         events = event_metrics(scores, ctx.index, ctx.post_processing)
-        scored.per_patient = scored.per_patient.join(events[list(M.EVENT_METRICS)], how="left")
-        scored.provenance["event_scoring"] = {
-            "post_processing": asdict(ctx.post_processing),
-            "szcore": asdict(SzcoreParams()),
-            "totals": {k: float(events[k].sum()) for k in ("event_tp", "event_fp", "event_n_ref", "hours")},
-        }
+        scored.per_patient = scored.per_patient.join(events[[*M.EVENT_METRICS, *M.SAMPLE_METRICS]], how="left")
+        # Event and sample scoring: settings, totals and each patient's counts.
+        scored.provenance.update(scoring_records(events, ctx.post_processing))
         return scored
 
     def rescore_needed(self, provenance: dict, ctx: ScoringContext) -> bool:
-        """Event post-processing is scoring, not training: other settings re-score the stored windows."""
+        """Event post-processing is scoring, not training: other settings re-score the stored windows,
+        as does a run stored before sample-based scoring (which then gains it)."""
         stored = (provenance or {}).get("event_scoring", {}).get("post_processing")
-        return stored is not None and stored != asdict(ctx.post_processing)
+        return stored is not None and (stored != asdict(ctx.post_processing) or "sample_scoring" not in provenance)
 
 
 def event_metrics(scores: pd.DataFrame, index: RecordingIndex, post) -> pd.DataFrame:
-    """SzCORE event scores per patient from the window scores of every scored recording."""
-    from benchmark.events import SzcoreParams, score_windows
+    """SzCORE event and sample scores per patient from the window scores of every scored recording."""
+    from benchmark.events import SampleParams, SzcoreParams, score_windows
 
     table = scores[["patient", "recording", "start", "end", "score"]].copy()
     # Recording names need not be unique across patients (edf-folder); key them by patient too.
@@ -124,4 +122,4 @@ def event_metrics(scores: pd.DataFrame, index: RecordingIndex, post) -> pd.DataF
         rec = index.recording(pid, rid)
         reference[f"{pid}/{rid}"] = [(sz.onset, sz.offset) for sz in rec.seizures]
         durations[f"{pid}/{rid}"] = float(rec.duration)
-    return score_windows(table, reference, durations, post, SzcoreParams())
+    return score_windows(table, reference, durations, post, SzcoreParams(), SampleParams())
