@@ -145,10 +145,10 @@ def test_clicking_a_metric_header_sorts_and_toggles(site, page):
 def test_text_column_sort(site, page):
     page.goto(_board(site, "run-strong").as_uri())
     page.locator("#leaderboard thead th", has_text="Method").locator("button").click()
-    names = page.locator("#leaderboard td.method a").all_inner_texts()
+    names = page.locator("#leaderboard td.method > a").all_inner_texts()  # not a reported row's source mark
     assert names == sorted(names, key=str.lower)
     page.locator("#leaderboard thead th", has_text="Method").locator("button").click()
-    assert page.locator("#leaderboard td.method a").all_inner_texts() == sorted(names, key=str.lower, reverse=True)
+    assert page.locator("#leaderboard td.method > a").all_inner_texts() == sorted(names, key=str.lower, reverse=True)
 
 
 def test_primary_metric_switch_shows_its_p_values(site, page):
@@ -319,4 +319,74 @@ def test_video_level_confusion_matrix_and_metrics(sections_site, page):
     assert _cells(page, "#video-metrics td") == [f"{video['metrics'][m]:.3f}" for m in video["metrics"]]
     # The window-level matrix of the same run is still there, separately.
     assert page.locator("#confusion-table").is_visible()
+    assert page.problems == []
+
+
+# -- figures ------------------------------------------------------------------------------------------
+
+_figures_spec = importlib.util.spec_from_file_location(
+    "_figures_fixtures", Path(__file__).with_name("test_report_figures.py")
+)
+_figures_fixtures = importlib.util.module_from_spec(_figures_spec)
+_figures_spec.loader.exec_module(_figures_fixtures)
+
+# Set to a folder (e.g. docs/screenshots) to save a full-page PNG of each page the figure test opens.
+SCREENSHOTS = os.environ.get("SEIZURE_BENCH_SCREENSHOTS", "")
+
+
+@pytest.fixture(scope="module")
+def figures_site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser-figures")
+    store = _figures_fixtures.make_figures_store(tmp / "results.sqlite")
+    index = build_report(store, tmp / "report")
+    store.close()
+    return index
+
+
+def _rendered_figures(page) -> list[dict]:
+    """Each drawn figure's id, the size of its SVG as laid out, and its caption."""
+    return page.eval_on_selector_all(
+        "figure.plot",
+        """fs => fs.map(f => {
+            const box = f.querySelector("svg, img").getBoundingClientRect();
+            return {id: f.id, width: box.width, height: box.height,
+                    caption: (f.querySelector("figcaption") || {}).textContent || ""};
+        })""",
+    )
+
+
+@pytest.mark.parametrize(
+    "name, path, expected",
+    [
+        ("leaderboard", "board", {"fig-scores", "fig-paired", "fig-cd", "fig-cost"}),
+        ("run", "runs/pred-run.html", {"fig-roc", "fig-confusion", "fig-timings", "fig-trace"}),
+        (
+            "detection-run",
+            "runs/det-resnet_lstm_supcon.html",
+            {"fig-roc", "fig-confusion", "fig-timings", "fig-timeline"},
+        ),
+        ("paper", "papers/lee2024.html", None),
+    ],
+)
+def test_figures_render_with_captions_offline(figures_site, page, name, path, expected):
+    target = (
+        _board(figures_site, 'data-run="det-resnet_lstm_supcon"') if path == "board" else figures_site.parent / path
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(target.as_uri())
+    figures = _rendered_figures(page)
+    ids = {f["id"] for f in figures}
+    if expected is None:
+        assert ids and all(i.startswith("fig-paper-") for i in ids)
+    else:
+        assert ids == expected
+    for f in figures:
+        assert f["width"] > 100 and f["height"] > 50, f
+        assert len(f["caption"].strip()) > 40, f
+    # Scaled to the page: no figure wider than the main column.
+    main_width = page.eval_on_selector("main", "m => m.getBoundingClientRect().width")
+    assert all(f["width"] <= main_width + 1 for f in figures)
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"report-{name}.png"), full_page=True)
     assert page.problems == []
