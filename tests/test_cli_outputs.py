@@ -197,17 +197,9 @@ def _listed(capsys, store, *extra) -> dict[str, list[str]]:
     capsys.readouterr()
     assert cli.main(["--store", str(store), "results", "list", *extra]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == [
-        "run",
-        "kind",
-        "method",
-        "dataset",
-        "task",
-        "protocol",
-        "status",
-        "isolation",
-        "synthetic",
-    ]
+    if not lines:
+        return {}
+    assert lines[0].split() == ["run", "score", "status", "isolation", "data"]
     return {line.split()[0]: line.split() for line in lines[1:]}
 
 
@@ -215,7 +207,8 @@ def test_item03_results_list_shows_isolation_and_filters(tmp_path, capsys):
     store = tmp_path / "r.sqlite"
     _stale_and_isolated(store)
     rows = _listed(capsys, store)
-    assert rows["run-trusted"][7] == "trusted" and rows["run-isolated"][7] == "isolated"
+    assert rows["run-trusted"][3] == "trusted" and rows["run-isolated"][3] == "isolated"
+    assert rows["run-trusted"][4] == "synthetic"
     assert set(_listed(capsys, store, "--method", "eegnet")) == {"run-isolated", "run-stale"}
     assert set(_listed(capsys, store, "--dataset", "tusz-synthetic")) == {"run-stale"}
     # --status filters on the status as shown: the stale running run is interrupted.
@@ -225,6 +218,113 @@ def test_item03_results_list_shows_isolation_and_filters(tmp_path, capsys):
     assert cli.main(["--store", str(store), "results", "list", "--status", "done"]) == 2
     err = capsys.readouterr().err.strip()
     assert "unknown --status 'done'" in err and "complete" in err and "\n" not in err
+
+
+# -- results list: runs first with the score their board ranks them by, filters, short lines --
+def _scored_store(path):
+    """Two EEG runs, a video run and a reported set (created first), each with a stored summary."""
+    from benchmark.metrics import summarize
+    from benchmark.store import ResultStore, RunRecord
+
+    sets = [
+        ("reported-paper-x-1234abcd", "reported", "Paper X", "chbmit", "prediction", {"accuracy": [0.8, 0.9]}),
+        (
+            "eegnet-chbmit-synthetic-prediction-loocv-0123456789ab",
+            "run",
+            "eegnet",
+            "chbmit-synthetic",
+            "prediction",
+            {"accuracy": [0.9, 0.9], "balanced_accuracy": [0.6, 0.7], "roc_auc": [0.8, 0.8]},
+        ),
+        (
+            "chance-chbmit-synthetic-prediction-loocv-ba9876543210",
+            "run",
+            "chance",
+            "chbmit-synthetic",
+            "prediction",
+            {"balanced_accuracy": [0.5, 0.5]},
+        ),
+        (
+            "i3d_lstm-video-synthetic-classification-loso-abcdefabcdef",
+            "run",
+            "i3d_lstm",
+            "video-synthetic",
+            "classification",
+            {"video_sensitivity": [1.0, 0.6], "video_specificity": [0.2, 0.2], "video_accuracy": [0.9, 0.9]},
+        ),
+    ]
+    with ResultStore(path) as store:
+        for i, (run_id, kind, method, dataset, task, metrics) in enumerate(sets):
+            store.create_run(
+                RunRecord(
+                    run_id,
+                    kind,
+                    method if kind == "run" else "reported",
+                    dataset,
+                    task,
+                    "loocv" if task == "prediction" else "loso",
+                    status="complete" if kind == "run" else "reported",
+                    synthetic=kind == "run",
+                    display_name="" if kind == "run" else method,
+                    created_at=f"2026-01-0{i + 1}T00:00:00+00:00",
+                    provenance={"isolation": "isolated"} if kind == "run" else {},
+                )
+            )
+            table = pd.DataFrame(metrics, index=pd.Index(["p1", "p2"], name="patient"))
+            store.save_patient_metrics(run_id, table)
+            store.save_summary(run_id, summarize(table))
+    return [s[0] for s in sets]
+
+
+def _list(capsys, store, *extra) -> tuple[list[str], str]:
+    capsys.readouterr()
+    assert cli.main(["--store", str(store), "results", "list", *extra]) == 0
+    captured = capsys.readouterr()
+    return captured.out.splitlines(), captured.err
+
+
+def test_results_list_shows_runs_with_the_boards_ranking_score_and_counts_reported_sets(tmp_path, capsys):
+    store = tmp_path / "r.sqlite"
+    reported, eegnet, chance, video = _scored_store(store)
+    lines, err = _list(capsys, store)
+    assert f"store: {store.resolve()}" in err
+    assert "1 reported set from papers not listed: add --kind reported" in err
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert list(rows) == [eegnet, chance, video]  # the reported set, though stored first, is not listed
+    # The board's ranking metric (balanced accuracy), not the first stored one (accuracy) ...
+    assert rows[eegnet][1] == "balanced_accuracy=0.650" and rows[chance][1] == "balanced_accuracy=0.500"
+    # ... and for video the class-balanced mean the board derives: ((1.0 + 0.6) / 2 + 0.2) / 2.
+    assert rows[video][1] == "video_class_balanced_accuracy=0.500"
+    eeg, _ = _list(capsys, store, "--dataset", "chbmit-synthetic")
+    assert len(eeg) == 3 and all(len(line) <= 120 for line in eeg)
+
+
+def test_results_list_kind_all_puts_runs_before_reported_sets(tmp_path, capsys):
+    store = tmp_path / "r.sqlite"
+    reported, eegnet, chance, video = _scored_store(store)
+    lines, err = _list(capsys, store, "--kind", "all")
+    blank = lines.index("")
+    assert [line.split()[0] for line in lines[1:blank]] == [eegnet, chance, video]
+    assert lines[blank + 1].startswith("reported set") and lines[blank + 2].split()[0] == reported
+    # A paper's table without balanced accuracy is scored by what it has; it stays labelled real data.
+    assert lines[blank + 2].split()[-2:] == ["accuracy=0.850", "real"]
+    assert "not listed" not in err
+    only, _ = _list(capsys, store, "--kind", "reported")
+    assert [line.split()[0] for line in only[1:]] == [reported]
+
+
+def test_results_list_filters_ignore_case_and_say_when_nothing_matches(tmp_path, capsys):
+    store = tmp_path / "r.sqlite"
+    reported, eegnet, chance, video = _scored_store(store)
+    assert [line.split()[0] for line in _list(capsys, store, "--method", "EEGNet")[0][1:]] == [eegnet]
+    assert [line.split()[0] for line in _list(capsys, store, "--dataset", "VIDEO-synthetic")[0][1:]] == [video]
+    lines, err = _list(capsys, store, "--method", "paper x")
+    assert lines == [] and "no runs match --method paper x." in err and "1 reported set" in err
+    assert _list(capsys, store, "--method", "paper x", "--kind", "reported")[0][1].split()[0] == reported
+    assert [line.split()[0] for line in _list(capsys, store, "--status", "reported")[0][1:]] == [reported]
+    assert cli.main(["--store", str(store), "results", "list", "--kind", "runs"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown --kind 'runs'" in err and "run, reported, all" in err and "\n" not in err
 
 
 def test_item06_results_export_shows_the_status_as_shown(tmp_path, capsys):

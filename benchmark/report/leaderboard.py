@@ -25,8 +25,19 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.metrics import EVENT_METRICS, LOWER_IS_BETTER, METRICS, MULTICLASS_METRICS, VIDEO_METRICS, summarize
+from benchmark.metrics import (
+    EVENT_METRICS,
+    LOWER_IS_BETTER,
+    METRICS,
+    MULTICLASS_METRICS,
+    SAMPLE_METRICS,
+    VIDEO_METRICS,
+    summarize,
+)
 from benchmark.protocols import all_protocols
+from benchmark.ranking import VIDEO_CLASS_BALANCED, video_class_balanced
+from benchmark.ranking import choose_primary as _choose_primary
+from benchmark.ranking import ranking_metric as ranking_metric  # where the boards' callers look for it
 from benchmark.stats import holm, paired_tests
 from benchmark.store import on_synthetic_data, run_isolation
 from benchmark.tasks import find_task
@@ -142,6 +153,34 @@ class Entry:
         """For a reported set: ``"proposed"``, ``"comparison"``, ``"ablation"`` or ``""``."""
         return str((self.run.provenance or {}).get("role", ""))
 
+    @property
+    def label(self) -> str:
+        """Name of the row on a board: the method a reported set evaluated ("Pre-train + ResNet-LSTM"),
+        its set name (:attr:`name`, "Lee2024 Table 3 (SOP 10)") going with the citation; a run's name."""
+        if self.run.kind == "reported" and self.run.method and self.run.method != "reported":
+            return self.run.method
+        return self.name
+
+    @property
+    def doi(self) -> str:
+        """The DOI the set's citation (``doi:...``, as :mod:`benchmark.bibliography` writes it) or
+        source (a ``doi.org`` address) names; ``""`` when neither does."""
+        for pattern, text in ((_DOI_IN_CITATION, self.run.citation), (_DOI_IN_URL, self.run.source)):
+            found = pattern.search(text or "")
+            if found:
+                return found.group(1).rstrip(".,;)")
+        return ""
+
+    @property
+    def citation_text(self) -> str:
+        """The citation without its ``doi:`` mention, which the report writes as a link instead."""
+        return " ".join(_DOI_MENTION.sub(" ", self.run.citation or "").split()).strip(" ;,")
+
+    @property
+    def source_text(self) -> str:
+        """Where in the paper (``"Table 3"``), without a ``doi.org`` address the DOI link gives."""
+        return _DOI_ADDRESS.sub(" ", self.run.source or "").strip(" ;,")
+
 
 @dataclass
 class Leaderboard:
@@ -167,6 +206,35 @@ class Leaderboard:
     # Reported sets a paper gives only as dataset-level figures (no patients): shown as printed,
     # never ranked or tested.
     paper_figures: list[Entry] = field(default_factory=list)
+    # run_id -> rank on the primary metric (1 = best; equal means share a rank); unranked sets absent
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def shown_metrics(self) -> list[str]:
+        """Metric columns in the order shown: the primary metric first (it and its p-values must be
+        visible without scrolling), then the others in canonical order."""
+        return [m for m in self.metrics if m == self.primary] + [m for m in self.metrics if m != self.primary]
+
+    @property
+    def best_entry(self) -> Entry | None:
+        """The best entry on the primary metric (never a baseline), or ``None``."""
+        best = self.best.get(self.primary)
+        return next((e for e in self.entries if e.run.run_id == best), None)
+
+    @property
+    def n_runs(self) -> int:
+        """Runs on the board; with :attr:`n_reported`, every result set it lists."""
+        return sum(e.run.kind != "reported" for e in self.entries)
+
+    @property
+    def cited(self) -> list[Entry]:
+        """Reported rows of the ranked table, in row order: their footnotes are numbered so."""
+        return [e for e in self.entries if e.run.kind == "reported"]
+
+    @property
+    def cite_numbers(self) -> dict[str, int]:
+        """``{run_id: footnote number}`` of :attr:`cited`."""
+        return {e.run.run_id: i for i, e in enumerate(self.cited, start=1)}
 
     @property
     def paper_figure_groups(self) -> list[tuple[str, list[Entry]]]:
@@ -290,6 +358,12 @@ class Leaderboard:
         return sum(e.run.kind == "reported" for e in self.entries) + len(self.paper_figures)
 
 
+_DOI_IN_CITATION = re.compile(r"\bdoi:\s*(10\.\d{4,9}/\S+)", re.IGNORECASE)
+_DOI_IN_URL = re.compile(r"doi\.org/(10\.\d{4,9}/[^\s,;]+)", re.IGNORECASE)
+_DOI_MENTION = re.compile(r"\s*\bdoi:\s*10\.\d{4,9}/\S+?(?:[.;,]?(?=\s|$))", re.IGNORECASE)
+_DOI_ADDRESS = re.compile(r"\s*https?://(?:dx\.)?doi\.org/10\.\d{4,9}/[^\s,;]+[,;]?", re.IGNORECASE)
+
+
 # Task parameter -> the `seizure-bench run` option that sets it.
 # Flags of a run's recorded parameters that are not task options (those come from the tasks).
 _HARNESS_FLAGS = {"seed": "--seed", "window_s": "--window", "stride_s": "--stride", "ictal_stride_s": "--ictal-stride"}
@@ -403,7 +477,7 @@ def metric_stats(patient_metrics: pd.DataFrame, summary: pd.DataFrame | None) ->
     return out
 
 
-_CANONICAL = tuple(dict.fromkeys([*VIDEO_METRICS, *METRICS, *MULTICLASS_METRICS, *EVENT_METRICS]))
+_CANONICAL = tuple(dict.fromkeys([*VIDEO_METRICS, *METRICS, *MULTICLASS_METRICS, *EVENT_METRICS, *SAMPLE_METRICS]))
 
 
 def ordered_metrics(present: set[str]) -> list[str]:
@@ -412,46 +486,10 @@ def ordered_metrics(present: set[str]) -> list[str]:
     return known + sorted(present - set(_CANONICAL))
 
 
-# The one ranking rule. Each task's boards rank by the first of its metrics (the task's
-# ``ranking_metrics``, benchmark.tasks) that the board has; every
-# one of them gives a constant (class-prior, "chance") predictor exactly the no-skill level (0.5 for
-# two classes, 1/K for K), so no baseline that ignores the input can top a method that has skill.
-# Sensitivity, accuracy and video accuracy are not on the list: always predicting pre-ictal scores
-# sensitivity 1, and predicting the majority class scores its share in accuracy, which on a video
-# board (a patient's videos usually show one class) a weak but honest method often does not reach.
-
-# Video boards: the mean over patients of video sensitivity (patients with positive videos) and of
-# video specificity (patients with negative videos), averaged. Per-patient balanced accuracy is mostly
-# undefined there, and this class-balanced mean gives a constant predictor 0.5 whatever the share of
-# patients of each class. It is computed from the two per-patient means, so it has no paired test.
-VIDEO_CLASS_BALANCED = "video_class_balanced_accuracy"
-
-
-def ranking_metric(task: str, metrics: list[str]) -> str:
-    """The metric a board of ``task`` ranks by (its ``ranking_metrics``); ``""`` if none applies."""
-    known = find_task(task)
-    return next((m for m in (known.metadata.ranking_metrics if known else ()) if m in metrics), "")
-
-
 def choose_primary(entries: list[Entry], metrics: list[str], task: str = "") -> str:
-    """Default ranking metric of a board: :func:`ranking_metric` for a known task.
-
-    A board of an unknown task (or one whose entries lack every metric of the rule) falls back to
-    balanced accuracy if every entry has it, else accuracy, else the metric most entries share."""
-    chosen = ranking_metric(task, metrics)
-    if chosen:
-        return chosen
-    scored = [e for e in entries if e.stats]
-    if not metrics:
-        return ""
-
-    def coverage(metric: str) -> int:
-        return sum(_finite(e.stats.get(metric, _NO_STAT).mean) for e in scored)
-
-    for preferred in ("balanced_accuracy", "accuracy"):
-        if preferred in metrics and coverage(preferred) == len(scored):
-            return preferred
-    return max(metrics, key=lambda m: (coverage(m), -metrics.index(m)))
+    """Default ranking metric of a board: the one ranking rule (:func:`benchmark.ranking.choose_primary`)
+    over its entries' means."""
+    return _choose_primary(task, metrics, [{m: s.mean for m, s in e.stats.items()} for e in entries])
 
 
 def with_derived_metrics(entry: Entry, task: str) -> Entry:
@@ -479,11 +517,10 @@ def with_derived_metrics(entry: Entry, task: str) -> Entry:
         stats.update(metric_stats(pm[["balanced_accuracy"]], None))
         derived["balanced_accuracy"] = "(sensitivity + specificity) / 2 per patient, from the stored values"
     if meta is not None and VIDEO_CLASS_BALANCED in meta.ranking_metrics and VIDEO_CLASS_BALANCED not in stats:
-        sens, spec = stats.get("video_sensitivity"), stats.get("video_specificity")
-        if sens is not None and spec is not None and _finite(sens.mean) and _finite(spec.mean):
-            stats[VIDEO_CLASS_BALANCED] = Stat(
-                (sens.mean + spec.mean) / 2, math.nan, math.nan, math.nan, max(sens.n, spec.n)
-            )
+        value = video_class_balanced(task, {m: s.mean for m, s in stats.items()})
+        if value is not None:
+            sens, spec = stats["video_sensitivity"], stats["video_specificity"]
+            stats[VIDEO_CLASS_BALANCED] = Stat(value, math.nan, math.nan, math.nan, max(sens.n, spec.n))
             derived[VIDEO_CLASS_BALANCED] = (
                 "mean over patients of video sensitivity and of video specificity, "
                 "averaged (no per-patient value, so no paired test)"
@@ -562,6 +599,9 @@ def group_key(run) -> tuple[str, str, str, str, str]:
 
 
 _NOT_STATED = object()
+# Result sets made elsewhere, which state few of a run's settings: a paper's reported table, and
+# hypothesis files scored here (benchmark.szcore). Each joins every board of runs it may be compared with.
+_JOINING_KINDS = ("reported", "scored")
 
 
 def differences(a, b) -> list[str]:
@@ -595,8 +635,8 @@ def differences(a, b) -> list[str]:
             continue
         if not stated_a or not stated_b:
             missing, side = ("A", a) if not stated_a else ("B", b)
-            if side.kind == "reported":
-                continue  # the paper does not say
+            if side.kind in _JOINING_KINDS:
+                continue  # the paper (or the tool that wrote scored hypotheses) does not say
             other = "B" if missing == "A" else "A"
             value = vb if missing == "A" else va
             out.append(
@@ -683,6 +723,7 @@ def build_leaderboards(
         board.paper_figures = sorted(figures, key=lambda e: (e.name, e.run.run_id))
         board.primary = choose_primary(members, metrics, task)
         board.entries = _rank(members, board.primary)
+        board.ranks = rank_numbers(board.entries, board.primary)
         compare(board)
         reals = stand_ins.get(dataset) or ()
         reals = (reals,) if isinstance(reals, str) else tuple(reals)
@@ -707,10 +748,10 @@ def _group_entries(entries: list[Entry], reported: list[Entry]) -> dict[tuple[st
     """Entries by board key; a reported set joins every group of runs it may be compared with."""
     groups: dict[tuple[str, str, str, str, str], list[Entry]] = {}
     for entry in entries:
-        if entry.run.kind != "reported":
+        if entry.run.kind not in _JOINING_KINDS:
             groups.setdefault(group_key(entry.run), []).append(entry)
     run_keys = list(groups)
-    for entry in reported:
+    for entry in [*reported, *(e for e in entries if e.run.kind == "scored")]:
         # A paper rarely states every parameter we record (e.g. the placement seed), so a reported
         # set sits beside every group of runs it may be compared with (one rule: differences()).
         # Dataset-level figures are shown beside boards as printed and never tested, so neither their
@@ -728,6 +769,20 @@ def _group_entries(entries: list[Entry], reported: list[Entry]) -> dict[tuple[st
         for key in homes or [group_key(entry.run)]:
             groups.setdefault(key, []).append(entry)
     return groups
+
+
+def rank_numbers(entries: list[Entry], metric: str) -> dict[str, int]:
+    """``{run_id: rank}`` of ``entries`` already in :func:`_rank` order: 1 for the best mean on
+    ``metric``, equal means sharing the better rank (1, 2, 2, 4); failed sets and sets without the
+    metric have none."""
+    ranks: dict[str, int] = {}
+    previous, rank = None, 0
+    for position, e in enumerate(e for e in entries if e.ranked and _finite(e.stats.get(metric, _NO_STAT).mean)):
+        mean = e.stats[metric].mean
+        if previous is None or mean != previous:
+            rank = position + 1
+        ranks[e.run.run_id], previous = rank, mean
+    return ranks
 
 
 def _rank(entries: list[Entry], metric: str) -> list[Entry]:

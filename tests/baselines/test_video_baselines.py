@@ -317,11 +317,11 @@ def test_item07_boards_show_the_weights_file_and_never_call_a_random_init_run_pa
     index = build_report(store, tmp_path / "report", title="t")
     board = next(p.read_text() for p in (index.parent / "leaderboards").glob("*.html"))
     rows = {run_id: re.search(rf'<tr data-run="{run_id}".*?</tr>', board, re.S).group(0) for run_id in sources}
-    cell = re.compile(r"</td>\s*<td>run</td>\s*<td[^>]*>(.*?)</td>", re.S)
+    cell = re.compile(r'<div class="facts"><span[^>]*>(.*?)</span> · ', re.S)
     label = {run_id: re.sub(r"<[^>]+>", "", cell.search(row).group(1)) for run_id, row in rows.items()}
     assert label == {
-        "run-pretrained": "paper",
-        "run-smoke": "smoke",
+        "run-pretrained": "paper budget",
+        "run-smoke": "smoke budget",
         "run-random": "paper budget, random init (not the paper&#39;s setting)",
     }
     assert f"sha256 {sha[:12]}" in rows["run-pretrained"] and "random init" not in rows["run-pretrained"]

@@ -63,14 +63,55 @@
     });
   }
 
-  // Show the p-value columns of the chosen metric and rank rows by it, best first.
+  // Move column `from` of every row to just before column `to` (the table has no spanning cells).
+  function moveColumn(table, from, to) {
+    if (from === to || from === to - 1) { return; }
+    Array.prototype.forEach.call(table.rows, function (row) {
+      var cell = row.cells[from];
+      if (cell && row.cells[to]) { row.insertBefore(cell, row.cells[to]); }
+    });
+  }
+
+  // Ranks of the rows in their current (best-first) order: equal keys share the better rank; rows
+  // that are not ranked (failed runs) or lack the metric get none.
+  function renumber(table, header) {
+    var rankIndex = table.querySelector("th.rank");
+    if (!rankIndex) { return; }
+    var position = 0, rank = 0, previous = null;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      var key = sortKey(row, header.cellIndex, true);
+      var cell = row.cells[rankIndex.cellIndex];
+      if (key === null || row.getAttribute("data-ranked") === "false") {
+        cell.textContent = "\u2014";
+        cell.setAttribute("data-sort", "");
+        return;
+      }
+      position += 1;
+      if (previous === null || key !== previous) { rank = position; }
+      previous = key;
+      cell.textContent = String(rank);
+      cell.setAttribute("data-sort", String(rank));
+    });
+  }
+
+  // Show the p-value columns of the chosen metric next to its column, and rank rows by it, best first.
   function choosePrimary(table, metric) {
     Array.prototype.forEach.call(table.querySelectorAll("[data-metric]"), function (cell) {
       cell.hidden = cell.getAttribute("data-metric") !== metric;
     });
     table.setAttribute("data-primary", metric);
     var header = table.querySelector('th[data-sort-metric="' + metric + '"]');
-    if (header) { sortBy(table, header, firstDirection(header)); }
+    var firstP = table.querySelector("th.pcol");
+    if (header && firstP) { moveColumn(table, header.cellIndex, firstP.cellIndex); }
+    if (header) {
+      sortBy(table, header, firstDirection(header));
+      // As the board's own order: sets that are not ranked (failed runs) come last.
+      var body = table.tBodies[0];
+      Array.prototype.slice.call(body.querySelectorAll('tr[data-ranked="false"]')).forEach(function (row) {
+        body.appendChild(row);
+      });
+      renumber(table, header);
+    }
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), makeSortable);
