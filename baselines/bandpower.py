@@ -20,69 +20,22 @@ Research, 12, 2825-2830.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from baselines import _bandpower_meta
-from benchmark.adapters import FitContext, MethodAdapter, register
-from benchmark.errors import DataError
-from benchmark.windowset import WindowSet
+from benchmark.adapters import FitContext, register
+from benchmark.sklearn_adapter import SklearnMethod
 
 if TYPE_CHECKING:
     from sklearn.base import ClassifierMixin
 
 # scikit-learn is imported inside _make_estimator: importing it costs seconds that listing the
-# registered methods should not pay.
-BATCH = 4096  # windows per read; band-power windows are a few hundred bytes each
-
-
-def flat_features(ws: WindowSet) -> np.ndarray:
-    """All windows of ``ws`` as a ``(n, n_features)`` float32 matrix, read batch by batch."""
-    n_features = int(np.prod(ws.window_shape)) if len(ws) else 0
-    out = np.empty((len(ws), n_features), dtype=np.float32)
-    for start in range(0, len(ws), BATCH):
-        stop = min(start + BATCH, len(ws))
-        out[start:stop] = ws.get(np.arange(start, stop)).reshape(stop - start, -1)
-    return out
-
-
-def full_proba(proba: np.ndarray, seen: np.ndarray, n_classes: int) -> np.ndarray:
-    """Expand probabilities over the classes a model saw to all ``n_classes`` columns (zeros elsewhere)."""
-    out = np.zeros((proba.shape[0], n_classes))
-    out[:, seen] = proba
-    return out
-
-
-class _SklearnBandPower(MethodAdapter):
-    """Shared fit/predict for scikit-learn classifiers on flattened log band power."""
-
-    @abstractmethod
-    def _make_estimator(self, context: FitContext) -> ClassifierMixin:
-        """Build the (unfitted) estimator from ``self.params`` and the context's seed."""
-
-    def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
-        # No early stopping to tune, so the validation windows are used for training too.
-        data = train if valid is None or len(valid) == 0 else WindowSet.concat([train, valid])
-        present = np.unique(data.y)
-        if len(present) < 2:
-            only = data.classes[int(present[0])] if len(present) else "none"
-            raise DataError(
-                f"{self.meta.name}: the training windows of this fold hold one class only ('{only}'); "
-                "check the split or the task's labelling."
-            )
-        self.n_classes_ = data.n_classes
-        self.model_ = self._make_estimator(context)
-        self.model_.fit(flat_features(data), data.y)
-
-    def predict_proba(self, test: WindowSet) -> np.ndarray:
-        proba = self.model_.predict_proba(flat_features(test))
-        return full_proba(proba, self.model_.classes_, self.n_classes_)
+# registered methods should not pay. Fit and predict (flattened windows, validation windows used
+# for training) are those of every scikit-learn method (benchmark.sklearn_adapter).
 
 
 @register
-class BandPowerLogReg(_SklearnBandPower):
+class BandPowerLogReg(SklearnMethod):
     """Standardised log band power -> L2-regularised logistic regression (balanced class weights).
 
     A linear model on log spectral power; it separates windows by how much power each channel has
@@ -115,7 +68,7 @@ class BandPowerLogReg(_SklearnBandPower):
 
 
 @register
-class BandPowerRF(_SklearnBandPower):
+class BandPowerRF(SklearnMethod):
     """Log band power -> random forest (Breiman 2001) with balanced class weights.
 
     Non-linear in the band powers and insensitive to their scale, so no standardisation is needed.

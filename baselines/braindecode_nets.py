@@ -27,79 +27,15 @@ networks for EEG decoding and visualization. Human Brain Mapping, 38(11), 5391-5
 
 from __future__ import annotations
 
-import warnings
-from abc import abstractmethod
-from typing import Any
-
-import numpy as np
-
 from baselines import _braindecode_nets_meta
-from benchmark.adapters import FitContext, MethodAdapter, register
-from benchmark.errors import DataError
-from benchmark.windowset import WindowSet
+from benchmark.adapters import register
+from benchmark.braindecode_adapter import BraindecodeNet, braindecode_models
 
-# Budget keys consumed by the training loop; every other key parameterises the network.
-TRAIN_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "patience", "max_windows_per_epoch")
-PREDICT_BATCH = 256
-
-
-def _braindecode_models():
-    # Imported on first fit only: braindecode pulls in skorch/sklearn/torch (~10 s), which commands
-    # such as listing methods should not pay. Its import-time MNE deprecation warnings are noise here.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        import braindecode.models as models
-    return models
-
-
-class _BraindecodeNet(MethodAdapter):
-    """Shared training and inference of a braindecode network on raw windows."""
-
-    @abstractmethod
-    def _build_net(self, n_chans: int, n_outputs: int, n_times: int, sfreq: float | None):
-        """Return the untrained ``torch.nn.Module`` mapping ``(b, n_chans, n_times)`` to logits."""
-
-    def _net_params(self) -> dict[str, Any]:
-        return {k: v for k, v in self.params.items() if k not in TRAIN_KEYS}
-
-    def fit(self, train: WindowSet, valid: WindowSet | None, context: FitContext) -> None:
-        from benchmark import torch_utils  # lazy: keeps ``import baselines`` free of torch
-
-        if len(train.window_shape) != 2:
-            raise DataError(
-                f"{self.meta.name} needs raw windows (channels, samples), got windows of shape "
-                f"{train.window_shape}; build the fold with representation 'raw'."
-            )
-        n_chans, n_times = train.window_shape
-        torch_utils.seed_everything(context.seed)
-        net = self._build_net(n_chans, train.n_classes, n_times, train.info.get("sfreq"))
-        self.model_ = torch_utils.with_input_scaling(net, train)
-        self.device_ = context.device
-        self.train_result_ = torch_utils.train_classifier(
-            self.model_, train, valid, context, **{k: self.params[k] for k in TRAIN_KEYS}
-        )
-        context.logger.info(
-            "%s: %d epochs in %.1f s, kept epoch %d",
-            self.meta.name,
-            self.train_result_.epochs_run,
-            self.train_result_.seconds,
-            self.train_result_.best_epoch,
-        )
-
-    def predict_proba(self, test: WindowSet) -> np.ndarray:
-        from benchmark import torch_utils
-
-        return torch_utils.predict_proba_torch(self.model_, test, self.device_, PREDICT_BATCH)
-
-    def n_parameters(self) -> int | None:
-        from benchmark import torch_utils
-
-        model = getattr(self, "model_", None)
-        return None if model is None else torch_utils.count_parameters(model)
+# Training, inference and input scaling are those of every braindecode method (benchmark.braindecode_adapter).
 
 
 @register
-class EEGNetAdapter(_BraindecodeNet):
+class EEGNetAdapter(BraindecodeNet):
     """EEGNet (Lawhern et al. 2018): temporal, depthwise-spatial and separable convolutions.
 
     Notes
@@ -120,7 +56,7 @@ class EEGNetAdapter(_BraindecodeNet):
         kernel_length = p.pop("kernel_length")
         if kernel_length == "auto":
             kernel_length = 64 if sfreq is None else max(2, int(round(sfreq / 2)))
-        return _braindecode_models().EEGNet(
+        return braindecode_models().EEGNet(
             n_chans=n_chans,
             n_outputs=n_outputs,
             n_times=n_times,
@@ -131,7 +67,7 @@ class EEGNetAdapter(_BraindecodeNet):
 
 
 @register
-class ShallowConvNetAdapter(_BraindecodeNet):
+class ShallowConvNetAdapter(BraindecodeNet):
     """Shallow ConvNet (Schirrmeister et al. 2017), braindecode's ``ShallowFBCSPNet``.
 
     Temporal then spatial convolution, squaring, mean pooling and log: a learnable analogue of
@@ -149,6 +85,6 @@ class ShallowConvNetAdapter(_BraindecodeNet):
     meta = _braindecode_nets_meta.SHALLOW_CONVNET
 
     def _build_net(self, n_chans: int, n_outputs: int, n_times: int, sfreq: float | None):
-        return _braindecode_models().ShallowFBCSPNet(
+        return braindecode_models().ShallowFBCSPNet(
             n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq, **self._net_params()
         )

@@ -32,7 +32,9 @@ except _metadata.PackageNotFoundError:  # running from a source tree that is not
 # The Python API (benchmark.api) needs pandas, so it is imported on first use: `import benchmark`
 # and the instant commands stay light.
 _API = ("evaluate", "load_results", "compare", "load_index")
-__all__ = ["__version__", *_API]
+# Any scikit-learn estimator or braindecode model class as a method; imported on first use too.
+_WRAPPERS = {"SklearnAdapter": "benchmark.sklearn_adapter", "BraindecodeAdapter": "benchmark.braindecode_adapter"}
+__all__ = ["__version__", *_API, *_WRAPPERS]
 
 
 def __getattr__(name: str):
@@ -40,11 +42,15 @@ def __getattr__(name: str):
         from benchmark import api
 
         return getattr(api, name)
+    if name in _WRAPPERS:
+        import importlib
+
+        return getattr(importlib.import_module(_WRAPPERS[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(globals()) | set(_API) | set(_WRAPPERS))
 
 
 class _Package(_types.ModuleType):

@@ -9,15 +9,18 @@ Register in-tree with :func:`register`; an in-tree package may :func:`declare` i
 (name, module, class name and a ``MethodMeta`` kept in a light module), so listing and planning read
 the metadata without importing the method's module, which is imported when :meth:`Registry.get`
 needs the class. Other packages register through the entry-point group
-``seizure_bench.methods`` (each entry point names a ``MethodAdapter`` subclass, and its name is the
-method's ``meta.name``).
+``seizure_bench.methods``: each entry point names a ``MethodAdapter`` subclass, an adapter instance
+(``benchmark.SklearnAdapter(...)``, ``benchmark.BraindecodeAdapter(...)``) or a function returning
+either (:func:`adapter_class`), and its name is the method's ``meta.name``.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import importlib
+import inspect
 import logging
 import sys
 from abc import ABC, abstractmethod
@@ -80,6 +83,11 @@ class MethodMeta:
     task_defaults
         Task parameters used when the user gives none, per task; e.g.
         ``{"classification": {"target": "focus"}}`` for a TLE-vs-exTLE method.
+    pretrained
+        The pretrained weights the method's paper starts from (e.g. ``"TimeSformer, Kinetics-400"``),
+        ``""`` when it starts from random initialisation. A run of a method that declares weights
+        but loaded none (its ``weights_source()`` says random init) is flagged by the runner and the
+        report; other methods' random initialisation is their normal setting and is not.
     """
 
     name: str
@@ -96,6 +104,7 @@ class MethodMeta:
     video_aggregation: str = "mean"
     task_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget_representation_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pretrained: str = ""
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -171,13 +180,7 @@ class MethodAdapter(ABC):
 
     @classmethod
     def from_budget(cls, budget: str, overrides: dict[str, Any] | None = None) -> MethodAdapter:
-        if budget not in cls.meta.budgets:
-            raise UnknownNameError(
-                f"method '{cls.meta.name}' has no budget '{budget}'; choose one of {sorted(cls.meta.budgets)}."
-            )
-        params = copy.deepcopy(cls.meta.budgets[budget])
-        params.update(overrides or {})
-        return cls(params)
+        return cls(budget_params(cls.meta, budget, overrides))
 
     def pretrain(self, unlabelled: WindowSet, context: FitContext) -> None:
         """Optional self-supervised stage on training windows of the fold (labels may be used)."""
@@ -195,8 +198,23 @@ class MethodAdapter(ABC):
         return None
 
     def weights_source(self) -> str:
-        """Where initial weights came from: a local path, or ``"random init"``."""
+        """Where the fitted model's initial weights came from, stored with the run (``weights_source``
+        in its provenance) and shown on its page: a loaded file (``benchmark.weights.weights_provenance``
+        names it with its SHA-256), or text containing ``"random init"`` when nothing was loaded.
+
+        Override it when the method can load weights. Only a method whose ``meta.pretrained`` names the
+        paper's weights gets the "random init" warning and banner when it returns random init.
+        """
         return "random init"
+
+
+def budget_params(meta: MethodMeta, budget: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The hyper-parameters of ``budget`` (a copy) with ``overrides`` applied; one line if there is no such budget."""
+    if budget not in meta.budgets:
+        raise UnknownNameError(f"method '{meta.name}' has no budget '{budget}'; choose one of {sorted(meta.budgets)}.")
+    params = copy.deepcopy(meta.budgets[budget])
+    params.update(overrides or {})
+    return params
 
 
 #: ``plan_notes(params, window_s, stride_s) -> lines`` of a declared method (see :meth:`Registry.declare`).
@@ -328,11 +346,16 @@ class Registry:
     def _load_entry_point(self, ep: metadata.EntryPoint) -> type[MethodAdapter]:
         """Import one entry point's class and register it; raises ``ValueError`` saying why it is unusable."""
         try:
-            cls = ep.load()
+            obj = ep.load()
         except Exception as exc:  # a broken plug-in must not break the whole suite
             raise ValueError(f"could not load method entry point {ep.name} ({ep.value}): {exc}") from exc
-        if not (isinstance(cls, type) and issubclass(cls, MethodAdapter)):
-            raise ValueError(f"entry point {ep.name} ({ep.value}) does not name a MethodAdapter subclass")
+        what = f"entry point {ep.name} ({ep.value})"
+        try:
+            cls = adapter_class(obj, what, ep.module, ep.attr)
+        except ValueError:
+            raise
+        except Exception as exc:  # its factory or adapter refused its arguments
+            raise ValueError(f"{what} could not be built: {exc}") from exc
         if not isinstance(getattr(cls, "meta", None), MethodMeta):
             raise ValueError(f"entry point {ep.name} ({ep.value}) names a class without a MethodMeta 'meta'")
         name = cls.meta.name
@@ -485,6 +508,100 @@ def declared_stand_in(declared: DeclaredMethod) -> type[MethodAdapter]:
     )
 
 
+def pretrained_of(method: str, provenance: dict[str, Any] | None) -> str:
+    """The pretrained weights a run's method declares (``MethodMeta.pretrained``): as the run's
+    provenance recorded it, else (a run stored before it was recorded) the in-tree method's declared
+    meta, read without importing its module or any plug-in; ``""`` when unknown."""
+    recorded = (provenance or {}).get("pretrained")
+    if isinstance(recorded, str):
+        return recorded
+    cls = REGISTRY.stand_in(method)
+    return cls.meta.pretrained if cls is not None else ""
+
+
+def warns_random_init(pretrained: str, weights_source: Any) -> bool:
+    """Whether a run is flagged "random init" (the runner's warning, the report's banner): its method's
+    paper starts from pretrained weights (``pretrained``) and the run loaded none. Random
+    initialisation is the normal setting of every other method and is not flagged."""
+    from benchmark.weights import is_random_init
+
+    return bool(pretrained) and is_random_init(weights_source)
+
+
+def adapter_class(obj: Any, what: str, module: str | None = None, qualname: str | None = None) -> type[MethodAdapter]:
+    """The ``MethodAdapter`` subclass that ``obj`` (what an entry point or :func:`register` names) stands for.
+
+    A subclass is itself; an adapter instance (``SklearnAdapter(...)``, ``BraindecodeAdapter(...)``)
+    becomes a class whose ``from_budget`` copies it (:func:`instance_class`), named ``module:qualname``
+    where the fold worker imports it again; a function is a factory, called without arguments, and
+    its result is taken as above. Anything else is refused with a ``ValueError`` naming ``what`` and
+    the fix (a scikit-learn estimator does not say which input representation it takes).
+    """
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or isinstance(obj, functools.partial):
+        made = obj()
+        if not isinstance(made, MethodAdapter) and not (isinstance(made, type) and issubclass(made, MethodAdapter)):
+            raise ValueError(f"{what} is a function returning {_kind(made)}, not a MethodAdapter; {_fix(made)}")
+        obj = made
+    if isinstance(obj, type) and issubclass(obj, MethodAdapter):
+        return obj
+    if isinstance(obj, MethodAdapter):
+        return instance_class(obj, module, qualname)
+    raise ValueError(f"{what} names {_kind(obj)}, not a MethodAdapter; {_fix(obj)}")
+
+
+def _kind(obj: Any) -> str:
+    if isinstance(obj, type):
+        return f"the class {obj.__module__}.{obj.__qualname__}"
+    return f"a {type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def _fix(obj: Any) -> str:
+    """How to make ``obj`` a method, for the one-line refusal of :func:`adapter_class`."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    if hasattr(obj, "get_params") and hasattr(obj, "fit"):
+        return (
+            "a scikit-learn estimator does not say which input it takes: point the entry point at a function "
+            "returning benchmark.SklearnAdapter(estimator, representation='bandpower', name=...)"
+        )
+    if any(c.__name__ == "Module" and c.__module__.startswith("torch.nn") for c in cls.__mro__):
+        return (
+            "point the entry point at benchmark.BraindecodeAdapter(ModelClass, name=...) or a function "
+            "returning it, or at a MethodAdapter subclass"
+        )
+    return "point it at a MethodAdapter subclass, an adapter instance or a function returning one"
+
+
+def instance_class(adapter: MethodAdapter, module: str | None = None, qualname: str | None = None):
+    """A class standing for the adapter instance ``adapter``: its ``meta`` is the instance's, and its
+    ``from_budget`` gives a copy of the instance with that budget's hyper-parameters (unknown
+    overrides refused). ``module`` and ``qualname`` say where a fold worker finds the instance again
+    (an entry point's target); by default the module that built it (``caller_module``), under a
+    name no import finds, so a fold worker takes it from the registry of its own process."""
+    meta = adapter.meta
+    if not isinstance(meta, MethodMeta):
+        raise ValueError(f"adapter {type(adapter).__qualname__} has no MethodMeta 'meta'")
+    template = copy.deepcopy(adapter)
+
+    def from_budget(cls, budget: str, overrides: dict[str, Any] | None = None) -> MethodAdapter:
+        made = copy.deepcopy(template)
+        made.__class__ = cls
+        made.params = budget_params(meta, budget, overrides)
+        made.reject_unknown_params()
+        return made
+
+    base = type(adapter)
+    return type(
+        base.__name__,
+        (base,),
+        {
+            "meta": meta,
+            "from_budget": classmethod(from_budget),
+            "__module__": module or getattr(adapter, "caller_module", None) or base.__module__,
+            "__qualname__": qualname or f"{base.__qualname__}[{meta.name}]",
+        },
+    )
+
+
 def meta_from_dict(d: Any, what: str) -> MethodMeta:
     """A :class:`MethodMeta` from its :meth:`MethodMeta.to_dict` form, checked field by field;
     ``ValueError`` naming ``what`` otherwise."""
@@ -509,6 +626,7 @@ def meta_from_dict(d: Any, what: str) -> MethodMeta:
         "video_aggregation": str,
         "task_defaults": dict,
         "budget_representation_params": dict,
+        "pretrained": str,
     }
     for key, value in d.items():
         if not isinstance(value, kinds[key]):
@@ -527,9 +645,10 @@ def meta_from_dict(d: Any, what: str) -> MethodMeta:
 REGISTRY = Registry()
 
 
-def register(cls: type[MethodAdapter]) -> type[MethodAdapter]:
-    """Class decorator that adds an in-tree method to the registry."""
-    return REGISTRY.add(cls)
+def register(cls: type[MethodAdapter] | MethodAdapter) -> type[MethodAdapter]:
+    """Class decorator that adds an in-tree method to the registry; also takes an adapter instance
+    (``register(SklearnAdapter(pipeline, representation="bandpower", name="mine"))``) and returns its class."""
+    return REGISTRY.add(adapter_class(cls, f"register({_kind(cls)})"))
 
 
 def declare(meta: MethodMeta, module: str, qualname: str, plan_notes: PlanNotes | None = None) -> MethodMeta:

@@ -71,14 +71,17 @@ class AdapterOutput:
 
 
 def method_class(task: AdapterTask):
-    """The adapter class: imported from its module (a plug-in registers itself there), else by name."""
-    from benchmark.adapters import get_method
+    """The adapter class: imported from its module (a plug-in registers itself there), else by name.
+    What the plug-in names there (a class, an adapter instance or a factory) becomes a class by the
+    registry's own rule (:func:`benchmark.adapters.adapter_class`)."""
+    from benchmark.adapters import adapter_class, get_method
 
     try:
         obj: Any = importlib.import_module(task.method_module)
         for part in task.method_qualname.split("."):
             obj = getattr(obj, part)
-        return obj
+        target = f"{task.method_module}:{task.method_qualname}"
+        return adapter_class(obj, target, task.method_module, task.method_qualname)
     except (ImportError, AttributeError) as exc:
         try:
             return get_method(task.method)
@@ -251,14 +254,13 @@ def describe(target: str) -> dict[str, Any]:
     """``module:qualname``'s class as the harness may learn it without importing it: its
     :class:`~benchmark.adapters.MethodMeta` as a dict (run in a sandbox, see
     :func:`benchmark.sandbox.describe_plugin`)."""
-    from benchmark.adapters import MethodAdapter, MethodMeta
+    from benchmark.adapters import MethodMeta, adapter_class
 
     module, _, qualname = target.partition(":")
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
-    if not (isinstance(obj, type) and issubclass(obj, MethodAdapter)):
-        raise TypeError(f"{target} is not a MethodAdapter subclass")
+    obj = adapter_class(obj, target, module, qualname)
     if not isinstance(getattr(obj, "meta", None), MethodMeta):
         raise TypeError(f"{target} has no MethodMeta 'meta'")
     return {"meta": obj.meta.to_dict()}

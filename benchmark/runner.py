@@ -24,7 +24,14 @@ from tqdm.auto import tqdm
 
 from benchmark import features
 from benchmark import metrics as M
-from benchmark.adapters import REGISTRY, check_entry_point_name, get_method, meta_from_dict, plugin_proxy
+from benchmark.adapters import (
+    REGISTRY,
+    check_entry_point_name,
+    get_method,
+    meta_from_dict,
+    plugin_proxy,
+    warns_random_init,
+)
 from benchmark.datasets import load_dataset
 from benchmark.errors import BenchmarkError, DataError, SplitError
 from benchmark.events import PostProcessing
@@ -690,6 +697,7 @@ class Runner:
             provenance={
                 "is_baseline": meta.is_baseline,
                 "citation": meta.citation,
+                "pretrained": meta.pretrained,  # the report flags random init only for such methods
                 "code": code,
                 # the dataset's own annotation sources disagree here (shown in reports)
                 **({"source_conflicts": list(index.conflicts)} if index.conflicts else {}),
@@ -1010,10 +1018,13 @@ class Runner:
                 "protocol_leaky": spec.leaky,
             },
         )
-        if "random init" in str(prov.get("weights_source", "")).lower() and not self.method_cls.meta.is_baseline:
+        meta = self.method_cls.meta
+        if warns_random_init(meta.pretrained, prov.get("weights_source")) and not meta.is_baseline:
             log.warning(
-                "run %s used randomly initialised weights (no local weights path given): %s",
+                "run %s used randomly initialised weights where the paper starts from %s (no local weights "
+                "path given): %s",
                 run_id,
+                meta.pretrained,
                 prov.get("weights_source"),
             )
         return store.get_run(run_id)

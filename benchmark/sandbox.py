@@ -179,6 +179,9 @@ def _python_dirs() -> list[Path]:
     for d in site.getsitepackages() + [site.getusersitepackages()]:
         if d in sys.path and Path(d).is_dir():
             dirs.add(Path(d))
+    # Installed packages layered in by a .pth file: `uv run --with PKG` runs an ephemeral environment
+    # over the project's, whose site-packages is then on sys.path without being this prefix's.
+    dirs.update(Path(d) for d in sys.path if Path(d).name in ("site-packages", "dist-packages") and Path(d).is_dir())
     return sorted(d.resolve() for d in dirs if d.exists())
 
 

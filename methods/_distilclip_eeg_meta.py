@@ -92,6 +92,10 @@ _SMOKE: dict[str, Any] = {
 }
 
 
+#: The paper's text encoder starts from a pre-trained 12-layer BERT; its EEG encoders from random initialisation.
+PRETRAINED = "BERT (12-layer, 768-wide) text encoder"
+
+
 def _budgets(student: bool) -> dict[str, dict[str, Any]]:
     paper = {**_TEACHER_PAPER, **(_STUDENT_PAPER if student else {})}
     smoke = {**paper, **{k: v for k, v in _SMOKE.items() if k in paper}}
@@ -111,6 +115,7 @@ DISTILCLIP_EEG_TEACHER = declare(
         version="3",
         citation=CITATION,
         description="CLIP-style EEG-text teacher: prompted Conformer EEG encoder and BERT-LP text encoder.",
+        pretrained=PRETRAINED,
     ),
     "methods.distilclip_eeg",
     "DistilClipEEGTeacher",
@@ -128,6 +133,7 @@ DISTILCLIP_EEG_STUDENT = declare(
         version="3",
         citation=CITATION,
         description="Compact Conformer distilled from the DistilCLIP-EEG teacher, reusing its text features.",
+        pretrained=PRETRAINED,
     ),
     "methods.distilclip_eeg",
     "DistilClipEEGStudent",

@@ -87,6 +87,7 @@ def _meta(name: str, pretrain: bool, description: str) -> MethodMeta:
         description=description,
         video_aggregation="vote",
         task_defaults=copy.deepcopy(TASK_DEFAULTS),
+        pretrained="TimeSformer, Kinetics-400",
     )
 
 

@@ -88,6 +88,7 @@ VIDEO_SSL_TRANSFORMER = declare(
         ),
         video_aggregation="mean",
         task_defaults={"classification": {"target": "label"}},
+        pretrained="ResNet-152, ImageNet (frozen frame encoder)",
     ),
     "methods.video_ssl_transformer",
     "VideoSSLTransformer",
