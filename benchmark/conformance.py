@@ -1,6 +1,6 @@
 """Conformance suite: does a method adapter honour the contract of :mod:`benchmark.adapters`?
 
-:func:`check_adapter` fits a method on a tiny SYNTHETIC data set (:mod:`benchmark.fake_data`) in the
+:func:`check_adapter` fits a method on a small SYNTHETIC data set (:mod:`benchmark.fake_data`) in the
 method's own representation and checks what the harness relies on:
 
 ``meta``                 the :class:`MethodMeta` is complete and names a known representation
@@ -33,8 +33,17 @@ The last six come from Python's audit events (:func:`watch`, rule in :func:`repo
 a barrier. C code that calls the C library directly is not seen; run untrusted methods isolated.
 
 Each check is a ``check_*`` function of this module that runs on its own on a :class:`Trial`
-(``with trial(cls, synthetic_windows(cls)) as t: check_deterministic(t)``); :func:`check_adapter`
-runs them all in the order above.
+(``with trial(cls, synthetic_windows(cls)) as t: check_deterministic(t)``; ``meta`` and
+``config_json`` also take the class); :func:`all_checks` lists them and :func:`check_adapter` runs
+them all in the order above, each within a time limit (:func:`run_check`: one past it fails with one
+line naming the limit).
+
+The data: labels of a task's classes (``task``; by default two generic classes, ``negative`` and
+``positive``; a task whose dataset decides its classes gets a stand-in of the usual shape, e.g.
+background and three seizure types for ``seizure-type``, so multi-class code paths are exercised) and
+raw windows of a shape in :data:`DATA_SHAPES` (``tiny``, the default, or ``chbmit``: CHB-MIT's 18
+bipolar channels at 256 Hz in 10-s windows), turned into the method's representation. Video methods
+get synthetic clips of their own clip settings. :func:`describe_setup` says in one line what was used.
 
 Test windows are handed over as a :class:`LabelGuardedWindowSet`: any read of its ``y`` from outside
 :mod:`benchmark.windowset` is recorded and raises :class:`LabelAccessError`. The output checks are
@@ -50,6 +59,7 @@ import json
 import os
 import re
 import reprlib
+import signal
 import site
 import sys
 import tempfile
@@ -66,8 +76,11 @@ import pandas as pd
 from benchmark import adapters, features
 from benchmark import windowset as windowset_module
 from benchmark.adapters import BUDGETS, MODALITIES, FitContext, MethodAdapter, MethodMeta
-from benchmark.fake_data import make_windowset
+from benchmark.datasets.chbmit import CHBMIT_CHANNELS
+from benchmark.errors import BenchmarkError, did_you_mean
+from benchmark.fake_data import DEFAULT_CLASSES, make_windowset
 from benchmark.probabilities import RANGE_TOL, output_checks
+from benchmark.tasks import BACKGROUND, get_task
 from benchmark.windowset import WindowSet
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]*$")
@@ -79,8 +92,11 @@ _TRUSTED_FILES = frozenset({windowset_module.__file__, "<string>"})
 
 # Checks fed by the audit hook (:func:`watch`, :func:`reported`), in report order.
 WATCH_CHECKS = ("no_file_access", "no_directory_listing", "no_process", "no_foreign_code", "no_network", "no_database")
-# Tiny data set: small enough that the deep baselines fit in seconds, big enough for both classes.
+# Small data sets: small enough that the deep baselines fit in seconds, big enough for every class.
 N_TRAIN, N_VALID, N_TEST = 64, 16, 24
+#: Seconds one check may run by default: a few times the slowest smoke fit of the in-tree methods (the
+#: video baselines take minutes on a busy 2-core CPU), short enough that a method that hangs is caught.
+DEFAULT_TIME_LIMIT_S = 600.0
 ATOL = RANGE_TOL
 _AFTER_FIT = (
     "predict_proba",
@@ -102,6 +118,49 @@ class CheckResult:
     name: str
     ok: bool
     detail: str = ""
+
+
+class CheckReport(list):
+    """The :class:`CheckResult` list of :func:`check_adapter`, with ``setup``: what it was checked on
+    (:func:`describe_setup`)."""
+
+    def __init__(self, results=(), setup: str = ""):
+        super().__init__(results)
+        self.setup = setup
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """The raw EEG windows of the suite's synthetic data, before the method's representation."""
+
+    name: str
+    description: str
+    n_chans: int
+    sfreq: float
+    window_s: float
+    ch_names: tuple[str, ...] | None = None  # None: CH1, CH2, ...
+
+    @property
+    def n_times(self) -> int:
+        return int(round(self.sfreq * self.window_s))
+
+
+#: The data shapes ``check-adapter --data`` offers.
+DATA_SHAPES: dict[str, DataShape] = {
+    s.name: s
+    for s in (
+        DataShape("tiny", "4 channels at 128 Hz, 2-s windows", 4, 128.0, 2.0),
+        DataShape("chbmit", "CHB-MIT's 18 bipolar channels at 256 Hz, 10-s windows", 18, 256.0, 10.0, CHBMIT_CHANNELS),
+    )
+}
+# Classes for tasks whose dataset decides them, by modality: the shape real datasets give (background
+# and three TUSZ seizure types, sorted as the seizure-type task sorts them; a video's ES vs PNES).
+_STAND_IN_CLASSES = {"eeg": (BACKGROUND, "CPSZ", "FNSZ", "GNSZ"), "video": ("PNES", "ES")}
+
+
+class CheckTimeout(BaseException):
+    """Raised in a check that runs past its time limit; a BaseException so that an adapter's
+    ``except Exception`` does not swallow it."""
 
 
 class LabelAccessError(RuntimeError):
@@ -461,8 +520,11 @@ def allowed_roots(cls: type, extra: list[Path] | tuple[Path, ...] = ()) -> list[
 
 
 def _python_dirs() -> list[Path]:
-    """The Python installation and its package folders (where libraries live)."""
-    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+    """The Python installation and its package folders (where libraries live), those a sandboxed fold
+    sees included (``uv run --with PKG`` layers the project's packages in through a .pth file)."""
+    from benchmark.sandbox import _python_dirs as sandbox_python_dirs
+
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(), *map(str, sandbox_python_dirs())}
     return sorted({Path(os.path.realpath(d)) for d in dirs})
 
 
@@ -509,7 +571,9 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float, BaseException | None]:
     t0 = time.perf_counter()
     try:
         return fn(), time.perf_counter() - t0, None
-    except Exception as exc:  # the suite reports adapter failures instead of crashing on them
+    # The suite reports adapter failures instead of crashing on them; a time-out is kept as the
+    # step's failure, so that later checks do not run the step again.
+    except (Exception, CheckTimeout) as exc:
         return None, time.perf_counter() - t0, exc
 
 
@@ -527,10 +591,11 @@ def check_adapter(
     budget: str = "smoke",
     seed: int = 0,
     overrides: dict[str, Any] | None = None,
-    n_chans: int = 4,
-    n_times: int = 256,
-    sfreq: float = 128.0,
-) -> list[CheckResult]:
+    task: str | None = None,
+    data: str | DataShape = "tiny",
+    threads: int | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT_S,
+) -> CheckReport:
     """Run the conformance suite on one method; see the module docstring for the checks.
 
     Parameters
@@ -541,34 +606,129 @@ def check_adapter(
         Budget whose parameters are used, and overrides merged over them (e.g. fewer epochs).
     seed
         Seed of the fits and of the synthetic data.
-    n_chans, n_times, sfreq
-        Size of the synthetic raw windows (converted to the method's representation).
+    task
+        Task whose classes label the data (the method must declare it); ``None``: two generic classes.
+    data
+        Shape of the synthetic raw windows, a name in :data:`DATA_SHAPES`.
+    threads
+        torch CPU threads while the checks run, as ``run --threads`` (``None``: torch's default).
+    time_limit
+        Seconds each check may run (``None``: no limit); one that runs longer fails.
 
     Returns
     -------
-    list[CheckResult]
-        One result per check, in a fixed order; checks that could not run because an earlier
-        step failed are reported as failed with a "not run" detail.
+    CheckReport
+        One result per check, in a fixed order, and the setup it was checked on; checks that could
+        not run because an earlier step failed are reported as failed with a "not run" detail.
+
+    Raises
+    ------
+    BenchmarkError
+        An unknown task or data shape, a task the method does not declare, EEG data for a video
+        method, or a thread count or time limit out of range (one line each).
     """
     cls = _resolve(name_or_cls)
-    results = [check_meta(cls)]
+    shape, classes = _setup(cls, task, data, threads, time_limit)
+    report = CheckReport(setup=describe_setup(cls, task, shape, budget))
+    with _torch_threads(threads):
+        report.extend(_run_suite(cls, budget, seed, overrides, task, shape, classes, time_limit))
+    return report
+
+
+def _run_suite(cls, budget, seed, overrides, task, shape, classes, time_limit) -> list[CheckResult]:
+    """The checks of :func:`check_adapter` in order, after its arguments were checked."""
+    results = run_check(check_meta, cls, time_limit)
     if not _usable(cls, budget):
         return results + [CheckResult(c, False, "not run: unusable meta") for c in _AFTER_META]
-    results.append(check_config_json(cls, overrides))
+    _refuse_undeclared_task(cls, task)
+    results += run_check(functools.partial(check_config_json, overrides=overrides), cls, time_limit)
     try:
-        windows = synthetic_windows(cls, seed=seed, n_chans=n_chans, n_times=n_times, sfreq=sfreq)
+        windows = synthetic_windows(cls, seed=seed, task=task, data=shape)
     except Exception as exc:
         detail = f"not run: could not build synthetic {cls.meta.representation} windows: {_error(exc)}"
         return results + [CheckResult(c, False, detail) for c in _AFTER_META[1:]]
     with trial(cls, windows, budget=budget, seed=seed, overrides=overrides) as t:
-        results.append(check_fit(t))
+        results += run_check(check_fit, t, time_limit)
         if t.adapter is None:
             return results + [CheckResult(c, False, "not run: fit failed") for c in _AFTER_FIT]
-        for run_check in RUN_CHECKS:
-            outcome = run_check(t)
-            results.extend(outcome if isinstance(outcome, list) else [outcome])
+        for check in RUN_CHECKS:
+            results += run_check(check, t, time_limit)
     # After the watch and the work folder have closed: what was stored and what the watch saw.
-    return results + [after_check(t) for after_check in AFTER_CHECKS]
+    for check in AFTER_CHECKS:
+        results += run_check(check, t, time_limit)
+    return results
+
+
+def _setup(cls, task, data, threads, time_limit) -> tuple[DataShape, tuple[str, ...]]:
+    """The data shape and classes of a suite, after refusing bad arguments in one line."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise BenchmarkError(f"--threads must be a whole number of at least 1, got {threads!r}.")
+    if time_limit is not None and not 0 < time_limit < float("inf"):
+        raise BenchmarkError(f"--time-limit must be a positive, finite number of seconds, got {time_limit:g}.")
+    shape = data_shape(data)
+    if shape.name != "tiny" and getattr(getattr(cls, "meta", None), "representation", None) == "video":
+        raise BenchmarkError(
+            f"data shape '{shape.name}' is EEG; a video method is checked on synthetic clips of its own "
+            "clip settings: leave out --data."
+        )
+    return shape, task_classes(task)
+
+
+def data_shape(data: str | DataShape) -> DataShape:
+    """The :class:`DataShape` named ``data``; an unknown name gives a one-line error."""
+    if isinstance(data, DataShape):
+        return data
+    if data not in DATA_SHAPES:
+        raise BenchmarkError(
+            f"unknown data shape '{data}'.{did_you_mean(str(data), DATA_SHAPES)} Choose one of {sorted(DATA_SHAPES)}."
+        )
+    return DATA_SHAPES[data]
+
+
+def task_classes(task: str | None) -> tuple[str, ...]:
+    """The class names of the suite's labels for ``task`` (see the module docstring)."""
+    if task is None:
+        return DEFAULT_CLASSES
+    meta = get_task(task).metadata
+    return tuple(meta.classes) if meta.classes else _STAND_IN_CLASSES[meta.modality]
+
+
+def _refuse_undeclared_task(cls: type[MethodAdapter], task: str | None) -> None:
+    if task is not None and task not in cls.meta.tasks:
+        raise BenchmarkError(
+            f"method '{cls.meta.name}' does not declare task '{task}' (it declares "
+            f"{', '.join(cls.meta.tasks)}); check it with --task {cls.meta.tasks[0]}, or add the task to its "
+            "MethodMeta.tasks."
+        )
+
+
+def describe_setup(cls: type[MethodAdapter], task: str | None, data: str | DataShape, budget: str = "smoke") -> str:
+    """One line saying what the suite runs on: the task and its classes, the data shape, the budget."""
+    shape, classes = data_shape(data), task_classes(task)
+    labels = f"task {task}" if task else "no task (generic labels)"
+    representation = getattr(getattr(cls, "meta", None), "representation", "?")
+    windows = f"{N_TRAIN}/{N_VALID}/{N_TEST} SYNTHETIC train/valid/test windows"
+    if representation == "video":
+        where = f"{windows} of video clips in the method's clip settings"
+    else:
+        where = f"data {shape.name} ({shape.description}), {windows} in the method's {representation} representation"
+    return f"{labels}, {len(classes)} classes ({', '.join(classes)}); {where}; budget {budget}"
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """torch CPU threads set to ``threads`` while inside (as a run's folds set them), then restored."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _usable(cls: type[MethodAdapter], budget: str) -> bool:
@@ -583,24 +743,34 @@ def _usable(cls: type[MethodAdapter], budget: str) -> bool:
 
 
 def synthetic_windows(
-    cls: type[MethodAdapter], *, seed: int = 0, n_chans: int = 4, n_times: int = 256, sfreq: float = 128.0
+    cls: type[MethodAdapter], *, seed: int = 0, task: str | None = None, data: str | DataShape = "tiny"
 ) -> tuple[WindowSet, WindowSet, WindowSet]:
-    """The suite's SYNTHETIC training, validation and (labelled) test windows in the method's representation."""
-    meta = cls.meta
+    """The suite's SYNTHETIC training, validation and (labelled) test windows in the method's
+    representation, labelled with ``task``'s classes (:func:`task_classes`), of shape ``data``."""
+    meta, shape, classes = cls.meta, data_shape(data), task_classes(task)
 
-    def data(n: int, offset: int) -> WindowSet:
-        return make_windowset(
+    def windows(n: int, offset: int) -> WindowSet:
+        ws = make_windowset(
             n,
-            n_chans,
-            n_times,
-            sfreq,
+            shape.n_chans,
+            shape.n_times,
+            shape.sfreq,
             representation=meta.representation,
             params=meta.representation_params,
             seed=seed + offset,
+            classes=classes,
             writeable=True,
         )
+        # What a run's windows say about themselves (benchmark.runner): the task, channels and window.
+        if meta.representation != "video":
+            ws.info["window_s"] = shape.window_s
+            if shape.ch_names:
+                ws.info["ch_names"] = list(shape.ch_names)
+        if task is not None:
+            ws.info["task"] = task
+        return ws
 
-    return data(N_TRAIN, 1), data(N_VALID, 2), data(N_TEST, 3)
+    return windows(N_TRAIN, 1), windows(N_VALID, 2), windows(N_TEST, 3)
 
 
 @dataclass
@@ -685,15 +855,18 @@ def _prediction(t: Trial) -> tuple[Any, float, BaseException | None]:
 
 
 # -- the checks, one per name in the module docstring ----------------------------------------------
-def check_meta(cls: type[MethodAdapter]) -> CheckResult:
-    """The :class:`MethodMeta` is complete and names a known representation."""
-    problems = _meta_problems(cls)
+def check_meta(subject: type[MethodAdapter] | Trial) -> CheckResult:
+    """The :class:`MethodMeta` is complete and names a known representation (of a class or a trial's)."""
+    problems = _meta_problems(subject.cls if isinstance(subject, Trial) else subject)
     return CheckResult("meta", not problems, "; ".join(problems))
 
 
-def check_config_json(cls: type[MethodAdapter], overrides: dict[str, Any] | None = None) -> CheckResult:
-    """Metadata, every budget's parameters and the overrides serialise to strict JSON."""
-    meta = cls.meta
+def check_config_json(subject: type[MethodAdapter] | Trial, overrides: dict[str, Any] | None = None) -> CheckResult:
+    """Metadata, every budget's parameters and the overrides (a trial's own, given a trial) serialise
+    to strict JSON."""
+    if isinstance(subject, Trial):
+        subject, overrides = subject.cls, subject.overrides
+    meta = subject.meta
     config_problems = []
     for label, obj in [(f"budget {b!r}", meta.budgets[b]) for b in BUDGETS] + [
         ("meta", meta.to_dict()),
@@ -781,24 +954,28 @@ def check_deterministic(t: Trial) -> CheckResult:
 
 def check_params_json(t: Trial) -> CheckResult:
     """``adapter.params`` is still JSON after fitting (it is stored with the run)."""
-    if t.adapter is None:
+    adapter, _, exc = _first_fit(t)
+    if exc is not None:
         return CheckResult("params_json", False, "not run: fit failed")
-    problem = _json_problem(t.adapter.params)
+    problem = _json_problem(adapter.params)
     return CheckResult("params_json", problem is None, problem or "")
 
 
 def check_n_parameters(t: Trial) -> CheckResult:
     """``n_parameters()`` returns ``None`` or a non-negative int."""
-    if t.adapter is None:
+    adapter, _, exc = _first_fit(t)
+    if exc is not None:
         return CheckResult("n_parameters", False, "not run: fit failed")
-    n_params, _, exc = _timed(t.adapter.n_parameters)
+    n_params, _, exc = _timed(adapter.n_parameters)
     ok = exc is None and (n_params is None or (isinstance(n_params, (int, np.integer)) and n_params >= 0))
     return CheckResult("n_parameters", ok, _error(exc) if exc else f"{n_params}")
 
 
 def _watched(t: Trial, check: str) -> CheckResult:
-    """One of :data:`WATCH_CHECKS` on what the watch saw so far (judged once, on first use)."""
+    """One of :data:`WATCH_CHECKS` on what the watch saw so far (judged once, on first use, after the
+    adapter has fitted and predicted)."""
     if t.found is None:
+        _prediction(t)
         t.found = reported(t.accesses, allowed_roots(t.cls, [t.work]), _own_package(t.cls))
     lines = t.found[check]
     more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
@@ -856,14 +1033,72 @@ AFTER_CHECKS: tuple[Callable[[Trial], CheckResult], ...] = (
 )
 
 
+def all_checks() -> tuple[Callable[[Any], CheckResult | list[CheckResult]], ...]:
+    """Every check function in report order; each takes a :class:`Trial` (``check_meta`` and
+    ``check_config_json`` also a method class) and returns a result (``check_outputs``: a list)."""
+    return (check_meta, check_config_json, check_fit, *RUN_CHECKS, *AFTER_CHECKS)
+
+
+def check_name(check: Callable[..., Any]) -> str:
+    """The name a check reports (``check_outputs``: the first of its four)."""
+    check = getattr(check, "func", check)  # a functools.partial
+    return "output_shape" if check is check_outputs else check.__name__.removeprefix("check_")
+
+
+def run_check(
+    check: Callable[[Any], CheckResult | list[CheckResult]], subject: Any, time_limit: float | None = None
+) -> list[CheckResult]:
+    """``check(subject)`` as a list of results; past ``time_limit`` seconds it is stopped and fails.
+
+    The limit interrupts Python code through ``SIGALRM`` when called from the main thread (a long
+    call into C ends first); elsewhere, or when a timer is already set, a check that took longer
+    fails once it returns.
+    """
+    expired = False
+
+    def on_alarm(signum, frame):
+        nonlocal expired
+        expired = True
+        raise CheckTimeout(f"{check_name(check)} ran past {time_limit:g} s")
+
+    alarm = (
+        time_limit is not None
+        and threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "setitimer")
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    t0 = time.perf_counter()
+    outcome = None
+    previous = signal.signal(signal.SIGALRM, on_alarm) if alarm else None
+    try:
+        try:
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, time_limit)
+            outcome = check(subject)
+        finally:
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    except CheckTimeout:
+        pass  # raised by on_alarm outside the adapter's own steps (they keep it as their failure)
+    finally:
+        if alarm:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+    if expired or (time_limit is not None and time.perf_counter() - t0 > time_limit):
+        detail = f"ran past the time limit of {time_limit:g} s per check (raise it with --time-limit)"
+        return [CheckResult(check_name(check), False, detail)]
+    return outcome if isinstance(outcome, list) else [outcome]
+
+
 def passed(results: list[CheckResult]) -> bool:
     """True when every check passed."""
     return all(r.ok for r in results)
 
 
 def format_results(results: list[CheckResult]) -> str:
-    """Human-readable report, one check per line."""
+    """Human-readable report, one check per line, after what it was checked on (of a :class:`CheckReport`)."""
     width = max((len(r.name) for r in results), default=0)
-    lines = [f"{'PASS' if r.ok else 'FAIL'}  {r.name:<{width}}  {r.detail}".rstrip() for r in results]
+    setup = getattr(results, "setup", "")
+    lines = [f"checked on: {setup}"] if setup else []
+    lines += [f"{'PASS' if r.ok else 'FAIL'}  {r.name:<{width}}  {r.detail}".rstrip() for r in results]
     lines.append(f"{sum(r.ok for r in results)}/{len(results)} checks passed (synthetic data)")
     return "\n".join(lines)

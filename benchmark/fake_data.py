@@ -22,8 +22,14 @@ from benchmark.windowset import WindowSet
 DEFAULT_CLASSES = ("negative", "positive")
 
 
-def make_labels(n: int, positive_fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Labels with ``round(n * positive_fraction)`` positives, at least one of each class when n >= 2."""
+def make_labels(n: int, positive_fraction: float, rng: np.random.Generator, n_classes: int = 2) -> np.ndarray:
+    """Labels with ``round(n * positive_fraction)`` positives, at least one of each class when n >= 2.
+
+    With more than two classes every class gets an equal share (in a random order) and
+    ``positive_fraction`` is not used.
+    """
+    if n_classes > 2:
+        return rng.permutation(np.arange(n, dtype=np.int64) % n_classes)
     n_pos = int(round(n * positive_fraction))
     if n >= 2:
         n_pos = min(max(n_pos, 1), n - 1)
@@ -44,7 +50,8 @@ def make_raw_windows(
 
     Background: AR(1) noise (a 1/f²-like spectrum, ~20 µV) plus a little white noise, with a random
     gain per window so that overall amplitude alone does not give the class away. With ``learnable``,
-    windows with ``y == 1`` add a sinusoid of 5-7 Hz with random phase and per-channel gain.
+    windows with ``y == 1`` add a sinusoid of 5-7 Hz with random phase and per-channel gain, and
+    windows of class ``k > 1`` one 4 Hz higher per class (9-11 Hz for class 2, ...).
     """
     n = len(y)
     white = rng.standard_normal((n, n_chans, n_times))
@@ -54,8 +61,8 @@ def make_raw_windows(
     x *= rng.uniform(0.7, 1.4, size=(n, 1, 1))
     if learnable:
         t = np.arange(n_times) / sfreq
-        for i in np.flatnonzero(y == 1):
-            freq = rng.uniform(5.0, 7.0)
+        for i in np.flatnonzero(y >= 1):
+            freq = rng.uniform(5.0, 7.0) + 4.0 * (y[i] - 1)
             phase = rng.uniform(0, 2 * np.pi)
             gain = rng.uniform(0.5, 1.0, size=(n_chans, 1))
             x[i] += 20.0 * gain * np.sin(2 * np.pi * freq * t + phase)
@@ -126,6 +133,8 @@ def make_windowset(
         Keep labels in ``y``; ``False`` gives a test-style set with ``y = None``.
     positive_fraction
         Share of class-1 windows (at least one window of each class when ``n >= 2``).
+    classes
+        Class names; with more than two, labels cover every class in equal shares.
     writeable
         Whether the source array may be written to; cached memmaps are read-only, so the default
         mimics them.
@@ -133,7 +142,7 @@ def make_windowset(
         Store the source as a ``.npy`` memmap there (as the window cache does) instead of in memory.
     """
     rng = np.random.default_rng(seed)
-    y = make_labels(n, positive_fraction, rng)
+    y = make_labels(n, positive_fraction, rng, len(classes))
     if representation == "video":
         return _video_windowset(n, y, rng, params, learnable, labels, classes, writeable, directory, seed)
     x = make_raw_windows(y, n_chans, n_times, sfreq, rng, learnable=learnable)

@@ -12,6 +12,7 @@ import site
 import socket
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,20 +20,32 @@ import pandas as pd
 import pytest
 from fakes import make_windowset
 
+from benchmark import cli
 from benchmark.adapters import MethodAdapter, MethodMeta
 from benchmark.conformance import (
+    DATA_SHAPES,
+    DEFAULT_TIME_LIMIT_S,
     WATCH_CHECKS,
     Access,
     CheckResult,
     LabelAccessError,
     LabelGuardedWindowSet,
+    all_checks,
     check_adapter,
+    check_config_json,
+    check_fit,
+    check_meta,
+    check_name,
     format_results,
     label_like_columns,
     passed,
     reported,
+    run_check,
+    synthetic_windows,
+    trial,
 )
-from benchmark.errors import UnknownNameError
+from benchmark.datasets.chbmit import CHBMIT_CHANNELS
+from benchmark.errors import BenchmarkError, UnknownNameError
 
 
 def meta(name: str, representation: str = "bandpower", **kw) -> MethodMeta:
@@ -423,3 +436,290 @@ def test_each_check_runs_on_its_own_on_a_trial():
     with trial(FitFails, synthetic_windows(FitFails)) as t:
         assert check_predict_proba(t) == CheckResult("predict_proba", False, "not run: fit failed")
         assert check_fit(t) == CheckResult("fit", False, "RuntimeError: boom")
+
+
+# -- check-adapter: tasks, data shapes, threads, a time limit per check, each check alone ----------------
+class NegativeParameters(Prior):
+    meta = meta("test_negative_parameters")
+
+    def n_parameters(self):
+        return -1
+
+
+class SeizureTypes(Prior):
+    meta = meta("test_seizure_types", tasks=("detection", "seizure-type"))
+
+
+class AssumesTwoClasses(SeizureTypes):
+    """Hard-codes a binary output: right on the default labels, wrong on multi-class ones."""
+
+    meta = meta("test_two_classes", tasks=("detection", "seizure-type"))
+
+    def predict_proba(self, test):
+        return np.tile([0.5, 0.5], (len(test), 1))
+
+
+class AssumesTinyWindows(Prior):
+    """Hard-codes 4 channels of 256 samples: right on the tiny set, wrong on CHB-MIT-shaped windows."""
+
+    meta = meta("test_tiny_windows", representation="raw")
+
+    def fit(self, train, valid, context):
+        train.load().reshape(len(train), 4 * 256)
+        super().fit(train, valid, context)
+
+
+class Slow(Prior):
+    meta = meta("test_slow")
+
+    def fit(self, train, valid, context):
+        time.sleep(30)
+
+
+class SlowAndStubborn(Prior):
+    """Swallows every exception, the time-out's included: it still fails once the check returns."""
+
+    meta = meta("test_slow_stubborn")
+
+    def fit(self, train, valid, context):
+        try:
+            time.sleep(30)
+        except BaseException:
+            time.sleep(1.5)
+        super().fit(train, valid, context)
+
+
+class ThreadSpy(Prior):
+    meta = meta("test_thread_spy")
+    seen: list[int] = []
+
+    def fit(self, train, valid, context):
+        import torch
+
+        ThreadSpy.seen.append(torch.get_num_threads())
+        super().fit(train, valid, context)
+
+
+def _bad_for_watch(check: str, tmp: Path) -> type[MethodAdapter]:
+    (tmp / "answers.txt").write_text("Seizure Start Time: 2996 seconds\n")
+
+    def read_the_store():
+        with contextlib.closing(sqlite3.connect(tmp / "results.sqlite")) as db:
+            db.execute("select 1").fetchall()
+
+    def bind():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+
+    escape = {
+        "no_file_access": lambda: (tmp / "answers.txt").read_text(),
+        "no_directory_listing": lambda: os.listdir(tmp),
+        "no_process": lambda: os.system("true"),
+        "no_foreign_code": lambda: ctypes.CDLL(None).getpid(),
+        "no_network": bind,
+        "no_database": read_the_store,
+    }[check]
+    return _escaping(f"test_alone_{check}", escape)
+
+
+# Each check function and an adapter that breaks exactly its rule (None: one of the watch checks).
+_BAD_FOR = {
+    "check_meta": NoCitation,
+    "check_config_json": SetInBudget,
+    "check_fit": FitFails,
+    "check_predict_proba": PeeksAtLabels,
+    "check_outputs": WrongShape,
+    "check_no_label_access": QuietPeek,
+    "check_single_window": BreaksOnOneWindow,
+    "check_data_not_mutated": MutatesTrain,
+    "check_deterministic": Unseeded,
+    "check_params_json": SetInBudget,
+    "check_n_parameters": NegativeParameters,
+    **{f"check_{c}": None for c in WATCH_CHECKS},
+}
+
+
+def test_all_checks_lists_every_check_in_report_order():
+    names = [check_name(c) for c in all_checks()]
+    assert names == [
+        r.name for r in check_adapter(Prior) if r.name not in {"finite", "unit_interval", "rows_sum_to_one"}
+    ]
+    assert [c.__name__ for c in all_checks()] == list(_BAD_FOR)
+
+
+@pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.__name__)
+def test_each_check_alone_flags_its_bad_adapter_and_passes_a_good_one(check, tmp_path):
+    bad = _BAD_FOR[check.__name__] or _bad_for_watch(check_name(check), tmp_path)
+    with trial(Prior, synthetic_windows(Prior)) as t:
+        good = run_check(check, t)
+    assert good and all(r.ok for r in good), good
+    with trial(bad, synthetic_windows(bad)) as t:
+        results = run_check(check, t)
+    assert check_name(check) in failed(results), results
+
+
+def test_class_checks_take_the_class_or_a_trial():
+    with trial(NoCitation, synthetic_windows(NoCitation)) as t:
+        assert check_meta(t) == check_meta(NoCitation) == CheckResult("meta", False, "citation is empty")
+    assert not check_config_json(Prior, overrides={"bad": float("nan")}).ok
+    assert check_config_json(Prior).ok
+
+
+def test_task_multiclass_labels_every_class_and_catches_a_binary_only_adapter():
+    train, valid, test = synthetic_windows(SeizureTypes, task="seizure-type")
+    assert train.classes == ("background", "CPSZ", "FNSZ", "GNSZ")
+    for ws in (train, valid, test):
+        assert np.bincount(ws.y, minlength=4).min() == len(ws) // 4  # every class, in equal shares
+        assert ws.info["task"] == "seizure-type" and ws.info["synthetic"] is True
+    report = check_adapter(SeizureTypes, task="seizure-type")
+    assert passed(report), format_results(report)
+    assert "(24, 4)" in by_name(report)["output_shape"].detail
+    assert passed(check_adapter(AssumesTwoClasses))
+    assert {"output_shape", "single_window"} <= failed(check_adapter(AssumesTwoClasses, task="seizure-type"))
+    # A task with fixed classes labels with its own names.
+    assert synthetic_windows(Prior, task="detection")[0].classes == ("non-ictal", "ictal")
+
+
+def test_chbmit_shaped_data_has_18_bipolar_channels_at_256_hz_in_10_s_windows():
+    train, _, test = synthetic_windows(AssumesTinyWindows, data="chbmit")
+    assert train.window_shape == test.window_shape == (18, 2560)
+    assert train.info["ch_names"] == list(CHBMIT_CHANNELS) and train.info["ch_names"][0] == "FP1-F7"
+    assert train.info["sfreq"] == 256.0 and train.info["window_s"] == 10.0
+    assert (train.meta["end"] - train.meta["start"]).eq(10.0).all()
+    assert synthetic_windows(Prior, data="chbmit")[0].window_shape == (18, 5)  # bandpower of the same windows
+    assert passed(check_adapter(AssumesTinyWindows))
+    results = check_adapter(AssumesTinyWindows, data="chbmit")
+    assert "fit" in failed(results) and "cannot reshape" in by_name(results)["fit"].detail
+
+
+def test_time_limit_fails_a_slow_check_in_one_line_and_skips_what_depends_on_it():
+    t0 = time.perf_counter()
+    results = check_adapter(Slow, time_limit=0.5)
+    assert time.perf_counter() - t0 < 15  # stopped, not waited for
+    fit = by_name(results)["fit"]
+    assert fit == CheckResult("fit", False, "ran past the time limit of 0.5 s per check (raise it with --time-limit)")
+    assert by_name(results)["predict_proba"].detail == "not run: fit failed"
+    assert {"meta", "config_json"} <= {r.name for r in results if r.ok}
+    # An adapter that swallows the interruption still fails once the check returns.
+    assert by_name(check_adapter(SlowAndStubborn, time_limit=1.0))["fit"].detail.startswith("ran past the time limit")
+    assert passed(check_adapter(Prior, time_limit=60))
+
+
+def test_run_check_restores_the_alarm_handler_and_limits_checks_outside_the_main_thread():
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGALRM)
+    with trial(Slow, synthetic_windows(Slow)) as t:
+        assert run_check(check_fit, t, 0.3)[0].detail.startswith("ran past the time limit of 0.3 s")
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    out = []
+
+    class HalfSecond(Prior):
+        meta = meta("test_half_second")
+
+        def fit(self, train, valid, context):
+            time.sleep(0.5)
+
+    def in_thread():  # no alarm outside the main thread: the check is timed once it returns
+        with trial(HalfSecond, synthetic_windows(HalfSecond)) as t:
+            out.extend(run_check(check_fit, t, 0.2))
+
+    worker = threading.Thread(target=in_thread)
+    worker.start()
+    worker.join()
+    assert [r.name for r in out] == ["fit"] and not out[0].ok and "0.2 s" in out[0].detail
+
+
+def test_threads_sets_torch_threads_while_checking_then_restores_them():
+    import torch
+
+    before = torch.get_num_threads()
+    ThreadSpy.seen.clear()
+    assert passed(check_adapter(ThreadSpy, threads=1))
+    assert ThreadSpy.seen == [1, 1] and torch.get_num_threads() == before  # both fits of the determinism check
+
+
+def test_report_names_the_task_and_the_data_shape():
+    report = check_adapter(SeizureTypes, task="seizure-type", data="chbmit")
+    assert "task seizure-type, 4 classes (background, CPSZ, FNSZ, GNSZ)" in report.setup
+    assert "data chbmit (CHB-MIT's 18 bipolar channels at 256 Hz, 10-s windows)" in report.setup
+    assert "SYNTHETIC" in report.setup and "bandpower" in report.setup
+    assert format_results(report).splitlines()[0] == f"checked on: {report.setup}"
+    default = check_adapter(Prior).setup
+    assert "no task (generic labels), 2 classes (negative, positive)" in default and "data tiny" in default
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(task="prediction"), "does not declare task 'prediction' (it declares detection); check it with --task"),
+        (dict(task="detecton"), "Did you mean 'detection'?"),
+        (dict(data="chbmt"), "Did you mean 'chbmit'?"),
+        (dict(threads=0), "--threads must be a whole number of at least 1, got 0."),
+        (dict(time_limit=0), "--time-limit must be a positive, finite number of seconds, got 0."),
+    ],
+)
+def test_bad_suite_arguments_fail_in_one_line(kwargs, words):
+    with pytest.raises(BenchmarkError) as err:
+        check_adapter(Prior, **kwargs)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_video_methods_are_refused_eeg_data_shapes():
+    with pytest.raises(BenchmarkError, match="is EEG; a video method is checked on synthetic clips"):
+        check_adapter(meta_cls("test_video_prior", representation="video", modality="video"), data="chbmit")
+
+
+def meta_cls(name: str, **kw) -> type[MethodAdapter]:
+    class Cls(Prior):
+        meta = meta(name, **kw)
+
+    return Cls
+
+
+@pytest.fixture
+def registered():
+    from benchmark.adapters import REGISTRY
+
+    REGISTRY.names()
+    for cls in (SeizureTypes, Slow):
+        REGISTRY.add(cls)
+    yield
+    for cls in (SeizureTypes, Slow):
+        REGISTRY._methods.pop(cls.meta.name, None)
+        REGISTRY._origin.pop(cls.meta.name, None)
+
+
+def test_check_adapter_command_says_what_it_tested_and_applies_its_options(registered, capsys):
+    argv = ["check-adapter", "test_seizure_types", "--task", "seizure-type", "--data", "chbmit", "--threads", "1"]
+    assert cli.main(argv) == 0
+    first, *_, last = capsys.readouterr().out.strip().splitlines()
+    assert first.startswith("checked on: task seizure-type, 4 classes") and "data chbmit" in first
+    assert last == "20 passed, 0 failed"
+    assert cli.main(["check-adapter", "test_slow", "--time-limit", "0.5"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  fit  (ran past the time limit of 0.5 s per check (raise it with --time-limit))" in out
+
+
+def test_check_adapter_command_choices_and_defaults_are_the_suites():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices["check-adapter"]
+    actions = {a.dest: a for a in sub._actions}
+    assert tuple(actions["data"].choices) == tuple(DATA_SHAPES) and actions["data"].default == "tiny"
+    assert f"default {DEFAULT_TIME_LIMIT_S:g})" in actions["time_limit"].help
+    assert actions["task"].default is None and actions["task"].choices
+    assert all(actions[d].help for d in ("task", "data", "threads", "time_limit"))
+
+
+def test_fake_windowset_with_more_classes_covers_each_with_its_own_rhythm():
+    classes = ("background", "A", "B", "C")
+    ws = make_windowset(80, representation="bandpower", classes=classes)
+    assert np.bincount(ws.y).tolist() == [20, 20, 20, 20]
+    power = ws.load().mean(axis=1)  # (windows, bands)
+    theta, alpha = power[:, 1], power[:, 2]  # class A: 5-7 Hz, class B: 9-11 Hz
+    assert theta[ws.y == 1].mean() > theta[ws.y == 0].mean() + 0.3
+    assert alpha[ws.y == 2].mean() > alpha[ws.y == 0].mean() + 0.3
+    # Two classes keep the numbers they always had.
+    binary = make_windowset(20, seed=3)
+    assert np.bincount(binary.y).tolist() == [15, 5]
