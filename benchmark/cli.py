@@ -416,9 +416,13 @@ def _add_run_commands(sub) -> None:
     )
     p.add_argument(
         "--with-baselines",
-        action="store_true",
-        help="after the method, run every registered baseline of the task (chance, band power, ...) "
-        "with the same dataset, task settings, protocol, budget and seed, so the board shows them",
+        nargs="?",
+        const="all",
+        default=None,
+        metavar="NAMES",
+        help="after the method, run the registered baselines of the task (all of them, or the comma-separated "
+        "NAMES, e.g. chance,bandpower_logreg) with the same dataset, task settings, protocol, budget and seed, "
+        "so the board shows them",
     )
     _add_task_args(p)
     g = p.add_argument_group("event scoring of detection runs (SzCORE; recorded with the run)")
@@ -478,7 +482,20 @@ def _add_export_parser(rsub) -> None:
         epilog="example: seizure-bench results export --what summary --out summary.csv",
     )
     r.add_argument("--run", help="run id (or unique prefix, or reported name); default all")
-    r.add_argument("--format", choices=["csv", "json"], default="csv", help="csv (default) or json")
+    r.add_argument(
+        "--format",
+        choices=["csv", "json", "szcore", "szcore-json"],
+        default="csv",
+        help="csv (default), json, szcore (one detection run's detections as SzCORE hypothesis files, one "
+        "*_events.tsv per recording under --out DIR) or szcore-json (one detection run or scored set in "
+        "szcore-evaluation's JSON layout: sample and event results with the counts behind them)",
+    )
+    r.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="with --format szcore: the run's dataset folder (recording names and durations; needed for real datasets)",
+    )
     r.add_argument(
         "--what",
         choices=["patients", "summary"],
@@ -490,15 +507,26 @@ def _add_export_parser(rsub) -> None:
 
 def _add_result_commands(sub) -> None:
     """``results``, ``report``, ``import-reported``, ``import-bundled``, ``compare`` and ``check-adapter``."""
-    from benchmark.adapters import BUDGETS
     from benchmark.protocols import DEFAULT_PROTOCOL
     from benchmark.tasks import task_names
 
     p = sub.add_parser("results", help="list or export stored results")
     rsub = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
-    r = rsub.add_parser("list", help="one line per run and reported set, with its status and isolation")
-    r.add_argument("--method", help="only this method (or a reported set's name)")
-    r.add_argument("--dataset", help="only runs on this dataset")
+    r = rsub.add_parser(
+        "list",
+        help="one line per run: its score on the board's ranking metric, status and isolation",
+        description="List the stored result sets: your runs first, each with its score (the metric its board "
+        "ranks it by, mean over patients), status and isolation; the papers' reported sets with --kind. "
+        "Names match ignoring case.",
+        epilog="example: seizure-bench results list --dataset chbmit-synthetic --method eegnet",
+    )
+    r.add_argument("--method", metavar="NAME", help="only this method (or a reported set's name)")
+    r.add_argument("--dataset", metavar="NAME", help="only result sets on this dataset")
+    r.add_argument(
+        "--kind",
+        metavar="KIND",
+        help="run (default: your runs; reported sets are only counted), reported (the papers' sets) or all",
+    )
     r.add_argument(
         "--status",
         help="only runs with this status: complete, partial, failed, interrupted, running "
@@ -527,6 +555,7 @@ def _add_result_commands(sub) -> None:
     _add_task_args(p)
 
     p = sub.add_parser("import-bundled", help="load every reported result set shipped in reports/reported/")
+    _add_score_parser(sub)
 
     p = sub.add_parser(
         "compare",
@@ -547,10 +576,73 @@ def _add_result_commands(sub) -> None:
         "settings or protocol); the output then says what differs",
     )
 
-    p = sub.add_parser("check-adapter", help="run the adapter conformance suite on a tiny dataset")
+    _add_check_adapter_parser(sub)
+
+
+def _add_score_parser(sub) -> None:
+    p = sub.add_parser(
+        "score",
+        help="score a folder of SzCORE hypothesis files against a dataset and store it as a result set",
+        description="Score SzCORE hypothesis files (one *_events.tsv per recording, BIDS names, as "
+        "`results export --format szcore` and SzCORE tools write them) against the dataset's annotations with "
+        "SzCORE's event and sample scoring, per patient, and store them as a result set of kind 'scored' "
+        "(with the folder's SHA-256) that the boards show like a run. A recording without a file has no "
+        "detections; a malformed file stores nothing.",
+        epilog="example: seizure-bench score --dataset chbmit-synthetic --hypotheses hypotheses/",
+    )
+    p.help_later(p.add_argument("--dataset", required=True, metavar="NAME"), _dataset_help)
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="the dataset's folder (needed for real datasets)")
+    p.add_argument(
+        "--hypotheses", type=Path, required=True, metavar="DIR", help="folder of *_events.tsv hypothesis files"
+    )
+    p.add_argument("--name", help="name of the set on the boards (default: the folder's name)")
+    p.add_argument(
+        "--protocol",
+        default="external",
+        help="protocol the hypotheses were made under, to show them on that protocol's board (default "
+        "external: a board of its own)",
+    )
+
+
+def _add_check_adapter_parser(sub) -> None:
+    from benchmark.adapters import BUDGETS
+    from benchmark.tasks import task_names
+
+    p = sub.add_parser(
+        "check-adapter",
+        help="run the adapter conformance suite on a small synthetic dataset",
+        description="Fit and run a method on small SYNTHETIC window sets and check what the harness relies "
+        "on (probabilities, determinism, no label, file, process or network access); the first line says "
+        "which task and data shape were used.",
+    )
     p.help_later(p.add_argument("name"), _method_help)
     p.add_argument(
         "--budget", default="smoke", choices=BUDGETS, help="budget whose settings are checked (default smoke)"
+    )
+    p.add_argument(
+        "--task",
+        choices=task_names(),
+        metavar="TASK",
+        help="task whose classes label the data; the method must declare it ("
+        + ", ".join(task_names())
+        + "; default: two generic classes). A task whose dataset decides its classes gets a stand-in: "
+        "seizure-type gives multi-class data (background and three seizure types)",
+    )
+    p.add_argument(
+        "--data",
+        default="tiny",
+        choices=("tiny", "chbmit"),
+        help="shape of the synthetic EEG windows: tiny (4 channels at 128 Hz, 2-s windows; default) or "
+        "chbmit (CHB-MIT's 18 bipolar channels at 256 Hz, 10-s windows); video methods get clips",
+    )
+    p.add_argument(
+        "--threads", type=int, metavar="N", help="torch CPU threads while the checks run (default: torch's default)"
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="seconds each check may run; one that runs longer fails (default 600)",
     )
 
 
@@ -918,21 +1010,39 @@ def cmd_run(args) -> int:
     from benchmark.runner import Runner
 
     cfg = run_config(args)
+    # Checked before the method trains: a misspelt baseline must not wait for it.
+    baselines = _baselines(args.with_baselines, args.task) if getattr(args, "with_baselines", None) else ()
     rec = Runner(cfg).run()
     _print_run_summary(args.store, rec)
     statuses = [rec.status]
-    if getattr(args, "with_baselines", False):
+    if baselines:
         import dataclasses
 
-        from benchmark.report.leaderboard import compatible_baselines
-
         # Same data, task settings, protocol, budget and seed: the baselines land on the method's board.
-        for name in compatible_baselines(args.task):
+        for name in baselines:
             if name != cfg.method:
                 base = Runner(dataclasses.replace(cfg, method=name, method_overrides={})).run()
                 _print_run_summary(args.store, base)
                 statuses.append(base.status)
     return 0 if all(s == "complete" for s in statuses) else 3
+
+
+def _baselines(names: str, task: str) -> tuple[str, ...]:
+    """The baselines ``--with-baselines`` names (``all``: every registered baseline of ``task``)."""
+    from benchmark.report.leaderboard import compatible_baselines
+
+    known = compatible_baselines(task)
+    if names == "all":
+        return known
+    by_lower = {n.lower(): n for n in known}
+    wanted = [w.strip() for w in names.split(",") if w.strip()]
+    unknown = [w for w in wanted if w.lower() not in by_lower]
+    if unknown or not wanted:
+        raise BenchmarkError(
+            f"--with-baselines: {', '.join(unknown) or repr(names)} is not a baseline of the {task} task; "
+            f"choose from {', '.join(known) or 'none'} (comma-separated), or give the option alone for all"
+        )
+    return tuple(dict.fromkeys(by_lower[w.lower()] for w in wanted))
 
 
 def _print_run_summary(store_path: Path, rec) -> None:
@@ -983,6 +1093,31 @@ ISOLATION_MEANING = {
 }
 
 
+_LIST_FILTERS = ("method", "dataset", "status", "kind")
+
+
+def _print_listing(args, listing) -> None:
+    """The tables on stdout; where the store is and what was left out on stderr, so the tables pipe clean."""
+    from benchmark.export import REPORTED_HEADERS, RUN_HEADERS
+
+    print(f"store: {args.store.resolve()} ({getattr(args, 'store_from', 'from --store')})", file=sys.stderr)
+    if listing.runs:
+        _table(RUN_HEADERS, listing.runs)
+    if listing.reported:
+        if listing.runs:
+            print()
+        _table(REPORTED_HEADERS, listing.reported)
+    given = " ".join(f"--{k} {getattr(args, k)}" for k in _LIST_FILTERS if getattr(args, k) is not None)
+    if not listing.runs and not listing.reported:
+        print(f"no {'result sets' if args.kind else 'runs'} match{(' ' + given) if given else ''}.", file=sys.stderr)
+    if listing.reported_not_listed:
+        n = listing.reported_not_listed
+        print(
+            f"{n} reported set{'s' if n != 1 else ''} from papers not listed: add --kind reported (or --kind all).",
+            file=sys.stderr,
+        )
+
+
 def cmd_results(args) -> int:
     from benchmark.export import export_results, list_results
 
@@ -995,18 +1130,67 @@ def cmd_results(args) -> int:
         print(f"seizure-bench: {exc}", file=sys.stderr)
         return 0
     if args.results_command == "list":
-        _table(
-            ["run", "kind", "method", "dataset", "task", "protocol", "status", "isolation", "synthetic"],
-            list_results(args.store, method=args.method, dataset=args.dataset, status=args.status),
-        )
+        _print_listing(args, list_results(args.store, **{k: getattr(args, k) for k in _LIST_FILTERS}))
         return 0
-    text = export_results(args.store, run=args.run, fmt=args.format, what=args.what)
+    if args.format == "szcore":
+        return _export_hypotheses(args)
+    if args.format == "szcore-json":
+        text = _szcore_json_text(args)
+    else:
+        text = export_results(args.store, run=args.run, fmt=args.format, what=args.what)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _one_szcore_run(args) -> None:
+    """``--format szcore`` and ``szcore-json`` export one run: refuse what they cannot use."""
+    if not args.run:
+        raise BenchmarkError(
+            f"--format {args.format} exports one detection run: add --run ID (`seizure-bench results list` shows them)."
+        )
+    if args.what is not None:
+        raise BenchmarkError(f"--what chooses a CSV table; drop it with --format {args.format}.")
+
+
+def _export_hypotheses(args) -> int:
+    from benchmark.szcore import export_hypotheses
+
+    _one_szcore_run(args)
+    if args.out is None:
+        raise BenchmarkError("--format szcore writes one file per recording: add --out DIR.")
+    written = export_hypotheses(args.store, args.run, args.out, args.data_dir)
+    print(f"wrote {len(written)} SzCORE hypothesis files under {args.out}")
+    return 0
+
+
+def _szcore_json_text(args) -> str:
+    from benchmark.store import ResultStore
+    from benchmark.szcore import szcore_json
+
+    _one_szcore_run(args)
+    return json.dumps(szcore_json(ResultStore(args.store), args.run), indent=2) + "\n"
+
+
+def cmd_score(args) -> int:
+    from benchmark.store import ResultStore
+    from benchmark.szcore import score_hypotheses
+
+    rec = score_hypotheses(
+        args.store,
+        args.dataset,
+        args.hypotheses,
+        data_dir=args.data_dir,
+        protocol=args.protocol,
+        name=args.name,
+    )
+    summary = ResultStore(args.store).summary(rec.run_id)["mean"]
+    shown = ", ".join(f"{m} {summary[m]:.3f}" for m in ("event_f1", "sample_f1") if m in summary)
+    print(f"scored {args.hypotheses} as {rec.run_id} ('{rec.display_name}', {rec.dataset}): {shown}")
     return 0
 
 
@@ -1099,7 +1283,11 @@ def _json_default(o):
 def cmd_check_adapter(args) -> int:
     from benchmark.conformance import check_adapter
 
-    results = check_adapter(_registered_name(args.name), budget=args.budget)
+    limit = {} if args.time_limit is None else {"time_limit": args.time_limit}
+    results = check_adapter(
+        _registered_name(args.name), budget=args.budget, task=args.task, data=args.data, threads=args.threads, **limit
+    )
+    print(f"checked on: {results.setup}")
     for r in results:
         print(f"{'PASS' if r.ok else 'FAIL'}  {r.name}" + (f"  ({r.detail})" if r.detail else ""))
     failed = [r for r in results if not r.ok]
@@ -1214,6 +1402,7 @@ COMMANDS = {
     "report": cmd_report,
     "import-reported": cmd_import_reported,
     "import-bundled": cmd_import_bundled,
+    "score": cmd_score,
     "compare": cmd_compare,
     "check-adapter": cmd_check_adapter,
     "reproduce": cmd_reproduce,

@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # pandas is imported where frames are built: `results list` m
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2  # 2: scores.probs (class probabilities of multi-class runs)
-RUN_KINDS = ("run", "reported")
+# "scored": hypothesis files made by another tool, scored here (benchmark.szcore).
+RUN_KINDS = ("run", "reported", "scored")
 # "failed": no fold succeeded; "interrupted": stopped (Ctrl-C, SIGTERM, an error) before the end.
 RUN_STATUSES = ("running", "complete", "partial", "failed", "interrupted", "reported")
 FOLD_STATUSES = ("ok", "failed")
@@ -49,7 +50,7 @@ FOLD_STATUSES = ("ok", "failed")
 _SCHEMA = """
 CREATE TABLE runs (
     run_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('run', 'reported')),
+    kind TEXT NOT NULL CHECK (kind IN ('run', 'reported', 'scored')),
     method TEXT NOT NULL,
     dataset TEXT NOT NULL,
     task TEXT NOT NULL,
@@ -267,8 +268,8 @@ def run_isolation(run) -> str:
     """How a result set's adapter ran, as every board, the report and the CLI show it:
     ``"isolated"`` (every fold sandboxed), ``"trusted"`` (in-process, or a run resumed across
     modes), ``"unknown"`` (recorded before isolation was recorded: it ran as trusted) or ``""``
-    (a reported set, not run here)."""
-    if run.kind == "reported":
+    (a reported or scored set: no method ran here)."""
+    if run.kind in ("reported", "scored"):
         return ""
     value = (run.provenance or {}).get("isolation")
     if isinstance(value, dict):  # tolerate a richer record: {"mode": "isolated", ...}
@@ -325,6 +326,7 @@ class ResultStore:
         try:
             self._quick_check()
             self._init_schema()
+            self._admit_scored_kind()
         except sqlite3.DatabaseError as e:
             self._conn.close()
             mapped = self._store_error(e)
@@ -449,6 +451,33 @@ class ResultStore:
                 conn.execute("ALTER TABLE scores ADD COLUMN probs TEXT")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         log.info("results store %s upgraded from schema %d to %d", self.path, version, SCHEMA_VERSION)
+
+    def _admit_scored_kind(self) -> None:
+        """Let a store made before scored hypothesis sets hold them: its ``runs`` table is rebuilt
+        with the wider kind check, rows unchanged. Older versions read such a store as before, so the
+        schema version stays; a read-only store is left as it is (nothing can be stored there)."""
+        conn = self._conn
+
+        def table_sql() -> str:
+            row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+            return row[0] if row else "'scored'"
+
+        if self.read_only or "'scored'" in table_sql():
+            return
+        create = _SCHEMA[_SCHEMA.index("CREATE TABLE runs (") : _SCHEMA.index("CREATE TABLE folds (")]
+        conn.execute("PRAGMA foreign_keys = OFF")  # folds and metrics refer to runs while it is replaced
+        try:
+            with self._transaction():
+                if "'scored'" in table_sql():  # another process did it while we waited for the lock
+                    return
+                cols = ", ".join(f'"{r[1]}"' for r in conn.execute("PRAGMA table_info(runs)"))
+                conn.execute(create.replace("CREATE TABLE runs (", "CREATE TABLE runs_new (").rstrip().rstrip(";"))
+                conn.execute(f"INSERT INTO runs_new ({cols}) SELECT {cols} FROM runs")
+                conn.execute("DROP TABLE runs")
+                conn.execute("ALTER TABLE runs_new RENAME TO runs")
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
+        log.info("results store %s: runs table now admits scored hypothesis sets", self.path)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -734,6 +763,52 @@ class ResultStore:
         )
         return pd.DataFrame(cur.fetchall(), columns=["label", "pred", "n"]).astype(int)
 
+    def score_histogram(self, run_id: str, bins: int = 100) -> pd.DataFrame:
+        """Number of window scores per (patient, true class, predicted class, score bin) of a run:
+        columns ``patient``, ``label``, ``pred``, ``bin``, ``n``; bin ``b`` holds scores in
+        ``[b / bins, (b + 1) / bins)``, a score of 1 the last bin.
+
+        Counted by SQLite in one scan, so a run of millions of windows gives its ROC curves and (summed
+        over patients and bins) the counts of :meth:`label_pred_counts` without loading its scores.
+        """
+        import pandas as pd
+
+        cur = self._conn.execute(
+            "SELECT patient, label, pred, CAST(MIN(MAX(score, 0.0), 1.0) * ? AS INTEGER) AS b, COUNT(*) "
+            "FROM scores WHERE run_id = ? GROUP BY patient, label, pred, b ORDER BY patient, label, pred, b",
+            (bins, run_id),
+        )
+        df = pd.DataFrame(cur.fetchall(), columns=["patient", "label", "pred", "bin", "n"])
+        df["bin"] = df["bin"].clip(upper=bins - 1)
+        return df.astype({"label": int, "pred": int, "bin": int, "n": int})
+
+    def recordings_scored(self, run_id: str, patient: str) -> pd.DataFrame:
+        """The recordings of one patient of a run that have window scores: columns ``recording``,
+        ``n`` (windows) and ``n_positive`` (windows whose true class is not 0), by recording."""
+        import pandas as pd
+
+        cur = self._conn.execute(
+            "SELECT recording, COUNT(*), SUM(label != 0) FROM scores WHERE run_id = ? AND patient = ? "
+            "GROUP BY recording ORDER BY recording",
+            (run_id, patient),
+        )
+        return pd.DataFrame(cur.fetchall(), columns=["recording", "n", "n_positive"]).astype(
+            {"n": int, "n_positive": int}
+        )
+
+    def recording_scores(self, run_id: str, patient: str, recording: str) -> pd.DataFrame:
+        """The window scores of one recording of a run: columns ``start``, ``end``, ``label``,
+        ``score``, ``pred``, by start time (one recording at a time keeps a long run out of memory)."""
+        import pandas as pd
+
+        cur = self._conn.execute(
+            'SELECT start, "end", label, score, pred FROM scores WHERE run_id = ? AND patient = ? AND recording = ? '
+            "ORDER BY start, rowid",
+            (run_id, patient, recording),
+        )
+        df = pd.DataFrame(cur.fetchall(), columns=["start", "end", "label", "score", "pred"])
+        return df.astype({"start": float, "end": float, "label": int, "score": float, "pred": int})
+
     # -- per-patient metrics and summary -------------------------------------------------------
 
     def save_patient_metrics(self, run_id: str, df: pd.DataFrame) -> None:
@@ -796,6 +871,13 @@ class ResultStore:
         )
         df = pd.DataFrame(cur.fetchall(), columns=["metric", *SUMMARY_COLUMNS]).set_index("metric")
         return df.astype({c: float for c in SUMMARY_COLUMNS[:-1]} | {"n": int})
+
+    def summary_means(self) -> dict[str, dict[str, float]]:
+        """``{run_id: {metric: mean over patients}}`` of every run, without pandas (for ``results list``)."""
+        out: dict[str, dict[str, float]] = {}
+        for run_id, metric, mean in self._conn.execute("SELECT run_id, metric, mean FROM summary ORDER BY rowid"):
+            out.setdefault(run_id, {})[metric] = _float_or_nan(mean)
+        return out
 
 
 def _score_rows(run_id: str, fold_id: str, scores: pd.DataFrame) -> Iterator[tuple]:

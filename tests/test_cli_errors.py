@@ -44,6 +44,7 @@ SUBCOMMANDS = (
     "check-adapter",
     "reproduce",
     "plan",
+    "score",
 )
 VALID_REPORTED = "patient,sensitivity,specificity,accuracy\nchb01,0.8,0.9,0.85\nchb02,0.6,0.7,0.65\n"
 

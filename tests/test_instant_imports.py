@@ -54,11 +54,18 @@ def test_results_list_imports_neither_torch_nor_pandas_nor_scipy(tmp_path):
         store.create_run(
             RunRecord(f"r{i}", kind, "eegnet", "chbmit-synthetic", "detection", "loso", status=status, synthetic=True)
         )
+    import pandas as pd
+
+    from benchmark.metrics import summarize
+
+    store.save_summary("r0", summarize(pd.DataFrame({"balanced_accuracy": [0.5, 0.7]})))  # scored without pandas
     store.close()
     env = {**os.environ, "SEIZURE_BENCH_STORE": str(tmp_path / "results.sqlite")}
-    loaded, printed = _modules_after(["results", "list"], (*HEAVY, "pandas", "scipy"), env)
+    loaded, printed = _modules_after(["results", "list", "--kind", "all"], (*HEAVY, "pandas", "scipy"), env)
     assert not any(loaded.values()), f"results list imported {[m for m, v in loaded.items() if v]}"
-    assert [line.split()[0] for line in printed.splitlines()[1:]] == ["r0", "r1", "r2"]
+    lines = printed.splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["r0", "r1"] and lines[5].split()[0] == "r2"
+    assert "balanced_accuracy=0.600" in lines[1]
 
 
 def test_plan_imports_no_torch_nor_the_method_module_and_keeps_its_notes(tmp_path, tiny_synthetic):

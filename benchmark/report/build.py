@@ -25,9 +25,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from benchmark.adapters import pretrained_of, warns_random_init
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import LOWER_IS_BETTER
 from benchmark.report.classes import class_names, confusion_from_counts, per_class_table, video_level
+from benchmark.report.figures import ROC_BINS, board_figures, index_figures, paper_figures, run_figures
 from benchmark.report.leaderboard import (
     Entry,
     Leaderboard,
@@ -42,7 +44,6 @@ from benchmark.report.leaderboard import (
 )
 from benchmark.report.papers import build_paper_pages
 from benchmark.store import effective_status
-from benchmark.weights import is_random_init
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,10 @@ METRIC_LABELS = {
     "event_precision": "Event precision",
     "event_f1": "Event F1",
     "fa_per_24h": "False alarms / 24 h",
+    "sample_sensitivity": "Sample sensitivity",
+    "sample_precision": "Sample precision",
+    "sample_f1": "Sample F1",
+    "sample_fp_per_24h": "Sample FP / 24 h",
 }
 
 
@@ -139,29 +144,34 @@ def build_report(store, out_dir: Path, *, title: str = "seizure-bench", recipes=
 
     env = _environment()
     common = {"site_title": title}
+    gaps = protocol_gaps(boards)
     _write(
         out_dir / "index.html",
         env.get_template("index.html").render(
-            **common, root="", boards=boards, entries=entries, papers=papers, gaps=protocol_gaps(boards)
+            **common, root="", boards=boards, entries=entries, papers=papers, gaps=gaps, figures=index_figures(gaps)
         ),
     )
     for paper in papers:
         (out_dir / "papers").mkdir(exist_ok=True)
         _write(
             out_dir / paper.page,
-            env.get_template("paper.html").render(**common, root="../", paper=paper, columns=paper.columns),
+            env.get_template("paper.html").render(
+                **common, root="../", paper=paper, columns=paper.columns, figures=paper_figures(paper)
+            ),
         )
     for board in boards:
         _write(
             out_dir / "leaderboards" / f"{board.slug}.html",
-            env.get_template("leaderboard.html").render(**common, root="../", board=board),
+            env.get_template("leaderboard.html").render(
+                **common, root="../", board=board, figures=board_figures(board)
+            ),
         )
     for entry in entries:
+        ctx, run_boards = _run_context(store, entry), boards_of.get(entry.run.run_id, [])
+        figures = _run_figures(store, ctx, run_boards)
         _write(
             out_dir / entry.page,
-            env.get_template("run.html").render(
-                **common, root="../", **_run_context(store, entry), boards=boards_of.get(entry.run.run_id, [])
-            ),
+            env.get_template("run.html").render(**common, root="../", **ctx, boards=run_boards, figures=figures),
         )
     for name in _STATIC_FILES:
         shutil.copyfile(_HERE / "static" / name, out_dir / "static" / name)
@@ -205,14 +215,16 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
     fold_metrics = _overall({m for f in folds for m in (f.metrics or {})})
     provenance = dict(run.provenance or {})
     weights = provenance.get("weights_source")
-    confusion = None
+    confusion = histogram = None
     if run.kind == "run":
         from benchmark.tasks import find_task
 
         known = find_task(run.task)
         fixed = known.metadata.classes if known and known.metadata.classes else ()
         classes = class_names(provenance, entry.stats, fallback=fixed)
-        confusion = confusion_from_counts(store.label_pred_counts(run.run_id), classes)
+        # One scan of the window scores gives both the confusion matrix and the ROC curve's counts.
+        histogram = store.score_histogram(run.run_id, ROC_BINS)
+        confusion = confusion_from_counts(histogram.groupby(["label", "pred"], as_index=False)["n"].sum(), classes)
     pooled = {str(k): v for k, v in (provenance.get("pooled_metrics") or {}).items()}
     return {
         "entry": entry,
@@ -223,6 +235,7 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
         "printed_metrics": _overall(entry.stats) if entry.level == "dataset" else [],
         "per_class": per_class_table(provenance, entry.stats, level=entry.level, confusion=confusion),
         "confusion": confusion,
+        "score_histogram": histogram,
         # A video run's windows are clips of its videos.
         "window_unit": "clips" if _is_video(run.task) else "windows",
         "video_level": video_level(provenance),
@@ -234,11 +247,27 @@ def _run_context(store, entry: Entry) -> dict[str, Any]:
             k: v for k, v in provenance.items() if k not in ("pooled_metrics", "video_level", "source_conflicts")
         },
         "provenance": provenance,
-        "random_init": is_random_init(weights),
+        # Only a method whose paper starts from pretrained weights is flagged for running without them.
+        "random_init": warns_random_init(pretrained_of(run.method, provenance), weights),
         "leakage": run.leakage or {},
         "exclusions": list(run.exclusions or []),
         "conflicts": list(provenance.get("source_conflicts") or []),
     }
+
+
+def _run_figures(store, ctx: dict[str, Any], boards: list[Leaderboard]):
+    """A run page's figures; the worst and best patients are those of its board's ranking metric."""
+    confusion = ctx["confusion"]
+    return run_figures(
+        store,
+        ctx["entry"],
+        histogram=ctx["score_histogram"],
+        confusion=confusion,
+        folds=ctx["folds"],
+        classes=tuple(confusion.classes) if confusion is not None else (),
+        window_unit=ctx["window_unit"],
+        metric=boards[0].primary if boards else next(iter(ctx["metrics"]), ""),
+    )
 
 
 def _overall(names) -> list[str]:

@@ -233,6 +233,40 @@ def test_item15_run_with_baselines_runs_the_task_baselines_with_the_same_setting
     assert seen[0].method_overrides == {"epochs": 1} and all(c.method_overrides == {} for c in seen[1:])
 
 
+def _run_with_baselines(tmp_path, monkeypatch, value):
+    from benchmark import cli, runner
+
+    seen = []
+
+    class FakeRunner:
+        def __init__(self, cfg):
+            self.cfg = cfg
+
+        def run(self):
+            seen.append(self.cfg.method)
+            return SimpleNamespace(status="complete")
+
+    monkeypatch.setattr(runner, "Runner", FakeRunner)
+    monkeypatch.setattr(cli, "_print_run_summary", lambda store, rec: None)
+    argv = ["--store", str(tmp_path / "r.db"), "run", "--method", "resnet_lstm_supcon", "--dataset"]
+    argv += ["chbmit-synthetic", "--task", "prediction", "--protocol", "loocv", "--with-baselines", value]
+    return cli.main(argv), seen
+
+
+def test_item15_with_baselines_names_a_subset_case_insensitively(tmp_path, monkeypatch):
+    rc, seen = _run_with_baselines(tmp_path, monkeypatch, "Chance, bandpower_logreg,chance")
+    assert rc == 0
+    assert seen == ["resnet_lstm_supcon", "chance", "bandpower_logreg"]
+
+
+def test_item15_an_unknown_baseline_is_refused_before_the_method_trains(tmp_path, monkeypatch, capsys):
+    rc, seen = _run_with_baselines(tmp_path, monkeypatch, "chance,eegnett")
+    assert rc != 0 and seen == []
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "eegnett is not a baseline of the prediction task" in err[0] and "bandpower_logreg" in err[0]
+
+
 # -- item 16 on boards: one rule decides what is ranked together ------------------------------------
 
 

@@ -73,6 +73,7 @@ def make_store(path: Path) -> ResultStore:
                 "versions": {"torch": "2.13.0"},
                 "git_commit": "abc123",
                 "weights_source": "random init",
+                "pretrained": "ResNet-18, ImageNet",  # its paper starts from pretrained weights
                 "n_params": 12345,
                 "hardware": "2 CPU cores",
             },
@@ -389,7 +390,11 @@ def test_no_network_and_only_relative_links(report):
     _, index = report
     for page in [index, *index.parent.glob("*/*.html")]:
         text = page.read_text(encoding="utf-8")
+        # A cited paper's DOI is a link the reader may follow; the page itself never loads it.
+        assert text.count('href="https://doi.org/') == text.count('<a class="doi" href="https://doi.org/')
         for target in re.findall(r'(?:href|src)="([^"]*)"', text):
+            if target.startswith("https://doi.org/"):
+                continue
             assert not re.match(r"^(https?:)?//", target), f"{page.name} links out to {target}"
             if target.startswith(("#", "data:")):
                 continue
@@ -457,9 +462,10 @@ def test_run_page_header_provenance_and_guards(report):
         assert text in page
     assert "Random init." in page and 'class="badge danger">random init' in page
     assert 'class="verdict ok"' in page and "6 folds checked" in page
-    # A baseline without pretrained weights is expected: badge only, no banner.
+    # A method whose paper loads no pretrained weights starts from random init as it should: no flag.
     chance = _pages(index, "runs")["run-chance.html"]
-    assert "Random init." not in chance and 'class="badge danger">random init' in chance
+    assert "Random init." not in chance and 'class="badge danger">random init' not in chance
+    assert "random init" in chance  # its weights source is still shown
     leaky = _pages(index, "runs")["run-logreg.html"]
     assert 'class="verdict bad">Violations found (6 folds checked)' in leaky
     assert "fold-03" in leaky and "The protocol itself" in leaky
