@@ -711,9 +711,9 @@ def _add_reproduce_parser(sub) -> None:
 
 
 def _metric_help() -> str:
-    from benchmark.metrics import METRICS, MULTICLASS_METRICS, VIDEO_METRICS
+    from benchmark.metrics import EVENT_METRICS, METRICS, MULTICLASS_METRICS, SAMPLE_METRICS, VIDEO_METRICS
 
-    names = dict.fromkeys((*METRICS, *MULTICLASS_METRICS, *VIDEO_METRICS))
+    names = dict.fromkeys((*METRICS, *MULTICLASS_METRICS, *EVENT_METRICS, *SAMPLE_METRICS, *VIDEO_METRICS))
     return f"metric compared per patient (default accuracy): {', '.join(names)}"
 
 
