@@ -426,10 +426,27 @@ def _write_mixed_scaling_edf(path: Path, chans) -> None:
     edfio.Edf(sig).write(path)
 
 
+def _decoded_memory(monkeypatch, megabytes: str, chunk: int | None = None) -> window_store._DecodedBudget:
+    """A fresh process budget of decoded signal (``SEIZURE_BENCH_DECODED_MB``), chunks of ``chunk``."""
+    monkeypatch.setenv(window_store.DECODED_MB_ENV, megabytes)
+    budget = window_store._DecodedBudget()
+    monkeypatch.setattr(window_store, "DECODED_BUDGET", budget)
+    if chunk is not None:
+        monkeypatch.setattr(window_store, "DECODE_CHUNK", chunk)
+    return budget
+
+
+# Decoded memory: as much as needed; none (every read decodes); room for part of the chunks, with
+# windows spanning several chunks.
+MEMORY = {"kept": ("4096", None), "none": ("0", None), "partial": ("0.05", 100)}
+
+
+@pytest.mark.parametrize("memory", list(MEMORY))
 @pytest.mark.parametrize("only", [None, *window_store.LUT_FORMULAS])
-def test_every_decoding_of_edf_integers_gives_the_readers_values_bit_for_bit(tmp_path, monkeypatch, only):
+def test_every_decoding_of_edf_integers_gives_the_readers_values_bit_for_bit(tmp_path, monkeypatch, only, memory):
     import benchmark.windows as windows
 
+    _decoded_memory(monkeypatch, *MEMORY[memory])
     if only is not None:  # this formula alone, else the value table
         monkeypatch.setattr(windows, "LUT_FORMULAS", {only: window_store.LUT_FORMULAS[only]})
     setup = _Setup(tmp_path, chans=("C3", "C4", "Cz"))
@@ -448,6 +465,36 @@ def test_every_decoding_of_edf_integers_gives_the_readers_values_bit_for_bit(tmp
     np.testing.assert_array_equal(np.asarray(store).view(np.uint32), want.view(np.uint32))
     rows = np.array([7, 0, 3])
     np.testing.assert_array_equal(store[rows].view(np.uint32), want[rows].view(np.uint32))
+    done = store._decoded.done
+    assert {"kept": done.all(), "none": not done.any(), "partial": 0 < done.sum() < len(done)}[memory]
+
+
+def test_decoded_signal_is_kept_within_the_budget_and_given_back(tmp_path, monkeypatch):
+    import gc
+
+    budget = _decoded_memory(monkeypatch, "0.05", chunk=100)  # 52,428 bytes: 43 chunks of 2 x 100
+    setup = _Setup(tmp_path)
+    table = _table(_grid(2.0, 1.0), 2.0)
+    store = setup.get(table, Preprocessing(setup.chans, SFREQ, "raw", {}))
+    first = np.asarray(store[np.arange(len(store))])
+    chunk_bytes = 2 * 100 * 4
+    assert store._decoded.done.sum() == 52428 // chunk_bytes and budget._left < chunk_bytes
+    # Reads from memory and reads that decode again give the same bits, in any order.
+    np.testing.assert_array_equal(np.asarray(store[np.arange(len(store))[::-1]]), first[::-1])
+    other = WindowStore(store.path)  # the budget is the process's: a second store gets none
+    np.testing.assert_array_equal(np.asarray(other[np.arange(len(other))]), first)
+    assert not other._decoded.done.any()
+    del store, other
+    gc.collect()
+    assert budget._left == 52428
+
+
+def test_a_decoded_memory_setting_that_is_not_a_number_is_refused_in_one_line(tmp_path, monkeypatch):
+    _decoded_memory(monkeypatch, "lots")
+    setup = _Setup(tmp_path)
+    store = setup.get(_table(_grid(2.0, 1.0), 2.0), Preprocessing(setup.chans, SFREQ, "raw", {}))
+    with pytest.raises(ValueError, match=r"SEIZURE_BENCH_DECODED_MB='lots' is not a number of megabytes"):
+        store[np.arange(3)]
 
 
 def test_a_copy_of_a_table_decoded_entry_holds_float32_values_and_no_table(tmp_path, monkeypatch):
