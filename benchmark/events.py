@@ -349,6 +349,24 @@ class EventCounts:
         return _ratio(self.fp * SECONDS_PER_DAY, self.duration_s)
 
 
+def _checked(event: Event, what: str) -> tuple[float, float]:
+    start, end = float(event[0]), float(event[1])
+    if not (math.isfinite(start) and math.isfinite(end)) or end < start:
+        raise DataError(f"{what} event {tuple(event)} is not a (start, end) pair with start <= end.")
+    return start, end
+
+
+def _clipped(events: Sequence[Event], duration_s: float, what: str) -> list[tuple[float, float]]:
+    """Events in seconds, checked, clipped to ``[0, duration_s]`` and sorted; empty ones dropped."""
+    out = []
+    for event in events:
+        start, end = _checked(event, what)
+        start, end = min(max(start, 0.0), duration_s), min(max(end, 0.0), duration_s)
+        if end > start:
+            out.append((start, end))
+    return sorted(out)
+
+
 def _prepare(events: Sequence[Event], n_samples: int, what: str) -> list[tuple[int, int]]:
     """Events in ticks of the scoring grid: clipped to the recording, sorted, overlaps joined.
 
@@ -358,9 +376,7 @@ def _prepare(events: Sequence[Event], n_samples: int, what: str) -> list[tuple[i
     """
     out = []
     for event in events:
-        start, end = float(event[0]), float(event[1])
-        if not (math.isfinite(start) and math.isfinite(end)) or end < start:
-            raise DataError(f"{what} event {tuple(event)} is not a (start, end) pair with start <= end.")
+        start, end = _checked(event, what)
         s = min(max(_ticks(start, SCORING_FS), 0), n_samples)
         e = min(max(_ticks(end, SCORING_FS), 0), n_samples)
         if (s / SCORING_FS, e / SCORING_FS) != (start, end):
@@ -474,9 +490,10 @@ def score_recording_samples(
 ) -> EventCounts:
     """Sample-based SzCORE scores of one recording, as counts of mask samples.
 
-    Both event lists are checked, clipped and snapped as for event scoring, then drawn on masks of
-    ``round(duration_s * fs)`` samples (``timescoring.annotations.Annotation``, which rounds event
-    edges to the nearest sample) and compared by ``timescoring.scoring.SampleScoring``. In the
+    Both event lists are checked and clipped to the recording (in seconds, not snapped to a grid
+    first: an edge is rounded once), then drawn on masks of ``round(duration_s * fs)`` samples
+    (``timescoring.annotations.Annotation``, which rounds event edges to the nearest sample) and
+    compared by ``timescoring.scoring.SampleScoring``. In the
     returned counts ``tp`` and ``fp`` are hypothesis samples inside and outside a seizure, ``n_ref``
     the seizure samples, and ``duration_s`` the masks' length in seconds (the library's
     false-positive-rate denominator).
@@ -493,9 +510,8 @@ def score_recording_samples(
     n = round(duration_s * fs)
     if n == 0:
         raise DataError(f"recording of {duration_s} s is shorter than one scoring sample ({1 / fs} s).")
-    n_ticks = round(duration_s * SCORING_FS)
     ref, hyp = (
-        Annotation([(a / SCORING_FS, b / SCORING_FS) for a, b in _prepare(events, n_ticks, what)], fs, n)
+        Annotation(_clipped(events, n / fs, what), fs, n)
         for events, what in ((reference, "reference"), (hypothesis, "hypothesis"))
     )
     scoring = SampleScoring(ref, hyp, fs)

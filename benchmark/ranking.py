@@ -10,7 +10,9 @@ Each task's boards rank by the first of its metrics (the task's ``ranking_metric
 ignores the input can top a method that has skill. Sensitivity, accuracy and video accuracy are not
 on the list: always predicting pre-ictal scores sensitivity 1, and predicting the majority class
 scores its share in accuracy, which on a video board (a patient's videos usually show one class) a
-weak but honest method often does not reach.
+weak but honest method often does not reach. Boards of scored SzCORE hypothesis folders have no
+window scores: detection ranks them by event F1 (as SzCORE does), on which a hypothesis that is
+always or never a seizure scores low, where event sensitivity would put "always" at the top.
 """
 
 from __future__ import annotations

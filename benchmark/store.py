@@ -813,19 +813,16 @@ class ResultStore:
 
     def save_patient_metrics(self, run_id: str, df: pd.DataFrame) -> None:
         """Replace a run's per-patient metrics (index patient, one column per metric)."""
-        import pandas as pd
-
-        rows = []
-        for patient, rec in df.iterrows():
-            for metric, value in rec.items():
-                v = pd.to_numeric(value, errors="coerce")
-                rows.append((run_id, str(patient), str(metric), None if pd.isna(v) else float(v)))
+        rows = _metric_rows(run_id, df)
         with self._transaction() as conn:
-            conn.execute("DELETE FROM patient_metrics WHERE run_id = ?", (run_id,))
-            try:
-                conn.executemany("INSERT INTO patient_metrics VALUES (?, ?, ?, ?)", rows)
-            except sqlite3.IntegrityError as e:
-                raise StoreError(f"cannot save per-patient metrics: no run '{run_id}' in {self.path} ({e})") from e
+            self._replace_patient_metrics(conn, run_id, rows)
+
+    def _replace_patient_metrics(self, conn: sqlite3.Connection, run_id: str, rows: list[tuple]) -> None:
+        conn.execute("DELETE FROM patient_metrics WHERE run_id = ?", (run_id,))
+        try:
+            conn.executemany("INSERT INTO patient_metrics VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.IntegrityError as e:
+            raise StoreError(f"cannot save per-patient metrics: no run '{run_id}' in {self.path} ({e})") from e
 
     def patient_metrics(self, run_id: str) -> pd.DataFrame:
         """Per-patient metrics of a run: index patient (sorted), metrics as columns, NULL as NaN."""
@@ -845,21 +842,33 @@ class ResultStore:
 
     def save_summary(self, run_id: str, df: pd.DataFrame) -> None:
         """Replace a run's summary (index metric; columns mean, std, ci_low, ci_high, n)."""
-        import pandas as pd
-
-        missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
-        if missing:
-            raise ValueError(f"summary lacks columns {missing}")
-        rows = []
-        for metric, r in df.iterrows():
-            stats = [None if pd.isna(r[c]) else float(r[c]) for c in SUMMARY_COLUMNS[:-1]]
-            rows.append((run_id, str(metric), *stats, int(r["n"])))
+        rows = _summary_rows(run_id, df)
         with self._transaction() as conn:
-            conn.execute("DELETE FROM summary WHERE run_id = ?", (run_id,))
+            self._replace_summary(conn, run_id, rows)
+
+    def _replace_summary(self, conn: sqlite3.Connection, run_id: str, rows: list[tuple]) -> None:
+        conn.execute("DELETE FROM summary WHERE run_id = ?", (run_id,))
+        try:
+            conn.executemany("INSERT INTO summary VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.IntegrityError as e:
+            raise StoreError(f"cannot save summary: no run '{run_id}' in {self.path} ({e})") from e
+
+    def create_result_set(self, rec: RunRecord, per_patient: pd.DataFrame, summary: pd.DataFrame) -> RunRecord:
+        """Store a finished result set (its record, per-patient metrics and summary) in one
+        transaction: an interruption leaves all of it or none. A run id already stored is refused."""
+        if rec.kind not in RUN_KINDS:
+            raise ValueError(f"run kind must be one of {RUN_KINDS}, got {rec.kind!r}")
+        metric_rows, summary_rows = _metric_rows(rec.run_id, per_patient), _summary_rows(rec.run_id, summary)
+        cols = ", ".join(f'"{c}"' for c in _RUN_FIELDS)
+        marks = ", ".join("?" for _ in _RUN_FIELDS)
+        with self._transaction() as conn:
             try:
-                conn.executemany("INSERT INTO summary VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            except sqlite3.IntegrityError as e:
-                raise StoreError(f"cannot save summary: no run '{run_id}' in {self.path} ({e})") from e
+                conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", self._run_values(rec))
+            except sqlite3.IntegrityError:
+                raise StoreError(f"{rec.run_id} is already in {self.path}") from None
+            self._replace_patient_metrics(conn, rec.run_id, metric_rows)
+            self._replace_summary(conn, rec.run_id, summary_rows)
+        return self.get_run(rec.run_id)
 
     def summary(self, run_id: str) -> pd.DataFrame:
         """A run's summary: index metric (in saved order), columns mean, std, ci_low, ci_high, n."""
@@ -878,6 +887,30 @@ class ResultStore:
         for run_id, metric, mean in self._conn.execute("SELECT run_id, metric, mean FROM summary ORDER BY rowid"):
             out.setdefault(run_id, {})[metric] = _float_or_nan(mean)
         return out
+
+
+def _metric_rows(run_id: str, df: pd.DataFrame) -> list[tuple]:
+    import pandas as pd
+
+    rows = []
+    for patient, rec in df.iterrows():
+        for metric, value in rec.items():
+            v = pd.to_numeric(value, errors="coerce")
+            rows.append((run_id, str(patient), str(metric), None if pd.isna(v) else float(v)))
+    return rows
+
+
+def _summary_rows(run_id: str, df: pd.DataFrame) -> list[tuple]:
+    import pandas as pd
+
+    missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"summary lacks columns {missing}")
+    rows = []
+    for metric, r in df.iterrows():
+        stats = [None if pd.isna(r[c]) else float(r[c]) for c in SUMMARY_COLUMNS[:-1]]
+        rows.append((run_id, str(metric), *stats, int(r["n"])))
+    return rows
 
 
 def _score_rows(run_id: str, fold_id: str, scores: pd.DataFrame) -> Iterator[tuple]:

@@ -20,12 +20,13 @@ Files are named by :func:`hypothesis_names`: a recording of a BIDS dataset keeps
 and folder (``sub-01/ses-01/eeg/sub-01_ses-01_task-szMonitoring_run-00_events.tsv``); a recording of
 another layout is named ``sub-<patient>/ses-01/eeg/sub-<patient>_ses-01_task-szMonitoring_run-<NN>``
 (the patient id without other characters than letters and digits, runs numbered from 00 in the
-index's recording order). Hypothesis files are read by the BIDS loader's ``events.tsv`` reader, so a
-seizure row means the same in a dataset's annotations and in a hypothesis.
+index's recording order). Hypothesis files are read strictly (:func:`_read_hypothesis_file`): a row
+that SzCORE would not read as background or seizure is refused, never skipped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import math
@@ -195,22 +196,114 @@ def _check_utf8(path: Path) -> None:
         ) from None
 
 
+def is_event_type(kind: str) -> bool:
+    """Whether ``kind`` is an ``eventType`` of SzCORE's vocabulary: ``bckg`` (background) or a
+    seizure, ``sz`` or a typed ``sz_...`` (HED-SCORE seizure types), in lower case as SzCORE writes."""
+    return kind in ("bckg", "sz") or (kind.startswith("sz_") and len(kind) > 3)
+
+
+def _read_hypothesis_file(path: Path, recording: str, duration: float) -> list[tuple[float, float]]:
+    """The seizure events ``(onset, offset)`` of one hypothesis file of a recording lasting
+    ``duration`` seconds; a one-line :class:`DataError` naming the file and line of anything else.
+
+    Lines are counted as an editor counts them (blank lines included; they are skipped). Every row
+    has as many tab-separated fields as the header, a known ``eventType`` (:func:`is_event_type`),
+    a finite onset >= 0, a duration > 0 and an end within the recording; ``recordingDuration`` and
+    ``dateTime``, when given, are one value per file and agree with the recording.
+    """
+    from benchmark.datasets._common import parse_seconds
+    from benchmark.datasets.bids_eeg import _DURATION_TOLERANCE_S, _MISSING
+
+    _check_utf8(path)
+    lines = [(n, line) for n, line in enumerate(path.read_bytes().decode("utf-8-sig").splitlines(), 1) if line.strip()]
+    expected = "\t".join(HYPOTHESIS_COLUMNS)
+    if not lines:
+        raise DataError(f"{path} is empty; a hypothesis file starts with the header row {expected!r}")
+    first, header = lines[0]
+    columns = [c.strip() for c in header.split("\t")]
+    missing = [c for c in HYPOTHESIS_COLUMNS[:3] if c not in columns]
+    if missing:
+        raise DataError(
+            f"{path}, line {first}: no column {', '.join(missing)}; a hypothesis file's header is "
+            f"{expected!r} (tab-separated)"
+        )
+    doubled = sorted({c for c in columns if columns.count(c) > 1})
+    if doubled:
+        raise DataError(f"{path}, line {first}: column {', '.join(doubled)} appears twice; keep one of each")
+    events: list[tuple[float, float]] = []
+    per_file: dict[str, dict[str, int]] = {"recordingDuration": {}, "dateTime": {}}
+    for n, line in lines[1:]:
+        where = f"{path}, line {n}"
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) != len(columns):
+            raise DataError(
+                f"{where}: {len(cells)} tab-separated fields, the header has {len(columns)}; "
+                "write one field per column (an empty one as n/a)"
+            )
+        row = dict(zip(columns, cells))
+        kind = row["eventType"]
+        if not is_event_type(kind):
+            raise DataError(
+                f"{where}: eventType {kind!r} is not SzCORE's; use 'bckg' for background and 'sz' "
+                "(or a seizure type 'sz_...') for a seizure, in lower case"
+            )
+        onset = parse_seconds(row["onset"], "onset", where)
+        length = parse_seconds(row["duration"], "duration", where)
+        if onset < 0 or length <= 0:
+            raise DataError(
+                f"{where}: onset {onset:g} s, duration {length:g} s; onsets are seconds from the "
+                "recording start and durations must be positive"
+            )
+        if onset + length > duration + _DURATION_TOLERANCE_S:
+            raise DataError(
+                f"{where}: the event ends at {onset + length:g} s, after the end of recording {recording} "
+                f"({duration:g} s); is the file for another recording?"
+            )
+        for column, seen in per_file.items():
+            if row.get(column, "") not in _MISSING:
+                seen.setdefault(row[column], n)
+        if kind != "bckg":
+            # End times to the microsecond, as written: onset + duration must not add float noise.
+            events.append((onset, round(onset + length, 6)))
+    for column, seen in per_file.items():
+        if len(seen) > 1:
+            (v1, n1), (v2, n2) = sorted(seen.items(), key=lambda kv: kv[1])[:2]
+            raise DataError(
+                f"{path}, line {n2}: {column} {v2!r}, but {v1!r} on line {n1}; it describes the "
+                "recording and is the same on every row"
+            )
+    for text, n in per_file["recordingDuration"].items():
+        stated = parse_seconds(text, "recordingDuration", f"{path}, line {n}")
+        if abs(stated - duration) > _DURATION_TOLERANCE_S:
+            raise DataError(
+                f"{path}, line {n}: recordingDuration {stated:g} s, but recording {recording} lasts "
+                f"{duration:g} s; is the file for another dataset?"
+            )
+    for text, n in per_file["dateTime"].items():
+        try:
+            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise DataError(
+                f"{path}, line {n}: dateTime {text!r} is not a date-time like 2021-03-04 22:15:00"
+            ) from None
+    return events
+
+
 def read_hypotheses(folder: Path, index: RecordingIndex) -> dict[tuple[str, str], list[tuple[float, float]]]:
     """The seizure events of every hypothesis file in ``folder``, by ``(patient, recording)``.
 
     Files are matched to recordings by name (:func:`hypothesis_names`; sub-folders do not matter)
-    and read by the BIDS loader's ``events.tsv`` reader: rows whose ``eventType`` starts with ``sz``
-    are events; ``onset`` and ``duration`` must be numbers, onsets >= 0 and durations > 0.
+    and read by :func:`_read_hypothesis_file`: rows whose ``eventType`` is ``sz`` or ``sz_...`` are
+    events, ``bckg`` rows are background.
 
     Raises
     ------
     DataError
-        One line naming the file (and row) when the folder holds no hypothesis file, a file names
+        One line naming the file (and line) when the folder holds no hypothesis file, a file names
         no recording of the dataset or one it does not score, is not UTF-8, lacks a column, holds a
-        malformed row, or states a ``recordingDuration`` other than the recording's.
+        malformed row or an event past the recording's end, or states a ``recordingDuration``
+        other than the recording's.
     """
-    from benchmark.datasets.bids_eeg import _DURATION_TOLERANCE_S, _read_events
-
     folder = Path(folder)
     if index.modality != "eeg":
         raise DataError(f"{index.dataset} is a {index.modality} dataset; SzCORE hypotheses score EEG seizure detection")
@@ -230,16 +323,7 @@ def read_hypotheses(folder: Path, index: RecordingIndex) -> dict[tuple[str, str]
             raise DataError(f"{path} {what} of dataset {index.dataset}; hypothesis files are named like {example}")
         if key in out:
             raise DataError(f"{path}: a second hypothesis file for recording {key[1]}; keep one file per recording")
-        _check_utf8(path)
-        events = _read_events(path)
-        duration = float(scored[key].duration)
-        if events.recording_duration is not None and abs(events.recording_duration - duration) > _DURATION_TOLERANCE_S:
-            raise DataError(
-                f"{path}: recordingDuration {events.recording_duration:g} s, but recording {key[1]} of "
-                f"{index.dataset} lasts {duration:g} s; is the file for another dataset?"
-            )
-        # End times to the microsecond, as written: onset + duration must not add float noise.
-        out[key] = [(sz.onset, round(sz.offset, 6)) for sz in events.seizures]
+        out[key] = _read_hypothesis_file(path, key[1], float(scored[key].duration))
     return out
 
 
@@ -298,7 +382,8 @@ def score_hypotheses(
 
     Every file is read and checked before the store is touched, so a refused folder stores nothing.
     The set's id depends on the folder's content hash, the dataset version and ``protocol``: the
-    same folder scored again is the same set.
+    same folder scored again is the same set, returned as stored (under its first name). The
+    record, per-patient metrics and summary are written in one transaction.
     """
     from benchmark.datasets import load_dataset
     from benchmark.metrics import EVENT_METRICS, SAMPLE_METRICS, summarize
@@ -334,10 +419,13 @@ def score_hypotheses(
     )
     store = ResultStore(store_path)
     store.require_writable()
-    stored = store.create_run(record)
-    store.save_patient_metrics(stored.run_id, per_patient)
-    store.save_summary(stored.run_id, summarize(per_patient))
-    return stored
+    existing = store.get_run(record.run_id)
+    if existing is not None:
+        # The set's id is its content: scoring the same files again stores nothing new.
+        renamed = f"; its name stays {existing.method!r}" if name and name != existing.method else ""
+        log.warning("%s is already stored as %s%s", folder, existing.run_id, renamed)
+        return existing
+    return store.create_result_set(record, per_patient, summarize(per_patient))
 
 
 # -- szcore-evaluation's JSON --------------------------------------------------------------------------

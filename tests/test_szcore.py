@@ -166,10 +166,28 @@ def _break(hyp: Path, how: str) -> tuple[Path, str]:
     text = path.read_text()
     if how == "missing column":
         path.write_text(text.replace("onset\t", "start\t", 1))
-        return path, "lacks column(s) onset"
+        return path, "line 1: no column onset"
     if how == "negative duration":
         path.write_text(text.replace("1000\t10\t", "1000\t-10\t"))
         return path, "line 3"
+    if how == "blank lines, then a bad row":  # lines are counted as an editor shows them
+        header, rest = text.split("\n", 1)
+        path.write_text(
+            f"{header}\n\n\n{rest.replace('1000' + chr(9) + '10' + chr(9), '1000' + chr(9) + 'x' + chr(9))}"
+        )
+        return path, "line 5: duration 'x'"
+    if how == "unknown eventType":  # SzCORE's vocabulary is lower case: 'SZ' is not a seizure there
+        path.write_text(text.replace("\tsz\t", "\tSZ\t", 1))
+        return path, "line 2: eventType 'SZ'"
+    if how in ("short row", "long row"):
+        path.write_text(text + ("455.0\t1.0\n" if how == "short row" else "455\t1\tsz\tn/a\tn/a\tn/a\t3600\textra\n"))
+        return path, "line 6: "
+    if how == "past the end":
+        path.write_text(text + "5000\t10\tsz\tn/a\tn/a\tn/a\t3600\n")
+        return path, "line 6: the event ends at 5010 s, after the end of recording"
+    if how == "empty":
+        path.write_text("\n")
+        return path, "is empty"
     if how == "two files":
         (hyp / path.name).write_text(text)  # the same recording again, in a flat folder
         return hyp / path.name, "a second hypothesis file"
@@ -182,7 +200,22 @@ def _break(hyp: Path, how: str) -> tuple[Path, str]:
     return path, "line 2"
 
 
-@pytest.mark.parametrize("how", ["missing column", "negative duration", "unknown recording", "not UTF-8", "two files"])
+MALFORMED = (
+    "missing column",
+    "negative duration",
+    "blank lines, then a bad row",
+    "unknown eventType",
+    "short row",
+    "long row",
+    "past the end",
+    "empty",
+    "unknown recording",
+    "not UTF-8",
+    "two files",
+)
+
+
+@pytest.mark.parametrize("how", MALFORMED)
 def test_malformed_hypotheses_are_refused_in_one_line_and_nothing_is_stored(szcore_cases, tmp_path, capsys, how):
     import shutil
 
@@ -198,6 +231,32 @@ def test_malformed_hypotheses_are_refused_in_one_line_and_nothing_is_stored(szco
     assert code == 2 and len(err.splitlines()) == 1, err
     assert str(path) in err and named in err, err
     assert not store.exists() or ResultStore(store).list_runs() == []
+
+
+def test_a_folder_scored_again_keeps_its_set_and_name(szcore_cases, tmp_path, caplog):
+    bids, hyp = szcore_cases
+    store = tmp_path / "r.sqlite"
+    first = score_hypotheses(store, "bids", hyp, data_dir=bids, name="ToolA")
+    again = score_hypotheses(store, "bids", hyp, data_dir=bids, name="ToolB")
+    assert again.run_id == first.run_id and again.method == "ToolA"
+    assert "already stored as" in caplog.text and "its name stays 'ToolA'" in caplog.text
+    assert [r.run_id for r in ResultStore(store).list_runs()] == [first.run_id]
+
+
+def test_a_scored_set_named_like_a_baseline_is_marked_scored_and_ranked_by_event_f1(szcore_cases, tmp_path):
+    import re
+
+    from benchmark.report import build_report
+
+    bids, hyp = szcore_cases
+    store = tmp_path / "r.sqlite"
+    rec = score_hypotheses(store, "bids", hyp, data_dir=bids, name="chance")
+    build_report(ResultStore(store), tmp_path / "site")
+    (board,) = [p.read_text() for p in (tmp_path / "site" / "leaderboards").glob("bids_detection_external*.html")]
+    row = re.search(rf'<tr data-run="{rec.run_id}".*?</tr>', board, re.S).group(0)
+    assert ">scored</span>" in row and ">baseline</span>" not in row
+    assert "Ranked by Event F1" in board
+    assert "missing-baselines" not in board  # run cannot use the external protocol
 
 
 # -- names --------------------------------------------------------------------------------------------

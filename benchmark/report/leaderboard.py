@@ -301,10 +301,12 @@ class Leaderboard:
     @property
     def missing_baselines(self) -> list[str]:
         """Registered baselines for this board's task that have no usable run on it (none for a
-        dataset this suite cannot load, such as a paper's private corpus)."""
+        dataset this suite cannot load, such as a paper's private corpus, or a protocol ``run`` does
+        not have, such as the ``external`` one of scored hypothesis folders)."""
         from benchmark.datasets import DATASETS
+        from benchmark.protocols import all_protocols
 
-        if self.dataset not in DATASETS:
+        if self.dataset not in DATASETS or self.protocol not in {p.name for p in all_protocols()}:
             return []
         done = {e.run.method for e in self.entries if e.run.kind == "run" and e.is_baseline and e.ranked}
         return [name for name in compatible_baselines(self.task) if name not in done]
@@ -392,7 +394,10 @@ def compatible_baselines(task: str) -> tuple[str, ...]:
 
 
 def is_baseline(run) -> bool:
-    """Whether ``run`` is a baseline that every other entry is tested against."""
+    """Whether ``run`` is a baseline that every other entry is tested against: only a run made here
+    (a scored hypothesis folder or a paper's table named like a baseline is not one)."""
+    if run.kind != "run":
+        return False
     return bool((run.provenance or {}).get("is_baseline")) or run.method in BASELINE_METHODS
 
 

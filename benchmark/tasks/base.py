@@ -127,7 +127,8 @@ class TaskMetadata:
         straddle folds, and class-balancing windows before a split (which would cut videos) is refused.
     ranking_metrics
         Boards of this task rank by the first of these the board has (each gives a constant predictor
-        exactly the no-skill level).
+        exactly the no-skill level, except event F1, the last resort of boards without window
+        scores, on which a constant hypothesis scores low).
     summary_metrics
         Metrics the run summary prints, in order.
     claim

@@ -51,7 +51,10 @@ class Detection(Task):
         window_s=1.0,
         balance_training=True,
         extra_ictal_windows=True,
-        ranking_metrics=("balanced_accuracy", "roc_auc"),
+        # Event F1 last, for boards of scored hypothesis folders, which have no window scores: SzCORE
+        # ranks by it, and an all-seizure or a no-seizure hypothesis scores low on it (sensitivity
+        # would rank the first at the top).
+        ranking_metrics=("balanced_accuracy", "roc_auc", "event_f1"),
         summary_metrics=(
             "sensitivity",
             "specificity",
