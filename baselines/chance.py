@@ -23,7 +23,9 @@ class ChanceAdapter(MethodAdapter):
     Notes
     -----
     ``predict_proba`` rows equal ``bincount(train.y) / len(train.y)``. A threshold on them flags
-    every window or none, i.e. the majority-class rule.
+    every window or none, i.e. the majority-class rule; on class-balanced training windows the prior
+    is 0.5, which the event threshold (``>= 0.5``) flags: as an event detector, chance is then the
+    always-alarm detector, the no-skill reference of the event metrics.
     """
 
     meta = _chance_meta.CHANCE

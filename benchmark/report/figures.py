@@ -96,7 +96,8 @@ def _series(entry, metric: str) -> pd.Series:
 
 
 def _names(entries) -> list[str]:
-    names = [e.name for e in entries]
+    """Each entry's name as its board row shows it (:attr:`Entry.label`), told apart when repeated."""
+    names = [e.label for e in entries]
     return [n if names.count(n) == 1 else f"{n} [{e.run.run_id}]" for n, e in zip(names, entries)]
 
 
@@ -201,7 +202,7 @@ def paired_comparison(board) -> Figure:
             c = board.comparisons.get(metric, {}).get(e.run.run_id, {}).get(ref_id)
             diffs = _differences(e, by_id[ref_id], metric) if c is not None else np.array([])
             if len(diffs):
-                rows.append((f"{e.name} − {label}", diffs, c.p_holm, c.n))
+                rows.append((f"{e.label} − {label}", diffs, c.p_holm, c.n))
     if not rows:
         if not board.baselines:
             note = "no baseline on this board."
@@ -491,7 +492,12 @@ def _draw_timelines(fig, panels) -> None:
         ax.set_ylabel("p(seizure)")
         ax.set_title(title, loc="left", fontsize=9)
     axes[-1].set_xlabel(f"{unit} from the recording's start")
-    axes[0].legend(loc="upper right", ncols=3, fontsize=8)
+    # Outside the axes: inside, the legend would hide alarms drawn along the top.
+    handles = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(handles.values(), handles.keys(), loc="outside upper right", ncols=3, fontsize=8, frameon=False)
 
 
 def detection_timeline(store, entry, metric: str) -> Figure:

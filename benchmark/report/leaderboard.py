@@ -222,6 +222,23 @@ class Leaderboard:
         return next((e for e in self.entries if e.run.run_id == best), None)
 
     @property
+    def baselines_above_best(self) -> list[Entry]:
+        """Baselines whose mean on the primary metric beats the best method's: no method shows
+        skill beyond them here, whatever "best" says."""
+        best = self.best_entry
+        if best is None:
+            return []
+        m = self.primary
+        top = best.stats[m].mean
+        return [b for b in self.baselines if _finite(b.stats.get(m, _NO_STAT).mean) and better(m, b.stats[m].mean, top)]
+
+    @property
+    def leaky(self) -> str:
+        """The protocol's one-line description when it is leaky (folds share recordings), else ``""``."""
+        protocol = next((p for p in all_protocols() if p.name == self.protocol), None)  # else a paper's own
+        return protocol.description if protocol is not None and protocol.leaky else ""
+
+    @property
     def n_runs(self) -> int:
         """Runs on the board; with :attr:`n_reported`, every result set it lists."""
         return sum(e.run.kind != "reported" for e in self.entries)
@@ -304,7 +321,6 @@ class Leaderboard:
         dataset this suite cannot load, such as a paper's private corpus, or a protocol ``run`` does
         not have, such as the ``external`` one of scored hypothesis folders)."""
         from benchmark.datasets import DATASETS
-        from benchmark.protocols import all_protocols
 
         if self.dataset not in DATASETS or self.protocol not in {p.name for p in all_protocols()}:
             return []
@@ -324,8 +340,7 @@ class Leaderboard:
             command = str((run.provenance or {}).get("command") or "")
             words = command.split()
             if len(words) > 1 and words[1] == "run":
-                words = [w for w in words if w != "--with-baselines"]
-                return " ".join(["seizure-bench", *words[1:], "--with-baselines"])
+                return " ".join(["seizure-bench", *_without_baselines_flag(words[1:]), "--with-baselines"])
         missing = self.missing_baselines
         words = [
             "seizure-bench",
@@ -376,6 +391,25 @@ def _run_flags() -> dict[str, str]:
     from benchmark.tasks import all_tasks
 
     return {**_HARNESS_FLAGS, **{o.param: o.flag for t in all_tasks() for o in t.options}}
+
+
+def _without_baselines_flag(words: list[str]) -> list[str]:
+    """A ``run`` command's words without ``--with-baselines`` and its value (``--with-baselines
+    NAMES``, ``--with-baselines=NAMES``; a following option is not its value)."""
+    out: list[str] = []
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+            if not w.startswith("-"):
+                continue
+        if w == "--with-baselines":
+            skip = True
+            continue
+        if w.startswith("--with-baselines="):
+            continue
+        out.append(w)
+    return out
 
 
 @functools.cache

@@ -35,7 +35,7 @@ browser = _browser.browser  # the headless chromium fixture, skipped where there
 DOI = "10.1038/s41598-023-43328-y"
 
 
-def _set(store, run_id, method, values, kind="run", status="complete", **extra):
+def _set(store, run_id, method, values, kind="run", status="complete", protocol="loocv", **extra):
     """A set on one prediction board whose balanced accuracy per patient is ``values``."""
     patients = pd.Index([f"p{i}" for i in range(len(values))], name="patient")
     table = pd.DataFrame({"balanced_accuracy": values, "accuracy": values[::-1]}, index=patients)
@@ -46,7 +46,7 @@ def _set(store, run_id, method, values, kind="run", status="complete", **extra):
             method,
             "chbmit",
             "prediction",
-            "loocv",
+            protocol,
             task_params={"sop_minutes": 10},
             status="reported" if kind == "reported" else status,
             **extra,
@@ -169,6 +169,53 @@ def test_index_shows_each_boards_best_entry_and_counts_every_set_once(tmp_path):
         assert not best.is_baseline and best.run.run_id == board.best[board.primary]
         assert f">{html.escape(best.label)}</a>" in row and f"{best.stats[board.primary].mean:.3f}" in row
     assert any(b.best_entry and b.best_entry.run.run_id == "run-strong" for b in boards)
+
+
+def test_a_baseline_above_the_best_method_is_said_on_the_board_and_in_the_index(tied, tmp_path):
+    _, index = tied  # the best method beats every baseline: nothing to say
+    assert 'id="baseline-above-best"' not in _board_page(index) and "below a baseline" not in index.read_text()
+    with ResultStore(tmp_path / "r.db") as store:
+        _set(store, "weak", "resnet_lstm_supcon", [0.55, 0.55])
+        _set(store, "strong-baseline", "bandpower_logreg", [0.7, 0.68])
+        _set(store, "chance", "chance", [0.5, 0.5])
+        (board,) = build_leaderboards([_entry(store, r) for r in store.list_runs()])
+        index = build_report(store, tmp_path / "site")
+    assert board.best_entry.run.run_id == "weak"  # "best" is the best method, never a baseline
+    assert [b.run.run_id for b in board.baselines_above_best] == ["strong-baseline"]
+    banner = re.search(r'<p [^>]*id="baseline-above-best".*?</p>', _board_page(index), re.S).group(0)
+    assert "bandpower_logreg (0.690)" in banner and "resnet_lstm_supcon (0.550)" in banner
+    assert "below a baseline" in index.read_text()
+
+
+def test_a_leaky_protocols_board_says_so_on_the_board_and_in_the_index(tmp_path):
+    with ResultStore(tmp_path / "r.db") as store:
+        _set(store, "random", "eegnet", [0.95, 0.93], protocol="kfold5-random")
+        _set(store, "patientwise", "eegnet", [0.6, 0.62])
+        index = build_report(store, tmp_path / "site")
+    pages = {
+        p.name.split("_")[2].rsplit("-", 1)[0]: p.read_text() for p in (index.parent / "leaderboards").glob("*.html")
+    }
+    assert 'id="leaky-protocol"' in pages["kfold5-random"] and "LEAKY" in pages["kfold5-random"]
+    assert 'id="leaky-protocol"' not in pages["loocv"]
+    rows = re.findall(r"<tr>.*?</tr>", index.read_text().split('id="boards"', 1)[1].split("</table>", 1)[0], re.S)
+    assert [">leaky</span>" in r for r in rows] == ["kfold5-random" in r for r in rows] and any(
+        "kfold5-random" in r for r in rows
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "run --method m --with-baselines chance,eegnet --threads 1",
+        "run --method m --with-baselines=chance --threads 1",
+        "run --method m --with-baselines --threads 1",
+        "run --method m --threads 1 --with-baselines",
+    ],
+)
+def test_the_baselines_command_drops_the_runs_own_baselines_flag_and_its_value(command):
+    from benchmark.report.leaderboard import _without_baselines_flag
+
+    assert _without_baselines_flag(command.split()) == "run --method m --threads 1".split()
 
 
 # -- in the browser ----------------------------------------------------------------------------------
