@@ -528,8 +528,9 @@ def detection_timeline(store, entry, metric: str) -> Figure:
 
 
 def _blocks(w: pd.DataFrame) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """``(label, position in block, probability)`` of each stretch of consecutive windows of one class in
-    a recording (windows sorted by start), down-sampled to :data:`BLOCK_POINTS`."""
+    """``(label, minutes before the block's end, probability)`` of each stretch of consecutive windows of
+    one class in a recording (windows sorted by start), down-sampled to :data:`BLOCK_POINTS`; a window is
+    placed at its end, the last one at 0."""
     if w.empty:
         return []
     start, end, label = w["start"].to_numpy(float), w["end"].to_numpy(float), w["label"].to_numpy(int)
@@ -537,7 +538,7 @@ def _blocks(w: pd.DataFrame) -> list[tuple[int, np.ndarray, np.ndarray]]:
     cut = np.flatnonzero((np.diff(label) != 0) | (start[1:] - end[:-1] > gap)) + 1
     score = w["score"].to_numpy(float)
     return [
-        (int(label[idx[0]]), *_downsample(np.linspace(0, 1, len(idx)), score[idx], BLOCK_POINTS))
+        (int(label[idx[0]]), *_downsample((end[idx] - end[idx[-1]]) / 60.0, score[idx], BLOCK_POINTS))
         for idx in np.split(np.arange(len(w)), cut)
     ]
 
@@ -562,7 +563,7 @@ def _draw_traces(fig, panels) -> None:
         ax.plot([], [], color="#d62728", label="pre-ictal block")
         ax.plot([], [], color="#1f77b4", label="inter-ictal block")
         ax.set_title(head, loc="left", fontsize=9)
-        ax.set_xlabel("Position in the block (0 = first window, 1 = last)")
+        ax.set_xlabel("Minutes before the block's end")
         ax.set_ylim(-0.02, 1.02)
     axes[0].set_ylabel("p(pre-ictal)")
     axes[0].legend(loc="upper left", fontsize=8)
@@ -581,7 +582,8 @@ def prediction_traces(store, entry, metric: str) -> Figure:
     caption = (
         f"The worst and the best patient on {_label(metric)}: the predicted pre-ictal probability through each "
         f"pre-ictal (red) and inter-ictal (blue) block of consecutive test windows (up to {MAX_BLOCKS} of each, "
-        "in time order), each block stretched to the same width. A useful predictor keeps blue low and lifts red."
+        "in time order), against the minutes left to the block's end (a pre-ictal block ends where the seizure "
+        "prediction horizon before the onset begins). A useful predictor keeps blue low and lifts red."
     )
     return Figure(
         key,

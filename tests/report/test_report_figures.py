@@ -14,7 +14,7 @@ import pytest
 from benchmark import metrics as M
 from benchmark.metrics import summarize
 from benchmark.report import build_report
-from benchmark.report.figures import _downsample, _roc_points
+from benchmark.report.figures import _blocks, _downsample, _draw_timelines, _roc_points
 from benchmark.reported import import_bundled
 from benchmark.store import FoldResult, ResultStore, RunRecord
 
@@ -215,6 +215,27 @@ def test_roc_points_and_downsampling_keep_what_they_must():
     y[5_003] = 0.9  # a one-window peak survives down-sampling
     ts, ys = _downsample(t, y, 100)
     assert len(ts) == 100 and ys.max() == 0.9
+
+
+def test_prediction_blocks_are_drawn_in_minutes_before_their_end():
+    # Ten pre-ictal windows of 10 s every 10 s, an hour's gap, then five inter-ictal ones.
+    start = np.concatenate([np.arange(0, 100, 10.0), 3700 + np.arange(0, 50, 10.0)])
+    w = pd.DataFrame({"start": start, "end": start + 10, "label": [1] * 10 + [0] * 5, "score": np.linspace(0, 1, 15)})
+    (pre, x_pre, _), (inter, x_inter, _) = _blocks(w)
+    assert (pre, inter) == (1, 0)
+    assert x_pre[0] == pytest.approx(-1.5) and x_pre[-1] == 0.0  # 90 s before the last window's end
+    assert x_inter[0] == pytest.approx(-40 / 60) and x_inter[-1] == 0.0
+
+
+def test_timeline_legend_sits_outside_the_axes_where_alarms_are_drawn():
+    from matplotlib.figure import Figure
+
+    fig = Figure(layout="constrained")
+    t = np.arange(0, 600, 10.0)
+    _draw_timelines(fig, [("rec", t, np.full(len(t), 0.9), [(100, 200)], [(0, 600)])])
+    (ax,) = fig.axes
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    assert [x.get_text() for x in fig.legends[0].get_texts()] == ["window probability", "true seizure", "alarm"]
 
 
 def test_store_reads_of_the_figures_match_the_window_scores(site):
