@@ -643,7 +643,7 @@ def protocol_gap(gap, i: int) -> Figure:
 
     caption = (
         f"Mean {_label(gap.metric)} over patients of each method under {gap.random_protocol} (windows of one "
-        f"patient on both sides of the split) and under the patient-wise protocols, with 95% CIs. The difference "
+        f"recording on both sides of the split) and under the patient-wise protocols, with 95% CIs. The difference "
         "is how much a leaky split flatters a method."
     )
     return Figure(key, title, caption, _render(key, (max(5.0, 1.5 + 1.3 * len(methods)), 3.8), draw, gap.synthetic))
