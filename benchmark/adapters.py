@@ -250,6 +250,7 @@ class Registry:
         self._origin: dict[str, str] = {}
         self._entry_points: dict[str, metadata.EntryPoint] | None = None
         self._loaded_entry_points = False
+        self._shadowed: set[str] = set()  # plug-in names differing from a registered one only in case
 
     def _refuse_case_variant(self, name: str) -> None:
         # Names are matched ignoring case on the command line: two that differ only in case would
@@ -270,6 +271,15 @@ class Registry:
             raise ValueError(f"method '{name}': its class's meta differs from the one declared for it")
         self._methods[name] = cls
         self._origin[name] = origin
+        return cls
+
+    def replace(self, cls: type[MethodAdapter], origin: str) -> type[MethodAdapter]:
+        """Put ``cls`` in place of the method of its name that code added with the same ``origin``
+        (never an in-tree method or a plug-in); returns ``cls``."""
+        name = cls.meta.name
+        if name in self._declared or self._origin.get(name) != origin:
+            raise ValueError(f"method name '{name}' registered twice")
+        self._methods[name] = cls
         return cls
 
     def declare(self, meta: MethodMeta, module: str, qualname: str, plan_notes: PlanNotes | None = None) -> None:
@@ -298,16 +308,38 @@ class Registry:
         return self._methods[name]
 
     def known_names(self) -> list[str]:
-        """Every method's name, installed plug-ins included, without loading any plug-in."""
+        """Every method's name, installed plug-ins included, without loading any plug-in. A plug-in
+        named like a registered method but for case is left out (logged): it cannot take over, nor
+        hide, the registered one."""
         self._load_builtin()
-        return sorted(set(self._methods) | set(self._declared) | set(self.entry_points()))
+        own = set(self._methods) | set(self._declared)
+        folded = {k.casefold(): k for k in own}
+        plugins = set()
+        for k in self.entry_points():
+            if k in own or k.casefold() not in folded:
+                plugins.add(k)
+            elif k not in self._shadowed:
+                self._shadowed.add(k)
+                log.warning(
+                    "plug-in method '%s' ignored: its name differs from '%s' only in case", k, folded[k.casefold()]
+                )
+        return sorted(own | plugins)
+
+    def shipped(self, name: str) -> bool:
+        """Whether ``name`` is one of the suite's own methods (declared by its metadata modules): only
+        these can be baselines, whatever a plug-in's ``meta.is_baseline`` says."""
+        self._load_builtin()
+        return name in self._declared
 
     def resolve_name(self, name: str) -> str:
         """The registered spelling of ``name``: ``name`` itself when it is registered, else the one
         name equal to it ignoring case (``EEGNet`` -> ``eegnet``); ``name`` unchanged when no name or
         several names match (then :meth:`get` says it is unknown). Loads no plug-in."""
         self._load_builtin()
-        same = [k for k in self.known_names() if k.casefold() == name.casefold()]
+        known = self.known_names()
+        if name in known:
+            return name
+        same = [k for k in known if k.casefold() == name.casefold()]
         if len(same) > 1:  # e.g. an installed plug-in named like an in-tree method but for case
             raise UnknownNameError(
                 f"methods {' and '.join(repr(k) for k in same)} differ only in case, so neither name is safe to "

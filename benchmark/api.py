@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from benchmark import cli
-from benchmark.adapters import REGISTRY, MethodAdapter
+from benchmark.adapters import REGISTRY, MethodAdapter, MethodMeta, adapter_class
 from benchmark.compare import compare as _compare_two
 from benchmark.compare import compare_many as _compare_many
 from benchmark.errors import BenchmarkError, StoreError, UnknownNameError, did_you_mean
@@ -56,19 +56,26 @@ def _method_name(method: Any, budget: str) -> tuple[str, dict[str, Any]]:
     its hyper-parameters that differ from the budget's (the run's overrides)."""
     if isinstance(method, str):
         return method, {}
-    cls = type(method) if isinstance(method, MethodAdapter) else method
+    wrapped = isinstance(method, MethodAdapter) and not isinstance(getattr(type(method), "meta", None), MethodMeta)
+    if wrapped:  # an instance carrying its own meta (SklearnAdapter, BraindecodeAdapter): a class copying it
+        cls = adapter_class(method, f"evaluate({type(method).__name__})")
+    else:
+        cls = type(method) if isinstance(method, MethodAdapter) else method
     if not (isinstance(cls, type) and issubclass(cls, MethodAdapter)):
         raise BenchmarkError(
             f"method must be a method name, a MethodAdapter subclass or instance, not {type(method).__name__}"
         )
     name = cls.meta.name
+    origin = f"registered by benchmark.evaluate ({cls.__module__})"
     try:
         known = REGISTRY.get(name)
     except UnknownNameError:  # a class of the user's own, registered here as @register would
-        known = REGISTRY.add(cls, origin=f"registered by benchmark.evaluate ({cls.__module__})")
+        known = REGISTRY.add(cls, origin=origin)
+    if known is not cls and wrapped and REGISTRY.origin(name) == origin and known.meta == cls.meta:
+        known = REGISTRY.replace(cls, origin)  # the same wrapped method given again, maybe re-fitted settings
     if known is not cls:
         raise BenchmarkError(f"another method is registered as '{name}'; give your adapter another meta.name")
-    if not isinstance(method, MethodAdapter):
+    if not isinstance(method, MethodAdapter) or wrapped:
         return name, {}
     base = cls.meta.budgets.get(budget, {})
     return name, {k: v for k, v in method.params.items() if k not in base or base[k] != v}

@@ -731,7 +731,7 @@ def cmd_list(args) -> int:
         rows = []
         for name in REGISTRY.names():
             m = REGISTRY.meta(name)  # in-tree: read without importing the method's module
-            kind = "baseline" if m.is_baseline else "method"
+            kind = "baseline" if m.is_baseline and REGISTRY.shipped(name) else "method"
             rows.append((name, kind, m.modality, ",".join(m.tasks), m.representation, REGISTRY.origin(name)))
         _table(["name", "kind", "modality", "tasks", "input", "origin"], rows)
     elif args.what == "datasets":

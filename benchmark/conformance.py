@@ -577,12 +577,14 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float, BaseException | None]:
         return None, time.perf_counter() - t0, exc
 
 
-def _resolve(name_or_cls: str | type[MethodAdapter]) -> type[MethodAdapter]:
+def _resolve(name_or_cls: str | type[MethodAdapter] | MethodAdapter) -> type[MethodAdapter]:
     if isinstance(name_or_cls, str):
         return adapters.get_method(name_or_cls)
     if isinstance(name_or_cls, type) and issubclass(name_or_cls, MethodAdapter):
         return name_or_cls
-    raise TypeError(f"expected a method name or MethodAdapter subclass, got {name_or_cls!r}")
+    if isinstance(name_or_cls, MethodAdapter):  # SklearnAdapter(...), BraindecodeAdapter(...)
+        return adapters.adapter_class(name_or_cls, f"check_adapter({type(name_or_cls).__name__})")
+    raise TypeError(f"expected a method name, a MethodAdapter subclass or instance, got {name_or_cls!r}")
 
 
 def check_adapter(

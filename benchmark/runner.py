@@ -695,7 +695,8 @@ class Runner:
             display_name=cfg.method,
             exclusions=[vars(e) for e in spec.exclusions],
             provenance={
-                "is_baseline": meta.is_baseline,
+                # Only the suite's own methods are baselines: a plug-in cannot make itself the reference.
+                "is_baseline": meta.is_baseline and REGISTRY.shipped(cfg.method),
                 "citation": meta.citation,
                 "pretrained": meta.pretrained,  # the report flags random init only for such methods
                 "code": code,
@@ -1019,7 +1020,7 @@ class Runner:
             },
         )
         meta = self.method_cls.meta
-        if warns_random_init(meta.pretrained, prov.get("weights_source")) and not meta.is_baseline:
+        if warns_random_init(meta.pretrained, prov.get("weights_source")):
             log.warning(
                 "run %s used randomly initialised weights where the paper starts from %s (no local weights "
                 "path given): %s",

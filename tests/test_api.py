@@ -108,6 +108,29 @@ def test_evaluate_takes_an_adapter_class_and_an_instance(places, own_method):
     assert rec.method_config["shrink"] == 0.5
 
 
+def test_evaluate_and_check_adapter_take_a_wrapped_scikit_learn_estimator(places):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from benchmark.conformance import _resolve
+
+    def wrapped(c):
+        pipe = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=200))
+        return benchmark.SklearnAdapter(pipe, representation="bandpower", name="api_wrapped_logreg")
+
+    try:
+        first = benchmark.evaluate(wrapped(1.0), "chbmit-synthetic", task="detection", protocol="loso")
+        assert (first["method"] == "api_wrapped_logreg").all() and first["roc_auc"].notna().any()
+        # The same name given again takes the new estimator's place (its settings are the run's).
+        again = benchmark.evaluate(wrapped(1.0), "chbmit-synthetic", task="detection", protocol="loso")
+        assert again["roc_auc"].tolist() == first["roc_auc"].tolist()
+        assert _resolve(wrapped(1.0)).meta.name == "api_wrapped_logreg"
+    finally:
+        REGISTRY._methods.pop("api_wrapped_logreg", None)
+        REGISTRY._origin.pop("api_wrapped_logreg", None)
+
+
 def test_evaluate_refuses_an_unknown_option_in_one_line_before_running(places):
     with pytest.raises(UnknownNameError, match=r"unknown option 'interictal_gapp'.*'interictal_gap'") as e:
         benchmark.evaluate("bandpower_logreg", "chbmit-synthetic", interictal_gapp=3)

@@ -252,10 +252,15 @@ def test_method_names_match_ignoring_case_where_unambiguous():
     # A name that differs from a registered one only in case would take it over: refused.
     with pytest.raises(ValueError, match="differs from the registered 'demo' only in case"):
         reg.declare(meta("Demo"), "json", "Demo2")
-    # An installed plug-in can still bring one: then neither spelling is used, in one line.
-    reg._entry_points = {"Demo": object()}
-    with pytest.raises(UnknownNameError, match="'Demo' and 'demo' differ only in case"):
-        reg.resolve_name("demo")
+    # An installed plug-in can still bring one: it is ignored (logged), and both spellings stay the
+    # registered method's, so a plug-in can neither take over nor disable it (e.g. the chance baseline).
+    reg._entry_points = {"Demo": object(), "other": object(), "OTHER": object()}
+    assert reg.known_names() == ["OTHER", "demo", "other", "solo_Net"]
+    assert reg.resolve_name("demo") == "demo" and reg.resolve_name("Demo") == "demo"
+    # Two plug-ins differing only in case: neither spelling that is not exact is safe, in one line.
+    assert reg.resolve_name("other") == "other"
+    with pytest.raises(UnknownNameError, match="'OTHER' and 'other' differ only in case"):
+        reg.resolve_name("Other")
 
 
 def test_unknown_dataset(sb, tiny):

@@ -168,7 +168,8 @@ from benchmark.adapters import MethodAdapter, MethodMeta
 
 class NeedsWeights(MethodAdapter):
     meta = MethodMeta(name="{name}", modality="eeg", tasks=("detection",), representation="bandpower",
-                      budgets={{"smoke": {{}}, "paper": {{}}}}, citation="test", pretrained="ResNet-18, ImageNet")
+                      budgets={{"smoke": {{}}, "paper": {{}}}}, citation="test",
+                      pretrained="ResNet-18, ImageNet"{extra})
 
     def fit(self, train, valid, context):
         pass
@@ -178,12 +179,18 @@ class NeedsWeights(MethodAdapter):
 """
 
 
-def test_a_method_declaring_pretrained_weights_run_without_them_is_still_flagged(tmp_path, tiny_synthetic, caplog):
+# A plug-in calling itself a baseline is still flagged, and is not made a baseline (only the suite's own are).
+@pytest.mark.parametrize("extra", ["", ", is_baseline=True"], ids=["method", "self-declared baseline"])
+def test_a_method_declaring_pretrained_weights_run_without_them_is_still_flagged(
+    tmp_path, tiny_synthetic, caplog, capsys, extra
+):
+    from benchmark.cli import main
     from benchmark.report import build_report
+    from benchmark.report.leaderboard import is_baseline
     from benchmark.runner import Runner
     from benchmark.store import ResultStore
 
-    source = PRETRAINED.format(name="needs_weights_demo")
+    source = PRETRAINED.format(name="needs_weights_demo", extra=extra)
     for name in installed_plugin(tmp_path, "needs_weights_demo_mod", source, "needs_weights_demo", "NeedsWeights"):
         cfg = run_config(tmp_path, tiny_synthetic, method=name, task="detection", protocol="loso", threads=1)
         with caplog.at_level(logging.WARNING, logger="benchmark.runner"):
@@ -195,6 +202,10 @@ def test_a_method_declaring_pretrained_weights_run_without_them_is_still_flagged
             index = build_report(store, tmp_path / "report")
         page = (index.parent / "runs" / f"{rec.run_id}.html").read_text()
         assert "Random init." in page and 'class="badge danger">random init' in page
+        assert rec.provenance["is_baseline"] is False and not is_baseline(rec)
+        assert main(["list", "methods"]) == 0
+        (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith(name)]
+        assert row.split()[1] == "method"
 
 
 def test_runs_stored_before_pretrained_was_recorded_take_it_from_the_declared_meta():

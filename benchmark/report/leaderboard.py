@@ -45,7 +45,8 @@ from benchmark.weights import budget_label
 
 log = logging.getLogger(__name__)
 
-# Methods shipped as baselines; a run can also declare itself one via provenance["is_baseline"].
+# Methods shipped as baselines; a run of another of the suite's methods declaring itself one carries
+# provenance["is_baseline"] (the runner sets it only for the suite's own methods).
 BASELINE_METHODS = frozenset({"chance", "bandpower_logreg", "bandpower_rf", "eegnet", "shallow_convnet"})
 
 # Unit suffixes of task-parameter names, as seconds per unit.
@@ -424,7 +425,9 @@ def compatible_baselines(task: str) -> tuple[str, ...]:
     except Exception as exc:  # a broken install must not stop the report; the hint is then omitted
         log.warning("could not list the registered baselines: %s", exc)
         return ()
-    return tuple(n for n in names if REGISTRY.get(n).meta.is_baseline and task in REGISTRY.get(n).meta.tasks)
+    return tuple(
+        n for n in names if REGISTRY.shipped(n) and REGISTRY.meta(n).is_baseline and task in REGISTRY.meta(n).tasks
+    )
 
 
 def is_baseline(run) -> bool:
