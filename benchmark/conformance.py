@@ -15,6 +15,10 @@ method's own representation and checks what the harness relies on:
 ``single_window``        a test set of one window works
 ``data_not_mutated``     training, validation and test windows, labels and metadata are unchanged
 ``deterministic``        a fresh instance fitted with the same seed predicts the same numbers
+``windows_independent``  a test window's probabilities depend on its own recording only: the first
+                         recording's windows predicted alone give the rows predicted with the whole
+                         test set (scaling by the test set's statistics, or looking at other
+                         recordings' windows, is transductive and fails)
 ``params_json``          ``adapter.params`` is still JSON after fitting (it is stored with the run)
 ``n_parameters``         ``n_parameters()`` returns ``None`` or a non-negative int
 ``no_file_access``       ``fit`` and ``predict_proba`` opened, copied, moved, removed or memory-mapped
@@ -104,6 +108,7 @@ _AFTER_FIT = (
     "single_window",
     "data_not_mutated",
     "deterministic",
+    "windows_independent",
     "params_json",
     "n_parameters",
     *WATCH_CHECKS,
@@ -535,6 +540,16 @@ def _own_package(cls: type) -> Path | None:
     return Path(os.path.realpath(first)) if isinstance(first, str) else None
 
 
+_METADATA_DIRS = (".dist-info", ".egg-info")
+#: Programs libraries run to count CPU cores at run time (joblib/loky runs ``lscpu --parse=core``).
+CPU_PROBES = frozenset({"lscpu", "nproc"})
+
+
+def _cpu_probe(text: str) -> bool:
+    words = text.removeprefix("started a process: ").split()
+    return bool(words) and os.path.basename(words[0]) in CPU_PROBES
+
+
 def reported(accesses: list[Access], roots: list[Path], own: Path | None = None) -> dict[str, list[str]]:
     """The rule of what an adapter may do while it fits and predicts: the distinct accesses it may not,
     as readable lines by check (:data:`WATCH_CHECKS`), in order of first occurrence.
@@ -542,9 +557,10 @@ def reported(accesses: list[Access], roots: list[Path], own: Path | None = None)
     Allowed: touching a file or directory under ``roots`` (see :func:`allowed_roots`); reading the
     source of a loaded module (tracebacks and warnings do); and whatever a library's top-level code
     does while it is being imported (torch probing for CUDA, ``platform`` calling ``uname``), unless
-    the library is the method's own package ``own``. Anything else is reported: files and folders
-    elsewhere, and every process, socket, sqlite database outside the roots and library found by
-    the system's linker.
+    the library is the method's own package ``own``; reading installed packages' metadata
+    (``*.dist-info``), and the programs libraries run to count CPU cores (:data:`CPU_PROBES`).
+    Anything else is reported: files and folders elsewhere, and every other process, socket, sqlite
+    database outside the roots and library found by the system's linker.
     """
     sources = {
         Path(os.path.realpath(f))
@@ -562,6 +578,10 @@ def reported(accesses: list[Access], roots: list[Path], own: Path | None = None)
         if a.importing and under(a.importing, libraries) and not (own and under(a.importing, [own])):
             continue
         if a.path is not None and (under(a.path, roots) or real(a.path) in sources):
+            continue
+        if a.path is not None and any(part.endswith(_METADATA_DIRS) for part in real(a.path).parts):
+            continue  # installed packages' metadata (scikit-learn's dataframe support lists plug-ins)
+        if a.check == "no_process" and _cpu_probe(a.text):
             continue
         found[a.check].setdefault(a.line)
     return {c: list(lines) for c, lines in found.items()}
@@ -954,6 +974,30 @@ def check_deterministic(t: Trial) -> CheckResult:
     return CheckResult("deterministic", bool(same), detail)
 
 
+def check_windows_independent(t: Trial) -> CheckResult:
+    """The first test recording's windows predicted alone give the rows the whole test set gave them."""
+    name = "windows_independent"
+    proba, _, exc = _prediction(t)
+    adapter, _, fit_exc = _first_fit(t)
+    if fit_exc is not None or exc is not None or not isinstance(proba, np.ndarray):
+        return CheckResult(name, False, "not run: fit or predict_proba failed")
+    recordings = t.test.meta["recording"].astype(str).to_numpy()
+    idx = np.flatnonzero(recordings == recordings[0])
+    if len(idx) == len(recordings):
+        return CheckResult(name, True, "not checked: the test set holds one recording")
+    part, _, exc = _timed(lambda: adapter.predict_proba(t.test.subset(idx)))
+    if exc is not None:
+        return CheckResult(name, False, f"predicting one recording failed: {_error(exc)}")
+    whole = proba[idx]
+    if not isinstance(part, np.ndarray) or part.shape != whole.shape:
+        return CheckResult(name, False, "not comparable: predict_proba on one recording changed shape")
+    a, b = part.astype(float), whole.astype(float)
+    same_nan = bool((np.isnan(a) == np.isnan(b)).all())  # NaNs are the finite check's to report
+    diff = float(np.abs(a - b)[~np.isnan(a) & ~np.isnan(b)].max(initial=0.0))
+    detail = f"max |difference| for recording {recordings[0]} alone vs with the others = {diff:.2e}"
+    return CheckResult(name, same_nan and diff <= ATOL, detail + ("" if same_nan else "; NaNs differ"))
+
+
 def check_params_json(t: Trial) -> CheckResult:
     """``adapter.params`` is still JSON after fitting (it is stored with the run)."""
     adapter, _, exc = _first_fit(t)
@@ -1022,6 +1066,7 @@ RUN_CHECKS: tuple[Callable[[Trial], CheckResult | list[CheckResult]], ...] = (
     check_single_window,
     check_data_not_mutated,
     check_deterministic,
+    check_windows_independent,
 )
 AFTER_CHECKS: tuple[Callable[[Trial], CheckResult], ...] = (
     check_params_json,
@@ -1047,6 +1092,20 @@ def check_name(check: Callable[..., Any]) -> str:
     return "output_shape" if check is check_outputs else check.__name__.removeprefix("check_")
 
 
+#: Seconds past a check's time limit after which the process is ended (exit status 124) when the
+#: check still runs: an adapter that swallows the time-out (``except BaseException``) cannot hang it.
+HARD_GRACE_S = 10.0
+
+
+def _hard_stop(name: str, time_limit: float) -> None:
+    sys.stderr.write(
+        f"check-adapter: {name} still ran {HARD_GRACE_S:g} s after its time limit of {time_limit:g} s "
+        "(the adapter caught the time-out); stopped: the adapter fails this check\n"
+    )
+    sys.stderr.flush()
+    os._exit(124)
+
+
 def run_check(
     check: Callable[[Any], CheckResult | list[CheckResult]], subject: Any, time_limit: float | None = None
 ) -> list[CheckResult]:
@@ -1054,9 +1113,15 @@ def run_check(
 
     The limit interrupts Python code through ``SIGALRM`` when called from the main thread (a long
     call into C ends first); elsewhere, or when a timer is already set, a check that took longer
-    fails once it returns.
+    fails once it returns. A check still running :data:`HARD_GRACE_S` seconds after its limit (its
+    adapter caught the time-out, or a call into C never returns) ends the process, in one line.
     """
     expired = False
+    watchdog = None
+    if time_limit is not None:
+        watchdog = threading.Timer(time_limit + HARD_GRACE_S, _hard_stop, (check_name(check), time_limit))
+        watchdog.daemon = True
+        watchdog.start()
 
     def on_alarm(signum, frame):
         nonlocal expired
@@ -1083,6 +1148,8 @@ def run_check(
     except CheckTimeout:
         pass  # raised by on_alarm outside the adapter's own steps (they keep it as their failure)
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         if alarm:
             signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
     if expired or (time_limit is not None and time.perf_counter() - t0 > time_limit):

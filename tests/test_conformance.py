@@ -173,11 +173,11 @@ def test_a_correct_adapter_passes_every_check():
     "cls, expected",
     [
         (WrongShape, {"output_shape", "finite", "unit_interval", "rows_sum_to_one", "single_window"}),
-        (PeeksAtLabels, {"predict_proba", "no_label_access", "single_window", "deterministic"}),
+        (PeeksAtLabels, {"predict_proba", "no_label_access", "single_window", "deterministic", "windows_independent"}),
         (QuietPeek, {"no_label_access"}),
         (Unnormalised, {"unit_interval", "rows_sum_to_one", "single_window"}),
         (NaNs, {"finite", "single_window"}),
-        (Unseeded, {"deterministic"}),
+        (Unseeded, {"deterministic", "windows_independent"}),
         (MutatesTrain, {"data_not_mutated"}),
         (BreaksOnOneWindow, {"single_window"}),
         (NoCitation, {"meta"}),
@@ -298,6 +298,23 @@ def test_item03_check_adapter_flags_subprocess():
         _escaping("test_subprocess", lambda: subprocess.run(["cat", os.devnull], check=True)), "no_process"
     )
     assert f"started a process: cat {os.devnull} (subprocess.Popen)" in detail
+
+
+def test_libraries_counting_cores_or_reading_package_metadata_are_not_flagged(tmp_path):
+    # joblib/loky runs lscpu to count cores, and scikit-learn's dataframe support reads installed
+    # packages' entry points: both happen inside a plain scikit-learn fit.
+    dist = tmp_path / "some_pkg-1.0.dist-info"
+    dist.mkdir()
+    (dist / "entry_points.txt").write_text("[x]\n")
+    lscpu = shutil.which("lscpu") or shutil.which("nproc")
+
+    def library_work():
+        (dist / "entry_points.txt").read_text()
+        if lscpu:
+            subprocess.run([lscpu], capture_output=True, check=False)
+
+    results = check_adapter(_escaping("test_library_work", library_work))
+    assert passed(results), format_results(results)
 
 
 def test_item03_check_adapter_flags_os_system():
@@ -522,6 +539,17 @@ def _bad_for_watch(check: str, tmp: Path) -> type[MethodAdapter]:
     return _escaping(f"test_alone_{check}", escape)
 
 
+class Transductive(Prior):
+    """Scores each window against the whole test set's mean: its output depends on the other windows."""
+
+    meta = meta("test_transductive")
+
+    def predict_proba(self, test):
+        x = test.load().reshape(len(test), -1).mean(axis=1)
+        p = 1 / (1 + np.exp(-(x - x.mean()) / (x.std() + 1e-9)))
+        return np.stack([1 - p, p], axis=1)
+
+
 # Each check function and an adapter that breaks exactly its rule (None: one of the watch checks).
 _BAD_FOR = {
     "check_meta": NoCitation,
@@ -533,6 +561,7 @@ _BAD_FOR = {
     "check_single_window": BreaksOnOneWindow,
     "check_data_not_mutated": MutatesTrain,
     "check_deterministic": Unseeded,
+    "check_windows_independent": Transductive,
     "check_params_json": SetInBudget,
     "check_n_parameters": NegativeParameters,
     **{f"check_{c}": None for c in WATCH_CHECKS},
@@ -603,6 +632,38 @@ def test_time_limit_fails_a_slow_check_in_one_line_and_skips_what_depends_on_it(
     # An adapter that swallows the interruption still fails once the check returns.
     assert by_name(check_adapter(SlowAndStubborn, time_limit=1.0))["fit"].detail.startswith("ran past the time limit")
     assert passed(check_adapter(Prior, time_limit=60))
+
+
+def test_a_method_using_the_other_test_windows_fails_windows_independent():
+    results = check_adapter(Transductive)
+    assert not by_name(results)["windows_independent"].ok, format_results(results)
+    assert "alone vs with the others" in by_name(results)["windows_independent"].detail
+    assert by_name(check_adapter(Prior))["windows_independent"].ok
+
+
+def test_a_check_that_swallows_its_time_out_ends_the_process_in_one_line():
+    import sys
+
+    code = """
+import time
+from benchmark import conformance
+
+conformance.HARD_GRACE_S = 1.0
+
+def stubborn(_):
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+
+conformance.run_check(stubborn, None, time_limit=0.3)
+"""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 124 and time.perf_counter() - t0 < 30
+    (line,) = done.stderr.strip().splitlines()
+    assert "stubborn still ran 1 s after its time limit of 0.3 s" in line and "the adapter fails" in line
 
 
 def test_run_check_restores_the_alarm_handler_and_limits_checks_outside_the_main_thread():
@@ -696,7 +757,7 @@ def test_check_adapter_command_says_what_it_tested_and_applies_its_options(regis
     assert cli.main(argv) == 0
     first, *_, last = capsys.readouterr().out.strip().splitlines()
     assert first.startswith("checked on: task seizure-type, 4 classes") and "data chbmit" in first
-    assert last == "20 passed, 0 failed"
+    assert last == "21 passed, 0 failed"
     assert cli.main(["check-adapter", "test_slow", "--time-limit", "0.5"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  fit  (ran past the time limit of 0.5 s per check (raise it with --time-limit))" in out
