@@ -123,9 +123,15 @@ RUN_FIELDS = [
 ]
 # Flattened into dotted columns (``task_params.sop_minutes``, ``provenance.versions.torch``).
 FLATTENED = ("leakage", "task_params", "method_config", "provenance")
-# Left out of CSV columns only (JSON keeps them): keyed by fold or by metric, so their columns would
-# differ from run to run; the run's isolation column and the metric rows say the same per run.
-CSV_SKIPPED = {"provenance.fold_isolation", "provenance.pooled_metrics"}
+# Left out of CSV columns only (JSON and szcore-json keep them): keyed by fold, metric or patient, so
+# their columns would differ from run to run and repeat per-patient numbers on every row; the run's
+# isolation column and the metric rows say the same per run.
+CSV_SKIPPED = {
+    "provenance.fold_isolation",
+    "provenance.pooled_metrics",
+    "provenance.event_scoring.per_patient",
+    "provenance.sample_scoring.per_patient",
+}
 
 
 def export_results(store_path: Path, run: str | None = None, fmt: str = "csv", what: str | None = None) -> str:

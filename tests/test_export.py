@@ -23,6 +23,7 @@ PROVENANCE = {
     "isolation": "isolated",
     "fold_isolation": {"chb01-f00": "isolated", "chb02-f00": "isolated"},
     "timings": {"fit_s": 1.5},
+    "event_scoring": {"szcore": {"tolerance_pre_s": 30.0}, "per_patient": {"chb01": {"tp": 1, "fp": 2}}},
 }
 
 
@@ -105,6 +106,9 @@ def test_item13_csv_flattens_task_parameters_and_provenance_into_columns(store):
     assert set(df.loc[df["run_id"] == "run-b", "task_params.ictal_stride_s"]) == {2.0}
     # Keyed by fold: in the JSON, not as columns (the isolation column says the run's).
     assert not [c for c in df.columns if "fold_isolation" in c] and set(a["isolation"]) == {"isolated"}
+    # Keyed by patient: not one column per patient's count on every row; the settings stay.
+    assert not [c for c in df.columns if ".per_patient" in c]
+    assert set(a["provenance.event_scoring.szcore.tolerance_pre_s"]) == {30.0}
 
 
 def test_item19_csv_is_one_row_per_run_patient_and_metric(store):
