@@ -265,6 +265,16 @@ def _read_hypothesis_file(path: Path, recording: str, duration: float) -> list[t
         if kind != "bckg":
             # End times to the microsecond, as written: onset + duration must not add float noise.
             events.append((onset, round(onset + length, 6)))
+    _check_recording_values(path, per_file, recording, duration)
+    return events
+
+
+def _check_recording_values(path: Path, per_file: dict[str, dict[str, int]], recording: str, duration: float) -> None:
+    """``recordingDuration`` and ``dateTime`` (value -> first line) are one value per file, the
+    duration the recording's and the date a date-time; a one-line :class:`DataError` otherwise."""
+    from benchmark.datasets._common import parse_seconds
+    from benchmark.datasets.bids_eeg import _DURATION_TOLERANCE_S
+
     for column, seen in per_file.items():
         if len(seen) > 1:
             (v1, n1), (v2, n2) = sorted(seen.items(), key=lambda kv: kv[1])[:2]
@@ -286,7 +296,6 @@ def _read_hypothesis_file(path: Path, recording: str, duration: float) -> list[t
             raise DataError(
                 f"{path}, line {n}: dateTime {text!r} is not a date-time like 2021-03-04 22:15:00"
             ) from None
-    return events
 
 
 def read_hypotheses(folder: Path, index: RecordingIndex) -> dict[tuple[str, str], list[tuple[float, float]]]:

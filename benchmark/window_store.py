@@ -58,6 +58,9 @@ INT16_RANGE = 1 << 16
 #: Samples of a channel decoded together when EDF integers are first read (2 MB of float32 for 18
 #: channels): reads after the first copy float32 from memory, as fast as a float32 cache.
 DECODE_CHUNK = 1 << 15
+#: Samples decoded per step within a chunk: the float64 intermediate (1.2 MB for 18 channels) stays
+#: in the CPU cache, which decodes about 1.5x faster than a chunk at once.
+DECODE_STEP = 1 << 13
 #: Megabytes of decoded signal one process keeps (default: an eighth of the machine's memory, at
 #: most 4 GiB; 0 decodes every window again at each read).
 DECODED_MB_ENV = "SEIZURE_BENCH_DECODED_MB"
@@ -359,7 +362,7 @@ class WindowStore:
 
     def _decode_block(self, block: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
         """Stored integers ``(n_chans, n)`` as the reader's float32 values, into ``out``; ``tmp`` is a
-        float64 buffer of the same shape (kept small, it stays in the CPU cache)."""
+        float64 buffer of the same shape (a window's or a decoding step's: it stays in the CPU cache)."""
         if self._decoder is not None:
             self._decoder.into(block, out, tmp)
             return
@@ -448,7 +451,7 @@ class _DecodedSignal:
         with self._lock:
             if self.values is None:
                 self.values = np.empty(x.shape, dtype=np.float32)
-            tmp = np.empty((x.shape[0], DECODE_CHUNK))
+            tmp = np.empty((x.shape[0], min(DECODE_STEP, DECODE_CHUNK)))
             for k in chunks.tolist():
                 if self.done[k]:
                     continue
@@ -458,7 +461,9 @@ class _DecodedSignal:
                     self._full = True
                     return
                 self._held[0] += size
-                self._decode(x[:, a:b], self.values[:, a:b], tmp[:, : b - a])
+                for s in range(a, b, tmp.shape[1]):
+                    e = min(s + tmp.shape[1], b)
+                    self._decode(x[:, s:e], self.values[:, s:e], tmp[:, : e - s])
                 self.done[k] = True
 
 
