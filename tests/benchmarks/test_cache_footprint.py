@@ -136,6 +136,7 @@ def test_read_speed_of_cached_windows(benchmark, bench_data, bench_summary, tmp_
     n = len(store)
     meta = pd.DataFrame({"patient": "p", "recording": "r", "start": np.arange(n, dtype=float), "end": n + 1.0})
     refs = np.stack([np.zeros(n, np.int64), np.arange(n)], axis=1)
+
     def open_new():
         return WindowSet([WindowStore(store.path)], refs, meta, None, ("a", "b"))
 
