@@ -72,7 +72,7 @@ def _method_name(method: Any, budget: str) -> tuple[str, dict[str, Any]]:
     except UnknownNameError:  # a class of the user's own, registered here as @register would
         known = REGISTRY.add(cls, origin=origin)
     if known is not cls and wrapped and REGISTRY.origin(name) == origin and known.meta == cls.meta:
-        known = REGISTRY.replace(cls, origin)  # the same wrapped method given again, maybe re-fitted settings
+        known = REGISTRY.replace(cls, origin)  # the same wrapped method given again (its estimator may differ)
     if known is not cls:
         raise BenchmarkError(f"another method is registered as '{name}'; give your adapter another meta.name")
     if not isinstance(method, MethodAdapter) or wrapped:
