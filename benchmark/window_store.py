@@ -31,6 +31,7 @@ writes the private copy of some windows an isolated fold gets.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -271,7 +272,9 @@ class WindowStore:
             self._lut = _value_table(rec, self.path / LUT_FILE)
         self._decoded: _DecodedSignal | None = None
         if self.kind == "samples" and self.X.dtype != np.float32:
-            self._decoded = _DecodedSignal(self._x, self._decode_block)
+            # A function of the decoding tables alone: a bound method would make a reference cycle,
+            # keeping the decoded memory until the garbage collector runs.
+            self._decoded = _DecodedSignal(self._x, functools.partial(_decode_block, self._decoder, self._lut))
         n = int(self.layout["n_windows"])
         self.shape = (n, *self.layout["window_shape"]) if self.kind != "rows" else tuple(self.X.shape)
         self.dtype = self.X.dtype if self.kind == "rows" else np.dtype(np.float32)
@@ -358,16 +361,18 @@ class WindowStore:
                 continue
             if tmp is None:  # per call: an adapter may read from several threads
                 tmp = np.empty((x.shape[0], length))
-            self._decode_block(x[:, o : o + length], out[w], tmp)
+            _decode_block(self._decoder, self._lut, x[:, o : o + length], out[w], tmp)
 
-    def _decode_block(self, block: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
-        """Stored integers ``(n_chans, n)`` as the reader's float32 values, into ``out``; ``tmp`` is a
-        float64 buffer of the same shape (a window's or a decoding step's: it stays in the CPU cache)."""
-        if self._decoder is not None:
-            self._decoder.into(block, out, tmp)
-            return
-        table, zero = self._lut
-        out[...] = table[block.astype(np.int64) + zero[:, None]]
+
+def _decode_block(decoder: _Decoder | None, lut, block: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+    """Stored integers ``(n_chans, n)`` as the reader's float32 values, into ``out``, by the entry's
+    formulas (``decoder``) or value table (``lut``); ``tmp`` is a float64 buffer of the same shape (a
+    window's or a decoding step's: it stays in the CPU cache)."""
+    if decoder is not None:
+        decoder.into(block, out, tmp)
+        return
+    table, zero = lut
+    out[...] = table[block.astype(np.int64) + zero[:, None]]
 
 
 class _DecodedBudget:
