@@ -953,6 +953,14 @@ def check_data_not_mutated(t: Trial) -> CheckResult:
     return CheckResult("data_not_mutated", not changed, f"modified: {', '.join(changed)}" if changed else "")
 
 
+def _difference(a: np.ndarray, b: np.ndarray) -> tuple[float, bool]:
+    """Largest absolute difference of two same-shape outputs where both are numbers, and whether
+    their NaNs sit in the same places."""
+    a, b = a.astype(float), b.astype(float)
+    same_nan = bool((np.isnan(a) == np.isnan(b)).all())
+    return float(np.abs(a - b)[~np.isnan(a) & ~np.isnan(b)].max(initial=0.0)), same_nan
+
+
 def check_deterministic(t: Trial) -> CheckResult:
     """A fresh instance fitted with the same seed predicts the same numbers."""
     proba, _, _ = _prediction(t)
@@ -966,9 +974,7 @@ def check_deterministic(t: Trial) -> CheckResult:
         or not (np.issubdtype(again.dtype, np.number) and np.issubdtype(proba.dtype, np.number))
     ):
         return CheckResult("deterministic", False, "not comparable: predict_proba failed or changed shape")
-    a, b = again.astype(float), proba.astype(float)
-    same_nan = bool((np.isnan(a) == np.isnan(b)).all())
-    diff = float(np.abs(a - b)[~np.isnan(a) & ~np.isnan(b)].max(initial=0.0))
+    diff, same_nan = _difference(again, proba)
     same = same_nan and np.isfinite(diff) and diff <= ATOL
     detail = f"max |difference| between two fits = {diff:.2e}" + ("" if same_nan else "; NaNs differ")
     return CheckResult("deterministic", bool(same), detail)
@@ -991,9 +997,7 @@ def check_windows_independent(t: Trial) -> CheckResult:
     whole = proba[idx]
     if not isinstance(part, np.ndarray) or part.shape != whole.shape:
         return CheckResult(name, False, "not comparable: predict_proba on one recording changed shape")
-    a, b = part.astype(float), whole.astype(float)
-    same_nan = bool((np.isnan(a) == np.isnan(b)).all())  # NaNs are the finite check's to report
-    diff = float(np.abs(a - b)[~np.isnan(a) & ~np.isnan(b)].max(initial=0.0))
+    diff, same_nan = _difference(part, whole)  # NaNs are the finite check's to report
     detail = f"max |difference| for recording {recordings[0]} alone vs with the others = {diff:.2e}"
     return CheckResult(name, same_nan and diff <= ATOL, detail + ("" if same_nan else "; NaNs differ"))
 

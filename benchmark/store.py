@@ -815,14 +815,18 @@ class ResultStore:
         """Replace a run's per-patient metrics (index patient, one column per metric)."""
         rows = _metric_rows(run_id, df)
         with self._transaction() as conn:
-            self._replace_patient_metrics(conn, run_id, rows)
+            self._replace_rows(conn, "patient_metrics", run_id, rows)
 
-    def _replace_patient_metrics(self, conn: sqlite3.Connection, run_id: str, rows: list[tuple]) -> None:
-        conn.execute("DELETE FROM patient_metrics WHERE run_id = ?", (run_id,))
+    def _replace_rows(self, conn: sqlite3.Connection, table: str, run_id: str, rows: list[tuple]) -> None:
+        """Replace a run's rows of ``patient_metrics`` or ``summary`` inside the open transaction."""
+        conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+        if not rows:
+            return
         try:
-            conn.executemany("INSERT INTO patient_metrics VALUES (?, ?, ?, ?)", rows)
+            conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
         except sqlite3.IntegrityError as e:
-            raise StoreError(f"cannot save per-patient metrics: no run '{run_id}' in {self.path} ({e})") from e
+            what = "per-patient metrics" if table == "patient_metrics" else table
+            raise StoreError(f"cannot save {what}: no run '{run_id}' in {self.path} ({e})") from e
 
     def patient_metrics(self, run_id: str) -> pd.DataFrame:
         """Per-patient metrics of a run: index patient (sorted), metrics as columns, NULL as NaN."""
@@ -844,14 +848,7 @@ class ResultStore:
         """Replace a run's summary (index metric; columns mean, std, ci_low, ci_high, n)."""
         rows = _summary_rows(run_id, df)
         with self._transaction() as conn:
-            self._replace_summary(conn, run_id, rows)
-
-    def _replace_summary(self, conn: sqlite3.Connection, run_id: str, rows: list[tuple]) -> None:
-        conn.execute("DELETE FROM summary WHERE run_id = ?", (run_id,))
-        try:
-            conn.executemany("INSERT INTO summary VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        except sqlite3.IntegrityError as e:
-            raise StoreError(f"cannot save summary: no run '{run_id}' in {self.path} ({e})") from e
+            self._replace_rows(conn, "summary", run_id, rows)
 
     def create_result_set(self, rec: RunRecord, per_patient: pd.DataFrame, summary: pd.DataFrame) -> RunRecord:
         """Store a finished result set (its record, per-patient metrics and summary) in one
@@ -866,8 +863,8 @@ class ResultStore:
                 conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", self._run_values(rec))
             except sqlite3.IntegrityError:
                 raise StoreError(f"{rec.run_id} is already in {self.path}") from None
-            self._replace_patient_metrics(conn, rec.run_id, metric_rows)
-            self._replace_summary(conn, rec.run_id, summary_rows)
+            self._replace_rows(conn, "patient_metrics", rec.run_id, metric_rows)
+            self._replace_rows(conn, "summary", rec.run_id, summary_rows)
         return self.get_run(rec.run_id)
 
     def summary(self, run_id: str) -> pd.DataFrame:

@@ -211,8 +211,7 @@ def _read_hypothesis_file(path: Path, recording: str, duration: float) -> list[t
     a finite onset >= 0, a duration > 0 and an end within the recording; ``recordingDuration`` and
     ``dateTime``, when given, are one value per file and agree with the recording.
     """
-    from benchmark.datasets._common import parse_seconds
-    from benchmark.datasets.bids_eeg import _DURATION_TOLERANCE_S, _MISSING
+    from benchmark.datasets.bids_eeg import _DURATION_TOLERANCE_S, _MISSING, event_times
 
     _check_utf8(path)
     lines = [(n, line) for n, line in enumerate(path.read_bytes().decode("utf-8-sig").splitlines(), 1) if line.strip()]
@@ -247,13 +246,7 @@ def _read_hypothesis_file(path: Path, recording: str, duration: float) -> list[t
                 f"{where}: eventType {kind!r} is not SzCORE's; use 'bckg' for background and 'sz' "
                 "(or a seizure type 'sz_...') for a seizure, in lower case"
             )
-        onset = parse_seconds(row["onset"], "onset", where)
-        length = parse_seconds(row["duration"], "duration", where)
-        if onset < 0 or length <= 0:
-            raise DataError(
-                f"{where}: onset {onset:g} s, duration {length:g} s; onsets are seconds from the "
-                "recording start and durations must be positive"
-            )
+        onset, length = event_times(row, where)
         if onset + length > duration + _DURATION_TOLERANCE_S:
             raise DataError(
                 f"{where}: the event ends at {onset + length:g} s, after the end of recording {recording} "

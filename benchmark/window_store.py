@@ -371,8 +371,13 @@ def _decode_block(decoder: _Decoder | None, lut, block: np.ndarray, out: np.ndar
     if decoder is not None:
         decoder.into(block, out, tmp)
         return
+    out[...] = _table_values(lut, block)
+
+
+def _table_values(lut, block: np.ndarray) -> np.ndarray:
+    """The float32 values of stored integers ``(n_chans, n)`` by an entry's value table."""
     table, zero = lut
-    out[...] = table[block.astype(np.int64) + zero[:, None]]
+    return table[block.astype(np.int64) + zero[:, None]]
 
 
 class _DecodedBudget:
@@ -599,8 +604,7 @@ def copy_windows(
         for (a, b), base in zip(ranges, bases.tolist()):
             part = store.X[:, a:b]
             if decode:
-                table, zero = store._lut
-                part = table[part.astype(np.int64) + zero[:, None]]
+                part = _table_values(store._lut, part)
             out[:, base : base + b - a] = part
         out.flush()
         del out

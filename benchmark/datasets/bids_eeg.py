@@ -125,6 +125,19 @@ def _one_value(df, column: str, path: Path) -> str | None:
     return values.pop() if values else None
 
 
+def event_times(row: dict[str, str], where: str) -> tuple[float, float]:
+    """``(onset, duration)`` of an events.tsv row (a dataset's annotation or an SzCORE hypothesis):
+    finite seconds, onset >= 0 and duration > 0; a one-line :class:`DataError` naming ``where`` otherwise."""
+    onset = parse_seconds(row["onset"], "onset", where)
+    duration = parse_seconds(row["duration"], "duration", where)
+    if onset < 0 or duration <= 0:
+        raise DataError(
+            f"{where}: onset {onset:g} s, duration {duration:g} s; onsets are seconds from the recording "
+            "start and durations must be positive"
+        )
+    return onset, duration
+
+
 def _read_events(path: Path) -> _Events:
     df = _read_tsv(path)
     missing = [c for c in _REQUIRED_EVENT_COLUMNS if c not in df.columns]
@@ -140,14 +153,7 @@ def _read_events(path: Path) -> _Events:
             if kind != "bckg":
                 out.other_types.add(kind or "(empty)")
             continue
-        where = f"{path}, line {i + 2}"
-        onset = parse_seconds(row["onset"], "onset", where)
-        duration = parse_seconds(row["duration"], "duration", where)
-        if onset < 0 or duration <= 0:
-            raise DataError(
-                f"{where}: seizure onset {onset:g} s, duration {duration:g} s; onsets are seconds "
-                "from the recording start and durations must be positive"
-            )
+        onset, duration = event_times(row, f"{path}, line {i + 2}")
         out.seizures.append(Seizure(onset, onset + duration, kind))
     text = _one_value(df, "dateTime", path)
     if text is not None:
