@@ -4,9 +4,11 @@ The sandbox (Debian/Ubuntu package ``bubblewrap``) gives the worker new namespac
 no network, its own process tree), a cleared environment, and a file system that holds only:
 
 - read-only: the system directories (``/usr`` and the ``/lib*``, ``/bin`` links), a few files of
-  ``/etc`` the C library and Python read, the Python installation and its site-packages, and the
-  source packages of the harness (``benchmark``, ``methods``, ``baselines``) and of the method
-  (a plug-in's own package directory);
+  ``/etc`` the C library and Python read, the Python installation and the folders named
+  site-packages or dist-packages on the import path (those from ``$PYTHONPATH`` also on the
+  worker's), for a CUDA fold the GPU's device files, ``/sys`` and the folders of
+  ``$LD_LIBRARY_PATH``, and the source packages of the harness (``benchmark``, ``methods``,
+  ``baselines``) and of the method (a plug-in's own package directory);
 - read-only, at neutral paths: the fold's window arrays (``/fold/data/src<i>.npy``) and the job
   file with the pseudonymous window sets. An array holding test (or unlabelled) windows is a copy of
   the fold's own rows in a secret random order (:func:`fold_arrays`), so neither row numbers nor rows
@@ -56,6 +58,8 @@ ISOLATION_CHOICES = ("auto", "sandbox", "none")
 #: Environment variable giving the default of ``--isolation`` (the test suite sets ``none``).
 ISOLATION_ENV = "SEIZURE_BENCH_ISOLATION"
 ISOLATED, TRUSTED = "isolated", "trusted"
+# Folders of installed packages, shown to the worker wherever they are on the import path.
+_PACKAGE_DIRS = ("site-packages", "dist-packages")
 # Files of /etc the dynamic linker, Python and torch read; nothing else of /etc is shown.
 _ETC = (
     "ld.so.cache",
@@ -181,8 +185,45 @@ def _python_dirs() -> list[Path]:
             dirs.add(Path(d))
     # Installed packages layered in by a .pth file: `uv run --with PKG` runs an ephemeral environment
     # over the project's, whose site-packages is then on sys.path without being this prefix's.
-    dirs.update(Path(d) for d in sys.path if Path(d).name in ("site-packages", "dist-packages") and Path(d).is_dir())
+    dirs.update(Path(d) for d in sys.path if Path(d).name in _PACKAGE_DIRS and Path(d).is_dir())
     return sorted(d.resolve() for d in dirs if d.exists())
+
+
+def _pythonpath_packages() -> list[str]:
+    """The package folders (named site-packages or dist-packages) the harness has from ``$PYTHONPATH``,
+    in order: the sandbox shows them (:func:`_python_dirs`) and the worker gets them on its own
+    ``PYTHONPATH``, since its cleared environment would otherwise leave them off its import path."""
+    found = []
+    for d in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if d and Path(d).name in _PACKAGE_DIRS and Path(d).is_dir() and str(Path(d).resolve()) not in found:
+            found.append(str(Path(d).resolve()))
+    return found
+
+
+def _cuda_library_dirs() -> list[str]:
+    """``$LD_LIBRARY_PATH``'s folders, shown read-only to a CUDA fold: CUDA images often find the
+    driver's ``libcuda`` there (e.g. ``/usr/local/nvidia/lib64``) rather than in the linker's cache."""
+    return [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if d and Path(d).is_dir()]
+
+
+def _missing_module_hint(error: str) -> str:
+    """For a worker's ``ModuleNotFoundError``: where the module imports from outside the sandbox, if it
+    does, and what to do; empty otherwise."""
+    import importlib.util
+
+    name = error.partition("No module named '")[2].partition("'")[0].split(".")[0]
+    try:
+        spec = importlib.util.find_spec(name) if name else None
+    except (ImportError, ValueError):
+        spec = None
+    where = spec and (spec.origin or next(iter(spec.submodule_search_locations or []), None))
+    if not where:
+        return ""
+    return (
+        f" ('{name}' imports outside the sandbox from {where}, which the sandbox does not show: it shows "
+        "the Python installation and folders named site-packages or dist-packages on the import path; "
+        "install the package there, or run with --isolation none, which marks the run trusted)"
+    )
 
 
 def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: str) -> list[str]:
@@ -218,10 +259,14 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
             args += ["--ro-bind", str(d), str(d)]
     for d in code:
         args += ["--ro-bind", str(d), str(d)]
-    if device.startswith("cuda"):  # the GPU's device files, and /sys where CUDA reads the PCI topology
+    cuda = device.startswith("cuda")
+    if cuda:  # the GPU's device files, /sys where CUDA reads the PCI topology, the driver's libraries
         for dev in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind-try", dev, dev]
         args += ["--ro-bind-try", "/sys", "/sys"]
+        for d in _cuda_library_dirs():
+            if not Path(d).resolve().is_relative_to("/usr"):
+                args += ["--ro-bind-try", d, d]
     for inside, (host, writable) in binds.items():
         args += ["--bind" if writable else "--ro-bind", host, inside]
     roots = sorted({str(d.parent) for d in code})
@@ -230,12 +275,14 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
         "TMPDIR": "/tmp",
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": os.pathsep.join(roots),
+        "PYTHONPATH": os.pathsep.join(roots + _pythonpath_packages()),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
         "MPLCONFIGDIR": "/tmp",
     }
     env.update({k: os.environ[k] for k in _PASS_ENV if k in os.environ})
+    if cuda and _cuda_library_dirs():
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(_cuda_library_dirs())
     for k, v in env.items():
         args += ["--setenv", k, v]
     return args
@@ -343,6 +390,8 @@ def _run_in(
         raise
     wall = time.perf_counter() - t0
     out = read_output(folder / "out")
+    if mode == ISOLATED and (out.error or "").startswith("ModuleNotFoundError"):
+        out.error += _missing_module_hint(out.error)
     if code_ != 0 and (out.error or "").startswith("the fold worker left no readable output"):
         why = f"killed by signal {-code_}" if code_ < 0 else f"exit code {code_}"
         hint = " (out of memory?)" if code_ == -signal.SIGKILL else ""

@@ -1,8 +1,9 @@
 """Training and inference helpers shared by the PyTorch adapters.
 
-Windows stream from the cache with :meth:`WindowSet.iter_batches`, so memory stays flat however many
-hours of EEG a fold holds. Input scaling is a module (:class:`InputScaler`) fitted on the training
-windows and placed in front of the network, so it is saved and restored with the model's state.
+Windows stream from the cache batch by batch (:meth:`WindowSet.batch_indices`, :func:`prefetched`), so
+memory stays flat however many hours of EEG a fold holds. Input scaling is a module
+(:class:`InputScaler`) fitted on the training windows and placed in front of the network, so it is
+saved and restored with the model's state.
 
 Determinism: :func:`seed_everything` plus a seeded shuffling generator make two CPU runs with the
 same seed give the same numbers. On CUDA, mixed precision (bf16 where supported, else fp16 with loss
@@ -15,11 +16,12 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -132,6 +134,70 @@ def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return tensor
 
 
+_B = TypeVar("_B")
+
+
+def prefetched(
+    batches: Iterable[_B],
+    load: WindowSet | Callable[[_B], np.ndarray],
+    device: torch.device,
+    rows: Callable[[_B], np.ndarray] | None = None,
+) -> Iterator[tuple[_B, torch.Tensor]]:
+    """Each of ``batches`` with its windows as a tensor on ``device``: ``load(batch)``, or, when
+    ``load`` is a window set, its windows ``rows(batch)`` (``batch`` itself without ``rows``).
+
+    On CUDA, the next batch's windows are read from the cache into pinned host memory on a
+    background thread while the GPU trains on this one, so reading does not stall the GPU (issue 6's
+    target: the loader under 10 % of a step, ``tests/benchmarks/test_gpu_throughput.py``); a window
+    set is read straight into the pinned memory. ``batches`` is advanced in the caller's thread one
+    batch ahead, so it must not share a random generator with the loop's body; reads run on one
+    thread, one batch at a time, and the caller must not read the same window set while iterating.
+    On CPU each batch is read when it is needed, as :func:`to_device` would: the cores belong to the
+    training, and CPU numbers stay as they were.
+    """
+
+    def positions(batch: _B) -> np.ndarray:
+        return np.asarray(batch if rows is None else rows(batch))
+
+    if device.type != "cuda":
+        for batch in batches:
+            x = load.get(positions(batch)) if isinstance(load, WindowSet) else load(batch)
+            yield batch, to_device(x, device)
+        return
+
+    def pinned(batch: _B) -> torch.Tensor:
+        if not isinstance(load, WindowSet):
+            return torch.from_numpy(load(batch)).pin_memory()
+        idx = positions(batch)
+        buf = torch.empty((len(idx), *load.window_shape), dtype=torch.float32, pin_memory=True)
+        load.get(idx, out=buf.numpy())
+        return buf
+
+    init = (lambda: torch.cuda.set_device(device)) if device.index is not None else None
+    for batch, host in read_ahead(batches, pinned, init):
+        yield batch, host.to(device, non_blocking=True)
+
+
+_END = object()
+
+
+def read_ahead(
+    items: Iterable[_B], fn: Callable[[_B], Any], initializer: Callable[[], None] | None = None
+) -> Iterator[tuple[_B, Any]]:
+    """``(item, fn(item))`` in order, ``fn`` of the next item running on one background thread
+    while the caller works on this one. ``items`` is advanced in the caller's thread, one ahead; an
+    exception of ``fn`` is raised where its item is yielded; leaving early waits for the read under way."""
+    it = iter(items)
+    with ThreadPoolExecutor(1, thread_name_prefix="seizure-bench-read-ahead", initializer=initializer) as pool:
+        ahead = next(it, _END)
+        future = pool.submit(fn, ahead) if ahead is not _END else None
+        while future is not None:
+            item, result = ahead, future.result()
+            ahead = next(it, _END)
+            future = pool.submit(fn, ahead) if ahead is not _END else None
+            yield item, result
+
+
 def _autocast(device: torch.device):
     """Mixed-precision context for CUDA (bf16 where supported); plain fp32 elsewhere."""
     if device.type != "cuda":
@@ -170,10 +236,10 @@ def _mean_loss(model: nn.Module, ws: WindowSet, weight: torch.Tensor, device: to
     amp, _ = _autocast(device)
     total, norm = 0.0, 0.0
     with torch.inference_mode():
-        for x, y in ws.iter_batches(batch_size):
+        for idx, x in prefetched(ws.batch_indices(batch_size), ws, device):
             with amp:
-                logits = model(to_device(x, device))
-            loss, w = _weighted_loss_sum(logits, to_device(y, device), weight)
+                logits = model(x)
+            loss, w = _weighted_loss_sum(logits, to_device(ws.y[idx], device), weight)
             total, norm = total + float(loss), norm + w
     return total / norm if norm > 0 else float("nan")
 
@@ -293,10 +359,10 @@ def _train_epoch(
 ) -> float:
     """One pass over ``subset`` in shuffled batches; the epoch's class-weighted mean training loss."""
     total, norm = 0.0, 0.0
-    for x, y in subset.iter_batches(batch_size, shuffle=True, rng=rng):
-        if len(y) < 2 and len(subset) > 1:
-            continue  # batch norm cannot train on a single window
-        xb, yb = to_device(x, device), to_device(y, device)
+    # Batch norm cannot train on a single window.
+    batches = [b for b in subset.batch_indices(batch_size, shuffle=True, rng=rng) if len(b) > 1 or len(subset) == 1]
+    for idx, xb in prefetched(batches, subset, device):
+        yb = to_device(subset.y[idx], device)
         with amp:
             logits = model(xb)
         loss_sum, batch_weight = _weighted_loss_sum(logits, yb, weight)
@@ -342,10 +408,9 @@ def predict_proba_torch(
     amp, _ = _autocast(device)
     out = []
     with torch.inference_mode():
-        for start in range(0, len(test), batch_size):
-            x = test.get(np.arange(start, min(start + batch_size, len(test))))
+        for _, x in prefetched(test.batch_indices(batch_size), test, device):
             with amp:
-                logits = model(to_device(x, device))
+                logits = model(x)
             out.append(torch.softmax(logits.double(), dim=-1).cpu().numpy())
     if not out:
         return np.zeros((0, test.n_classes))

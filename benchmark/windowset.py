@@ -73,16 +73,25 @@ class WindowSet:
     def n_classes(self) -> int:
         return len(self.classes)
 
-    def get(self, idx) -> np.ndarray:
+    def get(self, idx, out: np.ndarray | None = None) -> np.ndarray:
         """Return the windows at positions ``idx`` (int array or slice) as a float32 array.
 
-        Video clips are cached as uint8 pixels and returned scaled to [0, 1].
+        Video clips are cached as uint8 pixels and returned scaled to [0, 1]. ``out``, a float32
+        array of shape ``(len(idx), *window_shape)``, receives the windows instead of a new array
+        (e.g. pinned memory a GPU copies from; see :func:`benchmark.torch_utils.prefetched`).
         """
         refs = self.refs[idx]
         if refs.ndim == 1:
             return scaled(np.asarray(self.sources[refs[0]][refs[1]]))
-        out = np.empty((len(refs), *self.window_shape), dtype=np.float32)
-        for s in np.unique(refs[:, 0]):
+        shape = (len(refs), *self.window_shape)
+        if out is not None and (out.shape != shape or out.dtype != np.float32):
+            raise ValueError(f"out must be a float32 array of shape {shape}, not {out.dtype} {out.shape}")
+        sources = np.unique(refs[:, 0])
+        if len(sources) == 1 and not hasattr(self.sources[sources[0]], "read_into"):
+            return self._rows_of(self.sources[sources[0]], refs[:, 1], out)
+        if out is None:
+            out = np.empty(shape, dtype=np.float32)
+        for s in sources:
             mask = refs[:, 0] == s
             rows = refs[mask, 1]
             source = self.sources[s]
@@ -91,9 +100,23 @@ class WindowSet:
                 continue
             # Fancy indexing on a memmap needs sorted rows to read sequentially.
             order = np.argsort(rows, kind="stable")
-            block = scaled(np.asarray(self.sources[s][rows[order]]))
-            dest = np.flatnonzero(mask)[order]
-            out[dest] = block
+            out[np.flatnonzero(mask)[order]] = scaled(np.asarray(source[rows[order]]))
+        return out
+
+    @staticmethod
+    def _rows_of(source: np.ndarray, rows: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        """Rows of one array, read in sorted order (a memmap then reads sequentially); rows asked for
+        in order are read straight into the result, with no scattered writes."""
+        if len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
+            block = scaled(np.asarray(source[rows]))
+            if out is None:
+                return block
+            out[:] = block
+            return out
+        order = np.argsort(rows, kind="stable")
+        if out is None:
+            out = np.empty((len(rows), *source.shape[1:]), dtype=np.float32)
+        out[order] = scaled(np.asarray(source[rows[order]]))
         return out
 
     def load(self) -> np.ndarray:
@@ -107,12 +130,17 @@ class WindowSet:
         rng: np.random.Generator | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """Yield ``(X, y)`` batches; ``y`` is ``None`` for sets without labels."""
+        for idx in self.batch_indices(batch_size, shuffle, rng):
+            yield self.get(idx), (None if self.y is None else self.y[idx])
+
+    def batch_indices(
+        self, batch_size: int, shuffle: bool = False, rng: np.random.Generator | None = None
+    ) -> list[np.ndarray]:
+        """The positions of each batch :meth:`iter_batches` yields, in order (shuffled once, here)."""
         order = np.arange(len(self))
         if shuffle:
             (rng or np.random.default_rng(0)).shuffle(order)
-        for i in range(0, len(order), batch_size):
-            idx = order[i : i + batch_size]
-            yield self.get(idx), (None if self.y is None else self.y[idx])
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
     def subset(self, idx) -> WindowSet:
         idx = np.asarray(idx)

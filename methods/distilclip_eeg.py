@@ -181,6 +181,7 @@ universally across scales and tasks. Proc. ACL.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 import pickle
@@ -487,8 +488,8 @@ class _DistilClipBase(MethodAdapter):
             net.train()
             sums = np.zeros(3)
             steps = 0
-            for batch in self._batches(pool, rng):
-                x = torch_utils.to_device(self._windows(train, batch), device)
+            windows = functools.partial(self._windows, train)
+            for batch, x in torch_utils.prefetched(self._batches(pool, rng), windows, device):
                 y = torch.from_numpy(train.y[batch]).to(device)
                 uniq, inv = np.unique(codes[batch], return_inverse=True)
                 inv_t = torch.from_numpy(inv.reshape(-1)).to(device)
@@ -713,9 +714,9 @@ class DistilClipEEGStudent(_DistilClipBase):
         for epoch in self._epochs(int(p["student_epochs"]), context, "student"):
             student.train()
             total, steps = 0.0, 0
-            for batch in self._batches(pool, rng):
+            windows = functools.partial(self._windows, train)
+            for batch, x in torch_utils.prefetched(self._batches(pool, rng), windows, device):
                 b = torch.from_numpy(batch).to(device)
-                x = torch_utils.to_device(self._windows(train, batch), device)
                 y = torch.from_numpy(train.y[batch]).to(device)
                 with amp:
                     logits = student(x, text_feats[codes_t[b]] if fuse else None)

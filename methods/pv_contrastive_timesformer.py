@@ -348,10 +348,10 @@ class _PVContrastiveBase(MethodAdapter):
         encoder.train()
         for epoch in self._epochs(epochs, context, "pre-training"):
             total, steps = 0.0, 0
-            for rows in parts.grouped_batches(
+            batches = parts.grouped_batches(
                 patients, videos, rng, batch, int(p["videos_per_patient"]), int(p["clips_per_video"]), n_batches
-            ):
-                x = torch_utils.to_device(data.get(rows), device)
+            )
+            for rows, x in torch_utils.prefetched(batches, data, device):
                 with amp:
                     z = self._embed(x)
                 loss = parts.pretraining_loss(

@@ -314,11 +314,10 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         for epoch in range(p["pretrain_epochs"]):
             idx = parts.balanced_sample(train.y, rng, p["max_windows_per_epoch"], p["balance"])
             total, steps = 0.0, 0
-            for b in range(0, len(idx), p["pretrain_batch_size"]):
-                batch = idx[b : b + p["pretrain_batch_size"]]
-                if len(batch) < 2:
-                    continue  # batch norm and the contrastive loss need two windows
-                x = torch_utils.to_device(train.get(batch), device)
+            size = p["pretrain_batch_size"]
+            # Batch norm and the contrastive loss need two windows.
+            batches = [idx[b : b + size] for b in range(0, len(idx), size) if len(idx[b : b + size]) >= 2]
+            for batch, x in torch_utils.prefetched(batches, train, device):
                 y = torch.from_numpy(train.y[batch]).to(device)
                 with torch.no_grad():
                     xn = encoder.scaler(x)
@@ -424,17 +423,22 @@ class _ResNetSpectrogramMethod(MethodAdapter):
                 model.encoder.eval()  # frozen: batch-norm statistics stay those of pre-training
             idx = parts.balanced_sample(train.y, rng, p["max_windows_per_epoch"], p["balance"])
             total, norm = 0.0, 0.0
-            for b in range(0, len(idx), p["batch_size"]):
-                batch = idx[b : b + p["batch_size"]]
-                if len(batch) < 2 and finetune:
-                    continue  # batch norm cannot train on a single window
+            size = p["batch_size"]
+            # Batch norm cannot train on a single window.
+            batches = [
+                idx[b : b + size] for b in range(0, len(idx), size) if len(idx[b : b + size]) >= 2 or not finetune
+            ]
+            if frozen_feats is None:
+                # Each distinct window is encoded once, however many sequences of the batch hold it.
+                stream = torch_utils.prefetched(batches, train, device, rows=lambda batch: np.unique(seqs[batch]))
+            else:
+                stream = ((batch, None) for batch in batches)
+            for batch, x in stream:
                 seq = seqs[batch]
                 if frozen_feats is not None:
                     feats = frozen_feats[torch.from_numpy(seq).to(device)]
                 else:
-                    # Each distinct window is encoded once, however many sequences of the batch hold it.
-                    uniq, inv = np.unique(seq, return_inverse=True)
-                    x = torch_utils.to_device(train.get(uniq), device)
+                    inv = np.unique(seq, return_inverse=True)[1]
                     with amp:
                         enc = model.encoder(x)
                     feats = enc[torch.from_numpy(inv.reshape(seq.shape)).to(device)]
@@ -486,10 +490,9 @@ class _ResNetSpectrogramMethod(MethodAdapter):
         amp, _ = torch_utils._autocast(device)
         out = []
         with torch.inference_mode():
-            for start in range(0, len(ws), PREDICT_BATCH):
-                x = ws.get(np.arange(start, min(start + PREDICT_BATCH, len(ws))))
+            for _, x in torch_utils.prefetched(ws.batch_indices(PREDICT_BATCH), ws, device):
                 with amp:
-                    out.append(encoder(torch.from_numpy(x).to(device)).float())
+                    out.append(encoder(x).float())
         encoder.train(was_training)
         if not out:
             return torch.zeros((0, 512), device=device)

@@ -10,6 +10,8 @@ synthetic folder whose store, splits and cache all live under ``tmp_path``.
 
 import sys
 
+import numpy as np
+
 from benchmark.fake_data import DEFAULT_CLASSES, make_labels, make_raw_windows, make_windowset
 from benchmark.runner import RunConfig
 
@@ -40,3 +42,17 @@ def harness_fold_id() -> str | None:
     while frame is not None and not hasattr(frame.f_locals.get("job"), "fold_id"):
         frame = frame.f_back
     return None if frame is None else frame.f_locals["job"].fold_id
+
+
+def numbered_windowset(n: int = 12, sources: int = 1):
+    """A window set over ``sources`` in-memory arrays of ``n`` numbered (2, 3) windows, and all its
+    windows in order."""
+    import pandas as pd
+
+    from benchmark.windowset import WindowSet
+
+    arrays = [np.arange(n * 6, dtype=np.float32).reshape(n, 2, 3) + 1000 * s for s in range(sources)]
+    refs = np.column_stack([np.arange(n * sources) // n, np.arange(n * sources) % n])
+    meta = pd.DataFrame({"patient": "p", "recording": "r", "start": np.arange(n * sources, dtype=float)})
+    meta["end"] = meta["start"] + 1
+    return WindowSet(arrays, refs, meta, np.arange(n * sources) % 2, ("a", "b")), np.concatenate(arrays)

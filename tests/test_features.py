@@ -148,7 +148,7 @@ def test_to_device_wraps_cpu_batches_without_a_copy_and_pins_for_cuda():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     t = to_device(x, torch.device("cpu"))
     assert t.device.type == "cpu" and np.shares_memory(t.numpy(), x)
-    if torch.cuda.is_available():  # the lent GPU machine: the copy lands on the device intact
+    if torch.cuda.is_available():  # on a GPU: the copy lands on the device intact
         g = to_device(x, torch.device("cuda"))
         assert g.device.type == "cuda" and np.array_equal(g.cpu().numpy(), x)
 
