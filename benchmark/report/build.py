@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +283,20 @@ def _natural_key(text: str) -> list:
 # ---------------------------------------------------------------- template helpers
 
 
+def _when(stamp: str | None) -> str:
+    """A stored ISO time as a listing shows it, to the minute and in UTC (``2026-12-04 17:10 UTC``);
+    the stored text as it is when it does not parse."""
+    if not stamp:
+        return "—"
+    try:
+        t = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC)
+    return t.strftime("%Y-%m-%d %H:%M") + (" UTC" if t.tzinfo is not None else "")
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(_HERE / "templates")),
@@ -303,6 +318,7 @@ def _environment() -> Environment:
         scaled=fmt_scaled,
         percent=fmt_percent,
         task_phrase=task_phrase,
+        when=_when,
     )
     env.globals.update(lower_is_better=LOWER_IS_BETTER)
     return env

@@ -303,3 +303,36 @@ def test_real_fixture_board_fits_1024_with_baselines_and_banners(small_screen, t
     assert _in_view(small_screen, '#leaderboard th[data-sort-metric="balanced_accuracy"]')
     assert _in_view(small_screen, "#leaderboard th.pcol:not([hidden])")
     assert small_screen.problems == []
+
+
+def test_every_page_of_the_fixture_site_fits_a_1024_screen_without_scrolling_sideways(small_screen, tmp_path):
+    """No page is wider than the screen; a wide table scrolls inside its own frame. The index's list of
+    result sets fits outright, its times to the minute in UTC with the stored time in the tooltip."""
+    store = _fixtures.make_store(tmp_path / "r.db")
+    index = build_report(store, tmp_path / "site")
+    store.close()
+    for page in sorted(index.parent.rglob("*.html")):
+        small_screen.goto(page.as_uri())
+        assert small_screen.evaluate("document.documentElement.scrollWidth") <= 1024, page.name
+    small_screen.goto(index.as_uri())
+    assert small_screen.locator("#runs").bounding_box()["width"] <= 1024
+    cell = small_screen.locator("#runs td.when").first
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", cell.inner_text())
+    assert cell.get_attribute("title") == cell.get_attribute("data-sort") != ""
+    assert small_screen.problems == []
+
+
+@pytest.mark.parametrize(
+    ("stamp", "shown"),
+    [
+        ("2026-12-04T17:10:39+00:00", "2026-12-04 17:10 UTC"),
+        ("2026-12-04T18:10:39+01:00", "2026-12-04 17:10 UTC"),
+        ("2026-12-04T17:10:39", "2026-12-04 17:10"),
+        ("yesterday", "yesterday"),
+        (None, "—"),
+    ],
+)
+def test_listing_times_are_shown_to_the_minute_in_utc(stamp, shown):
+    from benchmark.report.build import _when
+
+    assert _when(stamp) == shown
