@@ -6,8 +6,8 @@ no network, its own process tree), a cleared environment, and a file system that
 - read-only: the system directories (``/usr`` and the ``/lib*``, ``/bin`` links), a few files of
   ``/etc`` the C library and Python read, the Python installation and the folders named
   site-packages or dist-packages on the import path (those from ``$PYTHONPATH`` also on the
-  worker's), for a CUDA fold the GPU's device files, ``/sys`` and the folders of
-  ``$LD_LIBRARY_PATH``, and the source packages of the harness (``benchmark``, ``methods``,
+  worker's), for a CUDA fold the GPU's device files, ``/sys`` and the driver's libraries in the
+  folders of ``$LD_LIBRARY_PATH``, and the source packages of the harness (``benchmark``, ``methods``,
   ``baselines``) and of the method (a plug-in's own package directory);
 - read-only, at neutral paths: the fold's window arrays (``/fold/data/src<i>.npy``) and the job
   file with the pseudonymous window sets. An array holding test (or unlabelled) windows is a copy of
@@ -60,6 +60,8 @@ ISOLATION_ENV = "SEIZURE_BENCH_ISOLATION"
 ISOLATED, TRUSTED = "isolated", "trusted"
 # Folders of installed packages, shown to the worker wherever they are on the import path.
 _PACKAGE_DIRS = ("site-packages", "dist-packages")
+# The NVIDIA driver's user-space libraries (libcuda.so.1, libnvidia-ml.so.1, libnvidia-ptxjitcompiler...).
+_DRIVER_LIBRARIES = ("libcuda.so*", "libcudadebugger.so*", "libnvidia-*.so*", "libnvcuvid.so*")
 # Files of /etc the dynamic linker, Python and torch read; nothing else of /etc is shown.
 _ETC = (
     "ld.so.cache",
@@ -201,14 +203,32 @@ def _pythonpath_packages() -> list[str]:
 
 
 def _cuda_library_dirs() -> list[str]:
-    """``$LD_LIBRARY_PATH``'s folders, shown read-only to a CUDA fold: CUDA images often find the
-    driver's ``libcuda`` there (e.g. ``/usr/local/nvidia/lib64``) rather than in the linker's cache."""
-    return [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if d and Path(d).is_dir()]
+    """``$LD_LIBRARY_PATH``'s absolute folders, the worker's own ``LD_LIBRARY_PATH`` in a CUDA fold:
+    CUDA images often find the driver's ``libcuda`` there (e.g. ``/usr/local/nvidia/lib64``) rather
+    than in the linker's cache."""
+    found = []
+    for d in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep):
+        if d and os.path.isabs(d) and Path(d).is_dir() and d not in found:
+            found.append(d)
+    return found
+
+
+def _driver_libraries() -> list[str]:
+    """The GPU driver's library files in those folders outside ``/usr`` (which is shown whole): only
+    these files are shown, never the folders, which may be any folder (``/``, a project's)."""
+    files = []
+    for d in _cuda_library_dirs():
+        if Path(d).resolve().is_relative_to("/usr"):
+            continue
+        for pattern in _DRIVER_LIBRARIES:
+            files += [f for f in sorted(glob.glob(os.path.join(d, pattern))) if os.path.isfile(f) and f not in files]
+    return files
 
 
 def _missing_module_hint(error: str) -> str:
-    """For a worker's ``ModuleNotFoundError``: where the module imports from outside the sandbox, if it
-    does, and what to do; empty otherwise."""
+    """For a worker's ``ModuleNotFoundError`` of a package the harness imports from a folder the
+    sandbox does not show: where that is and what to do; empty otherwise (a submodule missing from
+    a package the sandbox shows is the package's own problem)."""
     import importlib.util
 
     name = error.partition("No module named '")[2].partition("'")[0].split(".")[0]
@@ -217,8 +237,13 @@ def _missing_module_hint(error: str) -> str:
     except (ImportError, ValueError):
         spec = None
     where = spec and (spec.origin or next(iter(spec.submodule_search_locations or []), None))
-    if not where:
+    if not where or not os.path.isabs(where):
         return ""
+    shown = [*_python_dirs(), *code_dirs()]
+    if any(Path(where).resolve().is_relative_to(d) for d in shown):
+        return ""
+    home = str(Path.home())
+    where = "~" + where[len(home) :] if home not in ("", "/") and where.startswith(home + os.sep) else where
     return (
         f" ('{name}' imports outside the sandbox from {where}, which the sandbox does not show: it shows "
         "the Python installation and folders named site-packages or dist-packages on the import path; "
@@ -264,9 +289,8 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
         for dev in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind-try", dev, dev]
         args += ["--ro-bind-try", "/sys", "/sys"]
-        for d in _cuda_library_dirs():
-            if not Path(d).resolve().is_relative_to("/usr"):
-                args += ["--ro-bind-try", d, d]
+        for f in _driver_libraries():
+            args += ["--ro-bind-try", f, f]
     for inside, (host, writable) in binds.items():
         args += ["--bind" if writable else "--ro-bind", host, inside]
     roots = sorted({str(d.parent) for d in code})

@@ -169,6 +169,8 @@ def prefetched(
         if not isinstance(load, WindowSet):
             return torch.from_numpy(load(batch)).pin_memory()
         idx = positions(batch)
+        if idx.ndim == 0:  # one window, without a batch axis: as on CPU
+            return torch.from_numpy(load.get(idx)).pin_memory()
         buf = torch.empty((len(idx), *load.window_shape), dtype=torch.float32, pin_memory=True)
         load.get(idx, out=buf.numpy())
         return buf

@@ -82,6 +82,8 @@ class WindowSet:
         """
         refs = self.refs[idx]
         if refs.ndim == 1:
+            if out is not None:
+                raise ValueError("out is for a batch of windows; index with an array or a slice")
             return scaled(np.asarray(self.sources[refs[0]][refs[1]]))
         shape = (len(refs), *self.window_shape)
         if out is not None and (out.shape != shape or out.dtype != np.float32):
@@ -110,7 +112,7 @@ class WindowSet:
         if len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
             block = scaled(np.asarray(source[rows]))
             if out is None:
-                return block
+                return np.ascontiguousarray(block)  # as a fresh array would be, whatever the source's order
             out[:] = block
             return out
         order = np.argsort(rows, kind="stable")

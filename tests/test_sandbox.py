@@ -58,12 +58,23 @@ def test_a_module_missing_everywhere_gets_no_hint():
     assert _missing_module_hint("ModuleNotFoundError: something else") == ""
 
 
-def test_a_cuda_fold_sees_the_driver_library_folders_of_ld_library_path_and_a_cpu_fold_does_not(tmp_path, monkeypatch):
+def test_a_cuda_fold_sees_the_driver_libraries_of_ld_library_path_and_nothing_else_there(tmp_path, monkeypatch):
     libs = tmp_path / "nvidia" / "lib64"
     libs.mkdir(parents=True)
-    monkeypatch.setenv("LD_LIBRARY_PATH", f"{libs}:{tmp_path / 'absent'}")
+    (libs / "libcuda.so.580.1").write_bytes(b"")
+    (libs / "libcuda.so.1").symlink_to("libcuda.so.580.1")
+    (libs / "labels.csv").write_text("patient,seizure\n")  # any folder may be named there
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LD_LIBRARY_PATH", f"{libs}:{tmp_path / 'absent'}:nvidia:/")
     cuda = _bwrap_args([], {}, "cuda")
-    assert _setenv_pairs(cuda)["LD_LIBRARY_PATH"] == str(libs)
-    assert any(cuda[i : i + 3] == ["--ro-bind-try", str(libs), str(libs)] for i in range(len(cuda)))
+    binds = {tuple(cuda[i + 1 : i + 3]) for i, a in enumerate(cuda) if a.startswith("--") and "bind" in a}
+    assert {(str(libs / n), str(libs / n)) for n in ("libcuda.so.1", "libcuda.so.580.1")} <= binds
+    assert not any(str(libs / "labels.csv") in b or str(libs) in b or "/" in b or "nvidia" in b for b in binds)
+    # Absolute folders only (a relative one would be bound relative to the harness's working folder).
+    assert _setenv_pairs(cuda)["LD_LIBRARY_PATH"] == f"{libs}:/"
     cpu = _bwrap_args([], {}, "cpu")
-    assert "LD_LIBRARY_PATH" not in _setenv_pairs(cpu) and str(libs) not in cpu
+    assert "LD_LIBRARY_PATH" not in _setenv_pairs(cpu) and str(libs / "libcuda.so.1") not in cpu
+
+
+def test_no_hint_for_a_submodule_missing_from_a_package_the_sandbox_shows():
+    assert _missing_module_hint("ModuleNotFoundError: No module named 'numpy.no_such_submodule'") == ""

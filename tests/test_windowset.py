@@ -23,3 +23,23 @@ def test_windowset_get_refuses_an_out_of_the_wrong_shape_or_type():
         ws.get(np.array([0, 1]), out=np.zeros((3, 2, 3), np.float32))
     with pytest.raises(ValueError, match="float32 array of shape"):
         ws.get(np.array([0, 1]), out=np.zeros((2, 2, 3), np.float64))
+
+
+def test_windowset_get_refuses_out_for_a_single_window():
+    ws, _ = numbered_windowset()
+    with pytest.raises(ValueError, match="batch of windows"):
+        ws.get(3, out=np.zeros((2, 3), np.float32))
+
+
+def test_windowset_get_returns_c_contiguous_windows_from_any_source_order():
+    import pandas as pd
+
+    from benchmark.windowset import WindowSet
+
+    source = np.asfortranarray(np.arange(60, dtype=np.float32).reshape(10, 2, 3))
+    refs = np.column_stack([np.zeros(10, int), np.arange(10)])
+    meta = pd.DataFrame({"patient": "p", "recording": "r", "start": np.arange(10.0), "end": np.arange(10.0) + 1})
+    ws = WindowSet([source], refs, meta, None, ("a", "b"))
+    for idx in ([2, 5, 7], [5, 5], [7, 2]):
+        x = ws.get(np.asarray(idx))
+        assert x.flags.c_contiguous and np.array_equal(x, source[idx])

@@ -88,6 +88,7 @@ def test_training_samples_per_second(benchmark, tmp_path, bench_summary, device_
         step()
     loader_s.clear(), step_s.clear()
     benchmark.pedantic(step, rounds=steps, iterations=1)
+    stream.close()  # every batch was taken: ends the reading thread now, not at garbage collection
     per_step = np.median(np.add(loader_s, step_s))
     share = float(np.median(loader_s) / per_step)
     rate = batch / per_step
