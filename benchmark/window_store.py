@@ -335,17 +335,18 @@ class WindowStore:
             return
         interior = np.asarray(self.layout["interior"])
         lo, hi = int(interior[0]), int(interior[-1]) + 1
-        x = self._x
+        starts = _window_view(self._x, length, axis=1)
         for w, o in zip(dest.tolist(), first):
-            out[w, :, lo:hi, :] = x[:, o : o + length, :]
+            out[w, :, lo:hi, :] = starts[o]
         if self.E is None:  # edges="signal": every frame is in X
             return
-        edge_rows = self.index[rows, 1]
-        order = np.argsort(edge_rows, kind="stable")  # sorted rows read the memmap sequentially
-        frames = self.E.view(np.ndarray)[edge_rows[order]]  # (k, n_chans, n_edges, n_freqs)
-        at = dest[order]
+        frames = self.E.view(np.ndarray)[self.index[rows, 1]]  # (k, n_chans, n_edges, n_freqs)
+        whole = len(dest) == len(out) and bool(np.all(dest == np.arange(len(out))))
         for j, e in enumerate(self.layout["edges"]):
-            out[at, :, e, :] = frames[:, :, j, :]
+            if whole:  # plain slices: no scattered writes
+                out[:, :, e, :] = frames[:, :, j, :]
+            else:
+                out[dest, :, e, :] = frames[:, :, j, :]
 
     def _samples_into(self, first: list[int], length: int, out: np.ndarray, dest: np.ndarray) -> None:
         x = self._x
@@ -354,14 +355,26 @@ class WindowStore:
                 out[w] = x[:, o : o + length]
             return
         decoded, ready = self._decoded.windows(np.asarray(first, dtype=np.int64), length)
+        starts = None if decoded is None else _window_view(decoded, length, axis=1)
         tmp = None
         for w, o, ok in zip(dest.tolist(), first, ready.tolist()):
             if ok:
-                out[w] = decoded[:, o : o + length]
+                out[w] = starts[o]
                 continue
             if tmp is None:  # per call: an adapter may read from several threads
                 tmp = np.empty((x.shape[0], length))
             _decode_block(self._decoder, self._lut, x[:, o : o + length], out[w], tmp)
+
+
+def _window_view(a: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """A read-only view of ``a`` whose item ``o`` is ``a``'s ``length`` steps from ``o`` along ``axis``
+    (the other axes kept in order): a window by one integer index, without slicing each axis."""
+    n = a.shape[axis] - length + 1
+    if n < 1:
+        return a[:0]
+    shape = (n, *a.shape[:axis], length, *a.shape[axis + 1 :])
+    strides = (a.strides[axis], *a.strides[:axis], a.strides[axis], *a.strides[axis + 1 :])
+    return np.lib.stride_tricks.as_strided(a, shape=shape, strides=strides, writeable=False)
 
 
 def _decode_block(decoder: _Decoder | None, lut, block: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:

@@ -209,6 +209,14 @@ def test_store_indexing_agrees_with_the_whole_array(tmp_path, rep, w):
     for bad in (n, -n - 1, np.array([0, n])):
         with pytest.raises(IndexError):
             store[bad]
+    # Windows of two sources interleaved in a batch: each source writes its own rows of the batch.
+    from benchmark.windowset import WindowSet
+
+    both = WindowSet(
+        [store, store], np.column_stack([np.arange(2 * n) % 2, np.arange(2 * n) // 2]), _meta(2 * n), None, ("a", "b")
+    )
+    idx = np.random.default_rng(0).permutation(2 * n)[: n + 3]
+    np.testing.assert_array_equal(both.get(idx), whole[idx // 2])
 
 
 @pytest.mark.parametrize(
