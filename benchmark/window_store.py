@@ -279,6 +279,22 @@ class WindowStore:
         self.shape = (n, *self.layout["window_shape"]) if self.kind != "rows" else tuple(self.X.shape)
         self.dtype = self.X.dtype if self.kind == "rows" else np.dtype(np.float32)
         self.ndim = len(self.shape)
+        self._check_index()
+
+    def _check_index(self) -> None:
+        """Windows are read through views that do not check bounds (:func:`_window_view`): an index
+        pointing before or past the entry's signal is refused when the entry is opened."""
+        if self.kind == "rows" or not len(self.index):
+            return
+        first, length, units = self.index[:, 0], int(self.layout["units_per_window"]), self.X.shape[1]
+        bad = int(first.min()) < 0 or int(first.max()) + length > units
+        if self.E is not None:
+            bad = bad or int(self.index[:, 1].min()) < 0 or int(self.index[:, 1].max()) >= len(self.E)
+        if bad or len(self.index) != self.shape[0]:
+            raise ValueError(
+                f"cache entry {self.path} is inconsistent: its window index points outside its arrays; "
+                "delete the entry and run again to rebuild it"
+            )
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -351,8 +367,9 @@ class WindowStore:
     def _samples_into(self, first: list[int], length: int, out: np.ndarray, dest: np.ndarray) -> None:
         x = self._x
         if x.dtype == np.float32:
+            starts = _window_view(x, length, axis=1)
             for w, o in zip(dest.tolist(), first):
-                out[w] = x[:, o : o + length]
+                out[w] = starts[o]
             return
         decoded, ready = self._decoded.windows(np.asarray(first, dtype=np.int64), length)
         starts = None if decoded is None else _window_view(decoded, length, axis=1)

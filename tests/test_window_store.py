@@ -4,6 +4,7 @@ windows read back as views equal to the per-window definition; sizes, indexing a
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -530,3 +531,19 @@ def test_a_copy_lays_its_stretches_out_in_a_random_order(tmp_path):
         np.testing.assert_array_equal(np.asarray(dest), src[rows])
         orders.add(tuple(np.argsort(dest.index[:, 0])))
     assert len(orders) > 1  # the file order of the stretches is not the windows' order
+
+
+@pytest.mark.parametrize(
+    ("rep", "w", "column", "value"), [("raw", 2.0, 0, -1), ("raw", 2.0, 0, 10**9), ("spectrogram", 10.0, 1, -2)]
+)
+def test_an_index_pointing_outside_the_entry_is_refused_when_it_is_opened(tmp_path, rep, w, column, value):
+    # Windows are read through views that do not check bounds: a negative start would wrap around.
+    setup = _Setup(tmp_path)
+    store = setup.get(_table(_grid(w, 1.0), w), Preprocessing(setup.chans, SFREQ, rep, {}))
+    copy = tmp_path / "copy"
+    shutil.copytree(store.path, copy)
+    index = np.load(copy / window_store.INDEX_FILE)
+    index[1, column] = value
+    np.save(copy / window_store.INDEX_FILE, index)
+    with pytest.raises(ValueError, match="inconsistent.*delete the entry"):
+        WindowStore(copy)
