@@ -288,7 +288,9 @@ class WindowStore:
             return
         first, length, units = self.index[:, 0], int(self.layout["units_per_window"]), self.X.shape[1]
         bad = int(first.min()) < 0 or int(first.max()) + length > units
-        if self.E is not None:
+        if self.kind == "frames" and bool(self.layout.get("edges")) != (self.E is not None):
+            bad = True  # edge frames named but absent (or present but not named)
+        elif self.E is not None:
             bad = bad or int(self.index[:, 1].min()) < 0 or int(self.index[:, 1].max()) >= len(self.E)
         if bad or len(self.index) != self.shape[0]:
             raise ValueError(
@@ -386,9 +388,7 @@ class WindowStore:
 def _window_view(a: np.ndarray, length: int, axis: int) -> np.ndarray:
     """A read-only view of ``a`` whose item ``o`` is ``a``'s ``length`` steps from ``o`` along ``axis``
     (the other axes kept in order): a window by one integer index, without slicing each axis."""
-    n = a.shape[axis] - length + 1
-    if n < 1:
-        return a[:0]
+    n = max(0, a.shape[axis] - length + 1)  # no window fits: an empty view, any index refused
     shape = (n, *a.shape[:axis], length, *a.shape[axis + 1 :])
     strides = (a.strides[axis], *a.strides[:axis], a.strides[axis], *a.strides[axis + 1 :])
     return np.lib.stride_tricks.as_strided(a, shape=shape, strides=strides, writeable=False)

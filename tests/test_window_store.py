@@ -547,3 +547,14 @@ def test_an_index_pointing_outside_the_entry_is_refused_when_it_is_opened(tmp_pa
     np.save(copy / window_store.INDEX_FILE, index)
     with pytest.raises(ValueError, match="inconsistent.*delete the entry"):
         WindowStore(copy)
+
+
+def test_a_spectrogram_entry_missing_its_edge_frames_is_refused_when_it_is_opened(tmp_path):
+    setup = _Setup(tmp_path)
+    store = setup.get(_table(_grid(10.0, 1.0), 10.0), Preprocessing(setup.chans, SFREQ, "spectrogram", {}))
+    assert store.E is not None
+    copy = tmp_path / "copy"
+    shutil.copytree(store.path, copy)
+    (copy / window_store.EDGES_FILE).unlink()
+    with pytest.raises(ValueError, match="inconsistent"):
+        WindowStore(copy)

@@ -283,18 +283,30 @@ def _natural_key(text: str) -> list:
 # ---------------------------------------------------------------- template helpers
 
 
-def _when(stamp: str | None) -> str:
-    """A stored ISO time as a listing shows it, to the minute and in UTC (``2026-12-04 17:10 UTC``);
-    the stored text as it is when it does not parse."""
-    if not stamp:
-        return "—"
+def _parsed_time(stamp: str | None) -> datetime | None:
+    """A stored date and time (ISO, with a ``T``), in UTC when it carries a zone; ``None`` otherwise."""
+    if not stamp or "T" not in stamp:
+        return None
     try:
         t = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    if t.tzinfo is not None:
-        t = t.astimezone(UTC)
-    return t.strftime("%Y-%m-%d %H:%M") + (" UTC" if t.tzinfo is not None else "")
+        return t.astimezone(UTC) if t.tzinfo is not None else t
+    except (ValueError, OverflowError):
+        return None
+
+
+def _when(stamp: str | None) -> str:
+    """A stored time as a page shows it, to the minute and in UTC (``2026-12-04 17:10 UTC``; without
+    a zone, none is claimed); the stored text as it is when it is not an ISO date and time."""
+    t = _parsed_time(stamp)
+    if t is None:
+        return stamp or "—"
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}" + (" UTC" if t.tzinfo else "")
+
+
+def _when_key(stamp: str | None) -> str:
+    """The sort key of a stored time: ISO in UTC, so that times stored with other offsets sort in order."""
+    t = _parsed_time(stamp)
+    return stamp or "" if t is None else t.isoformat()
 
 
 def _environment() -> Environment:
@@ -319,6 +331,7 @@ def _environment() -> Environment:
         percent=fmt_percent,
         task_phrase=task_phrase,
         when=_when,
+        when_key=_when_key,
     )
     env.globals.update(lower_is_better=LOWER_IS_BETTER)
     return env

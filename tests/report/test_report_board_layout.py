@@ -329,6 +329,8 @@ def test_every_page_of_the_fixture_site_fits_a_1024_screen_without_scrolling_sid
         ("2026-12-04T18:10:39+01:00", "2026-12-04 17:10 UTC"),
         ("2026-12-04T17:10:39", "2026-12-04 17:10"),
         ("yesterday", "yesterday"),
+        ("2026-12-04", "2026-12-04"),  # a date alone: no invented time
+        ("0001-01-01T00:30:00+01:00", "0001-01-01T00:30:00+01:00"),  # before year 1 in UTC: as stored
         (None, "—"),
     ],
 )
@@ -336,3 +338,10 @@ def test_listing_times_are_shown_to_the_minute_in_utc(stamp, shown):
     from benchmark.report.build import _when
 
     assert _when(stamp) == shown
+
+
+def test_times_stored_with_other_offsets_sort_by_the_moment():
+    from benchmark.report.build import _when_key
+
+    stamps = ["2025-01-01T00:30:00+05:00", "2025-01-01T00:00:00+00:00", "2024-12-31T20:00:00+00:00"]
+    assert sorted(stamps, key=_when_key) == [stamps[0], stamps[2], stamps[1]]
