@@ -294,7 +294,7 @@ class WindowStore:
             bad = bad or int(self.index[:, 1].min()) < 0 or int(self.index[:, 1].max()) >= len(self.E)
         if bad or len(self.index) != self.shape[0]:
             raise ValueError(
-                f"cache entry {self.path} is inconsistent: its window index points outside its arrays; "
+                f"cache entry {self.path} is inconsistent: its window index does not fit its arrays; "
                 "delete the entry and run again to rebuild it"
             )
 
