@@ -213,11 +213,11 @@ def _cuda_library_dirs() -> list[str]:
     return found
 
 
-def _driver_libraries() -> list[str]:
-    """The GPU driver's library files in those folders outside ``/usr`` (which is shown whole): only
+def _driver_libraries(folders: list[str]) -> list[str]:
+    """The GPU driver's library files in ``folders`` outside ``/usr`` (which is shown whole): only
     these files are shown, never the folders, which may be any folder (``/``, a project's)."""
     files = []
-    for d in _cuda_library_dirs():
+    for d in folders:
         if Path(d).resolve().is_relative_to("/usr"):
             continue
         for pattern in _DRIVER_LIBRARIES:
@@ -285,11 +285,12 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
     for d in code:
         args += ["--ro-bind", str(d), str(d)]
     cuda = device.startswith("cuda")
+    libraries = _cuda_library_dirs() if cuda else []
     if cuda:  # the GPU's device files, /sys where CUDA reads the PCI topology, the driver's libraries
         for dev in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind-try", dev, dev]
         args += ["--ro-bind-try", "/sys", "/sys"]
-        for f in _driver_libraries():
+        for f in _driver_libraries(libraries):
             args += ["--ro-bind-try", f, f]
     for inside, (host, writable) in binds.items():
         args += ["--bind" if writable else "--ro-bind", host, inside]
@@ -305,8 +306,8 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
         "MPLCONFIGDIR": "/tmp",
     }
     env.update({k: os.environ[k] for k in _PASS_ENV if k in os.environ})
-    if cuda and _cuda_library_dirs():
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(_cuda_library_dirs())
+    if libraries:
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(libraries)
     for k, v in env.items():
         args += ["--setenv", k, v]
     return args

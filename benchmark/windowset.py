@@ -89,8 +89,15 @@ class WindowSet:
         if out is not None and (out.shape != shape or out.dtype != np.float32):
             raise ValueError(f"out must be a float32 array of shape {shape}, not {out.dtype} {out.shape}")
         sources = np.unique(refs[:, 0])
-        if len(sources) == 1 and not hasattr(self.sources[sources[0]], "read_into"):
-            return self._rows_of(self.sources[sources[0]], refs[:, 1], out)
+        rows = refs[:, 1]
+        one = self.sources[sources[0]] if len(sources) == 1 else None
+        if one is not None and not hasattr(one, "read_into") and len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
+            # Rows asked for in order from one array: read straight into the result, no scattered writes.
+            block = scaled(np.asarray(one[rows]))
+            if out is None:
+                return np.ascontiguousarray(block)  # as a fresh array would be, whatever the source's order
+            out[:] = block
+            return out
         if out is None:
             out = np.empty(shape, dtype=np.float32)
         for s in sources:
@@ -103,22 +110,6 @@ class WindowSet:
             # Fancy indexing on a memmap needs sorted rows to read sequentially.
             order = np.argsort(rows, kind="stable")
             out[np.flatnonzero(mask)[order]] = scaled(np.asarray(source[rows[order]]))
-        return out
-
-    @staticmethod
-    def _rows_of(source: np.ndarray, rows: np.ndarray, out: np.ndarray | None) -> np.ndarray:
-        """Rows of one array, read in sorted order (a memmap then reads sequentially); rows asked for
-        in order are read straight into the result, with no scattered writes."""
-        if len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
-            block = scaled(np.asarray(source[rows]))
-            if out is None:
-                return np.ascontiguousarray(block)  # as a fresh array would be, whatever the source's order
-            out[:] = block
-            return out
-        order = np.argsort(rows, kind="stable")
-        if out is None:
-            out = np.empty((len(rows), *source.shape[1:]), dtype=np.float32)
-        out[order] = scaled(np.asarray(source[rows[order]]))
         return out
 
     def load(self) -> np.ndarray:

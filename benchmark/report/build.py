@@ -306,7 +306,7 @@ def _when(stamp: str | None) -> str:
 def _when_key(stamp: str | None) -> str:
     """The sort key of a stored time: ISO in UTC, so that times stored with other offsets sort in order."""
     t = _parsed_time(stamp)
-    return stamp or "" if t is None else t.isoformat()
+    return (stamp or "") if t is None else t.isoformat()
 
 
 def _environment() -> Environment:
