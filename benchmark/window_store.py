@@ -368,13 +368,20 @@ class WindowStore:
 
     def _samples_into(self, first: list[int], length: int, out: np.ndarray, dest: np.ndarray) -> None:
         x = self._x
-        if x.dtype == np.float32:
-            starts = _window_view(x, length, axis=1)
-            for w, o in zip(dest.tolist(), first):
-                out[w] = starts[o]
-            return
-        decoded, ready = self._decoded.windows(np.asarray(first, dtype=np.int64), length)
-        starts = None if decoded is None else _window_view(decoded, length, axis=1)
+        values = x
+        if x.dtype != np.float32:
+            values, ready = self._decoded.windows(np.asarray(first, dtype=np.int64), length)
+            if not ready.all():
+                self._decode_into(first, length, out, dest, values, ready)
+                return
+        starts = _window_view(values, length, axis=1)
+        for w, o in zip(dest.tolist(), first):
+            out[w] = starts[o]
+
+    def _decode_into(self, first, length, out, dest, values, ready) -> None:
+        """Windows from the decoded signal where ``ready``, the others decoded from the integers."""
+        x = self._x
+        starts = None if values is None else _window_view(values, length, axis=1)
         tmp = None
         for w, o, ok in zip(dest.tolist(), first, ready.tolist()):
             if ok:
@@ -464,13 +471,14 @@ class _DecodedSignal:
         self._budget = DECODED_BUDGET  # the one it reserves from gets the bytes back
         self._held = [0]  # bytes reserved, read by the finalizer
         self._full = False
+        self.complete = False  # every chunk decoded: windows() has nothing to look up
         weakref.finalize(self, _give_back, self._budget, self._held)
 
     def windows(self, first: np.ndarray, length: int) -> tuple[np.ndarray | None, np.ndarray]:
         """The decoded signal and, per window starting at ``first``, whether all of it is decoded
         there (decoding the chunks it needs first, as the budget allows)."""
-        if len(first) == 0:
-            return self.values, np.zeros(0, dtype=bool)
+        if self.complete or len(first) == 0:
+            return self.values, np.full(len(first), self.complete)
         lo, hi = first // DECODE_CHUNK, (first + length - 1) // DECODE_CHUNK
         if not self._full:
             wanted = np.unique(np.concatenate([lo, hi])) if int((hi - lo).max()) <= 1 else None
@@ -505,6 +513,7 @@ class _DecodedSignal:
                     e = min(s + tmp.shape[1], b)
                     self._decode(x[:, s:e], self.values[:, s:e], tmp[:, : e - s])
                 self.done[k] = True
+            self.complete = bool(self.done.all())
 
 
 def _give_back(budget: _DecodedBudget, held: list[int]) -> None:

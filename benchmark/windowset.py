@@ -55,6 +55,10 @@ class WindowSet:
         self.refs = np.asarray(self.refs, dtype=np.int64).reshape(-1, 2)
         if len(self.meta) != len(self.refs):
             raise ValueError("meta and refs must have one row per window")
+        if len(self.refs) and (self.refs[:, 0].min() < 0 or self.refs[:, 0].max() >= len(self.sources)):
+            raise ValueError(
+                f"refs name a source outside the {len(self.sources)} given; give one array per source index"
+            )
         if self.y is not None:
             self.y = np.asarray(self.y, dtype=np.int64)
             if len(self.y) != len(self.refs):
@@ -88,10 +92,16 @@ class WindowSet:
         shape = (len(refs), *self.window_shape)
         if out is not None and (out.shape != shape or out.dtype != np.float32):
             raise ValueError(f"out must be a float32 array of shape {shape}, not {out.dtype} {out.shape}")
-        sources = np.unique(refs[:, 0])
-        rows = refs[:, 1]
-        one = self.sources[sources[0]] if len(sources) == 1 else None
-        if one is not None and not hasattr(one, "read_into") and len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
+        if len(self.sources) == 1:  # the usual case: no grouping by source
+            groups = [(self.sources[0], refs[:, 1], np.arange(len(refs)))]
+        else:
+            groups = [
+                (self.sources[s], refs[mask, 1], np.flatnonzero(mask))
+                for s in np.unique(refs[:, 0])
+                for mask in [refs[:, 0] == s]
+            ]
+        one, rows, _ = groups[0]
+        if len(groups) == 1 and not hasattr(one, "read_into") and len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
             # Rows asked for in order from one array: read straight into the result, no scattered writes.
             block = scaled(np.asarray(one[rows]))
             if out is None:
@@ -100,16 +110,13 @@ class WindowSet:
             return out
         if out is None:
             out = np.empty(shape, dtype=np.float32)
-        for s in sources:
-            mask = refs[:, 0] == s
-            rows = refs[mask, 1]
-            source = self.sources[s]
+        for source, rows, dest in groups:
             if hasattr(source, "read_into"):  # a cache entry writes its windows in place
-                source.read_into(rows, out, np.flatnonzero(mask))
+                source.read_into(rows, out, dest)
                 continue
             # Fancy indexing on a memmap needs sorted rows to read sequentially.
             order = np.argsort(rows, kind="stable")
-            out[np.flatnonzero(mask)[order]] = scaled(np.asarray(source[rows[order]]))
+            out[dest[order]] = scaled(np.asarray(source[rows[order]]))
         return out
 
     def load(self) -> np.ndarray:

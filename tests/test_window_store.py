@@ -476,6 +476,11 @@ def test_every_decoding_of_edf_integers_gives_the_readers_values_bit_for_bit(tmp
     np.testing.assert_array_equal(store[rows].view(np.uint32), want[rows].view(np.uint32))
     done = store._decoded.done
     assert {"kept": done.all(), "none": not done.any(), "partial": 0 < done.sum() < len(done)}[memory]
+    assert store._decoded.complete == (memory == "kept")
+    if memory == "kept":  # once every chunk is decoded, reads copy float32 and touch no integer again
+        monkeypatch.setattr(window_store, "_decode_block", None)
+        monkeypatch.setattr(store._decoded, "_x", None)
+        np.testing.assert_array_equal(store[rows[::-1]].view(np.uint32), want[rows[::-1]].view(np.uint32))
 
 
 def test_decoded_signal_is_kept_within_the_budget_and_given_back(tmp_path, monkeypatch):

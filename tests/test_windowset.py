@@ -43,3 +43,15 @@ def test_windowset_get_returns_c_contiguous_windows_from_any_source_order():
     for idx in ([2, 5, 7], [5, 5], [7, 2]):
         x = ws.get(np.asarray(idx))
         assert x.flags.c_contiguous and np.array_equal(x, source[idx])
+
+
+@pytest.mark.parametrize("source", [-1, 1, 2])
+def test_windowset_refuses_refs_to_a_source_it_was_not_given(source):
+    import pandas as pd
+
+    from benchmark.windowset import WindowSet
+
+    refs = np.array([[0, 0], [source, 1]])
+    meta = pd.DataFrame({"patient": "p", "recording": "r", "start": [0.0, 1.0], "end": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="refs name a source outside the 1 given"):
+        WindowSet([np.zeros((3, 2), np.float32)], refs, meta, None, ("a", "b"))
