@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.bytecode import MISSING_FILE, compile_listed
+from benchmark.bytecode import compile_for_sandbox, library_dirs
 from benchmark.errors import BenchmarkError
 from benchmark.fold_worker import AdapterOutput, AdapterTask, fit_predict, read_output
 from benchmark.threads import WAIT_POLICY_ENV
@@ -389,6 +389,7 @@ def _run_in(
         binds[f"{FOLD}/job.pkl"] = (str(folder / "job.pkl"), False)
         binds[f"{FOLD}/out"] = (str(folder / "out"), True)
         _write_job(inner, folder / "job.pkl")
+        compile_for_sandbox([*library_dirs(), *code])  # the worker writes none (before the fold's clock)
         cmd = _bwrap_args(code, binds, task.device) + [
             "--chdir",
             f"{FOLD}/work",
@@ -420,8 +421,6 @@ def _run_in(
         raise
     wall = time.perf_counter() - t0
     out = read_output(folder / "out")
-    if mode == ISOLATED:  # so that the next folds import from bytecode (after the fold's clock)
-        compile_listed(folder / "out" / MISSING_FILE, [*_python_dirs(), *code])
     if mode == ISOLATED and (out.error or "").startswith("ModuleNotFoundError"):
         out.error += _missing_module_hint(out.error)
     if code_ != 0 and (out.error or "").startswith("the fold worker left no readable output"):

@@ -1,10 +1,10 @@
-"""benchmark.bytecode: the harness compiles what sandboxed fold workers import without bytecode."""
+"""benchmark.bytecode: the harness compiles, before sandboxed folds start, what they may import."""
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pytest
 from _plugins import needs_sandbox
 
 from benchmark import bytecode
-from benchmark.bytecode import MISSING_FILE, compile_listed, missing_bytecode, write_missing
+from benchmark.bytecode import compile_for_sandbox, library_dirs
 
 
 def _cached(path: Path) -> Path:
@@ -23,121 +23,113 @@ def _cached(path: Path) -> Path:
 
 @pytest.fixture
 def writes_bytecode(monkeypatch):
-    """The harness as on a user's machine: it writes bytecode next to the sources."""
+    """The harness as on a user's machine (it writes bytecode next to the sources), in a fresh process."""
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(bytecode, "_checked", set())
 
 
-def _listing(tmp_path: Path, lines: list[str]) -> Path:
-    listing = tmp_path / MISSING_FILE
-    listing.write_text("".join(f"{line}\n" for line in lines))
-    return listing
+def _tree(tmp_path: Path) -> Path:
+    root = tmp_path / "lib"
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "sub" / "mod.py").write_text("VALUE = 1\n")
+    (root / "pkg" / "broken.py").write_text("def (:\n")  # its import fails too: skipped
+    (root / "pkg" / "notes.txt").write_text("VALUE = 1\n")
+    return root
 
 
-def test_a_module_imported_without_bytecode_is_listed_then_compiled_by_the_harness(
+def test_every_source_under_the_shown_folders_is_compiled_once_and_again_when_it_changes(
     tmp_path, monkeypatch, writes_bytecode
 ):
-    shown = tmp_path / "shown"
-    shown.mkdir()
-    source = shown / "bytecode_probe_a.py"
-    source.write_text("VALUE = 41 + 1\n")
-    monkeypatch.syspath_prepend(str(shown))
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # the worker's setting
-    monkeypatch.delitem(sys.modules, "bytecode_probe_a", raising=False)
-    importlib.import_module("bytecode_probe_a")
-    assert str(source) in missing_bytecode() and not _cached(source).exists()
-    out = tmp_path / "out"
-    out.mkdir()
-    write_missing(out)
-    assert str(source) in (out / MISSING_FILE).read_text().splitlines()
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # the harness's
-    assert compile_listed(out / MISSING_FILE, [shown]) == 1
-    assert _cached(source).is_file() and str(source) not in missing_bytecode()
-    assert compile_listed(out / MISSING_FILE, [shown]) == 0  # compiled once
+    root = _tree(tmp_path)
+    mod = root / "pkg" / "sub" / "mod.py"
+    assert compile_for_sandbox([root]) == 2
+    assert _cached(mod).is_file() and _cached(root / "pkg" / "__init__.py").is_file()
+    assert not _cached(root / "pkg" / "broken.py").exists() and not _cached(root / "pkg" / "notes.txt").exists()
+    assert compile_for_sandbox([root]) == 0  # once per process
+    monkeypatch.setattr(bytecode, "_checked", set())  # a new process: up to date, nothing to do
+    assert compile_for_sandbox([root]) == 0
+    mod.write_text("VALUE = 22\n")  # a changed source: its bytecode is stale
+    os.utime(mod, (1, 1))
+    monkeypatch.setattr(bytecode, "_checked", set())
+    assert compile_for_sandbox([root]) == 1
+    assert importlib.util.source_from_cache(str(_cached(mod))) == str(mod)
 
 
-def test_the_harness_compiles_only_python_sources_inside_the_folders_it_showed(tmp_path, writes_bytecode):
-    shown, hidden = tmp_path / "shown", tmp_path / "hidden"
-    shown.mkdir()
+def test_nothing_outside_the_shown_folders_or_in_folders_the_harness_cannot_write(
+    tmp_path, monkeypatch, writes_bytecode
+):
+    root, hidden = _tree(tmp_path), tmp_path / "hidden"
     hidden.mkdir()
-    outside = hidden / "secret.py"
-    outside.write_text("X = 1\n")
-    (shown / "link.py").symlink_to(outside)
-    (shown / "notes.txt").write_text("X = 1\n")
-    (shown / "folder.py").mkdir()
-    (shown / "broken.py").write_text("def (:\n")
-    good = shown / "good.py"
-    good.write_text("Y = 2\n")
-    lines = [
-        str(outside),
-        str(shown / "link.py"),
-        str(shown / "notes.txt"),
-        str(shown / "folder.py"),
-        str(shown / "missing.py"),
-        "good.py",  # relative
-        str(shown / ".." / "hidden" / "secret.py"),
-        str(shown / "broken.py"),  # a syntax error: skipped, as its import fails anyway
-        "\x00",
-        str(good),
-    ]
-    assert compile_listed(_listing(tmp_path, lines), [shown]) == 1
-    assert _cached(good).is_file()
-    assert not (hidden / "__pycache__").exists()
-    assert sorted(p.name for p in (shown / "__pycache__").iterdir()) == [_cached(good).name]
+    (hidden / "secret.py").write_text("X = 1\n")
+    (root / "pkg" / "linked").symlink_to(hidden, target_is_directory=True)  # not followed
+    locked = root / "pkg" / "sub"
+    real_access = os.access
+    monkeypatch.setattr(bytecode.os, "access", lambda p, m: Path(p) != locked and real_access(p, m))
+    assert compile_for_sandbox([root]) == 1  # pkg/__init__.py alone
+    assert not (hidden / "__pycache__").exists() and not (locked / "__pycache__").exists()
+
+
+def test_a_plug_in_that_is_one_module_file_is_compiled_alone(tmp_path, writes_bytecode):
+    (tmp_path / "other.py").write_text("Y = 2\n")
+    plugin = tmp_path / "plugin_module.py"
+    plugin.write_text("Y = 1\n")
+    assert compile_for_sandbox([plugin]) == 1
+    assert _cached(plugin).is_file() and not _cached(tmp_path / "other.py").exists()
 
 
 @pytest.mark.parametrize("setting", ["dont_write_bytecode", "pycache_prefix"])
 def test_nothing_is_compiled_where_the_harness_writes_no_bytecode_next_to_the_sources(
     tmp_path, monkeypatch, writes_bytecode, setting
 ):
-    good = tmp_path / "good.py"
-    good.write_text("Y = 2\n")
+    root = _tree(tmp_path)
     monkeypatch.setattr(sys, setting, True if setting == "dont_write_bytecode" else str(tmp_path / "prefix"))
-    assert compile_listed(_listing(tmp_path, [str(good)]), [tmp_path]) == 0
-    assert not (tmp_path / "__pycache__").exists() and not (tmp_path / "prefix").exists()
+    assert compile_for_sandbox([root]) == 0
+    assert not list(root.rglob("__pycache__")) and not (tmp_path / "prefix").exists()
 
 
-def test_a_listing_that_is_no_regular_file_or_too_big_is_ignored(tmp_path, monkeypatch, writes_bytecode):
-    good = tmp_path / "good.py"
-    good.write_text("Y = 2\n")
-    (tmp_path / "target.txt").write_text(f"{good}\n")
-    (tmp_path / "link.txt").symlink_to(tmp_path / "target.txt")
-    os.mkfifo(tmp_path / "fifo.txt")
-    for name in ("link.txt", "fifo.txt", "absent.txt"):
-        assert compile_listed(tmp_path / name, [tmp_path]) == 0
-    monkeypatch.setattr(bytecode, "MAX_LIST_BYTES", 4)
-    assert compile_listed(tmp_path / "target.txt", [tmp_path]) == 0
-    assert not (tmp_path / "__pycache__").exists()
+def test_the_library_folders_are_those_this_python_imports_installed_modules_from():
+    dirs = library_dirs()
+    import numpy
 
-
-def test_a_folder_the_harness_cannot_write_is_skipped_without_an_error(tmp_path, monkeypatch, writes_bytecode):
-    # e.g. a system-wide installation: permissions are what os.access reports (root writes anywhere).
-    good = tmp_path / "good.py"
-    good.write_text("Y = 2\n")
-    asked = []
-    monkeypatch.setattr(bytecode.os, "access", lambda path, mode: asked.append(Path(path)) or False)
-    assert compile_listed(_listing(tmp_path, [str(good)]), [tmp_path]) == 0
-    assert asked == [tmp_path] and not (tmp_path / "__pycache__").exists()
+    assert Path(os.__file__).resolve().parent in dirs  # the standard library
+    assert any(Path(numpy.__file__).resolve().is_relative_to(d) for d in dirs if d.name in bytecode._PACKAGE_DIRS)
 
 
 @needs_sandbox
-def test_an_isolated_fold_lists_its_imports_without_bytecode_and_the_next_one_finds_them_compiled(
-    tmp_path, monkeypatch, writes_bytecode
-):
+def test_a_sandboxed_worker_imports_what_the_harness_compiled_even_a_one_file_plug_in(tmp_path, writes_bytecode):
+    from benchmark.sandbox import _bwrap_args, code_dirs
+
+    plugin = tmp_path / "plugin" / "bytecode_probe.py"
+    plugin.parent.mkdir()
+    plugin.write_text("VALUE = 1\n")
+    probe = "import bytecode_probe, os; print(os.path.exists(bytecode_probe.__spec__.cached))"
+    cmd = _bwrap_args(code_dirs([plugin]), {}, "cpu") + [sys.executable, "-c", probe]
+
+    def run() -> str:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert run() == "False"
+    assert compile_for_sandbox([plugin]) == 1
+    cmd = _bwrap_args(code_dirs([plugin]), {}, "cpu") + [sys.executable, "-c", probe]  # binds the bytecode too
+    assert run() == "True"
+
+
+@needs_sandbox
+def test_an_isolated_fold_has_its_code_and_libraries_compiled_before_it_starts(tmp_path, monkeypatch):
     from benchmark import sandbox
     from benchmark.fold_worker import AdapterTask
 
-    plugin = tmp_path / "plugin"
-    plugin.mkdir()
-    source = plugin / "bytecode_probe_fold.py"
-    source.write_text("NOT_AN_ADAPTER = 1\n")  # imported by the worker; the fold then fails, as it may
-    seen: list[tuple[list[str], list[Path]]] = []
-
-    def plugin_only(listing, roots):  # the test compiles the plug-in alone, not the installation
-        seen.append((listing.read_text().splitlines(), list(roots)))
-        return compile_listed(listing, [source])
-
-    monkeypatch.setattr(sandbox, "compile_listed", plugin_only)
+    calls: list[list[Path]] = []
+    started = []
+    monkeypatch.setattr(sandbox, "compile_for_sandbox", lambda roots: calls.append(list(roots)) or 0)
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(sandbox.subprocess, "Popen", lambda *a, **k: started.append(len(calls)) or real_popen(*a, **k))
+    plugin = tmp_path / "bytecode_probe_fold.py"
+    plugin.write_text("NOT_AN_ADAPTER = 1\n")  # the fold fails to find its adapter, as it may
     meta = pd.DataFrame({"patient": ["p"], "recording": ["r"], "start": [0.0], "end": [1.0], "unit": ["u"]})
     np.save(tmp_path / "x.npy", np.zeros((2, 2, 3), np.float32))
     task = AdapterTask(
@@ -155,11 +147,8 @@ def test_an_isolated_fold_lists_its_imports_without_bytecode_and_the_next_one_fi
         info={},
         work_dir=str(tmp_path / "work"),
     )
-    # A plug-in that is one module file: the sandbox shows that file.
-    first = sandbox.run_task(task, "isolated", None, plugin=source, scratch=tmp_path / "scratch")
-    assert first.error and "bytecode_probe_fold" in first.error
-    listed, roots = seen[0]
-    assert str(source) in listed and source in roots
-    assert _cached(source).is_file()
-    sandbox.run_task(task, "isolated", None, plugin=source, scratch=tmp_path / "scratch")
-    assert str(source) not in seen[1][0]  # the second fold imported it from bytecode
+    out = sandbox.run_task(task, "isolated", None, plugin=plugin, scratch=tmp_path / "scratch")
+    assert out.error and "bytecode_probe_fold" in out.error
+    assert started == [1]  # compiled first, then the worker started
+    assert plugin in calls[0] and set(library_dirs()) <= set(calls[0])
+    assert set(sandbox.code_dirs()) <= set(calls[0])
