@@ -4,13 +4,14 @@ A sandboxed fold worker sees the Python installation and the project read-only a
 bytecode: a fold must leave nothing behind that another fold, or the harness, would later run or
 read. On an installation whose packages were never imported outside a sandbox (timm, braindecode,
 MNE and the parts of torch they use, say), every fold would compile the same modules from source
-again: about 2 s a fold of README's main job. So before the first isolated fold of a process the
-harness compiles every Python source file in the library folders and code it shows the sandbox
-that has no up-to-date bytecode (:func:`compile_for_sandbox`), where, and only if, it writes
-bytecode itself. What is compiled depends on the installation alone, never on what a fold did,
-so the files a fold finds compiled carry nothing from an earlier fold; compiling runs none of a
-file's code. The first time, that is the whole installation (about 37 s for 16,563 files on one
-core); after that, a check of about 0.6 s per process.
+again: about 2 s a fold of README's main job. So before an isolated fold starts, the harness
+compiles every Python source file in the library folders (once per process) and code (every time)
+it shows the sandbox that has no up-to-date bytecode (:func:`compile_for_sandbox`), where, and only
+if, it writes bytecode itself. What is compiled depends on the files alone, never on what a fold
+did, so the files a fold finds compiled carry nothing from an earlier fold; compiling runs none of
+a file's code, and reads only regular files, never through a symbolic link. The first time, that
+is the whole installation (about 37 s for 16,563 files on one core); after that, a check of about
+0.6 s per process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import importlib.util
 import logging
 import os
 import py_compile
+import stat
 import struct
 import sys
 import sysconfig
@@ -29,7 +31,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _PACKAGE_DIRS = ("site-packages", "dist-packages")
-_checked: set[Path] = set()  # roots this process has brought up to date
+_checked: set[Path] = set()  # library folders this process has brought up to date
+_MAX_SOURCE = 16 << 20  # bytes; the largest module of a usual installation is under 2 MB
 _lock = threading.Lock()
 
 
@@ -42,57 +45,109 @@ def library_dirs() -> list[Path]:
     return sorted({Path(d).resolve() for d in dirs if Path(d).is_dir()})
 
 
-def compile_for_sandbox(roots: Sequence[Path]) -> int:
-    """Compile the ``.py`` files under ``roots`` (folders, or single module files) whose bytecode is
-    missing or stale, in the folders this process may write; each root once per process. Returns
-    how many were compiled. Nothing is done when this process writes no bytecode
-    (``PYTHONDONTWRITEBYTECODE``) or writes it elsewhere (``PYTHONPYCACHEPREFIX``, where a worker
-    does not look)."""
+def compile_for_sandbox(libraries: Sequence[Path], code: Sequence[Path] = ()) -> int:
+    """Compile the ``.py`` files under ``libraries`` and ``code`` (folders, or single module files)
+    whose bytecode is missing or stale, in the folders this process may write. Returns how many were
+    compiled. Nothing is done when this process writes no bytecode (``PYTHONDONTWRITEBYTECODE``) or
+    writes it elsewhere (``PYTHONPYCACHEPREFIX``, where a worker does not look).
+
+    Library folders are checked once per process, by modification time and size as Python's import
+    does. ``code`` (the harness, the methods, a plug-in: what a user edits between runs) is checked
+    at every call and compiled with the hash of the very bytes compiled, which the worker's import
+    checks: an edit within the same second that keeps the size, or one made while a file compiles,
+    can never pass old code off as new."""
     if sys.dont_write_bytecode or sys.pycache_prefix is not None:
         return 0
     with _lock:
-        todo = [Path(r) for r in roots if Path(r) not in _checked]
-        _checked.update(todo)
-        stale = sorted({p for p in _sources(todo) if not _fresh(p)})
-        if not stale:
+        libs = [Path(r) for r in libraries if Path(r) not in _checked]
+        _checked.update(libs)
+        stale = sorted({p for p in _sources(libs) if not _fresh(p, hashed=False)})
+        stale_code = sorted({p for p in _sources([Path(r) for r in code]) if not _fresh(p, hashed=True)})
+        if not stale and not stale_code:
             return 0
         from tqdm.auto import tqdm
 
         compiled = 0
-        bar = tqdm(stale, desc="Python bytecode for sandboxed folds", unit="file", delay=2, leave=False)
-        for path in bar:
-            try:
-                py_compile.compile(str(path), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
-                compiled += 1
-            except (py_compile.PyCompileError, OSError, ValueError):  # its import fails, or compiles, alike
-                continue
+        todo = [(p, False) for p in stale] + [(p, True) for p in stale_code]
+        for path, hashed in tqdm(todo, desc="Python bytecode for sandboxed folds", unit="file", delay=2, leave=False):
+            compiled += _compile(path, hashed)
         log.info("compiled the bytecode of %d Python files that sandboxed folds import", compiled)
         return compiled
 
 
+def _compile(path: Path, hashed: bool) -> bool:
+    """Write ``path``'s bytecode, as the worker (no ``-O``) imports it; ``False`` where it cannot be
+    compiled (its import fails, or compiles, alike) or changed while it was."""
+    mode = py_compile.PycInvalidationMode.CHECKED_HASH if hashed else py_compile.PycInvalidationMode.TIMESTAMP
+    try:
+        before = _stamp(path)
+        cached = py_compile.compile(str(path), doraise=True, optimize=0, invalidation_mode=mode)
+        if not hashed and _stamp(path) != before:  # its stamp could be that of bytes not compiled
+            os.unlink(cached)
+            return False
+    except (py_compile.PyCompileError, OSError, ValueError):
+        return False
+    return True
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_ctime_ns, st.st_size
+
+
 def _sources(roots: Sequence[Path]) -> Iterator[Path]:
-    """``.py`` files of ``roots`` in folders this process may write (symbolic links not followed)."""
+    """``.py`` regular files of ``roots`` in folders this process may write. Symbolic links are not
+    followed, to folders or to files: the bytecode of a linked file would show the sandbox a file
+    it is not shown. Nothing but regular files is read (a FIFO named like a module would block the
+    harness), nor any file over :data:`_MAX_SOURCE` (the worker compiles such a file itself)."""
     for root in roots:
-        if root.suffix == ".py" and root.is_file():
-            if os.access(root.parent, os.W_OK):
+        if root.suffix == ".py":
+            if _is_source(root) and os.access(root.parent, os.W_OK):
                 yield root
             continue
-        for folder, subdirs, files in os.walk(root):
-            subdirs[:] = [d for d in subdirs if d != "__pycache__"]
-            if not os.access(folder, os.W_OK):
+        stack = [root] if root.is_dir() and not root.is_symlink() else []
+        while stack:
+            folder = stack.pop()
+            writable = os.access(folder, os.W_OK)
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
                 continue
-            for name in files:
-                if name.endswith(".py"):
-                    yield Path(folder, name)
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        stack.append(Path(entry.path))
+                elif writable and entry.name.endswith(".py") and _is_source(Path(entry.path)):
+                    yield Path(entry.path)
 
 
-def _fresh(path: Path) -> bool:
-    """Whether ``path`` has bytecode the import system would use (as :mod:`compileall` checks)."""
+def _is_source(path: Path) -> bool:
     try:
-        st = path.stat()
-        with open(importlib.util.cache_from_source(str(path)), "rb") as fh:
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= _MAX_SOURCE
+
+
+def cached_path(path: Path | str) -> str:
+    """Where the bytecode a sandboxed worker imports for the source ``path`` lies (no ``-O``)."""
+    return importlib.util.cache_from_source(str(path), optimization="")
+
+
+def _fresh(path: Path, hashed: bool) -> bool:
+    """Whether ``path`` has bytecode the worker's import would use: for ``hashed`` (code) files
+    only bytecode that carries and checks the hash of the source as it is now."""
+    try:
+        with open(cached_path(path), "rb") as fh:
             header = fh.read(16)
+        if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
+            return False
+        flags = int.from_bytes(header[4:8], "little")
+        if flags & 0b1:  # hash-based: bit 2 says whether the import checks the source
+            if not flags & 0b10:
+                return not hashed
+            return header[8:] == importlib.util.source_hash(path.read_bytes())
+        st = path.stat()
     except (OSError, ValueError):
         return False
-    stamp = struct.pack("<LLL", 0, int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)  # flags, mtime, size
-    return header == importlib.util.MAGIC_NUMBER + stamp
+    return not hashed and header[8:] == struct.pack("<LL", int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)

@@ -31,7 +31,6 @@ import errno
 import fcntl
 import functools
 import glob
-import importlib.util
 import logging
 import os
 import pickle
@@ -47,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.bytecode import compile_for_sandbox, library_dirs
+from benchmark.bytecode import cached_path, compile_for_sandbox, library_dirs
 from benchmark.errors import BenchmarkError
 from benchmark.fold_worker import AdapterOutput, AdapterTask, fit_predict, read_output
 from benchmark.threads import WAIT_POLICY_ENV
@@ -287,7 +286,7 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
     for d in code:
         args += ["--ro-bind", str(d), str(d)]
         if d.suffix == ".py":  # a plug-in that is one module file: its bytecode, hidden by a bind of the file
-            cached = importlib.util.cache_from_source(str(d))
+            cached = cached_path(d)
             args += ["--ro-bind-try", cached, cached]
     cuda = device.startswith("cuda")
     libraries = _cuda_library_dirs() if cuda else []
@@ -389,7 +388,7 @@ def _run_in(
         binds[f"{FOLD}/job.pkl"] = (str(folder / "job.pkl"), False)
         binds[f"{FOLD}/out"] = (str(folder / "out"), True)
         _write_job(inner, folder / "job.pkl")
-        compile_for_sandbox([*library_dirs(), *code])  # the worker writes none (before the fold's clock)
+        compile_for_sandbox(library_dirs(), code)  # the worker writes none (before the fold's clock)
         cmd = _bwrap_args(code, binds, task.device) + [
             "--chdir",
             f"{FOLD}/work",

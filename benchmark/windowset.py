@@ -100,8 +100,8 @@ class WindowSet:
                 for s in np.unique(refs[:, 0])
                 for mask in [refs[:, 0] == s]
             ]
-        one, rows, _ = groups[0]
-        if len(groups) == 1 and not hasattr(one, "read_into") and len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
+        one, rows, _ = groups[0] if len(groups) == 1 else (None, None, None)  # none: an empty batch
+        if one is not None and not hasattr(one, "read_into") and len(rows) > 1 and np.all(rows[1:] >= rows[:-1]):
             # Rows asked for in order from one array: read straight into the result, no scattered writes.
             block = scaled(np.asarray(one[rows]))
             if out is None:

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,74 @@ def test_nothing_is_compiled_where_the_harness_writes_no_bytecode_next_to_the_so
     assert not list(root.rglob("__pycache__")) and not (tmp_path / "prefix").exists()
 
 
+def _import_value(root: Path, module: str) -> int:
+    """``module.VALUE`` as a fresh interpreter that writes no bytecode (as a worker) imports it."""
+    probe = f"import sys; sys.path.insert(0, {str(root)!r}); import {module}; print({module}.VALUE)"
+    out = subprocess.run([sys.executable, "-B", "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    return int(out.stdout)
+
+
+def test_code_is_checked_at_every_call_and_an_edit_that_keeps_time_and_size_is_never_run_as_old_code(
+    tmp_path, writes_bytecode
+):
+    root = _tree(tmp_path)
+    mod = root / "pkg" / "sub" / "mod.py"
+    assert compile_for_sandbox([], [root]) == 2
+    assert _import_value(root, "pkg.sub.mod") == 1
+    assert compile_for_sandbox([], [root]) == 0  # up to date: nothing to do
+    st = mod.stat()
+    mod.write_text("VALUE = 7\n")  # the same size, the same modification time
+    os.utime(mod, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _import_value(root, "pkg.sub.mod") == 7  # the bytecode names the source's hash, which changed
+    assert compile_for_sandbox([], [root]) == 1  # the same process checks code again
+    assert _import_value(root, "pkg.sub.mod") == 7
+
+
+def test_a_library_file_that_changes_while_it_compiles_keeps_no_bytecode(tmp_path, monkeypatch, writes_bytecode):
+    root = _tree(tmp_path)
+    mod = root / "pkg" / "sub" / "mod.py"
+    real = bytecode.py_compile.compile
+
+    def edited_meanwhile(file, **kw):
+        cached = real(file, **kw)
+        if Path(file) == mod:
+            mod.write_text("VALUE = 3\n")
+        return cached
+
+    monkeypatch.setattr(bytecode.py_compile, "compile", edited_meanwhile)
+    assert compile_for_sandbox([root]) == 1  # pkg/__init__.py alone
+    assert not _cached(mod).exists()
+
+
+def test_links_special_files_and_huge_files_are_never_read(tmp_path, monkeypatch, writes_bytecode):
+    root, hidden = _tree(tmp_path), tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "secret.py").write_text("TOKEN = 'not for the sandbox'\n")
+    (root / "pkg" / "leak.py").symlink_to(hidden / "secret.py")  # its bytecode would show the secret
+    os.mkfifo(root / "pkg" / "fifo.py")  # reading it would block the harness
+    (root / "pkg" / "huge.py").write_text("X = 1\n" * 100)
+    monkeypatch.setattr(bytecode, "_MAX_SOURCE", 500)
+    done: list[int] = []
+    for libs, code in (([root], []), ([], [root]), ([], [root / "pkg" / "leak.py"])):
+        worker = threading.Thread(target=lambda: done.append(compile_for_sandbox(libs, code)), daemon=True)
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive(), "the harness blocked on a file that is no module"
+    assert done == [2, 2, 0]  # pkg/__init__.py and pkg/sub/mod.py, as a library then as code
+    for name in ("leak", "fifo", "huge"):
+        assert not _cached(root / "pkg" / f"{name}.py").exists()
+
+
+def test_bytecode_is_what_a_worker_without_optimisation_imports_whatever_the_harness_runs_with(tmp_path):
+    root = _tree(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    script = f"from benchmark.bytecode import compile_for_sandbox; compile_for_sandbox([], [{str(root)!r}])"
+    subprocess.run([sys.executable, "-O", "-c", script], env=env, check=True, timeout=120)
+    mod = root / "pkg" / "sub" / "mod.py"
+    assert _cached(mod).is_file() and _cached(mod).name.endswith(f"{sys.implementation.cache_tag}.pyc")
+    assert not list(mod.parent.glob("__pycache__/*opt-1.pyc"))
+
+
 def test_the_library_folders_are_those_this_python_imports_installed_modules_from():
     dirs = library_dirs()
     import numpy
@@ -125,7 +194,7 @@ def test_an_isolated_fold_has_its_code_and_libraries_compiled_before_it_starts(t
 
     calls: list[list[Path]] = []
     started = []
-    monkeypatch.setattr(sandbox, "compile_for_sandbox", lambda roots: calls.append(list(roots)) or 0)
+    monkeypatch.setattr(sandbox, "compile_for_sandbox", lambda libs, code: calls.append([*libs, *code]) or 0)
     real_popen = subprocess.Popen
     monkeypatch.setattr(sandbox.subprocess, "Popen", lambda *a, **k: started.append(len(calls)) or real_popen(*a, **k))
     plugin = tmp_path / "bytecode_probe_fold.py"

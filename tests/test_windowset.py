@@ -55,3 +55,11 @@ def test_windowset_refuses_refs_to_a_source_it_was_not_given(source):
     meta = pd.DataFrame({"patient": "p", "recording": "r", "start": [0.0, 1.0], "end": [1.0, 2.0]})
     with pytest.raises(ValueError, match="refs name a source outside the 1 given"):
         WindowSet([np.zeros((3, 2), np.float32)], refs, meta, None, ("a", "b"))
+
+
+@pytest.mark.parametrize("sources", [1, 2])
+def test_windowset_reads_an_empty_batch_and_an_empty_subset(sources):
+    ws, _ = numbered_windowset(sources=sources)
+    assert ws.get(np.array([], dtype=int)).shape == (0, 2, 3)
+    empty = ws.subset(np.array([], dtype=int))
+    assert len(empty) == 0 and empty.load().shape == (0, 2, 3)
