@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from benchmark.bytecode import refresh_before_import
 from benchmark.errors import BenchmarkError, UnknownNameError, did_you_mean
 
 if TYPE_CHECKING:  # windowset imports pandas: only the annotations need it, not the commands that list
@@ -378,6 +379,7 @@ class Registry:
     def _load_entry_point(self, ep: metadata.EntryPoint) -> type[MethodAdapter]:
         """Import one entry point's class and register it; raises ``ValueError`` saying why it is unusable."""
         try:
+            refresh_before_import(ep.module)
             obj = ep.load()
         except Exception as exc:  # a broken plug-in must not break the whole suite
             raise ValueError(f"could not load method entry point {ep.name} ({ep.value}): {exc}") from exc

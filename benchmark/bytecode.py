@@ -9,9 +9,10 @@ compiles every Python source file in the library folders (once per process) and 
 it shows the sandbox that has no up-to-date bytecode (:func:`compile_for_sandbox`), where, and only
 if, it writes bytecode itself. What is compiled depends on the files alone, never on what a fold
 did, so the files a fold finds compiled carry nothing from an earlier fold; compiling runs none of
-a file's code, and reads only regular files, never through a symbolic link. The first time, that
-is the whole installation (about 37 s for 16,563 files on one core); after that, a check of about
-1 s per process (29,919 files with the standard library).
+a file's code, reads only regular files and writes only into real folders, never through a
+symbolic link, in a child process with a memory and time limit. The first time, that is the whole
+installation (about 45 s for 16,561 files on one core); after that, a check of 1-1.5 s per process
+(29,919 files with the standard library).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ log = logging.getLogger(__name__)
 
 _PACKAGE_DIRS = ("site-packages", "dist-packages")
 _checked: set[Path] = set()  # library folders this process has brought up to date
+_failed: dict[Path, tuple[int, int, int] | None] = {}  # sources that did not compile, and their stamp then
 _MAX_SOURCE = 16 << 20  # bytes; the largest module of a usual installation is under 2 MB
+_MEMORY_LIMIT = 4 << 30  # bytes of address space for the compiling child
+_BASE_SECONDS, _SECONDS_PER_FILE = 60.0, 0.05  # its time limit (45 s for 16,561 files here)
 _lock = threading.Lock()
 
 
@@ -58,24 +62,79 @@ def compile_for_sandbox(libraries: Sequence[Path], code: Sequence[Path] = ()) ->
     does. ``code`` (the harness, the methods, a plug-in: what a user edits between runs) is checked
     at every call and compiled with the hash of the very bytes compiled, which the worker's import
     checks: an edit within the same second that keeps the size, or one made while a file compiles,
-    can never pass old code off as new."""
+    can never pass old code off as new. Compiling runs in a child process with a memory and time
+    limit (a plug-in's file may be made to exhaust either); a file that fails is not tried again in
+    this process until it changes."""
     if sys.dont_write_bytecode or sys.pycache_prefix is not None:
         return 0
     with _lock:
         libs = [Path(r) for r in libraries if Path(r) not in _checked]
         _checked.update(libs)
-        stale = sorted({p for p in _sources(libs) if not _fresh(p, hashed=False)})
-        stale_code = sorted({p for p in _sources([Path(r) for r in code]) if not _fresh(p, hashed=True)})
-        if not stale and not stale_code:
+        todo = [(p, False) for p in sorted(set(_sources(libs))) if not _fresh(p, hashed=False)]
+        todo += [(p, True) for p in sorted(set(_sources([Path(r) for r in code]))) if not _fresh(p, hashed=True)]
+        todo = [(p, hashed) for p, hashed in todo if _failed.get(p) != _stamp(p)]
+        if not todo:
             return 0
-        from tqdm.auto import tqdm
-
+        _run_compiler(todo)
         compiled = 0
-        todo = [(p, False) for p in stale] + [(p, True) for p in stale_code]
-        for path, hashed in tqdm(todo, desc="Python bytecode for sandboxed folds", unit="file", delay=2, leave=False):
-            compiled += _compile(path, hashed)
-        log.info("compiled the bytecode of %d Python files that sandboxed folds import", compiled)
+        for path, hashed in todo:
+            if _fresh(path, hashed):
+                compiled += 1
+            else:
+                _failed[path] = _stamp(path)
+        log.info("compiled the bytecode of %d Python files", compiled)
         return compiled
+
+
+def refresh_before_import(module: str) -> None:
+    """Make the bytecode of ``module``'s top-level package (a plug-in, edited between runs) checked
+    against its source's hash before this process first imports it, as :func:`compile_for_sandbox`
+    does for code: an edit within the same second that keeps a file's size is never run as the old
+    code, which the run's provenance would not name."""
+    top = module.split(".")[0]
+    if top in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec(top)  # a top-level name: nothing is imported
+    except (ImportError, ValueError):
+        return
+    if spec is None or not spec.origin or not spec.has_location:
+        return
+    locations = list(spec.submodule_search_locations or [])
+    compile_for_sandbox([], [Path(locations[0]) if locations else Path(spec.origin)])
+
+
+def _run_compiler(todo: list[tuple[Path, bool]]) -> None:
+    """Compile ``todo`` (``(source, hashed)``) in a child process (:func:`_main`)."""
+    import subprocess
+
+    listing = b"\0".join(b"%d%s" % (hashed, os.fsencode(path)) for path, hashed in todo)  # any file name
+    limit = _BASE_SECONDS + len(todo) * _SECONDS_PER_FILE
+    cmd = [sys.executable, "-m", "benchmark.bytecode", str(_MEMORY_LIMIT)]
+    try:
+        done = subprocess.run(cmd, input=listing, timeout=limit, check=False, stdout=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        why = f"took over {limit:.0f} s and was stopped"
+    else:
+        why = f"ended with exit status {done.returncode}" if done.returncode else ""
+    if why:
+        log.warning("compiling Python bytecode for sandboxed folds %s; folds compile what they import themselves", why)
+
+
+def _main() -> None:
+    """The compiling child: ``0`` or ``1`` (hashed) then a path, NUL-separated, on standard input;
+    its address space limited to ``argv[1]`` bytes."""
+    import resource
+
+    from tqdm import tqdm  # not tqdm.auto, which may import IPython
+
+    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+    todo = [record for record in sys.stdin.buffer.read().split(b"\0") if record]
+    for record in tqdm(todo, desc="Python bytecode for sandboxed folds", unit="file", delay=2, leave=False):
+        try:
+            _compile(Path(os.fsdecode(record[1:])), record[:1] == b"1")
+        except (MemoryError, RecursionError):  # a file made to be too big to compile: the worker tries
+            continue
 
 
 def _compile(path: Path, hashed: bool) -> bool:
@@ -93,8 +152,11 @@ def _compile(path: Path, hashed: bool) -> bool:
     return True
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
     return st.st_mtime_ns, st.st_ctime_ns, st.st_size
 
 
@@ -102,16 +164,17 @@ def _sources(roots: Sequence[Path]) -> Iterator[Path]:
     """``.py`` regular files of ``roots`` in folders this process may write. Symbolic links are not
     followed, to folders or to files: the bytecode of a linked file would show the sandbox a file
     it is not shown. Nothing but regular files is read (a FIFO named like a module would block the
-    harness), nor any file over :data:`_MAX_SOURCE` (the worker compiles such a file itself)."""
+    harness), nor any file over :data:`_MAX_SOURCE` (the worker compiles such a file itself); a
+    folder whose ``__pycache__`` is a link (bytecode would be written wherever it points) is left out."""
     for root in roots:
         if root.suffix == ".py":
-            if _is_source(root) and os.access(root.parent, os.W_OK):
+            if _is_source(root) and _writable(root.parent):
                 yield root
             continue
         stack = [root] if root.is_dir() and not root.is_symlink() else []
         while stack:
             folder = stack.pop()
-            writable = os.access(folder, os.W_OK)
+            writable = _writable(folder)
             try:
                 entries = list(os.scandir(folder))
             except OSError:
@@ -122,6 +185,29 @@ def _sources(roots: Sequence[Path]) -> Iterator[Path]:
                         stack.append(Path(entry.path))
                 elif writable and entry.name.endswith(".py") and _is_source(Path(entry.path)):
                     yield Path(entry.path)
+
+
+def _writable(folder: Path) -> bool:
+    """Whether bytecode of ``folder``'s modules may be written: the folder writable, its
+    ``__pycache__`` absent or a folder (not a link)."""
+    try:
+        mode = (folder / "__pycache__").lstat().st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFDIR
+    except OSError:
+        return False
+    return stat.S_ISDIR(mode) and os.access(folder, os.W_OK)
+
+
+def shown_bytecode(source: Path) -> str | None:
+    """The bytecode of the module file ``source`` to show a sandbox beside it: only a regular file
+    in a ``__pycache__`` folder that is no link (a link would show what it points to)."""
+    cached = Path(cached_path(source))
+    try:
+        folder, own = cached.parent.lstat().st_mode, cached.lstat().st_mode
+    except OSError:
+        return None
+    return str(cached) if stat.S_ISDIR(folder) and stat.S_ISREG(own) else None
 
 
 def _is_source(path: Path) -> bool:
@@ -155,3 +241,7 @@ def _fresh(path: Path, hashed: bool) -> bool:
     except (OSError, ValueError):
         return False
     return not hashed and header[8:] == struct.pack("<LL", int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)
+
+
+if __name__ == "__main__":
+    _main()

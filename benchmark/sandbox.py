@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.bytecode import cached_path, compile_for_sandbox, library_dirs
+from benchmark.bytecode import compile_for_sandbox, library_dirs, shown_bytecode
 from benchmark.errors import BenchmarkError
 from benchmark.fold_worker import AdapterOutput, AdapterTask, fit_predict, read_output
 from benchmark.threads import WAIT_POLICY_ENV
@@ -286,8 +286,8 @@ def _bwrap_args(code: list[Path], binds: dict[str, tuple[str, bool]], device: st
     for d in code:
         args += ["--ro-bind", str(d), str(d)]
         if d.suffix == ".py":  # a plug-in that is one module file: its bytecode, hidden by a bind of the file
-            cached = cached_path(d)
-            args += ["--ro-bind-try", cached, cached]
+            cached = shown_bytecode(d)
+            args += ["--ro-bind", cached, cached] if cached else []
     cuda = device.startswith("cuda")
     libraries = _cuda_library_dirs() if cuda else []
     if cuda:  # the GPU's device files, /sys where CUDA reads the PCI topology, the driver's libraries

@@ -28,6 +28,7 @@ def writes_bytecode(monkeypatch):
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(sys, "pycache_prefix", None)
     monkeypatch.setattr(bytecode, "_checked", set())
+    monkeypatch.setattr(bytecode, "_failed", {})
 
 
 def _tree(tmp_path: Path) -> Path:
@@ -113,19 +114,17 @@ def test_code_is_checked_at_every_call_and_an_edit_that_keeps_time_and_size_is_n
     assert _import_value(root, "pkg.sub.mod") == 7
 
 
-def test_a_library_file_that_changes_while_it_compiles_keeps_no_bytecode(tmp_path, monkeypatch, writes_bytecode):
-    root = _tree(tmp_path)
-    mod = root / "pkg" / "sub" / "mod.py"
+def test_a_library_file_that_changes_while_it_compiles_keeps_no_bytecode(tmp_path, monkeypatch):
+    mod = _tree(tmp_path) / "pkg" / "sub" / "mod.py"
     real = bytecode.py_compile.compile
 
     def edited_meanwhile(file, **kw):
         cached = real(file, **kw)
-        if Path(file) == mod:
-            mod.write_text("VALUE = 3\n")
+        mod.write_text("VALUE = 3\n")
         return cached
 
     monkeypatch.setattr(bytecode.py_compile, "compile", edited_meanwhile)
-    assert compile_for_sandbox([root]) == 1  # pkg/__init__.py alone
+    assert bytecode._compile(mod, hashed=False) is False
     assert not _cached(mod).exists()
 
 
@@ -149,6 +148,81 @@ def test_links_special_files_and_huge_files_are_never_read(tmp_path, monkeypatch
     assert done == [1, 1, 0]  # pkg/sub/mod.py, as a library then as code
     for name in ("leak", "fifo", "huge"):
         assert not _cached(root / "pkg" / f"{name}.py").exists()
+
+
+def test_a_linked_pycache_folder_is_never_written_through_nor_a_linked_bytecode_file_shown(tmp_path, writes_bytecode):
+    root, elsewhere = _tree(tmp_path), tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "pkg" / "sub" / "__pycache__").symlink_to(elsewhere, target_is_directory=True)
+    assert compile_for_sandbox([], [root]) == 1  # pkg/__init__.py alone
+    assert list(elsewhere.iterdir()) == []
+    plugin = tmp_path / "one" / "plugin_module.py"
+    plugin.parent.mkdir()
+    plugin.write_text("Y = 1\n")
+    assert bytecode.shown_bytecode(plugin) is None  # none yet
+    assert compile_for_sandbox([], [plugin]) == 1
+    assert bytecode.shown_bytecode(plugin) == str(_cached(plugin))
+    _cached(plugin).unlink()
+    _cached(plugin).symlink_to(elsewhere)  # a link where the bytecode goes would show its target
+    assert bytecode.shown_bytecode(plugin) is None
+
+
+def test_a_file_that_does_not_compile_is_tried_once_until_it_changes(tmp_path, monkeypatch, writes_bytecode):
+    root = _tree(tmp_path)
+    runs: list[list[Path]] = []
+    real = bytecode._run_compiler
+    monkeypatch.setattr(bytecode, "_run_compiler", lambda todo: (runs.append([p for p, _ in todo]), real(todo)))
+    assert compile_for_sandbox([], [root]) == 2
+    assert root / "pkg" / "broken.py" in runs[0]
+    assert compile_for_sandbox([], [root]) == 0 and len(runs) == 1  # not tried again before every fold
+    (root / "pkg" / "broken.py").write_text("def f(:\n")
+    assert compile_for_sandbox([], [root]) == 0 and runs[1] == [root / "pkg" / "broken.py"]
+
+
+@pytest.mark.parametrize("limit", ["memory", "time"])
+def test_a_file_made_to_exhaust_the_compiler_costs_the_harness_nothing(tmp_path, monkeypatch, writes_bytecode, limit):
+    root = _tree(tmp_path)
+    bomb = root / "pkg" / "bomb.py"
+    bomb.write_text("X = [" + "1, " * 800_000 + "]\n")  # 2.4 MB; compiling it takes about 0.6 GB and 1.3 s
+    if limit == "memory":
+        monkeypatch.setattr(bytecode, "_MEMORY_LIMIT", 192 << 20)
+    else:
+        monkeypatch.setattr(bytecode, "_BASE_SECONDS", 0.0)
+        monkeypatch.setattr(bytecode, "_SECONDS_PER_FILE", 0.1)
+    compiled = compile_for_sandbox([], [root])
+    assert not _cached(bomb).exists() and bytecode._failed[bomb] is not None
+    if limit == "memory":  # the others are compiled all the same; the bomb within the usual limit
+        assert compiled == 2 and _cached(root / "pkg" / "sub" / "mod.py").is_file()
+        monkeypatch.setattr(bytecode, "_MEMORY_LIMIT", 4 << 30)
+        bytecode._failed.clear()
+        assert compile_for_sandbox([], [root]) == 1 and _cached(bomb).is_file()
+
+
+def test_any_file_name_reaches_the_compiler_and_a_failed_one_is_said(tmp_path, monkeypatch, writes_bytecode, caplog):
+    root = _tree(tmp_path)
+    odd = root / "pkg" / "odd\tname\n.py"
+    odd.write_text("Z = 1\n")
+    assert compile_for_sandbox([], [root]) == 3 and _cached(odd).is_file()
+    (root / "pkg" / "sub" / "mod.py").write_text("VALUE = 5\n")
+    monkeypatch.setattr(bytecode.sys, "executable", "/bin/false")  # a compiler that dies at once
+    with caplog.at_level("WARNING", logger="benchmark.bytecode"):
+        assert compile_for_sandbox([], [root]) == 0
+    assert "ended with exit status 1" in caplog.text and "folds compile what they import themselves" in caplog.text
+
+
+def test_a_plug_in_the_harness_imports_gets_bytecode_checked_against_its_source_first(
+    tmp_path, monkeypatch, writes_bytecode
+):
+    root = _tree(tmp_path)
+    monkeypatch.syspath_prepend(str(root))
+    (root / "pkg" / "__init__.py").write_text("VALUE = 1\n")
+    importlib.invalidate_caches()
+    bytecode.refresh_before_import("pkg.sub.mod")
+    with open(_cached(root / "pkg" / "sub" / "mod.py"), "rb") as fh:
+        assert int.from_bytes(fh.read(8)[4:8], "little") == 0b11  # checked against the source's hash
+    monkeypatch.setitem(sys.modules, "pkg", object())  # imported already: nothing to do
+    monkeypatch.setattr(bytecode, "compile_for_sandbox", lambda *a: pytest.fail("compiled again"))
+    bytecode.refresh_before_import("pkg")
 
 
 def test_bytecode_is_what_a_worker_without_optimisation_imports_whatever_the_harness_runs_with(tmp_path):
