@@ -80,10 +80,21 @@ def compile_for_sandbox(libraries: Sequence[Path], code: Sequence[Path] = ()) ->
         for path, hashed in todo:
             if _fresh(path, hashed):
                 compiled += 1
-            else:
-                _failed[path] = _stamp(path)
+                continue
+            _failed[path] = _stamp(path)
+            if hashed:  # old bytecode left beside code that did not compile could pass for it
+                _remove_bytecode(path)
         log.info("compiled the bytecode of %d Python files", compiled)
         return compiled
+
+
+def _remove_bytecode(source: Path) -> None:
+    cached = Path(cached_path(source))
+    try:
+        if _writable(source.parent) and stat.S_ISREG(cached.lstat().st_mode):
+            cached.unlink()
+    except OSError:
+        pass
 
 
 def refresh_before_import(module: str) -> None:
@@ -98,10 +109,12 @@ def refresh_before_import(module: str) -> None:
         spec = importlib.util.find_spec(top)  # a top-level name: nothing is imported
     except (ImportError, ValueError):
         return
-    if spec is None or not spec.origin or not spec.has_location:
+    if spec is None:
         return
-    locations = list(spec.submodule_search_locations or [])
-    compile_for_sandbox([], [Path(locations[0]) if locations else Path(spec.origin)])
+    if spec.submodule_search_locations:  # a package; a namespace package's every folder
+        compile_for_sandbox([], [Path(d) for d in spec.submodule_search_locations])
+    elif spec.has_location and spec.origin:
+        compile_for_sandbox([], [Path(spec.origin)])
 
 
 def _run_compiler(todo: list[tuple[Path, bool]]) -> None:
@@ -110,11 +123,17 @@ def _run_compiler(todo: list[tuple[Path, bool]]) -> None:
 
     listing = b"\0".join(b"%d%s" % (hashed, os.fsencode(path)) for path, hashed in todo)  # any file name
     limit = _BASE_SECONDS + len(todo) * _SECONDS_PER_FILE
-    cmd = [sys.executable, "-m", "benchmark.bytecode", str(_MEMORY_LIMIT)]
+    # -P: the current folder (a plug-in's checkout, say) is not on the child's import path; the
+    # harness's own package is, first.
+    home = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
+    cmd = [sys.executable, "-P", "-m", "benchmark.bytecode", str(_MEMORY_LIMIT)]
     try:
-        done = subprocess.run(cmd, input=listing, timeout=limit, check=False, stdout=subprocess.DEVNULL)
+        done = subprocess.run(cmd, input=listing, timeout=limit, check=False, stdout=subprocess.DEVNULL, env=env)
     except subprocess.TimeoutExpired:
         why = f"took over {limit:.0f} s and was stopped"
+    except OSError as exc:
+        why = f"could not start ({exc})"
     else:
         why = f"ended with exit status {done.returncode}" if done.returncode else ""
     if why:
@@ -128,7 +147,9 @@ def _main() -> None:
 
     from tqdm import tqdm  # not tqdm.auto, which may import IPython
 
-    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = int(sys.argv[1]) if hard == resource.RLIM_INFINITY else min(int(sys.argv[1]), hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # a hard limit can only be lowered
     todo = [record for record in sys.stdin.buffer.read().split(b"\0") if record]
     for record in tqdm(todo, desc="Python bytecode for sandboxed folds", unit="file", delay=2, leave=False):
         try:

@@ -180,7 +180,9 @@ def test_a_file_that_does_not_compile_is_tried_once_until_it_changes(tmp_path, m
 
 
 @pytest.mark.parametrize("limit", ["memory", "time"])
-def test_a_file_made_to_exhaust_the_compiler_costs_the_harness_nothing(tmp_path, monkeypatch, writes_bytecode, limit):
+def test_a_file_made_to_exhaust_the_compiler_costs_the_harness_nothing(
+    tmp_path, monkeypatch, writes_bytecode, limit, caplog
+):
     root = _tree(tmp_path)
     bomb = root / "pkg" / "bomb.py"
     bomb.write_text("X = [" + "1, " * 800_000 + "]\n")  # 2.4 MB; compiling it takes about 0.6 GB and 1.3 s
@@ -189,8 +191,10 @@ def test_a_file_made_to_exhaust_the_compiler_costs_the_harness_nothing(tmp_path,
     else:
         monkeypatch.setattr(bytecode, "_BASE_SECONDS", 0.0)
         monkeypatch.setattr(bytecode, "_SECONDS_PER_FILE", 0.1)
-    compiled = compile_for_sandbox([], [root])
+    with caplog.at_level("WARNING", logger="benchmark.bytecode"):
+        compiled = compile_for_sandbox([], [root])
     assert not _cached(bomb).exists() and bytecode._failed[bomb] is not None
+    assert ("took over" in caplog.text) == (limit == "time")  # stopped, not failed
     if limit == "memory":  # the others are compiled all the same; the bomb within the usual limit
         assert compiled == 2 and _cached(root / "pkg" / "sub" / "mod.py").is_file()
         monkeypatch.setattr(bytecode, "_MEMORY_LIMIT", 4 << 30)
@@ -223,6 +227,52 @@ def test_a_plug_in_the_harness_imports_gets_bytecode_checked_against_its_source_
     monkeypatch.setitem(sys.modules, "pkg", object())  # imported already: nothing to do
     monkeypatch.setattr(bytecode, "compile_for_sandbox", lambda *a: pytest.fail("compiled again"))
     bytecode.refresh_before_import("pkg")
+
+
+def test_old_bytecode_of_code_that_no_longer_compiles_is_removed(tmp_path, writes_bytecode):
+    root = _tree(tmp_path)
+    mod = root / "pkg" / "sub" / "mod.py"
+    assert compile_for_sandbox([], [root]) == 2
+    st = mod.stat()
+    mod.write_text("VALUE = (\n")  # broken, the same size and time
+    os.utime(mod, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert compile_for_sandbox([], [root]) == 0
+    assert not _cached(mod).exists()  # its import fails, as it should, rather than run the old code
+    with pytest.raises(subprocess.CalledProcessError):
+        _import_value(root, "pkg.sub.mod")
+
+
+def test_the_compiler_imports_nothing_from_the_current_folder(tmp_path, monkeypatch, writes_bytecode):
+    root, here = _tree(tmp_path), tmp_path / "here"
+    here.mkdir()
+    marker = tmp_path / "ran"
+    for name in ("tqdm", "resource"):
+        (here / f"{name}.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(here)
+    assert compile_for_sandbox([], [root]) == 2
+    assert not marker.exists()
+
+
+def test_the_compiler_keeps_within_a_lower_hard_memory_limit(tmp_path):
+    root = _tree(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    script = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)); "
+        f"from benchmark.bytecode import compile_for_sandbox; print(compile_for_sandbox([], [{str(root)!r}]))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "2", out.stderr
+
+
+def test_a_namespace_package_has_every_folder_refreshed(tmp_path, monkeypatch, writes_bytecode):
+    parts = [tmp_path / "a", tmp_path / "b"]
+    for i, base in enumerate(parts):
+        (base / "nsplug").mkdir(parents=True)
+        (base / "nsplug" / f"part{i}.py").write_text("X = 1\n")
+        monkeypatch.syspath_prepend(str(base))
+    importlib.invalidate_caches()
+    bytecode.refresh_before_import("nsplug.part0")
+    assert all(_cached(base / "nsplug" / f"part{i}.py").is_file() for i, base in enumerate(parts))
 
 
 def test_bytecode_is_what_a_worker_without_optimisation_imports_whatever_the_harness_runs_with(tmp_path):

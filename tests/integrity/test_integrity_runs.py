@@ -88,6 +88,12 @@ def _write_plugin(root: Path, p1: float = 0.7) -> tuple[str, str, Path]:
 
 
 @pytest.fixture
+def bytecode_on(monkeypatch):
+    """Python writes bytecode, stamped by time, as on a user's machine (set before the plug-in loads)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+
+@pytest.fixture
 def plugin(tmp_path, monkeypatch):
     """Writes and registers a plug-in (in this process); yields a callable that rewrites its source
     and re-registers it, as a new process running the fixed plug-in would see it."""
@@ -96,7 +102,7 @@ def plugin(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(root))
     importlib.invalidate_caches()
 
-    def load():
+    def load(to_run: bool = True):
         prov_mod._package_code.cache_clear()  # a new process computes the hash afresh
         for mod in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[mod]
@@ -104,9 +110,9 @@ def plugin(tmp_path, monkeypatch):
         REGISTRY._methods.pop(name, None)
         REGISTRY._origin.pop(name, None)
         (ep,) = [e for e in metadata.entry_points(group=ENTRY_POINT_GROUP) if e.name == name]
-        return REGISTRY._load_entry_point(ep)  # as the harness imports a plug-in
+        return REGISTRY._load_entry_point(ep, to_run=to_run)  # as the harness imports a plug-in
 
-    load()
+    load(to_run=False)  # as a listing imports it (its bytecode, if written, stamped by time)
     yield {"name": name, "package": package, "dir": pkg, "root": root, "reload": load}
     REGISTRY._methods.pop(name, None)
     REGISTRY._origin.pop(name, None)
@@ -135,7 +141,9 @@ def _interrupt_on(n: int, calls: list):
 
 
 # -- item 5: code identity -------------------------------------------------------------------
-def test_item05_plugin_fixed_between_runs_never_reuses_old_folds(tmp_path, tiny_synthetic, plugin, monkeypatch):
+def test_item05_plugin_fixed_between_runs_never_reuses_old_folds(
+    tmp_path, tiny_synthetic, bytecode_on, plugin, monkeypatch
+):
     cfg = run_config(tmp_path, tiny_synthetic, method=plugin["name"], threads=1)
     calls: list[str] = []
     monkeypatch.setattr(runner_mod, "run_fold", _interrupt_on(3, calls))
