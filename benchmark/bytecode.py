@@ -89,6 +89,7 @@ def compile_for_sandbox(libraries: Sequence[Path], code: Sequence[Path] = ()) ->
 
 
 def _remove_bytecode(source: Path) -> None:
+    """Remove ``source``'s bytecode where it is a regular file in a real, writable folder."""
     cached = Path(cached_path(source))
     try:
         if _writable(source.parent) and stat.S_ISREG(cached.lstat().st_mode):
