@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -196,6 +197,9 @@ class FoldJob:
     # (module, qualname, plug-in path) the fold worker imports the method from (method_source); set
     # by the runner, so a fold never imports a plug-in into the harness to find it.
     method_source: tuple[str, str, Path | None] | None = None
+    # A run new to its store starts every fold with an empty work folder: files left there by an
+    # earlier run of the same command (a deleted store, another store) are not resumed from.
+    fresh_work: bool = False
 
 
 def fold_seed(seed: int, fold_id: str) -> int:
@@ -324,6 +328,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     and ``efficiency``.
     """
     mode, detail = resolve_isolation(job.isolation)
+    resumed = earlier_work(Path(job.work_dir), clear=job.fresh_work)
     t0 = time.perf_counter()
     task, plugin = adapter_task(job)
     out = run_task(
@@ -351,6 +356,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
             n_test=n_test,
             fit_seconds=out.fit_seconds or time.perf_counter() - t0,
             leakage_ok=bool(job.leakage["ok"]),
+            resumed=resumed,
         )
         return fold, None, {"isolation": mode, "isolation_detail": detail}
     proba = np.asarray(out.proba, dtype=np.float64)
@@ -382,8 +388,27 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
         fit_seconds=fit_s,
         predict_seconds=pred_s,
         leakage_ok=bool(job.leakage["ok"]),
+        resumed=resumed,
     )
     return fold, scores, extra
+
+
+def earlier_work(work_dir: Path, clear: bool) -> bool:
+    """Whether a fold starts with files an earlier attempt left in its work folder (a checkpoint it
+    will resume from, so its fit seconds leave out that attempt's work); with ``clear``, the folder
+    is emptied first and the answer is no."""
+    try:
+        if clear and work_dir.is_symlink():
+            work_dir.unlink()
+        elif clear and work_dir.is_dir():
+            shutil.rmtree(work_dir)  # never follows a link the folder holds
+    except OSError as exc:  # what is left is then reported as resumed from
+        log.warning("could not empty the fold's work folder %s: %s", work_dir, exc)
+    try:
+        with os.scandir(work_dir) as entries:
+            return next(entries, None) is not None
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def lost_fold(job: FoldJob, error: BaseException, trace: str = "") -> FoldResult:
@@ -567,6 +592,8 @@ class Runner:
             self._check_workers(sorted(set(sources.values())))
         # Built before the run is recorded: a fold that fails the leakage guard refuses the run here.
         jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
+        for job in jobs:
+            job.fresh_work = existing is None
         # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
         # above, before anything is written, so a failed command leaves the store untouched.
         if existing is None:
@@ -1054,6 +1081,8 @@ class Runner:
                 "windows_s": round(before.get("windows_s", 0.0) + cache_s, 2),
                 "sessions": int(before.get("sessions", 0)) + 1,
                 "fit_s": round(sum(f.fit_seconds for f in folds), 2),
+                # Folds whose fit seconds leave out an earlier attempt's work they resumed from.
+                "folds_resumed": sum(bool(f.resumed) for f in folds),
                 "predict_s": round(sum(f.predict_seconds for f in folds), 2),
             },
             window={"window_s": self.window.window_s, "stride_s": self.window.stride_s},

@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pandas is imported where frames are built: `results list` m
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: scores.probs (class probabilities of multi-class runs)
+SCHEMA_VERSION = 3  # 2: scores.probs (class probabilities of multi-class runs); 3: folds.resumed
 # "scored": hypothesis files made by another tool, scored here (benchmark.szcore).
 RUN_KINDS = ("run", "reported", "scored")
 # "failed": no fold succeeded; "interrupted": stopped (Ctrl-C, SIGTERM, an error) before the end.
@@ -87,6 +87,7 @@ CREATE TABLE folds (
     fit_seconds REAL NOT NULL DEFAULT 0,
     predict_seconds REAL NOT NULL DEFAULT 0,
     leakage_ok INTEGER NOT NULL DEFAULT 1,
+    resumed INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (run_id, fold_id)
 );
 CREATE TABLE scores (
@@ -182,11 +183,18 @@ class FoldResult:
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
     leakage_ok: bool = True
+    #: The fold started with files an earlier attempt left in its work folder (e.g. a pre-trained
+    #: encoder it resumed from): its fit seconds leave out that attempt's work.
+    resumed: bool = False
 
 
 _JSON_RUN_FIELDS = {"method_config", "task_params", "provenance", "leakage", "exclusions"}
 _RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
 _FOLD_FIELDS = tuple(f.name for f in fields(FoldResult))
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
 def utc_now() -> str:
@@ -447,8 +455,10 @@ class ResultStore:
         conn = self._conn
         with self._transaction():
             current = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
-            if current < 2:
+            if current < 2 and "probs" not in _columns(conn, "scores"):
                 conn.execute("ALTER TABLE scores ADD COLUMN probs TEXT")
+            if current < 3 and "resumed" not in _columns(conn, "folds"):
+                conn.execute("ALTER TABLE folds ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         log.info("results store %s upgraded from schema %d to %d", self.path, version, SCHEMA_VERSION)
 
@@ -693,6 +703,7 @@ class ResultStore:
             float(fold.fit_seconds),
             float(fold.predict_seconds),
             int(bool(fold.leakage_ok)),
+            int(bool(fold.resumed)),
         ]
         with self._transaction() as conn:
             conn.execute("DELETE FROM scores WHERE run_id = ? AND fold_id = ?", (run_id, fold.fold_id))
@@ -725,7 +736,7 @@ class ResultStore:
         for row in self._conn.execute(sql, (run_id,)):
             d = dict(zip(_FOLD_FIELDS, row))
             d["metrics"] = {k: _float_or_nan(v) for k, v in json.loads(d["metrics"]).items()}
-            d["leakage_ok"] = bool(d["leakage_ok"])
+            d["leakage_ok"], d["resumed"] = bool(d["leakage_ok"]), bool(d["resumed"])
             out.append(FoldResult(**d))
         return out
 

@@ -118,8 +118,8 @@ def test_raw_zscore_per_window_and_channel():
 # -- store migration ------------------------------------------------------------------------------
 def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
     path = tmp_path / "v1.sqlite"
-    v1 = _SCHEMA.replace("    probs TEXT,\n", "")
-    assert v1 != _SCHEMA and "probs" not in v1
+    v1 = _SCHEMA.replace("    probs TEXT,\n", "").replace("    resumed INTEGER NOT NULL DEFAULT 0,\n", "")
+    assert v1 != _SCHEMA and "probs" not in v1 and "resumed" not in v1
     conn = sqlite3.connect(path)
     conn.executescript(v1)
     conn.execute(
@@ -138,8 +138,9 @@ def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
     store = ResultStore(path)
     store.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert "probs" in {row[1] for row in conn.execute("PRAGMA table_info(scores)")}
+    assert "resumed" in {row[1] for row in conn.execute("PRAGMA table_info(folds)")}
     conn.close()
     store = ResultStore(path)  # opening an upgraded store again is a no-op
     assert store.get_run("old").status == "complete"
@@ -157,6 +158,29 @@ def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
         }
     ]
     assert store.scores("old", probs=True)["probs"].tolist() == [None]
+    assert [(f.fold_id, f.resumed) for f in store.folds("old")] == [("chb01", False)]
+
+
+def test_v2_store_gains_the_resumed_flag_and_keeps_its_folds(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    v2 = _SCHEMA.replace("    resumed INTEGER NOT NULL DEFAULT 0,\n", "")
+    assert v2 != _SCHEMA
+    conn = sqlite3.connect(path)
+    conn.executescript(v2)
+    conn.execute(
+        "INSERT INTO runs (run_id, kind, method, dataset, task, protocol, status) "
+        "VALUES ('old', 'run', 'chance', 'chbmit', 'detection', 'loso', 'complete')"
+    )
+    conn.execute(
+        "INSERT INTO folds (run_id, fold_id, status, n_test, fit_seconds) VALUES ('old', 'chb01', 'ok', 1, 2.5)"
+    )
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    store = ResultStore(path)
+    assert [(f.fold_id, f.fit_seconds, f.resumed) for f in store.folds("old")] == [("chb01", 2.5, False)]
+    store.save_fold("old", FoldResult("chb02", "chb02", "ok", n_test=1, resumed=True), None)
+    assert {f.fold_id: f.resumed for f in ResultStore(path).folds("old")} == {"chb01": False, "chb02": True}
 
 
 def test_probs_round_trip_in_a_v2_store(tmp_path):

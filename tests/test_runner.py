@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,80 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, tiny_synt
     pd.testing.assert_frame_equal(
         ResultStore(cfg.store_path).patient_metrics(run_id), ResultStore(reference.store_path).patient_metrics(run_id)
     )
+
+
+class Checkpoints(MethodAdapter):
+    """Pre-trains into its work folder unless a checkpoint is there: its scores tell which happened."""
+
+    meta = MethodMeta(
+        name="checkpoints_test",
+        modality="eeg",
+        tasks=("prediction",),
+        representation="bandpower",
+        budgets={"smoke": {}, "paper": {}},
+    )
+
+    def fit(self, train, valid, context):
+        checkpoint = context.work_dir / "encoder.pt"
+        self.loaded_ = checkpoint.exists()
+        checkpoint.write_text("pre-trained")
+
+    def predict_proba(self, test):
+        p = 0.9 if self.loaded_ else 0.7
+        return np.tile([1 - p, p], (len(test), 1))
+
+
+@pytest.fixture
+def checkpointing_method():
+    REGISTRY.names()
+    REGISTRY.add(Checkpoints)
+    yield Checkpoints.meta.name
+    REGISTRY._methods.pop(Checkpoints.meta.name, None)
+    REGISTRY._origin.pop(Checkpoints.meta.name, None)
+
+
+def _loaded(store: ResultStore, run_id: str) -> dict[str, bool]:
+    scores = store.scores(run_id)
+    return {fold: bool(np.all(s["score"] == 0.9)) for fold, s in scores.groupby("fold_id")}
+
+
+def test_a_run_new_to_its_store_resumes_no_earlier_work(tmp_path, tiny_synthetic, checkpointing_method):
+    cfg = config(tmp_path, tiny_synthetic, method=checkpointing_method)
+    first = Runner(cfg).run()
+    cfg.store_path.unlink()  # the same command again, into a new store: the folds' checkpoints are there
+    again = Runner(cfg).run()
+    store = ResultStore(cfg.store_path)
+    assert again.run_id == first.run_id
+    assert not any(_loaded(store, again.run_id).values()), "a fresh run must not load an earlier run's files"
+    assert not any(f.resumed for f in store.folds(again.run_id))
+    assert again.provenance["timings"]["folds_resumed"] == 0
+
+
+def test_a_fold_resumed_from_an_interrupted_attempt_is_marked(
+    tmp_path, tiny_synthetic, checkpointing_method, monkeypatch
+):
+    cfg = config(tmp_path, tiny_synthetic, method=checkpointing_method)
+    real = runner_mod.run_fold
+    calls = []
+
+    def dies_in_third(job):
+        calls.append(job.fold_id)
+        if len(calls) == 3:  # killed after pre-training, before the fold was stored
+            os.makedirs(job.work_dir, exist_ok=True)
+            (Path(job.work_dir) / "encoder.pt").write_text("pre-trained")
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(runner_mod, "run_fold", dies_in_third)
+    with pytest.raises(KeyboardInterrupt):
+        Runner(cfg).run()
+    monkeypatch.setattr(runner_mod, "run_fold", real)
+    rec = Runner(cfg).run()
+    store = ResultStore(cfg.store_path)
+    folds = {f.fold_id: f for f in store.folds(rec.run_id)}
+    assert {k for k, f in folds.items() if f.resumed} == {calls[2]}
+    assert {k for k, v in _loaded(store, rec.run_id).items() if v} == {calls[2]}
+    assert rec.provenance["timings"]["folds_resumed"] == 1
 
 
 class FailsOnChb02(MethodAdapter):

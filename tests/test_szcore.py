@@ -20,7 +20,7 @@ from benchmark.cli import main
 from benchmark.events import SampleParams, SzcoreParams, score_events, score_recording_samples
 from benchmark.index import Patient, Recording, RecordingIndex
 from benchmark.metrics import EVENT_METRICS, SAMPLE_METRICS
-from benchmark.store import _SCHEMA, ResultStore, RunRecord
+from benchmark.store import _SCHEMA, SCHEMA_VERSION, ResultStore, RunRecord
 from benchmark.szcore import hypothesis_names, score_hypotheses, szcore_json
 
 HERE = Path(__file__).parent
@@ -421,6 +421,7 @@ def test_szcore_json_export_from_the_command_line(exported, tmp_path, capsys):
 def test_store_made_before_scored_sets_admits_them_and_keeps_its_rows(tmp_path):
     path = tmp_path / "old.sqlite"
     old = _SCHEMA.replace("'run', 'reported', 'scored'", "'run', 'reported'")
+    old = old.replace("    resumed INTEGER NOT NULL DEFAULT 0,\n", "")  # a schema-2 store
     assert old != _SCHEMA
     conn = sqlite3.connect(path)
     conn.executescript(old)
@@ -440,5 +441,5 @@ def test_store_made_before_scored_sets_admits_them_and_keeps_its_rows(tmp_path):
     store.close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()

@@ -409,19 +409,24 @@ def confusion_heatmap(run, confusion, window_unit: str) -> Figure:
 
 
 def fold_timings(run, folds) -> Figure:
-    """Seconds each fold spent fitting and predicting."""
+    """Seconds each fold spent fitting and predicting; folds that resumed an earlier attempt's work
+    are hatched (their fit seconds leave that work out)."""
     key, title = "fig-timings", "Time per fold"
     done = [f for f in folds if f.status == "ok"]
     if not done:
         return Figure(key, title, note="no successful fold stored for this run.")
-    labels = [_short(f.fold_id, 24) for f in done]
+    labels = [_short(f.fold_id, 24) + (" (resumed)" if f.resumed else "") for f in done]
     fit = np.array([f.fit_seconds for f in done], dtype=float)
     predict = np.array([f.predict_seconds for f in done], dtype=float)
+    resumed = np.array([bool(f.resumed) for f in done])
 
     def draw(fig):
         ax = fig.add_subplot()
         y = np.arange(len(done))[::-1]
-        ax.barh(y, fit, color="#1f77b4", label="fit")
+        ax.barh(y[~resumed], fit[~resumed], color="#1f77b4", label="fit")
+        if resumed.any():
+            blue = {"color": "#1f77b4", "hatch": "//", "edgecolor": "white", "linewidth": 0}
+            ax.barh(y[resumed], fit[resumed], label="fit, resumed (earlier work left out)", **blue)
         ax.barh(y, predict, left=fit, color="#ff7f0e", label="predict")
         ax.set_yticks(y, labels)
         ax.set_xlabel("Seconds")
@@ -429,6 +434,12 @@ def fold_timings(run, folds) -> Figure:
         ax.grid(axis="x", alpha=0.3)
 
     caption = "Wall-clock seconds each successful fold spent fitting (blue) and predicting (orange)."
+    if resumed.any():
+        caption += (
+            f" {int(resumed.sum())} fold(s), hatched and marked (resumed), started from files an earlier, "
+            "interrupted attempt left in their work folder (e.g. a pre-trained encoder): their fit seconds "
+            "leave out that attempt's work."
+        )
     return Figure(key, title, caption, _render(key, (7, 1.2 + 0.28 * len(done)), draw, run.synthetic))
 
 

@@ -252,3 +252,28 @@ def test_store_reads_of_the_figures_match_the_window_scores(site):
     one = store.recording_scores("det-resnet_lstm_supcon", "p02", "r1")
     mine = scores[(scores["patient"] == "p02") & (scores["recording"] == "r1")]
     np.testing.assert_array_equal(one["score"].to_numpy(), mine.sort_values("start")["score"].to_numpy())
+
+
+def test_folds_resumed_from_an_earlier_attempt_are_marked_where_their_seconds_are_shown(tmp_path):
+    store = ResultStore(tmp_path / "r.sqlite")
+    rng = np.random.default_rng(0)
+    for run_id, resumed in (("with-resumed", {"p02"}), ("none-resumed", set())):
+        rec = RunRecord(run_id, "run", "chance", "chbmit", "detection", "loso", synthetic=True)
+        store.create_run(rec)
+        for i, patient in enumerate(("p01", "p02")):
+            w = _detection_windows(rng, patient, 0.3)
+            fold = FoldResult(
+                f"fold-{patient}", patient, "ok", n_test=len(w), fit_seconds=2.0 + i, resumed=patient in resumed
+            )
+            store.save_fold(run_id, fold, w)
+        store.save_patient_metrics(run_id, M.patient_metrics(store.scores(run_id)))
+        store.update_run(run_id, status="complete")
+    index = build_report(store, tmp_path / "report", title="test bench")
+    pages = {p.stem: p.read_text() for p in (index.parent / "runs").glob("*.html")}
+    (marked,) = [t for t in pages.values() if "fold-p01" in t and "with-resumed" in t]
+    (plain,) = [t for t in pages.values() if "fold-p01" in t and "none-resumed" in t]
+    assert "1 fold(s), hatched and marked (resumed)" in _figures(marked)["fig-timings"]
+    assert 'id="resumed-note"' in marked and 'id="resumed-note"' not in plain
+    row = {f: r for f, r in re.findall(r"<code>(fold-p0\d)</code>(.*?)</tr>", marked, re.S)}
+    assert "(resumed)" in row["fold-p02"] and "(resumed)" not in row["fold-p01"]
+    assert "(resumed)" not in plain and "hatched" not in _figures(plain)["fig-timings"]
