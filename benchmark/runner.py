@@ -197,9 +197,6 @@ class FoldJob:
     # (module, qualname, plug-in path) the fold worker imports the method from (method_source); set
     # by the runner, so a fold never imports a plug-in into the harness to find it.
     method_source: tuple[str, str, Path | None] | None = None
-    # A run new to its store starts every fold with an empty work folder: files left there by an
-    # earlier run of the same command (a deleted store, another store) are not resumed from.
-    fresh_work: bool = False
 
 
 def fold_seed(seed: int, fold_id: str) -> int:
@@ -328,7 +325,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     and ``efficiency``.
     """
     mode, detail = resolve_isolation(job.isolation)
-    resumed = earlier_work(Path(job.work_dir), clear=job.fresh_work)
+    resumed = earlier_work(Path(job.work_dir))
     t0 = time.perf_counter()
     task, plugin = adapter_task(job)
     out = run_task(
@@ -393,22 +390,28 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     return fold, scores, extra
 
 
-def earlier_work(work_dir: Path, clear: bool) -> bool:
-    """Whether a fold starts with files an earlier attempt left in its work folder (a checkpoint it
-    will resume from, so its fit seconds leave out that attempt's work); with ``clear``, the folder
-    is emptied first and the answer is no."""
+def clear_work(work_dir: Path) -> None:
+    """Empty a fold's work folder (a link there is removed, never followed)."""
     try:
-        if clear and work_dir.is_symlink():
+        if work_dir.is_symlink():
             work_dir.unlink()
-        elif clear and work_dir.is_dir():
+        elif work_dir.is_dir():
             shutil.rmtree(work_dir)  # never follows a link the folder holds
     except OSError as exc:  # what is left is then reported as resumed from
         log.warning("could not empty the fold's work folder %s: %s", work_dir, exc)
+
+
+def earlier_work(work_dir: Path) -> bool:
+    """Whether a fold starts with files an earlier attempt left in its work folder (a checkpoint it
+    will resume from, so its fit seconds leave out that attempt's work); a folder that cannot be
+    listed counts as holding some."""
     try:
         with os.scandir(work_dir) as entries:
             return next(entries, None) is not None
     except (FileNotFoundError, NotADirectoryError):
         return False
+    except OSError:
+        return True
 
 
 def lost_fold(job: FoldJob, error: BaseException, trace: str = "") -> FoldResult:
@@ -592,8 +595,11 @@ class Runner:
             self._check_workers(sorted(set(sources.values())))
         # Built before the run is recorded: a fold that fails the leakage guard refuses the run here.
         jobs = [self._job(spec, f, rows_of, sources, run_id) for f in todo]
-        for job in jobs:
-            job.fresh_work = existing is None
+        if existing is None:
+            # Before the run is recorded: a run new to its store resumes nothing an earlier run of the
+            # same command (a deleted store, another store) left, whichever session reaches the fold.
+            for job in jobs:
+                clear_work(Path(job.work_dir))
         # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
         # above, before anything is written, so a failed command leaves the store untouched.
         if existing is None:

@@ -427,7 +427,8 @@ class ResultStore:
                 f"({SCHEMA_VERSION}); upgrade seizure-bench"
             )
         if 0 < version < SCHEMA_VERSION:
-            self._migrate(version)
+            if not self.read_only:  # a read-only store is read as it is (missing columns read as defaults)
+                self._migrate(version)
             return
         if version == 0:
             tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
@@ -709,7 +710,11 @@ class ResultStore:
             conn.execute("DELETE FROM scores WHERE run_id = ? AND fold_id = ?", (run_id, fold.fold_id))
             conn.execute("DELETE FROM folds WHERE run_id = ? AND fold_id = ?", (run_id, fold.fold_id))
             try:
-                conn.execute(f"INSERT INTO folds VALUES ({', '.join('?' * len(values))})", values)
+                # Columns named: a store upgraded later (columns added) still takes this row.
+                conn.execute(
+                    f"INSERT INTO folds (run_id, {', '.join(_FOLD_FIELDS)}) VALUES ({', '.join('?' * len(values))})",
+                    values,
+                )
             except sqlite3.IntegrityError as e:
                 raise StoreError(f"cannot save fold '{fold.fold_id}': no run '{run_id}' in {self.path} ({e})") from e
             if scores is not None and len(scores):
@@ -730,7 +735,8 @@ class ResultStore:
 
     def folds(self, run_id: str) -> list[FoldResult]:
         """Stored folds of a run in ``fold_id`` order (metrics stored as null read back as NaN)."""
-        cols = ", ".join(_FOLD_FIELDS)
+        have = _columns(self._conn, "folds")  # a read-only store of an older schema lacks some
+        cols = ", ".join(c if c in have else f"0 AS {c}" for c in _FOLD_FIELDS)
         out = []
         sql = f"SELECT {cols} FROM folds WHERE run_id = ? ORDER BY fold_id"
         for row in self._conn.execute(sql, (run_id,)):
@@ -748,7 +754,7 @@ class ResultStore:
         """
         import pandas as pd
 
-        extra = ", probs" if probs else ""
+        extra = "" if not probs else ", probs" if "probs" in _columns(self._conn, "scores") else ", NULL AS probs"
         cur = self._conn.execute(
             f'SELECT fold_id, patient, recording, start, "end", label, score, pred{extra} FROM scores '
             "WHERE run_id = ? ORDER BY fold_id, rowid",

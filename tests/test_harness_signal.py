@@ -4,6 +4,7 @@ errors. Runs use the tiny SYNTHETIC CHB-MIT-shaped dataset of ``conftest.tiny_sy
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from benchmark import cli, features
 from benchmark import metrics as M
 from benchmark import runner as runner_mod
+from benchmark import store as store_mod
 from benchmark.datasets import load_dataset
 from benchmark.edf import EdfReader
 from benchmark.events import PostProcessing
@@ -181,6 +183,42 @@ def test_v2_store_gains_the_resumed_flag_and_keeps_its_folds(tmp_path):
     assert [(f.fold_id, f.fit_seconds, f.resumed) for f in store.folds("old")] == [("chb01", 2.5, False)]
     store.save_fold("old", FoldResult("chb02", "chb02", "ok", n_test=1, resumed=True), None)
     assert {f.fold_id: f.resumed for f in ResultStore(path).folds("old")} == {"chb01": False, "chb02": True}
+
+
+def test_a_read_only_store_of_an_older_schema_is_read_as_it_is(tmp_path, monkeypatch):
+    path = tmp_path / "ro" / "v1.sqlite"
+    path.parent.mkdir()
+    v1 = _SCHEMA.replace("    probs TEXT,\n", "").replace("    resumed INTEGER NOT NULL DEFAULT 0,\n", "")
+    conn = sqlite3.connect(path)
+    conn.executescript(v1)
+    conn.execute(
+        "INSERT INTO runs (run_id, kind, method, dataset, task, protocol, status) "
+        "VALUES ('old', 'run', 'chance', 'chbmit', 'detection', 'loso', 'complete')"
+    )
+    conn.execute("INSERT INTO folds (run_id, fold_id, status, n_test) VALUES ('old', 'chb01', 'ok', 1)")
+    conn.execute(
+        'INSERT INTO scores (run_id, fold_id, patient, recording, start, "end", label, score, pred) '
+        "VALUES ('old', 'chb01', 'chb01', 'chb01_03', 10.0, 11.0, 1, 0.25, 0)"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    # As a non-root user or a read-only mount sees it (root ignores permission bits).
+    real_access = os.access
+    monkeypatch.setattr(
+        store_mod.os,
+        "access",
+        lambda p, mode, **kw: (
+            False if mode & os.W_OK and str(p).startswith(str(path.parent)) else real_access(p, mode, **kw)
+        ),
+    )
+    store = ResultStore(path)
+    assert store.read_only
+    assert [(f.fold_id, f.resumed) for f in store.folds("old")] == [("chb01", False)]
+    assert store.scores("old", probs=True)["probs"].tolist() == [None]
+    store.close()
+    assert path.read_bytes() == before
 
 
 def test_probs_round_trip_in_a_v2_store(tmp_path):

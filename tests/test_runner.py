@@ -142,10 +142,22 @@ def _loaded(store: ResultStore, run_id: str) -> dict[str, bool]:
     return {fold: bool(np.all(s["score"] == 0.9)) for fold, s in scores.groupby("fold_id")}
 
 
-def test_a_run_new_to_its_store_resumes_no_earlier_work(tmp_path, tiny_synthetic, checkpointing_method):
+def test_a_run_new_to_its_store_resumes_no_earlier_work(tmp_path, tiny_synthetic, checkpointing_method, monkeypatch):
     cfg = config(tmp_path, tiny_synthetic, method=checkpointing_method)
     first = Runner(cfg).run()
     cfg.store_path.unlink()  # the same command again, into a new store: the folds' checkpoints are there
+    real, calls = runner_mod.run_fold, []
+
+    def dies_at_second(job):  # the new run's first session never reaches its later folds
+        calls.append(job.fold_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(runner_mod, "run_fold", dies_at_second)
+    with pytest.raises(KeyboardInterrupt):
+        Runner(cfg).run()
+    monkeypatch.setattr(runner_mod, "run_fold", real)
     again = Runner(cfg).run()
     store = ResultStore(cfg.store_path)
     assert again.run_id == first.run_id
