@@ -436,8 +436,8 @@ def fold_timings(run, folds) -> Figure:
     caption = "Wall-clock seconds each successful fold spent fitting (blue) and predicting (orange)."
     if resumed.any():
         caption += (
-            f" {int(resumed.sum())} fold(s), hatched and marked (resumed), started from files an earlier, "
-            "interrupted attempt left in their work folder (e.g. a pre-trained encoder): their fit seconds "
+            f" {int(resumed.sum())} fold(s), hatched and marked (resumed), started from files an earlier "
+            "attempt (interrupted or failed) left in their work folder (e.g. a pre-trained encoder): their fit seconds "
             "leave out that attempt's work."
         )
     return Figure(key, title, caption, _render(key, (7, 1.2 + 0.28 * len(done)), draw, run.synthetic))
