@@ -118,8 +118,8 @@ def test_raw_zscore_per_window_and_channel():
 
 
 # -- store migration ------------------------------------------------------------------------------
-def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
-    path = tmp_path / "v1.sqlite"
+def _v1_store(path) -> None:
+    """A schema-1 store (no scores.probs, no folds.resumed) holding one run, fold and window score."""
     v1 = _SCHEMA.replace("    probs TEXT,\n", "").replace("    resumed INTEGER NOT NULL DEFAULT 0,\n", "")
     assert v1 != _SCHEMA and "probs" not in v1 and "resumed" not in v1
     conn = sqlite3.connect(path)
@@ -136,6 +136,11 @@ def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
+
+
+def test_v1_store_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    _v1_store(path)
 
     store = ResultStore(path)
     store.close()
@@ -188,21 +193,7 @@ def test_v2_store_gains_the_resumed_flag_and_keeps_its_folds(tmp_path):
 def test_a_read_only_store_of_an_older_schema_is_read_as_it_is(tmp_path, monkeypatch):
     path = tmp_path / "ro" / "v1.sqlite"
     path.parent.mkdir()
-    v1 = _SCHEMA.replace("    probs TEXT,\n", "").replace("    resumed INTEGER NOT NULL DEFAULT 0,\n", "")
-    conn = sqlite3.connect(path)
-    conn.executescript(v1)
-    conn.execute(
-        "INSERT INTO runs (run_id, kind, method, dataset, task, protocol, status) "
-        "VALUES ('old', 'run', 'chance', 'chbmit', 'detection', 'loso', 'complete')"
-    )
-    conn.execute("INSERT INTO folds (run_id, fold_id, status, n_test) VALUES ('old', 'chb01', 'ok', 1)")
-    conn.execute(
-        'INSERT INTO scores (run_id, fold_id, patient, recording, start, "end", label, score, pred) '
-        "VALUES ('old', 'chb01', 'chb01', 'chb01_03', 10.0, 11.0, 1, 0.25, 0)"
-    )
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
+    _v1_store(path)
     before = path.read_bytes()
     # As a non-root user or a read-only mount sees it (root ignores permission bits).
     real_access = os.access
