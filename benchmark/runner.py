@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from benchmark import features
+from benchmark import features, work_folders
 from benchmark import metrics as M
 from benchmark.adapters import (
     REGISTRY,
@@ -324,8 +323,16 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     ``isolation_detail`` (how this fold ran) besides the method's ``n_params``, ``weights_source``
     and ``efficiency``.
     """
+    try:
+        with work_folders.holding(Path(job.work_dir)):
+            return _run_fold(job)
+    except work_folders.WorkFolderBusy as exc:  # the same fold running in another process
+        return lost_fold(job, exc), None, {}
+
+
+def _run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, Any]]:
     mode, detail = resolve_isolation(job.isolation)
-    resumed = earlier_work(Path(job.work_dir))
+    resumed = work_folders.earlier_work(Path(job.work_dir))
     t0 = time.perf_counter()
     task, plugin = adapter_task(job)
     out = run_task(
@@ -388,30 +395,6 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
         resumed=resumed,
     )
     return fold, scores, extra
-
-
-def clear_work(work_dir: Path) -> None:
-    """Empty a fold's work folder (a link there is removed, never followed)."""
-    try:
-        if work_dir.is_symlink():
-            work_dir.unlink()
-        elif work_dir.is_dir():
-            shutil.rmtree(work_dir)  # never follows a link the folder holds
-    except OSError as exc:  # what is left is then reported as resumed from
-        log.warning("could not empty the fold's work folder %s: %s", work_dir, exc)
-
-
-def earlier_work(work_dir: Path) -> bool:
-    """Whether a fold starts with files an earlier attempt left in its work folder (a checkpoint it
-    will resume from, so its fit seconds leave out that attempt's work); a folder that cannot be
-    listed counts as holding some."""
-    try:
-        with os.scandir(work_dir) as entries:
-            return next(entries, None) is not None
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    except OSError:
-        return True
 
 
 def lost_fold(job: FoldJob, error: BaseException, trace: str = "") -> FoldResult:
@@ -598,8 +581,7 @@ class Runner:
         if existing is None:
             # Before the run is recorded: a run new to its store resumes nothing an earlier run of the
             # same command (a deleted store, another store) left, whichever session reaches the fold.
-            for job in jobs:
-                clear_work(Path(job.work_dir))
+            work_folders.clear_all([Path(job.work_dir) for job in jobs])
         # The run is recorded only once its windows exist: an unreadable or missing EDF file fails
         # above, before anything is written, so a failed command leaves the store untouched.
         if existing is None:
