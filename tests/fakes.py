@@ -6,8 +6,12 @@ reasonable model learns to separate the classes; ``labels=False`` gives a test-s
 
 ``run_config(tmp_path, data, **kw)`` is a :class:`~benchmark.runner.RunConfig` of a cheap run on a
 synthetic folder whose store, splits and cache all live under ``tmp_path``.
+
+``read_only_for_the_store(monkeypatch, folder)`` makes the results store see ``folder`` as not
+writable.
 """
 
+import os
 import sys
 
 import numpy as np
@@ -15,7 +19,14 @@ import numpy as np
 from benchmark.fake_data import DEFAULT_CLASSES, make_labels, make_raw_windows, make_windowset
 from benchmark.runner import RunConfig
 
-__all__ = ["DEFAULT_CLASSES", "make_labels", "make_raw_windows", "make_windowset", "run_config"]
+__all__ = [
+    "DEFAULT_CLASSES",
+    "make_labels",
+    "make_raw_windows",
+    "make_windowset",
+    "read_only_for_the_store",
+    "run_config",
+]
 
 
 def run_config(tmp_path, data, **kw) -> RunConfig:
@@ -56,3 +67,16 @@ def numbered_windowset(n: int = 12, sources: int = 1):
     meta = pd.DataFrame({"patient": "p", "recording": "r", "start": np.arange(n * sources, dtype=float)})
     meta["end"] = meta["start"] + 1
     return WindowSet(arrays, refs, meta, np.arange(n * sources) % 2, ("a", "b")), np.concatenate(arrays)
+
+
+def read_only_for_the_store(monkeypatch, folder) -> None:
+    """The results store sees ``folder`` and what is in it as not writable, as a non-root user or a
+    read-only mount would (root ignores permission bits)."""
+    from benchmark import store as store_mod
+
+    real_access, prefix = os.access, str(folder)
+    monkeypatch.setattr(
+        store_mod.os,
+        "access",
+        lambda p, mode, **kw: False if mode & os.W_OK and str(p).startswith(prefix) else real_access(p, mode, **kw),
+    )

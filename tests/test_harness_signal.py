@@ -4,18 +4,17 @@ errors. Runs use the tiny SYNTHETIC CHB-MIT-shaped dataset of ``conftest.tiny_sy
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from fakes import read_only_for_the_store
 
 from benchmark import cli, features
 from benchmark import metrics as M
 from benchmark import runner as runner_mod
-from benchmark import store as store_mod
 from benchmark.datasets import load_dataset
 from benchmark.edf import EdfReader
 from benchmark.events import PostProcessing
@@ -195,15 +194,7 @@ def test_a_read_only_store_of_an_older_schema_is_read_as_it_is(tmp_path, monkeyp
     path.parent.mkdir()
     _v1_store(path)
     before = path.read_bytes()
-    # As a non-root user or a read-only mount sees it (root ignores permission bits).
-    real_access = os.access
-    monkeypatch.setattr(
-        store_mod.os,
-        "access",
-        lambda p, mode, **kw: (
-            False if mode & os.W_OK and str(p).startswith(str(path.parent)) else real_access(p, mode, **kw)
-        ),
-    )
+    read_only_for_the_store(monkeypatch, path.parent)
     store = ResultStore(path)
     assert store.read_only
     assert [(f.fold_id, f.resumed) for f in store.folds("old")] == [("chb01", False)]

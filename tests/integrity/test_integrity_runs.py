@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fakes import run_config
+from fakes import read_only_for_the_store, run_config
 
 from benchmark import provenance as prov_mod
 from benchmark import runner as runner_mod
@@ -437,15 +437,7 @@ def test_item07_read_only_store_reads_but_refuses_writes_in_one_line(tmp_path, t
     path = tmp_path / "ro" / "results.sqlite"
     _filled_store(path)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
-    # As a non-root user or a read-only mount sees it (root ignores permission bits).
-    real_access = os.access
-    monkeypatch.setattr(
-        store_mod.os,
-        "access",
-        lambda p, mode, **kw: (
-            False if mode & os.W_OK and str(p).startswith(str(path.parent)) else real_access(p, mode, **kw)
-        ),
-    )
+    read_only_for_the_store(monkeypatch, path.parent)
     assert main(["--store", str(path), "results", "list"]) == 0
     assert "run-a" in capsys.readouterr().out
     assert main(["--store", str(path), "report", "--out", str(tmp_path / "site")]) == 0

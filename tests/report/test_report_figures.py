@@ -115,6 +115,12 @@ def _figures(page: str) -> dict[str, str]:
     return {key: re.sub(r"<[^>]+>", "", caption) for key, caption in found}
 
 
+def _svg(page: str, key: str) -> str:
+    """The SVG of figure ``key`` of a page."""
+    (svg,) = re.findall(rf'<figure class="plot" id="{key}">\s*(<svg.*?</svg>)', page, re.S)
+    return svg
+
+
 def _notes(page: str) -> dict[str, str]:
     return dict(re.findall(r'data-figure="([^"]+)">([^<]*)</p>', page))
 
@@ -277,3 +283,6 @@ def test_folds_resumed_from_an_earlier_attempt_are_marked_where_their_seconds_ar
     row = {f: r for f, r in re.findall(r"<code>(fold-p0\d)</code>(.*?)</tr>", marked, re.S)}
     assert "(resumed)" in row["fold-p02"] and "(resumed)" not in row["fold-p01"]
     assert "(resumed)" not in plain and "hatched" not in _figures(plain)["fig-timings"]
+    # The hatch itself: matplotlib draws it as an SVG pattern that the resumed fold's bar fills with.
+    svg = {name: _svg(page, "fig-timings") for name, page in (("marked", marked), ("plain", plain))}
+    assert "<pattern" in svg["marked"] and "url(#h" in svg["marked"] and "<pattern" not in svg["plain"]
