@@ -326,7 +326,7 @@ def run_fold(job: FoldJob) -> tuple[FoldResult, pd.DataFrame | None, dict[str, A
     try:
         with work_folders.holding(Path(job.work_dir)):
             return _run_fold(job)
-    except work_folders.WorkFolderBusy as exc:  # the same fold running in another process
+    except work_folders.WorkFolderError as exc:  # the same fold running elsewhere, or no lock file
         return lost_fold(job, exc), None, {}
 
 

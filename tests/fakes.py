@@ -8,11 +8,13 @@ reasonable model learns to separate the classes; ``labels=False`` gives a test-s
 synthetic folder whose store, splits and cache all live under ``tmp_path``.
 
 ``read_only_for_the_store(monkeypatch, folder)`` makes the results store see ``folder`` as not
-writable.
+writable; ``held_elsewhere(work_dirs)`` holds folds' work folders from another process.
 """
 
 import os
+import subprocess
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from benchmark.runner import RunConfig
 
 __all__ = [
     "DEFAULT_CLASSES",
+    "held_elsewhere",
     "make_labels",
     "make_raw_windows",
     "make_windowset",
@@ -80,3 +83,29 @@ def read_only_for_the_store(monkeypatch, folder) -> None:
         "access",
         lambda p, mode, **kw: False if mode & os.W_OK and str(p).startswith(prefix) else real_access(p, mode, **kw),
     )
+
+
+@contextmanager
+def held_elsewhere(work_dirs):
+    """Folds' work folders held by another process, as a run of the same folds there holds them."""
+    from benchmark.work_folders import lock_path
+
+    code = (
+        "import fcntl, os, sys\n"
+        "fds = [os.open(p, os.O_RDWR | os.O_CREAT) for p in sys.argv[1:]]\n"
+        "for fd in fds: fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    locks = [str(lock_path(d)) for d in work_dirs]
+    for lock in locks:
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *locks], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)

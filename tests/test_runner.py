@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from fakes import harness_fold_id, run_config
+from fakes import harness_fold_id, held_elsewhere, run_config
 
 from benchmark import runner as runner_mod
+from benchmark import work_folders
 from benchmark.adapters import REGISTRY, MethodAdapter, MethodMeta
 from benchmark.runner import RunConfig, Runner
 from benchmark.store import ResultStore
@@ -197,42 +195,23 @@ def test_a_fold_resumed_from_an_interrupted_attempt_is_marked(
     assert rec.provenance["timings"]["folds_resumed"] == 1
 
 
-@contextmanager
-def held_elsewhere(folders):
-    """The folds' work folders held by another process (as a run of the same fold there holds them)."""
-    code = (
-        "import fcntl, os, sys\n"
-        "fds = [os.open(p, os.O_RDWR | os.O_CREAT) for p in sys.argv[1:]]\n"
-        "for fd in fds: fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "print('held', flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    locks = [str(f.with_name(f.name + ".lock")) for f in folders]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, *locks], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout.readline().strip() == "held"
-        yield
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
-
-
 def _work_folders(cfg: RunConfig) -> list[Path]:
     return sorted(p for p in (WindowCache(cfg.cache_dir).root / "work").iterdir() if p.is_dir())
 
 
 def test_a_new_run_refuses_a_fold_work_folder_another_process_holds_and_empties_none(
-    tmp_path, tiny_synthetic, checkpointing_method
+    tmp_path, tiny_synthetic, checkpointing_method, monkeypatch
 ):
     cfg = config(tmp_path, tiny_synthetic, method=checkpointing_method)
+    real, emptied = work_folders.clear_all, []
+    monkeypatch.setattr(work_folders, "clear_all", lambda dirs: (emptied.append(list(dirs)), real(dirs)))
     Runner(cfg).run()
     cfg.store_path.unlink()  # the same command into a new store while the first still runs a fold
     folders = _work_folders(cfg)
     assert len(folders) == 4 and all((f / "encoder.pt").exists() for f in folders)
-    with held_elsewhere(folders[2:3]):
-        with pytest.raises(WorkFolderBusy, match="in use by another seizure-bench process.*another --cache-dir"):
+    last = emptied[0][-1]  # the folder emptied last: every one must be checked before any is emptied
+    with held_elsewhere([last]):
+        with pytest.raises(WorkFolderBusy, match="in use by another process.*another --cache-dir"):
             Runner(cfg).run()
     assert all((f / "encoder.pt").exists() for f in folders), "a refused run empties no work folder"
     assert not cfg.store_path.exists() or not ResultStore(cfg.store_path).list_runs()
@@ -263,7 +242,7 @@ def test_a_fold_whose_work_folder_another_process_holds_fails_in_one_line_and_ru
     status = {f.fold_id: f.status for f in store.folds(rec.run_id)}
     failed = {f.fold_id: f.error for f in store.folds(rec.run_id) if f.status == "failed"}
     assert set(failed) == {killed.fold_id} and sum(s == "ok" for s in status.values()) == 3
-    assert failed[killed.fold_id].startswith("WorkFolderBusy: a fold's work folder is in use by another")
+    assert failed[killed.fold_id].startswith("WorkFolderBusy: a fold's work folder is in use by another process")
     assert "\n" not in failed[killed.fold_id]
     rec = Runner(cfg).run()  # once the other process is done: the failed fold is run, nothing lost
     assert rec.status == "complete"
