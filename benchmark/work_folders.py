@@ -82,7 +82,7 @@ def holding(work_dir: Path) -> Iterator[None]:
         except OSError as exc:  # a file system without flock
             raise WorkFolderError(
                 f"cannot lock {lock} ({exc.strerror or exc}): the cache folder's file system has no file "
-                "locks; give --cache-dir a folder on a local disk"
+                "locks; give --cache-dir a folder on one that has them"
             ) from None
         _HELD.add(fd)
         yield  # the lock goes with the descriptor: a killed process leaves none held
