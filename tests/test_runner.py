@@ -144,22 +144,31 @@ def _loaded(store: ResultStore, run_id: str) -> dict[str, bool]:
     return {fold: bool(np.all(s["score"] == 0.9)) for fold, s in scores.groupby("fold_id")}
 
 
+def _killed_at_fold(cfg: RunConfig, n: int, monkeypatch, before_kill=None) -> list:
+    """Run ``cfg`` until its ``n``-th fold, where the user kills it (``before_kill(job)`` first, e.g.
+    what the fold wrote before it died); the jobs started, in order."""
+    real, jobs = runner_mod.run_fold, []
+
+    def dies(job):
+        jobs.append(job)
+        if len(jobs) == n:
+            if before_kill is not None:
+                before_kill(job)
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(runner_mod, "run_fold", dies)
+    with pytest.raises(KeyboardInterrupt):
+        Runner(cfg).run()
+    monkeypatch.setattr(runner_mod, "run_fold", real)
+    return jobs
+
+
 def test_a_run_new_to_its_store_resumes_no_earlier_work(tmp_path, tiny_synthetic, checkpointing_method, monkeypatch):
     cfg = config(tmp_path, tiny_synthetic, method=checkpointing_method)
     first = Runner(cfg).run()
     cfg.store_path.unlink()  # the same command again, into a new store: the folds' checkpoints are there
-    real, calls = runner_mod.run_fold, []
-
-    def dies_at_second(job):  # the new run's first session never reaches its later folds
-        calls.append(job.fold_id)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(job)
-
-    monkeypatch.setattr(runner_mod, "run_fold", dies_at_second)
-    with pytest.raises(KeyboardInterrupt):
-        Runner(cfg).run()
-    monkeypatch.setattr(runner_mod, "run_fold", real)
+    _killed_at_fold(cfg, 2, monkeypatch)  # the new run's first session never reaches its later folds
     again = Runner(cfg).run()
     store = ResultStore(cfg.store_path)
     assert again.run_id == first.run_id
@@ -172,21 +181,12 @@ def test_a_fold_resumed_from_an_interrupted_attempt_is_marked(
     tmp_path, tiny_synthetic, checkpointing_method, monkeypatch
 ):
     cfg = config(tmp_path, tiny_synthetic, method=checkpointing_method)
-    real = runner_mod.run_fold
-    calls = []
 
-    def dies_in_third(job):
-        calls.append(job.fold_id)
-        if len(calls) == 3:  # killed after pre-training, before the fold was stored
-            os.makedirs(job.work_dir, exist_ok=True)
-            (Path(job.work_dir) / "encoder.pt").write_text("pre-trained")
-            raise KeyboardInterrupt
-        return real(job)
+    def pre_trained(job):  # killed after pre-training, before the fold was stored
+        os.makedirs(job.work_dir, exist_ok=True)
+        (Path(job.work_dir) / "encoder.pt").write_text("pre-trained")
 
-    monkeypatch.setattr(runner_mod, "run_fold", dies_in_third)
-    with pytest.raises(KeyboardInterrupt):
-        Runner(cfg).run()
-    monkeypatch.setattr(runner_mod, "run_fold", real)
+    calls = [job.fold_id for job in _killed_at_fold(cfg, 3, monkeypatch, pre_trained)]
     rec = Runner(cfg).run()
     store = ResultStore(cfg.store_path)
     folds = {f.fold_id: f for f in store.folds(rec.run_id)}
@@ -223,18 +223,7 @@ def test_a_fold_whose_work_folder_another_process_holds_fails_in_one_line_and_ru
     tmp_path, tiny_synthetic, checkpointing_method, monkeypatch
 ):
     cfg = config(tmp_path, tiny_synthetic, method=checkpointing_method)
-    real, jobs = runner_mod.run_fold, []
-
-    def dies_at_second(job):
-        jobs.append(job)
-        if len(jobs) == 2:
-            raise KeyboardInterrupt
-        return real(job)
-
-    monkeypatch.setattr(runner_mod, "run_fold", dies_at_second)
-    with pytest.raises(KeyboardInterrupt):
-        Runner(cfg).run()
-    monkeypatch.setattr(runner_mod, "run_fold", real)
+    jobs = _killed_at_fold(cfg, 2, monkeypatch)
     killed = jobs[1]
     with held_elsewhere([Path(killed.work_dir)]):  # resumed while another process runs that fold
         rec = Runner(cfg).run()
