@@ -97,3 +97,19 @@ def test_a_lock_file_that_cannot_be_used_is_one_line(tmp_path):
         clear_all([d])
     assert "\n" not in str(err.value) and not isinstance(err.value, WorkFolderBusy)
     assert (d / "encoder.pt").exists() and not (tmp_path / "planted").exists()
+
+
+def test_a_file_system_without_locks_is_one_line(tmp_path, monkeypatch):
+    import errno
+
+    from benchmark import work_folders
+
+    (d,) = _folders(tmp_path, 1)
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(work_folders.fcntl, "flock", no_locks)
+    with pytest.raises(WorkFolderError, match=r"cannot lock .*fold0\.lock .*has no file locks") as err:
+        clear_all([d])
+    assert "\n" not in str(err.value) and (d / "encoder.pt").exists()
